@@ -1,0 +1,494 @@
+"""Load a profile from YAML data, resolving `extends`, and reject malformed data precisely.
+
+A lab edits these files by hand, so every error names the file(s), the field path and what was
+expected — e.g. ``gen3.yaml (extends common.yaml): files.SSSE/EF06.access.read: expected an access
+rule ..., got 'AUTH FOO'``.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+
+from ssc.crypto.algorithm import Algorithm
+from ssc.profile import model as m
+from ssc.profile.access import AccessRuleError, parse_rule
+
+DATA_DIR = Path(__file__).parent / "data"
+FORMAT = "ssc-profile/1"
+FILE_KINDS = ("mf", "ddf", "adf", "linear", "cyclic", "transparent")
+ITEM_FORMATS = ("an", "cn", "b")
+KEY_USES = ("external", "internal")
+KEY_LEVELS = ("national", "local")
+PRESENCE = ("mandatory", "optional", "local")
+FILE_FLAGS = ("dir", "reserved", "firewalled", "nationwide_writable")
+RIGHTS = ("read", "update", "append")
+
+
+class ProfileError(ValueError):
+    def __init__(self, sources: str, path: str, message: str) -> None:
+        super().__init__(f"{sources}: {path}: {message}")
+        self.sources = sources
+        self.field = path
+
+
+def builtin_profiles() -> list[str]:
+    return sorted(p.stem for p in DATA_DIR.glob("gen*.yaml"))
+
+
+def resolve_profile_path(name_or_path: str | Path) -> Path:
+    """A built-in profile name ("gen2") or a path to a lab's own YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml"):
+        if not candidate.is_file():
+            raise FileNotFoundError(f"profile file {candidate} does not exist")
+        return candidate
+    builtin = DATA_DIR / f"{name_or_path}.yaml"
+    if not builtin.is_file():
+        raise FileNotFoundError(
+            f"no built-in profile named {name_or_path!r}; built-in profiles: {', '.join(builtin_profiles())}"
+        )
+    return builtin
+
+
+def load_profile(name_or_path: str | Path) -> m.Profile:
+    path = resolve_profile_path(name_or_path)
+    raw, chain = _load_chain(path, [])
+    label = chain[0].name + (f" (extends {', '.join(p.name for p in chain[1:])})" if len(chain) > 1 else "")
+    digest = hashlib.sha256()
+    for p in chain:
+        digest.update(p.name.encode() + b"\0" + p.read_bytes())
+    return _Builder(label).profile(raw, tuple(str(p) for p in chain), digest.hexdigest())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProfileError(path.name, "(file)", f"not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ProfileError(path.name, "(file)", f"expected a mapping at the top level, got {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        raise ProfileError(path.name, "format", f"expected {FORMAT!r}, got {data.get('format')!r}")
+    return data
+
+
+def _load_chain(path: Path, seen: list[Path]) -> tuple[dict[str, Any], list[Path]]:
+    resolved = path.resolve()
+    if resolved in seen:
+        raise ProfileError(path.name, "extends", f"circular extends chain: {' -> '.join(p.name for p in seen + [resolved])}")
+    data = _read_yaml(path)
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data, [path]
+    if not isinstance(parent_name, str):
+        raise ProfileError(path.name, "extends", f"expected a file name, got {parent_name!r}")
+    parent_path = path.parent / parent_name
+    if not parent_path.is_file():
+        raise ProfileError(path.name, "extends", f"the file {parent_name!r} does not exist next to {path.name}")
+    base, chain = _load_chain(parent_path, seen + [resolved])
+    return _merge(base, data), [path] + chain
+
+
+def _merge(base: Any, overlay: Any, key: str = "") -> Any:
+    """Deep-merge mappings; `null` deletes a key; lists and scalars are replaced. `prov` letters
+    are widened to mappings first, so an overlay can re-tag one field and keep the default."""
+    if key == "prov":
+        base, overlay = _prov_mapping(base), _prov_mapping(overlay)
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        out = copy.deepcopy(base)
+        for k, v in overlay.items():
+            if v is None:
+                out.pop(k, None)
+            elif k in out:
+                out[k] = _merge(out[k], v, k)
+            else:
+                out[k] = copy.deepcopy(v)
+        return out
+    return copy.deepcopy(overlay)
+
+
+def _prov_mapping(value: Any) -> Any:
+    return {"*": value} if isinstance(value, str) else value
+
+
+class _Builder:
+    """Turns merged raw data into model objects; every accessor knows the field path it reads."""
+
+    def __init__(self, sources: str) -> None:
+        self.sources = sources
+
+    def fail(self, path: str, message: str) -> ProfileError:
+        return ProfileError(self.sources, path, message)
+
+    # -- primitive readers -------------------------------------------------------------------
+    def get(self, obj: Mapping[str, Any], key: str, path: str, default: Any = ...) -> Any:
+        if not isinstance(obj, Mapping):
+            raise self.fail(path, f"expected a mapping, got {obj!r}")
+        if key not in obj:
+            if default is ...:
+                raise self.fail(f"{path}.{key}" if path else key, "missing (required)")
+            return default
+        return obj[key]
+
+    def hexbytes(self, value: Any, path: str, length: int | None = None) -> bytes:
+        if not isinstance(value, str):
+            raise self.fail(path, f"expected a quoted hex string like \"0A\", got {value!r} ({type(value).__name__}); quote it in YAML")
+        try:
+            out = bytes.fromhex(value)
+        except ValueError:
+            raise self.fail(path, f"expected hex digits, got {value!r}") from None
+        if length is not None and len(out) != length:
+            raise self.fail(path, f"expected {length} byte(s) of hex, got {len(out)} ({value!r})")
+        return out
+
+    def hexint(self, value: Any, path: str, length: int = 1) -> int:
+        return int.from_bytes(self.hexbytes(value, path, length), "big")
+
+    def integer(self, value: Any, path: str, minimum: int = 0) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.fail(path, f"expected an integer ≥ {minimum}, got {value!r}")
+        return value
+
+    def string(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.fail(path, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str:
+        if value not in options:
+            raise self.fail(path, f"expected one of {', '.join(options)}, got {value!r}")
+        return value
+
+    def text(self, value: Any, path: str) -> m.Text:
+        return m.Text(self.string(self.get(value, "zh", path), f"{path}.zh"), self.string(self.get(value, "en", path), f"{path}.en"))
+
+    def prov(self, obj: Mapping[str, Any], path: str) -> m.Provenance:
+        raw = _prov_mapping(self.get(obj, "prov", path))
+        ppath = f"{path}.prov" if path else "prov"
+        if not isinstance(raw, dict) or "*" not in raw:
+            raise self.fail(ppath, f"expected a tag (C, D, I or S) or a mapping with a '*' default, got {raw!r}")
+        for field_name, tag in raw.items():
+            if tag not in m.PROVENANCE_TAGS:
+                raise self.fail(f"{ppath}.{field_name}", f"expected a provenance tag C, D, I or S, got {tag!r}")
+        return m.Provenance(dict(raw))
+
+    def tagged_scalar(self, raw: Mapping[str, Any], key: str) -> tuple[Any, m.Provenance]:
+        obj = self.get(raw, key, "")
+        return self.get(obj, "value", key), self.prov(obj, key)
+
+    # -- sections ----------------------------------------------------------------------------
+    def profile(self, raw: dict[str, Any], sources: tuple[str, ...], digest: str) -> m.Profile:
+        name = self.string(self.get(raw, "profile", ""), "profile")
+        generation = self.integer(self.get(raw, "generation", ""), "generation", 1)
+        spec_version, spec_prov = self.tagged_scalar(raw, "spec_version")
+        alg_raw = self.get(raw, "algorithm", "")
+        try:
+            algorithm = Algorithm.from_name(self.get(alg_raw, "name", "algorithm"))
+        except ValueError as exc:
+            raise self.fail("algorithm.name", str(exc)) from None
+        files = self.files(self.get(raw, "files", ""))
+        sw = self.status_words(self.get(raw, "status_words", ""))
+        commands = self.commands(self.get(raw, "commands", ""))
+        profile = m.Profile(
+            name=name,
+            title=self.text(self.get(raw, "title", ""), "title"),
+            generation=generation,
+            spec_version=self.string(spec_version, "spec_version.value"),
+            algorithm=algorithm,
+            algorithm_id=self.hexint(self.get(alg_raw, "fci_id", "algorithm"), "algorithm.fci_id"),
+            atr=self.atr(self.get(raw, "atr", "")),
+            files=files,
+            commands=commands,
+            sw=sw,
+            check_order=self.check_order(self.get(raw, "check_order", ""), sw),
+            t0_case4=self.t0_case4(self.get(raw, "t0", ""), commands),
+            t0_max_response=self.integer(self.get(self.get(raw, "t0", ""), "max_response", "t0"), "t0.max_response", 1),
+            security=self.security(self.get(raw, "security", ""), files, commands),
+            fci_templates={k: self.tlv_template(v, f"fci_templates.{k}") for k, v in self.get(raw, "fci_templates", "").items()},
+            dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record"),
+            psam=self.psam(self.get(raw, "psam", "")),
+            prov={"spec_version": spec_prov, "algorithm": self.prov(alg_raw, "algorithm")},
+            sources=sources,
+            digest=digest,
+        )
+        self.cross_check(profile)
+        return profile
+
+    def atr(self, raw: Mapping[str, Any]) -> m.AtrSpec:
+        fields = {}
+        for fname, spec in self.get(raw, "fields", "atr").items():
+            p = f"atr.fields.{fname}"
+            fields[fname] = (self.integer(self.get(spec, "offset", p), f"{p}.offset"), self.integer(self.get(spec, "length", p), f"{p}.length", 1))
+        sn = self.get(raw, "card_sn", "atr")
+        return m.AtrSpec(
+            prefix=self.hexbytes(self.get(raw, "prefix", "atr"), "atr.prefix"),
+            historical_length=self.integer(self.get(raw, "historical_length", "atr"), "atr.historical_length", 1),
+            fields=fields,
+            card_sn=(self.integer(self.get(sn, "offset", "atr.card_sn"), "atr.card_sn.offset"), self.integer(self.get(sn, "length", "atr.card_sn"), "atr.card_sn.length", 1)),
+            known_chip_makers=tuple(self.hexbytes(v, f"atr.known_chip_makers[{i}]", 2) for i, v in enumerate(self.get(raw, "known_chip_makers", "atr"))),
+            reference_prefix=self.hexbytes(self.get(raw, "reference_prefix", "atr"), "atr.reference_prefix"),
+            reference_card_maker=self.hexbytes(self.get(raw, "reference_card_maker", "atr"), "atr.reference_card_maker"),
+            prov=self.prov(raw, "atr"),
+        )
+
+    def status_words(self, raw: Mapping[str, Any]) -> m.StatusWords:
+        words = {}
+        for name, spec in raw.items():
+            p = f"status_words.{name}"
+            text = self.string(self.get(spec, "sw", p), f"{p}.sw").upper()
+            mask = 0xFF if text.endswith("XX") else 0x0F if text.endswith("X") else 0
+            fixed = text.replace("X", "0")
+            value = self.hexint(fixed, f"{p}.sw", 2)
+            words[name] = m.StatusWord(name, value, mask, self.string(self.get(spec, "en", p), f"{p}.en"), self.string(self.get(spec, "zh", p), f"{p}.zh"), self.prov(spec, p))
+        return m.StatusWords(words)
+
+    def check_order(self, raw: Mapping[str, Any], sw: m.StatusWords) -> tuple[tuple[str, ...], ...]:
+        groups = []
+        for i, group in enumerate(self.get(raw, "groups", "check_order")):
+            for j, name in enumerate(group):
+                try:
+                    sw[name]
+                except KeyError:
+                    raise self.fail(f"check_order.groups[{i}][{j}]", f"expected the name of a status word in status_words, got {name!r}") from None
+            groups.append(tuple(group))
+        return tuple(groups)
+
+    def commands(self, raw: Mapping[str, Any]) -> dict[str, m.CommandDef]:
+        out = {}
+        for name, spec in raw.items():
+            p = f"commands.{name}"
+            params: dict[str, object] = {}
+            for key, value in (self.get(spec, "params", p, {}) or {}).items():
+                pp = f"{p}.params.{key}"
+                if isinstance(value, str):
+                    params[key] = self.hexint(value, pp)
+                elif isinstance(value, list):
+                    params[key] = tuple(self.hexint(v, f"{pp}[{i}]") for i, v in enumerate(value))
+                else:
+                    params[key] = self.integer(value, pp)
+            sensitive = self.get(spec, "sensitive", p, None)
+            if sensitive is not None:
+                self.choice(sensitive, f"{p}.sensitive", ("command_data", "response_data"))
+            out[name] = m.CommandDef(
+                name=name,
+                cla=tuple(self.hexint(c, f"{p}.cla[{i}]") for i, c in enumerate(self.get(spec, "cla", p))),
+                ins=self.hexint(self.get(spec, "ins", p), f"{p}.ins"),
+                params=params,
+                prov=self.prov(spec, p),
+                sensitive=sensitive,
+                virtual_only=bool(self.get(spec, "virtual_only", p, False)),
+            )
+        return out
+
+    def t0_case4(self, raw: Mapping[str, Any], commands: Mapping[str, m.CommandDef]) -> frozenset[str]:
+        names = self.get(raw, "case4_via_61xx", "t0")
+        for i, n in enumerate(names):
+            if n not in commands:
+                raise self.fail(f"t0.case4_via_61xx[{i}]", f"expected a command name from commands, got {n!r}")
+        return frozenset(names)
+
+    def files(self, raw: Mapping[str, Any]) -> dict[str, m.FileDef]:
+        if not isinstance(raw, Mapping) or "MF" not in raw:
+            raise self.fail("files", "expected a mapping of file paths that includes 'MF'")
+        out: dict[str, m.FileDef] = {}
+        for path, spec in raw.items():
+            out[path] = self.file(path, spec)
+        for path, f in out.items():
+            if f.parent is not None and f.parent not in out:
+                raise self.fail(f"files.{path}", f"its parent {f.parent!r} is not declared")
+            if f.parent is not None and not out[f.parent].is_df:
+                raise self.fail(f"files.{path}", f"its parent {f.parent!r} is an EF, not a DF")
+        return out
+
+    def file(self, path: str, spec: Mapping[str, Any]) -> m.FileDef:
+        p = f"files.{path}"
+        kind = self.choice(self.get(spec, "kind", p), f"{p}.kind", FILE_KINDS)
+        is_df = kind in ("mf", "ddf", "adf")
+        access = {}
+        for right, rule_text in (self.get(spec, "access", p, {}) or {}).items():
+            self.choice(right, f"{p}.access.{right}", RIGHTS)
+            try:
+                access[right] = parse_rule(rule_text)
+            except AccessRuleError as exc:
+                raise self.fail(f"{p}.access.{right}", str(exc)) from None
+        if not is_df and "read" not in access:
+            raise self.fail(f"{p}.access.read", "missing (every EF declares its read rule)")
+        records = []
+        for number, (tag_hex, rec) in enumerate((self.get(spec, "records", p, {}) or {}).items(), start=1):
+            rp = f"{p}.records.{tag_hex}"
+            records.append(m.RecordDef(
+                number=number,
+                tag=self.hexint(tag_hex, rp),
+                item=self.string(self.get(rec, "item", rp), f"{rp}.item"),
+                length=self.integer(self.get(rec, "length", rp), f"{rp}.length", 1),
+                fmt=self.choice(self.get(rec, "fmt", rp), f"{rp}.fmt", ITEM_FORMATS),
+                check=self.get(rec, "check", rp, None),
+                title=self.text(self.get(rec, "title", rp), f"{rp}.title"),
+                prov=self.prov(rec, rp),
+            ))
+        keys = {}
+        for kname, kspec in (self.get(spec, "keys", p, {}) or {}).items():
+            keys[kname] = self.key(kname, path, kspec, f"{p}.keys.{kname}")
+        flags = frozenset(flag for flag in FILE_FLAGS if spec.get(flag))
+        sfi = spec.get("sfi")
+        name = spec.get("name")
+        size = spec.get("size")
+        count = spec.get("record_count")
+        if kind == "transparent" and size is None:
+            raise self.fail(f"{p}.size", "missing (a transparent EF declares its size)")
+        if kind == "cyclic" and (count is None or len(records) != 1):
+            raise self.fail(p, "a cyclic EF declares record_count and exactly one record layout")
+        if not is_df and sfi is None:
+            raise self.fail(f"{p}.sfi", "missing (every EF declares its SFI)")
+        return m.FileDef(
+            path=path,
+            kind=kind,
+            fid=self.hexint(self.get(spec, "fid", p), f"{p}.fid", 2),
+            title=self.text(self.get(spec, "title", p), f"{p}.title"),
+            prov=self.prov(spec, p),
+            sfi=None if sfi is None else self.hexint(sfi, f"{p}.sfi"),
+            name=None if name is None else self.hexbytes(name, f"{p}.name"),
+            label=spec.get("label"),
+            fci=spec.get("fci"),
+            presence=self.choice(spec.get("presence", "mandatory"), f"{p}.presence", PRESENCE),
+            access=access,
+            records=tuple(records),
+            size=None if size is None else self.integer(size, f"{p}.size", 1),
+            record_count=None if count is None else self.integer(count, f"{p}.record_count", 1),
+            keys=keys,
+            flags=flags,
+        )
+
+    def key(self, name: str, df: str, spec: Mapping[str, Any], p: str) -> m.KeyDef:
+        # versions/active/tries come from security.key_defaults unless the key overrides them;
+        # the defaults are filled in by cross_check once the security section is read.
+        versions = spec.get("versions")
+        return m.KeyDef(
+            name=name,
+            df=df,
+            id=self.hexint(self.get(spec, "id", p), f"{p}.id"),
+            use=self.choice(self.get(spec, "use", p), f"{p}.use", KEY_USES),
+            level=self.choice(self.get(spec, "level", p), f"{p}.level", KEY_LEVELS),
+            versions=() if versions is None else tuple(self.hexint(v, f"{p}.versions[{i}]") for i, v in enumerate(versions)),
+            active=0 if "active" not in spec else self.hexint(spec["active"], f"{p}.active"),
+            tries=0 if "tries" not in spec else self.integer(spec["tries"], f"{p}.tries", 1),
+            prov=self.prov(spec, p),
+        )
+
+    def security(self, raw: Mapping[str, Any], files: dict[str, m.FileDef], commands: Mapping[str, m.CommandDef]) -> m.SecuritySpec:
+        pin_raw = self.get(raw, "pin", "security")
+        pin_df = self.string(self.get(pin_raw, "df", "security.pin"), "security.pin.df")
+        if pin_df not in files:
+            raise self.fail("security.pin.df", f"expected a declared DF path, got {pin_df!r}")
+        initial = str(self.get(pin_raw, "initial", "security.pin"))
+        if not initial.isdigit():
+            raise self.fail("security.pin.initial", f"expected a string of digits, got {initial!r}")
+        defaults = self.get(raw, "key_defaults", "security")
+        versions = tuple(self.hexint(v, f"security.key_defaults.versions[{i}]") for i, v in enumerate(self.get(defaults, "versions", "security.key_defaults")))
+        active = self.hexint(self.get(defaults, "active", "security.key_defaults"), "security.key_defaults.active")
+        tries = self.integer(self.get(defaults, "tries", "security.key_defaults"), "security.key_defaults.tries", 1)
+        if active not in versions:
+            raise self.fail("security.key_defaults.active", f"expected one of the versions {versions}, got {active}")
+        for path, f in list(files.items()):
+            if f.keys:
+                filled = {
+                    n: m.KeyDef(k.name, k.df, k.id, k.use, k.level, k.versions or versions, k.active or active, k.tries or tries, k.prov)
+                    for n, k in f.keys.items()
+                }
+                files[path] = m.FileDef(**{**f.__dict__, "keys": filled})
+        div = self.get(raw, "diversification", "security")
+        roots = self.get(raw, "test_roots", "security")
+        challenge = self.get(raw, "challenge", "security")
+        lifecycle = self.get(raw, "lifecycle", "security")
+        allows = tuple(self.get(lifecycle, "blocked_allows", "security.lifecycle"))
+        for i, n in enumerate(allows):
+            if n not in commands:
+                raise self.fail(f"security.lifecycle.blocked_allows[{i}]", f"expected a command name, got {n!r}")
+        return m.SecuritySpec(
+            pin=m.PinSpec(pin_df, initial, self.integer(self.get(pin_raw, "tries", "security.pin"), "security.pin.tries", 1), self.prov(pin_raw, "security.pin")),
+            challenge_external_auth=self.integer(self.get(challenge, "external_auth", "security.challenge"), "security.challenge.external_auth", 1),
+            challenge_mac=self.integer(self.get(challenge, "mac", "security.challenge"), "security.challenge.mac", 1),
+            mac_length=self.integer(self.get(raw, "mac_length", "security"), "security.mac_length", 1),
+            diversification=m.Diversification(
+                province_factor=self.string(self.get(div, "province_factor", "security.diversification"), "security.diversification.province_factor"),
+                city_factor=self.string(self.get(div, "city_factor", "security.diversification"), "security.diversification.city_factor"),
+                levels=tuple(self.get(div, "levels", "security.diversification")),
+                local_levels=tuple(self.get(div, "local_levels", "security.diversification")),
+                prov=self.prov(div, "security.diversification"),
+            ),
+            test_roots=m.TestRoots(
+                national=self.string(self.get(roots, "national", "security.test_roots"), "security.test_roots.national"),
+                local=self.string(self.get(roots, "local", "security.test_roots"), "security.test_roots.local"),
+                warning=self.string(self.get(roots, "warning", "security.test_roots"), "security.test_roots.warning"),
+                prov=self.prov(roots, "security.test_roots"),
+            ),
+            lifecycle_blocked_allows=allows,
+            prov=self.prov(lifecycle, "security.lifecycle"),
+        )
+
+    def tlv_template(self, raw: Mapping[str, Any], p: str) -> m.TlvTemplate:
+        def tree(node: Any, tp: str) -> Mapping[int, object]:
+            if not isinstance(node, Mapping) or not node:
+                raise self.fail(tp, f"expected a mapping of hex tags, got {node!r}")
+            out: dict[int, object] = {}
+            for tag_hex, value in node.items():
+                tag = int.from_bytes(self.hexbytes(tag_hex, f"{tp}.{tag_hex}"), "big")
+                if isinstance(value, Mapping):
+                    out[tag] = tree(value, f"{tp}.{tag_hex}")
+                elif isinstance(value, str):
+                    out[tag] = value
+                else:
+                    raise self.fail(f"{tp}.{tag_hex}", f"expected a hex string or a nested mapping, got {value!r}")
+            return out
+
+        return m.TlvTemplate(tree(self.get(raw, "tlv", p), f"{p}.tlv"), self.prov(raw, p))
+
+    def psam(self, raw: Mapping[str, Any]) -> m.PsamSpec:
+        dfs = {}
+        for alg_name, fid in self.get(raw, "dfs", "psam").items():
+            try:
+                dfs[Algorithm.from_name(alg_name)] = self.hexint(fid, f"psam.dfs.{alg_name}", 2)
+            except ValueError as exc:
+                raise self.fail(f"psam.dfs.{alg_name}", str(exc)) from None
+        tn = self.get(raw, "terminal_number", "psam")
+        usage = self.get(raw, "key_usage", "psam")
+        return m.PsamSpec(
+            dfs=dfs,
+            terminal_number_fid=self.hexint(self.get(tn, "fid", "psam.terminal_number"), "psam.terminal_number.fid", 2),
+            terminal_number_sfi=self.hexint(self.get(tn, "sfi", "psam.terminal_number"), "psam.terminal_number.sfi"),
+            terminal_number_length=self.integer(self.get(tn, "length", "psam.terminal_number"), "psam.terminal_number.length", 1),
+            commands={n: (self.hexint(self.get(c, "cla", f"psam.commands.{n}"), f"psam.commands.{n}.cla"), self.hexint(self.get(c, "ins", f"psam.commands.{n}"), f"psam.commands.{n}.ins")) for n, c in self.get(raw, "commands", "psam").items()},
+            levels_shift=self.integer(self.get(usage, "levels_shift", "psam.key_usage"), "psam.key_usage.levels_shift"),
+            key_usage={n: self.hexint(v, f"psam.key_usage.{n}") for n, v in usage.items() if n != "levels_shift"},
+            use_modes={n: self.hexint(v, f"psam.use_modes.{n}") for n, v in self.get(raw, "use_modes", "psam").items()},
+            atr=self.hexbytes(self.get(raw, "atr", "psam"), "psam.atr"),
+            prov=self.prov(raw, "psam"),
+        )
+
+    def cross_check(self, profile: m.Profile) -> None:
+        """References between sections: rule keys exist in the file's DF, FCI templates exist, ..."""
+        for path, f in profile.files.items():
+            p = f"files.{path}"
+            if f.fci is not None and f.fci not in profile.fci_templates:
+                raise self.fail(f"{p}.fci", f"expected one of the fci_templates {sorted(profile.fci_templates)}, got {f.fci!r}")
+            if f.is_ef:
+                df = profile.df_of(path)
+                for right, rule in f.access.items():
+                    for key_name in rule.keys:
+                        if key_name not in df.keys:
+                            raise self.fail(f"{p}.access.{right}", f"key {key_name!r} is not declared in the file's DF {df.path} (keys there: {', '.join(df.keys) or 'none'})")
+            siblings = [g for g in profile.children(f.parent) if g.path != path] if f.parent else []
+            for g in siblings:
+                if g.fid == f.fid:
+                    raise self.fail(f"{p}.fid", f"FID {f.fid:04X} is also used by {g.path}")
+                if f.sfi is not None and g.sfi == f.sfi:
+                    raise self.fail(f"{p}.sfi", f"SFI {f.sfi:02X} is also used by {g.path}")
+            seen_ids: dict[tuple[str, int], str] = {}
+            for k in f.keys.values():
+                if (k.use, k.id) in seen_ids:
+                    raise self.fail(f"{p}.keys.{k.name}.id", f"{k.use} key id {k.id:02X} is also used by {seen_ids[(k.use, k.id)]}")
+                seen_ids[(k.use, k.id)] = k.name

@@ -1,0 +1,333 @@
+"""The profile as typed, immutable values (built by `loader.py` from the YAML data).
+
+Both the card side and the host side read these; neither hard-codes a FID, status word, INS code
+or key id. Every entity keeps its provenance so reports can show which verdicts rest on stand-ins.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
+
+from ssc.crypto.algorithm import Algorithm
+from ssc.profile.access import AccessRule
+
+PROVENANCE_TAGS = ("C", "D", "I", "S")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Provenance tag per field; '*' is the default for fields not named."""
+
+    tags: Mapping[str, str]
+
+    def of(self, field_name: str = "*") -> str:
+        return self.tags.get(field_name, self.tags["*"])
+
+    @property
+    def weakest(self) -> str:
+        """The weakest tag among all fields (S < I < D < C): what a verdict built on it rests on."""
+        return max(self.tags.values(), key=PROVENANCE_TAGS.index)
+
+
+@dataclass(frozen=True)
+class Text:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class RecordDef:
+    number: int  # position in the file (1-based) at personalization
+    tag: int
+    item: str
+    length: int  # length of the value; the record is tag ‖ length ‖ value
+    fmt: str  # "an", "cn" or "b"
+    check: str | None  # name of the data-element rule that validates the value
+    title: Text
+    prov: Provenance
+
+    @property
+    def record_length(self) -> int:
+        return 2 + self.length
+
+
+@dataclass(frozen=True)
+class KeyDef:
+    name: str
+    df: str  # path of the DF holding the key
+    id: int
+    use: str  # "external" (EXTERNAL AUTHENTICATE / MAC) or "internal" (INTERNAL AUTHENTICATE)
+    level: str  # "national" (national root, 3 levels) or "local" (city's own root)
+    versions: tuple[int, ...]
+    active: int
+    tries: int
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class FileDef:
+    path: str
+    kind: str  # mf, ddf, adf, linear, cyclic, transparent
+    fid: int
+    title: Text
+    prov: Provenance
+    sfi: int | None = None
+    name: bytes | None = None  # DF name / AID
+    label: str | None = None  # DIR label (GBK on the card)
+    fci: str | None = None  # FCI template name
+    presence: str = "mandatory"  # mandatory, optional, local
+    access: Mapping[str, AccessRule] = field(default_factory=dict)  # read / update / append
+    records: tuple[RecordDef, ...] = ()
+    size: int | None = None  # transparent files
+    record_count: int | None = None  # cyclic files
+    keys: Mapping[str, KeyDef] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()  # dir, reserved, firewalled, nationwide_writable
+
+    @property
+    def is_df(self) -> bool:
+        return self.kind in ("mf", "ddf", "adf")
+
+    @property
+    def is_ef(self) -> bool:
+        return not self.is_df
+
+    @property
+    def is_record_file(self) -> bool:
+        return self.kind in ("linear", "cyclic")
+
+    @property
+    def parent(self) -> str | None:
+        if self.path == "MF":
+            return None
+        head, _, _ = self.path.rpartition("/")
+        return head or "MF"
+
+    @property
+    def short_name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+    def record_by_tag(self, tag: int) -> RecordDef | None:
+        for rec in self.records:
+            if rec.tag == tag:
+                return rec
+        return None
+
+    def rule(self, right: str) -> AccessRule | None:
+        return self.access.get(right)
+
+
+@dataclass(frozen=True)
+class CommandDef:
+    name: str
+    cla: tuple[int, ...]
+    ins: int
+    params: Mapping[str, object]
+    prov: Provenance
+    sensitive: str | None = None  # "command_data" when the data field carries a PIN or key material
+    virtual_only: bool = False
+
+    def param(self, key: str) -> object:
+        try:
+            return self.params[key]
+        except KeyError:
+            raise KeyError(f"command {self.name!r} has no parameter {key!r} in the profile") from None
+
+    def byte(self, key: str) -> int:
+        value = self.param(key)
+        assert isinstance(value, int)
+        return value
+
+
+@dataclass(frozen=True)
+class StatusWord:
+    name: str
+    sw: int  # for variable words (61XX, 63CX, 6CXX) the fixed part with the variable bits zero
+    variable_mask: int  # 0xFF for XX, 0x0F for CX, 0 for a fixed word
+    en: str
+    zh: str
+    prov: Provenance
+
+    def matches(self, sw: int) -> bool:
+        return (sw & ~self.variable_mask & 0xFFFF) == self.sw
+
+    def with_value(self, x: int) -> int:
+        if not self.variable_mask:
+            raise ValueError(f"status word {self.name} has no variable part")
+        if x & ~self.variable_mask:
+            raise ValueError(f"{x} does not fit the variable part of {self.name}")
+        return self.sw | x
+
+    @property
+    def pattern(self) -> str:
+        text = f"{self.sw:04X}"
+        if self.variable_mask == 0xFF:
+            return text[:2] + "XX"
+        if self.variable_mask == 0x0F:
+            return text[:3] + "X"
+        return text
+
+
+class StatusWords:
+    """Status words by name (``profile.sw.wrong_length`` → 0x6700) and meaning by value."""
+
+    def __init__(self, words: Mapping[str, StatusWord]) -> None:
+        self._words = dict(words)
+
+    def __getattr__(self, name: str) -> int:
+        try:
+            return self._words[name].sw
+        except KeyError:
+            raise AttributeError(f"the profile defines no status word named {name!r}") from None
+
+    def __getitem__(self, name: str) -> StatusWord:
+        return self._words[name]
+
+    def __iter__(self) -> Iterator[StatusWord]:
+        return iter(self._words.values())
+
+    def describe(self, sw: int) -> StatusWord | None:
+        for word in self._words.values():
+            if word.matches(sw):
+                return word
+        return None
+
+    def is_listed(self, sw: int) -> bool:
+        return self.describe(sw) is not None
+
+
+@dataclass(frozen=True)
+class AtrSpec:
+    prefix: bytes
+    historical_length: int
+    fields: Mapping[str, tuple[int, int]]  # name -> (offset, length) in the historical bytes
+    card_sn: tuple[int, int]
+    known_chip_makers: tuple[bytes, ...]
+    reference_prefix: bytes
+    reference_card_maker: bytes
+    prov: Provenance
+
+    def historical(self, atr: bytes) -> bytes:
+        return atr[len(self.prefix):]
+
+    def card_sn_of(self, atr: bytes) -> bytes:
+        off, length = self.card_sn
+        return self.historical(atr)[off:off + length]
+
+    def field_of(self, atr: bytes, name: str) -> bytes:
+        off, length = self.fields[name]
+        return self.historical(atr)[off:off + length]
+
+
+@dataclass(frozen=True)
+class PinSpec:
+    df: str
+    initial: str
+    tries: int
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class Diversification:
+    province_factor: str
+    city_factor: str
+    levels: tuple[str, ...]
+    local_levels: tuple[str, ...]
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class TestRoots:
+    national: str
+    local: str
+    warning: str
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class SecuritySpec:
+    pin: PinSpec
+    challenge_external_auth: int
+    challenge_mac: int
+    mac_length: int
+    diversification: Diversification
+    test_roots: TestRoots
+    lifecycle_blocked_allows: tuple[str, ...]
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class TlvTemplate:
+    """A nested TLV layout: values are hex strings with {placeholders} or nested templates."""
+
+    tree: Mapping[int, object]
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class PsamSpec:
+    dfs: Mapping[Algorithm, int]
+    terminal_number_fid: int
+    terminal_number_sfi: int
+    terminal_number_length: int
+    commands: Mapping[str, tuple[int, int]]  # name -> (CLA, INS)
+    levels_shift: int
+    key_usage: Mapping[str, int]
+    use_modes: Mapping[str, int]
+    atr: bytes
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: Text
+    generation: int
+    spec_version: str
+    algorithm: Algorithm
+    algorithm_id: int
+    atr: AtrSpec
+    files: Mapping[str, FileDef]
+    commands: Mapping[str, CommandDef]
+    sw: StatusWords
+    check_order: tuple[tuple[str, ...], ...]
+    t0_case4: frozenset[str]
+    t0_max_response: int
+    security: SecuritySpec
+    fci_templates: Mapping[str, TlvTemplate]
+    dir_record: TlvTemplate
+    psam: PsamSpec
+    prov: Mapping[str, Provenance]  # provenance of top-level scalars (spec_version, algorithm, ...)
+    sources: tuple[str, ...]  # the data files this profile was built from (extends chain)
+    digest: str  # SHA-256 over the source files, for reports
+
+    def file(self, path: str) -> FileDef:
+        try:
+            return self.files[path]
+        except KeyError:
+            raise KeyError(f"profile {self.name} declares no file {path!r}") from None
+
+    def children(self, path: str) -> list[FileDef]:
+        return [f for f in self.files.values() if f.parent == path]
+
+    def df_of(self, path: str) -> FileDef:
+        """The DF a file lives in (the file itself when it is a DF)."""
+        f = self.file(path)
+        return f if f.is_df else self.file(f.parent or "MF")
+
+    def command(self, name: str) -> CommandDef:
+        try:
+            return self.commands[name]
+        except KeyError:
+            raise KeyError(f"profile {self.name} declares no command {name!r}") from None
+
+    def keys(self) -> list[KeyDef]:
+        return [k for f in self.files.values() for k in f.keys.values()]
+
+    def key(self, name: str) -> KeyDef:
+        for k in self.keys():
+            if k.name == name:
+                return k
+        raise KeyError(f"profile {self.name} declares no key {name!r}")
+
+    def efs(self) -> list[FileDef]:
+        return [f for f in self.files.values() if f.is_ef]
