@@ -211,6 +211,7 @@ class _Builder:
             fci_templates={k: self.tlv_template(v, f"fci_templates.{k}") for k, v in self.get(raw, "fci_templates", "").items()},
             dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record"),
             psam=self.psam(self.get(raw, "psam", "")),
+            behaviour=self.behaviour(raw.get("behaviour") or {}),
             prov={"spec_version": spec_prov, "algorithm": self.prov(alg_raw, "algorithm")},
             sources=sources,
             digest=digest,
@@ -468,6 +469,15 @@ class _Builder:
             atr=self.hexbytes(self.get(raw, "atr", "psam"), "psam.atr"),
             prov=self.prov(raw, "psam"),
         )
+
+    def behaviour(self, raw: Mapping[str, Any]) -> dict[str, m.BehaviourChoice]:
+        out = {}
+        for name, spec in raw.items():
+            p = f"behaviour.{name}"
+            if "value" not in spec:
+                raise self.fail(f"{p}.value", "missing (required)")
+            out[name] = m.BehaviourChoice(name, spec["value"], self.string(self.get(spec, "why", p), f"{p}.why"), self.prov(spec, p))
+        return out
 
     def cross_check(self, profile: m.Profile) -> None:
         """References between sections: rule keys exist in the file's DF, FCI templates exist, ..."""

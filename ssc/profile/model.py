@@ -278,6 +278,16 @@ class PsamSpec:
 
 
 @dataclass(frozen=True)
+class BehaviourChoice:
+    """A decision where PROFILE.md is silent or ambiguous, recorded as data with its reason."""
+
+    name: str
+    value: object
+    why: str
+    prov: Provenance
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: Text
@@ -296,6 +306,7 @@ class Profile:
     fci_templates: Mapping[str, TlvTemplate]
     dir_record: TlvTemplate
     psam: PsamSpec
+    behaviour: Mapping[str, "BehaviourChoice"]  # card behaviour the spec leaves open, chosen here
     prov: Mapping[str, Provenance]  # provenance of top-level scalars (spec_version, algorithm, ...)
     sources: tuple[str, ...]  # the data files this profile was built from (extends chain)
     digest: str  # SHA-256 over the source files, for reports
