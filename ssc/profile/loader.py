@@ -211,6 +211,7 @@ class _Builder:
             fci_templates={k: self.tlv_template(v, f"fci_templates.{k}") for k, v in self.get(raw, "fci_templates", "").items()},
             dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record"),
             psam=self.psam(self.get(raw, "psam", "")),
+            card_id=self.card_id(self.get(self.get(raw, "data_elements", ""), "card_id_code", "data_elements")),
             behaviour=self.behaviour(raw.get("behaviour") or {}),
             prov={"spec_version": spec_prov, "algorithm": self.prov(alg_raw, "algorithm")},
             sources=sources,
@@ -468,6 +469,23 @@ class _Builder:
             use_modes={n: self.hexint(v, f"psam.use_modes.{n}") for n, v in self.get(raw, "use_modes", "psam").items()},
             atr=self.hexbytes(self.get(raw, "atr", "psam"), "psam.atr"),
             prov=self.prov(raw, "psam"),
+        )
+
+    def card_id(self, raw: Mapping[str, Any]) -> m.CardIdLayout:
+        p = "data_elements.card_id_code"
+
+        def span(name: str) -> slice:
+            spec = self.get(raw, name, p)
+            off = self.integer(self.get(spec, "offset", f"{p}.{name}"), f"{p}.{name}.offset")
+            return slice(off, off + self.integer(self.get(spec, "length", f"{p}.{name}"), f"{p}.{name}.length", 1))
+
+        rid = span("rid")
+        return m.CardIdLayout(
+            region=span("region"), rid=rid,
+            rid_value=self.hexbytes(self.get(self.get(raw, "rid", p), "value", f"{p}.rid"), f"{p}.rid.value", rid.stop - rid.start),
+            serial=span("serial"), mac=span("mac"),
+            mac_key=self.string(self.get(raw, "mac_key", p), f"{p}.mac_key"),
+            prov=self.prov(raw, p),
         )
 
     def behaviour(self, raw: Mapping[str, Any]) -> dict[str, m.BehaviourChoice]:

@@ -278,6 +278,19 @@ class PsamSpec:
 
 
 @dataclass(frozen=True)
+class CardIdLayout:
+    """Byte ranges of the 16-byte card identification code (PROFILE §4.1)."""
+
+    region: slice
+    rid: slice
+    rid_value: bytes
+    serial: slice
+    mac: slice
+    mac_key: str
+    prov: Provenance
+
+
+@dataclass(frozen=True)
 class BehaviourChoice:
     """A decision where PROFILE.md is silent or ambiguous, recorded as data with its reason."""
 
@@ -306,6 +319,7 @@ class Profile:
     fci_templates: Mapping[str, TlvTemplate]
     dir_record: TlvTemplate
     psam: PsamSpec
+    card_id: CardIdLayout
     behaviour: Mapping[str, "BehaviourChoice"]  # card behaviour the spec leaves open, chosen here
     prov: Mapping[str, Provenance]  # provenance of top-level scalars (spec_version, algorithm, ...)
     sources: tuple[str, ...]  # the data files this profile was built from (extends chain)

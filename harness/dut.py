@@ -1,0 +1,73 @@
+"""Open the device under test: the only place where the card side and the host side meet.
+
+The embedded reference card is wrapped in an in-process transport here; a physical or virtual card
+is reached through PC/SC. Either way the suite receives a traced `Transport` and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from harness.cardspec import CardSpec
+from ssc.keyset import KeySet
+from ssc.profile.model import Profile
+from terminal.trace import Masker, MaskRule, TraceRecorder, TracingTransport
+from terminal.transports.base import Transport
+
+
+def mask_rules(profile: Profile) -> list[MaskRule]:
+    """Commands whose data carries a PIN or key material, from the profile's `sensitive` flags."""
+    rules = []
+    for cmd in profile.commands.values():
+        if cmd.sensitive:
+            for cla in cmd.cla:
+                rules.append(MaskRule(
+                    cla=cla, ins=cmd.ins,
+                    mask_command_data=cmd.sensitive == "command_data",
+                    mask_response_data=cmd.sensitive == "response_data",
+                    reason=f"{cmd.name}: PIN or key material",
+                ))
+    return rules
+
+
+@dataclass
+class DeviceUnderTest:
+    spec: CardSpec
+    profile: Profile
+    transport: Transport  # traced
+    recorder: TraceRecorder
+    kind: str  # "reference (in-process)" or "reader"
+    faults: tuple[str, ...] = ()
+    removed: bool = False
+    identity: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return self.transport.description
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def open_dut(spec: CardSpec, profile: Profile, keyset: KeySet, *, faults: Sequence[str] = (), pin: str | None = None) -> DeviceUnderTest:
+    recorder = TraceRecorder(Masker(mask_rules(profile)))
+    if spec.kind == "reference":
+        from reference_card import ReferenceCard, load_default_personalization
+        from terminal.transports.inprocess import InProcessTransport
+
+        personalization = load_default_personalization(profile)
+        if pin is not None:
+            personalization = personalization.with_pin(pin)
+        card = ReferenceCard(profile, personalization, faults=list(faults), keyset=keyset)
+        inner: Transport = InProcessTransport(card)
+        kind = "reference card (in-process)"
+    else:
+        if faults:
+            raise ValueError("faults can only be injected into the embedded reference card")
+        from terminal.transports.pcsc import PcscTransport
+
+        inner = PcscTransport(spec.reader or "")
+        kind = "PC/SC reader"
+    transport = TracingTransport(inner, recorder)
+    transport.reset()
+    return DeviceUnderTest(spec, profile, transport, recorder, kind, tuple(faults))

@@ -1,0 +1,251 @@
+"""pytest plugin that turns a pytest-bdd run into a conformance run.
+
+Options say which card, profile, key source and terminals to use; fixtures hand the suite a traced
+terminal over the device under test and software PSAMs per terminal region; hooks fold each
+scenario's outcome, APDU trace and counters into results.json. Only this layer knows about options.
+"""
+from __future__ import annotations
+
+import datetime
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from harness.cardspec import CardSpec, parse_card_spec
+from harness.results import FAILED, NOT_RUN, PASSED, ScenarioResult, write_results
+from ssc.catalogue import load_catalogue
+
+GENERATION_TAGS = ("gen1", "gen2", "gen3")
+OTHER_TAGS = {
+    "destructive": "changes a real card irreversibly or blocks it; opt in with --allow-destructive",
+    "slow": "long-running scenario",
+    "interop": "cross-region interoperability matrix",
+    "pcsc": "needs pcscd + vpcd",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ssc", "social security card conformance run")
+    group.addoption("--ssc-card", default="reference", help="reference[:gen1|gen2|gen3] or reader:NAME")
+    group.addoption("--ssc-profile", default=None, help="built-in profile name or a profile YAML file")
+    group.addoption("--ssc-report-dir", default=None, help="write results.json here")
+    group.addoption("--ssc-allow-destructive", action="store_true", default=False)
+    group.addoption("--ssc-keys", default=None, help="lab test-key file (default: the profile's public test roots)")
+    group.addoption("--ssc-pin", default=None, help="the card's current PIN (default: the profile's initial PIN)")
+    group.addoption("--ssc-regions", default=None, help="comma-separated terminal regions (default: the registry's first two)")
+    group.addoption("--ssc-fault", action="append", default=[], help="inject a named fault into the reference card")
+    group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for rid, req in load_catalogue().requirements.items():
+        config.addinivalue_line("markers", f"{rid}: {req.title.en}")
+    for tag in GENERATION_TAGS:
+        config.addinivalue_line("markers", f"{tag}: applies to {tag} cards")
+    for tag, text in OTHER_TAGS.items():
+        config.addinivalue_line("markers", f"{tag}: {text}")
+    config.stash[_RESULTS] = []
+
+
+_RESULTS = pytest.StashKey[list]()
+_SESSION = pytest.StashKey["SscSession"]()
+
+
+@dataclass
+class SscSession:
+    """Everything a conformance run shares across scenarios."""
+
+    config: pytest.Config
+    card_spec: CardSpec
+    profile: Any
+    keyset: Any
+    dut: Any = None
+    dut_error: str | None = None
+    regions: list[Any] = field(default_factory=list)
+    psams: dict[str, Any] = field(default_factory=dict)
+    allow_destructive: bool = False
+    started: float = field(default_factory=time.time)
+
+    def psam_for(self, region_code: str) -> Any:
+        """The software PSAM of a terminal in `region_code` (built once per run)."""
+        if region_code not in self.psams:
+            from harness.psam import software_psam
+
+            region = next((r for r in self.regions if r.code == region_code), None)
+            if region is None:
+                raise KeyError(f"region {region_code} is not in the terminal region set {[r.code for r in self.regions]}")
+            self.psams[region_code] = software_psam(self.profile, region, self.keyset)
+        return self.psams[region_code]
+
+
+def _build_session(config: pytest.Config) -> SscSession:
+    from harness.dut import open_dut
+    from harness.profiles import resolve_run_profile
+    from ssc.keyset import LabKeyFile, TestKeySet
+    from terminal.regions import load_regions
+
+    spec = parse_card_spec(config.getoption("--ssc-card"))
+    profile = resolve_run_profile(spec, config.getoption("--ssc-profile"))
+    keys_path = config.getoption("--ssc-keys")
+    keyset = LabKeyFile.load(keys_path) if keys_path else TestKeySet.for_profile(profile)
+    registry = load_regions()
+    wanted = config.getoption("--ssc-regions")
+    if wanted:
+        codes = [c.strip() for c in wanted.split(",") if c.strip()]
+        regions = [registry.get(c) for c in codes]
+    else:
+        regions = registry.default_terminals()
+    session = SscSession(
+        config, spec, profile, keyset, regions=regions,
+        allow_destructive=config.getoption("--ssc-allow-destructive") or spec.is_virtual_reference,
+    )
+    try:
+        session.dut = open_dut(spec, profile, keyset, faults=config.getoption("--ssc-fault"), pin=config.getoption("--ssc-pin"))
+    except Exception as exc:  # reported per scenario and in results.json; the run goes on
+        session.dut_error = f"{type(exc).__name__}: {exc}"
+    return session
+
+
+@pytest.fixture(scope="session")
+def ssc_session(request: pytest.FixtureRequest) -> Iterator[SscSession]:
+    session = _build_session(request.config)
+    request.config.stash[_SESSION] = session
+    yield session
+    if session.dut is not None:
+        session.dut.close()
+    for psam in session.psams.values():
+        psam.close()
+
+
+@pytest.fixture(autouse=True)
+def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Decide applicability before a scenario runs: generation, destructive opt-in, card present."""
+    if not _is_scenario(request.node):
+        yield
+        return
+    session: SscSession = request.getfixturevalue("ssc_session")
+    tags = _tags(request.node)
+    gens = [t for t in tags if t in GENERATION_TAGS]
+    if gens and session.profile.name not in gens:
+        pytest.skip(f"applies to {'/'.join(gens)} only; the card under test is {session.profile.name}")
+    if "destructive" in tags and not session.allow_destructive:
+        pytest.skip("destructive (blocks or irreversibly changes the card): not run without --allow-destructive")
+    if session.dut is None:
+        pytest.fail(f"the card under test could not be opened: {session.dut_error}", pytrace=False)
+    dut = session.dut
+    if dut.removed:
+        from terminal.transports.base import TransportError
+
+        try:
+            dut.transport.reset()
+            dut.removed = False
+        except TransportError as exc:
+            pytest.fail(f"card removed (not back in the reader: {exc})", pytrace=False)
+    request.node.stash[_TRACE_START] = len(dut.recorder)
+    yield
+
+
+_TRACE_START = pytest.StashKey[int]()
+
+
+def _is_scenario(item: pytest.Item) -> bool:
+    return hasattr(getattr(item, "obj", None), "__scenario__")
+
+
+def _tags(item: pytest.Item) -> set[str]:
+    return {m.name for m in item.iter_markers()}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if not _is_scenario(item):
+        return
+    reports = item.stash.setdefault(_REPORTS, [])
+    reports.append(report)
+    if report.when == "teardown":
+        _record_scenario(item, reports)
+
+
+_REPORTS = pytest.StashKey[list]()
+
+
+def _failure_text(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message
+    return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "failed"
+
+
+def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
+    from terminal.transports.base import CardRemovedError
+
+    scenario = item.obj.__scenario__
+    catalogue = load_catalogue()
+    tags = sorted(_tags(item))
+    verdict, reason = PASSED, ""
+    for rep in reports:
+        if rep.skipped:
+            verdict = NOT_RUN
+            reason = rep.longrepr[2].removeprefix("Skipped: ") if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+            break
+        if rep.failed:
+            verdict, reason = FAILED, _failure_text(rep)
+            break
+    session: SscSession | None = item.config.stash.get(_SESSION, None)
+    trace: list[dict[str, Any]] = []
+    if session is not None and session.dut is not None and _TRACE_START in item.stash:
+        entries = session.dut.recorder.entries[item.stash[_TRACE_START]:]
+        trace = [e.to_dict() for e in entries]
+        if any(e.error and CardRemovedError.__name__ in e.error for e in entries):
+            session.dut.removed = True
+            if verdict == FAILED and "card removed" not in reason:
+                reason = f"card removed: {reason}"
+    result = ScenarioResult(
+        id=item.nodeid,
+        feature=scenario.feature.name,
+        name=scenario.name,
+        requirements=[t for t in tags if catalogue.is_requirement(t)],
+        tags=tags,
+        verdict=verdict,
+        reason=reason,
+        duration_s=round(sum(r.duration for r in reports), 4),
+        apdus=sum(1 for e in trace if e["kind"] == "apdu"),
+        resets=sum(1 for e in trace if e["kind"] == "reset"),
+        trace=trace,
+    )
+    item.config.stash[_RESULTS].append(result)
+    if item.config.getoption("--ssc-progress"):
+        done = len(item.config.stash[_RESULTS])
+        total = item.session.testscollected
+        mark = {PASSED: "PASS", FAILED: "FAIL", NOT_RUN: "n/r "}[verdict]
+        line = f"[{done}/{total}] {mark} {','.join(result.requirements)} {result.name}"
+        if verdict != PASSED:
+            line += f" — {reason}"
+        print(line, file=sys.stderr, flush=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    report_dir = session.config.getoption("--ssc-report-dir", None)
+    if not report_dir:
+        return
+    ssc: SscSession | None = session.config.stash.get(_SESSION, None)
+    dut_info: dict[str, Any] = {"card": session.config.getoption("--ssc-card")}
+    run_info: dict[str, Any] = {
+        "started": datetime.datetime.fromtimestamp(ssc.started if ssc else time.time(), datetime.timezone.utc).isoformat(),
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "python": platform.python_version(),
+        "pytest_exit_status": int(exitstatus),
+    }
+    if ssc is not None:
+        from harness.identity import describe_run
+
+        dut_info, extra = describe_run(ssc)
+        run_info.update(extra)
+    write_results(Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue())

@@ -1,0 +1,99 @@
+"""Answer-to-reset parsing (ISO/IEC 7816-3 §8.2) and comparison with the profile's declaration.
+
+The profile declares the ATR as a prefix (TS, T0 and interface bytes) plus a historical-byte count;
+`atr_findings` compares a card's ATR with that declaration aspect by aspect, so a lab sees exactly
+which byte is off.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ssc.profile.model import AtrSpec
+
+
+class AtrFormatError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Atr:
+    raw: bytes
+    ts: int
+    t0: int
+    interface: dict[str, int] = field(default_factory=dict)  # "TA1" -> value, ...
+    protocols: tuple[int, ...] = (0,)  # from TD bytes; T=0 when no TD1
+    historical: bytes = b""
+    tck: int | None = None
+
+    @property
+    def historical_count(self) -> int:
+        return self.t0 & 0x0F
+
+
+def parse_atr(raw: bytes) -> Atr:
+    if len(raw) < 2:
+        raise AtrFormatError(f"an ATR has at least TS and T0; got {len(raw)} byte(s)")
+    ts, t0 = raw[0], raw[1]
+    interface: dict[str, int] = {}
+    protocols: list[int] = []
+    pos, y, i = 2, t0 >> 4, 1
+    while True:
+        for bit, letter in ((0x1, "A"), (0x2, "B"), (0x4, "C"), (0x8, "D")):
+            if y & bit:
+                if pos >= len(raw):
+                    raise AtrFormatError(f"T{letter}{i} announced but the ATR ends at byte {pos}")
+                interface[f"T{letter}{i}"] = raw[pos]
+                pos += 1
+        td = interface.get(f"TD{i}")
+        if td is None:
+            break
+        protocols.append(td & 0x0F)
+        y, i = td >> 4, i + 1
+    k = t0 & 0x0F
+    if pos + k > len(raw):
+        raise AtrFormatError(f"T0 announces {k} historical bytes but only {len(raw) - pos} follow the interface bytes")
+    historical = raw[pos:pos + k]
+    pos += k
+    needs_tck = any(p != 0 for p in protocols)
+    tck = None
+    if needs_tck:
+        if pos >= len(raw):
+            raise AtrFormatError("a protocol other than T=0 is indicated, so TCK is required, but it is missing")
+        tck = raw[pos]
+        pos += 1
+    if pos != len(raw):
+        raise AtrFormatError(f"{len(raw) - pos} unexpected byte(s) after the ATR: {raw[pos:].hex().upper()}")
+    return Atr(bytes(raw), ts, t0, interface, tuple(protocols) or (0,), bytes(historical), tck)
+
+
+ASPECTS = ("ts", "historical_count", "protocols", "interface_bytes")
+
+
+def atr_findings(spec: AtrSpec, raw: bytes) -> dict[str, str | None]:
+    """aspect → None when it conforms, else a message with expected vs actual."""
+    try:
+        atr = parse_atr(raw)
+    except AtrFormatError as exc:
+        return {a: f"ATR {raw.hex().upper()} is malformed: {exc}" for a in ASPECTS}
+    expected = parse_atr(spec.prefix + bytes(spec.historical_length))
+    out: dict[str, str | None] = {}
+    out["ts"] = None if atr.ts == expected.ts else f"TS expected {expected.ts:02X}, got {atr.ts:02X}"
+    out["historical_count"] = (
+        None if atr.historical_count == spec.historical_length
+        else f"T0 {atr.t0:02X} announces {atr.historical_count} historical bytes, expected {spec.historical_length}"
+    )
+    out["protocols"] = (
+        None if atr.protocols == expected.protocols
+        else f"protocols expected T={'/'.join(map(str, expected.protocols))}, the ATR announces T={'/'.join(map(str, atr.protocols))}"
+    )
+    diffs = [
+        f"{name} expected {_fmt(expected.interface.get(name))}, got {_fmt(atr.interface.get(name))}"
+        for name in sorted(set(expected.interface) | set(atr.interface))
+        if expected.interface.get(name) != atr.interface.get(name)
+    ]
+    out["interface_bytes"] = "; ".join(diffs) or None
+    return out
+
+
+def _fmt(value: int | None) -> str:
+    return "absent" if value is None else f"{value:02X}"
