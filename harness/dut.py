@@ -52,12 +52,15 @@ class DeviceUnderTest:
 def open_dut(spec: CardSpec, profile: Profile, keyset: KeySet, *, faults: Sequence[str] = (), pin: str | None = None) -> DeviceUnderTest:
     recorder = TraceRecorder(Masker(mask_rules(profile)))
     if spec.kind == "reference":
-        from reference_card import ReferenceCard, load_default_personalization
+        import dataclasses
+
+        from reference_card import ReferenceCard, load_personalization
+        from reference_card.personalization import DEFAULT_CARD_PATH
         from terminal.transports.inprocess import InProcessTransport
 
-        personalization = load_default_personalization(profile)
+        personalization = load_personalization(DEFAULT_CARD_PATH)
         if pin is not None:
-            personalization = personalization.with_pin(pin)
+            personalization = dataclasses.replace(personalization, pin=pin)
         card = ReferenceCard(profile, personalization, faults=list(faults), keyset=keyset)
         inner: Transport = InProcessTransport(card)
         kind = "reference card (in-process)"

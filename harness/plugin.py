@@ -37,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-allow-destructive", action="store_true", default=False)
     group.addoption("--ssc-keys", default=None, help="lab test-key file (default: the profile's public test roots)")
     group.addoption("--ssc-pin", default=None, help="the card's current PIN (default: the profile's initial PIN)")
-    group.addoption("--ssc-regions", default=None, help="comma-separated terminal regions (default: the registry's first two)")
+    group.addoption("--ssc-regions", default=None, help="comma-separated terminal regions (default: every region of the registry)")
     group.addoption("--ssc-fault", action="append", default=[], help="inject a named fault into the reference card")
     group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
 
@@ -76,36 +76,38 @@ class SscSession:
         if region_code not in self.psams:
             from harness.psam import software_psam
 
-            region = next((r for r in self.regions if r.code == region_code), None)
-            if region is None:
-                raise KeyError(f"region {region_code} is not in the terminal region set {[r.code for r in self.regions]}")
-            self.psams[region_code] = software_psam(self.profile, region, self.keyset)
+            from terminal.regions import load_regions
+
+            self.psams[region_code] = software_psam(self.profile, load_regions().get(region_code), self.keyset)
         return self.psams[region_code]
 
 
 def _build_session(config: pytest.Config) -> SscSession:
     from harness.dut import open_dut
-    from harness.profiles import resolve_run_profile
+    from harness.identity import identify
+    from harness.profiles import detect_profile, initial_profile
     from ssc.keyset import LabKeyFile, TestKeySet
     from terminal.regions import load_regions
 
     spec = parse_card_spec(config.getoption("--ssc-card"))
-    profile = resolve_run_profile(spec, config.getoption("--ssc-profile"))
+    profile_option = config.getoption("--ssc-profile")
+    profile = initial_profile(spec, profile_option)
     keys_path = config.getoption("--ssc-keys")
     keyset = LabKeyFile.load(keys_path) if keys_path else TestKeySet.for_profile(profile)
     registry = load_regions()
     wanted = config.getoption("--ssc-regions")
-    if wanted:
-        codes = [c.strip() for c in wanted.split(",") if c.strip()]
-        regions = [registry.get(c) for c in codes]
-    else:
-        regions = registry.default_terminals()
+    regions = [registry.get(c.strip()) for c in wanted.split(",") if c.strip()] if wanted else list(registry)
     session = SscSession(
         config, spec, profile, keyset, regions=regions,
         allow_destructive=config.getoption("--ssc-allow-destructive") or spec.is_virtual_reference,
     )
     try:
         session.dut = open_dut(spec, profile, keyset, faults=config.getoption("--ssc-fault"), pin=config.getoption("--ssc-pin"))
+        if spec.kind == "reader" and not profile_option:
+            session.profile = session.dut.profile = profile = detect_profile(session.dut.transport, profile)
+            if not keys_path:
+                session.keyset = TestKeySet.for_profile(profile)
+        identify(session.dut)
     except Exception as exc:  # reported per scenario and in results.json; the run goes on
         session.dut_error = f"{type(exc).__name__}: {exc}"
     return session
@@ -119,7 +121,7 @@ def ssc_session(request: pytest.FixtureRequest) -> Iterator[SscSession]:
     if session.dut is not None:
         session.dut.close()
     for psam in session.psams.values():
-        psam.close()
+        psam.transport.close()
 
 
 @pytest.fixture(autouse=True)
@@ -154,7 +156,21 @@ _TRACE_START = pytest.StashKey[int]()
 
 
 def _is_scenario(item: pytest.Item) -> bool:
-    return hasattr(getattr(item, "obj", None), "__scenario__")
+    """pytest-bdd scenario functions all request its `_pytest_bdd_example` fixture."""
+    return "_pytest_bdd_example" in getattr(item, "fixturenames", ())
+
+
+def _scenario_names(item: pytest.Item) -> tuple[str, str]:
+    """(feature name, scenario name with outline parameters filled in)."""
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry[item.obj]  # type: ignore[attr-defined]
+        example = item.callspec.params.get("_pytest_bdd_example", {}) if hasattr(item, "callspec") else {}
+        return template.feature.name, template.render(example).name
+    except (ImportError, KeyError, AttributeError):
+        feature, _, name = (item.obj.__doc__ or item.name).partition(": ")  # type: ignore[attr-defined]
+        return feature, name or item.name
 
 
 def _tags(item: pytest.Item) -> set[str]:
@@ -186,7 +202,7 @@ def _failure_text(report: pytest.TestReport) -> str:
 def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
     from terminal.transports.base import CardRemovedError
 
-    scenario = item.obj.__scenario__
+    feature_name, scenario_name = _scenario_names(item)
     catalogue = load_catalogue()
     tags = sorted(_tags(item))
     verdict, reason = PASSED, ""
@@ -209,8 +225,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
                 reason = f"card removed: {reason}"
     result = ScenarioResult(
         id=item.nodeid,
-        feature=scenario.feature.name,
-        name=scenario.name,
+        feature=feature_name,
+        name=scenario_name,
         requirements=[t for t in tags if catalogue.is_requirement(t)],
         tags=tags,
         verdict=verdict,

@@ -78,6 +78,17 @@ def ssn_check_char(first17: str) -> str:
     return _SSN_CHECK_MAP[total % 11]
 
 
+def region_code_problems(code: str) -> list[str]:
+    """Why `code` is not a six-digit GB/T 2260 division code starting with a province code.
+
+    Whether the full code exists is not judged: codes change over time."""
+    if not (isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit()):
+        return [f"region code {code!r} is not six digits"]
+    if code[:2] not in _PROVINCE_CODES:
+        return [f"region code {code}: {code[:2]!r} is not a GB/T 2260 province code"]
+    return []
+
+
 def ssn_problems(s: str, *, today: datetime.date | None = None) -> list[str]:
     """Every reason `s` is not a well-formed social security number; empty if it is.
 
@@ -94,10 +105,7 @@ def ssn_problems(s: str, *, today: datetime.date | None = None) -> list[str]:
     if not (body.isascii() and body.isdigit()):
         bad = next(i for i, ch in enumerate(body) if ch not in string.digits)
         return [f"SSN character {bad + 1} is {body[bad]!r}; the first 17 must be digits"]
-    problems: list[str] = []
-    region = body[:6]
-    if region[:2] not in _PROVINCE_CODES:
-        problems.append(f"region code {region}: {region[:2]!r} is not a GB/T 2260 province code")
+    problems: list[str] = region_code_problems(body[:6])
     birth_text = body[6:14]
     try:
         birth = datetime.date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:8]))

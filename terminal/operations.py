@@ -153,9 +153,21 @@ class CardSession:
             expected = self.profile.sw[expect]
             raise OperationError(
                 apdu, response,
-                f"{what}: {apdu.to_bytes().hex().upper()} → expected {expected.pattern} {expected.en}, got {response.describe()}",
+                f"{what}: {self._apdu_text(apdu)} → expected {expected.pattern} {expected.en}, got {response.describe()}",
             )
         return response
+
+    def _apdu_text(self, apdu: CommandApdu) -> str:
+        """The APDU for a message, with the data of PIN/key-carrying commands masked."""
+        sensitive = any(c.sensitive and c.ins == apdu.ins and apdu.cla in c.cla for c in self.profile.commands.values())
+        if sensitive and apdu.data:
+            return f"{apdu.header.hex().upper()} {len(apdu.data):02X} {'**' * len(apdu.data)} (masked)"
+        return apdu.to_bytes().hex().upper()
+
+    def get_response(self, le: int) -> Response:
+        """GET RESPONSE with Le `le`, answered raw (the T=0 layer must not interfere)."""
+        cmd = self.profile.command("get_response")
+        return self._send(self._apdu("get_response", cmd.byte("p1"), cmd.byte("p2"), b"", le), "get response", False, raw=True)
 
     def _must(self, apdu: CommandApdu, what: str) -> Response:
         return self._send(apdu, what, True)

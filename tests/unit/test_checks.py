@@ -131,3 +131,10 @@ def test_ssn_check_detects_every_single_digit_error(body, index, data):
     digit = data.draw(st.sampled_from([d for d in "0123456789" if d != body[index]]))
     changed = body[:index] + digit + body[index + 1 :]
     assert ssn_check_char(changed) != ssn_check_char(body)
+
+
+@pytest.mark.parametrize("code, ok", [("441800", True), ("330200", True), ("991800", False), ("44180", False), ("44180A", False)])
+def test_region_code_problems(code: str, ok: bool) -> None:
+    from ssc.checks import region_code_problems
+
+    assert (region_code_problems(code) == []) is ok

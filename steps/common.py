@@ -1,0 +1,42 @@
+"""Steps shared by every review: selecting files, status words, reading data items."""
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, then, when
+
+from steps.context import ScenarioContext, sw_text
+
+
+@given(parsers.parse('已选择 "{path}"'))
+def given_selected(ctx: ScenarioContext, path: str) -> None:
+    ctx.response = ctx.card.select_path(path, check=True)
+    ctx.selected = path
+
+
+@when(parsers.parse('按文件标识符选择 "{path}"'))
+def select_by_fid(ctx: ScenarioContext, path: str) -> None:
+    ctx.response = ctx.card.select_path(path, by="fid", check=False)
+    ctx.selected = path
+
+
+@when(parsers.parse('不自动取响应，按名称选择 "{path}"'))
+def select_by_name_raw(ctx: ScenarioContext, path: str) -> None:
+    name = ctx.profile.file(path).name
+    assert name is not None, f"the profile declares no name for {path}"
+    ctx.response = ctx.card.select_by_name(name, raw=True, check=False)
+    ctx.selected = path
+
+
+@then(parsers.re(r"状态字为 (?P<name>[a-z_]+)$"))
+def status_word_is(ctx: ScenarioContext, name: str) -> None:
+    response = ctx.last_response()
+    expected = ctx.profile.sw[name]
+    assert expected.matches(response.sw), (
+        f"expected status word {expected.pattern} ({name}: {expected.en}), "
+        f"got {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text()}"
+    )
+
+
+@when(parsers.parse('读取数据项 "{item}"'))
+def read_item(ctx: ScenarioContext, item: str) -> None:
+    ctx.value = ctx.card.read_item(item)
+    ctx.results["item"] = item
