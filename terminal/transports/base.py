@@ -1,0 +1,89 @@
+"""The one interface every card transport offers, and the errors any of them may raise.
+
+Like httpx's `BaseTransport`, a transport only moves bytes: no T=0 GET RESPONSE, no retries, no
+secure messaging — that policy lives above it (`terminal.t0`, the Terminal), where it is traced
+and can be switched off, because conformance tests must see the raw exchange.
+
+Error tree (backend errors are translated at the transport edge, so nothing above ever sees a
+pyscard exception)::
+
+    TransportError                 any failure to exchange bytes with the card
+    ├── ReaderNotFoundError        the reader name/pattern matched no reader (or several);
+    │                              the message lists the readers that exist
+    ├── NoReaderError              no PC/SC reader at all, or pcscd is not running/reachable
+    ├── NoCardError                the reader is empty
+    ├── CardRemovedError           the card went away mid-session (message "card removed");
+    │                              `reset()` re-connects once it is back
+    └── CardMuteError              the card does not answer
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+
+
+class TransportError(Exception):
+    """Any failure to exchange bytes with a card."""
+
+
+class ReaderNotFoundError(TransportError):
+    """The requested reader name or pattern matched no reader, or more than one."""
+
+
+class NoReaderError(TransportError):
+    """There is no PC/SC reader at all, or the PC/SC service (pcscd) is not reachable."""
+
+
+class NoCardError(TransportError):
+    """The reader is empty."""
+
+
+class CardRemovedError(TransportError):
+    """The card was removed (or lost power) during the session."""
+
+    def __init__(self, message: str = "card removed") -> None:
+        super().__init__(message)
+
+
+class CardMuteError(TransportError):
+    """The card is present but does not answer."""
+
+
+class Transport(ABC):
+    """Moves one command APDU to the card and its response APDU back, nothing more.
+
+    A transport is connected (card powered, ATR known) once constructed; `reset()` re-powers the
+    card and returns the new ATR; `close()` releases the reader and is idempotent.
+    """
+
+    description: str = "transport"
+
+    @abstractmethod
+    def transmit(self, command: bytes) -> bytes:
+        """Send a command APDU, return the response APDU (data ‖ SW1 SW2) exactly as received."""
+
+    @abstractmethod
+    def reset(self) -> bytes:
+        """Reset the card (cold/warm as the backend allows) and return its ATR."""
+
+    @property
+    @abstractmethod
+    def atr(self) -> bytes | None:
+        """The ATR of the last power-up or reset; None if the card was never powered."""
+
+    def close(self) -> None:
+        """Release the reader or card; further use is an error. Safe to call twice."""
+
+    def __enter__(self) -> "Transport":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.description}>"

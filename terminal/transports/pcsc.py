@@ -1,0 +1,331 @@
+"""PC/SC readers through pyscard's low-level `smartcard.scard` API (pcsc-lite's C calls).
+
+This is the ONLY module that touches pyscard: every PC/SC result code is translated here into the
+`TransportError` tree of `terminal.transports.base` (see `_error_for`). The low-level API is used
+instead of pyscard's CardConnection objects to keep the per-APDU overhead to one C call, one list
+conversion each way and one integer test.
+
+Facts this module relies on (measured with pcscd 1.9.9 + vpcd, see ENVIRONMENT.md):
+- neither pcscd nor pyscard handles 61xx/6Cxx: `terminal.t0` does, above the transport;
+- after a card removal the next transmit fails at once with SCARD_E_NOT_TRANSACTED (0x80100016),
+  the reader reports the removal ~0.4 s later, and SCardReconnect recovers after re-insertion;
+- a context/card handle left open when the interpreter exits can hang the exit, so `close()` (and
+  a `weakref.finalize` safety net) disconnects and releases.
+"""
+from __future__ import annotations
+
+import fnmatch
+import time
+import weakref
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import Iterator
+
+from smartcard import scard
+
+from .base import (
+    CardMuteError,
+    CardRemovedError,
+    NoCardError,
+    NoReaderError,
+    ReaderNotFoundError,
+    Transport,
+    TransportError,
+)
+
+# PC/SC result codes grouped by the error they become (codes from pcsc-lite's pcsclite.h).
+_SERVICE_DOWN = {scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED}
+_CARD_GONE = {
+    scard.SCARD_E_NOT_TRANSACTED,  # 0x80100016: first symptom of a removal during transmit
+    scard.SCARD_W_REMOVED_CARD,
+    scard.SCARD_E_NO_SMARTCARD,
+    scard.SCARD_E_READER_UNAVAILABLE,
+}
+_MUTE = {scard.SCARD_W_UNRESPONSIVE_CARD, scard.SCARD_W_UNPOWERED_CARD, scard.SCARD_E_TIMEOUT}
+
+_PCI = {scard.SCARD_PROTOCOL_T0: scard.SCARD_PCI_T0, scard.SCARD_PROTOCOL_T1: scard.SCARD_PCI_T1}
+_PROTOCOL_NAMES = {scard.SCARD_PROTOCOL_T0: "T=0", scard.SCARD_PROTOCOL_T1: "T=1"}
+
+_REINSERT_POLL = 0.05  # seconds between reconnect attempts while waiting for re-insertion
+
+# pyscard's `scard.SCardTransmit` is a Python shim over the SWIG builtin; on the hot path call the
+# builtin itself (same arguments and result) when this pyscard version exposes it.
+try:
+    from smartcard.scard.scard import _scard as _swig
+
+    _transmit = _swig.SCardTransmit
+except (ImportError, AttributeError):  # pragma: no cover - other pyscard layouts
+    _transmit = scard.SCardTransmit
+
+
+def _describe(rc: int) -> str:
+    return f"{scard.SCardGetErrorMessage(rc).rstrip('.')} (0x{rc & 0xFFFFFFFF:08X})"
+
+
+def _error_for(rc: int, action: str, *, connected: bool) -> TransportError:
+    """Translate a PC/SC result code; `connected` tells a removal from an empty reader."""
+    if rc in _SERVICE_DOWN:
+        return NoReaderError(
+            f"{action}: the PC/SC service is not reachable — is pcscd running? "
+            f"(tests: run them through scripts/pcsc-sandbox) [{_describe(rc)}]"
+        )
+    if rc == scard.SCARD_E_NO_READERS_AVAILABLE:
+        return NoReaderError(f"{action}: pcscd is running but reports no readers [{_describe(rc)}]")
+    if rc == scard.SCARD_E_UNKNOWN_READER:
+        return ReaderNotFoundError(f"{action}: unknown reader [{_describe(rc)}]")
+    if rc == scard.SCARD_E_READER_UNAVAILABLE and not connected:
+        return TransportError(f"{action}: the reader is unavailable (unplugged?) [{_describe(rc)}]")
+    if rc in _CARD_GONE:
+        if connected:
+            return CardRemovedError(f"card removed ({action}: {_describe(rc)})")
+        return NoCardError(f"{action}: no card in the reader [{_describe(rc)}]")
+    if rc in _MUTE:
+        return CardMuteError(f"{action}: the card does not answer [{_describe(rc)}]")
+    if rc == scard.SCARD_E_SHARING_VIOLATION:
+        return TransportError(f"{action}: the reader is in exclusive use by another application [{_describe(rc)}]")
+    return TransportError(f"{action} failed [{_describe(rc)}]")
+
+
+def select_reader(pattern: str, names: Sequence[str]) -> str:
+    """Pick one reader: exact name, else a unique fnmatch glob match, else a unique substring.
+
+    Raises ReaderNotFoundError listing the candidates (ambiguous) or the available readers (none).
+    """
+    if pattern in names:
+        return pattern
+    stages = (
+        ("glob", [n for n in names if fnmatch.fnmatchcase(n, pattern)]),
+        ("substring", [n for n in names if pattern.casefold() in n.casefold()]),
+    )
+    for how, matches in stages:
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ReaderNotFoundError(
+                f"reader {pattern!r} is ambiguous ({how} matches {len(matches)}): "
+                + ", ".join(repr(n) for n in matches)
+            )
+    available = ", ".join(repr(n) for n in names) or "none"
+    raise ReaderNotFoundError(f"no reader matches {pattern!r}; available readers: {available}")
+
+
+@contextmanager
+def _context() -> Iterator[int]:
+    """A short-lived PC/SC context, always released."""
+    try:
+        rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    except scard.error as exc:
+        raise TransportError(f"SCardEstablishContext: {exc}") from exc
+    if rc != scard.SCARD_S_SUCCESS:
+        raise _error_for(rc, "SCardEstablishContext", connected=False)
+    try:
+        yield ctx
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
+def _reader_names(ctx: int) -> list[str]:
+    """Reader names known to pcscd; [] when it has none."""
+    rc, names = scard.SCardListReaders(ctx, [])
+    if rc == scard.SCARD_E_NO_READERS_AVAILABLE:
+        return []
+    if rc != scard.SCARD_S_SUCCESS:
+        raise _error_for(rc, "SCardListReaders", connected=False)
+    return list(names)
+
+
+def reader_states() -> list[tuple[str, bool, bytes | None]]:
+    """(name, card present, ATR or None) for every reader; [] if pcscd has no readers.
+
+    Raises NoReaderError when pcscd is not reachable. Used by `terminal.readers.list_readers`.
+    """
+    with _context() as ctx:
+        names = _reader_names(ctx)
+        if not names:
+            return []
+        query = [(name, scard.SCARD_STATE_UNAWARE) for name in names]
+        rc, states = scard.SCardGetStatusChange(ctx, 0, query)
+        if rc not in (scard.SCARD_S_SUCCESS, scard.SCARD_E_TIMEOUT):
+            raise _error_for(rc, "SCardGetStatusChange", connected=False)
+    result = []
+    for name, state, atr in states:
+        present = bool(state & scard.SCARD_STATE_PRESENT)
+        result.append((name, present, bytes(atr) if present and atr else None))
+    return result
+
+
+class _Handles:
+    """The PC/SC handles, kept apart from the transport so a finalizer can release them."""
+
+    __slots__ = ("context", "card")
+
+    def __init__(self) -> None:
+        self.context = 0
+        self.card = 0
+
+    def release(self) -> None:
+        card, self.card = self.card, 0
+        context, self.context = self.context, 0
+        if card:
+            try:
+                scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
+            except scard.error:
+                pass
+        if context:
+            try:
+                scard.SCardReleaseContext(context)
+            except scard.error:
+                pass
+
+
+class PcscTransport(Transport):
+    """A card in a PC/SC reader, chosen by exact name or pattern (see `select_reader`).
+
+    Connects in shared mode with T=0, or T=0|T=1 when the card refuses T=0 (it then offers only
+    T=1). `reset()` reconnects with a card reset; after a `CardRemovedError` it first waits up to
+    `reinsert_timeout` seconds for the card to come back (a virtual card torn by its hook
+    re-inserts itself about 0.5 s later).
+    """
+
+    def __init__(self, reader: str, *, reinsert_timeout: float = 5.0) -> None:
+        self.reinsert_timeout = reinsert_timeout
+        self._handles = _Handles()
+        self._finalizer = weakref.finalize(self, self._handles.release)
+        self._removed = False
+        self._atr: bytes | None = None
+        self._protocols = scard.SCARD_PROTOCOL_T0
+        self.protocol = scard.SCARD_PROTOCOL_T0
+        self._pci = scard.SCARD_PCI_T0
+        self._hcard = 0
+        try:
+            rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+            if rc != scard.SCARD_S_SUCCESS:
+                raise _error_for(rc, "SCardEstablishContext", connected=False)
+            self._handles.context = ctx
+            names = _reader_names(ctx)
+            if not names:
+                raise NoReaderError("pcscd is running but reports no readers")
+            self.reader = select_reader(reader, names)
+            self.description = f"reader:{self.reader}"
+            self._connect()
+        except scard.error as exc:
+            self.close()
+            raise TransportError(f"PC/SC: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    # -- hot path ------------------------------------------------------------------------------
+
+    def transmit(self, command: bytes) -> bytes:
+        hcard = self._hcard
+        if not hcard:
+            raise TransportError("transport is closed")
+        try:
+            rc, response = _transmit(hcard, self._pci, list(command))
+        except scard.error as exc:
+            raise TransportError(f"SCardTransmit: {exc}") from exc
+        if rc or len(response) < 2:
+            raise self._transmit_error(rc, len(response))
+        return bytes(response)
+
+    def _transmit_error(self, rc: int, length: int) -> TransportError:
+        if not rc:
+            # vpcd answers the command during which the card vanished with success and no bytes;
+            # a physical reader never returns a response without a status word either.
+            if length == 0:
+                self._removed = True
+                return CardRemovedError("card removed (empty response to the command in flight)")
+            return CardMuteError(f"the card returned {length} byte(s), not even a status word")
+        if self._removed:
+            return CardRemovedError()
+        error = _error_for(rc, "SCardTransmit", connected=True)
+        if isinstance(error, CardRemovedError):
+            self._removed = True
+        return error
+
+    # -- connection management -----------------------------------------------------------------
+
+    def _connect(self) -> None:
+        ctx = self._handles.context
+        protocols = scard.SCARD_PROTOCOL_T0
+        rc, hcard, active = scard.SCardConnect(ctx, self.reader, scard.SCARD_SHARE_SHARED, protocols)
+        if rc == scard.SCARD_E_PROTO_MISMATCH:
+            protocols = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
+            rc, hcard, active = scard.SCardConnect(ctx, self.reader, scard.SCARD_SHARE_SHARED, protocols)
+        if rc != scard.SCARD_S_SUCCESS:
+            raise _error_for(rc, f"connecting to {self.reader!r}", connected=False)
+        self._handles.card = self._hcard = hcard
+        self._protocols = protocols
+        self._set_protocol(active)
+        self._read_atr()
+
+    def _set_protocol(self, active: int) -> None:
+        self.protocol = active
+        self._pci = _PCI.get(active, scard.SCARD_PCI_T0)
+
+    def _read_atr(self) -> None:
+        rc, _reader, _state, _protocol, atr = scard.SCardStatus(self._hcard)
+        if rc != scard.SCARD_S_SUCCESS:
+            raise _error_for(rc, "SCardStatus", connected=True)
+        self._atr = bytes(atr)
+
+    def _reconnect_once(self) -> None:
+        if not self._hcard:
+            self._connect()
+            return
+        rc, active = scard.SCardReconnect(
+            self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, scard.SCARD_RESET_CARD
+        )
+        if rc == scard.SCARD_E_INVALID_HANDLE:  # handle lost (e.g. pcscd restarted): start over
+            self._drop_card_handle()
+            self._connect()
+            return
+        if rc != scard.SCARD_S_SUCCESS:
+            raise _error_for(rc, "SCardReconnect", connected=not self._removed)
+        self._set_protocol(active)
+        self._read_atr()
+
+    def _drop_card_handle(self) -> None:
+        if self._handles.card:
+            try:
+                scard.SCardDisconnect(self._handles.card, scard.SCARD_LEAVE_CARD)
+            except scard.error:
+                pass
+        self._handles.card = self._hcard = 0
+
+    def reset(self, *, timeout: float | None = None) -> bytes:
+        """Reset the card and return its ATR; wait up to `timeout` s for a removed card to return.
+
+        The default timeout is `reinsert_timeout` after a removal and 0 otherwise.
+        """
+        if not self._handles.context:
+            raise TransportError("transport is closed")
+        if timeout is None:
+            timeout = self.reinsert_timeout if self._removed else 0.0
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._reconnect_once()
+                break
+            except (CardRemovedError, NoCardError, CardMuteError):
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(_REINSERT_POLL)
+            except scard.error as exc:
+                raise TransportError(f"PC/SC: {exc}") from exc
+        self._removed = False
+        assert self._atr is not None
+        return self._atr
+
+    @property
+    def atr(self) -> bytes | None:
+        return self._atr
+
+    @property
+    def protocol_name(self) -> str:
+        return _PROTOCOL_NAMES.get(self.protocol, f"0x{self.protocol:X}")
+
+    def close(self) -> None:
+        self._hcard = 0
+        self._finalizer()
