@@ -21,7 +21,7 @@ from .transports.base import Transport
 __all__ = ["Response", "Terminal", "describe_sw"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class Response:
     """The outcome of one logical command.
 
@@ -93,6 +93,7 @@ class Terminal:
             auto_reissue_6c=t0,
         )
         self._raw = T0Policy(self.transport, auto_get_response=False, auto_reissue_6c=False)
+        self._describe = profile.sw.describe
 
     @property
     def t0(self) -> bool:
@@ -106,9 +107,11 @@ class Terminal:
 
     def send(self, apdu: CommandApdu | bytes, *, raw: bool = False) -> Response:
         """Send one command; `raw=True` returns the card's first answer with no T=0 handling."""
-        command = apdu.to_bytes() if isinstance(apdu, CommandApdu) else bytes(apdu)
+        # Hot path (benchmarked): bytes go straight through; the status is a memoized lookup.
+        command = apdu if type(apdu) is bytes else apdu.to_bytes() if isinstance(apdu, CommandApdu) else bytes(apdu)
         exchange = (self._raw if raw else self._policy).exchange(command)
-        return Response(exchange.data, exchange.sw, exchange.steps, self.profile.sw.describe(exchange.sw))
+        sw = exchange.sw
+        return Response(exchange.data, sw, exchange.steps, self._describe(sw))
 
     def describe(self, sw: int) -> str:
         return describe_sw(self.profile, sw)

@@ -172,6 +172,7 @@ class StatusWords:
 
     def __init__(self, words: Mapping[str, StatusWord]) -> None:
         self._words = dict(words)
+        self._by_value: dict[int, StatusWord | None] = {}  # memo: every response is described
 
     def __getattr__(self, name: str) -> int:
         try:
@@ -186,10 +187,12 @@ class StatusWords:
         return iter(self._words.values())
 
     def describe(self, sw: int) -> StatusWord | None:
-        for word in self._words.values():
-            if word.matches(sw):
-                return word
-        return None
+        try:
+            return self._by_value[sw]
+        except KeyError:
+            found = next((w for w in self._words.values() if w.matches(sw)), None)
+            self._by_value[sw] = found
+            return found
 
     def is_listed(self, sw: int) -> bool:
         return self.describe(sw) is not None
