@@ -1,0 +1,110 @@
+"""`ReferenceCard`: the executable SSC of PROFILE §2–§6 as an `ssc.card.CardModel`.
+
+    card = ReferenceCard.default("gen2")             # the embedded Qingyuan test card
+    atr = card.power_on()
+    card.process(bytes.fromhex("00A4040F7378312E73682EC9E7BBE1B1A3D5CF"))   # → 61 1E
+
+Built from a profile and a personalization; keys come from a `KeySet` (default: the profile's
+public test roots). Faults (`reference_card.faults.FAULTS`) turn it into a mutant that breaks one
+requirement. With ``tearing_hook=True`` the card accepts `FF 7E P1 P2` (and `arm_power_cut`) and
+raises `ssc.card.PowerCut` when an armed write is torn; the persistent state survives power cycles,
+the volatile state does not.
+"""
+from __future__ import annotations
+
+import functools
+import random
+from pathlib import Path
+from typing import Iterable
+
+from ssc.card import PowerCut
+from ssc.keyset import KeySet, TestKeySet
+from ssc.profile import load_profile
+from ssc.profile.model import Profile
+from reference_card.cos import Cos
+from reference_card.faults import resolve_faults
+from reference_card.issuance import issue
+from reference_card.personalization import DEFAULT_CARD_PATH, Personalization, load_personalization
+
+__all__ = ["CardNotPowered", "ReferenceCard"]
+
+
+class CardNotPowered(RuntimeError):
+    """`process` was called on a card that is not powered (call `power_on` first)."""
+
+
+@functools.lru_cache(maxsize=8)
+def _builtin_profile(name: str) -> Profile:
+    return load_profile(name)
+
+
+@functools.lru_cache(maxsize=4)
+def _default_personalization(path: str) -> Personalization:
+    return load_personalization(path)
+
+
+class ReferenceCard:
+    def __init__(
+        self,
+        profile: Profile,
+        personalization: Personalization,
+        *,
+        faults: Iterable[str] = (),
+        keyset: KeySet | None = None,
+        tearing_hook: bool = False,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.profile = profile
+        self.personalization = personalization
+        self.faults = resolve_faults(faults)
+        self.keyset = keyset if keyset is not None else TestKeySet.for_profile(profile)
+        self.tearing_hook = tearing_hook
+        image = issue(profile, personalization, self.keyset, self.faults)
+        self.atr = image.atr
+        self.card_sn = image.card_sn
+        self._cos = Cos(profile, image, faults=self.faults, tearing_hook=tearing_hook, rng=rng)
+        self._powered = False
+
+    @classmethod
+    def default(cls, generation: str = "gen2", **kwargs: object) -> "ReferenceCard":
+        """The embedded reference card (``data/default_card.yaml``) for a built-in profile."""
+        return cls(_builtin_profile(generation), _default_personalization(str(DEFAULT_CARD_PATH)), **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_files(cls, profile: str | Path, personalization: str | Path, **kwargs: object) -> "ReferenceCard":
+        return cls(load_profile(profile), load_personalization(personalization), **kwargs)  # type: ignore[arg-type]
+
+    # -- CardModel -----------------------------------------------------------------------------
+    def power_on(self) -> bytes:
+        self._cos.reset_volatile()
+        self._powered = True
+        return self.atr
+
+    def power_off(self) -> None:
+        self._powered = False
+        self._cos.reset_volatile()
+
+    def process(self, apdu: bytes) -> bytes:
+        if not self._powered:
+            raise CardNotPowered("the card is not powered; call power_on() first")
+        try:
+            return self._cos.process(apdu)
+        except PowerCut:
+            self._powered = False
+            raise
+
+    # -- test facilities -----------------------------------------------------------------------
+    def arm_power_cut(self, after_bytes: int) -> None:
+        """Python twin of `FF 7E P1 P2`: cut power after `after_bytes` of the next persistent write."""
+        if not self.tearing_hook:
+            raise RuntimeError("this card was built without tearing_hook=True")
+        self._cos.store.arm_power_cut(after_bytes)
+
+    @property
+    def persistent_writes(self) -> int:
+        """Completed persistent writes since issue (for tests of the counter-first rule)."""
+        return self._cos.store.writes
+
+    @property
+    def powered(self) -> bool:
+        return self._powered

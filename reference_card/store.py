@@ -1,0 +1,60 @@
+"""Persistent memory with all-or-nothing writes and a power-cut hook (PROFILE §6.5).
+
+Every write to the card's persistent state — a record, a binary range, a PIN or key try counter,
+the PIN, the lifecycle state — goes through `PersistentStore.write`. It behaves like a journalled
+EEPROM: the new value is written to a shadow, and only a completed write is committed, so a write
+torn by a power cut leaves the old value (anti-tearing).
+
+The tearing hook arms a cut "after N bytes of the next persistent write": a write of L bytes with
+N < L is torn (old value kept; with the `no_anti_tearing` fault the first N bytes land on top of
+the old value), and the card raises `ssc.card.PowerCut` instead of answering. With N ≥ L the
+write completes and power is cut right after it (behaviour `card_tearing_at_write_end`).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ssc.card import PowerCut
+
+__all__ = ["PersistentStore"]
+
+
+class PersistentStore:
+    def __init__(self, *, anti_tearing: bool = True) -> None:
+        self.anti_tearing = anti_tearing
+        self.writes = 0  # completed writes since the card was made (tests and benches read it)
+        self.bytes_written = 0
+        self._cut_after: int | None = None
+
+    @property
+    def armed(self) -> int | None:
+        """Byte count of a pending power cut, or None."""
+        return self._cut_after
+
+    def arm_power_cut(self, after_bytes: int) -> None:
+        if after_bytes < 0:
+            raise ValueError(f"after_bytes must be ≥ 0, got {after_bytes}")
+        self._cut_after = after_bytes
+
+    def disarm(self) -> None:
+        self._cut_after = None
+
+    def write(self, old: bytes, new: bytes, commit: Callable[[bytes], None]) -> None:
+        """Replace `old` by `new` through `commit` (which performs the actual update), unless an
+        armed power cut tears the write."""
+        cut = self._cut_after
+        if cut is None:
+            commit(new)
+            self.writes += 1
+            self.bytes_written += len(new)
+            return
+        self._cut_after = None
+        if cut < len(new):
+            if not self.anti_tearing:
+                padded = (old + bytes(len(new)))[: len(new)]
+                commit(new[:cut] + padded[cut:])  # a torn write: part new, part old
+            raise PowerCut(f"power cut after {cut} of {len(new)} bytes of a persistent write")
+        commit(new)
+        self.writes += 1
+        self.bytes_written += len(new)
+        raise PowerCut(f"power cut right after a {len(new)}-byte persistent write")
