@@ -1,0 +1,2 @@
+"""Steps of the access scenarios."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Steps of the personalization scenarios."""
+from __future__ import annotations
