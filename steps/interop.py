@@ -1,9 +1,28 @@
-"""Steps of the cross-region interoperability review (INT-*)."""
+"""Steps of the cross-region interoperability review (INT-XR-*).
+
+Two kinds: the DUT-at-one-terminal steps (internal_auth.feature), and the matrix steps
+(matrix.feature): one step walks every (card × terminal) pair for the scenario's requirement
+through `harness.interop.InteropRun`, the cell checks being `terminal.crossregion`'s; the matrix
+lands in results.json (``run.interop_matrix``) and the scenario fails listing the failing cells.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from pytest_bdd import given, parsers, then, when
 
+from harness.cardset import IssuedCard
+from harness.interop import InteropRun, interop_run
+from harness.results import FAILED, NOT_RUN, PASSED
+from ssc.catalogue import load_catalogue
 from steps.context import ScenarioContext, sw_text
+from terminal import crossregion
+from terminal.crossregion import CellOutcome, Visit
+
+_FAILURES_SHOWN = 12
+
+# -- the device under test at one terminal -----------------------------------------------------
 
 
 @given(parsers.parse('"{region}" 地区的终端及其软件 PSAM'))
@@ -32,3 +51,101 @@ def internal_auth_verified(ctx: ScenarioContext) -> None:
         f"terminal {ctx.results['terminal_region']}: the card returned {auth.card_result.hex().upper()} for F={auth.f.hex().upper()} "
         f"D={auth.d.hex().upper()}, its PSAM computed {auth.expected.hex().upper()} with the 3-level diversified IRK"
     )
+
+
+# -- the matrix: card set × terminals -----------------------------------------------------------
+
+Check = Callable[[Visit, IssuedCard], CellOutcome]
+
+
+def _requirement(request: pytest.FixtureRequest) -> str:
+    catalogue = load_catalogue()
+    ids = sorted({m.name for m in request.node.iter_markers() if catalogue.is_requirement(m.name)})
+    if len(ids) != 1:
+        raise AssertionError(f"a matrix scenario checks exactly one requirement; its tags name {ids or 'none'}")
+    return ids[0]
+
+
+def _walk(ctx: ScenarioContext, request: pytest.FixtureRequest, check: Check, *, include_defective: bool = False) -> None:
+    run: InteropRun = ctx.results["interop"]
+    requirement = _requirement(request)
+    ctx.results["matrix"] = (requirement, run.run(requirement, check, include_defective=include_defective))
+
+
+@given("跨地区测试卡集与各地区终端已就绪")
+def interop_ready(ctx: ScenarioContext) -> None:
+    ctx.results["interop"] = interop_run(ctx.session)
+
+
+@when("每个地区的终端经其 PSAM 对卡集中的每张卡进行内部认证")
+def matrix_internal_auth(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    _walk(ctx, request, lambda v, card: crossregion.internal_auth(v))
+
+
+@when("每个地区的终端读取卡集中每张卡的基本信息（第三代卡先以全国密钥认证 RKSSSE）")
+def matrix_basic_data(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    _walk(ctx, request, lambda v, card: crossregion.basic_data_read(v))
+
+
+@when("每个地区的终端以安全报文改写每张卡的全国通写记录，发卡地终端读回后写回原值")
+def matrix_nationwide_write(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    _walk(ctx, request, lambda v, card: crossregion.nationwide_write(v))
+
+
+@when("每个地区的终端对每张卡校验 PIN、修改 PIN 并改回")
+def matrix_pin(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    _walk(ctx, request, lambda v, card: crossregion.pin_verify_and_change(v))
+
+
+@when("每个地区的终端以地区扩充读密钥认证每张卡并读取地区扩充文件")
+def matrix_local_files(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    _walk(ctx, request, lambda v, card: crossregion.local_files_home_only(v))
+
+
+@when("每个地区的终端按覆盖该卡的国家级、省级、市级失效名单检查每张卡")
+def matrix_invalid_lists(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    run: InteropRun = ctx.results["interop"]
+    _walk(ctx, request, run.listed_check())
+
+
+@when("每个地区的终端核验每张卡（含识别码 MAC 错误及发卡地区未知的缺陷卡）的识别码 MAC 与发卡机构")
+def matrix_card_validity(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    run: InteropRun = ctx.results["interop"]
+    _walk(ctx, request, run.validity_check(), include_defective=True)
+
+
+@when("每个地区的终端按卡片 FCI 中的算法标识选择 3DES 或 SM4 并认证每张卡")
+def matrix_algorithm(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    run: InteropRun = ctx.results["interop"]
+    algorithms = run.algorithms
+    _walk(ctx, request, lambda v, card: crossregion.algorithm_announced(v, algorithms))
+
+
+@then("矩阵中每一对（卡片 × 终端）均符合要求")
+def matrix_all_pass(ctx: ScenarioContext) -> None:
+    run: InteropRun = ctx.results["interop"]
+    requirement, failures = ctx.results["matrix"]
+    counts = run.matrix.counts(requirement)
+    total = sum(counts.values())
+    if failures:
+        shown = "\n  ".join(failures[:_FAILURES_SHOWN])
+        more = f"\n  … and {len(failures) - _FAILURES_SHOWN} more" if len(failures) > _FAILURES_SHOWN else ""
+        raise AssertionError(
+            f"{requirement}: {len(failures)} of {total} cells failed (card region/generation @ terminal region; "
+            f"full matrix in results.json run.interop_matrix):\n  {shown}{more}"
+        )
+    if counts[NOT_RUN]:
+        reasons = sorted({c.reason for _, _, c in run.matrix.with_verdict(requirement, NOT_RUN)})
+        pytest.skip(f"{requirement}: {counts[NOT_RUN]} of {total} cells not run ({counts[PASSED]} passed): {'; '.join(reasons)}")
+    assert counts[PASSED] and not counts[FAILED], f"{requirement}: no cell ran"
+
+
+@then("卡集中至少各有一张卡在国家级、省级、市级失效名单上")
+def list_levels_exercised(ctx: ScenarioContext) -> None:
+    run: InteropRun = ctx.results["interop"]
+    missing = run.unexercised_list_levels()
+    if missing:  # not a failure of the card: the check did not reach every level (e.g. --regions)
+        pytest.skip(
+            f"the invalid-card lists in {run.lists.source} name no card of this run's set at level(s) "
+            f"{', '.join(missing)}: refusal at that level not shown"
+        )
