@@ -1,2 +1,54 @@
-"""Steps of the access scenarios."""
+"""Steps of the generated access-control scenarios (features/security/access_control.feature).
+
+The Background's PSAM step ("访问控制检查使用发卡地终端的 PSAM") lives in steps/security.py with the
+other reviews' PSAM steps.
+
+The table rows are generated from the profile; the expectation a step asserts is recomputed from
+the profile of the run (`terminal.access_plan.expected_outcome`), so a row that no longer matches
+the profile fails with "regenerate" instead of checking a stale value.
+"""
 from __future__ import annotations
+
+import pytest
+from pytest_bdd import parsers, then, when
+
+from steps.context import ScenarioContext, sw_text
+from terminal.access_check import attempt_access
+from terminal.access_plan import Outcome, expected_outcome, format_conditions, parse_conditions, right_label, right_of_label
+from terminal.operations import OperationError
+
+
+@when(parsers.parse('从主文件开始，满足条件 "{conditions}" 后对 "{path}" 执行{right}操作'))
+def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, right: str) -> None:
+    parsed = parse_conditions(conditions)
+    right_name = right_of_label(right)
+    f = ctx.profile.files.get(path)
+    assert f is not None, f"profile {ctx.profile.name} declares no file {path}: regenerate the feature with scripts/generate-access-features"
+    if f.presence != "mandatory":
+        found = ctx.card.select_path(ctx.profile.df_of(path).path, check=False)
+        if ctx.profile.sw["file_not_found"].matches(found.sw):
+            pytest.skip(f"{path} is {f.presence} and absent from this card ({sw_text(ctx.profile, found.sw)})")
+    try:
+        attempt = attempt_access(ctx.card, ctx.psam, ctx.pin, path, right_name, parsed)
+    except OperationError as exc:
+        pytest.fail(f"could not set up “{format_conditions(parsed)}” before the {right_name} of {path}: {exc}", pytrace=False)
+    ctx.response = attempt.response
+    ctx.results["access"] = (path, right_name, parsed)
+
+
+@then(parsers.parse('访问结果为 "{expected}"'))
+def access_outcome(ctx: ScenarioContext, expected: str) -> None:
+    path, right, conditions = ctx.results["access"]
+    row = Outcome.of_label(expected)
+    required = expected_outcome(ctx.profile, path, right, conditions)
+    assert row == required, (
+        f"the table says “{row.label}” but profile {ctx.profile.name} requires “{required.label}” for the "
+        f"{right} of {path} after “{format_conditions(conditions)}”: regenerate with scripts/generate-access-features"
+    )
+    actual = ctx.last_response().sw
+    word = ctx.profile.sw[required.status]
+    what = f"{right_label(right)} {path} after “{format_conditions(conditions)}” (rule: {ctx.profile.file(path).rule(right)})"
+    if required.opens:
+        assert word.matches(actual), f"{what} must be allowed, got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+    else:
+        assert word.matches(actual), f"{what} must be refused with {word.pattern} ({word.en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"

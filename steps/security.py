@@ -4,7 +4,28 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, then, when
 
 from steps.context import ScenarioContext, sw_text
+from terminal.access_check import current_content, read_probe
+from terminal.auth_probe import (
+    command_key,
+    external_authenticate_as,
+    external_authenticate_without_challenge,
+    internal_auth_all_versions,
+    internal_key,
+    national_external_keys,
+    reload_pin_command,
+    replay,
+    sacrificial_key,
+    secured_command,
+    secured_record_update,
+    send_secured,
+    tampered,
+    verify_pin_here,
+    wrong_cryptogram,
+)
+from terminal.keycheck import check_key
+from terminal.pin_admin import restore_pin, temporary_pin
 from terminal.pins import wrong_pin
+from terminal.terminal import Response
 
 
 @given("以正确的 PIN 校验，使错误计数器为满值")
@@ -53,3 +74,420 @@ def unblock_with_puk(ctx: ScenarioContext) -> None:
     psam = ctx.session.psam_for(ctx.card.identity().region)
     response = ctx.card.unblock_pin(psam, check=False)
     assert response.ok, f"UNBLOCK PIN after PUK authentication failed: {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+
+
+# -- the home terminal's PSAM (every security feature's Background) ------------------------------
+
+@given(parsers.re(r"(?P<purpose>访问控制检查|PIN 管理|认证|密钥检查|安全报文|防火墙检查|生命周期检查)使用发卡地终端的 PSAM$"))
+def security_home_psam(ctx: ScenarioContext, purpose: str) -> None:
+    ctx.psam = ctx.session.psam_for(ctx.card.identity().region)
+
+
+def _fail_text(ctx: ScenarioContext, response: Response) -> str:
+    return f"{sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+
+
+# -- SEC-PIN-2: CHANGE PIN -------------------------------------------------------------------------
+
+@when("将 PIN 修改为一个临时 PIN")
+def change_to_temporary(ctx: ScenarioContext) -> None:
+    temporary = temporary_pin(ctx.pin, ctx.profile.security.pin.initial)
+    ctx.response = ctx.card.change_pin(ctx.pin, temporary, check=False)
+    ctx.results["pin_now"] = temporary if ctx.response.ok else ctx.pin
+
+
+@then("以临时 PIN 校验通过")
+def temporary_verifies(ctx: ScenarioContext) -> None:
+    response = ctx.card.verify_pin(ctx.results["pin_now"], check=False)
+    assert response.ok, f"after CHANGE PIN, VERIFY with the new PIN answered {_fail_text(ctx, response)}"
+
+
+@when("将 PIN 改回本次检测给定的 PIN")
+def change_back(ctx: ScenarioContext) -> None:
+    ctx.response = restore_pin(ctx.card, ctx.psam, ctx.results["pin_now"], ctx.pin)
+
+
+@then("以本次检测给定的 PIN 校验通过")
+def given_pin_verifies(ctx: ScenarioContext) -> None:
+    response = ctx.card.verify_pin(ctx.pin, check=False)
+    assert response.ok, f"VERIFY with the PIN given for this run answered {_fail_text(ctx, response)}"
+
+
+@when("请求将 PIN 修改为个人化时的初始 PIN")
+def change_to_initial(ctx: ScenarioContext) -> None:
+    initial = ctx.profile.security.pin.initial
+    ctx.response = ctx.card.change_pin(ctx.pin, initial, check=False)
+    if ctx.response.ok and ctx.pin != initial:  # wrongly accepted: give the card its PIN back first
+        ctx.card.change_pin(initial, ctx.pin, check=False)
+
+
+# -- SEC-PIN-3: RELOAD / UNBLOCK PIN ---------------------------------------------------------------
+
+def _pin_command(ctx: ScenarioContext, command: str, *, puk: bool, mac_ok: bool, new_pin: str | None = None) -> None:
+    """From the MF (no key state), optionally EXTERNAL AUTHENTICATE with the PUK, then send the
+    MAC-protected `command` with a valid or an altered MAC."""
+    card = ctx.card
+    card.select_mf(check=True)
+    puk_name = command_key(ctx.profile, command)
+    if puk:
+        card.external_authenticate(puk_name, 0, ctx.psam, check=True)
+    if command == "reload_pin":
+        assert new_pin is not None
+        secured = reload_pin_command(card, ctx.psam, new_pin, puk_name=puk_name)
+    else:
+        secured = secured_command(card, ctx.psam, command, puk_name)
+    ctx.response = send_secured(card, secured if mac_ok else tampered(secured))
+
+
+@when("未经 PUK 认证发送携带有效 MAC 的解锁 PIN 命令")
+def unblock_without_puk(ctx: ScenarioContext) -> None:
+    _pin_command(ctx, "unblock_pin", puk=False, mac_ok=True)
+
+
+@when("PUK 认证后发送 MAC 错误的解锁 PIN 命令")
+def unblock_bad_mac(ctx: ScenarioContext) -> None:
+    _pin_command(ctx, "unblock_pin", puk=True, mac_ok=False)
+
+
+@when("PUK 认证后发送 MAC 正确的解锁 PIN 命令")
+def unblock_good_mac(ctx: ScenarioContext) -> None:
+    _pin_command(ctx, "unblock_pin", puk=True, mac_ok=True)
+
+
+@when("未经 PUK 认证发送携带有效 MAC 的重装 PIN 命令，新 PIN 为本次检测给定的 PIN")
+def reload_without_puk(ctx: ScenarioContext) -> None:
+    _pin_command(ctx, "reload_pin", puk=False, mac_ok=True, new_pin=ctx.pin)
+
+
+@when("PUK 认证后发送 MAC 错误的重装 PIN 命令，新 PIN 为本次检测给定的 PIN")
+def reload_bad_mac(ctx: ScenarioContext) -> None:
+    _pin_command(ctx, "reload_pin", puk=True, mac_ok=False, new_pin=ctx.pin)
+
+
+@when("PUK 认证后发送 MAC 正确的重装 PIN 命令，新 PIN 为本次检测给定的 PIN")
+def reload_good_mac(ctx: ScenarioContext) -> None:
+    _pin_command(ctx, "reload_pin", puk=True, mac_ok=True, new_pin=ctx.pin)
+
+
+# -- SEC-AUTH-1/2/3, SEC-KEY-1/2: authentication and keys ------------------------------------------
+
+@when("以 IRK 的每个密钥版本对卡片进行内部认证")
+def internal_auth_each_version(ctx: ScenarioContext) -> None:
+    ctx.results["internal"] = internal_auth_all_versions(ctx.card, ctx.psam)
+
+
+def _internal_failures(ctx: ScenarioContext) -> list[str]:
+    irk = internal_key(ctx.profile)
+    failures = []
+    for version, result in zip(irk.versions, ctx.results["internal"]):
+        if not result.verified:
+            diagnosis = check_key(ctx.card, ctx.psam, irk.name, version).summary
+            failures.append(
+                f"v{version:02X}: card {result.card_result.hex().upper() or _fail_text(ctx, result.response)}, "
+                f"PSAM {result.expected.hex().upper()} — {diagnosis}"
+            )
+    return failures
+
+
+@then("每个版本的认证结果都与 PSAM 以三级分散的 IRK 计算的结果一致")
+def internal_auth_each_verified(ctx: ScenarioContext) -> None:
+    failures = _internal_failures(ctx)
+    assert not failures, "INTERNAL AUTHENTICATE not verified under the 3-level diversified IRK: " + "; ".join(failures)
+
+
+@when("以同一组数据对 IRK 的每个密钥版本进行内部认证")
+def internal_auth_same_data(ctx: ScenarioContext) -> None:
+    ctx.results["internal"] = internal_auth_all_versions(ctx.card, ctx.psam)
+
+
+@then("每个版本的结果都验证通过且互不相同")
+def internal_versions_distinct(ctx: ScenarioContext) -> None:
+    failures = _internal_failures(ctx)
+    assert not failures, "an IRK version does not verify: " + "; ".join(failures)
+    results = [r.card_result for r in ctx.results["internal"]]
+    assert len(set(results)) == len(results), (
+        f"IRK versions {', '.join(f'{v:02X}' for v in internal_key(ctx.profile).versions)} gave results "
+        f"{', '.join(r.hex().upper() for r in results)} for the same F and D: the versions are not distinct keys"
+    )
+
+
+def _authenticate_all(ctx: ScenarioContext, versions: str) -> None:
+    failures = []
+    for key in national_external_keys(ctx.profile):
+        for version in (key.versions if versions == "all" else (0,)):
+            response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
+            if not response.ok:
+                failures.append(f"{key.name} v{version:02X}: {_fail_text(ctx, response)}")
+    ctx.results["auth_failures"] = failures
+
+
+@when("以每个全国外部认证密钥的当前版本进行外部认证")
+def authenticate_every_key(ctx: ScenarioContext) -> None:
+    _authenticate_all(ctx, "active")
+
+
+@when("以每个全国外部认证密钥的每个版本进行外部认证")
+def authenticate_every_version(ctx: ScenarioContext) -> None:
+    _authenticate_all(ctx, "all")
+
+
+@then(parsers.re(r"每个密钥(?:版本)?的外部认证都成功$"))
+def every_authentication_ok(ctx: ScenarioContext) -> None:
+    failures = ctx.results["auth_failures"]
+    assert not failures, f"{len(failures)} EXTERNAL AUTHENTICATE(s) with national keys failed (SEC-KEY-1 names the diversification level): " + " | ".join(failures)
+
+
+@when(parsers.parse('以错误的密文对 "{key}" 进行外部认证'))
+def wrong_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
+    ctx.card.external_authenticate(key, 0, ctx.psam, check=True)  # the counter starts full
+    ctx.response = wrong_cryptogram(ctx.card, ctx.psam, key)
+    ctx.results["key"] = key
+
+
+@then("外部认证返回 verification_failed，剩余次数为该密钥的最大次数减 1")
+def key_tries_left(ctx: ScenarioContext) -> None:
+    key = ctx.profile.key(ctx.results["key"])
+    expected = ctx.profile.sw["verification_failed"].with_value(key.tries - 1)
+    actual = ctx.last_response().sw
+    assert actual == expected, f"a wrong cryptogram for {key.name} ({key.tries} tries) must give {expected:04X}, got {_fail_text(ctx, ctx.last_response())}"
+
+
+@when(parsers.parse('以正确的密文对 "{key}" 进行外部认证'))
+def right_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
+    ctx.response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
+
+
+@when(parsers.parse('未取随机数即对 "{key}" 进行外部认证'))
+def authenticate_without_challenge(ctx: ScenarioContext, key: str) -> None:
+    ctx.response = external_authenticate_without_challenge(ctx.card, key)
+
+
+@when("原样重放上一条外部认证命令")
+def replay_external_auth(ctx: ScenarioContext) -> None:
+    ctx.response = replay(ctx.card, ctx.last_response())
+
+
+@when("逐个检查每个全国密钥当前版本的分散级")
+def check_every_key(ctx: ScenarioContext) -> None:
+    keys = [internal_key(ctx.profile), *national_external_keys(ctx.profile)]
+    ctx.results["key_reports"] = [check_key(ctx.card, ctx.psam, k.name, 0) for k in keys]
+
+
+@then("每个密钥都与三级分散的结果一致")
+def every_key_diversified(ctx: ScenarioContext) -> None:
+    bad = [r.summary for r in ctx.results["key_reports"] if not r.ok]
+    assert not bad, f"{len(bad)} national key(s) not diversified root→province→city→card: " + " | ".join(bad)
+
+
+@when(parsers.parse('以 "{key}" 的每个版本计算的密文冒充其他版本进行外部认证'))
+def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
+    versions = ctx.profile.key(key).versions
+    failed = ctx.profile.sw["verification_failed"]
+    problems = []
+    for made in versions:
+        for claimed in versions:
+            if made == claimed:
+                continue
+            response = external_authenticate_as(ctx.card, ctx.psam, key, made, claimed)
+            if not failed.matches(response.sw):
+                problems.append(f"made with v{made:02X}, sent as v{claimed:02X}: expected {failed.pattern}, got {_fail_text(ctx, response)}")
+            restored = ctx.card.external_authenticate(key, claimed, ctx.psam, check=False)
+            if not restored.ok:
+                problems.append(f"v{claimed:02X} no longer authenticates afterwards: {_fail_text(ctx, restored)}")
+    ctx.results["version_problems"] = problems
+
+
+@then("每次冒充都返回 verification_failed，且之后以正确版本认证恢复计数器")
+def versions_distinct(ctx: ScenarioContext) -> None:
+    problems = ctx.results["version_problems"]
+    assert not problems, "key versions are not distinct: " + " | ".join(problems)
+
+
+@when("对一个不用于任何访问规则的全国密钥的最后一个版本连续以错误密文认证，直至剩余次数为 0")
+def block_sacrificial_key(ctx: ScenarioContext) -> None:
+    key, version = sacrificial_key(ctx.profile)
+    ctx.results["blocked"] = (key, version)
+    first = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
+    assert first.ok, f"{key.name} v{version:02X} must authenticate before the blocking check: {_fail_text(ctx, first)}"
+    failed = ctx.profile.sw["verification_failed"]
+    for used in range(1, key.tries + 1):
+        response = wrong_cryptogram(ctx.card, ctx.psam, key.name, version)
+        expected = failed.with_value(key.tries - used)
+        assert response.sw == expected, f"wrong cryptogram {used} of {key.tries} for {key.name} v{version:02X}: expected {expected:04X}, got {_fail_text(ctx, response)}"
+
+
+@then("该密钥版本以正确密文认证返回 method_blocked")
+def blocked_key_refuses(ctx: ScenarioContext) -> None:
+    key, version = ctx.results["blocked"]
+    response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
+    word = ctx.profile.sw["method_blocked"]
+    assert word.matches(response.sw), f"{key.name} v{version:02X} after {key.tries} wrong cryptograms: expected {word.pattern} ({word.en}) even for a right one, got {_fail_text(ctx, response)}"
+
+
+@then("该密钥的其他版本仍能通过外部认证")
+def other_versions_usable(ctx: ScenarioContext) -> None:
+    key, blocked = ctx.results["blocked"]
+    for version in key.versions:
+        if version != blocked:
+            response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
+            assert response.ok, f"blocking {key.name} v{blocked:02X} must leave v{version:02X} usable (each version has its own counter): {_fail_text(ctx, response)}"
+
+
+# -- SEC-SM-1: secure messaging --------------------------------------------------------------------
+
+@when(parsers.parse('以有效 MAC 安全改写 "{path}" 的第一条记录为原值'))
+def secure_update_same(ctx: ScenarioContext, path: str) -> None:
+    content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
+    ctx.response = ctx.card.secure_update_record(path, content, ctx.psam, check=False)
+    ctx.results["secured"] = ctx.response
+
+
+@when(parsers.parse('以 MAC 错误的命令安全改写 "{path}" 的第一条记录为原值'))
+def secure_update_bad_mac(ctx: ScenarioContext, path: str) -> None:
+    content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
+    ctx.response = send_secured(ctx.card, tampered(secured_record_update(ctx.card, ctx.psam, path, content)))
+
+
+@when("原样重放上一条安全改写命令")
+def replay_secure_update(ctx: ScenarioContext) -> None:
+    ctx.response = replay(ctx.card, ctx.results["secured"])
+
+
+@when("取新的随机数后重放上一条安全改写命令")
+def replay_secure_update_new_challenge(ctx: ScenarioContext) -> None:
+    ctx.card.get_challenge(ctx.profile.security.challenge_mac, check=True)
+    ctx.response = replay(ctx.card, ctx.results["secured"])
+
+
+# -- SEC-FW-1: firewall ----------------------------------------------------------------------------
+
+@when(parsers.parse('在 SSSE 中以与 PSE 密钥标识相同的密钥 "{key}" 外部认证后，选择 "{df}"'))
+def auth_then_cross(ctx: ScenarioContext, key: str, df: str) -> None:
+    ssse_key = ctx.profile.key(key)
+    twins = [k.name for k in ctx.profile.df_of(df).keys.values() if k.id == ssse_key.id]
+    assert twins, f"{df} has no key with id {ssse_key.id:02X} like {key}: pick another SSSE key for this check"
+    ctx.card.select_mf(check=True)
+    ctx.card.external_authenticate(key, 0, ctx.psam, check=True)
+    ctx.card.select_path(df, check=True)
+
+
+@then(parsers.re(r'读取 "(?P<path>[^"]+)" 被拒绝，状态字为 (?P<name>[a-z_]+)$'))
+def read_refused(ctx: ScenarioContext, path: str, name: str) -> None:
+    response = read_probe(ctx.card, path)
+    word = ctx.profile.sw[name]
+    assert word.matches(response.sw), f"read of {path} (rule {ctx.profile.file(path).rule('read')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+
+
+@then(parsers.re(r'改写 "(?P<path>[^"]+)" 为原值被拒绝，状态字为 (?P<name>[a-z_]+)$'))
+def update_refused(ctx: ScenarioContext, path: str, name: str) -> None:
+    content = ctx.card.read_record(path, number=min(r.number for r in ctx.profile.file(path).records), check=True).data
+    response = ctx.card.update_record(path, content, check=False)
+    word = ctx.profile.sw[name]
+    assert word.matches(response.sw), f"update of {path} (rule {ctx.profile.file(path).rule('update')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+
+
+@when(parsers.parse('选择 "{df}" 后在其中校验 PIN'))
+def verify_in_other_app(ctx: ScenarioContext, df: str) -> None:
+    ctx.card.select_path(df, check=True)
+    ctx.response = verify_pin_here(ctx.card, ctx.pin)
+
+
+@when(parsers.parse('在 "{df}" 中以 SSSE 的密钥 "{key}" 外部认证'))
+def auth_foreign_key_here(ctx: ScenarioContext, df: str, key: str) -> None:
+    ctx.card.ensure_df(df)
+    ctx.response = external_authenticate_as(ctx.card, ctx.psam, key, 0, 0, here=True)
+
+
+@when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"，再回到 SSSE'))
+def pin_round_trip(ctx: ScenarioContext, df: str) -> None:
+    ctx.card.select_mf(check=True)
+    ctx.card.verify_pin(ctx.pin, check=True)
+    ctx.card.select_path(df, check=True)
+    ctx.card.select_path(ctx.profile.security.pin.df, check=True)
+
+
+# -- SEC-LC-1: lifecycle ---------------------------------------------------------------------------
+
+def _lifecycle(ctx: ScenarioContext, command: str, *, mac_ok: bool) -> Response:
+    secured = secured_command(ctx.card, ctx.psam, command, command_key(ctx.profile, command))
+    return send_secured(ctx.card, secured if mac_ok else tampered(secured))
+
+
+@when("以 MAC 错误的命令锁定应用")
+def block_bad_mac(ctx: ScenarioContext) -> None:
+    ctx.response = _lifecycle(ctx, "application_block", mac_ok=False)
+    if ctx.response.ok:  # wrongly blocked: unblock before the verdict so later scenarios can run
+        ctx.card.application_unblock(ctx.psam, key_name=command_key(ctx.profile, "application_unblock"), check=False)
+
+
+@when("以有效 MAC 锁定应用")
+def block_application(ctx: ScenarioContext) -> None:
+    ef = ctx.profile.file(_PROBE_FILE)
+    ctx.results["probe_record"] = current_content(ctx.card, ctx.psam, ctx.pin, ef)
+    ctx.response = _lifecycle(ctx, "application_block", mac_ok=True)
+
+
+@when("以 MAC 错误的命令解锁应用")
+def unblock_bad_mac_app(ctx: ScenarioContext) -> None:
+    ctx.response = _lifecycle(ctx, "application_unblock", mac_ok=False)
+
+
+@when("以有效 MAC 解锁应用")
+def unblock_application(ctx: ScenarioContext) -> None:
+    ctx.response = _lifecycle(ctx, "application_unblock", mac_ok=True)
+
+
+@when("在应用锁定状态下复位卡片")
+def reset_blocked(ctx: ScenarioContext) -> None:
+    ctx.card.reset()
+
+
+@then(parsers.parse('应用未被锁定，"{path}" 可以读取'))
+def application_usable(ctx: ScenarioContext, path: str) -> None:
+    response = read_probe(ctx.card, path)
+    assert response.ok, f"the application must be usable: read of {path} answered {_fail_text(ctx, response)}"
+
+
+@then(parsers.parse('金融应用不受应用锁定影响，"{path}" 可以读取'))
+def pse_unaffected(ctx: ScenarioContext, path: str) -> None:
+    response = read_probe(ctx.card, path)
+    assert response.ok, f"APPLICATION BLOCK of the SSC application must not block the PSE: read of {path} answered {_fail_text(ctx, response)}"
+
+
+_PROBE_FILE = "SSSE/EF05"  # a free-read file of the blocked application (the feature names it too)
+
+
+def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
+    """One command inside the blocked application, by its label in the feature."""
+    card = ctx.card
+    probes = {
+        "选择 SSSE": ("select", lambda: card.select_path(ctx.profile.security.pin.df, check=False)),
+        "取随机数": ("get_challenge", lambda: card.get_challenge(ctx.profile.security.challenge_external_auth, check=False)),
+        "读记录": ("read_record", lambda: read_probe(card, _PROBE_FILE)),
+        "校验 PIN": ("verify", lambda: card.verify_pin(ctx.pin, check=False)),
+        "内部认证": ("internal_authenticate", lambda: card.internal_authenticate(bytes(8), bytes(8), check=False)),
+        "改写记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.results["probe_record"], check=False)),
+    }
+    if label not in probes:
+        raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")
+    command, run = probes[label]
+    return command, run()
+
+
+@then(parsers.re(r"锁定的应用中允许的命令仍被执行：(?P<labels>.+)$"))
+def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
+    allowed = ctx.profile.security.lifecycle_blocked_allows
+    for label in labels.split("、"):
+        command, response = _blocked_probe(ctx, label)
+        assert command in allowed, f"{command} is not among the commands the profile allows in a blocked application ({', '.join(allowed)}): fix the feature"
+        assert response.ok, f"{label} ({command}) must still work in a blocked application, got {_fail_text(ctx, response)}"
+
+
+@then(parsers.re(r"锁定的应用中其他命令返回 function_not_supported：(?P<labels>.+)$"))
+def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
+    allowed = ctx.profile.security.lifecycle_blocked_allows
+    word = ctx.profile.sw["function_not_supported"]
+    for label in labels.split("、"):
+        command, response = _blocked_probe(ctx, label)
+        assert command not in allowed, f"{command} is allowed in a blocked application by the profile: fix the feature"
+        assert word.matches(response.sw), f"{label} ({command}) in a blocked application must answer {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
