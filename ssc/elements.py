@@ -1,0 +1,95 @@
+"""Checks of single data elements against published code tables (PROFILE §3.1, §3.2, §4).
+
+This is a leaf module like `ssc.checks`: the code tables it holds are published standards, not
+profile choices — GB/T 2261.1 (gender), GB 3304 (ethnicity), GB/T 2260 (regions, via
+`ssc.checks.region_code_problems`), calendar dates. Each function returns every problem found as a
+sentence a lab engineer can act on; an empty list means the value conforms. Values come in
+decoded (`str` for `an`/`cn`), except where the point is the encoding (`gbk_problems`).
+"""
+from __future__ import annotations
+
+import datetime
+
+from ssc.checks import region_code_problems
+
+__all__ = [
+    "PERSONAL_CARD_TYPES",
+    "card_type_problems",
+    "date_problems",
+    "ethnicity_problems",
+    "gbk_problems",
+    "gender_problems",
+    "init_institution_problems",
+    "parse_date",
+]
+
+# GB/T 2261.1-2003: 0 unknown, 1 male, 2 female, 9 not stated.
+_GENDER_CODES = frozenset("0129")
+# GB 3304-1991: 01..56 the 56 ethnic groups, 97 other, 98 foreign-born naturalized citizens.
+_ETHNICITY_CODES = frozenset([f"{n:02d}" for n in range(1, 57)] + ["97", "98"])
+# PROFILE §3.1: "1" = personal card. A stand-in (S) the profile data does not carry yet.
+PERSONAL_CARD_TYPES = frozenset({"1"})
+_DATE_DIGITS = 8
+_INSTITUTION_DIGITS = 24
+_REGION_DIGITS = 6
+
+
+def gender_problems(code: str) -> list[str]:
+    if code not in _GENDER_CODES:
+        return [f"gender {code!r} is not a GB/T 2261.1 code (0, 1, 2, 9)"]
+    return []
+
+
+def ethnicity_problems(code: str) -> list[str]:
+    if code not in _ETHNICITY_CODES:
+        return [f"ethnicity {code!r} is not a GB 3304 code (01–56, 97, 98)"]
+    return []
+
+
+def card_type_problems(code: str) -> list[str]:
+    if code not in PERSONAL_CARD_TYPES:
+        return [f"card type {code!r} is not a known card type ({', '.join(sorted(PERSONAL_CARD_TYPES))} = personal card, PROFILE §3.1)"]
+    return []
+
+
+def parse_date(digits: str) -> datetime.date | None:
+    """YYYYMMDD → date, or None if it is not eight digits naming a real date."""
+    if len(digits) != _DATE_DIGITS or not digits.isascii() or not digits.isdigit():
+        return None
+    try:
+        return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+
+
+def date_problems(digits: str, what: str = "date") -> list[str]:
+    if parse_date(digits) is None:
+        return [f"{what} {digits!r} is not a real date YYYYMMDD"]
+    return []
+
+
+def init_institution_problems(digits: str, issuing_region: str | None = None) -> list[str]:
+    """24 digits: the issuing region code (6, GB/T 2260) followed by 18 digits (PROFILE §3.1).
+
+    With `issuing_region` (from the card identification code), the first six digits must equal it.
+    """
+    if len(digits) != _INSTITUTION_DIGITS or not digits.isascii() or not digits.isdigit():
+        return [f"initialization institution number {digits!r} is not {_INSTITUTION_DIGITS} digits"]
+    region = digits[:_REGION_DIGITS]
+    problems = [f"initialization institution number {digits}: {p}" for p in region_code_problems(region)]
+    if issuing_region is not None and region != issuing_region:
+        problems.append(
+            f"initialization institution number {digits} starts with region {region}, "
+            f"the card identification code names issuing region {issuing_region}"
+        )
+    return problems
+
+
+def gbk_problems(raw: bytes, what: str = "text") -> list[str]:
+    """The value without its 00 padding must decode as GBK (PROFILE §3: Chinese text is GBK)."""
+    body = bytes(raw).rstrip(b"\x00")
+    try:
+        body.decode("gbk")
+    except UnicodeDecodeError as exc:
+        return [f"{what} {bytes(raw).hex().upper()}: byte {exc.start} ({body[exc.start:exc.start + 2].hex().upper()}) does not decode as GBK"]
+    return []
