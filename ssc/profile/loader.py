@@ -25,6 +25,7 @@ KEY_USES = ("external", "internal")
 KEY_LEVELS = ("national", "local")
 PRESENCE = ("mandatory", "optional", "local")
 FILE_FLAGS = ("dir", "reserved", "firewalled", "nationwide_writable")
+DIVERSIFICATION_LEVELS = ("province", "city", "card")
 RIGHTS = ("read", "update", "append")
 
 
@@ -134,6 +135,16 @@ class _Builder:
             return default
         return obj[key]
 
+    def mapping(self, value: Any, path: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"expected a mapping, got {value!r}")
+        return value
+
+    def sequence(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list, got {value!r}")
+        return value
+
     def hexbytes(self, value: Any, path: str, length: int | None = None) -> bytes:
         if not isinstance(value, str):
             raise self.fail(path, f"expected a quoted hex string like \"0A\", got {value!r} ({type(value).__name__}); quote it in YAML")
@@ -186,8 +197,9 @@ class _Builder:
         generation = self.integer(self.get(raw, "generation", ""), "generation", 1)
         spec_version, spec_prov = self.tagged_scalar(raw, "spec_version")
         alg_raw = self.get(raw, "algorithm", "")
+        alg_name = self.get(alg_raw, "name", "algorithm")
         try:
-            algorithm = Algorithm.from_name(self.get(alg_raw, "name", "algorithm"))
+            algorithm = Algorithm.from_name(alg_name)
         except ValueError as exc:
             raise self.fail("algorithm.name", str(exc)) from None
         files = self.files(self.get(raw, "files", ""))
@@ -208,11 +220,11 @@ class _Builder:
             t0_case4=self.t0_case4(self.get(raw, "t0", ""), commands),
             t0_max_response=self.integer(self.get(self.get(raw, "t0", ""), "max_response", "t0"), "t0.max_response", 1),
             security=self.security(self.get(raw, "security", ""), files, commands),
-            fci_templates={k: self.tlv_template(v, f"fci_templates.{k}") for k, v in self.get(raw, "fci_templates", "").items()},
+            fci_templates={k: self.tlv_template(v, f"fci_templates.{k}") for k, v in self.mapping(self.get(raw, "fci_templates", ""), "fci_templates").items()},
             dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record"),
             psam=self.psam(self.get(raw, "psam", "")),
             card_id=self.card_id(self.get(self.get(raw, "data_elements", ""), "card_id_code", "data_elements")),
-            behaviour=self.behaviour(raw.get("behaviour") or {}),
+            behaviour=self.behaviour(self.mapping(raw.get("behaviour") or {}, "behaviour")),
             prov={"spec_version": spec_prov, "algorithm": self.prov(alg_raw, "algorithm")},
             sources=sources,
             digest=digest,
@@ -222,7 +234,7 @@ class _Builder:
 
     def atr(self, raw: Mapping[str, Any]) -> m.AtrSpec:
         fields = {}
-        for fname, spec in self.get(raw, "fields", "atr").items():
+        for fname, spec in self.mapping(self.get(raw, "fields", "atr"), "atr.fields").items():
             p = f"atr.fields.{fname}"
             fields[fname] = (self.integer(self.get(spec, "offset", p), f"{p}.offset"), self.integer(self.get(spec, "length", p), f"{p}.length", 1))
         sn = self.get(raw, "card_sn", "atr")
@@ -231,7 +243,7 @@ class _Builder:
             historical_length=self.integer(self.get(raw, "historical_length", "atr"), "atr.historical_length", 1),
             fields=fields,
             card_sn=(self.integer(self.get(sn, "offset", "atr.card_sn"), "atr.card_sn.offset"), self.integer(self.get(sn, "length", "atr.card_sn"), "atr.card_sn.length", 1)),
-            known_chip_makers=tuple(self.hexbytes(v, f"atr.known_chip_makers[{i}]", 2) for i, v in enumerate(self.get(raw, "known_chip_makers", "atr"))),
+            known_chip_makers=tuple(self.hexbytes(v, f"atr.known_chip_makers[{i}]", 2) for i, v in enumerate(self.sequence(self.get(raw, "known_chip_makers", "atr"), "atr.known_chip_makers"))),
             reference_prefix=self.hexbytes(self.get(raw, "reference_prefix", "atr"), "atr.reference_prefix"),
             reference_card_maker=self.hexbytes(self.get(raw, "reference_card_maker", "atr"), "atr.reference_card_maker"),
             prov=self.prov(raw, "atr"),
@@ -239,7 +251,7 @@ class _Builder:
 
     def status_words(self, raw: Mapping[str, Any]) -> m.StatusWords:
         words = {}
-        for name, spec in raw.items():
+        for name, spec in self.mapping(raw, "status_words").items():
             p = f"status_words.{name}"
             text = self.string(self.get(spec, "sw", p), f"{p}.sw").upper()
             mask = 0xFF if text.endswith("XX") else 0x0F if text.endswith("X") else 0
@@ -250,8 +262,8 @@ class _Builder:
 
     def check_order(self, raw: Mapping[str, Any], sw: m.StatusWords) -> tuple[tuple[str, ...], ...]:
         groups = []
-        for i, group in enumerate(self.get(raw, "groups", "check_order")):
-            for j, name in enumerate(group):
+        for i, group in enumerate(self.sequence(self.get(raw, "groups", "check_order"), "check_order.groups")):
+            for j, name in enumerate(self.sequence(group, f"check_order.groups[{i}]")):
                 try:
                     sw[name]
                 except KeyError:
@@ -261,10 +273,10 @@ class _Builder:
 
     def commands(self, raw: Mapping[str, Any]) -> dict[str, m.CommandDef]:
         out = {}
-        for name, spec in raw.items():
+        for name, spec in self.mapping(raw, "commands").items():
             p = f"commands.{name}"
             params: dict[str, object] = {}
-            for key, value in (self.get(spec, "params", p, {}) or {}).items():
+            for key, value in self.mapping(self.get(spec, "params", p, {}) or {}, f"{p}.params").items():
                 pp = f"{p}.params.{key}"
                 if isinstance(value, str):
                     params[key] = self.hexint(value, pp)
@@ -277,7 +289,7 @@ class _Builder:
                 self.choice(sensitive, f"{p}.sensitive", ("command_data", "response_data"))
             out[name] = m.CommandDef(
                 name=name,
-                cla=tuple(self.hexint(c, f"{p}.cla[{i}]") for i, c in enumerate(self.get(spec, "cla", p))),
+                cla=tuple(self.hexint(c, f"{p}.cla[{i}]") for i, c in enumerate(self.sequence(self.get(spec, "cla", p), f"{p}.cla"))),
                 ins=self.hexint(self.get(spec, "ins", p), f"{p}.ins"),
                 params=params,
                 prov=self.prov(spec, p),
@@ -287,7 +299,7 @@ class _Builder:
         return out
 
     def t0_case4(self, raw: Mapping[str, Any], commands: Mapping[str, m.CommandDef]) -> frozenset[str]:
-        names = self.get(raw, "case4_via_61xx", "t0")
+        names = self.sequence(self.get(raw, "case4_via_61xx", "t0"), "t0.case4_via_61xx")
         for i, n in enumerate(names):
             if n not in commands:
                 raise self.fail(f"t0.case4_via_61xx[{i}]", f"expected a command name from commands, got {n!r}")
@@ -311,7 +323,7 @@ class _Builder:
         kind = self.choice(self.get(spec, "kind", p), f"{p}.kind", FILE_KINDS)
         is_df = kind in ("mf", "ddf", "adf")
         access = {}
-        for right, rule_text in (self.get(spec, "access", p, {}) or {}).items():
+        for right, rule_text in self.mapping(self.get(spec, "access", p, {}) or {}, f"{p}.access").items():
             self.choice(right, f"{p}.access.{right}", RIGHTS)
             try:
                 access[right] = parse_rule(rule_text)
@@ -319,13 +331,18 @@ class _Builder:
                 raise self.fail(f"{p}.access.{right}", str(exc)) from None
         if not is_df and "read" not in access:
             raise self.fail(f"{p}.access.read", "missing (every EF declares its read rule)")
-        records = []
-        for number, (tag_hex, rec) in enumerate((self.get(spec, "records", p, {}) or {}).items(), start=1):
+        records: list[m.RecordDef] = []
+        for number, (tag_hex, rec) in enumerate(self.mapping(self.get(spec, "records", p, {}) or {}, f"{p}.records").items(), start=1):
             rp = f"{p}.records.{tag_hex}"
+            tag = self.hexint(tag_hex, rp)
+            item = self.string(self.get(rec, "item", rp), f"{rp}.item")
+            for other in records:
+                if other.tag == tag or other.item == item:
+                    raise self.fail(rp, f"tag {tag:02X} / item {item!r} is also used by record {other.number} (tag {other.tag:02X}, item {other.item!r})")
             records.append(m.RecordDef(
                 number=number,
-                tag=self.hexint(tag_hex, rp),
-                item=self.string(self.get(rec, "item", rp), f"{rp}.item"),
+                tag=tag,
+                item=item,
                 length=self.integer(self.get(rec, "length", rp), f"{rp}.length", 1),
                 fmt=self.choice(self.get(rec, "fmt", rp), f"{rp}.fmt", ITEM_FORMATS),
                 check=self.get(rec, "check", rp, None),
@@ -333,7 +350,7 @@ class _Builder:
                 prov=self.prov(rec, rp),
             ))
         keys = {}
-        for kname, kspec in (self.get(spec, "keys", p, {}) or {}).items():
+        for kname, kspec in self.mapping(self.get(spec, "keys", p, {}) or {}, f"{p}.keys").items():
             keys[kname] = self.key(kname, path, kspec, f"{p}.keys.{kname}")
         flags = frozenset(flag for flag in FILE_FLAGS if spec.get(flag))
         sfi = spec.get("sfi")
@@ -354,7 +371,7 @@ class _Builder:
             prov=self.prov(spec, p),
             sfi=None if sfi is None else self.hexint(sfi, f"{p}.sfi"),
             name=None if name is None else self.hexbytes(name, f"{p}.name"),
-            label=spec.get("label"),
+            label=None if spec.get("label") is None else self.string(spec["label"], f"{p}.label"),
             fci=spec.get("fci"),
             presence=self.choice(spec.get("presence", "mandatory"), f"{p}.presence", PRESENCE),
             access=access,
@@ -368,6 +385,7 @@ class _Builder:
     def key(self, name: str, df: str, spec: Mapping[str, Any], p: str) -> m.KeyDef:
         # versions/active/tries come from security.key_defaults unless the key overrides them;
         # the defaults are filled in by cross_check once the security section is read.
+        spec = self.mapping(spec, p)
         versions = spec.get("versions")
         return m.KeyDef(
             name=name,
@@ -375,8 +393,8 @@ class _Builder:
             id=self.hexint(self.get(spec, "id", p), f"{p}.id"),
             use=self.choice(self.get(spec, "use", p), f"{p}.use", KEY_USES),
             level=self.choice(self.get(spec, "level", p), f"{p}.level", KEY_LEVELS),
-            versions=() if versions is None else tuple(self.hexint(v, f"{p}.versions[{i}]") for i, v in enumerate(versions)),
-            active=0 if "active" not in spec else self.hexint(spec["active"], f"{p}.active"),
+            versions=() if versions is None else tuple(self.hexint(v, f"{p}.versions[{i}]") for i, v in enumerate(self.sequence(versions, f"{p}.versions"))),
+            active=-1 if "active" not in spec else self.hexint(spec["active"], f"{p}.active"),
             tries=0 if "tries" not in spec else self.integer(spec["tries"], f"{p}.tries", 1),
             prov=self.prov(spec, p),
         )
@@ -386,11 +404,11 @@ class _Builder:
         pin_df = self.string(self.get(pin_raw, "df", "security.pin"), "security.pin.df")
         if pin_df not in files:
             raise self.fail("security.pin.df", f"expected a declared DF path, got {pin_df!r}")
-        initial = str(self.get(pin_raw, "initial", "security.pin"))
-        if not initial.isdigit():
+        initial = self.get(pin_raw, "initial", "security.pin")
+        if not isinstance(initial, str) or not initial.isdigit():
             raise self.fail("security.pin.initial", f"expected a string of digits, got {initial!r}")
         defaults = self.get(raw, "key_defaults", "security")
-        versions = tuple(self.hexint(v, f"security.key_defaults.versions[{i}]") for i, v in enumerate(self.get(defaults, "versions", "security.key_defaults")))
+        versions = tuple(self.hexint(v, f"security.key_defaults.versions[{i}]") for i, v in enumerate(self.sequence(self.get(defaults, "versions", "security.key_defaults"), "security.key_defaults.versions")))
         active = self.hexint(self.get(defaults, "active", "security.key_defaults"), "security.key_defaults.active")
         tries = self.integer(self.get(defaults, "tries", "security.key_defaults"), "security.key_defaults.tries", 1)
         if active not in versions:
@@ -398,15 +416,18 @@ class _Builder:
         for path, f in list(files.items()):
             if f.keys:
                 filled = {
-                    n: m.KeyDef(k.name, k.df, k.id, k.use, k.level, k.versions or versions, k.active or active, k.tries or tries, k.prov)
+                    n: m.KeyDef(k.name, k.df, k.id, k.use, k.level, k.versions or versions, active if k.active < 0 else k.active, k.tries or tries, k.prov)
                     for n, k in f.keys.items()
                 }
+                for n, k in filled.items():
+                    if k.active not in k.versions:
+                        raise self.fail(f"files.{path}.keys.{n}.active", f"expected one of the key's versions {['%02X' % v for v in k.versions]}, got {k.active:02X}")
                 files[path] = m.FileDef(**{**f.__dict__, "keys": filled})
         div = self.get(raw, "diversification", "security")
         roots = self.get(raw, "test_roots", "security")
         challenge = self.get(raw, "challenge", "security")
         lifecycle = self.get(raw, "lifecycle", "security")
-        allows = tuple(self.get(lifecycle, "blocked_allows", "security.lifecycle"))
+        allows = tuple(self.sequence(self.get(lifecycle, "blocked_allows", "security.lifecycle"), "security.lifecycle.blocked_allows"))
         for i, n in enumerate(allows):
             if n not in commands:
                 raise self.fail(f"security.lifecycle.blocked_allows[{i}]", f"expected a command name, got {n!r}")
@@ -418,8 +439,8 @@ class _Builder:
             diversification=m.Diversification(
                 province_factor=self.string(self.get(div, "province_factor", "security.diversification"), "security.diversification.province_factor"),
                 city_factor=self.string(self.get(div, "city_factor", "security.diversification"), "security.diversification.city_factor"),
-                levels=tuple(self.get(div, "levels", "security.diversification")),
-                local_levels=tuple(self.get(div, "local_levels", "security.diversification")),
+                levels=self.levels(div, "levels"),
+                local_levels=self.levels(div, "local_levels"),
                 prov=self.prov(div, "security.diversification"),
             ),
             test_roots=m.TestRoots(
@@ -431,6 +452,10 @@ class _Builder:
             lifecycle_blocked_allows=allows,
             prov=self.prov(lifecycle, "security.lifecycle"),
         )
+
+    def levels(self, div: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        p = f"security.diversification.{key}"
+        return tuple(self.choice(v, f"{p}[{i}]", DIVERSIFICATION_LEVELS) for i, v in enumerate(self.sequence(self.get(div, key, "security.diversification"), p)))
 
     def tlv_template(self, raw: Mapping[str, Any], p: str) -> m.TlvTemplate:
         def tree(node: Any, tp: str) -> Mapping[int, object]:
@@ -451,22 +476,22 @@ class _Builder:
 
     def psam(self, raw: Mapping[str, Any]) -> m.PsamSpec:
         dfs = {}
-        for alg_name, fid in self.get(raw, "dfs", "psam").items():
+        for alg_name, fid in self.mapping(self.get(raw, "dfs", "psam"), "psam.dfs").items():
             try:
                 dfs[Algorithm.from_name(alg_name)] = self.hexint(fid, f"psam.dfs.{alg_name}", 2)
             except ValueError as exc:
                 raise self.fail(f"psam.dfs.{alg_name}", str(exc)) from None
         tn = self.get(raw, "terminal_number", "psam")
-        usage = self.get(raw, "key_usage", "psam")
+        usage = self.mapping(self.get(raw, "key_usage", "psam"), "psam.key_usage")
         return m.PsamSpec(
             dfs=dfs,
             terminal_number_fid=self.hexint(self.get(tn, "fid", "psam.terminal_number"), "psam.terminal_number.fid", 2),
             terminal_number_sfi=self.hexint(self.get(tn, "sfi", "psam.terminal_number"), "psam.terminal_number.sfi"),
             terminal_number_length=self.integer(self.get(tn, "length", "psam.terminal_number"), "psam.terminal_number.length", 1),
-            commands={n: (self.hexint(self.get(c, "cla", f"psam.commands.{n}"), f"psam.commands.{n}.cla"), self.hexint(self.get(c, "ins", f"psam.commands.{n}"), f"psam.commands.{n}.ins")) for n, c in self.get(raw, "commands", "psam").items()},
+            commands={n: (self.hexint(self.get(c, "cla", f"psam.commands.{n}"), f"psam.commands.{n}.cla"), self.hexint(self.get(c, "ins", f"psam.commands.{n}"), f"psam.commands.{n}.ins")) for n, c in self.mapping(self.get(raw, "commands", "psam"), "psam.commands").items()},
             levels_shift=self.integer(self.get(usage, "levels_shift", "psam.key_usage"), "psam.key_usage.levels_shift"),
             key_usage={n: self.hexint(v, f"psam.key_usage.{n}") for n, v in usage.items() if n != "levels_shift"},
-            use_modes={n: self.hexint(v, f"psam.use_modes.{n}") for n, v in self.get(raw, "use_modes", "psam").items()},
+            use_modes={n: self.hexint(v, f"psam.use_modes.{n}") for n, v in self.mapping(self.get(raw, "use_modes", "psam"), "psam.use_modes").items()},
             atr=self.hexbytes(self.get(raw, "atr", "psam"), "psam.atr"),
             prov=self.prov(raw, "psam"),
         )
@@ -492,7 +517,7 @@ class _Builder:
         out = {}
         for name, spec in raw.items():
             p = f"behaviour.{name}"
-            if "value" not in spec:
+            if "value" not in self.mapping(spec, p):
                 raise self.fail(f"{p}.value", "missing (required)")
             out[name] = m.BehaviourChoice(name, spec["value"], self.string(self.get(spec, "why", p), f"{p}.why"), self.prov(spec, p))
         return out

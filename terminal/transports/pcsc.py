@@ -9,6 +9,11 @@ Facts this module relies on (measured with pcscd 1.9.9 + vpcd, see ENVIRONMENT.m
 - neither pcscd nor pyscard handles 61xx/6Cxx: `terminal.t0` does, above the transport;
 - after a card removal the next transmit fails at once with SCARD_E_NOT_TRANSACTED (0x80100016),
   the reader reports the removal ~0.4 s later, and SCardReconnect recovers after re-insertion;
+- pcscd's event thread polls presence (~0.4 s) and counts each removal and insertion in the upper
+  16 bits of the reader's event state; when it notices an insertion it powers the card up itself.
+  A handle reconnected before that power-up loses the card's volatile state under it and then gets
+  SCARD_E_PROTO_MISMATCH (0x8010000F) on every transmit, so `reset()` after a removal first waits
+  until pcscd has counted the card leaving and coming back;
 - a context/card handle left open when the interpreter exits can hang the exit, so `close()` (and
   a `weakref.finalize` safety net) disconnects and releases.
 """
@@ -192,6 +197,7 @@ class PcscTransport(Transport):
         self._handles = _Handles()
         self._finalizer = weakref.finalize(self, self._handles.release)
         self._removed = False
+        self._events_at_removal: tuple[int, bool] | None = None  # (event count, present) seen then
         self._atr: bytes | None = None
         self._protocols = scard.SCARD_PROTOCOL_T0
         self.protocol = scard.SCARD_PROTOCOL_T0
@@ -234,15 +240,50 @@ class PcscTransport(Transport):
             # vpcd answers the command during which the card vanished with success and no bytes;
             # a physical reader never returns a response without a status word either.
             if length == 0:
-                self._removed = True
+                self._note_removal()
                 return CardRemovedError("card removed (empty response to the command in flight)")
             return CardMuteError(f"the card returned {length} byte(s), not even a status word")
         if self._removed:
             return CardRemovedError()
         error = _error_for(rc, "SCardTransmit", connected=True)
         if isinstance(error, CardRemovedError):
-            self._removed = True
+            self._note_removal()
         return error
+
+    def _note_removal(self) -> None:
+        self._removed = True
+        self._events_at_removal = self._reader_events()
+
+    def _reader_events(self) -> tuple[int, bool] | None:
+        """(pcscd's event count for the reader, card present), or None when it cannot be read."""
+        try:
+            rc, states = scard.SCardGetStatusChange(self._handles.context, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)])
+        except scard.error:
+            return None
+        if rc != scard.SCARD_S_SUCCESS or not states:
+            return None
+        state = states[0][1]
+        return (state >> 16) & 0xFFFF, bool(state & scard.SCARD_STATE_PRESENT)
+
+    def _await_pcscd_reinsertion(self, deadline: float) -> None:
+        """Wait (until `deadline`) for pcscd to count the removal and then the re-insertion.
+
+        Seen present at the removal means pcscd had not yet noticed it: two events to wait for.
+        """
+        if self._events_at_removal is None:
+            return
+        count0, present0 = self._events_at_removal
+        needed = 2 if present0 else 1
+        while True:
+            now = self._reader_events()
+            if now is None:
+                return
+            count, present = now
+            if present and (count - count0) & 0xFFFF >= needed:
+                return
+            if time.monotonic() >= deadline:
+                return  # the reconnect below reports what is wrong
+            time.sleep(_REINSERT_POLL)
 
     # -- connection management -----------------------------------------------------------------
 
@@ -304,6 +345,8 @@ class PcscTransport(Transport):
         if timeout is None:
             timeout = self.reinsert_timeout if self._removed else 0.0
         deadline = time.monotonic() + timeout
+        if self._removed:
+            self._await_pcscd_reinsertion(deadline)
         while True:
             try:
                 self._reconnect_once()
@@ -315,6 +358,7 @@ class PcscTransport(Transport):
             except scard.error as exc:
                 raise TransportError(f"PC/SC: {exc}") from exc
         self._removed = False
+        self._events_at_removal = None
         assert self._atr is not None
         return self._atr
 
