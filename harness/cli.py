@@ -1,6 +1,7 @@
 """`ssc-conform`: the operator's command line.
 
 run         run the conformance suite on a card (default: the embedded reference card)
+mutants     run the suite on the clean reference card and on every known fault; check each is caught
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
 readers     list PC/SC readers, whether a card is present, and its ATR
 """
@@ -28,13 +29,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", help="built-in profile (gen1, gen2, gen3) or a profile YAML file; default: the reference card's generation, or detected from a real card")
     run.add_argument("--report-dir", default=str(DEFAULT_REPORT_DIR), help="where results.json goes (default: reports/latest)")
     run.add_argument("--allow-destructive", action="store_true", help="run scenarios that block or irreversibly change a real card")
-    run.add_argument("--keys", help="lab test-key file (default: the profile's public test roots)")
+    run.add_argument("--keys", help="lab test-key file, ssc-keys/1 YAML (default: the profile's public test roots); e.g. fixtures/keys/example-lab-keys.yaml")
+    run.add_argument("--psam", help="reader:NAME — a hardware PSAM (PROFILE §7) in that reader serves the terminals of the card's region (default: software PSAMs)")
     run.add_argument("--pin", help="the card's current PIN (default: the profile's initial test PIN)")
+    run.add_argument("--declaration", help="issuer declaration (ssc-declaration/1 YAML) for the personalization review PER-1..3; default for the embedded reference card: fixtures/issuers/<card region>.yaml, otherwise PER is not run")
     run.add_argument("--regions", help="comma-separated terminal regions, e.g. 441800,330200")
     run.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (mutant)")
+    run.add_argument("--tags", help="only scenarios matching this tag expression: requirement IDs and gen1-3/destructive/slow/interop, e.g. 'SEC-PIN-1', '@gen3 and not destructive'")
     run.add_argument("-k", dest="keyword", help="only scenarios matching this pytest keyword expression")
-    run.add_argument("-m", dest="markers", help="only scenarios matching this tag expression, e.g. 'STD-ATR-1 or gen3'")
+    run.add_argument("-m", dest="markers", help="only scenarios matching this pytest marker expression (unchecked; prefer --tags)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-scenario progress lines")
+
+    mutants = sub.add_parser("mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught")
+    mutants.add_argument("--report-dir", default=str(DEFAULT_REPORT_DIR), help="where mutants.json and each run's results go (default: reports/latest)")
+    mutants.add_argument("--fault", action="append", default=[], help="only this fault (repeatable; default: every fault of reference_card.FAULTS)")
+    mutants.add_argument("--generations", default=None, help="comma-separated generations (default: every built-in profile)")
+    mutants.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
 
     serve = sub.add_parser("serve-card", help="serve the reference card on the vpcd virtual reader")
     serve.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3]")
@@ -52,14 +62,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "mutants":
+            return cmd_mutants(args)
         if args.command == "serve-card":
             return cmd_serve(args)
         if args.command == "readers":
             return cmd_readers()
-    except CardSpecError as exc:
+    except (UsageError, CardSpecError) as exc:
         print(f"ssc-conform: {exc}", file=sys.stderr)
         return 2
     return 2
+
+
+class UsageError(ValueError):
+    """An option the operator can fix: printed as one line, exit status 2."""
+
+
+def _check_run_options(args: argparse.Namespace) -> str | None:
+    """Fail early, with the file and field, on options the run would only trip over later;
+    returns the marker expression for --tags / -m."""
+    from harness.declaration import DeclarationError, load_declaration
+    from harness.psam import parse_psam_option
+    from harness.tags import TagError, to_marker_expression
+    from ssc.keyset import KeyFileError, LabKeyFile
+
+    try:
+        parse_card_spec(args.card)
+        if args.declaration:
+            load_declaration(args.declaration)
+        if args.keys:
+            LabKeyFile.load(args.keys)
+        if args.psam:
+            parse_psam_option(args.psam)
+        if args.fault:
+            from reference_card.faults import resolve_faults
+
+            resolve_faults(args.fault)
+        tags = to_marker_expression(args.tags) if args.tags is not None else None
+    except (CardSpecError, DeclarationError, KeyFileError, TagError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    if tags and args.markers:
+        return f"({args.markers}) and ({tags})"
+    return tags or args.markers
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -68,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.results import run_passed
     from harness.summary import print_summary
 
-    parse_card_spec(args.card)  # fail early with a clear message
+    markers = _check_run_options(args)  # fail early with a clear message
     report_dir = Path(args.report_dir)
     results = report_dir / "results.json"
     if results.exists():
@@ -78,7 +122,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"--rootdir={PROJECT_ROOT}", "--color=no", "-o", "console_output_style=classic",
         f"--ssc-card={args.card}", f"--ssc-report-dir={report_dir}",
     ]
-    for opt, value in (("--ssc-profile", args.profile), ("--ssc-keys", args.keys), ("--ssc-pin", args.pin), ("--ssc-regions", args.regions)):
+    for opt, value in (
+        ("--ssc-profile", args.profile), ("--ssc-keys", args.keys), ("--ssc-pin", args.pin), ("--ssc-regions", args.regions),
+        ("--ssc-declaration", args.declaration), ("--ssc-psam", args.psam),
+    ):
         if value:
             pytest_args.append(f"{opt}={value}")
     pytest_args += [f"--ssc-fault={f}" for f in args.fault]
@@ -88,8 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args.append("--ssc-progress")
     if args.keyword:
         pytest_args += ["-k", args.keyword]
-    if args.markers:
-        pytest_args += ["-m", args.markers]
+    if markers:
+        pytest_args += ["-m", markers]
     code = pytest.main(pytest_args)
     if not results.exists():
         print(f"ssc-conform: the run wrote no results (pytest exit status {int(code)}); see the messages above", file=sys.stderr)
@@ -102,12 +149,51 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if run_passed(doc) else 1
 
 
+def cmd_mutants(args: argparse.Namespace) -> int:
+    import time
+
+    from harness import mutants
+    from reference_card import FAULTS
+    from ssc.profile import builtin_profiles
+
+    faults = args.fault or list(FAULTS)
+    unknown = [f for f in faults if f not in FAULTS]
+    if unknown:
+        raise UsageError(f"--fault: unknown fault(s) {', '.join(unknown)}; known faults: {', '.join(FAULTS)}")
+    generations = [g.strip() for g in args.generations.split(",") if g.strip()] if args.generations else list(builtin_profiles())
+    bad = [g for g in generations if g not in builtin_profiles()]
+    if bad:
+        raise UsageError(f"--generations: unknown generation(s) {', '.join(bad)}; expected some of {', '.join(builtin_profiles())}")
+    if args.jobs < 1:
+        raise UsageError("--jobs: expected at least 1")
+    report_dir = Path(args.report_dir)
+    runs = mutants.plan(faults, generations)
+    print(f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean, {len(runs) - len(generations)} mutants), {args.jobs} at a time", file=sys.stderr)
+
+    def progress(outcome: "mutants.RunOutcome", done: int, total: int) -> None:
+        failed = ",".join(outcome.failed_requirements) or "-"
+        state = outcome.error or f"failed: {failed}"
+        print(f"[{done}/{total}] {outcome.generation} {outcome.fault or mutants.CLEAN} ({outcome.duration_s:.1f} s) {state}", file=sys.stderr, flush=True)
+
+    started = time.monotonic()
+    outcomes = mutants.run_all(runs, report_dir, jobs=args.jobs, progress=progress)
+    clean, verdicts = mutants.evaluate(outcomes)
+    mutants.print_table(clean, verdicts)
+    path = report_dir / "mutants.json"
+    mutants.write_report(path, clean, verdicts, time.monotonic() - started)
+    print(f"mutants: {path}")
+    return 0 if mutants.passed(clean, verdicts) else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from harness.serve import serve_reference_card
 
-    spec = parse_card_spec(args.card)
+    try:
+        spec = parse_card_spec(args.card)
+    except CardSpecError as exc:
+        raise UsageError(str(exc)) from None
     if spec.kind != "reference":
-        raise CardSpecError("serve-card serves the embedded reference card: use --card reference[:genN]")
+        raise UsageError("serve-card serves the embedded reference card: use --card reference[:genN]")
     return serve_reference_card(spec, args.host, args.port, faults=args.fault, tearing_hook=args.tearing_hook)
 
 

@@ -1,8 +1,10 @@
 """pytest plugin that turns a pytest-bdd run into a conformance run.
 
-Options say which card, profile, key source and terminals to use; fixtures hand the suite a traced
-terminal over the device under test and software PSAMs per terminal region; hooks fold each
-scenario's outcome, APDU trace and counters into results.json. Only this layer knows about options.
+Options say which card, profile, key source (public test roots, a lab key file, a hardware PSAM),
+issuer declaration and terminals to use; fixtures hand the suite a traced terminal over the device
+under test and a PSAM per terminal region; hooks fold each scenario's outcome, APDU trace and
+counters into results.json. Scenarios of the personalization review (PER) need an issuer
+declaration: without one they are reported not run. Only this layer knows about options.
 """
 from __future__ import annotations
 
@@ -18,15 +20,8 @@ import pytest
 
 from harness.cardspec import CardSpec, parse_card_spec
 from harness.results import FAILED, NOT_RUN, PASSED, ScenarioResult, write_results
+from harness.tags import GENERATION_TAGS, OTHER_TAGS
 from ssc.catalogue import load_catalogue
-
-GENERATION_TAGS = ("gen1", "gen2", "gen3")
-OTHER_TAGS = {
-    "destructive": "changes a real card irreversibly or blocks it; opt in with --allow-destructive",
-    "slow": "long-running scenario",
-    "interop": "cross-region interoperability matrix",
-    "pcsc": "needs pcscd + vpcd",
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-regions", default=None, help="comma-separated terminal regions (default: every region of the registry)")
     group.addoption("--ssc-fault", action="append", default=[], help="inject a named fault into the reference card")
     group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
+    group.addoption("--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against")
+    group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,16 +67,31 @@ class SscSession:
     psams: dict[str, Any] = field(default_factory=dict)
     allow_destructive: bool = False
     started: float = field(default_factory=time.time)
+    declaration: Any = None  # harness.declaration.Declaration the PER scenarios check against
+    declaration_error: str | None = None
+    psam_reader: str | None = None  # --psam reader:NAME: hardware PSAM for the card's region
 
     def psam_for(self, region_code: str) -> Any:
-        """The software PSAM of a terminal in `region_code` (built once per run)."""
+        """The PSAM of a terminal in `region_code` (built once per run): the hardware PSAM given
+        with --psam for the card's own region, a software PSAM otherwise."""
         if region_code not in self.psams:
-            from harness.psam import software_psam
+            from harness.psam import hardware_psam, software_psam
 
             from terminal.regions import load_regions
 
-            self.psams[region_code] = software_psam(self.profile, load_regions().get(region_code), self.keyset)
+            if self.psam_reader is not None and region_code == self.card_region:
+                self.psams[region_code] = hardware_psam(self.profile, self.psam_reader)
+            else:
+                self.psams[region_code] = software_psam(self.profile, load_regions().get(region_code), self.keyset)
         return self.psams[region_code]
+
+    @property
+    def card_region(self) -> str | None:
+        """The issuing region the card under test reads out (None when it could not be read)."""
+        if self.dut is None:
+            return None
+        region = self.dut.identity.get("region")
+        return str(region) if region else None
 
 
 def _build_session(config: pytest.Config) -> SscSession:
@@ -110,7 +122,29 @@ def _build_session(config: pytest.Config) -> SscSession:
         identify(session.dut)
     except Exception as exc:  # reported per scenario and in results.json; the run goes on
         session.dut_error = f"{type(exc).__name__}: {exc}"
+    psam_option = config.getoption("--ssc-psam")
+    if psam_option:
+        from harness.psam import parse_psam_option
+
+        session.psam_reader = parse_psam_option(psam_option)
+    _attach_declaration(session, config.getoption("--ssc-declaration"))
     return session
+
+
+def _attach_declaration(session: SscSession, path: str | None) -> None:
+    """The declaration given, or — for the embedded reference card — its issuer's own
+    (fixtures/issuers/<card region>.yaml); none for other cards."""
+    from harness.declaration import DeclarationError, default_declaration_path, load_declaration
+
+    if path is None and session.card_spec.is_virtual_reference and session.card_region:
+        default = default_declaration_path(session.card_region)
+        path = str(default) if default is not None else None
+    if path is None:
+        return
+    try:
+        session.declaration = load_declaration(path)
+    except DeclarationError as exc:
+        session.declaration_error = str(exc)
 
 
 @pytest.fixture(scope="session")
@@ -139,6 +173,11 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.skip("destructive (blocks or irreversibly changes the card): not run without --allow-destructive")
     if session.dut is None:
         pytest.fail(f"the card under test could not be opened: {session.dut_error}", pytrace=False)
+    if _needs_declaration(tags):
+        if session.declaration_error is not None:
+            pytest.fail(f"the issuer declaration cannot be used: {session.declaration_error}", pytrace=False)
+        if session.declaration is None:
+            pytest.skip(NO_DECLARATION)
     dut = session.dut
     if dut.removed:
         from terminal.transports.base import TransportError
@@ -153,6 +192,13 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 _TRACE_START = pytest.StashKey[int]()
+NO_DECLARATION = "no issuer declaration given (--declaration)"
+DECLARATION_REVIEW = "PER"  # the personalization review checks a card against its issuer's declaration
+
+
+def _needs_declaration(tags: set[str]) -> bool:
+    catalogue = load_catalogue()
+    return any(catalogue.is_requirement(t) and catalogue.review_of(t) == DECLARATION_REVIEW for t in tags)
 
 
 def _is_scenario(item: pytest.Item) -> bool:
@@ -264,4 +310,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         dut_info, extra = describe_run(ssc)
         run_info.update(extra)
+        run_info["declaration"] = _describe_declaration(ssc)
     write_results(Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue())
+
+
+def _describe_declaration(ssc: SscSession) -> dict[str, Any] | None:
+    if ssc.declaration_error is not None:
+        return {"error": ssc.declaration_error}
+    decl = ssc.declaration
+    if decl is None:
+        return None
+    return {"file": str(decl.path) if decl.path else decl.source, "region": decl.region, "issuer": dict(decl.issuer)}

@@ -1,8 +1,10 @@
 """Per-scenario outcomes folded into per-requirement verdicts, written as results.json.
 
-A requirement passes only when every one of its scenarios ran and passed; it fails when any
-scenario failed; otherwise it is *not run*, with the reasons of the scenarios that did not run —
-never silently passed (REQUIREMENTS.md).
+A requirement passes only when every one of its scenarios that applies to the card ran and passed;
+it fails when any scenario failed; otherwise it is *not run*, with the reasons of the scenarios that
+did not run — never silently passed (REQUIREMENTS.md). A scenario for another generation does not
+apply to the card and neither passes nor blocks the requirement; a destructive scenario not opted
+into does apply, so its requirement stays *not run*.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class ScenarioResult:
     duration_s: float = 0.0
     apdus: int = 0
     resets: int = 0
+    applicable: bool = True  # False: the scenario does not apply to this card (e.g. another generation)
     trace: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -44,16 +47,21 @@ def requirement_verdicts(scenarios: list[ScenarioResult], catalogue: Catalogue) 
             "title": {"zh": req.title.zh, "en": req.title.en} if req else None,
             "scenarios": [s.id for s in items],
         }
-        failed = [s for s in items if s.verdict == FAILED]
-        not_run = [s for s in items if s.verdict == NOT_RUN]
+        applicable = [s for s in items if s.applicable]
+        failed = [s for s in applicable if s.verdict == FAILED]
+        not_run = [s for s in applicable if s.verdict == NOT_RUN]
         if not items:
             entry.update(verdict=NOT_RUN, reason="no scenario for this requirement in this suite version or selection")
+        elif not applicable:
+            entry.update(verdict=NOT_RUN, reason="; ".join(sorted({s.reason for s in items})))
         elif failed:
             entry.update(verdict=FAILED, reason="; ".join(f"{s.name}: {s.reason}" for s in failed))
         elif not_run:
             entry.update(verdict=NOT_RUN, reason="; ".join(sorted({f"{s.name}: {s.reason}" for s in not_run})))
         else:
-            entry.update(verdict=PASSED, reason=f"{len(items)} scenario(s) passed")
+            skipped = len(items) - len(applicable)
+            entry.update(verdict=PASSED, reason=f"{len(applicable)} scenario(s) passed"
+                         + (f"; {skipped} not applicable to this card" if skipped else ""))
         out[rid] = entry
     return out
 

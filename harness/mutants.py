@@ -1,0 +1,255 @@
+"""`ssc-conform mutants`: does the suite catch every known defect of the reference card?
+
+The suite runs against the clean reference card and against every fault of
+`reference_card.FAULTS` (a mutant card), for each generation the fault is observable on. A fault is
+*caught* on a generation when at least one requirement in its `requirement_ids` — the requirements
+that name the defect — fails there; the clean card must pass everything. A fault none of whose
+requirements has a scenario that runs on the clean card of that generation is *not covered by
+this suite version*: listed, but not a failure.
+
+Each run is a full `ssc-conform run` in a child process (forked from a parent that has already
+imported the harness and parsed the profiles, so a child starts in milliseconds, and no pytest or
+card state leaks from one run into the next), at most `jobs` at a time. Each run's results.json
+stays under ``<report dir>/mutants/<generation>-<fault|clean>/``; the verdicts go to
+``<report dir>/mutants.json``.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+
+CLEAN = "clean"
+CAUGHT, MISSED, NOT_COVERED, ERROR = "caught", "MISSED", "not covered", "error"
+
+
+@dataclass
+class RunOutcome:
+    """One `ssc-conform run` on the clean card (fault None) or a mutant."""
+
+    generation: str
+    fault: str | None
+    exit_code: int
+    report_dir: str
+    duration_s: float
+    verdicts: dict[str, str] = field(default_factory=dict)  # requirement → verdict (with scenarios)
+    failed_scenarios: list[dict[str, Any]] = field(default_factory=list)  # name, requirements, reason
+    error: str | None = None
+
+    @property
+    def failed_requirements(self) -> list[str]:
+        return [r for r, v in self.verdicts.items() if v == "failed"]
+
+
+@dataclass
+class FaultVerdict:
+    fault: str
+    generation: str
+    expected: list[str]  # the fault's requirement_ids
+    verdict: str  # CAUGHT, MISSED, NOT_COVERED or ERROR
+    caught_by: list[str]
+    covered: list[str]  # expected requirements with a scenario that ran (passed) on the clean card
+    other_failed: list[str]
+    failed_scenarios: list[dict[str, Any]]
+    detail: str = ""
+
+
+def plan(faults: Sequence[str], generations: Sequence[str]) -> list[tuple[str, str | None]]:
+    """(generation, fault or None for the clean card) for every run, clean runs first."""
+    from reference_card import FAULTS
+
+    runs: list[tuple[str, str | None]] = [(g, None) for g in generations]
+    for name in faults:
+        applies = FAULTS[name].generations or tuple(generations)
+        runs += [(g, name) for g in generations if g in applies]
+    return runs
+
+
+def _child(generation: str, fault: str | None, report_dir: str, log_path: str) -> None:
+    """Child process body: one quiet `ssc-conform run`, its output into `log_path`."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    from harness.cli import main
+
+    args = ["run", "-q", "--card", f"reference:{generation}", "--report-dir", report_dir]
+    if fault is not None:
+        args += ["--fault", fault]
+    try:
+        code = main(args)
+    except BaseException as exc:  # a crash is an outcome of its own, reported by the parent
+        print(f"ssc-conform mutants: run crashed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 3
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _preload(generations: Sequence[str]) -> None:
+    """Import and parse in the parent what every child needs, so forks start warm."""
+    import pytest  # noqa: F401  (pytest plugins such as pytest_bdd must be left for pytest to import)
+
+    import harness.cardspec  # noqa: F401  (not harness.plugin: pytest must import its plugin itself)
+    import harness.results  # noqa: F401
+    import reference_card  # noqa: F401
+    import terminal.operations  # noqa: F401
+    from ssc.profile import load_profile
+
+    for g in generations:
+        load_profile(g)
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_all(runs: Sequence[tuple[str, str | None]], report_dir: Path, jobs: int = 2, progress: Any = None) -> list[RunOutcome]:
+    """Run every (generation, fault) of `runs`, `jobs` child processes at a time."""
+    generations = sorted({g for g, _ in runs})
+    _preload(generations)
+    ctx = _context()
+    base = report_dir / "mutants"
+    base.mkdir(parents=True, exist_ok=True)
+    pending = list(runs)
+    active: dict[Any, tuple[Any, str, str | None, Path, float]] = {}  # sentinel → (process, run, dir, start)
+    outcomes: list[RunOutcome] = []
+    while pending or active:
+        while pending and len(active) < max(1, jobs):
+            generation, fault = pending.pop(0)
+            out = base / f"{generation}-{fault or CLEAN}"
+            out.mkdir(parents=True, exist_ok=True)
+            results = out / "results.json"
+            if results.exists():
+                results.unlink()
+            proc = ctx.Process(target=_child, args=(generation, fault, str(out), str(out / "run.log")), daemon=False)
+            proc.start()
+            active[proc.sentinel] = (proc, generation, fault, out, time.monotonic())
+        for sentinel in wait(list(active)):
+            proc, generation, fault, out, started = active.pop(sentinel)
+            proc.join()
+            outcome = _outcome(generation, fault, out, proc.exitcode if proc.exitcode is not None else 3, time.monotonic() - started)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome, len(outcomes), len(runs))
+    order = {r: i for i, r in enumerate(runs)}
+    return sorted(outcomes, key=lambda o: order[(o.generation, o.fault)])
+
+
+def _outcome(generation: str, fault: str | None, out: Path, code: int, duration: float) -> RunOutcome:
+    outcome = RunOutcome(generation, fault, code, str(out), round(duration, 2))
+    results = out / "results.json"
+    if not results.exists():
+        log = (out / "run.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        outcome.error = f"no results.json (exit status {code}): {log[-1] if log else 'no output'}"
+        return outcome
+    doc = json.loads(results.read_text(encoding="utf-8"))
+    outcome.verdicts = {rid: r["verdict"] for rid, r in doc["requirements"].items() if r["scenarios"]}
+    outcome.failed_scenarios = [
+        {"name": s["name"], "feature": s["feature"], "requirements": s["requirements"], "reason": s["reason"]}
+        for s in doc["scenarios"] if s["verdict"] == "failed"
+    ]
+    if code not in (0, 1):
+        outcome.error = f"ssc-conform run exited with status {code}; see {out / 'run.log'}"
+    return outcome
+
+
+def evaluate(outcomes: Sequence[RunOutcome]) -> tuple[list[RunOutcome], list[FaultVerdict]]:
+    """(clean runs, one verdict per mutant run)."""
+    from reference_card import FAULTS
+
+    clean = {o.generation: o for o in outcomes if o.fault is None}
+    verdicts = []
+    for o in outcomes:
+        if o.fault is None:
+            continue
+        expected = list(FAULTS[o.fault].requirement_ids)
+        base = clean.get(o.generation)
+        covered = [r for r in expected if base is not None and base.verdicts.get(r) == "passed"]
+        failed = o.failed_requirements
+        caught_by = [r for r in expected if r in failed]
+        other = [r for r in failed if r not in expected]
+        if o.error is not None:
+            verdict, detail = ERROR, o.error
+        elif caught_by:
+            verdict, detail = CAUGHT, ""
+        elif covered:
+            verdict, detail = MISSED, f"{', '.join(covered)} passed on the mutant"
+        else:
+            verdict, detail = NOT_COVERED, "not covered by this suite version: no scenario of " + ", ".join(expected) + f" runs on {o.generation}"
+        verdicts.append(FaultVerdict(o.fault, o.generation, expected, verdict, caught_by, covered, other, o.failed_scenarios, detail))
+    return list(clean.values()), verdicts
+
+
+def clean_problems(clean: Sequence[RunOutcome]) -> list[str]:
+    out = []
+    for o in clean:
+        if o.error is not None:
+            out.append(f"{o.generation}: {o.error}")
+        elif o.failed_requirements or o.exit_code != 0:
+            names = "; ".join(s["name"] for s in o.failed_scenarios) or f"exit status {o.exit_code}"
+            out.append(f"{o.generation}: clean card fails {', '.join(o.failed_requirements) or '(no requirement)'}: {names}")
+    return out
+
+
+def passed(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict]) -> bool:
+    return not clean_problems(clean) and all(v.verdict in (CAUGHT, NOT_COVERED) for v in verdicts)
+
+
+def print_table(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], out: Any = None, *, max_scenarios: int = 4, max_other: int = 6) -> None:
+    """One row per mutant run (long lists shortened; mutants.json has them whole)."""
+    out = out or sys.stdout
+    w = max([len(v.fault) for v in verdicts] + [len("fault")])
+    print(file=out)
+    for o in clean:
+        state = "passes every requirement" if not clean_problems([o]) else "FAILS"
+        ran = sum(1 for v in o.verdicts.values() if v == "passed")
+        print(f"clean reference card {o.generation}: {state} ({ran} requirements passed, {o.duration_s:.1f} s)", file=out)
+    for line in clean_problems(clean):
+        print(f"  {line}", file=out)
+    print(file=out)
+    print(f"{'fault':<{w}}  gen   verdict      caught by (requirements naming the defect)   other failed requirements", file=out)
+    for v in verdicts:
+        caught = ", ".join(v.caught_by) if v.caught_by else f"— (expected {', '.join(v.expected)})"
+        other = ", ".join(v.other_failed[:max_other]) + (f" (+{len(v.other_failed) - max_other} more)" if len(v.other_failed) > max_other else "") or "—"
+        print(f"{v.fault:<{w}}  {v.generation}  {v.verdict:<11}  {caught:<43}  {other}", file=out)
+        names = [s["name"] for s in v.failed_scenarios]
+        if names:
+            shown = "; ".join(names[:max_scenarios]) + (f" (+{len(names) - max_scenarios} more)" if len(names) > max_scenarios else "")
+            print(f"{'':<{w}}        failed scenarios: {shown}", file=out)
+        if v.verdict in (MISSED, ERROR):
+            print(f"{'':<{w}}        {v.detail}", file=out)
+    not_covered = sorted({v.fault for v in verdicts if v.verdict == NOT_COVERED})
+    if not_covered:
+        print(file=out)
+        print("not covered by this suite version (no scenario for the requirements naming the defect):", file=out)
+        for name in not_covered:
+            gens = [v.generation for v in verdicts if v.fault == name and v.verdict == NOT_COVERED]
+            expected = next(v.expected for v in verdicts if v.fault == name)
+            print(f"  {name} ({', '.join(expected)}) on {', '.join(gens)}", file=out)
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    print(file=out)
+    print(f"{len(verdicts)} mutant runs: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in (CAUGHT, MISSED, NOT_COVERED, ERROR)), file=out)
+
+
+def write_report(path: Path, clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], elapsed: float) -> None:
+    doc = {
+        "passed": passed(clean, verdicts),
+        "elapsed_s": round(elapsed, 1),
+        "clean": [asdict(o) | {"problems": clean_problems([o])} for o in clean],
+        "faults": [asdict(v) for v in verdicts],
+        "not_covered": sorted({v.fault for v in verdicts if v.verdict == NOT_COVERED}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,111 @@
+"""`ssc-conform run` options of issue 3, end to end: --tags, --declaration, --keys, --psam."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from reference_card import ReferenceCard
+from reference_card.psam import PsamCard
+from ssc.keyset import TestKeySet
+from ssc.profile import load_profile
+from tests.e2e.cli import PROJECT, run_cli, verdicts
+
+ISSUERS = PROJECT / "fixtures" / "issuers"
+EXAMPLE_KEYS = PROJECT / "fixtures" / "keys" / "example-lab-keys.yaml"
+PER = ("PER-1", "PER-2", "PER-3")
+
+
+@pytest.mark.parametrize("tags, words", [
+    ("SEC-PIN-9", "unknown tag 'SEC-PIN-9'"),
+    ("@gen4 and not destructive", "unknown tag '@gen4'"),
+    ("(PER-1 or PER-2", "missing ')'"),
+])
+def test_bad_tags_are_a_usage_error(tmp_path: Path, tags: str, words: str) -> None:
+    code, out, doc, _ = run_cli("run", "--tags", tags, "--report-dir", str(tmp_path))
+    assert code == 2, out
+    assert words in out and doc is None
+
+
+def test_tags_select_scenarios_by_requirement(tmp_path: Path) -> None:
+    code, out, doc, _ = run_cli("run", "-q", "--tags", "@SEC-PIN-1 or PER-3", "--report-dir", str(tmp_path))
+    assert doc is not None, out
+    assert verdicts(doc) == {"SEC-PIN-1": "passed", "PER-3": "passed"}, out
+    assert code == 0
+
+
+def test_reference_card_uses_its_issuers_declaration_by_default(tmp_path: Path) -> None:
+    code, out, doc, _ = run_cli("run", "-q", "--card", "reference:gen3", "--tags", " or ".join(PER), "--report-dir", str(tmp_path))
+    assert doc is not None, out
+    assert verdicts(doc) == {rid: "passed" for rid in PER}, out
+    assert doc["run"]["declaration"]["region"] == "441800"
+    assert doc["run"]["declaration"]["file"].endswith("fixtures/issuers/441800.yaml")
+    assert code == 0
+
+
+def test_another_regions_declaration_fails_card_data_and_keys(tmp_path: Path) -> None:
+    code, out, doc, _ = run_cli(
+        "run", "-q", "--tags", " or ".join(PER), "--declaration", str(ISSUERS / "330200.yaml"), "--report-dir", str(tmp_path),
+    )
+    assert doc is not None, out
+    assert verdicts(doc) == {"PER-1": "failed", "PER-2": "failed", "PER-3": "passed"}, out
+    reasons = doc["requirements"]["PER-1"]["reason"] + doc["requirements"]["PER-2"]["reason"]
+    assert "330200.yaml: region declares 330200" in reasons
+    assert "diversified for region 330200" in reasons and "not tried" in reasons
+    assert code == 1
+
+
+@pytest.mark.parametrize("content, words", [
+    ("format: ssc-declaration/1\nregion: 441800\n", "region: expected a quoted string of 6 digits"),
+    ("format: other\n", "format: expected 'ssc-declaration/1'"),
+])
+def test_a_bad_declaration_is_a_usage_error_naming_file_and_field(tmp_path: Path, content: str, words: str) -> None:
+    bad = tmp_path / "issuer.yaml"
+    bad.write_text(content, encoding="utf-8")
+    code, out, doc, _ = run_cli("run", "--declaration", str(bad), "--report-dir", str(tmp_path))
+    assert code == 2 and doc is None, out
+    assert f"issuer.yaml: {words}" in out
+
+
+def test_example_lab_key_file_gives_the_same_verdicts(tmp_path: Path) -> None:
+    code, out, doc, _ = run_cli(
+        "run", "-q", "--card", "reference:gen3", "--keys", str(EXAMPLE_KEYS), "--tags", "PER-2 or STD-DATA-1 or SEC-PIN-1",
+        "--report-dir", str(tmp_path),
+    )
+    assert doc is not None, out
+    assert verdicts(doc) == {"PER-2": "passed", "STD-DATA-1": "passed", "SEC-PIN-1": "passed"}, out
+    assert doc["run"]["key_source"]["label"] == "lab key file example-lab-keys.yaml"
+    assert code == 0
+
+
+def test_psam_must_name_a_reader(tmp_path: Path) -> None:
+    code, out, _, _ = run_cli("run", "--psam", "slot2", "--report-dir", str(tmp_path))
+    assert code == 2 and "expected reader:" in out
+
+
+@pytest.mark.pcsc
+def test_reader_card_without_declaration_does_not_run_per(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
+    served = serve_card(ReferenceCard.default("gen2"))
+    code, out, doc, _ = run_cli("run", "-q", "--card", f"reader:{served.reader}", "--tags", " or ".join(PER), "--report-dir", str(tmp_path))
+    assert doc is not None, out
+    for rid in PER:
+        req = doc["requirements"][rid]
+        assert req["verdict"] == "not-run" and "no issuer declaration given (--declaration)" in req["reason"], req
+    assert doc["run"]["declaration"] is None
+
+
+@pytest.mark.pcsc
+def test_hardware_psam_in_a_second_reader_serves_the_cards_region(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
+    """The card in one vpcd reader, a PSAM (the reference PSAM model) in the other: PER-2 derives
+    every key through the PSAM over PC/SC, with the declaration given explicitly."""
+    profile = load_profile("gen3")
+    card = serve_card(ReferenceCard.default("gen3"))
+    psam = serve_card(PsamCard(profile, "441800", "441800000001", TestKeySet.for_profile(profile)), port=35964)
+    code, out, doc, _ = run_cli(
+        "run", "-q", "--card", f"reader:{card.reader}", "--psam", f"reader:{psam.reader}",
+        "--declaration", str(ISSUERS / "441800.yaml"), "--tags", "PER-2 or INT-XR-1", "--report-dir", str(tmp_path),
+    )
+    assert doc is not None, out
+    assert verdicts(doc) == {"PER-2": "passed", "INT-XR-1": "passed"}, out
+    assert code == 0

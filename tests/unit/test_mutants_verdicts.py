@@ -1,0 +1,67 @@
+"""How `ssc-conform mutants` judges its runs: caught, MISSED, not covered, error — and the exit
+status that follows. The run outcomes here are built by hand, so each verdict rule is exercised."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.mutants import CAUGHT, ERROR, MISSED, NOT_COVERED, RunOutcome, evaluate, passed, plan, print_table, write_report
+from reference_card import FAULTS
+
+
+def _run(fault: str | None, verdicts: dict[str, str], *, generation: str = "gen2", code: int | None = None, error: str | None = None) -> RunOutcome:
+    failed = [r for r, v in verdicts.items() if v == "failed"]
+    return RunOutcome(
+        generation, fault, code if code is not None else (1 if failed else 0), "/tmp/x", 1.0, dict(verdicts),
+        [{"name": f"scenario of {r}", "feature": "f", "requirements": [r], "reason": "r"} for r in failed], error,
+    )
+
+
+CLEAN = _run(None, {"SEC-PIN-1": "passed", "STD-DATA-1": "passed", "INT-XR-7": "passed", "SEC-AC-7": "not-run"})
+
+
+@pytest.mark.parametrize("mutant, verdict", [
+    (_run("pin_counter_not_decremented", {"SEC-PIN-1": "failed"}), CAUGHT),
+    (_run("pin_counter_not_decremented", {"SEC-PIN-1": "passed", "STD-DATA-1": "failed"}), MISSED),
+    (_run("bad_card_id_mac", {"STD-DATA-1": "passed", "INT-XR-7": "failed"}), CAUGHT),
+    (_run("no_anti_tearing", {"SEC-PIN-1": "passed"}), NOT_COVERED),
+    (_run("gen3_ef06_free_read", {"SEC-AC-7": "not-run"}), NOT_COVERED),  # its only requirement does not run here
+    (_run("pin_counter_not_decremented", {}, code=3, error="no results.json"), ERROR),
+])
+def test_fault_verdict(mutant: RunOutcome, verdict: str) -> None:
+    clean, verdicts = evaluate([CLEAN, mutant])
+    assert [v.verdict for v in verdicts] == [verdict]
+    assert passed(clean, verdicts) == (verdict in (CAUGHT, NOT_COVERED))
+
+
+def test_caught_by_and_other_failures_are_told_apart() -> None:
+    _, [v] = evaluate([CLEAN, _run("bad_card_id_mac", {"STD-DATA-1": "failed", "SEC-PIN-1": "failed", "INT-XR-7": "passed"})])
+    assert v.caught_by == ["STD-DATA-1"] and v.other_failed == ["SEC-PIN-1"] and v.expected == list(FAULTS["bad_card_id_mac"].requirement_ids)
+
+
+def test_a_clean_card_failure_fails_the_command() -> None:
+    dirty = _run(None, {"SEC-PIN-1": "failed"})
+    clean, verdicts = evaluate([dirty, _run("pin_counter_not_decremented", {"SEC-PIN-1": "failed"})])
+    assert not passed(clean, verdicts)
+
+
+def test_plan_runs_each_fault_on_its_generations_after_the_clean_cards() -> None:
+    runs = plan(["gen3_ef06_free_read", "pin_counter_not_decremented"], ["gen1", "gen2", "gen3"])
+    assert runs[:3] == [("gen1", None), ("gen2", None), ("gen3", None)]
+    assert ("gen3", "gen3_ef06_free_read") in runs and ("gen2", "gen3_ef06_free_read") not in runs
+    assert [g for g, f in runs if f == "pin_counter_not_decremented"] == ["gen1", "gen2", "gen3"]
+
+
+def test_table_and_report_list_not_covered_faults(tmp_path: Path) -> None:
+    clean, verdicts = evaluate([CLEAN, _run("no_anti_tearing", {}), _run("pin_counter_not_decremented", {"SEC-PIN-1": "failed"})])
+    out = io.StringIO()
+    print_table(clean, verdicts, out)
+    text = out.getvalue()
+    assert "not covered by this suite version" in text and "no_anti_tearing (SEC-TEAR-1)" in text
+    assert "scenario of SEC-PIN-1" in text
+    write_report(tmp_path / "mutants.json", clean, verdicts, 1.0)
+    doc = json.loads((tmp_path / "mutants.json").read_text(encoding="utf-8"))
+    assert doc["passed"] is True and doc["not_covered"] == ["no_anti_tearing"]
