@@ -168,6 +168,7 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     tags = _tags(request.node)
     gens = [t for t in tags if t in GENERATION_TAGS]
     if gens and session.profile.name not in gens:
+        request.node.stash[_NOT_APPLICABLE] = True  # neither passes nor blocks its requirement
         pytest.skip(f"applies to {'/'.join(gens)} only; the card under test is {session.profile.name}")
     if "destructive" in tags and not session.allow_destructive:
         pytest.skip("destructive (blocks or irreversibly changes the card): not run without --allow-destructive")
@@ -192,6 +193,7 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 _TRACE_START = pytest.StashKey[int]()
+_NOT_APPLICABLE = pytest.StashKey[bool]()
 NO_DECLARATION = "no issuer declaration given (--declaration)"
 DECLARATION_REVIEW = "PER"  # the personalization review checks a card against its issuer's declaration
 
@@ -280,6 +282,7 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
         duration_s=round(sum(r.duration for r in reports), 4),
         apdus=sum(1 for e in trace if e["kind"] == "apdu"),
         resets=sum(1 for e in trace if e["kind"] == "reset"),
+        applicable=not item.stash.get(_NOT_APPLICABLE, False),
         trace=trace,
     )
     item.config.stash[_RESULTS].append(result)
@@ -311,6 +314,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         dut_info, extra = describe_run(ssc)
         run_info.update(extra)
         run_info["declaration"] = _describe_declaration(ssc)
+        from harness.interop import matrix_report
+
+        if (matrix := matrix_report(ssc)) is not None:
+            run_info["interop_matrix"] = matrix
     write_results(Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue())
 
 

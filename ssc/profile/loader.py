@@ -7,6 +7,7 @@ rule ..., got 'AUTH FOO'``.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -18,6 +19,7 @@ from ssc.profile import model as m
 from ssc.profile.access import AccessRuleError, parse_rule
 
 DATA_DIR = Path(__file__).parent / "data"
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 FORMAT = "ssc-profile/1"
 FILE_KINDS = ("mf", "ddf", "adf", "linear", "cyclic", "transparent")
 ITEM_FORMATS = ("an", "cn", "b")
@@ -56,7 +58,33 @@ def resolve_profile_path(name_or_path: str | Path) -> Path:
 
 
 def load_profile(name_or_path: str | Path) -> m.Profile:
-    path = resolve_profile_path(name_or_path)
+    """Load (once per file version: profiles are immutable values, and every run loads several)."""
+    path = resolve_profile_path(name_or_path).resolve()
+    return _load_cached(path, _chain_stamp(path))
+
+
+def _chain_stamp(path: Path) -> tuple[tuple[str, int], ...]:
+    """Modification stamps of the file and what it extends, so an edited profile is reloaded."""
+    stamps, seen = [], set()
+    while path not in seen and path.is_file():
+        seen.add(path)
+        stamps.append((str(path), path.stat().st_mtime_ns))
+        parent = _extends_name(path)
+        if parent is None:
+            break
+        path = (path.parent / parent).resolve()
+    return tuple(stamps)
+
+
+def _extends_name(path: Path) -> str | None:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("extends:"):
+            return line.partition(":")[2].split("#")[0].strip().strip("'\"") or None
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(path: Path, _stamp: tuple[tuple[str, int], ...]) -> m.Profile:
     raw, chain = _load_chain(path, [])
     label = chain[0].name + (f" (extends {', '.join(p.name for p in chain[1:])})" if len(chain) > 1 else "")
     digest = hashlib.sha256()
@@ -67,7 +95,7 @@ def load_profile(name_or_path: str | Path) -> m.Profile:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         raise ProfileError(path.name, "(file)", f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

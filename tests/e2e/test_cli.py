@@ -2,7 +2,6 @@
 PC/SC stack (pcscd + vpcd + pyscard) against the served reference card."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,35 +10,30 @@ from typing import Any, Callable
 import pytest
 
 from reference_card import ReferenceCard
+from tests.e2e.cli import run_cli, verdicts
 
 SLICE = ("STD-ATR-1", "STD-FS-1", "STD-DATA-1", "STD-DATA-2", "SEC-PIN-1", "INT-XR-1")
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(*args: str, timeout: float = 240) -> tuple[int, str, dict[str, Any] | None, Path]:
-    report_dir = Path(args[args.index("--report-dir") + 1]) if "--report-dir" in args else None
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], cwd=PROJECT, capture_output=True, text=True, timeout=timeout,
-    )
-    results = report_dir / "results.json" if report_dir else PROJECT / "reports/latest/results.json"
-    doc = json.loads(results.read_text(encoding="utf-8")) if results.exists() else None
-    return proc.returncode, proc.stdout + proc.stderr, doc, results
-
-
-def verdicts(doc: dict[str, Any]) -> dict[str, str]:
-    return {rid: r["verdict"] for rid, r in doc["requirements"].items() if r["scenarios"]}
+# Requirements with no scenario in this suite version (later issues): reported not-run, never passed.
+WITHOUT_SCENARIOS = {"SEC-TEAR-1", "SEC-TEAR-2", "SEC-ROB-1", "RDR-1", "RDR-2", "RDR-3", "RDR-4", "RDR-5", "RDR-6"}
 
 
 @pytest.mark.parametrize("generation", ["gen1", "gen2", "gen3"])
 def test_run_on_the_embedded_reference_card_passes_every_requirement(tmp_path: Path, generation: str) -> None:
     code, out, doc, _ = run_cli("run", "--card", f"reference:{generation}", "--report-dir", str(tmp_path))
     assert doc is not None, out
-    assert verdicts(doc) == {rid: "passed" for rid in SLICE}, out
     assert code == 0, out
+    reqs = doc["requirements"]
+    assert all(reqs[rid]["verdict"] == "passed" for rid in SLICE), out
+    for rid, r in reqs.items():
+        if rid in WITHOUT_SCENARIOS:
+            assert r["verdict"] == "not-run" and not r["scenarios"] and r["reason"], rid
+        elif r["verdict"] != "passed":  # only a requirement of another generation may be not run
+            assert r["verdict"] == "not-run" and r["reason"].startswith("applies to gen"), (rid, r)
     assert doc["dut"]["atr"].startswith("3B6D0000") and doc["dut"]["generation"] == int(generation[-1])
-    assert all(s["trace"] for s in doc["scenarios"] if s["verdict"] == "passed" and "STD-ATR-1" not in s["requirements"])
-    not_in_slice = [r for rid, r in doc["requirements"].items() if rid not in SLICE]
-    assert all(r["verdict"] == "not-run" and r["reason"] for r in not_in_slice)
+    pin = [s for s in doc["scenarios"] if "SEC-PIN-1" in s["requirements"]]
+    assert pin and all(s["trace"] and s["apdus"] > 0 for s in pin)
+    matrix = doc["run"]["interop_matrix"]
+    assert len(matrix["columns"]) >= 8 and matrix["summary"]["INT-XR-1"]["failed"] == 0
 
 
 @pytest.mark.parametrize("fault, requirement", [
@@ -77,7 +71,8 @@ def test_pins_never_appear_in_results(tmp_path: Path) -> None:
 def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
     _, _, in_process, _ = run_cli("run", "--report-dir", str(tmp_path / "inproc"))
     served = serve_card(ReferenceCard.default("gen2"))
-    code, out, doc, _ = run_cli("run", "--card", f"reader:{served.reader}", "--allow-destructive", "--report-dir", str(tmp_path / "vpcd"))
+    code, out, doc, _ = run_cli("run", "--card", f"reader:{served.reader}", "--allow-destructive",
+                                "--declaration", "fixtures/issuers/441800.yaml", "--report-dir", str(tmp_path / "vpcd"))
     assert doc is not None and in_process is not None, out
     assert verdicts(doc) == verdicts(in_process), out
     assert code == 0, out
