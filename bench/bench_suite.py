@@ -72,7 +72,8 @@ def main() -> int:
                 server = subprocess.Popen([sys.executable, "-c", SERVER.format(gen=gen)], cwd=ROOT)
                 try:
                     wait_for_card(READER, timeout=10)
-                    wall, doc = run_suite(f"reader:{READER}", Path(tmp) / f"vpcd-{gen}", "--allow-destructive")
+                    wall, doc = run_suite(f"reader:{READER}", Path(tmp) / f"vpcd-{gen}", "--allow-destructive",
+                                         "--declaration", "fixtures/issuers/441800.yaml")
                 finally:
                     server.terminate()
                     server.wait(10)

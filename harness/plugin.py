@@ -39,6 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios that end the card's life (CARD BLOCK) run last, so nothing after them needs a live card."""
+    items.sort(key=lambda item: item.get_closest_marker("ends_card_life") is not None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for rid, req in load_catalogue().requirements.items():
         config.addinivalue_line("markers", f"{rid}: {req.title.en}")

@@ -22,6 +22,7 @@ OTHER_TAGS = {
     "slow": "long-running scenario",
     "interop": "cross-region interoperability matrix",
     "pcsc": "needs pcscd + vpcd",
+    "ends_card_life": "leaves the card terminated (CARD BLOCK): runs after every other scenario",
 }
 
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")

@@ -491,3 +491,54 @@ def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
         command, response = _blocked_probe(ctx, label)
         assert command not in allowed, f"{command} is allowed in a blocked application by the profile: fix the feature"
         assert word.matches(response.sw), f"{label} ({command}) in a blocked application must answer {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+
+
+# -- SEC-LC-1: card block (runs last: @ends_card_life) ---------------------------------------------
+
+@when("以 MAC 错误的命令锁定卡片")
+def card_block_bad_mac(ctx: ScenarioContext) -> None:
+    ctx.response = _lifecycle(ctx, "card_block", mac_ok=False)
+
+
+@when("以有效 MAC 锁定卡片")
+def card_block(ctx: ScenarioContext) -> None:
+    ctx.response = _lifecycle(ctx, "card_block", mac_ok=True)
+
+
+@when("在卡片终止状态下复位卡片")
+def reset_terminated(ctx: ScenarioContext) -> None:
+    ctx.card.reset()
+
+
+def _terminated_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
+    """One raw command, needing no successful SELECT first (a terminated card refuses those too)."""
+    from ssc.apdu import CommandApdu
+    from ssc.codecs import encode_pin
+
+    profile, send = ctx.profile, ctx.card.terminal.send
+    ssse, ef = profile.file(profile.security.pin.df), profile.file(_PROBE_FILE)
+    select, read, verify = profile.command("select"), profile.command("read_record"), profile.command("verify")
+    irk = next(k for k in profile.keys() if k.use == "internal")
+    ia = profile.command("internal_authenticate")
+    challenge = profile.command("get_challenge")
+    probes = {
+        "选择 SSSE": ("select", CommandApdu(select.cla[0], select.ins, select.byte("p1_name"), select.param("p2")[0], ssse.name or b"")),  # type: ignore[index]
+        "取随机数": ("get_challenge", CommandApdu(challenge.cla[0], challenge.ins, 0, 0, b"", profile.security.challenge_external_auth)),
+        "读记录": ("read_record", CommandApdu(read.cla[0], read.ins, 1, ((ef.sfi or 0) << read.byte("sfi_shift")) | read.byte("p2_by_number"), b"", ef.records[0].record_length)),
+        "校验 PIN": ("verify", CommandApdu(verify.cla[0], verify.ins, verify.byte("p1"), verify.byte("p2"), encode_pin(ctx.pin))),
+        "内部认证": ("internal_authenticate", CommandApdu(ia.cla[0], ia.ins, 0, irk.id, bytes(ia.byte("lc")))),
+    }
+    if label not in probes:
+        raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")
+    command, apdu = probes[label]
+    return command, send(apdu, raw=True)
+
+
+@then(parsers.re(r"终止的卡片对每条命令均返回 function_not_supported：(?P<labels>.+)$"))
+def terminated_refuses(ctx: ScenarioContext, labels: str) -> None:
+    word = ctx.profile.sw["function_not_supported"]
+    for label in labels.split("、"):
+        command, response = _terminated_probe(ctx, label)
+        assert word.matches(response.sw), (
+            f"a terminated card must answer {word.pattern} ({word.en}) to everything; {label} ({command}) got {_fail_text(ctx, response)}"
+        )
