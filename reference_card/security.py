@@ -186,8 +186,10 @@ class AccessControl:
     def attempt(self, counter: TryCounter, matches: bool, *, decrement: bool = True) -> bool:
         """Spend a try and restore it on success: the decremented counter is written before the
         comparison result can be observed. `decrement=False` is the PIN-counter fault."""
-        if self._late_counter:
+        if self._late_counter:  # compare first, count afterwards: only a power cut can tell
             if matches:
+                if counter.value != counter.limit:
+                    self.set_counter(counter, counter.limit)
                 return True
             if decrement and counter.value:
                 self.set_counter(counter, counter.value - 1)
