@@ -8,7 +8,10 @@
    transmit loop on the same reader and card                              [≤ 5 %]
 
 Run inside the private pcscd sandbox (cards are served by separate processes on the two vpcd
-readers, so they do not compete with the measuring loop for the GIL):
+readers, so they do not compete with the measuring loop for the GIL). By default the measuring
+loop and the card servers are pinned to different cores, so what is compared is the code on each
+side, not how the scheduler of a 2-core machine happens to place four busy processes; `--no-pin`
+measures without pinning:
 
     scripts/pcsc-sandbox .venv/bin/python bench/bench_foundation.py [--seconds 20]
 """
@@ -35,10 +38,11 @@ from terminal.transports.inprocess import InProcessTransport  # noqa: E402
 from terminal.transports.pcsc import PcscTransport  # noqa: E402
 
 GENERATION = "gen2"
+MEASURE_CPU, CARD_CPU = 0, 1  # with --pin (default): the measuring loop and the card servers never share a core
 TRIVIAL = ("Virtual PCD 00 00", 35963, "from terminal.testcards import EchoOkCard as C; card = C()")
 REFERENCE = ("Virtual PCD 00 01", 35964, f"from reference_card import ReferenceCard as C; card = C.default({GENERATION!r})")
 SERVER = (
-    "import logging, sys\nlogging.basicConfig(level=logging.WARNING)\n{make}\n"
+    "import logging, os, sys\n{pin}logging.basicConfig(level=logging.WARNING)\n{make}\n"
     "from terminal.vpcd import VpcdServer\nVpcdServer(card, port={port}).serve_forever()\n"
 )
 
@@ -99,8 +103,9 @@ class Bare:
         return scard.SCardTransmit(self.card, self.pci, apdu)
 
 
-def through_vpcd(mix: list[bytes], seconds: float) -> dict[str, float]:
-    servers = [subprocess.Popen([sys.executable, "-c", SERVER.format(make=make, port=port)]) for _, port, make in (TRIVIAL, REFERENCE)]
+def through_vpcd(mix: list[bytes], seconds: float, pin: bool) -> dict[str, float]:
+    pin_line = f"os.sched_setaffinity(0, {{{CARD_CPU}}})\n" if pin else ""
+    servers = [subprocess.Popen([sys.executable, "-c", SERVER.format(make=make, port=port, pin=pin_line)]) for _, port, make in (TRIVIAL, REFERENCE)]
     try:
         for reader, _, _ in (TRIVIAL, REFERENCE):
             wait_for_card(reader, timeout=10)
@@ -126,15 +131,20 @@ def through_vpcd(mix: list[bytes], seconds: float) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0, help="time for the interleaved vpcd cases (default 20)")
+    parser.add_argument("--no-pin", dest="pin", action="store_false",
+                        help="do not pin the measuring loop and the card servers to separate cores (pcscd is never pinned)")
     args = parser.parse_args()
     if not Path(os.environ.get("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm")).is_socket():
         print("no pcscd here: run me as scripts/pcsc-sandbox .venv/bin/python bench/bench_foundation.py", file=sys.stderr)
         return 2
     mix = apdu_mix()
+    if args.pin:
+        os.sched_setaffinity(0, {MEASURE_CPU})
     local = in_process(mix)
-    vpcd = through_vpcd(mix, args.seconds)
+    vpcd = through_vpcd(mix, args.seconds, args.pin)
     rows = [(name, round(r), 1e6 / r) for name, r in {**local, **vpcd}.items()]
-    print(f"APDU mix: {' / '.join(a.hex(' ').upper() for a in mix)} (profile {GENERATION})")
+    print(f"APDU mix: {' / '.join(a.hex(' ').upper() for a in mix)} (profile {GENERATION}); "
+          + (f"measuring loop on CPU {MEASURE_CPU}, card servers on CPU {CARD_CPU}, pcscd unpinned" if args.pin else "nothing pinned"))
     print_table(("case", "APDU/s", "us/APDU"), rows)
     names = list(vpcd)
     served_ratio = vpcd[names[1]] / vpcd[names[0]]
