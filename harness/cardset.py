@@ -152,6 +152,9 @@ def issue_card(
     raw = personalization_for(base or _default_mapping(), code, profile.generation, sequence)
     if pin is not None:
         raw["pin"] = pin
+    if UNKNOWN_ISSUER in defects:
+        # An issuer the registry does not know has no local keys a lab could hold: no DF80.
+        raw["local_extension"] = False
     personalization = load_personalization(raw, business_defaults=_business_defaults())
     injected = sorted(set(faults) | {d for d in defects if d in FAULTS})
     card = ReferenceCard(profile, personalization, faults=injected, keyset=keyset)

@@ -1,0 +1,392 @@
+"""The sealed evidence bundle of a run, and the lab key that signs it.
+
+A certification lab hands its verdict to a third party, who must be able to tell later whether any
+artefact of the run was changed, removed or added, and whether the lab vouched for the set. So
+`write_bundle` packs every file of a run directory into `evidence.zip` with a manifest of SHA-256
+digests (`MANIFEST.json`, format `ssc-evidence/1`) and an Ed25519 signature of the manifest's exact
+bytes (`MANIFEST.sig`); `verify_bundle` recomputes all of it from the zip alone and names each
+difference. Digests alone only catch accidents; the signature is what binds the set to the lab.
+
+The private key is a PEM file (PKCS#8), unencrypted unless a passphrase is given: keeping it secret
+is the lab's job (file permissions 0600 from creation, an offline machine, a passphrase). Only the
+public key leaves the lab; its fingerprint (SHA-256 of the 32 raw public-key bytes, hex) is what an
+operator reads out to compare keys.
+
+No CLI here: `harness/cli.py` parses the options and calls these functions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+FORMAT = "ssc-evidence/1"
+BUNDLE_NAME = "evidence.zip"
+MANIFEST_NAME = "MANIFEST.json"
+SIGNATURE_NAME = "MANIFEST.sig"
+_PARTIAL_NAME = ".evidence.zip.partial"
+# Names at the top of a run directory that belong to the bundle itself, never inside it.
+_OWN_NAMES = frozenset({BUNDLE_NAME, MANIFEST_NAME, SIGNATURE_NAME, _PARTIAL_NAME})
+# Fixed entry timestamp (the zip epoch): the same run directory gives the same entries.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CHUNK = 1 << 16
+# What reading a tampered entry can raise: bad CRC, corrupt deflate stream, truncation, an entry
+# that claims encryption (RuntimeError) or an unknown compression method.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError)
+
+SIGNATURE_VALID = "valid"
+SIGNATURE_INVALID = "invalid"
+SIGNATURE_MISSING = "missing"
+MANIFEST_UNREADABLE = "manifest unreadable"
+
+
+class EvidenceError(Exception):
+    """A key or bundle file that cannot be used at all; the message names the path and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+@dataclass
+class VerifyResult:
+    """What `verify_bundle` found. `ok` only when every digest matches and the signature is valid."""
+
+    ok: bool
+    altered: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    signature: str = SIGNATURE_MISSING
+    messages: list[str] = field(default_factory=list)
+    files: int = 0
+    fingerprint: str = ""
+
+    @property
+    def signature_ok(self) -> bool:
+        return self.signature == SIGNATURE_VALID
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    """SHA-256 of the raw 32-byte public key, hex: short enough to read out, independent of PEM."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def generate_keypair(private_path: Path, public_path: Path, passphrase: bytes | None = None) -> str:
+    """Create a lab signing key pair and return the public-key fingerprint.
+
+    Both files are created exclusively: an existing key is never overwritten (losing a lab key
+    silently would orphan every bundle it signed). The private key is 0600 from the moment the file
+    exists, not chmod-ed afterwards.
+    """
+    private_path, public_path = Path(private_path), Path(public_path)
+    if private_path.resolve() == public_path.resolve():
+        raise EvidenceError(private_path, "private and public key paths must differ")
+    for path in (private_path, public_path):
+        if path.exists() or path.is_symlink():
+            raise EvidenceError(path, "already exists; refusing to overwrite a key (move it away first)")
+    key = Ed25519PrivateKey.generate()
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption())
+    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    _write_exclusive(private_path, private_pem, 0o600)
+    try:
+        _write_exclusive(public_path, public_pem, 0o644)
+    except EvidenceError:
+        private_path.unlink()  # no half pair: a private key without its public half is useless
+        raise
+    return fingerprint(key.public_key())
+
+
+def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise EvidenceError(path, "already exists; refusing to overwrite a key (move it away first)") from None
+    except OSError as exc:
+        raise EvidenceError(path, f"cannot create: {exc.strerror}") from exc
+    try:
+        os.fchmod(fd, mode)  # the umask may only have narrowed it; make it exact
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def load_private_key(path: Path, passphrase: bytes | None = None) -> Ed25519PrivateKey:
+    data = _read_key_file(path)
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except TypeError:
+        raise EvidenceError(path, "the key is passphrase-protected; give the passphrase" if passphrase is None
+                            else "the key is not passphrase-protected; give no passphrase") from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise EvidenceError(path, f"not a readable PEM private key ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise EvidenceError(path, f"not an Ed25519 key ({type(key).__name__})")
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    data = _read_key_file(path)
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise EvidenceError(path, f"not a readable PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise EvidenceError(path, f"not an Ed25519 public key ({type(key).__name__})")
+    return key
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise EvidenceError(path, f"cannot read key: {exc.strerror}") from exc
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_bundle(run_dir: Path, signing_key: Path | None, passphrase: bytes | None = None) -> Path:
+    """Seal every file of `run_dir` into `run_dir/evidence.zip` and return its path.
+
+    With `signing_key` the manifest is signed; without, the bundle is sealed but unsigned and the
+    manifest says so ("signed": false), which `verify_bundle` reports as not OK. The zip is written
+    beside its final name and renamed into place, so a crash never leaves a half bundle behind.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise EvidenceError(run_dir, "not a directory")
+    key = load_private_key(signing_key, passphrase) if signing_key is not None else None
+    members = _collect(run_dir)
+    partial = run_dir / _PARTIAL_NAME
+    entries: list[dict[str, Any]] = []
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name in members:
+                data = (run_dir / name).read_bytes()  # one read: the digest is of the bytes stored
+                entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+                zf.writestr(_zip_info(name), data)
+            manifest = _manifest_bytes(entries, key)
+            zf.writestr(_zip_info(MANIFEST_NAME), manifest)
+            if key is not None:
+                zf.writestr(_zip_info(SIGNATURE_NAME), key.sign(manifest))
+        bundle = run_dir / BUNDLE_NAME
+        os.replace(partial, bundle)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise EvidenceError(run_dir, f"cannot write {BUNDLE_NAME}: {exc}") from exc
+    return bundle
+
+
+def _collect(run_dir: Path) -> list[str]:
+    """Relative POSIX paths of every regular file under run_dir, sorted, minus the bundle's own."""
+    names: list[str] = []
+    for root, dirs, files in os.walk(run_dir):
+        dirs.sort()
+        for entry in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
+            path = Path(root) / entry
+            rel = path.relative_to(run_dir).as_posix()
+            if root == str(run_dir) and entry in _OWN_NAMES:
+                continue
+            mode = path.lstat().st_mode
+            if not stat.S_ISREG(mode):
+                # A link could pull in a file from outside the run, and a verifier would never see
+                # what it pointed to; refuse rather than silently leave it out of the evidence.
+                raise EvidenceError(path, "not a regular file (symlink or special file); cannot seal it")
+            names.append(rel)
+    return sorted(names)
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    return info
+
+
+def _manifest_bytes(entries: list[dict[str, Any]], key: Ed25519PrivateKey | None) -> bytes:
+    manifest = {
+        "format": FORMAT,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "harness_version": _harness_version(),
+        "signed": key is not None,
+        "algorithm": "Ed25519" if key is not None else None,
+        "key_fingerprint": fingerprint(key.public_key()) if key is not None else None,
+        "files": entries,
+    }
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _harness_version() -> str | None:
+    try:
+        return metadata.version("ssc-conform")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+# --- verifying --------------------------------------------------------------------------------
+
+
+def verify_bundle(zip_path: Path, pubkey: Path) -> VerifyResult:
+    """Check a bundle against the lab's public key; name every altered, removed or added file.
+
+    Only the zip is read, nothing is extracted. A bundle that is not a readable zip, or a public key
+    that cannot be loaded, raises `EvidenceError`; everything else is a finding in the result.
+    """
+    zip_path = Path(zip_path)
+    public_key = load_public_key(pubkey)
+    key_fp = fingerprint(public_key)
+    if not zip_path.is_file():
+        raise EvidenceError(zip_path, "no such file" if not zip_path.exists() else "not a regular file")
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile as exc:
+        raise EvidenceError(zip_path, f"not a zip archive ({exc})") from None
+    except OSError as exc:
+        raise EvidenceError(zip_path, f"cannot read: {exc.strerror}") from exc
+    with zf:
+        return _verify_open(zf, public_key, key_fp)
+
+
+def _verify_open(zf: zipfile.ZipFile, public_key: Ed25519PublicKey, key_fp: str) -> VerifyResult:
+    result = VerifyResult(ok=False, fingerprint=key_fp)
+    manifest_bytes = _read_member(zf, MANIFEST_NAME)
+    signature = _read_member(zf, SIGNATURE_NAME)
+    manifest, problem = _parse_manifest(manifest_bytes)
+
+    if manifest_bytes is None:
+        result.signature = MANIFEST_UNREADABLE
+    elif signature is None:
+        result.signature = SIGNATURE_MISSING
+    else:
+        try:
+            public_key.verify(signature, manifest_bytes)
+            result.signature = SIGNATURE_VALID
+        except InvalidSignature:
+            result.signature = SIGNATURE_INVALID
+
+    if manifest is not None:
+        _compare_files(zf, manifest["files"], result)
+        result.files = len(manifest["files"])
+
+    result.ok = (manifest is not None and result.signature == SIGNATURE_VALID
+                 and not (result.altered or result.removed or result.added))
+    result.messages = _messages(result, manifest, problem)
+    return result
+
+
+def _read_member(zf: zipfile.ZipFile, name: str) -> bytes | None:
+    """The entry's bytes, or None when absent or unreadable (a bad CRC means it was tampered with)."""
+    try:
+        return zf.read(name)
+    except KeyError:
+        return None
+    except _DAMAGED:
+        return None
+
+
+def _parse_manifest(data: bytes | None) -> tuple[dict[str, Any] | None, str]:
+    if data is None:
+        return None, f"{MANIFEST_NAME} is missing or unreadable"
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"{MANIFEST_NAME} is not valid JSON ({exc})"
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        return None, f"{MANIFEST_NAME} is not in format {FORMAT} (found {found!r})"
+    files = manifest.get("files")
+    if not isinstance(files, list) or not all(_valid_entry(e) for e in files):
+        return None, f"{MANIFEST_NAME} has no valid file list"
+    return manifest, ""
+
+
+def _valid_entry(entry: Any) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("sha256"), str) and isinstance(entry.get("size"), int))
+
+
+def _compare_files(zf: zipfile.ZipFile, entries: list[dict[str, Any]], result: VerifyResult) -> None:
+    names = zf.namelist()
+    listed = {e["path"] for e in entries}
+    seen: set[str] = set()
+    for name in names:
+        # An unlisted entry, or a second entry under a listed name (extractors disagree on which
+        # of two same-named entries wins), is an addition.
+        if name in (MANIFEST_NAME, SIGNATURE_NAME) and name not in seen:
+            seen.add(name)
+            continue
+        if name not in listed or name in seen:
+            if name not in result.added:
+                result.added.append(name)
+        seen.add(name)
+    for entry in entries:
+        path = entry["path"]
+        if path not in seen:
+            result.removed.append(path)
+        elif _digest_member(zf, path) != (entry["sha256"].lower(), entry["size"]):
+            result.altered.append(path)
+    result.altered.sort()
+    result.removed.sort()
+    result.added.sort()
+
+
+def _digest_member(zf: zipfile.ZipFile, name: str) -> tuple[str, int] | None:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with zf.open(name) as member:
+            while chunk := member.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except _DAMAGED:
+        return None
+    return digest.hexdigest(), size
+
+
+def _messages(result: VerifyResult, manifest: dict[str, Any] | None, problem: str) -> list[str]:
+    if result.ok:
+        return [f"OK: {result.files} files, signature valid (key fingerprint {result.fingerprint})"]
+    lines = [f"ALTERED: {p}" for p in result.altered]
+    lines += [f"REMOVED: {p}" for p in result.removed]
+    lines += [f"ADDED: {p}" for p in result.added]
+    if manifest is None:
+        lines.append(f"MANIFEST UNREADABLE: {problem}; file digests not checked")
+    if result.signature == SIGNATURE_VALID:
+        lines.append(f"signature valid (key fingerprint {result.fingerprint})")
+    elif result.signature == SIGNATURE_INVALID:
+        signer = manifest.get("key_fingerprint") if manifest is not None else None
+        why = (f"manifest names key {signer}, --pubkey is {result.fingerprint}"
+               if isinstance(signer, str) and signer != result.fingerprint
+               else f"{MANIFEST_NAME} was altered or signed by another key; --pubkey is {result.fingerprint}")
+        lines.append(f"signature INVALID ({why})")
+    elif result.signature == SIGNATURE_MISSING:
+        if manifest is not None and manifest.get("signed") is False:
+            lines.append("signature MISSING: the bundle was sealed without a lab key (unsigned); "
+                         "digests alone do not show who produced it")
+        else:
+            lines.append(f"signature MISSING: {SIGNATURE_NAME} is absent from the bundle")
+    else:
+        lines.append(f"signature not checked: {MANIFEST_NAME} is missing or unreadable")
+    if not (result.altered or result.removed or result.added) and manifest is not None:
+        lines.insert(0, f"files intact: {result.files} files match the manifest")
+    return lines
