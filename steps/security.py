@@ -510,28 +510,18 @@ def reset_terminated(ctx: ScenarioContext) -> None:
     ctx.card.reset()
 
 
-def _terminated_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
-    """One raw command, needing no successful SELECT first (a terminated card refuses those too)."""
-    from ssc.apdu import CommandApdu
-    from ssc.codecs import encode_pin
+_TERMINATED_PROBES = {"选择 SSSE": "select", "取随机数": "get_challenge", "读记录": "read_record",
+                      "校验 PIN": "verify", "内部认证": "internal_authenticate"}
 
-    profile, send = ctx.profile, ctx.card.terminal.send
-    ssse, ef = profile.file(profile.security.pin.df), profile.file(_PROBE_FILE)
-    select, read, verify = profile.command("select"), profile.command("read_record"), profile.command("verify")
-    irk = next(k for k in profile.keys() if k.use == "internal")
-    ia = profile.command("internal_authenticate")
-    challenge = profile.command("get_challenge")
-    probes = {
-        "选择 SSSE": ("select", CommandApdu(select.cla[0], select.ins, select.byte("p1_name"), select.param("p2")[0], ssse.name or b"")),  # type: ignore[index]
-        "取随机数": ("get_challenge", CommandApdu(challenge.cla[0], challenge.ins, 0, 0, b"", profile.security.challenge_external_auth)),
-        "读记录": ("read_record", CommandApdu(read.cla[0], read.ins, 1, ((ef.sfi or 0) << read.byte("sfi_shift")) | read.byte("p2_by_number"), b"", ef.records[0].record_length)),
-        "校验 PIN": ("verify", CommandApdu(verify.cla[0], verify.ins, verify.byte("p1"), verify.byte("p2"), encode_pin(ctx.pin))),
-        "内部认证": ("internal_authenticate", CommandApdu(ia.cla[0], ia.ins, 0, irk.id, bytes(ia.byte("lc")))),
-    }
-    if label not in probes:
-        raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")
-    command, apdu = probes[label]
-    return command, send(apdu, raw=True)
+
+def _terminated_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
+    """One raw command by its label in the feature (a terminated card refuses SELECT as well)."""
+    from terminal.raw_probes import raw_probe
+
+    if label not in _TERMINATED_PROBES:
+        raise ValueError(f"no probe named {label!r}; known: {', '.join(_TERMINATED_PROBES)}")
+    command = _TERMINATED_PROBES[label]
+    return command, ctx.card.terminal.send(raw_probe(ctx.profile, command, ef_path=_PROBE_FILE, pin=ctx.pin), raw=True)
 
 
 @then(parsers.re(r"终止的卡片对每条命令均返回 function_not_supported：(?P<labels>.+)$"))

@@ -1,0 +1,30 @@
+"""Single raw commands that need no successful SELECT first, built from the profile.
+
+A terminated card (CARD BLOCK) refuses SELECT too, so probes that it answers 6A81 to everything
+must address files by SFI and send commands as they are, without the session's usual preparation.
+"""
+from __future__ import annotations
+
+from ssc.apdu import CommandApdu
+from ssc.codecs import encode_pin
+from ssc.profile.model import Profile
+
+
+def raw_probe(profile: Profile, command: str, *, ef_path: str, pin: str) -> CommandApdu:
+    """One `command` ("select", "get_challenge", "read_record", "verify", "internal_authenticate")."""
+    ssse = profile.file(profile.security.pin.df)
+    ef = profile.file(ef_path)
+    cmd = profile.command(command)
+    if command == "select":
+        return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1_name"), cmd.param("p2")[0], ssse.name or b"")  # type: ignore[index]
+    if command == "get_challenge":
+        return CommandApdu(cmd.cla[0], cmd.ins, 0, 0, b"", profile.security.challenge_external_auth)
+    if command == "read_record":
+        p2 = ((ef.sfi or 0) << cmd.byte("sfi_shift")) | cmd.byte("p2_by_number")
+        return CommandApdu(cmd.cla[0], cmd.ins, 1, p2, b"", ef.records[0].record_length)
+    if command == "verify":
+        return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), encode_pin(pin))
+    if command == "internal_authenticate":
+        irk = next(k for k in profile.keys() if k.use == "internal")
+        return CommandApdu(cmd.cla[0], cmd.ins, 0, irk.id, bytes(cmd.byte("lc")))
+    raise ValueError(f"no raw probe for {command!r}")
