@@ -4,20 +4,35 @@ run         run the conformance suite on a card (default: the embedded reference
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
 readers     list PC/SC readers, whether a card is present, and its ATR
+report      rebuild report.html of a run directory from its stored results.json
+keygen      create a lab signing key pair (Ed25519) for evidence bundles
+verify      check an evidence bundle: every file intact, none added or removed, signature valid
+
+Each run writes its artefacts into a run directory `reports/<run-id>/` (and points the symlink
+`reports/latest` at it), or exactly into `--report-dir DIR` when given: results.json, junit.xml,
+allure-results/ (and allure-report/ when the Allure CLI is installed), report.html, evidence.zip.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from harness.cardspec import CardSpecError, parse_card_spec
+from harness.rundir import new_run_id, prepare_run_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUITE_DIR = PROJECT_ROOT / "suite"
-DEFAULT_REPORT_DIR = Path("reports") / "latest"
+SIGN_KEY_ENV = "SSC_LAB_KEY"  # the lab's Ed25519 private key file, when --sign-key is not given
+# Set by `mutants` for its child runs (inherited by the forked children): each child writes only
+# results.json — the mutants run produces one report and one bundle for all of them.
+RESULTS_ONLY_ENV = "SSC_CONFORM_RESULTS_ONLY"
+# Opening the card failed for a reason the operator fixes: exit status 2, as for a bad option.
+# (harness.plugin.UNAVAILABLE_ERRORS, repeated: pytest must be the one to import its plugin.)
+UNAVAILABLE_ERRORS = ("ReaderNotFoundError", "NoReaderError", "NoCardError")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the conformance suite and write results.json")
     run.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3] (default reference = gen2) or reader:NAME")
     run.add_argument("--profile", help="built-in profile (gen1, gen2, gen3) or a profile YAML file; default: the reference card's generation, or detected from a real card")
-    run.add_argument("--report-dir", default=str(DEFAULT_REPORT_DIR), help="where results.json goes (default: reports/latest)")
+    run.add_argument("--report-dir", help="write the run's artefacts exactly here (default: a new reports/<run-id>/, linked as reports/latest)")
+    run.add_argument("--sign-key", help=f"the lab's Ed25519 private key (ssc-conform keygen) that signs evidence.zip (default: ${SIGN_KEY_ENV}; none: an unsigned bundle)")
     run.add_argument("--allow-destructive", action="store_true", help="run scenarios that block or irreversibly change a real card")
     run.add_argument("--keys", help="lab test-key file, ssc-keys/1 YAML (default: the profile's public test roots); e.g. fixtures/keys/example-lab-keys.yaml")
     run.add_argument("--psam", help="reader:NAME — a hardware PSAM (PROFILE §7) in that reader serves the terminals of the card's region (default: software PSAMs)")
@@ -41,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no per-scenario progress lines")
 
     mutants = sub.add_parser("mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught")
-    mutants.add_argument("--report-dir", default=str(DEFAULT_REPORT_DIR), help="where mutants.json and each run's results go (default: reports/latest)")
+    mutants.add_argument("--report-dir", help="where mutants.json and each run's results go (default: a new reports/<run-id>/, linked as reports/latest)")
+    mutants.add_argument("--sign-key", help=f"the lab's Ed25519 private key that signs evidence.zip (default: ${SIGN_KEY_ENV})")
     mutants.add_argument("--fault", action="append", default=[], help="only this fault (repeatable; default: every fault of reference_card.FAULTS)")
     mutants.add_argument("--generations", default=None, help="comma-separated generations (default: every built-in profile)")
     mutants.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
@@ -54,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tearing-hook", action="store_true", help="enable the FF 7E power-cut test hook (PROFILE §6.5)")
 
     sub.add_parser("readers", help="list PC/SC readers and the cards in them")
+
+    report = sub.add_parser("report", help="rebuild report.html of a run directory from its results.json")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="a run directory, e.g. reports/latest")
+
+    keygen = sub.add_parser("keygen", help="create a lab signing key pair: PREFIX.key (mode 0600) and PREFIX.pub")
+    keygen.add_argument("--out", default="lab", metavar="PREFIX", help="file name prefix (default: lab → lab.key, lab.pub)")
+
+    verify = sub.add_parser("verify", help="verify an evidence bundle against the lab's public key")
+    verify.add_argument("bundle", metavar="EVIDENCE.zip")
+    verify.add_argument("--pubkey", required=True, metavar="PUB", help="the lab's public key file (PREFIX.pub of keygen)")
     return p
 
 
@@ -68,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(args)
         if args.command == "readers":
             return cmd_readers()
+        if args.command == "report":
+            return cmd_report(args)
+        if args.command == "keygen":
+            return cmd_keygen(args)
+        if args.command == "verify":
+            return cmd_verify(args)
     except (UsageError, CardSpecError) as exc:
         print(f"ssc-conform: {exc}", file=sys.stderr)
         return 2
@@ -113,15 +146,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.summary import print_summary
 
     markers = _check_run_options(args)  # fail early with a clear message
-    report_dir = Path(args.report_dir)
+    sign_key = _sign_key(args.sign_key)
+    results_only = bool(os.environ.get(RESULTS_ONLY_ENV))
+    run_id = new_run_id()
+    report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, run_id)
     results = report_dir / "results.json"
-    if results.exists():
-        results.unlink()
     pytest_args = [
         str(SUITE_DIR), "-p", "harness.plugin", "-p", "no:cacheprovider", "-q", "--no-header", "-rN", "--tb=line",
         f"--rootdir={PROJECT_ROOT}", "--color=no", "-o", "console_output_style=classic",
-        f"--ssc-card={args.card}", f"--ssc-report-dir={report_dir}",
+        f"--ssc-card={args.card}", f"--ssc-report-dir={report_dir}", f"--ssc-run-id={run_id}",
     ]
+    if not results_only:
+        pytest_args += [f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_suite_name=ssc-conform"]
+        if _allure_plugin_installed():
+            pytest_args += [f"--alluredir={report_dir / 'allure-results'}"]
     for opt, value in (
         ("--ssc-profile", args.profile), ("--ssc-keys", args.keys), ("--ssc-pin", args.pin), ("--ssc-regions", args.regions),
         ("--ssc-declaration", args.declaration), ("--ssc-psam", args.psam),
@@ -143,10 +181,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 3
     doc = json.loads(results.read_text(encoding="utf-8"))
     print_summary(doc, results)
+    if not results_only:
+        from harness.artefacts import finish_run
+
+        finish_run(report_dir, sign_key)
+    error_type = doc.get("dut", {}).get("error_type")
+    if error_type in UNAVAILABLE_ERRORS:
+        print(f"ssc-conform: the card under test could not be opened, no scenario ran: {doc['dut'].get('error')}", file=sys.stderr)
+        if error_type != "NoReaderError":
+            print("ssc-conform: `ssc-conform readers` lists the readers and whether a card is in each", file=sys.stderr)
+        return 2
     if int(code) not in (0, 1, 5):  # 1 = some scenario failed: the verdicts say so
         print(f"ssc-conform: pytest stopped with exit status {int(code)}", file=sys.stderr)
         return 3
     return 0 if run_passed(doc) else 1
+
+
+def _sign_key(option: str | None) -> Path | None:
+    """--sign-key, else $SSC_LAB_KEY, else None (unsigned bundle); a key file that is not there is
+    an operator error caught before the run, not after it."""
+    value = option or os.environ.get(SIGN_KEY_ENV) or None
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        source = "--sign-key" if option else f"${SIGN_KEY_ENV}"
+        raise UsageError(f"{source}: {path}: no such key file (create one with: ssc-conform keygen --out lab)")
+    return path
+
+
+def _allure_plugin_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("allure_pytest_bdd") is not None
 
 
 def cmd_mutants(args: argparse.Namespace) -> int:
@@ -166,7 +233,8 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         raise UsageError(f"--generations: unknown generation(s) {', '.join(bad)}; expected some of {', '.join(builtin_profiles())}")
     if args.jobs < 1:
         raise UsageError("--jobs: expected at least 1")
-    report_dir = Path(args.report_dir)
+    sign_key = _sign_key(args.sign_key)
+    report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, new_run_id(), clean=False)
     runs = mutants.plan(faults, generations)
     print(f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean, {len(runs) - len(generations)} mutants), {args.jobs} at a time", file=sys.stderr)
 
@@ -176,12 +244,23 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         print(f"[{done}/{total}] {outcome.generation} {outcome.fault or mutants.CLEAN} ({outcome.duration_s:.1f} s) {state}", file=sys.stderr, flush=True)
 
     started = time.monotonic()
-    outcomes = mutants.run_all(runs, report_dir, jobs=args.jobs, progress=progress)
+    previous = os.environ.get(RESULTS_ONLY_ENV)
+    os.environ[RESULTS_ONLY_ENV] = "1"
+    try:
+        outcomes = mutants.run_all(runs, report_dir, jobs=args.jobs, progress=progress)
+    finally:
+        if previous is None:
+            os.environ.pop(RESULTS_ONLY_ENV, None)
+        else:
+            os.environ[RESULTS_ONLY_ENV] = previous
     clean, verdicts = mutants.evaluate(outcomes)
     mutants.print_table(clean, verdicts)
     path = report_dir / "mutants.json"
     mutants.write_report(path, clean, verdicts, time.monotonic() - started)
     print(f"mutants: {path}")
+    from harness.artefacts import finish_run
+
+    finish_run(report_dir, sign_key, allure=False)
     return 0 if mutants.passed(clean, verdicts) else 1
 
 
@@ -213,6 +292,58 @@ def cmd_readers() -> int:
         state = f"card present, ATR {r.atr.hex(' ').upper()}" if r.card_present and r.atr else ("card present" if r.card_present else "no card")
         print(f"{r.name}\t{state}")
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.artefacts import ArtefactUnavailable, build_report
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "results.json").is_file():
+        raise UsageError(f"{run_dir}: no results.json here — expected a run directory such as reports/latest")
+    try:
+        path = build_report(run_dir)
+    except ArtefactUnavailable as exc:
+        print(f"ssc-conform: report.html not produced: {exc}", file=sys.stderr)
+        return 3
+    print(f"report: {path}")
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from harness.artefacts import ArtefactUnavailable, evidence_module
+
+    try:
+        evidence = evidence_module()
+    except ArtefactUnavailable as exc:
+        print(f"ssc-conform: {exc}", file=sys.stderr)
+        return 3
+    private, public = Path(f"{args.out}.key"), Path(f"{args.out}.pub")
+    try:
+        fingerprint = evidence.generate_keypair(private, public)
+    except (evidence.EvidenceError, OSError) as exc:
+        raise UsageError(f"keygen: {exc}") from None
+    print(f"private key: {private} (mode 0600; keep it in the lab — it signs evidence bundles)")
+    print(f"public key:  {public} (give it to whoever verifies: ssc-conform verify evidence.zip --pubkey {public})")
+    print(f"fingerprint: {fingerprint}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from harness.artefacts import ArtefactUnavailable, evidence_module
+
+    try:
+        evidence = evidence_module()
+    except ArtefactUnavailable as exc:
+        print(f"ssc-conform: {exc}", file=sys.stderr)
+        return 3
+    try:
+        result = evidence.verify_bundle(Path(args.bundle), Path(args.pubkey))
+    except (evidence.EvidenceError, OSError) as exc:
+        raise UsageError(f"verify: {exc}") from None
+    for message in result.messages:
+        print(message)
+    print("OK" if result.ok else "NOT OK")
+    return 0 if result.ok else 1
 
 
 if __name__ == "__main__":

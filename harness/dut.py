@@ -12,6 +12,7 @@ from harness.cardspec import CardSpec
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
 from terminal.trace import Masker, MaskRule, TraceRecorder, TracingTransport
+from terminal.tryguard import TryGuardTransport
 from terminal.transports.base import Transport
 
 
@@ -40,6 +41,7 @@ class DeviceUnderTest:
     faults: tuple[str, ...] = ()
     removed: bool = False
     identity: dict[str, object] = field(default_factory=dict)
+    try_guard: TryGuardTransport | None = None  # disarmed while a @destructive scenario runs
 
     @property
     def description(self) -> str:
@@ -71,6 +73,7 @@ def open_dut(spec: CardSpec, profile: Profile, keyset: KeySet, *, faults: Sequen
 
         inner = PcscTransport(spec.reader or "")
         kind = "PC/SC reader"
-    transport = TracingTransport(inner, recorder)
+    guard = TryGuardTransport(inner, profile)
+    transport = TracingTransport(guard, recorder)
     transport.reset()
-    return DeviceUnderTest(spec, profile, transport, recorder, kind, tuple(faults))
+    return DeviceUnderTest(spec, profile, transport, recorder, kind, tuple(faults), try_guard=guard)

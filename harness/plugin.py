@@ -5,12 +5,17 @@ issuer declaration and terminals to use; fixtures hand the suite a traced termin
 under test and a PSAM per terminal region; hooks fold each scenario's outcome, APDU trace and
 counters into results.json. Scenarios of the personalization review (PER) need an issuer
 declaration: without one they are reported not run. Only this layer knows about options.
+
+The device under test is opened once, before the first scenario: when there is no reader by that
+name, no card in it or no PC/SC service at all, no scenario runs (each is reported not run with
+the reason, `dut.error_type` says why) and `ssc-conform run` stops with exit status 2 — a missing
+card is the operator's to fix, not a verdict on the card.
 """
 from __future__ import annotations
 
 import datetime
+import hashlib
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from harness.cardspec import CardSpec, parse_card_spec
+from harness.progress import Progress
 from harness.results import FAILED, NOT_RUN, PASSED, ScenarioResult, write_results
 from harness.tags import GENERATION_TAGS, OTHER_TAGS
 from ssc.catalogue import load_catalogue
@@ -37,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
     group.addoption("--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against")
     group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
+    group.addoption("--ssc-run-id", default=None, help="the run's id, written into results.json (default: a new one)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -56,6 +63,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 _RESULTS = pytest.StashKey[list]()
 _SESSION = pytest.StashKey["SscSession"]()
+_PROGRESS = pytest.StashKey[Progress]()
+# Opening the card failed for a reason the operator fixes (reader name, card, pcscd): no scenario runs.
+UNAVAILABLE_ERRORS = ("ReaderNotFoundError", "NoReaderError", "NoCardError")
 
 
 @dataclass
@@ -68,6 +78,7 @@ class SscSession:
     keyset: Any
     dut: Any = None
     dut_error: str | None = None
+    dut_error_type: str | None = None  # the exception class name when the card could not be opened
     regions: list[Any] = field(default_factory=list)
     psams: dict[str, Any] = field(default_factory=dict)
     allow_destructive: bool = False
@@ -127,6 +138,7 @@ def _build_session(config: pytest.Config) -> SscSession:
         identify(session.dut)
     except Exception as exc:  # reported per scenario and in results.json; the run goes on
         session.dut_error = f"{type(exc).__name__}: {exc}"
+        session.dut_error_type = type(exc).__name__
     psam_option = config.getoption("--ssc-psam")
     if psam_option:
         from harness.psam import parse_psam_option
@@ -154,8 +166,10 @@ def _attach_declaration(session: SscSession, path: str | None) -> None:
 
 @pytest.fixture(scope="session")
 def ssc_session(request: pytest.FixtureRequest) -> Iterator[SscSession]:
-    session = _build_session(request.config)
-    request.config.stash[_SESSION] = session
+    session = request.config.stash.get(_SESSION, None)
+    if session is None:
+        session = _build_session(request.config)
+        request.config.stash[_SESSION] = session
     yield session
     if session.dut is not None:
         session.dut.close()
@@ -194,7 +208,13 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
         except TransportError as exc:
             pytest.fail(f"card removed (not back in the reader: {exc})", pytrace=False)
     request.node.stash[_TRACE_START] = len(dut.recorder)
-    yield
+    if dut.try_guard is not None:  # a @destructive scenario may block on purpose; nothing else may
+        dut.try_guard.armed = "destructive" not in tags
+    try:
+        yield
+    finally:
+        if dut.try_guard is not None:
+            dut.try_guard.armed = True
 
 
 _TRACE_START = pytest.StashKey[int]()
@@ -206,6 +226,97 @@ DECLARATION_REVIEW = "PER"  # the personalization review checks a card against i
 def _needs_declaration(tags: set[str]) -> bool:
     catalogue = load_catalogue()
     return any(catalogue.is_requirement(t) and catalogue.review_of(t) == DECLARATION_REVIEW for t in tags)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """Open the card before the first scenario; when it cannot be opened because the reader, the
+    card or pcscd is missing, report every scenario not run and run none (returns True)."""
+    config = session.config
+    scenarios = [item for item in session.items if _is_scenario(item)]
+    if config.option.collectonly or not scenarios:
+        return None
+    if config.getoption("--ssc-progress"):
+        config.stash[_PROGRESS] = Progress(len(session.items))
+    try:
+        ssc = _build_session(config)
+    except Exception:  # noqa: BLE001 - the session fixture raises it again, per scenario
+        return None
+    config.stash[_SESSION] = ssc
+    if ssc.dut_error_type not in UNAVAILABLE_ERRORS:
+        return None
+    catalogue = load_catalogue()
+    for item in scenarios:
+        feature_name, scenario_name = _scenario_names(item)
+        tags = sorted(_tags(item))
+        config.stash[_RESULTS].append(ScenarioResult(
+            id=item.nodeid, feature=feature_name, name=scenario_name,
+            requirements=[t for t in tags if catalogue.is_requirement(t)], tags=tags, verdict=NOT_RUN,
+            reason=f"the card under test could not be opened: {ssc.dut_error}",
+        ))
+    return True
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    progress = item.config.stash.get(_PROGRESS, None)
+    if progress is not None and _is_scenario(item):
+        catalogue = load_catalogue()
+        progress.started(sorted(t for t in _tags(item) if catalogue.is_requirement(t)), _scenario_names(item)[1])
+    yield
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """With the progress display on, pytest's own dots would interleave with it: keep the
+    outcome categories (pytest's summary line counts them) but print no letter."""
+    if config.stash.get(_PROGRESS, None) is None:
+        return None
+    if report.failed and report.when != "call":
+        return "error", "", ""
+    if report.when == "call" or (report.when == "setup" and report.skipped) or report.failed:
+        return report.outcome, "", ""
+    return "", "", ""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any,
+                                step_func_args: dict[str, Any]) -> Iterator[None]:
+    """allure-pytest-bdd records every argument of a step function as a step parameter, fixtures
+    included — the repr of the scenario context carries the PIN and the key set. Keep only the
+    arguments parsed from the step text (plain values) in the Allure step."""
+    yield
+    listener = _allure_listener(request.config)
+    if listener is None:
+        return
+    from allure_pytest_bdd.steps import get_step_uuid
+
+    with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as step_result:
+        if step_result is not None:
+            step_result.parameters = [
+                p for p in step_result.parameters
+                if isinstance(step_func_args.get(p.name), (str, int, float)) and not isinstance(step_func_args.get(p.name), bool)
+                and p.name not in request.fixturenames and not _is_fixture(request, p.name)
+            ]
+
+
+def _allure_listener(config: pytest.Config) -> Any:
+    for plugin in config.pluginmanager.get_plugins():
+        if type(plugin).__name__ == "PytestBDDListener" and hasattr(plugin, "lifecycle"):
+            return plugin
+    return None
+
+
+def _is_fixture(request: pytest.FixtureRequest, name: str) -> bool:
+    """True when `name` is a fixture visible to the scenario (a step argument that is not parsed
+    from the step text)."""
+    try:
+        request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return False
+    except Exception:  # noqa: BLE001 - a fixture that exists but fails is still a fixture
+        return True
+    return True
 
 
 def _is_scenario(item: pytest.Item) -> bool:
@@ -291,17 +402,15 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
         trace=trace,
     )
     item.config.stash[_RESULTS].append(result)
-    if item.config.getoption("--ssc-progress"):
-        done = len(item.config.stash[_RESULTS])
-        total = item.session.testscollected
-        mark = {PASSED: "PASS", FAILED: "FAIL", NOT_RUN: "n/r "}[verdict]
-        line = f"[{done}/{total}] {mark} {','.join(result.requirements)} {result.name}"
-        if verdict != PASSED:
-            line += f" — {reason}"
-        print(line, file=sys.stderr, flush=True)
+    progress = item.config.stash.get(_PROGRESS, None)
+    if progress is not None:
+        progress.finished(verdict, result.requirements, result.name, reason)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    progress = session.config.stash.get(_PROGRESS, None)
+    if progress is not None:
+        progress.close()
     report_dir = session.config.getoption("--ssc-report-dir", None)
     if not report_dir:
         return
@@ -312,18 +421,54 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "python": platform.python_version(),
         "pytest_exit_status": int(exitstatus),
+        "run_id": session.config.getoption("--ssc-run-id") or Path(report_dir).resolve().name,
     }
+    provenance = None
     if ssc is not None:
         from harness.identity import describe_run
 
         dut_info, extra = describe_run(ssc)
         run_info.update(extra)
-        run_info["declaration"] = _describe_declaration(ssc)
+        run_info["declaration"] = dut_info["declaration"] = _describe_declaration(ssc)
         from harness.interop import matrix_report
 
         if (matrix := matrix_report(ssc)) is not None:
             run_info["interop_matrix"] = matrix
-    write_results(Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue())
+        provenance = _provenance_of(ssc.profile)
+    run_info["features"] = _feature_files(session.items)
+    write_results(Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue(),
+                  provenance=provenance)
+
+
+def _provenance_of(profile: Any) -> Any:
+    """`reports.provenance.requirement_provenance` bound to the run's profile, when that module is
+    installed (it comes with the report package); None otherwise."""
+    try:
+        from reports.provenance import requirement_provenance
+    except ImportError:
+        return None
+    return lambda rid: requirement_provenance(profile, rid)
+
+
+def _feature_files(items: list[pytest.Item]) -> list[dict[str, str]]:
+    """The feature files the collected scenarios come from, with their SHA-256: what was run."""
+    paths: set[Path] = set()
+    for item in items:
+        try:
+            from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+            paths.add(Path(scenario_wrapper_template_registry[item.obj].feature.filename))  # type: ignore[attr-defined]
+        except (ImportError, KeyError, AttributeError, TypeError):
+            continue
+    root = Path(str(items[0].config.rootpath)) if items else Path.cwd()
+    out = []
+    for path in sorted(paths):
+        try:
+            shown = str(path.relative_to(root))
+        except ValueError:
+            shown = str(path)
+        out.append({"path": shown, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+    return out
 
 
 def _describe_declaration(ssc: SscSession) -> dict[str, Any] | None:

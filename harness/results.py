@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ssc.catalogue import Catalogue
 
@@ -34,7 +34,10 @@ class ScenarioResult:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
 
-def requirement_verdicts(scenarios: list[ScenarioResult], catalogue: Catalogue) -> dict[str, dict[str, Any]]:
+def requirement_verdicts(scenarios: list[ScenarioResult], catalogue: Catalogue,
+                         provenance: Callable[[str], dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Requirement ID → {review, title, scenarios, verdict, reason[, provenance]}; `provenance`
+    (requirement ID → how firmly the profile values it rests on are known) is added when given."""
     by_req: dict[str, list[ScenarioResult]] = {rid: [] for rid in catalogue.requirements}
     for s in scenarios:
         for rid in s.requirements:
@@ -62,15 +65,18 @@ def requirement_verdicts(scenarios: list[ScenarioResult], catalogue: Catalogue) 
             skipped = len(items) - len(applicable)
             entry.update(verdict=PASSED, reason=f"{len(applicable)} scenario(s) passed"
                          + (f"; {skipped} not applicable to this card" if skipped else ""))
+        if provenance is not None and req is not None:
+            entry["provenance"] = provenance(rid)
         out[rid] = entry
     return out
 
 
-def write_results(path: Path, dut: dict[str, Any], run: dict[str, Any], scenarios: list[ScenarioResult], catalogue: Catalogue) -> dict[str, Any]:
+def write_results(path: Path, dut: dict[str, Any], run: dict[str, Any], scenarios: list[ScenarioResult], catalogue: Catalogue,
+                  provenance: Callable[[str], dict[str, Any]] | None = None) -> dict[str, Any]:
     doc = {
         "dut": dut,
         "run": run,
-        "requirements": requirement_verdicts(scenarios, catalogue),
+        "requirements": requirement_verdicts(scenarios, catalogue, provenance),
         "scenarios": [asdict(s) for s in scenarios],
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,28 @@
+"""The end-of-run summary: one table per review, titled from the requirement catalogue."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from harness.results import FAILED, NOT_RUN, PASSED, ScenarioResult, requirement_verdicts
+from harness.summary import print_summary, review_tables
+from ssc.catalogue import load_catalogue
+
+
+def scenario(name: str, verdict: str, rid: str) -> ScenarioResult:
+    return ScenarioResult(id=name, feature="f", name=name, requirements=[rid], tags=[rid], verdict=verdict, reason="because")
+
+
+def test_one_table_per_review_in_catalogue_order_with_counts() -> None:
+    doc = {"dut": {"card": "reference"}, "requirements": requirement_verdicts(
+        [scenario("a", PASSED, "STD-ATR-1"), scenario("b", FAILED, "SEC-PIN-1"), scenario("c", NOT_RUN, "SEC-PIN-2")],
+        load_catalogue())}
+    tables = review_tables(doc)
+    assert [code for code, _, _ in tables] == ["STD", "SEC"]
+    assert tables[0][1] == "STD — standards conformance (标准符合性审核)"
+    out = io.StringIO()
+    print_summary(doc, Path("r/results.json"), out=out)
+    text = out.getvalue()
+    assert "SEC — security (安全性审核): 0 passed, 1 failed, 1 not run" in text
+    assert "1 passed, 1 failed, 1 not run (of 3 requirements with scenarios)" in text
+    assert text.rstrip().endswith("results: r/results.json")
