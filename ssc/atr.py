@@ -97,3 +97,28 @@ def atr_findings(spec: AtrSpec, raw: bytes) -> dict[str, str | None]:
 
 def _fmt(value: int | None) -> str:
     return "absent" if value is None else f"{value:02X}"
+
+
+HISTORICAL_FIELDS = ("chip_maker", "cos_id", "cos_version", "capacity", "card_maker", "serial", "card_sn")
+
+
+def decode_historical(spec: AtrSpec, raw: bytes) -> dict[str, str | None]:
+    """The identity the historical bytes carry, laid out as the profile says (`atr.fields`,
+    `atr.card_sn`), as uppercase hex for reports; None for a field the bytes are too short for.
+
+    A malformed ATR still yields what its bytes after the declared prefix hold (an identity is
+    informative, the verdicts are judged elsewhere), plus an "error" entry saying why it is malformed.
+    """
+    out: dict[str, str | None] = {}
+    try:
+        historical = parse_atr(raw).historical
+    except AtrFormatError as exc:
+        historical = spec.historical(raw)
+        out["error"] = str(exc)
+    spans = {name: spec.fields[name] for name in HISTORICAL_FIELDS if name in spec.fields}
+    spans.update({name: span for name, span in spec.fields.items() if name not in spans})
+    spans["card_sn"] = spec.card_sn
+    for name, (offset, length) in spans.items():
+        value = historical[offset:offset + length]
+        out[name] = value.hex().upper() if len(value) == length else None
+    return out

@@ -1,4 +1,5 @@
-"""The requirement catalogue (REQUIREMENTS.md) as data: IDs, bilingual titles, reviews."""
+"""The requirement catalogue (REQUIREMENTS.md) as data: IDs, bilingual titles, reviews, and the
+profile values each verdict rests on (`rests_on`), so a report can mark verdicts built on stand-ins."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class Requirement:
     review: str
     title: Text
     ref: str
+    rests_on: tuple[str, ...] = ()  # profile references, resolved by reports.provenance
 
 
 @dataclass(frozen=True)
@@ -46,5 +48,8 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
         for field in ("en", "zh", "ref"):
             if not isinstance(spec.get(field), str):
                 raise ValueError(f"{path.name}: requirements.{rid}.{field}: missing (required string)")
-        reqs[rid] = Requirement(rid, review, Text(spec["zh"], spec["en"]), spec["ref"])
+        rests_on = spec.get("rests_on", [])
+        if not isinstance(rests_on, list) or not all(isinstance(r, str) and r for r in rests_on):
+            raise ValueError(f"{path.name}: requirements.{rid}.rests_on: expected a list of profile references, got {rests_on!r}")
+        reqs[rid] = Requirement(rid, review, Text(spec["zh"], spec["en"]), spec["ref"], tuple(rests_on))
     return Catalogue(reviews, reqs)
