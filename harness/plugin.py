@@ -87,6 +87,13 @@ class SscSession:
     declaration_error: str | None = None
     psam_reader: str | None = None  # --psam reader:NAME: hardware PSAM for the card's region
 
+    @property
+    def initial_pin(self) -> str:
+        """The card's personalized initial PIN: the embedded card is personalized with --pin when
+        one is given; any other card has the profile's (region-configurable) initial PIN."""
+        given = self.config.getoption("--ssc-pin")
+        return given if given and self.card_spec.kind == "reference" else self.profile.security.pin.initial
+
     def psam_for(self, region_code: str) -> Any:
         """The PSAM of a terminal in `region_code` (built once per run): the hardware PSAM given
         with --psam for the card's own region, a software PSAM otherwise."""

@@ -19,13 +19,18 @@ from terminal.terminal import Response, Terminal
 class ScenarioContext:
     profile: Profile
     card: CardSession
-    pin: str
+    pin: str  # the card's current PIN as given for this run
     session: Any  # harness.plugin.SscSession
     response: Response | None = None
     selected: str | None = None  # path of the file last selected by the scenario
     value: Any = None  # last data item read
     psam: Any = None
     results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def initial_pin(self) -> str:
+        """The PIN the card was personalized with (CHANGE PIN must refuse it as a new PIN)."""
+        return str(self.session.initial_pin)
 
     def last_response(self) -> Response:
         assert self.response is not None, "no command has been sent in this scenario yet"

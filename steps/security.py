@@ -91,7 +91,7 @@ def _fail_text(ctx: ScenarioContext, response: Response) -> str:
 
 @when("将 PIN 修改为一个临时 PIN")
 def change_to_temporary(ctx: ScenarioContext) -> None:
-    temporary = temporary_pin(ctx.pin, ctx.profile.security.pin.initial)
+    temporary = temporary_pin(ctx.pin, ctx.initial_pin)
     ctx.response = ctx.card.change_pin(ctx.pin, temporary, check=False)
     ctx.results["pin_now"] = temporary if ctx.response.ok else ctx.pin
 
@@ -104,7 +104,7 @@ def temporary_verifies(ctx: ScenarioContext) -> None:
 
 @when("将 PIN 改回本次检测给定的 PIN")
 def change_back(ctx: ScenarioContext) -> None:
-    ctx.response = restore_pin(ctx.card, ctx.psam, ctx.results["pin_now"], ctx.pin)
+    ctx.response = restore_pin(ctx.card, ctx.psam, ctx.results["pin_now"], ctx.pin, initial=ctx.initial_pin)
 
 
 @then("以本次检测给定的 PIN 校验通过")
@@ -115,7 +115,7 @@ def given_pin_verifies(ctx: ScenarioContext) -> None:
 
 @when("请求将 PIN 修改为个人化时的初始 PIN")
 def change_to_initial(ctx: ScenarioContext) -> None:
-    initial = ctx.profile.security.pin.initial
+    initial = ctx.initial_pin
     ctx.response = ctx.card.change_pin(ctx.pin, initial, check=False)
     if ctx.response.ok and ctx.pin != initial:  # wrongly accepted: give the card its PIN back first
         ctx.card.change_pin(initial, ctx.pin, check=False)

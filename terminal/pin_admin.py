@@ -26,10 +26,11 @@ def temporary_pin(current: str, *avoid: str) -> str:
     raise ValueError(f"no temporary PIN of length {len(current)} avoids {len(banned)} PINs")
 
 
-def restore_pin(card: CardSession, psam: PsamClient, now: str, original: str) -> Response:
+def restore_pin(card: CardSession, psam: PsamClient, now: str, original: str, *, initial: str | None = None) -> Response:
     """Set the PIN from `now` back to `original`: CHANGE PIN, or RELOAD PIN (after PUK
-    authentication) when `original` is the initial PIN that CHANGE PIN must refuse."""
-    if original != card.profile.security.pin.initial:
+    authentication) when `original` is the card's initial PIN (default: the profile's), which
+    CHANGE PIN must refuse."""
+    if original != (initial if initial is not None else card.profile.security.pin.initial):
         return card.change_pin(now, original, check=True)
     response = card.reload_pin(psam, original, check=False)
     if not response.ok:
