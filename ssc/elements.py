@@ -8,12 +8,14 @@ decoded (`str` for `an`/`cn`), except where the point is the encoding (`gbk_prob
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import datetime
 
 from ssc.checks import region_code_problems
+from ssc.profile.model import Text
 
 __all__ = [
-    "PERSONAL_CARD_TYPES",
     "card_type_problems",
     "date_problems",
     "ethnicity_problems",
@@ -27,8 +29,6 @@ __all__ = [
 _GENDER_CODES = frozenset("0129")
 # GB 3304-1991: 01..56 the 56 ethnic groups, 97 other, 98 foreign-born naturalized citizens.
 _ETHNICITY_CODES = frozenset([f"{n:02d}" for n in range(1, 57)] + ["97", "98"])
-# PROFILE §3.1: "1" = personal card. A stand-in (S) the profile data does not carry yet.
-PERSONAL_CARD_TYPES = frozenset({"1"})
 _DATE_DIGITS = 8
 _INSTITUTION_DIGITS = 24
 _REGION_DIGITS = 6
@@ -46,9 +46,11 @@ def ethnicity_problems(code: str) -> list[str]:
     return []
 
 
-def card_type_problems(code: str) -> list[str]:
-    if code not in PERSONAL_CARD_TYPES:
-        return [f"card type {code!r} is not a known card type ({', '.join(sorted(PERSONAL_CARD_TYPES))} = personal card, PROFILE §3.1)"]
+def card_type_problems(code: str, valid: Mapping[str, Text]) -> list[str]:
+    """`valid`: the profile's card-type codes (profile.card_types.values)."""
+    if code not in valid:
+        known = ", ".join(f"{c} = {t.en}" for c, t in sorted(valid.items()))
+        return [f"card type {code!r} is not a card type of the profile ({known}; PROFILE §3.1)"]
     return []
 
 

@@ -296,7 +296,7 @@ def spec_version_matches(ctx: ScenarioContext) -> None:
 
 @then("卡的类别为有效的卡类别代码")
 def card_type_valid(ctx: ScenarioContext) -> None:
-    problems = card_type_problems(ctx.value)
+    problems = card_type_problems(ctx.value, ctx.profile.card_types.values)
     assert not problems, "; ".join(problems)
 
 

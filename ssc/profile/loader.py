@@ -252,6 +252,7 @@ class _Builder:
             dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record"),
             psam=self.psam(self.get(raw, "psam", "")),
             card_id=self.card_id(self.get(self.get(raw, "data_elements", ""), "card_id_code", "data_elements")),
+            card_types=self.card_types(self.get(self.get(raw, "data_elements", ""), "card_type", "data_elements")),
             behaviour=self.behaviour(self.mapping(raw.get("behaviour") or {}, "behaviour")),
             prov={"spec_version": spec_prov, "algorithm": self.prov(alg_raw, "algorithm")},
             sources=sources,
@@ -540,6 +541,18 @@ class _Builder:
             mac_key=self.string(self.get(raw, "mac_key", p), f"{p}.mac_key"),
             prov=self.prov(raw, p),
         )
+
+    def card_types(self, raw: Mapping[str, Any]) -> m.CardTypes:
+        p = "data_elements.card_type"
+        values = self.get(raw, "values", p)
+        if not isinstance(values, Mapping) or not values:
+            raise self.fail(f"{p}.values", f"expected a mapping of quoted codes to {{zh, en}} meanings, got {values!r}")
+        out = {}
+        for code, text in values.items():
+            if not isinstance(code, str):
+                raise self.fail(f"{p}.values", f"expected quoted string codes (\"1\"), got {code!r}")
+            out[code] = self.text(text, f"{p}.values.{code}")
+        return m.CardTypes(out, self.prov(raw, p))
 
     def behaviour(self, raw: Mapping[str, Any]) -> dict[str, m.BehaviourChoice]:
         out = {}

@@ -294,6 +294,14 @@ class CardIdLayout:
 
 
 @dataclass(frozen=True)
+class CardTypes:
+    """The card-type codes of EF05 tag 02 (PROFILE §3.1) and what each means."""
+
+    values: Mapping[str, Text]
+    prov: Provenance
+
+
+@dataclass(frozen=True)
 class BehaviourChoice:
     """A decision where PROFILE.md is silent or ambiguous, recorded as data with its reason."""
 
@@ -323,6 +331,7 @@ class Profile:
     dir_record: TlvTemplate
     psam: PsamSpec
     card_id: CardIdLayout
+    card_types: CardTypes
     behaviour: Mapping[str, "BehaviourChoice"]  # card behaviour the spec leaves open, chosen here
     prov: Mapping[str, Provenance]  # provenance of top-level scalars (spec_version, algorithm, ...)
     sources: tuple[str, ...]  # the data files this profile was built from (extends chain)

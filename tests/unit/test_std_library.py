@@ -67,7 +67,15 @@ def test_ethnicity(code: str, ok: bool) -> None:
 
 @pytest.mark.parametrize("value, ok", [("1", True), ("2", False), ("", False)])
 def test_card_type(value: str, ok: bool) -> None:
-    assert (not card_type_problems(value)) is ok
+    from ssc.profile import load_profile
+
+    assert (not card_type_problems(value, load_profile("gen2").card_types.values)) is ok
+
+
+def test_card_types_come_from_the_profile() -> None:
+    from ssc.profile.model import Text
+
+    assert card_type_problems("2", {"1": Text("个人卡", "personal card"), "2": Text("临时卡", "temporary card")}) == []
 
 
 @pytest.mark.parametrize("digits, ok", [("20240229", True), ("20230229", False), ("20241301", False), ("2024011", False), ("2024O101", False)])
