@@ -25,7 +25,7 @@ import pytest
 
 from harness.cardspec import CardSpec, parse_card_spec
 from harness.progress import Progress
-from harness.results import FAILED, NOT_RUN, PASSED, ScenarioResult, write_results
+from harness.results import FAILED, NOT_APPLICABLE, NOT_RUN, PASSED, ScenarioResult, write_results
 from harness.tags import GENERATION_TAGS, OTHER_TAGS
 from ssc.catalogue import load_catalogue
 
@@ -405,7 +405,7 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
         duration_s=round(sum(r.duration for r in reports), 4),
         apdus=sum(1 for e in trace if e["kind"] == "apdu"),
         resets=sum(1 for e in trace if e["kind"] == "reset"),
-        applicable=not item.stash.get(_NOT_APPLICABLE, False),
+        applicable=not (item.stash.get(_NOT_APPLICABLE, False) or (verdict == NOT_RUN and reason.startswith(NOT_APPLICABLE))),
         trace=trace,
     )
     item.config.stash[_RESULTS].append(result)

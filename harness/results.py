@@ -16,6 +16,10 @@ from typing import Any, Callable
 from ssc.catalogue import Catalogue
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not-run"
+# A skip whose reason starts with this means the scenario does not apply to the card (e.g. its
+# file is optional and absent): like a scenario of another generation, it neither passes nor
+# blocks its requirement. Any other skip leaves the requirement not run.
+NOT_APPLICABLE = "not applicable: "
 
 
 @dataclass

@@ -13,6 +13,7 @@ import pytest
 from pytest_bdd import parsers, then, when
 
 from steps.context import ScenarioContext, sw_text
+from harness.results import NOT_APPLICABLE
 from terminal.access_check import attempt_access
 from terminal.access_plan import Outcome, expected_outcome, format_conditions, parse_conditions, right_label, right_of_label
 from terminal.operations import OperationError
@@ -27,7 +28,7 @@ def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, ri
     if f.presence != "mandatory":
         found = ctx.card.select_path(ctx.profile.df_of(path).path, check=False)
         if ctx.profile.sw["file_not_found"].matches(found.sw):
-            pytest.skip(f"{path} is {f.presence} and absent from this card ({sw_text(ctx.profile, found.sw)})")
+            pytest.skip(f"{NOT_APPLICABLE}{path} is {f.presence} and absent from this card ({sw_text(ctx.profile, found.sw)})")
     try:
         attempt = attempt_access(ctx.card, ctx.psam, ctx.pin, path, right_name, parsed)
     except OperationError as exc:

@@ -140,3 +140,18 @@ def test_bad_card_specs_are_refused_clearly(text: str, fragments: list[str]) -> 
         parse_card_spec(text)
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+def _inapplicable(name: str) -> ScenarioResult:
+    s = scenario(name, NOT_RUN, "not applicable: SSSE/DF80/EF05 is local and absent from this card")
+    s.applicable = False
+    return s
+
+
+def test_inapplicable_scenarios_neither_pass_nor_block_a_requirement() -> None:
+    out = requirement_verdicts([scenario("a", PASSED), _inapplicable("b")], CATALOGUE)
+    assert out["STD-A-1"]["verdict"] == PASSED and "1 not applicable" in out["STD-A-1"]["reason"]
+    only = requirement_verdicts([_inapplicable("b")], CATALOGUE)
+    assert only["STD-A-1"]["verdict"] == NOT_RUN and "absent" in only["STD-A-1"]["reason"]
+    failing = requirement_verdicts([scenario("a", FAILED, "boom"), _inapplicable("b")], CATALOGUE)
+    assert failing["STD-A-1"]["verdict"] == FAILED
