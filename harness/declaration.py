@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
+from ssc.datafile import read_data_file
 from ssc.profile.model import Profile
 
 __all__ = [
@@ -181,16 +180,7 @@ def load_declaration(path: str | Path) -> Declaration:
     def fail(field_name: str, message: str) -> DeclarationError:
         return DeclarationError(f"{src}: {field_name}: {message}")
 
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DeclarationError(f"{p}: cannot read the issuer declaration: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise DeclarationError(f"{src}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise fail("(file)", "expected a mapping at the top level")
-    if data.get("format") != FORMAT:
-        raise fail("format", f"expected {FORMAT!r}, got {data.get('format')!r}")
+    data = read_data_file(p, FORMAT, DeclarationError, what="the issuer declaration")
     unknown = sorted(set(map(str, data)) - _KNOWN_FIELDS)
     if unknown:
         raise fail(unknown[0], f"unknown field; a declaration has {', '.join(sorted(_KNOWN_FIELDS))}")

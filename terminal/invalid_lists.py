@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from ssc.checks import is_valid_card_number, region_code_problems
+from ssc.datafile import read_data_file
 
 __all__ = [
     "CITY",
@@ -157,16 +156,7 @@ def load_list(path: str | Path) -> InvalidCardList:
     def fail(field: str, message: str) -> InvalidListError:
         return InvalidListError(f"{src}: {field}: {message}")
 
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidListError(f"{src}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise InvalidListError(f"{src}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise fail("(file)", "expected a mapping at the top level")
-    if data.get("format") != FORMAT:
-        raise fail("format", f"expected {FORMAT!r}, got {data.get('format')!r}")
+    data = read_data_file(p, FORMAT, InvalidListError)
     level = data.get("level")
     if level not in LEVELS:
         raise fail("level", f"expected one of {', '.join(LEVELS)}, got {level!r}")

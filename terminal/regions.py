@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ssc.datafile import read_data_file
 from ssc.profile.model import Profile
 
 __all__ = ["DEFAULT_REGIONS_FILE", "Province", "Region", "RegionError", "RegionRegistry", "load_regions"]
@@ -93,16 +92,7 @@ def load_regions(path: str | Path | None = None, *, profile: Profile | None = No
     def fail(field: str, message: str) -> RegionError:
         return RegionError(f"{src}: {field}: {message}")
 
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RegionError(f"{src}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RegionError(f"{src}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise fail("(file)", "expected a mapping at the top level")
-    if data.get("format") != FORMAT:
-        raise fail("format", f"expected {FORMAT!r}, got {data.get('format')!r}")
+    data = read_data_file(p, FORMAT, RegionError)
     digits = 2 * profile.psam.terminal_number_length if profile is not None else None
 
     def mapping(value: Any, field: str) -> dict[str, Any]:
