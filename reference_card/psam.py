@@ -208,7 +208,7 @@ class PsamCard:
 
     def _use_key(self, apdu: CommandApdu) -> bytes:
         mode = self._mode_by_code.get(apdu.p1)
-        if mode is None or apdu.p2 != 0:
+        if mode is None or apdu.p2 != self._spec.use_key_p2:
             raise _Answer(self._sw.wrong_p1p2)
         working = self._working
         if working is None or working.alg is not self.algorithm:

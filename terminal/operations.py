@@ -139,9 +139,9 @@ class CardSession:
         return CommandApdu(cmd.cla[0] if cla is None else cla, cmd.ins, p1, p2, data, le)
 
     def _challenge_apdu(self, n: int) -> CommandApdu:
-        """GET CHALLENGE with Le `n`; P1/P2 from the profile when it declares them, else 00."""
+        """GET CHALLENGE with Le `n` (P1/P2 from the profile)."""
         cmd = self.profile.command("get_challenge")
-        return self._apdu("get_challenge", int(cmd.params.get("p1", 0)), int(cmd.params.get("p2", 0)), b"", n)  # type: ignore[call-overload]
+        return self._apdu("get_challenge", cmd.byte("p1"), cmd.byte("p2"), b"", n)
 
     def _mac_cla(self, command: str) -> int:
         """The CLA of the MAC-protected form: the last CLA the profile allows (``cla: [plain, MAC]``)."""

@@ -115,7 +115,7 @@ class PsamClient:
 
     def _use(self, mode: str, data: bytes, what: str) -> bytes:
         cla, ins = self._spec.commands["use_key"]
-        apdu = CommandApdu(cla, ins, self._spec.use_modes[mode], 0, data, 0)
+        apdu = CommandApdu(cla, ins, self._spec.use_modes[mode], self._spec.use_key_p2, data, 0)
         return self._run(apdu, what).data
 
     def _run(self, apdu: CommandApdu, what: str) -> Exchange:

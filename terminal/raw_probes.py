@@ -18,7 +18,7 @@ def raw_probe(profile: Profile, command: str, *, ef_path: str, pin: str) -> Comm
     if command == "select":
         return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1_name"), cmd.param("p2")[0], ssse.name or b"")  # type: ignore[index]
     if command == "get_challenge":
-        return CommandApdu(cmd.cla[0], cmd.ins, 0, 0, b"", profile.security.challenge_external_auth)
+        return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), b"", profile.security.challenge_external_auth)
     if command == "read_record":
         p2 = ((ef.sfi or 0) << cmd.byte("sfi_shift")) | cmd.byte("p2_by_number")
         return CommandApdu(cmd.cla[0], cmd.ins, 1, p2, b"", ef.records[0].record_length)

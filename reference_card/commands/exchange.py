@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 class Exchange(CommandFamily):
     def __init__(self, cos: "Cos", rng: random.Random | None) -> None:
         super().__init__(cos)
-        les = self.profile.command("get_challenge").param("le")
-        self.challenge_les = frozenset(les)  # type: ignore[arg-type]
+        challenge = self.profile.command("get_challenge")
+        self.challenge_les = frozenset(challenge.param("le"))  # type: ignore[arg-type]
+        self.gc_p1 = challenge.byte("p1")
+        self.gc_p2 = challenge.byte("p2")
         gr = self.profile.command("get_response")
         self.gr_p1 = gr.byte("p1")
         self.gr_p2 = gr.byte("p2")
@@ -26,6 +28,8 @@ class Exchange(CommandFamily):
         return {"get_challenge": self.get_challenge, "get_response": self.get_response}
 
     def get_challenge(self, apdu: bytes, data: bytes | None, le: int | None, chal: bytes | None, pending: bytes | None) -> bytes:
+        if apdu[2] != self.gc_p1 or apdu[3] != self.gc_p2:
+            return self.sw.wrong_p1p2
         if data is None or data or le not in self.challenge_les:
             return self.sw.wrong_length
         value = self._random(le)  # type: ignore[arg-type]

@@ -521,6 +521,7 @@ class _Builder:
             levels_shift=self.integer(self.get(usage, "levels_shift", "psam.key_usage"), "psam.key_usage.levels_shift"),
             key_usage={n: self.hexint(v, f"psam.key_usage.{n}") for n, v in usage.items() if n != "levels_shift"},
             use_modes={n: self.hexint(v, f"psam.use_modes.{n}") for n, v in self.mapping(self.get(raw, "use_modes", "psam"), "psam.use_modes").items()},
+            use_key_p2=self.hexint(self.get(raw, "use_key_p2", "psam"), "psam.use_key_p2"),
             atr=self.hexbytes(self.get(raw, "atr", "psam"), "psam.atr"),
             prov=self.prov(raw, "psam"),
         )

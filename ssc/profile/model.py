@@ -276,6 +276,7 @@ class PsamSpec:
     levels_shift: int
     key_usage: Mapping[str, int]
     use_modes: Mapping[str, int]
+    use_key_p2: int
     atr: bytes
     prov: Provenance
 

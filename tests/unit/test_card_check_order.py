@@ -21,6 +21,8 @@ def host() -> Host:
     ("80B2072C0B", "cla_not_supported"),      # known CLA, known INS, not allowed together
     ("04B2072C0B", "cla_not_supported"),
     ("00B2002C", "wrong_p1p2"),               # P1-P2 before Lc
+    ("0084010008", "wrong_p1p2"),             # GET CHALLENGE is 00 84 00 00 (profile params p1/p2)
+    ("0084000105", "wrong_p1p2"),             # ... P1-P2 checked before the Le rule (6700)
     ("00B2002C01AA", "wrong_p1p2"),
     ("00B2072C01AA", "wrong_length"),         # Lc before file
     ("00B2077C00", "file_not_found"),         # file before Le
