@@ -377,7 +377,7 @@ ABSENT_SELECTS = {"文件标识符（DF）": "df_fid", "文件标识符（当前
 @when(parsers.parse("按{how}选择一个规范未定义的文件"))
 def select_absent(ctx: ScenarioContext, how: str) -> None:
     ctx.response = ctx.card.terminal.send(survey.absent_file_selects(ctx.profile)[ABSENT_SELECTS[how]])
-    ctx.card.current_df = ctx.card.current_ef = None  # the session did not track this selection
+    ctx.card.forget_selection()
 
 
 # -- STD-CMD-2 ---------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def secured_command(card: CardSession, psam: PsamClient, command: str, key_name:
     key = card.profile.key(key_name)
     factors = card.factors(key)
     apdu = CommandApdu(cmd.cla[-1], cmd.ins, cmd.byte("p1") if p1 is None else p1, cmd.byte("p2") if p2 is None else p2, bytes(data))
-    return SecuredCommand(card._with_mac(apdu, psam, key, version, factors, key.df, exact=False), f"{command} under {key.name}")
+    return SecuredCommand(card.with_mac(apdu, psam, key, version, factors, key.df, exact=False), f"{command} under {key.name}")
 
 
 def tampered(secured: SecuredCommand) -> SecuredCommand:
@@ -179,8 +179,8 @@ def verify_pin_here(card: CardSession, pin: str) -> Response:
 
 def secured_record_update(card: CardSession, psam: PsamClient, path: str, record: bytes, key_name: str | None = None, *, version: int = 0) -> SecuredCommand:
     """UPDATE RECORD of `record` with CLA 04 and a MAC under the file's SM key (not sent)."""
-    key = card._sm_key(path, "update", key_name)
+    key = card.sm_key(path, "update", key_name)
     factors = card.factors(key)
-    apdu = card._record_apdu("update_record", path, bytes(record), None, cla=card._mac_cla("update_record"))
-    secured = card._with_mac(apdu, psam, key, version, factors, card.profile.df_of(path).path)
+    apdu = card.record_apdu("update_record", path, bytes(record), None, cla=card.mac_cla("update_record"))
+    secured = card.with_mac(apdu, psam, key, version, factors, card.profile.df_of(path).path)
     return SecuredCommand(secured, f"secure update of {path} under {key.name}")

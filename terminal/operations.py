@@ -143,7 +143,7 @@ class CardSession:
         cmd = self.profile.command("get_challenge")
         return self._apdu("get_challenge", cmd.byte("p1"), cmd.byte("p2"), b"", n)
 
-    def _mac_cla(self, command: str) -> int:
+    def mac_cla(self, command: str) -> int:
         """The CLA of the MAC-protected form: the last CLA the profile allows (``cla: [plain, MAC]``)."""
         return self.profile.command(command).cla[-1]
 
@@ -171,6 +171,11 @@ class CardSession:
 
     def _must(self, apdu: CommandApdu, what: str) -> Response:
         return self._send(apdu, what, True)
+
+    def forget_selection(self) -> None:
+        """Forget what is selected: after a SELECT sent outside this session (raw probes), the
+        session re-selects before its next file operation instead of trusting a stale record."""
+        self.current_df = self.current_ef = None
 
     def reset(self) -> bytes:
         """Reset the card; forgets selection (the identity is kept: the card did not change)."""
@@ -227,6 +232,13 @@ class CardSession:
         """Make sure the current DF is `path` or below it (PIN and IRK work anywhere in SSSE)."""
         if self.current_df is None or not (self.current_df == path or self.current_df.startswith(path + "/")):
             self.select_path(path, check=True)
+
+    def select_ef(self, path: str, *, check: bool | None = None) -> Response:
+        """SELECT the EF `path` by FID inside its DF (selected first if needed); the security
+        state of the DF is kept, as PROFILE §3.3 says selecting an EF keeps it."""
+        f = self.profile.file(path)
+        self.ensure_df(self.profile.df_of(path).path)
+        return self._select_fid(f, self.profile.command("select").byte("p1_ef"), check)
 
     def _select_fid(self, f: FileDef, p1: int, check: bool | None) -> Response:
         response = self._send(self._apdu("select", p1, self._p2(), f.fid.to_bytes(_FID_BYTES, "big")), f"select {f.path} by FID", check)
@@ -304,14 +316,14 @@ class CardSession:
     def update_record(self, path: str, record: bytes, *, number: int | None = None, check: bool | None = None) -> Response:
         """UPDATE RECORD (plain) by number via the EF's SFI; the number defaults to the record
         whose tag starts `record`."""
-        apdu = self._record_apdu("update_record", path, bytes(record), number)
+        apdu = self.record_apdu("update_record", path, bytes(record), number)
         return self._send(apdu, f"update record of {path}", check)
 
     def append_record(self, path: str, record: bytes, *, check: bool | None = None) -> Response:
-        apdu = self._record_apdu("append_record", path, bytes(record), None)
+        apdu = self.record_apdu("append_record", path, bytes(record), None)
         return self._send(apdu, f"append record to {path}", check)
 
-    def _record_apdu(self, command: str, path: str, record: bytes, number: int | None, *, cla: int | None = None) -> CommandApdu:
+    def record_apdu(self, command: str, path: str, record: bytes, number: int | None, *, cla: int | None = None) -> CommandApdu:
         f = self.profile.file(path)
         self.ensure_df(self.profile.df_of(path).path)
         cmd = self.profile.command(command)
@@ -476,20 +488,20 @@ class CardSession:
 
     def secure_update_record(self, path: str, record: bytes, psam: PsamClient, key_name: str | None = None, *, number: int | None = None, version: int = 0, check: bool | None = None) -> Response:
         """UPDATE RECORD with CLA 04 and a MAC under the file's SM key (PROFILE §6.4)."""
-        key = self._sm_key(path, "update", key_name)
+        key = self.sm_key(path, "update", key_name)
         factors = self.factors(key)  # first: reading the identity may change the current DF
-        apdu = self._record_apdu("update_record", path, bytes(record), number, cla=self._mac_cla("update_record"))
-        secured = self._with_mac(apdu, psam, key, version, factors, self.profile.df_of(path).path)
+        apdu = self.record_apdu("update_record", path, bytes(record), number, cla=self.mac_cla("update_record"))
+        secured = self.with_mac(apdu, psam, key, version, factors, self.profile.df_of(path).path)
         return self._send(secured, f"secure update of {path} under {key.name}", check)
 
     def secure_append_record(self, path: str, record: bytes, psam: PsamClient, key_name: str | None = None, *, version: int = 0, check: bool | None = None) -> Response:
-        key = self._sm_key(path, "append", key_name)
+        key = self.sm_key(path, "append", key_name)
         factors = self.factors(key)
-        apdu = self._record_apdu("append_record", path, bytes(record), None, cla=self._mac_cla("append_record"))
-        secured = self._with_mac(apdu, psam, key, version, factors, self.profile.df_of(path).path)
+        apdu = self.record_apdu("append_record", path, bytes(record), None, cla=self.mac_cla("append_record"))
+        secured = self.with_mac(apdu, psam, key, version, factors, self.profile.df_of(path).path)
         return self._send(secured, f"secure append to {path} under {key.name}", check)
 
-    def _sm_key(self, path: str, right: str, key_name: str | None) -> KeyDef:
+    def sm_key(self, path: str, right: str, key_name: str | None) -> KeyDef:
         if key_name is not None:
             return self.profile.key(key_name)
         rule = self.profile.file(path).rule(right)
@@ -498,7 +510,7 @@ class CardSession:
             raise ValueError(f"{path}: the {right} rule names {names or 'no'} SM key(s); give key_name=")
         return self.profile.key(names[0])
 
-    def _with_mac(self, apdu: CommandApdu, psam: PsamClient, key: KeyDef, version: int, factors: Sequence[bytes], df: str, *, exact: bool = True) -> CommandApdu:
+    def with_mac(self, apdu: CommandApdu, psam: PsamClient, key: KeyDef, version: int, factors: Sequence[bytes], df: str, *, exact: bool = True) -> CommandApdu:
         """GET CHALLENGE 4 → PSAM MAC over CLA INS P1 P2 Lc ‖ data (Lc counting the MAC) →
         the command with the MAC appended. `df` is made current first (or, not `exact`, the
         current DF is kept if it lies below `df`)."""
@@ -528,7 +540,7 @@ class CardSession:
         psam.derive("mac", puk, version, factors)
         block = psam.encipher(pin_block(new_pin, self.algorithm))
         apdu = self._apdu("reload_pin", cmd.byte("p1"), cmd.byte("p2"), block)
-        return self._send(self._with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "reload the PIN", check)
+        return self._send(self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "reload the PIN", check)
 
     def unblock_pin(self, psam: PsamClient, *, version: int = 0, puk_name: str = "PUK", check: bool | None = None) -> Response:
         puk = self.profile.key(puk_name)
@@ -537,7 +549,7 @@ class CardSession:
         self.external_authenticate_with_factors(puk, version, psam, factors, check=True)
         cmd = self.profile.command("unblock_pin")
         apdu = self._apdu("unblock_pin", cmd.byte("p1"), cmd.byte("p2"))
-        return self._send(self._with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "unblock the PIN", check)
+        return self._send(self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "unblock the PIN", check)
 
     def application_block(self, psam: PsamClient, *, key_name: str = "STK", check: bool | None = None) -> Response:
         return self._lifecycle("application_block", psam, key_name, check)
@@ -555,7 +567,7 @@ class CardSession:
         cmd = self.profile.command(command)
         version = self._lifecycle_version(key)
         apdu = self._apdu(command, cmd.byte("p1"), cmd.byte("p2"))
-        return self._send(self._with_mac(apdu, psam, key, version, factors, key.df, exact=False), command.replace("_", " "), check)
+        return self._send(self.with_mac(apdu, psam, key, version, factors, key.df, exact=False), command.replace("_", " "), check)
 
     def _lifecycle_version(self, key: KeyDef) -> int:
         """Behaviour ``lifecycle_mac_key_version``: "active" → 00, or an explicit version number."""

@@ -242,13 +242,7 @@ def select_ef(session: CardSession, f: FileDef) -> Response:
 
     Raises `OperationError` (via the session) if the DF cannot be selected; the EF's answer is returned.
     """
-    profile = session.profile
-    select = profile.command("select")
-    session.ensure_df(profile.df_of(f.path).path)
-    apdu = CommandApdu(select.cla[0], select.ins, select.byte("p1_ef"), select.param("p2")[0], f.fid.to_bytes(_FID_BYTES, "big"))  # type: ignore[index]
-    response = session.terminal.send(apdu)
-    session.current_ef = f.path if response.ok else None
-    return response
+    return session.select_ef(f.path, check=False)
 
 
 # -- STD-CMD-1 ------------------------------------------------------------------------------------
@@ -267,7 +261,7 @@ def select_fid_findings(session: CardSession, df_path: str, targets: list[FileDe
         p1 = select.byte("p1_ef") if target.is_ef else select.byte("p1_fid")
         apdu = CommandApdu(select.cla[0], select.ins, p1, select.param("p2")[0], target.fid.to_bytes(_FID_BYTES, "big"))  # type: ignore[index]
         response = session.terminal.send(apdu)
-        session.current_df = session.current_ef = None  # the session did not track this selection
+        session.forget_selection()
         if not response.ok or response.data:
             findings.append(
                 f"from {df_path}: SELECT {target.path} by FID {target.fid:04X} expected 9000 without data, "
