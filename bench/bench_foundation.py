@@ -32,8 +32,8 @@ from smartcard import scard  # noqa: E402
 
 from reference_card import ReferenceCard  # noqa: E402
 from ssc.profile import load_profile  # noqa: E402
-from terminal.readers import wait_for_card  # noqa: E402
-from terminal.terminal import Terminal  # noqa: E402
+from terminal.transports.readers import wait_for_card  # noqa: E402
+from terminal.channel import Terminal  # noqa: E402
 from terminal.transports.inprocess import InProcessTransport  # noqa: E402
 from terminal.transports.pcsc import PcscTransport  # noqa: E402
 

@@ -67,7 +67,7 @@ def main() -> int:
             rows.append(summary(f"{gen} in-process", wall, doc))
             docs[gen] = doc
             if vpcd:
-                from terminal.readers import wait_for_card
+                from terminal.transports.readers import wait_for_card
 
                 server = subprocess.Popen([sys.executable, "-c", SERVER.format(gen=gen)], cwd=ROOT)
                 try:

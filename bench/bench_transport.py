@@ -33,7 +33,7 @@ from common import interleaved, print_table, rate  # noqa: E402
 
 from smartcard import scard  # noqa: E402
 
-from terminal.readers import wait_for_card  # noqa: E402
+from terminal.transports.readers import wait_for_card  # noqa: E402
 from terminal.t0 import T0Policy  # noqa: E402
 from terminal.testcards import EchoOkCard  # noqa: E402
 from terminal.transports.inprocess import InProcessTransport  # noqa: E402

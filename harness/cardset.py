@@ -23,7 +23,7 @@ from ssc.keyset import KeySet
 from ssc.profile import load_profile
 from ssc.profile.model import Profile
 from terminal.regions import Region
-from terminal.trace import Masker, TraceRecorder, TracingTransport
+from terminal.transports.tracing import Masker, TraceRecorder, TracingTransport
 from terminal.transports.base import Transport
 
 __all__ = ["CardDeclaration", "DEFAULT_GENERATIONS", "UNKNOWN_ISSUER", "IssuedCard", "issue_card", "issue_card_set", "personalization_for"]

@@ -277,7 +277,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_readers() -> int:
-    from terminal.readers import list_readers
+    from terminal.transports.readers import list_readers
     from terminal.transports.base import TransportError
 
     try:

@@ -11,8 +11,8 @@ from typing import Sequence
 from harness.cardspec import CardSpec
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
-from terminal.trace import Masker, MaskRule, TraceRecorder, TracingTransport
-from terminal.tryguard import TryGuardTransport
+from terminal.transports.tracing import Masker, MaskRule, TraceRecorder, TracingTransport
+from terminal.transports.tryguard import TryGuardTransport
 from terminal.transports.base import Transport
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
-from terminal.operations import CardSession
-from terminal.terminal import Terminal
+from terminal.session import CardSession
+from terminal.channel import Terminal
 
 
 def _harness_version() -> str:

@@ -20,12 +20,12 @@ from harness.cardset import DEFAULT_GENERATIONS, UNKNOWN_ISSUER, CardDeclaration
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
-from terminal.crossregion import Abort, CellOutcome, RegionTerminal, Visit, invalid_card_refused, listed_card_refused
+from checks.interop.crossregion import Abort, CellOutcome, RegionTerminal, Visit, invalid_card_refused, listed_card_refused
 from terminal.invalid_lists import LEVELS, InvalidCardLists
-from terminal.operations import CardSession
+from terminal.session import CardSession
 from terminal.psam_client import PsamClient
 from terminal.regions import Region, RegionRegistry, load_regions
-from terminal.terminal import Terminal
+from terminal.channel import Terminal
 
 __all__ = [
     "DEFECTIVE_CARDS",

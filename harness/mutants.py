@@ -101,7 +101,7 @@ def _preload(generations: Sequence[str]) -> None:
     import harness.cardspec  # noqa: F401  (not harness.plugin: pytest must import its plugin itself)
     import harness.results  # noqa: F401
     import reference_card  # noqa: F401
-    import terminal.operations  # noqa: F401
+    import terminal.session  # noqa: F401
     from ssc.profile import load_profile
 
     for g in generations:

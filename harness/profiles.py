@@ -4,8 +4,8 @@ from __future__ import annotations
 from harness.cardspec import CardSpec
 from ssc.profile import builtin_profiles, load_profile
 from ssc.profile.model import Profile
-from terminal.operations import CardSession
-from terminal.terminal import Terminal
+from terminal.session import CardSession
+from terminal.channel import Terminal
 from terminal.transports.base import Transport
 
 

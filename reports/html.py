@@ -5,7 +5,7 @@ mutants run) and writes `report.html` beside them. The page opens from disk with
 network: the style sheet is inline, there are no scripts, fonts or images, and a Content-Security-
 Policy forbids loading anything. Every value taken from the results is escaped, since reasons and
 names can carry anything a card or a declaration file put there. Traces are shown as recorded —
-already masked by `terminal.trace`; this module never sees, and so never restores, a secret.
+already masked by `terminal.transports.tracing`; this module never sees, and so never restores, a secret.
 
 Headings are bilingual, Chinese first (the users are Chinese labs, provinces and vendors).
 A verdict resting on a stand-in (S) profile value carries a visible "S" mark: a real card built to

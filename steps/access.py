@@ -4,7 +4,7 @@ The Background's PSAM step ("访问控制检查使用发卡地终端的 PSAM") l
 other reviews' PSAM steps.
 
 The table rows are generated from the profile; the expectation a step asserts is recomputed from
-the profile of the run (`terminal.access_plan.expected_outcome`), so a row that no longer matches
+the profile of the run (`checks.security.access_plan.expected_outcome`), so a row that no longer matches
 the profile fails with "regenerate" instead of checking a stale value.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pytest_bdd import parsers, then, when
 
 from steps.context import ScenarioContext, sw_text
 from harness.results import NOT_APPLICABLE
-from terminal.access_check import attempt_access
-from terminal.access_plan import Outcome, expected_outcome, format_conditions, parse_conditions, right_label, right_of_label
-from terminal.operations import OperationError
+from checks.security.access_check import attempt_access
+from checks.security.access_plan import Outcome, expected_outcome, format_conditions, parse_conditions, right_label, right_of_label
+from terminal.session import OperationError
 
 
 @when(parsers.parse('从主文件开始，满足条件 "{conditions}" 后对 "{path}" 执行{right}操作'))

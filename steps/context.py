@@ -1,6 +1,6 @@
 """Per-scenario state shared by the steps, and the fixtures that open a card session.
 
-Steps reach the card only through `ctx.card` (a `terminal.operations.CardSession` over the traced
+Steps reach the card only through `ctx.card` (a `terminal.session.CardSession` over the traced
 transport of the device under test) and PSAMs through `ssc_session.psam_for(region)`.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from ssc.profile.model import Profile
-from terminal.operations import CardSession
-from terminal.terminal import Response, Terminal
+from terminal.session import CardSession
+from terminal.channel import Response, Terminal
 
 
 @dataclass

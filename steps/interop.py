@@ -2,7 +2,7 @@
 
 Two kinds: the DUT-at-one-terminal steps (internal_auth.feature), and the matrix steps
 (matrix.feature): one step walks every (card × terminal) pair for the scenario's requirement
-through `harness.interop.InteropRun`, the cell checks being `terminal.crossregion`'s; the matrix
+through `harness.interop.InteropRun`, the cell checks being `checks.interop.crossregion`'s; the matrix
 lands in results.json (``run.interop_matrix``) and the scenario fails listing the failing cells.
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from harness.interop import InteropRun, interop_run
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.catalogue import load_catalogue
 from steps.context import ScenarioContext, sw_text
-from terminal import crossregion
-from terminal.crossregion import CellOutcome, Visit
+from checks.interop import crossregion
+from checks.interop.crossregion import CellOutcome, Visit
 
 _FAILURES_SHOWN = 12
 

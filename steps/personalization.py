@@ -11,9 +11,9 @@ from harness.declaration import Declaration
 from ssc.checks import region_code_problems, ssn_problems
 from ssc.codecs import decode_cn
 from steps.context import ScenarioContext, sw_text
-from terminal.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
-from terminal.declared_keys import check_key_versions, keys_of_present_dfs
-from terminal.operations import CardSession, OperationError
+from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
+from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
+from terminal.session import CardSession, OperationError
 
 _CARDHOLDER_ITEMS = ("ssn", "gender", "birthplace", "birth_date")
 

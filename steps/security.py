@@ -4,8 +4,8 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, then, when
 
 from steps.context import ScenarioContext, sw_text
-from terminal.access_check import current_content, read_probe
-from terminal.auth_probe import (
+from checks.security.access_check import current_content, read_probe
+from checks.security.auth_probes import (
     command_key,
     external_authenticate_as,
     external_authenticate_without_challenge,
@@ -22,10 +22,10 @@ from terminal.auth_probe import (
     verify_pin_here,
     wrong_cryptogram,
 )
-from terminal.keycheck import check_key
-from terminal.pin_admin import restore_pin, temporary_pin
-from terminal.pins import wrong_pin
-from terminal.terminal import Response
+from checks.security.key_diagnosis import check_key
+from checks.security.pin_admin import restore_pin, temporary_pin
+from checks.security.pin_admin import wrong_pin
+from terminal.channel import Response
 
 
 @given("以正确的 PIN 校验，使错误计数器为满值")
@@ -516,7 +516,7 @@ _TERMINATED_PROBES = {"选择 SSSE": "select", "取随机数": "get_challenge", 
 
 def _terminated_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
     """One raw command by its label in the feature (a terminated card refuses SELECT as well)."""
-    from terminal.raw_probes import raw_probe
+    from checks.security.lifecycle_probes import raw_probe
 
     if label not in _TERMINATED_PROBES:
         raise ValueError(f"no probe named {label!r}; known: {', '.join(_TERMINATED_PROBES)}")

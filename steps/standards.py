@@ -25,14 +25,14 @@ from ssc.profile.templates import fci_for
 from ssc.record_checks import cyclic_size_problems, record_dictionary_problems, record_tlv_problems
 from ssc.tlv import parse_record
 from steps.context import ScenarioContext, sw_text
-from terminal import survey
+from checks.standards import file_survey as survey
 from terminal.grants import grant
-from terminal.operations import find_item
+from terminal.session import find_item
 from terminal.psam_client import PsamClient
-from terminal.probes import Probe, challenge_lengths, check_order_probes, record_le_probe
-from terminal.record_walk import addressing_survey, walk_record_files
-from terminal.survey import RecordScan
-from terminal.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
+from checks.standards.check_order import Probe, challenge_lengths, check_order_probes, record_le_probe
+from checks.standards.record_walk import addressing_survey, walk_record_files
+from checks.standards.file_survey import RecordScan
+from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
 
 ATR_ASPECTS = {"初始字符 TS": "ts", "历史字节数": "historical_count", "传输协议": "protocols", "接口字节": "interface_bytes"}
 

@@ -1,4 +1,4 @@
-"""Whether a terminal accepts a card before using it (PROFILE §4.1, §8; REQUIREMENTS INT-XR-6/7).
+"""Whether a terminal accepts a card before using it (PROFILE §4.1, §8).
 
 A terminal refuses a card when
 - its issuer is not a region it knows (the issuing region of the card identification code is not
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from terminal.card_id import card_id_mac
 from terminal.invalid_lists import InvalidCardLists, ListHit
-from terminal.operations import CardIdentity, CardSession, OperationError
+from terminal.session import CardIdentity, CardSession, OperationError
 from terminal.psam_client import PsamClient, PsamError
 
 __all__ = ["BAD_CARD_ID_MAC", "LISTED", "AcceptanceDecision", "Refusal", "UNKNOWN_ISSUER", "UNREADABLE", "check_acceptance"]

@@ -5,7 +5,7 @@ IV zero. The PSAM derives that key and computes the MAC, so the key never leaves
 """
 from __future__ import annotations
 
-from terminal.operations import CardSession
+from terminal.session import CardSession
 from terminal.psam_client import PsamClient
 
 _INTERNAL_AUTH = "internal_auth"

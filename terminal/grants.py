@@ -11,7 +11,7 @@ from __future__ import annotations
 from ssc.profile.access import AccessRule, Auth, Pin, Sm, Term
 from ssc.profile.model import Profile
 
-from .operations import CardSession
+from terminal.session import CardSession
 from .psam_client import PsamClient
 
 __all__ = ["GrantError", "cheapest_grant", "grant", "terminal_can_grant"]

@@ -46,7 +46,7 @@ class InvalidListError(ValueError):
 
 
 class CardIdentityLike(Protocol):
-    """What a terminal knows of a card after reading it (`terminal.operations.CardIdentity`)."""
+    """What a terminal knows of a card after reading it (`terminal.session.CardIdentity`)."""
 
     region: str
     card_number: str

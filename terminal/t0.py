@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ssc.apdu import ApduFormatError, CommandApdu, ResponseApdu
 
-from .transports.base import Transport, TransportError
+from terminal.transports.base import Transport, TransportError
 
 # ISO/IEC 7816-4 §5.1.3 procedure-level status bytes (the protocol itself, not profile data).
 SW1_MORE_DATA = 0x61

@@ -142,7 +142,7 @@ def _reader_names(ctx: int) -> list[str]:
 def reader_states() -> list[tuple[str, bool, bytes | None]]:
     """(name, card present, ATR or None) for every reader; [] if pcscd has no readers.
 
-    Raises NoReaderError when pcscd is not reachable. Used by `terminal.readers.list_readers`.
+    Raises NoReaderError when pcscd is not reachable. Used by `terminal.transports.readers.list_readers`.
     """
     with _context() as ctx:
         names = _reader_names(ctx)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ssc.card import CardModel
-from terminal.readers import wait_for_card
+from terminal.transports.readers import wait_for_card
 from terminal.testcards import EchoOkCard
 from terminal.vpcd import ServerThread, VpcdServer
 

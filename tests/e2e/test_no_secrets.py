@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives import serialization
 
 from ssc.keyset import TestKeySet, derive_card_key
 from ssc.profile import load_profile
-from terminal.pin_admin import temporary_pin
-from terminal.pins import wrong_pin
+from checks.security.pin_admin import temporary_pin
+from checks.security.pin_admin import wrong_pin
 from terminal.regions import load_regions
 from tests.e2e.cli import PROJECT, run_cli
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from terminal.readers import list_readers
+from terminal.transports.readers import list_readers
 from terminal.t0 import T0Policy
 from terminal.testcards import ECHO_ATR, ScriptedCard
 from terminal.transports.base import CardRemovedError, NoCardError, ReaderNotFoundError

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGES = ("ssc", "reference_card", "terminal", "harness", "steps")
+PACKAGES = ("ssc", "reference_card", "terminal", "checks", "harness", "steps", "reports")
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -1,0 +1,391 @@
+"""Cross-region interoperability checks (REQUIREMENTS INT-XR-1..8): one card at one terminal.
+
+Each check takes a `Visit` — a card (a `CardSession` over its transport) at the terminal of some
+region (its PSAM) — and returns a `CellOutcome` for the interoperability matrix. Checks begin from
+an explicit state (SELECT MF clears key and PIN states) and leave the card as they found it: what a
+foreign terminal writes or changes is restored through the card's home terminal. Everything the
+checks look for — files, records, keys, status words — comes from the card's profile.
+
+A check raises `Abort` when going on with the same card would risk it (a PIN the suite was given
+that does not verify, a key whose try counter a failed home authentication has started to spend):
+the matrix then leaves the rest of that card's row not run, with the reason.
+"""
+from __future__ import annotations
+
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssc.codecs import encode_cn
+from ssc.profile.access import Auth
+from ssc.profile.model import FileDef, KeyDef, Profile, RecordDef
+from ssc.tlv import parse_record
+
+from terminal.acceptance import BAD_CARD_ID_MAC, LISTED, UNKNOWN_ISSUER, AcceptanceDecision, check_acceptance
+from terminal.invalid_lists import InvalidCardLists
+from terminal.session import CardSession, OperationError, find_item
+from terminal.psam_client import PsamClient, PsamError
+from terminal.channel import Response
+
+__all__ = [
+    "Abort",
+    "CellOutcome",
+    "RegionTerminal",
+    "Visit",
+    "algorithm_announced",
+    "basic_data_read",
+    "card_acceptance",
+    "internal_auth",
+    "invalid_card_refused",
+    "listed_card_refused",
+    "local_files_home_only",
+    "nationwide_write",
+    "pin_verify_and_change",
+]
+
+# Profile names the checks rely on (identifiers in the profile data, not byte values).
+_ITEM_CARD_ID = "card_id_code"  # its EF is the card-issuer data
+_ITEM_SSN = "ssn"  # its EF is the cardholder basics
+_REGION_CHECK = "region_code"
+_NATIONWIDE = "nationwide_writable"
+_LOCAL = "local"
+_TEMPORARY_PINS = ("246813", "975312")  # test data: a PIN to change to and back from
+
+
+@dataclass(frozen=True)
+class RegionTerminal:
+    """A terminal of a region: its code and its PSAM (the keys never leave the PSAM)."""
+
+    region: str
+    psam: PsamClient
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    ok: bool
+    detail: str = ""
+    applicable: bool = True  # False: the requirement does not apply to this card (not run)
+
+    @classmethod
+    def passed(cls, detail: str = "") -> "CellOutcome":
+        return cls(True, detail)
+
+    @classmethod
+    def failed(cls, detail: str) -> "CellOutcome":
+        return cls(False, detail)
+
+    @classmethod
+    def not_applicable(cls, detail: str) -> "CellOutcome":
+        return cls(False, detail, applicable=False)
+
+
+class Abort(Exception):
+    """Stop this card's row: `outcome` is this cell's result, `reason` why the rest is not run."""
+
+    def __init__(self, outcome: CellOutcome, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+@dataclass
+class Visit:
+    """`card` at `terminal`; `home` is the terminal of the card's issuing region (None if the run
+    has none); `memo` is scratch space shared by the visits of one card within one requirement."""
+
+    card: CardSession
+    terminal: RegionTerminal
+    home: RegionTerminal | None
+    card_region: str
+    pin: str
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def at_home(self) -> bool:
+        return self.terminal.region == self.card_region
+
+    @property
+    def profile(self) -> Profile:
+        return self.card.profile
+
+    @property
+    def active_version(self) -> int:
+        return self.profile.command("external_authenticate").byte("active_version")
+
+
+def _sw(response: Response) -> str:
+    return response.describe()
+
+
+# -- INT-XR-1 ------------------------------------------------------------------------------------
+
+
+def internal_auth(v: Visit) -> CellOutcome:
+    """INTERNAL AUTHENTICATE with random F, D; the terminal's PSAM computes the expected result
+    with the national IRK diversified for the card (province, city, card)."""
+    v.card.select_mf(check=True)
+    auth = v.card.internal_authenticate_and_verify(v.terminal.psam, v.active_version, check=False)
+    if not auth.response.ok:
+        return CellOutcome.failed(f"INTERNAL AUTHENTICATE answered {_sw(auth.response)}")
+    if not auth.verified:
+        return CellOutcome.failed(
+            f"card result {auth.card_result.hex().upper()} for F={auth.f.hex().upper()} D={auth.d.hex().upper()}; "
+            f"the PSAM computed {auth.expected.hex().upper()} with the 3-level diversified IRK"
+        )
+    return CellOutcome.passed()
+
+
+# -- INT-XR-2 ------------------------------------------------------------------------------------
+
+
+def _basic_files(profile: Profile) -> list[FileDef]:
+    """The card-issuer data and cardholder basics EFs (the files of the card id code and SSN)."""
+    return [find_item(profile, _ITEM_CARD_ID)[0], find_item(profile, _ITEM_SSN)[0]]
+
+
+def _read_keys(profile: Profile, f: FileDef) -> list[KeyDef] | None:
+    """Keys to authenticate before reading `f` without a PIN; None if the rule needs the PIN."""
+    rule = f.rule("read")
+    if rule is None or rule.is_free:
+        return []
+    if rule.is_never:
+        return None
+    auths = [t for t in rule.terms if isinstance(t, Auth)]
+    if rule.kind == "or":
+        return [profile.key(auths[0].key)] if auths else None
+    if len(auths) != len(rule.terms):
+        return None
+    return [profile.key(t.key) for t in auths]
+
+
+def basic_data_read(v: Visit) -> CellOutcome:
+    """Read every record of the basic-data EFs (gen3: after AUTH RKSSSE with the terminal's
+    national keys); each record must have the profile's tag and length and equal what the first
+    terminal of the row (the home terminal) read."""
+    card, profile = v.card, v.profile
+    card.select_mf(check=True)
+    readings: dict[str, bytes] = {}
+    for f in _basic_files(profile):
+        keys = _read_keys(profile, f)
+        if keys is None:
+            return CellOutcome.failed(f"{f.path}: the profile's read rule {f.rule('read')} needs the PIN; basic data must be readable at any terminal without it")
+        for key in keys:
+            r = card.external_authenticate(key.name, v.active_version, v.terminal.psam, check=False)
+            if not r.ok:
+                raise Abort(CellOutcome.failed(f"EXTERNAL AUTHENTICATE {key.name} (read right on {f.path}) answered {_sw(r)}"),
+                            f"{key.name} does not authenticate; further terminals would spend its try counter")
+        for rec in f.records:
+            r = card.read_record(f.path, tag=rec.tag, check=False)
+            if not r.ok:
+                return CellOutcome.failed(f"READ RECORD tag {rec.tag:02X} ({rec.item}) of {f.path} answered {_sw(r)}")
+            problem = _record_problem(rec, r.data)
+            if problem:
+                return CellOutcome.failed(f"{f.path} {rec.item}: {problem}")
+            readings[f"{f.path}#{rec.tag:02X}"] = r.data
+    reference = v.memo.setdefault("reference", (v.terminal.region, readings))
+    where, first = reference
+    differing = sorted(k for k in first if first[k] != readings.get(k))
+    if differing:
+        return CellOutcome.failed(f"records {', '.join(differing)} differ from what the terminal of {where} read")
+    return CellOutcome.passed()
+
+
+def _record_problem(rec: RecordDef, data: bytes) -> str | None:
+    try:
+        tlv = parse_record(data)
+    except ValueError as exc:
+        return f"record {data.hex().upper()} is not one TLV: {exc}"
+    if tlv.tag != rec.tag or len(tlv.value) != rec.length:
+        return f"expected tag {rec.tag:02X} with {rec.length} bytes, got tag {tlv.tag:02X} with {len(tlv.value)}"
+    return None
+
+
+# -- INT-XR-3 ------------------------------------------------------------------------------------
+
+
+def _nationwide_record(profile: Profile) -> tuple[FileDef, RecordDef]:
+    files = [f for f in profile.efs() if _NATIONWIDE in f.flags and f.records]
+    if len(files) != 1:
+        raise KeyError(f"profile {profile.name}: expected one nationwide-writable record file, found {[f.path for f in files]}")
+    f = files[0]
+    rec = next((r for r in f.records if r.check == _REGION_CHECK), f.records[0])
+    return f, rec
+
+
+def nationwide_write(v: Visit) -> CellOutcome:
+    """The terminal writes its region into the nationwide-writable record (SM under the file's
+    key, MAC from its PSAM); the home terminal reads it back, then writes the original back."""
+    if v.home is None:
+        return CellOutcome.not_applicable("no terminal of the card's issuing region in this run to read back at home")
+    card = v.card
+    f, rec = _nationwide_record(v.profile)
+    card.select_mf(check=True)
+    original = card.read_record(f.path, tag=rec.tag, check=True).data
+    written = original[: len(original) - rec.length] + encode_cn(v.terminal.region, rec.length)
+    r = card.secure_update_record(f.path, written, v.terminal.psam, number=rec.number, check=False)
+    if not r.ok:
+        return CellOutcome.failed(f"secure UPDATE RECORD of {f.path} ({rec.item}) by the terminal of {v.terminal.region} answered {_sw(r)}")
+    card.select_mf(check=True)  # the card goes home
+    back = card.read_record(f.path, tag=rec.tag, check=True).data
+    restore = card.secure_update_record(f.path, original, v.home.psam, number=rec.number, check=False)
+    if back != written:
+        return CellOutcome.failed(f"{f.path} {rec.item}: wrote {written.hex().upper()}, read back at home {back.hex().upper()}")
+    if not restore.ok:
+        raise Abort(CellOutcome.failed(f"the home terminal could not write the original {rec.item} back: {_sw(restore)}"),
+                    f"{f.path} left changed on the card")
+    return CellOutcome.passed()
+
+
+# -- INT-XR-4 ------------------------------------------------------------------------------------
+
+
+def _temporary_pin(pin: str, initial: str) -> str:
+    return next(p for p in _TEMPORARY_PINS if p not in (pin, initial))
+
+
+def pin_verify_and_change(v: Visit) -> CellOutcome:
+    """VERIFY, CHANGE PIN to a temporary PIN, VERIFY it, and back (CHANGE PIN, or RELOAD PIN at
+    the home terminal when the card refuses the personalized initial PIN as a new PIN)."""
+    card, pin = v.card, v.pin
+    card.select_mf(check=True)
+    r = card.verify_pin(pin, check=False)
+    if not r.ok:
+        raise Abort(CellOutcome.failed(f"VERIFY with the card's PIN answered {_sw(r)}"),
+                    "the PIN given for the card does not verify; no further tries spent")
+    temporary = _temporary_pin(pin, v.profile.security.pin.initial)
+    r = card.change_pin(pin, temporary, check=False)
+    if not r.ok:
+        return CellOutcome.failed(f"CHANGE PIN answered {_sw(r)}")
+    r = card.verify_pin(temporary, check=False)
+    outcome = CellOutcome.passed() if r.ok else CellOutcome.failed(f"VERIFY with the changed PIN answered {_sw(r)}")
+    try:
+        back = card.change_pin(temporary, pin, check=False)
+        if not back.ok:
+            if v.home is None:
+                raise Abort(outcome, f"the PIN could not be changed back ({_sw(back)}) and no home terminal can reload it")
+            back = card.reload_pin(v.home.psam, pin, check=False)  # the initial PIN is refused as a new PIN
+        restored = back.ok and card.verify_pin(pin, check=False).ok
+        problem = _sw(back)
+    except (OperationError, PsamError) as exc:
+        restored, problem = False, str(exc)
+    if not restored:
+        raise Abort(CellOutcome.failed(f"the card's PIN could not be restored: {problem}"), "the card's PIN is no longer the one given")
+    return outcome
+
+
+# -- INT-XR-5 ------------------------------------------------------------------------------------
+
+
+def _local_file(profile: Profile) -> tuple[FileDef, FileDef, KeyDef]:
+    """The local-extension DF, its record EF and the key of its read right."""
+    dfs = [f for f in profile.files.values() if f.is_df and f.presence == _LOCAL]
+    if len(dfs) != 1:
+        raise KeyError(f"profile {profile.name}: expected one local-extension DF, found {[f.path for f in dfs]}")
+    df = dfs[0]
+    ef = next(f for f in profile.children(df.path) if f.is_ef and f.records)
+    keys = _read_keys(profile, ef)
+    if not keys or len(keys) != 1:
+        raise KeyError(f"{ef.path}: expected a read rule of one AUTH term, got {ef.rule('read')}")
+    return df, ef, keys[0]
+
+
+def local_files_home_only(v: Visit) -> CellOutcome:
+    """Home terminal: EXTERNAL AUTHENTICATE with the local read key succeeds and the local record
+    reads. Foreign terminal: its PSAM has no root for the city (6A88) or derives another key (the
+    card answers 63Cx); either way the record stays closed (6982). After a failed attempt at the
+    card, the home terminal authenticates to restore the try counter."""
+    card = v.card
+    df, ef, key = _local_file(v.profile)
+    card.select_mf(check=True)
+    sel = card.select_path(df.path, check=False)
+    if sel.means("file_not_found"):
+        raise Abort(CellOutcome.not_applicable(f"the card has no {df.path} (no local extension files declared)"), f"no {df.path}")
+    if not sel.ok:
+        return CellOutcome.failed(f"SELECT {df.path} answered {_sw(sel)}")
+    if v.at_home:
+        r = card.external_authenticate(key.name, v.active_version, v.terminal.psam, check=False)
+        if not r.ok:
+            raise Abort(CellOutcome.failed(f"home terminal: EXTERNAL AUTHENTICATE {key.name} answered {_sw(r)}"),
+                        f"{key.name} does not authenticate at home; foreign attempts would spend its try counter")
+        read = card.read_record(ef.path, number=ef.records[0].number, check=False)
+        if not read.ok:
+            return CellOutcome.failed(f"home terminal: READ RECORD of {ef.path} after AUTH {key.name} answered {_sw(read)}")
+        return CellOutcome.passed()
+    tried_at_card = True
+    try:
+        r = card.external_authenticate(key.name, v.active_version, v.terminal.psam, check=False)
+        how = f"the card answered {_sw(r)}"
+        got_in = r.ok
+    except PsamError as exc:
+        tried_at_card, got_in, how = False, False, f"the PSAM refused ({exc})"
+    read = card.read_record(ef.path, number=ef.records[0].number, check=False)
+    outcome = CellOutcome.passed(how)
+    if got_in:
+        outcome = CellOutcome.failed(f"a terminal of {v.terminal.region} authenticated {key.name} of a card of {v.card_region}")
+    elif not read.means("security_not_satisfied"):
+        outcome = CellOutcome.failed(f"READ RECORD of {ef.path} at a foreign terminal answered {_sw(read)}, expected 6982")
+    if tried_at_card and not got_in:
+        if v.home is None:
+            raise Abort(outcome, f"no home terminal to restore the try counter of {key.name}")
+        restore = card.external_authenticate(key.name, v.active_version, v.home.psam, check=False)
+        if not restore.ok:
+            raise Abort(outcome, f"home authentication to restore {key.name}'s try counter answered {_sw(restore)}")
+    return outcome
+
+
+# -- INT-XR-6 / INT-XR-7 -------------------------------------------------------------------------
+
+
+def card_acceptance(v: Visit, lists: InvalidCardLists, known_regions: Container[str]) -> AcceptanceDecision:
+    v.card.select_mf(check=True)
+    return check_acceptance(v.card, v.terminal.psam, lists, known_regions)
+
+
+def listed_card_refused(v: Visit, lists: InvalidCardLists, known_regions: Container[str], expect_listed: bool) -> CellOutcome:
+    """The terminal checks every list covering the card: a listed card is refused, others not
+    (for being listed)."""
+    decision = card_acceptance(v, lists, known_regions)
+    listed = LISTED in decision.kinds()
+    if listed != expect_listed:
+        want = "refused as listed" if expect_listed else "not refused as listed"
+        return CellOutcome.failed(f"expected {want}, the terminal decided: {decision.describe()}")
+    return CellOutcome.passed(decision.describe())
+
+
+def invalid_card_refused(v: Visit, lists: InvalidCardLists, known_regions: Container[str], expect_invalid: bool) -> CellOutcome:
+    """A card whose identification code MAC or issuer is not valid is refused; a valid one is not
+    refused for either reason."""
+    decision = card_acceptance(v, lists, known_regions)
+    invalid = bool(decision.kinds() & {BAD_CARD_ID_MAC, UNKNOWN_ISSUER}) or decision.identity is None
+    if invalid != expect_invalid:
+        want = "refused (invalid identification code MAC or issuer)" if expect_invalid else "no refusal for MAC or issuer"
+        return CellOutcome.failed(f"expected {want}, the terminal decided: {decision.describe()}")
+    return CellOutcome.passed(decision.describe())
+
+
+# -- INT-XR-8 ------------------------------------------------------------------------------------
+
+
+def algorithm_announced(v: Visit, algorithms: Mapping[int, Any]) -> CellOutcome:
+    """The terminal reads the algorithm id from the SSSE FCI, picks its PSAM's key DF for it
+    (`algorithms`: FCI id → `Algorithm`, from the profiles the terminal knows) and authenticates
+    the card with it; the id must be the one of the card's generation."""
+    card = v.card
+    card.select_mf(check=True)
+    ident = card.identity(refresh=True)
+    if ident.algorithm_id is None:
+        return CellOutcome.failed("the SSSE FCI carries no algorithm id")
+    alg = algorithms.get(ident.algorithm_id)
+    if alg is None:
+        return CellOutcome.failed(f"the card announces algorithm id {ident.algorithm_id:02X}, which no profile the terminal knows uses")
+    if ident.algorithm_id != v.profile.algorithm_id or alg is not v.profile.algorithm:
+        return CellOutcome.failed(
+            f"the card announces algorithm id {ident.algorithm_id:02X} ({alg.value}); a {v.profile.name} card "
+            f"uses {v.profile.algorithm_id:02X} ({v.profile.algorithm.value})"
+        )
+    v.terminal.psam.select_for(alg)
+    auth = card.internal_authenticate_and_verify(v.terminal.psam, v.active_version, check=False)
+    if not auth.verified:
+        return CellOutcome.failed(f"INTERNAL AUTHENTICATE with the announced {alg.value}: answered {_sw(auth.response)}, result "
+                                  f"{auth.card_result.hex().upper()}, the PSAM's {auth.expected.hex().upper()}")
+    return CellOutcome.passed(alg.value)

@@ -1,0 +1,84 @@
+"""Write, read back, and restore: UPDATE RECORD / UPDATE BINARY tests that leave the card as found.
+
+A conformance run must not change a card's data (only @destructive scenarios may). These helpers
+read the original, write a changed value, read it back, and then always write the original back
+(also when the card misbehaves in between), reporting every answer so the caller can judge.
+The write right must already be held (see `terminal.grants`); reading may need its own right too.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ssc.profile.model import FileDef
+
+from terminal.session import CardSession, OperationError
+from terminal.channel import Response
+
+__all__ = ["WriteBack", "distinct_records", "flip", "flip_value", "mismatched_tag", "update_binary_and_restore", "update_record_and_restore"]
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    original: bytes
+    written: bytes
+    write: Response
+    read_after_write: Response
+    restore: Response
+    read_after_restore: Response
+
+    @property
+    def restored(self) -> bool:
+        return self.restore.ok and self.read_after_restore.ok and self.read_after_restore.data == self.original
+
+
+def flip(value: bytes) -> bytes:
+    """A value of the same length that differs in every byte (so a partial write shows)."""
+    return bytes(b ^ 0xFF for b in value)
+
+
+def flip_value(record: bytes) -> bytes:
+    """The same TLV record (tag, length) with every value byte changed."""
+    return bytes(record[:2]) + flip(bytes(record[2:]))
+
+
+def mismatched_tag(f: FileDef) -> Callable[[bytes], bytes]:
+    """A transform giving the record a tag the file does not declare (the card must answer 6A80)."""
+    declared = {r.tag for r in f.records}
+    unused = next(t for t in range(0x100) if t not in declared)
+    return lambda record: bytes([unused]) + bytes(record[1:])
+
+
+def distinct_records(f: FileDef, count: int) -> list[bytes]:
+    """`count` records of the file's (first) layout whose values all differ (random, numbered)."""
+    rec = f.records[0]
+    return [bytes([rec.tag, rec.length]) + os.urandom(rec.length - 1) + bytes([i]) for i in range(count)]
+
+
+def update_record_and_restore(session: CardSession, path: str, number: int, make: Callable[[bytes], bytes]) -> WriteBack:
+    """UPDATE RECORD `number` of `path` with `make(original record)`, read back, write the original back."""
+    first = session.read_record(path, number, check=True)
+    original = first.data
+    written = make(original)
+    write = session.update_record(path, written, number=number, check=False)
+    try:
+        after = session.read_record(path, number, check=False)
+    finally:
+        restore = session.update_record(path, original, number=number, check=False)
+    return WriteBack(original, written, write, after, restore, session.read_record(path, number, check=False))
+
+
+def update_binary_and_restore(session: CardSession, path: str, offset: int, length: int) -> WriteBack:
+    """UPDATE BINARY `length` bytes at `offset` of `path` with their complement, then restore."""
+    first = session.read_binary(path, offset, length, check=False)
+    if not first.ok or len(first.data) != length:
+        raise OperationError(None, first, f"read binary of {path} at {offset}: expected {length} bytes with 9000, got {len(first.data)} bytes, {first.describe()}")
+    original = first.data
+    written = flip(original)
+    write = session.update_binary(path, offset, written, check=False)
+    try:
+        after = session.read_binary(path, offset, length, check=False)
+    finally:
+        restore = session.update_binary(path, offset, original, check=False)
+    return WriteBack(original, written, write, after, restore, session.read_binary(path, offset, length, check=False))

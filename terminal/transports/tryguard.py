@@ -1,0 +1,112 @@
+"""Keep the harness from blocking a card by accident: a transport wrapper that counts tries.
+
+A run against a card whose keys or PIN do not match the run's inputs would otherwise spend one try
+per scenario until the key or PIN is blocked — on a lab's physical test card, irreversibly. The
+guard watches the card's own answers: once an EXTERNAL AUTHENTICATE with a key id is answered
+"verification failed, x tries left" with x at or below the reserve, further attempts with that key
+id are refused here, before they reach the card; once the PIN counter is at the reserve, only a PIN
+value the card has already accepted in this run may still be sent. Scenarios that block on purpose
+(@destructive) disarm the guard while they run. Refusals raise `TryGuardRefusal`, which fails the
+scenario with the reason; nothing is sent. PIN values are kept only as digests, in memory.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from ssc.profile.model import Profile
+from terminal.transports.base import Transport
+
+
+class TryGuardRefusal(Exception):
+    """A command was not sent because it could block a key or the PIN."""
+
+
+class TryGuardTransport(Transport):
+    def __init__(self, inner: Transport, profile: Profile, *, reserve: int = 1) -> None:
+        self.inner = inner
+        self.description = inner.description
+        self.reserve = reserve
+        self.armed = True
+        self._failed = profile.sw["verification_failed"]
+        self._ok = profile.sw.ok
+        ext, verify, change = (profile.command(n) for n in ("external_authenticate", "verify", "change_pin"))
+        self._ext = (frozenset(ext.cla), ext.ins)
+        self._verify = (frozenset(verify.cla), verify.ins)
+        self._change = (frozenset(change.cla), change.ins)
+        self._pin_resets = [(frozenset(c.cla), c.ins) for c in (profile.command("reload_pin"), profile.command("unblock_pin"))]
+        self._active_version = ext.byte("active_version")  # P1 meaning "the active version"
+        self._active = {k.id: k.active for k in profile.keys() if k.use == "external"}
+        self._keys_at_reserve: dict[tuple[int, int], int] = {}  # (key id, version) -> tries left the card reported
+        self._pin_tries: int | None = None  # last tries-left the card reported for the PIN
+        self._good_pins: set[bytes] = set()  # digests of PIN fields the card accepted
+
+    @staticmethod
+    def _is(command: bytes, spec: tuple[frozenset[int], int]) -> bool:
+        return len(command) >= 4 and command[1] == spec[1] and command[0] in spec[0]
+
+    def transmit(self, command: bytes) -> bytes:
+        is_ext, is_verify, is_change = (self._is(command, s) for s in (self._ext, self._verify, self._change))
+        if self.armed:
+            self._refuse_if_risky(command, is_ext, is_verify, is_change)
+        response = self.inner.transmit(command)
+        if len(response) >= 2:
+            if is_ext or is_verify or is_change:
+                self._observe(command, response, is_ext, is_verify)
+            elif any(self._is(command, spec) for spec in self._pin_resets) and response[-2:] == self._ok.to_bytes(2, "big"):
+                self._pin_tries = None  # RELOAD / UNBLOCK PIN restored the counter
+        return response
+
+    def _key(self, command: bytes) -> tuple[int, int]:
+        """(key id, version) with "active version" resolved, so 00 and 01 count as one counter."""
+        version = command[2]
+        if version == self._active_version:
+            version = self._active.get(command[3], version)
+        return command[3], version
+
+    def _refuse_if_risky(self, command: bytes, is_ext: bool, is_verify: bool, is_change: bool) -> None:
+        if is_ext and self._key(command) in self._keys_at_reserve:
+            left = self._keys_at_reserve[self._key(command)]
+            raise TryGuardRefusal(
+                f"EXTERNAL AUTHENTICATE with key id {command[3]:02X} version {self._key(command)[1]:02X} not sent: the card already refused this key "
+                f"with {left} tr{'y' if left == 1 else 'ies'} left, and another failure could block it — the run's keys "
+                "probably do not match the card (the key checks of the security and personalization reviews name the key and the diversification level)"
+            )
+        pin_at_reserve = self._pin_tries is not None and self._pin_tries <= self.reserve
+        if pin_at_reserve and is_change:
+            raise TryGuardRefusal("CHANGE PIN not sent: the PIN has only "
+                                  f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left; check the PIN given with --pin")
+        if pin_at_reserve and is_verify and self._digest(command) not in self._good_pins:
+            raise TryGuardRefusal("VERIFY not sent: the PIN has only "
+                                  f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left and this PIN value was never "
+                                  "accepted in this run; check the PIN given with --pin")
+
+    def _observe(self, command: bytes, response: bytes, is_ext: bool, is_verify: bool) -> None:
+        sw = int.from_bytes(response[-2:], "big")
+        failed = self._failed.matches(sw)
+        tries = sw & self._failed.variable_mask if failed else None
+        if is_ext:
+            if failed and tries is not None and tries <= self.reserve:
+                self._keys_at_reserve[self._key(command)] = tries
+            elif sw == self._ok:
+                self._keys_at_reserve.pop(self._key(command), None)
+            return
+        if failed:
+            self._pin_tries = tries
+        elif sw == self._ok:
+            self._pin_tries = None
+            if is_verify:
+                self._good_pins.add(self._digest(command))
+
+    @staticmethod
+    def _digest(command: bytes) -> bytes:
+        return hashlib.sha256(command[4:]).digest()
+
+    def reset(self, **options: float) -> bytes:
+        return self.inner.reset(**options)
+
+    @property
+    def atr(self) -> bytes | None:
+        return self.inner.atr
+
+    def close(self) -> None:
+        self.inner.close()

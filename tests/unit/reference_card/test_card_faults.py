@@ -1,0 +1,199 @@
+"""Every named fault is observable: one APDU sequence per fault that the clean card answers as
+the profile says and the mutant does not (the suite's detection power rests on this)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from ssc.card import PowerCut
+from ssc.catalogue import load_catalogue
+from ssc.checks import is_valid_card_number
+from ssc.codecs import decode_an
+from ssc.crypto.mac import mac
+from ssc.crypto.recipes import auth_cryptogram
+from reference_card import FAULTS, ReferenceCard
+from tests.unit.reference_card.card_support import SSSE_NAME, Host, new_card
+
+
+def _enter(host: Host, path: str) -> None:
+    host.select_name(host.profile.file(path).name)
+
+
+def pin_counter(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return [host.verify("000000").sw, host.verify("000000").sw] == [host.sw("verification_failed", 2), host.sw("verification_failed", 1)]
+
+
+def ef06_gen3(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return host.read_record_auto(1, sfi=6).sw == host.sw("security_not_satisfied")
+
+
+def other_uk(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    host.external_auth("UK2DF01")
+    rec = host.read_record_auto(1, sfi=5).data
+    return host.send(bytes([0, 0xDC, 1, 0x2C, len(rec)]) + rec).sw == host.sw("security_not_satisfied")
+
+
+def or_rule(host: Host) -> bool:
+    _enter(host, "SSSE/DF03")
+    host.verify()
+    return host.read_record_auto(1, sfi=7).sw == host.sw("ok")
+
+
+def and_rule(host: Host) -> bool:
+    _enter(host, "SSSE/DF04")
+    host.verify()
+    return host.read_record_auto(1, sfi=5).sw == host.sw("security_not_satisfied")
+
+
+def card_id_mac(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    code = host.read_record_auto(1, sfi=5).data[2:]
+    layout = host.profile.card_id
+    return code[layout.mac] == mac(host.profile.algorithm, host.key(layout.mac_key), code[: layout.mac.start])[:4]
+
+
+def card_number(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return is_valid_card_number(decode_an(host.read_record_auto(7, sfi=5).data[2:]))
+
+
+def spec_version(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return decode_an(host.read_record_auto(3, sfi=5).data[2:]) == host.profile.spec_version
+
+
+def six_c(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return host.read_record(7, sfi=5, le=0).sw == host.sw("wrong_le", 0x0B)
+
+
+def challenge_reuse(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    kdef = host.profile.key("UKSSSE")
+    r = host.challenge(8)
+    apdu = bytes([0, 0x82, 0, kdef.id, 16]) + auth_cryptogram(host.profile.algorithm, host.key("UKSSSE"), r, r) + r
+    return [host.send(apdu).sw, host.send(apdu).sw] == [host.sw("ok"), host.sw("referenced_data_invalid")]
+
+
+def mac_checked(host: Host) -> bool:
+    _enter(host, "SSSE/DF04")
+    host.challenge(4)
+    rec = bytes([0x53, 4]) + bytes.fromhex("20250101")
+    return host.send(bytes([0x04, 0xDC, 2, 0x34, len(rec) + 4]) + rec + bytes(4)).sw == host.sw("sm_data_incorrect")
+
+
+def firewall(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    host.external_auth("MK")
+    _enter(host, "PSE/ADF1")
+    return host.read_record_auto(1, sfi=2).sw == host.sw("security_not_satisfied")
+
+
+def diversification(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return host.external_auth("UKSSSE").sw == host.sw("ok")
+
+
+def local_root(host: Host) -> bool:
+    _enter(host, "SSSE/DF80")
+    return host.external_auth("RLK").sw == host.sw("ok")
+
+
+def read_by_tag(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    by_tag = host.read_record_auto(0x07, sfi=5, by_tag=True)
+    return by_tag.sw == host.sw("ok") and by_tag.data == host.read_record_auto(7, sfi=5).data
+
+
+def application_block(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    host.send(host.mac_apdu(bytes([0x84, 0x1E, 0, 0]), b"", "STK"))
+    return host.send("00B2072C0B").sw == host.sw("function_not_supported")
+
+
+def record_before_security(host: Host) -> bool:
+    _enter(host, "SSSE/DF02")
+    return host.read_record(9, sfi=6).sw == host.sw("record_not_found")
+
+
+def anti_tearing(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    host.external_auth("UK1DF01")
+    old = host.read_record_auto(2, sfi=5).data
+    new = old[:2] + b"\x41" * (len(old) - 2)
+    host.card.arm_power_cut(30)
+    try:
+        host.send(bytes([0, 0xDC, 2, 0x2C, len(new)]) + new)
+    except PowerCut:
+        pass
+    host.card.power_on()
+    _enter(host, "SSSE/DF01")
+    return host.read_record_auto(2, sfi=5).data == old
+
+
+def counter_first(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    host.card.arm_power_cut(0)
+    try:
+        host.verify("123456")
+    except PowerCut:
+        return True  # a write happened before the (right) result could be seen
+    return False
+
+
+SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
+    "pin_counter_not_decremented": ("gen2", pin_counter),
+    "gen3_ef06_free_read": ("gen3", ef06_gen3),
+    "any_key_opens_auth": ("gen2", other_uk),
+    "or_rule_as_and": ("gen2", or_rule),
+    "and_rule_as_or": ("gen2", and_rule),
+    "bad_card_id_mac": ("gen3", card_id_mac),
+    "bad_card_number_check": ("gen2", card_number),
+    "wrong_spec_version": ("gen1", spec_version),
+    "wrong_length_instead_of_6cxx": ("gen2", six_c),
+    "reusable_challenge": ("gen2", challenge_reuse),
+    "mac_not_checked": ("gen2", mac_checked),
+    "firewall_leak": ("gen2", firewall),
+    "swapped_diversification": ("gen3", diversification),
+    "local_keys_from_national_root": ("gen2", local_root),
+    "no_read_record_by_tag": ("gen2", read_by_tag),
+    "application_block_ignored": ("gen2", application_block),
+    "security_before_record": ("gen2", record_before_security),
+    "no_anti_tearing": ("gen2", anti_tearing),
+    "try_counter_after_compare": ("gen2", counter_first),
+}
+
+
+def test_every_fault_has_a_scenario() -> None:
+    assert set(SCENARIOS) == set(FAULTS)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [pytest.param(name, id=f"{FAULTS[name].requirement_ids[0]}-{name}") for name in sorted(SCENARIOS)],
+)
+def test_fault_is_observable(fault: str) -> None:
+    generation, scenario = SCENARIOS[fault]
+    assert not FAULTS[fault].generations or generation in FAULTS[fault].generations
+    clean = Host(new_card(generation, tearing_hook=True))
+    faulty = Host(new_card(generation, tearing_hook=True, faults=[fault]))
+    assert scenario(clean) is True, "the clean card must conform"
+    assert scenario(faulty) is False, f"fault {fault} was not observable"
+
+
+def test_unknown_fault_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError) as exc:
+        ReferenceCard.default("gen2", faults=["no_such_fault"])
+    assert "no_such_fault" in str(exc.value) and "pin_counter_not_decremented" in str(exc.value)
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_faults_name_catalogued_requirements(fault: str) -> None:
+    catalogue = load_catalogue()
+    assert FAULTS[fault].description
+    assert FAULTS[fault].requirement_ids
+    assert all(catalogue.is_requirement(r) for r in FAULTS[fault].requirement_ids)
