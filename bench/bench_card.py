@@ -7,6 +7,7 @@
     RESPONSE, READ BINARY. Cryptograms are precomputed from a twin of the card's seeded RNG, so
     only the card's work is timed. Target: ≥ 100,000 APDU/s for (a).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,12 +19,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import print_table, rate  # noqa: E402
+from common import print_table, rate
 
-from ssc.codecs import encode_pin  # noqa: E402
-from ssc.crypto.recipes import auth_cryptogram  # noqa: E402
-from ssc.keyset import TestKeySet, derive_card_key  # noqa: E402
-from reference_card import ReferenceCard  # noqa: E402
+from reference_card import ReferenceCard
+from ssc.codecs import encode_pin
+from ssc.crypto.recipes import auth_cryptogram
+from ssc.keyset import TestKeySet, derive_card_key
 
 
 def select_read_mix(card: ReferenceCard) -> list[bytes]:

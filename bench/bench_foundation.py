@@ -15,6 +15,7 @@ measures without pinning:
 
     scripts/pcsc-sandbox .venv/bin/python bench/bench_foundation.py [--seconds 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,16 +27,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import interleaved, print_table, rate  # noqa: E402
+from common import interleaved, print_table, rate
+from smartcard import scard
 
-from smartcard import scard  # noqa: E402
-
-from reference_card import ReferenceCard  # noqa: E402
-from ssc.profile import load_profile  # noqa: E402
-from terminal.transports.readers import wait_for_card  # noqa: E402
-from terminal.channel import Terminal  # noqa: E402
-from terminal.transports.inprocess import InProcessTransport  # noqa: E402
-from terminal.transports.pcsc import PcscTransport  # noqa: E402
+from reference_card import ReferenceCard
+from ssc.profile import load_profile
+from terminal.channel import Terminal
+from terminal.transports.inprocess import InProcessTransport
+from terminal.transports.pcsc import PcscTransport
+from terminal.transports.readers import wait_for_card
 
 GENERATION = "gen2"
 MEASURE_CPU, CARD_CPU = 0, 1  # with --pin (default): the measuring loop and the card servers never share a core
@@ -96,7 +96,7 @@ class Bare:
     """SCardTransmit on the transport's own handle (a second context could land on another core)."""
 
     def __init__(self, transport: PcscTransport) -> None:
-        self.card = transport._hcard  # noqa: SLF001 - benchmark only
+        self.card = transport._hcard
         self.pci = scard.SCARD_PCI_T0
 
     def transmit(self, apdu: list[int]) -> object:
@@ -105,7 +105,10 @@ class Bare:
 
 def through_vpcd(mix: list[bytes], seconds: float, pin: bool) -> dict[str, float]:
     pin_line = f"os.sched_setaffinity(0, {{{CARD_CPU}}})\n" if pin else ""
-    servers = [subprocess.Popen([sys.executable, "-c", SERVER.format(make=make, port=port, pin=pin_line)]) for _, port, make in (TRIVIAL, REFERENCE)]
+    servers = [
+        subprocess.Popen([sys.executable, "-c", SERVER.format(make=make, port=port, pin=pin_line)])
+        for _, port, make in (TRIVIAL, REFERENCE)
+    ]
     try:
         for reader, _, _ in (TRIVIAL, REFERENCE):
             wait_for_card(reader, timeout=10)
@@ -131,8 +134,12 @@ def through_vpcd(mix: list[bytes], seconds: float, pin: bool) -> dict[str, float
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0, help="time for the interleaved vpcd cases (default 20)")
-    parser.add_argument("--no-pin", dest="pin", action="store_false",
-                        help="do not pin the measuring loop and the card servers to separate cores (pcscd is never pinned)")
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="do not pin the measuring loop and the card servers to separate cores (pcscd is never pinned)",
+    )
     args = parser.parse_args()
     if not Path(os.environ.get("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm")).is_socket():
         print("no pcscd here: run me as scripts/pcsc-sandbox .venv/bin/python bench/bench_foundation.py", file=sys.stderr)
@@ -143,8 +150,10 @@ def main() -> int:
     local = in_process(mix)
     vpcd = through_vpcd(mix, args.seconds, args.pin)
     rows = [(name, round(r), 1e6 / r) for name, r in {**local, **vpcd}.items()]
-    print(f"APDU mix: {' / '.join(a.hex(' ').upper() for a in mix)} (profile {GENERATION}); "
-          + (f"measuring loop on CPU {MEASURE_CPU}, card servers on CPU {CARD_CPU}, pcscd unpinned" if args.pin else "nothing pinned"))
+    print(
+        f"APDU mix: {' / '.join(a.hex(' ').upper() for a in mix)} (profile {GENERATION}); "
+        + (f"measuring loop on CPU {MEASURE_CPU}, card servers on CPU {CARD_CPU}, pcscd unpinned" if args.pin else "nothing pinned")
+    )
     print_table(("case", "APDU/s", "us/APDU"), rows)
     names = list(vpcd)
     served_ratio = vpcd[names[1]] / vpcd[names[0]]
@@ -152,8 +161,12 @@ def main() -> int:
     in_proc = local["reference card in-process: card.process"]
     print()
     print(f"in-process reference card: {in_proc:,.0f} APDU/s (target ≥ 100,000) -> {'met' if in_proc >= 100_000 else 'NOT met'}")
-    print(f"served reference card / trivial card through vpcd: {served_ratio:.1%} (target ≥ 90 %) -> {'met' if served_ratio >= 0.9 else 'NOT met'}")
-    print(f"terminal-layer overhead over bare pyscard (same reader): {overhead:+.1%} per APDU (target ≤ 5 %) -> {'met' if overhead <= 0.05 else 'NOT met'}")
+    print(
+        f"served reference card / trivial card through vpcd: {served_ratio:.1%} (target ≥ 90 %) -> {'met' if served_ratio >= 0.9 else 'NOT met'}"
+    )
+    print(
+        f"terminal-layer overhead over bare pyscard (same reader): {overhead:+.1%} per APDU (target ≤ 5 %) -> {'met' if overhead <= 0.05 else 'NOT met'}"
+    )
     return 0
 
 

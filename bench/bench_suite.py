@@ -8,6 +8,7 @@ Each run is `ssc-conform run` in a child process, as a user runs it; the vpcd ru
 reference card from another process on 'Virtual PCD 00 00' with --allow-destructive, so both
 paths execute the same scenarios.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import print_table  # noqa: E402
+from common import print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 READER = "Virtual PCD 00 00"
@@ -34,8 +35,12 @@ SERVER = (
 
 def run_suite(card: str, report_dir: Path, *extra: str) -> tuple[float, dict]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "-q", "--card", card, "--report-dir", str(report_dir), *extra],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "-q", "--card", card, "--report-dir", str(report_dir), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     results = report_dir / "results.json"
     if not results.exists():
@@ -46,8 +51,14 @@ def run_suite(card: str, report_dir: Path, *extra: str) -> tuple[float, dict]:
 def summary(name: str, wall: float, doc: dict) -> tuple[object, ...]:
     scenarios = doc["scenarios"]
     verdicts = [r["verdict"] for r in doc["requirements"].values() if r["scenarios"]]
-    return (name, round(wall, 1), len(scenarios), sum(s["apdus"] for s in scenarios), sum(s["resets"] for s in scenarios),
-            f"{verdicts.count('passed')}/{verdicts.count('failed')}/{verdicts.count('not-run')}")
+    return (
+        name,
+        round(wall, 1),
+        len(scenarios),
+        sum(s["apdus"] for s in scenarios),
+        sum(s["resets"] for s in scenarios),
+        f"{verdicts.count('passed')}/{verdicts.count('failed')}/{verdicts.count('not-run')}",
+    )
 
 
 def main() -> int:
@@ -72,8 +83,13 @@ def main() -> int:
                 server = subprocess.Popen([sys.executable, "-c", SERVER.format(gen=gen)], cwd=ROOT)
                 try:
                     wait_for_card(READER, timeout=10)
-                    wall, doc = run_suite(f"reader:{READER}", Path(tmp) / f"vpcd-{gen}", "--allow-destructive",
-                                         "--declaration", "fixtures/issuers/441800.yaml")
+                    wall, doc = run_suite(
+                        f"reader:{READER}",
+                        Path(tmp) / f"vpcd-{gen}",
+                        "--allow-destructive",
+                        "--declaration",
+                        "fixtures/issuers/441800.yaml",
+                    )
                 finally:
                     server.terminate()
                     server.wait(10)
@@ -83,10 +99,15 @@ def main() -> int:
     doc = docs[gens[-1]]
     print(f"\nper scenario ({gens[-1]} in-process), most APDUs first:")
     per = sorted(doc["scenarios"], key=lambda s: -s["apdus"])
-    print_table(("scenario", "requirements", "APDUs", "resets"),
-                [(s["name"][:70], ",".join(s["requirements"]), s["apdus"], s["resets"]) for s in per[:25]])
+    print_table(
+        ("scenario", "requirements", "APDUs", "resets"),
+        [(s["name"][:70], ",".join(s["requirements"]), s["apdus"], s["resets"]) for s in per[:25]],
+    )
     resetting = [s for s in doc["scenarios"] if s["resets"]]
-    print(f"\nscenarios that reset the card: {len(resetting)}" + "".join(f"\n  {s['name']} ({','.join(s['requirements'])}): {s['resets']}" for s in resetting))
+    print(
+        f"\nscenarios that reset the card: {len(resetting)}"
+        + "".join(f"\n  {s['name']} ({','.join(s['requirements'])}): {s['resets']}" for s in resetting)
+    )
     return 0
 
 

@@ -18,6 +18,7 @@ a shared machine hits them alike and their ratio stays meaningful. Cases:
 Overhead = extra time per APDU relative to the bare loop. Extend by adding to `pcsc_cases()` (same
 reader) or `inprocess_cases()` (e.g. the reference card), or by a new group in `main()`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,15 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import interleaved, print_table, rate  # noqa: E402
+from common import interleaved, print_table, rate
+from smartcard import scard
 
-from smartcard import scard  # noqa: E402
-
-from terminal.transports.readers import wait_for_card  # noqa: E402
-from terminal.t0 import T0Policy  # noqa: E402
-from terminal.testcards import EchoOkCard  # noqa: E402
-from terminal.transports.inprocess import InProcessTransport  # noqa: E402
-from terminal.transports.pcsc import PcscTransport  # noqa: E402
+from terminal.t0 import T0Policy
+from terminal.testcards import EchoOkCard
+from terminal.transports.inprocess import InProcessTransport
+from terminal.transports.pcsc import PcscTransport
+from terminal.transports.readers import wait_for_card
 
 READER = "Virtual PCD 00 00"
 PORT = 35963
@@ -60,7 +60,7 @@ class BarePyscard:
     """
 
     def __init__(self, transport: PcscTransport) -> None:
-        self.card = transport._hcard  # noqa: SLF001 - see the class docstring
+        self.card = transport._hcard
         self.pci = scard.SCARD_PCI_T0
         self.apdu = list(APDU)
 
@@ -94,8 +94,7 @@ def main() -> int:
 
     socket_path = os.environ.get("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm")
     if not Path(socket_path).is_socket():
-        print(f"no pcscd ({socket_path} absent): run me as "
-              "scripts/pcsc-sandbox .venv/bin/python bench/bench_transport.py", file=sys.stderr)
+        print(f"no pcscd ({socket_path} absent): run me as scripts/pcsc-sandbox .venv/bin/python bench/bench_transport.py", file=sys.stderr)
         return 2
 
     server = subprocess.Popen([sys.executable, "-c", CARD_SERVER, str(PORT)])
@@ -114,8 +113,7 @@ def main() -> int:
         rows.append((name, round(per_s), 1e6 / per_s, f"{(floor / per_s - 1) * 100:+.1f} %"))
     for name, per_s in inprocess_rates.items():
         rows.append((name, round(per_s), 1e6 / per_s, None))
-    print(f"{READER}: EchoOkCard served by terminal.vpcd in another process; "
-          f"vpcd cases interleaved in batches over {args.seconds:.0f} s")
+    print(f"{READER}: EchoOkCard served by terminal.vpcd in another process; vpcd cases interleaved in batches over {args.seconds:.0f} s")
     print_table(("case", "APDU/s", "us/APDU", "extra time per APDU vs bare"), rows)
     return 0
 

@@ -1,4 +1,5 @@
 """Timing helpers shared by the benchmarks (plain time.perf_counter; no third-party harness)."""
+
 from __future__ import annotations
 
 import time
@@ -22,16 +23,14 @@ def rate(fn: Callable[[], object], seconds: float = 2.0, *, batch: int = 64) -> 
     return count, count / (now - start)
 
 
-
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Print an aligned plain-text table (numbers right-aligned)."""
     cells = [[str(h) for h in headers]] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
-        print("  ".join(
-            c.rjust(w) if n and _is_number(rows[n - 1][i]) else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths))
-        ).rstrip())
+        print(
+            "  ".join(c.rjust(w) if n and _is_number(rows[n - 1][i]) else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        )
         if n == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -48,9 +47,7 @@ def _fmt(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def interleaved(
-    cases: Sequence[tuple[str, Callable[[], object]]], seconds: float, *, batch: int = 32
-) -> dict[str, float]:
+def interleaved(cases: Sequence[tuple[str, Callable[[], object]]], seconds: float, *, batch: int = 32) -> dict[str, float]:
     """Calls per second for several cases measured batch by batch in turn, over `seconds` in all.
 
     Alternating small batches exposes every case to the same background load, so their ratio is

@@ -5,6 +5,7 @@ read the original, write a changed value, read it back, and then always write th
 (also when the card misbehaves in between), reporting every answer so the caller can judge.
 The write right must already be held (see `terminal.grants`); reading may need its own right too.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,11 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ssc.profile.model import FileDef
-
-from terminal.session import CardSession, OperationError
 from terminal.channel import Response
+from terminal.session import CardSession, OperationError
 
-__all__ = ["WriteBack", "distinct_records", "flip", "flip_value", "mismatched_tag", "update_binary_and_restore", "update_record_and_restore"]
+__all__ = [
+    "WriteBack",
+    "distinct_records",
+    "flip",
+    "flip_value",
+    "mismatched_tag",
+    "update_binary_and_restore",
+    "update_record_and_restore",
+]
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,11 @@ def update_binary_and_restore(session: CardSession, path: str, offset: int, leng
     """UPDATE BINARY `length` bytes at `offset` of `path` with their complement, then restore."""
     first = session.read_binary(path, offset, length, check=False)
     if not first.ok or len(first.data) != length:
-        raise OperationError(None, first, f"read binary of {path} at {offset}: expected {length} bytes with 9000, got {len(first.data)} bytes, {first.describe()}")
+        raise OperationError(
+            None,
+            first,
+            f"read binary of {path} at {offset}: expected {length} bytes with 9000, got {len(first.data)} bytes, {first.describe()}",
+        )
     original = first.data
     written = flip(original)
     write = session.update_binary(path, offset, written, check=False)

@@ -5,6 +5,7 @@ CLI is installed), the certification report (reports.html) and the sealed eviden
 The report package is imported only here and only when needed: a harness without it still runs
 and says which artefact was not produced and why.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,14 +68,14 @@ def finish_run(run_dir: Path, sign_key: Path | None, *, allure: bool = True, out
         print(f"report: {build_report(run_dir)}", file=out)
     except ArtefactUnavailable as exc:
         problem(f"report.html not produced: {exc}")
-    except Exception as exc:  # noqa: BLE001 - the verdicts stand; say why the report is missing
+    except Exception as exc:
         problem(f"report.html not produced: {type(exc).__name__}: {exc}")
     try:
         evidence = evidence_module()
         bundle = evidence.write_bundle(run_dir, sign_key)
     except ArtefactUnavailable as exc:
         problem(f"evidence.zip not produced: {exc}")
-    except Exception as exc:  # noqa: BLE001 - e.g. an unreadable key: the run itself is done
+    except Exception as exc:
         problem(f"evidence.zip not produced: {type(exc).__name__}: {exc}")
     else:
         if sign_key is None:
@@ -87,7 +88,7 @@ def finish_run(run_dir: Path, sign_key: Path | None, *, allure: bool = True, out
 def _fingerprint_text(evidence: ModuleType, key: Path) -> str:
     try:
         return f", key fingerprint {evidence.fingerprint(evidence.load_private_key(key).public_key())}"
-    except Exception:  # noqa: BLE001 - the fingerprint is informative only
+    except Exception:
         return ""
 
 
@@ -108,10 +109,16 @@ def generate_allure_report(allure_cli: str, results: Path, output: Path) -> tupl
     with tempfile.TemporaryDirectory(prefix="ssc-allure-") as tmp:
         if major is not None and major >= 3:
             config = Path(tmp) / "allurerc.json"
-            config.write_text(json.dumps({
-                "name": "ssc-conform", "output": str(output.resolve()),
-                "plugins": {"awesome": {"options": {"singleFile": True, "reportLanguage": "en"}}},
-            }), encoding="utf-8")
+            config.write_text(
+                json.dumps(
+                    {
+                        "name": "ssc-conform",
+                        "output": str(output.resolve()),
+                        "plugins": {"awesome": {"options": {"singleFile": True, "reportLanguage": "en"}}},
+                    }
+                ),
+                encoding="utf-8",
+            )
             cmd = [allure_cli, "generate", "--config", str(config), "-o", str(output.resolve()), str(results.resolve())]
         else:
             cmd = [allure_cli, "generate", "--single-file", "--clean", "-o", str(output.resolve()), str(results.resolve())]

@@ -8,6 +8,7 @@ institution, business regions), derived from ``reference_card/data/default_card.
 the only module that builds card models for the set; the suite receives each card as a traced
 transport plus what its issuer declared (`CardDeclaration`), never the model.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,8 +24,8 @@ from ssc.keyset import KeySet
 from ssc.profile import load_profile
 from ssc.profile.model import Profile
 from terminal.regions import Region
-from terminal.transports.tracing import Masker, TraceRecorder, TracingTransport
 from terminal.transports.base import Transport
+from terminal.transports.tracing import Masker, TraceRecorder, TracingTransport
 
 __all__ = ["CardDeclaration", "DEFAULT_GENERATIONS", "UNKNOWN_ISSUER", "IssuedCard", "issue_card", "issue_card_set", "personalization_for"]
 
@@ -73,7 +74,7 @@ class IssuedCard:
             self.transport.close()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _profile(generation: str) -> Profile:
     """Built-in profiles parsed once per process (parsing YAML dominates issuing a card)."""
     return load_profile(generation)
@@ -99,7 +100,7 @@ def personalization_for(base: dict[str, Any], region_code: str, generation: int,
     first8 = f"{region_code}{generation}{sequence[-1]}"
     raw["card_number"] = first8 + card_number_check_char(first8)
     institution = str(base["init_institution"])
-    raw["init_institution"] = region_code + institution[len(region_code):]
+    raw["init_institution"] = region_code + institution[len(region_code) :]
     holder = dict(base["cardholder"])
     district = region_code[:4] + _SSN_DISTRICT
     ssn17 = district + str(holder["ssn"])[6:17]
@@ -108,8 +109,11 @@ def personalization_for(base: dict[str, Any], region_code: str, generation: int,
     raw["cardholder"] = holder
     records = dict(base.get("records") or {})
     records.update(
-        household_region=district, residence_region=district, coverage_region=region_code,
-        last_settlement_region=district, employer_code=f"{region_code}001",
+        household_region=district,
+        residence_region=district,
+        coverage_region=region_code,
+        last_settlement_region=district,
+        employer_code=f"{region_code}001",
     )
     raw["records"] = records
     return raw
@@ -139,15 +143,16 @@ def issue_card(
     `faults` are injected silently (a mutant DUT makes a mutant set); `defects` are declared
     (fault names of the reference card, or `UNKNOWN_ISSUER` for a bare region code), so the
     matrix expects every terminal to refuse the card."""
-    from reference_card import FAULTS
-    from reference_card import ReferenceCard, load_personalization
+    from reference_card import FAULTS, ReferenceCard, load_personalization
     from terminal.transports.inprocess import InProcessTransport
 
     code = region.code if isinstance(region, Region) else region
     profile = _profile(generation)
     unknown = [d for d in defects if d not in FAULTS and d != UNKNOWN_ISSUER]
     if unknown:
-        raise ValueError(f"unknown defect(s) {unknown}; a defect is a reference-card fault ({', '.join(sorted(FAULTS))}) or {UNKNOWN_ISSUER!r}")
+        raise ValueError(
+            f"unknown defect(s) {unknown}; a defect is a reference-card fault ({', '.join(sorted(FAULTS))}) or {UNKNOWN_ISSUER!r}"
+        )
     sequence = _DEFECT_SEQUENCE if defects else _SERIAL_SEQUENCE
     raw = personalization_for(base or _default_mapping(), code, profile.generation, sequence)
     if pin is not None:

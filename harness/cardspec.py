@@ -3,6 +3,7 @@
 ``reference`` / ``reference:gen3``  the embedded reference card, in-process (no reader, no daemon)
 ``reader:NAME``                     a card in a PC/SC reader (exact name, glob or substring)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,14 +12,15 @@ Each run writes its artefacts into a run directory `reports/<run-id>/` (and poin
 `reports/latest` at it), or exactly into `--report-dir DIR` when given: results.json, junit.xml,
 allure-results/ (and allure-report/ when the Allure CLI is installed), report.html, evidence.zip.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from harness.cardspec import CardSpecError, parse_card_spec
 from harness.rundir import new_run_id, prepare_run_dir
@@ -41,25 +42,51 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the conformance suite and write results.json")
     run.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3] (default reference = gen2) or reader:NAME")
-    run.add_argument("--profile", help="built-in profile (gen1, gen2, gen3) or a profile YAML file; default: the reference card's generation, or detected from a real card")
-    run.add_argument("--report-dir", help="write the run's artefacts exactly here (default: a new reports/<run-id>/, linked as reports/latest)")
-    run.add_argument("--sign-key", help=f"the lab's Ed25519 private key (ssc-conform keygen) that signs evidence.zip (default: ${SIGN_KEY_ENV}; none: an unsigned bundle)")
+    run.add_argument(
+        "--profile",
+        help="built-in profile (gen1, gen2, gen3) or a profile YAML file; default: the reference card's generation, or detected from a real card",
+    )
+    run.add_argument(
+        "--report-dir", help="write the run's artefacts exactly here (default: a new reports/<run-id>/, linked as reports/latest)"
+    )
+    run.add_argument(
+        "--sign-key",
+        help=f"the lab's Ed25519 private key (ssc-conform keygen) that signs evidence.zip (default: ${SIGN_KEY_ENV}; none: an unsigned bundle)",
+    )
     run.add_argument("--allow-destructive", action="store_true", help="run scenarios that block or irreversibly change a real card")
-    run.add_argument("--keys", help="lab test-key file, ssc-keys/1 YAML (default: the profile's public test roots); e.g. fixtures/keys/example-lab-keys.yaml")
-    run.add_argument("--psam", help="reader:NAME — a hardware PSAM (PROFILE §7) in that reader serves the terminals of the card's region (default: software PSAMs)")
+    run.add_argument(
+        "--keys",
+        help="lab test-key file, ssc-keys/1 YAML (default: the profile's public test roots); e.g. fixtures/keys/example-lab-keys.yaml",
+    )
+    run.add_argument(
+        "--psam",
+        help="reader:NAME — a hardware PSAM (PROFILE §7) in that reader serves the terminals of the card's region (default: software PSAMs)",
+    )
     run.add_argument("--pin", help="the card's current PIN (default: the profile's initial test PIN)")
-    run.add_argument("--declaration", help="issuer declaration (ssc-declaration/1 YAML) for the personalization review PER-1..3; default for the embedded reference card: fixtures/issuers/<card region>.yaml, otherwise PER is not run")
+    run.add_argument(
+        "--declaration",
+        help="issuer declaration (ssc-declaration/1 YAML) for the personalization review PER-1..3; default for the embedded reference card: fixtures/issuers/<card region>.yaml, otherwise PER is not run",
+    )
     run.add_argument("--regions", help="comma-separated terminal regions, e.g. 441800,330200")
     run.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (mutant)")
-    run.add_argument("--tags", help="only scenarios matching this tag expression: requirement IDs and gen1-3/destructive/slow/interop, e.g. 'SEC-PIN-1', '@gen3 and not destructive'")
+    run.add_argument(
+        "--tags",
+        help="only scenarios matching this tag expression: requirement IDs and gen1-3/destructive/slow/interop, e.g. 'SEC-PIN-1', '@gen3 and not destructive'",
+    )
     run.add_argument("-k", dest="keyword", help="only scenarios matching this pytest keyword expression")
     run.add_argument("-m", dest="markers", help="only scenarios matching this pytest marker expression (unchecked; prefer --tags)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-scenario progress lines")
 
-    mutants = sub.add_parser("mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught")
-    mutants.add_argument("--report-dir", help="where mutants.json and each run's results go (default: a new reports/<run-id>/, linked as reports/latest)")
+    mutants = sub.add_parser(
+        "mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught"
+    )
+    mutants.add_argument(
+        "--report-dir", help="where mutants.json and each run's results go (default: a new reports/<run-id>/, linked as reports/latest)"
+    )
     mutants.add_argument("--sign-key", help=f"the lab's Ed25519 private key that signs evidence.zip (default: ${SIGN_KEY_ENV})")
-    mutants.add_argument("--fault", action="append", default=[], help="only this fault (repeatable; default: every fault of reference_card.FAULTS)")
+    mutants.add_argument(
+        "--fault", action="append", default=[], help="only this fault (repeatable; default: every fault of reference_card.FAULTS)"
+    )
     mutants.add_argument("--generations", default=None, help="comma-separated generations (default: every built-in profile)")
     mutants.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
 
@@ -152,17 +179,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, run_id)
     results = report_dir / "results.json"
     pytest_args = [
-        str(SUITE_DIR), "-p", "harness.plugin", "-p", "no:cacheprovider", "-q", "--no-header", "-rN", "--tb=line",
-        f"--rootdir={PROJECT_ROOT}", "--color=no", "-o", "console_output_style=classic",
-        f"--ssc-card={args.card}", f"--ssc-report-dir={report_dir}", f"--ssc-run-id={run_id}",
+        str(SUITE_DIR),
+        "-p",
+        "harness.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        "-rN",
+        "--tb=line",
+        f"--rootdir={PROJECT_ROOT}",
+        "--color=no",
+        "-o",
+        "console_output_style=classic",
+        f"--ssc-card={args.card}",
+        f"--ssc-report-dir={report_dir}",
+        f"--ssc-run-id={run_id}",
     ]
     if not results_only:
         pytest_args += [f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_suite_name=ssc-conform"]
         if _allure_plugin_installed():
             pytest_args += [f"--alluredir={report_dir / 'allure-results'}"]
     for opt, value in (
-        ("--ssc-profile", args.profile), ("--ssc-keys", args.keys), ("--ssc-pin", args.pin), ("--ssc-regions", args.regions),
-        ("--ssc-declaration", args.declaration), ("--ssc-psam", args.psam),
+        ("--ssc-profile", args.profile),
+        ("--ssc-keys", args.keys),
+        ("--ssc-pin", args.pin),
+        ("--ssc-regions", args.regions),
+        ("--ssc-declaration", args.declaration),
+        ("--ssc-psam", args.psam),
     ):
         if value:
             pytest_args.append(f"{opt}={value}")
@@ -236,12 +280,19 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     sign_key = _sign_key(args.sign_key)
     report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, new_run_id(), clean=False)
     runs = mutants.plan(faults, generations)
-    print(f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean, {len(runs) - len(generations)} mutants), {args.jobs} at a time", file=sys.stderr)
+    print(
+        f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean, {len(runs) - len(generations)} mutants), {args.jobs} at a time",
+        file=sys.stderr,
+    )
 
-    def progress(outcome: "mutants.RunOutcome", done: int, total: int) -> None:
+    def progress(outcome: mutants.RunOutcome, done: int, total: int) -> None:
         failed = ",".join(outcome.failed_requirements) or "-"
         state = outcome.error or f"failed: {failed}"
-        print(f"[{done}/{total}] {outcome.generation} {outcome.fault or mutants.CLEAN} ({outcome.duration_s:.1f} s) {state}", file=sys.stderr, flush=True)
+        print(
+            f"[{done}/{total}] {outcome.generation} {outcome.fault or mutants.CLEAN} ({outcome.duration_s:.1f} s) {state}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     started = time.monotonic()
     previous = os.environ.get(RESULTS_ONLY_ENV)
@@ -277,8 +328,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_readers() -> int:
-    from terminal.transports.readers import list_readers
     from terminal.transports.base import TransportError
+    from terminal.transports.readers import list_readers
 
     try:
         readers = list_readers()
@@ -289,7 +340,9 @@ def cmd_readers() -> int:
         print("no PC/SC readers found")
         return 0
     for r in readers:
-        state = f"card present, ATR {r.atr.hex(' ').upper()}" if r.card_present and r.atr else ("card present" if r.card_present else "no card")
+        state = (
+            f"card present, ATR {r.atr.hex(' ').upper()}" if r.card_present and r.atr else ("card present" if r.card_present else "no card")
+        )
         print(f"{r.name}\t{state}")
     return 0
 

@@ -27,12 +27,14 @@ Fields (see the header of ``fixtures/issuers/441800.yaml`` for a worked example)
 Only the format is checked here; whether the field values fit a profile (an optional DF that the
 profile has, an ATR field it names) is judged by the PER scenarios against the profile in use.
 """
+
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ssc.datafile import read_data_file
 from ssc.profile.model import Profile
@@ -53,10 +55,21 @@ REQUIRED_ATR_FIELD = "cos_version"
 _OPTIONAL, _LOCAL = "optional", "local"  # FileDef.presence values of DFs an issuer chooses
 _REGION_DIGITS = 6  # GB/T 2260
 _INSTITUTION_DIGITS = 24  # EF05 tag 04: 12 bytes cn (PROFILE §3.1)
-_KNOWN_FIELDS = frozenset({
-    "format", "region", "issuer", "init_institution", "generation", "card_type", "validity",
-    "key_versions", "local_extension", "optional_dfs", "atr",
-})
+_KNOWN_FIELDS = frozenset(
+    {
+        "format",
+        "region",
+        "issuer",
+        "init_institution",
+        "generation",
+        "card_type",
+        "validity",
+        "key_versions",
+        "local_extension",
+        "optional_dfs",
+        "atr",
+    }
+)
 _VALIDITY_FIELDS = ("issue_not_before", "issue_not_after", "expiry_not_after", "min_years", "max_years")
 
 
@@ -118,7 +131,9 @@ class Validity:
         if self.expiry_not_after:
             parts.append(f"expiring by {self.expiry_not_after:%Y%m%d}")
         if self.min_years is not None or self.max_years is not None:
-            parts.append(f"valid {self.min_years if self.min_years is not None else 0}–{self.max_years if self.max_years is not None else '∞'} years")
+            parts.append(
+                f"valid {self.min_years if self.min_years is not None else 0}–{self.max_years if self.max_years is not None else '∞'} years"
+            )
         return ", ".join(parts)
 
 
@@ -209,7 +224,7 @@ def load_declaration(path: str | Path) -> Declaration:
 
     card_type = required("card_type")
     if not isinstance(card_type, str) or not card_type:
-        raise fail("card_type", f"expected the card-type item as a quoted string (e.g. \"1\"), got {card_type!r}")
+        raise fail("card_type", f'expected the card-type item as a quoted string (e.g. "1"), got {card_type!r}')
 
     validity = _load_validity(required("validity"), fail)
     key_versions = _load_versions(required("key_versions"), fail)
@@ -233,9 +248,18 @@ def load_declaration(path: str | Path) -> Declaration:
         raise fail("issuer", f"expected {{zh: ..., en: ...}}, got {issuer!r}")
 
     return Declaration(
-        source=src, region=region, init_institution=institution, generations=tuple(gens),
-        card_type=card_type, validity=validity, key_versions=key_versions, local_extension=local,
-        optional_dfs=tuple(optional), atr=atr, issuer=dict(issuer), path=p,
+        source=src,
+        region=region,
+        init_institution=institution,
+        generations=tuple(gens),
+        card_type=card_type,
+        validity=validity,
+        key_versions=key_versions,
+        local_extension=local,
+        optional_dfs=tuple(optional),
+        atr=atr,
+        issuer=dict(issuer),
+        path=p,
     )
 
 
@@ -274,7 +298,7 @@ def _load_validity(raw: Any, fail: Any) -> Validity:
 
 def _load_versions(raw: Any, fail: Any) -> tuple[int, ...]:
     if not isinstance(raw, list) or not raw:
-        raise fail("key_versions", f"expected a non-empty list of key versions such as [\"01\", \"02\"], got {raw!r}")
+        raise fail("key_versions", f'expected a non-empty list of key versions such as ["01", "02"], got {raw!r}')
     out: list[int] = []
     for i, v in enumerate(raw):
         where = f"key_versions[{i}]"
@@ -288,7 +312,7 @@ def _load_versions(raw: Any, fail: Any) -> tuple[int, ...]:
             except ValueError:
                 raise fail(where, f"expected two hex digits, got {v!r}") from None
         else:
-            raise fail(where, f"expected a quoted two-digit hex version such as \"01\", got {v!r}")
+            raise fail(where, f'expected a quoted two-digit hex version such as "01", got {v!r}')
         if not 1 <= version <= 0xFF:
             raise fail(where, f"key versions are 01–FF (00 means 'the active one' in commands, not a version), got {v!r}")
         if version in out:
@@ -299,7 +323,7 @@ def _load_versions(raw: Any, fail: Any) -> tuple[int, ...]:
 
 def _load_atr(raw: Any, fail: Any) -> dict[str, bytes]:
     if not isinstance(raw, dict):
-        raise fail("atr", f"expected a mapping of ATR field names to hex, e.g. {{{REQUIRED_ATR_FIELD}: \"46\"}}, got {raw!r}")
+        raise fail("atr", f'expected a mapping of ATR field names to hex, e.g. {{{REQUIRED_ATR_FIELD}: "46"}}, got {raw!r}')
     if raw.get(REQUIRED_ATR_FIELD) is None:
         raise fail(f"atr.{REQUIRED_ATR_FIELD}", "missing (required): the declared COS version (ATR T4), hex")
     out: dict[str, bytes] = {}

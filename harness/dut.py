@@ -3,17 +3,18 @@
 The embedded reference card is wrapped in an in-process transport here; a physical or virtual card
 is reached through PC/SC. Either way the suite receives a traced `Transport` and nothing else.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from harness.cardspec import CardSpec
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
+from terminal.transports.base import Transport
 from terminal.transports.tracing import Masker, MaskRule, TraceRecorder, TracingTransport
 from terminal.transports.tryguard import TryGuardTransport
-from terminal.transports.base import Transport
 
 
 def mask_rules(profile: Profile) -> list[MaskRule]:
@@ -22,12 +23,15 @@ def mask_rules(profile: Profile) -> list[MaskRule]:
     for cmd in profile.commands.values():
         if cmd.sensitive:
             for cla in cmd.cla:
-                rules.append(MaskRule(
-                    cla=cla, ins=cmd.ins,
-                    mask_command_data=cmd.sensitive == "command_data",
-                    mask_response_data=cmd.sensitive == "response_data",
-                    reason=f"{cmd.name}: PIN or key material",
-                ))
+                rules.append(
+                    MaskRule(
+                        cla=cla,
+                        ins=cmd.ins,
+                        mask_command_data=cmd.sensitive == "command_data",
+                        mask_response_data=cmd.sensitive == "response_data",
+                        reason=f"{cmd.name}: PIN or key material",
+                    )
+                )
     return rules
 
 

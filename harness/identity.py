@@ -3,13 +3,14 @@
 The report (reports.html) shows who tested what: the reader, the ATR decoded into the profile's
 historical-byte fields, the generation, and the COS version the issuer declared — all read here.
 """
+
 from __future__ import annotations
 
 from importlib import metadata
 from typing import Any
 
-from terminal.session import CardSession
 from terminal.channel import Terminal
+from terminal.session import CardSession
 
 
 def _harness_version() -> str:
@@ -43,8 +44,11 @@ def describe_run(ssc: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     run = {
         "harness_version": _harness_version(),
         "profile": {"name": profile.name, "sha256": profile.digest, "sources": [s.rsplit("/", 1)[-1] for s in profile.sources]},
-        "key_source": {"label": ssc.keyset.label, "test_keys_only": ssc.keyset.is_test,
-                       "warning": profile.security.test_roots.warning if ssc.keyset.is_test else None},
+        "key_source": {
+            "label": ssc.keyset.label,
+            "test_keys_only": ssc.keyset.is_test,
+            "warning": profile.security.test_roots.warning if ssc.keyset.is_test else None,
+        },
         "allow_destructive": ssc.allow_destructive,
         "terminal_regions": [r.code for r in ssc.regions],
     }
@@ -74,7 +78,9 @@ def decode_atr(profile: Any, atr: bytes) -> dict[str, str | None]:
         decode_historical = None
     if decode_historical is not None:
         try:
-            return {k: (v.hex().upper() if isinstance(v, (bytes, bytearray)) else v) for k, v in decode_historical(profile.atr, atr).items()}
+            return {
+                k: (v.hex().upper() if isinstance(v, (bytes, bytearray)) else v) for k, v in decode_historical(profile.atr, atr).items()
+            }
         except Exception:  # fall back to the plain split below
             pass
     from ssc.atr import AtrFormatError, parse_atr
@@ -87,7 +93,7 @@ def decode_atr(profile: Any, atr: bytes) -> dict[str, str | None]:
     spans["card_sn"] = profile.atr.card_sn
     out: dict[str, str | None] = {}
     for name, (offset, length) in spans.items():
-        value = historical[offset:offset + length]
+        value = historical[offset : offset + length]
         out[name] = value.hex().upper() if len(value) == length else None
     return out
 
@@ -102,7 +108,12 @@ def identify(dut: Any) -> dict[str, Any]:
         except Exception as exc:  # the identity is informative; the scenarios carry the verdicts
             info["identity_error"] = f"{type(exc).__name__}: {exc}"
         else:
-            info.update(card_number=ident.card_number, region=ident.region, spec_version=ident.spec_version,
-                        generation=ident.generation, algorithm_id=ident.algorithm_id)
+            info.update(
+                card_number=ident.card_number,
+                region=ident.region,
+                spec_version=ident.spec_version,
+                generation=ident.generation,
+                algorithm_id=ident.algorithm_id,
+            )
     dut.identity = info
     return info

@@ -10,22 +10,23 @@ requirement and records each cell into an `InteropMatrix`, which results.json ca
 
 The run is built once per conformance run and kept on the harness session (`session.interop`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.interop.crossregion import Abort, CellOutcome, RegionTerminal, Visit, invalid_card_refused, listed_card_refused
 from harness.cardset import DEFAULT_GENERATIONS, UNKNOWN_ISSUER, CardDeclaration, IssuedCard, issue_card, issue_card_set
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
-from checks.interop.crossregion import Abort, CellOutcome, RegionTerminal, Visit, invalid_card_refused, listed_card_refused
+from terminal.channel import Terminal
 from terminal.invalid_lists import LEVELS, InvalidCardLists
-from terminal.session import CardSession
 from terminal.psam_client import PsamClient
 from terminal.regions import Region, RegionRegistry, load_regions
-from terminal.channel import Terminal
+from terminal.session import CardSession
 
 __all__ = [
     "DEFECTIVE_CARDS",
@@ -156,7 +157,8 @@ class InteropRun:
         identity its first (home) terminal read."""
         decl = card.declaration
         levels = {
-            lst.level for lst in self.lists.covering(decl.region)
+            lst.level
+            for lst in self.lists.covering(decl.region)
             if decl.card_number is not None and any(e.card_number == decl.card_number for e in lst.entries)
         }
         return levels | {hit.list.level for hit in self.lists.hits(identity)}
@@ -279,8 +281,17 @@ def build_interop_run(
         ident = dut.identity or {}
         code = str(ident.get("region") or "unidentified")
         declaration = CardDeclaration(code, ident.get("card_number"))
-        cards = [IssuedCard(registry.get(code) if code in registry else None, dut_profile.name, dut_profile,
-                            dut.transport, dut.recorder, declaration, owned=False)]
+        cards = [
+            IssuedCard(
+                registry.get(code) if code in registry else None,
+                dut_profile.name,
+                dut_profile,
+                dut.transport,
+                dut.recorder,
+                declaration,
+                owned=False,
+            )
+        ]
         defective = []
         psam_profile = dut_profile
 
@@ -291,8 +302,18 @@ def build_interop_run(
 
     terminals = {r.code: terminal_of(r) for r in regions}
     matrix = InteropMatrix([c.label for c in cards], list(terminals))
-    return InteropRun(cards, defective, terminals, registry, lists or InvalidCardLists.load(), pin, matrix,
-                      issued=dut is None, owns_psams=psam_for is None, _psam_factory=terminal_of)
+    return InteropRun(
+        cards,
+        defective,
+        terminals,
+        registry,
+        lists or InvalidCardLists.load(),
+        pin,
+        matrix,
+        issued=dut is None,
+        owns_psams=psam_for is None,
+        _psam_factory=terminal_of,
+    )
 
 
 def interop_run(session: Any) -> InteropRun:
@@ -320,4 +341,3 @@ def matrix_report(session: Any) -> dict[str, Any] | None:
     """``run.interop_matrix`` of results.json: rows (cards), columns (terminal regions), cells."""
     run: InteropRun | None = getattr(session, "interop", None)
     return None if run is None else run.matrix.to_dict()
-

@@ -13,6 +13,7 @@ card state leaks from one run into the next), at most `jobs` at a time. Each run
 stays under ``<report dir>/mutants/<generation>-<fault|clean>/``; the verdicts go to
 ``<report dir>/mutants.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -98,7 +99,7 @@ def _preload(generations: Sequence[str]) -> None:
     """Import and parse in the parent what every child needs, so forks start warm."""
     import pytest  # noqa: F401  (pytest plugins such as pytest_bdd must be left for pytest to import)
 
-    import harness.cardspec  # noqa: F401  (not harness.plugin: pytest must import its plugin itself)
+    import harness.cardspec
     import harness.results  # noqa: F401
     import reference_card  # noqa: F401
     import terminal.session  # noqa: F401
@@ -156,7 +157,8 @@ def _outcome(generation: str, fault: str | None, out: Path, code: int, duration:
     outcome.verdicts = {rid: r["verdict"] for rid, r in doc["requirements"].items() if r["scenarios"]}
     outcome.failed_scenarios = [
         {"name": s["name"], "feature": s["feature"], "requirements": s["requirements"], "reason": s["reason"]}
-        for s in doc["scenarios"] if s["verdict"] == "failed"
+        for s in doc["scenarios"]
+        if s["verdict"] == "failed"
     ]
     if code not in (0, 1):
         outcome.error = f"ssc-conform run exited with status {code}; see {out / 'run.log'}"
@@ -185,7 +187,10 @@ def evaluate(outcomes: Sequence[RunOutcome]) -> tuple[list[RunOutcome], list[Fau
         elif covered:
             verdict, detail = MISSED, f"{', '.join(covered)} passed on the mutant"
         else:
-            verdict, detail = NOT_COVERED, "not covered by this suite version: no scenario of " + ", ".join(expected) + f" runs on {o.generation}"
+            verdict, detail = (
+                NOT_COVERED,
+                "not covered by this suite version: no scenario of " + ", ".join(expected) + f" runs on {o.generation}",
+            )
         verdicts.append(FaultVerdict(o.fault, o.generation, expected, verdict, caught_by, covered, other, o.failed_scenarios, detail))
     return list(clean.values()), verdicts
 
@@ -205,7 +210,9 @@ def passed(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict]) -> boo
     return not clean_problems(clean) and all(v.verdict in (CAUGHT, NOT_COVERED) for v in verdicts)
 
 
-def print_table(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], out: Any = None, *, max_scenarios: int = 4, max_other: int = 6) -> None:
+def print_table(
+    clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], out: Any = None, *, max_scenarios: int = 4, max_other: int = 6
+) -> None:
     """One row per mutant run (long lists shortened; mutants.json has them whole)."""
     out = out or sys.stdout
     w = max([len(v.fault) for v in verdicts] + [len("fault")])
@@ -220,7 +227,11 @@ def print_table(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], o
     print(f"{'fault':<{w}}  gen   verdict      caught by (requirements naming the defect)   other failed requirements", file=out)
     for v in verdicts:
         caught = ", ".join(v.caught_by) if v.caught_by else f"— (expected {', '.join(v.expected)})"
-        other = ", ".join(v.other_failed[:max_other]) + (f" (+{len(v.other_failed) - max_other} more)" if len(v.other_failed) > max_other else "") or "—"
+        other = (
+            ", ".join(v.other_failed[:max_other])
+            + (f" (+{len(v.other_failed) - max_other} more)" if len(v.other_failed) > max_other else "")
+            or "—"
+        )
         print(f"{v.fault:<{w}}  {v.generation}  {v.verdict:<11}  {caught:<43}  {other}", file=out)
         names = [s["name"] for s in v.failed_scenarios]
         if names:

@@ -11,15 +11,17 @@ name, no card in it or no PC/SC service at all, no scenario runs (each is report
 the reason, `dut.error_type` says why) and `ssc-conform run` stops with exit status 2 — a missing
 card is the operator's to fix, not a verdict on the card.
 """
+
 from __future__ import annotations
 
 import datetime
 import hashlib
 import platform
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -41,7 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-regions", default=None, help="comma-separated terminal regions (default: every region of the registry)")
     group.addoption("--ssc-fault", action="append", default=[], help="inject a named fault into the reference card")
     group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
-    group.addoption("--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against")
+    group.addoption(
+        "--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against"
+    )
     group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
     group.addoption("--ssc-run-id", default=None, help="the run's id, written into results.json (default: a new one)")
 
@@ -99,7 +103,6 @@ class SscSession:
         with --psam for the card's own region, a software PSAM otherwise."""
         if region_code not in self.psams:
             from harness.psam import hardware_psam, software_psam
-
             from terminal.regions import load_regions
 
             if self.psam_reader is not None and region_code == self.card_region:
@@ -133,7 +136,11 @@ def _build_session(config: pytest.Config) -> SscSession:
     wanted = config.getoption("--ssc-regions")
     regions = [registry.get(c.strip()) for c in wanted.split(",") if c.strip()] if wanted else list(registry)
     session = SscSession(
-        config, spec, profile, keyset, regions=regions,
+        config,
+        spec,
+        profile,
+        keyset,
+        regions=regions,
         allow_destructive=config.getoption("--ssc-allow-destructive") or spec.is_virtual_reference,
     )
     try:
@@ -247,7 +254,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         config.stash[_PROGRESS] = Progress(len(session.items))
     try:
         ssc = _build_session(config)
-    except Exception:  # noqa: BLE001 - the session fixture raises it again, per scenario
+    except Exception:
         return None
     config.stash[_SESSION] = ssc
     if ssc.dut_error_type not in UNAVAILABLE_ERRORS:
@@ -256,11 +263,17 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     for item in scenarios:
         feature_name, scenario_name = _scenario_names(item)
         tags = sorted(_tags(item))
-        config.stash[_RESULTS].append(ScenarioResult(
-            id=item.nodeid, feature=feature_name, name=scenario_name,
-            requirements=[t for t in tags if catalogue.is_requirement(t)], tags=tags, verdict=NOT_RUN,
-            reason=f"the card under test could not be opened: {ssc.dut_error}",
-        ))
+        config.stash[_RESULTS].append(
+            ScenarioResult(
+                id=item.nodeid,
+                feature=feature_name,
+                name=scenario_name,
+                requirements=[t for t in tags if catalogue.is_requirement(t)],
+                tags=tags,
+                verdict=NOT_RUN,
+                reason=f"the card under test could not be opened: {ssc.dut_error}",
+            )
+        )
     return True
 
 
@@ -287,8 +300,9 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any,
-                                step_func_args: dict[str, Any]) -> Iterator[None]:
+def pytest_bdd_before_step_call(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any, step_func_args: dict[str, Any]
+) -> Iterator[None]:
     """allure-pytest-bdd records every argument of a step function as a step parameter, fixtures
     included — the repr of the scenario context carries the PIN and the key set. Keep only the
     arguments parsed from the step text (plain values) in the Allure step."""
@@ -301,9 +315,12 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature: Any, sc
     with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as step_result:
         if step_result is not None:
             step_result.parameters = [
-                p for p in step_result.parameters
-                if isinstance(step_func_args.get(p.name), (str, int, float)) and not isinstance(step_func_args.get(p.name), bool)
-                and p.name not in request.fixturenames and not _is_fixture(request, p.name)
+                p
+                for p in step_result.parameters
+                if isinstance(step_func_args.get(p.name), (str, int, float))
+                and not isinstance(step_func_args.get(p.name), bool)
+                and p.name not in request.fixturenames
+                and not _is_fixture(request, p.name)
             ]
 
 
@@ -321,7 +338,7 @@ def _is_fixture(request: pytest.FixtureRequest, name: str) -> bool:
         request.getfixturevalue(name)
     except pytest.FixtureLookupError:
         return False
-    except Exception:  # noqa: BLE001 - a fixture that exists but fails is still a fixture
+    except Exception:
         return True
     return True
 
@@ -388,7 +405,7 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
     session: SscSession | None = item.config.stash.get(_SESSION, None)
     trace: list[dict[str, Any]] = []
     if session is not None and session.dut is not None and _TRACE_START in item.stash:
-        entries = session.dut.recorder.entries[item.stash[_TRACE_START]:]
+        entries = session.dut.recorder.entries[item.stash[_TRACE_START] :]
         trace = [e.to_dict() for e in entries]
         if any(e.error and CardRemovedError.__name__ in e.error for e in entries):
             session.dut.removed = True
@@ -424,8 +441,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ssc: SscSession | None = session.config.stash.get(_SESSION, None)
     dut_info: dict[str, Any] = {"card": session.config.getoption("--ssc-card")}
     run_info: dict[str, Any] = {
-        "started": datetime.datetime.fromtimestamp(ssc.started if ssc else time.time(), datetime.timezone.utc).isoformat(),
-        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "started": datetime.datetime.fromtimestamp(ssc.started if ssc else time.time(), datetime.UTC).isoformat(),
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(),
         "python": platform.python_version(),
         "pytest_exit_status": int(exitstatus),
         "run_id": session.config.getoption("--ssc-run-id") or Path(report_dir).resolve().name,
@@ -443,8 +460,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             run_info["interop_matrix"] = matrix
         provenance = _provenance_of(ssc.profile)
     run_info["features"] = _feature_files(session.items)
-    write_results(Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue(),
-                  provenance=provenance)
+    write_results(
+        Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue(), provenance=provenance
+    )
 
 
 def _provenance_of(profile: Any) -> Any:

@@ -1,11 +1,12 @@
 """Which profile a run uses: given explicitly, the reference card's generation, or detected."""
+
 from __future__ import annotations
 
 from harness.cardspec import CardSpec
 from ssc.profile import builtin_profiles, load_profile
 from ssc.profile.model import Profile
-from terminal.session import CardSession
 from terminal.channel import Terminal
+from terminal.session import CardSession
 from terminal.transports.base import Transport
 
 

@@ -5,13 +5,15 @@ On a terminal this is one status line rewritten in place (failures also stay on 
 their own); anywhere else — a CI log, a pipe — it is one plain line per finished scenario, so a log
 reads top to bottom without control characters.
 """
+
 from __future__ import annotations
 
 import shutil
 import sys
 import time
 import unicodedata
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 MARK = {"passed": "PASS", "failed": "FAIL", "not-run": "n/r "}
 
@@ -43,8 +45,13 @@ class Progress:
     """Tells the operator where the run is. `stream` is resolved at each write (pytest swaps
     sys.stderr while it captures a test's output), `tty` decides the style on first use."""
 
-    def __init__(self, total: int, stream: Callable[[], TextIO] = lambda: sys.stderr, tty: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        total: int,
+        stream: Callable[[], TextIO] = lambda: sys.stderr,
+        tty: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total = total
         self.done = 0
         self.failed = 0

@@ -5,6 +5,7 @@ terminal code speaks the same APDUs it would speak to a hardware PSAM in a secon
 with a hardware PSAM (``--psam reader:NAME``) gets the same `PsamClient` over PC/SC instead; it
 serves the terminals of its own region (the card's), software PSAMs the others.
 """
+
 from __future__ import annotations
 
 from reference_card.psam import PsamCard

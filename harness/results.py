@@ -6,12 +6,14 @@ did not run — never silently passed (REQUIREMENTS.md). A scenario for another 
 apply to the card and neither passes nor blocks the requirement; a destructive scenario not opted
 into does apply, so its requirement stays *not run*.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ssc.catalogue import Catalogue
 
@@ -38,8 +40,9 @@ class ScenarioResult:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
 
-def requirement_verdicts(scenarios: list[ScenarioResult], catalogue: Catalogue,
-                         provenance: Callable[[str], dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+def requirement_verdicts(
+    scenarios: list[ScenarioResult], catalogue: Catalogue, provenance: Callable[[str], dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
     """Requirement ID → {review, title, scenarios, verdict, reason[, provenance]}; `provenance`
     (requirement ID → how firmly the profile values it rests on are known) is added when given."""
     by_req: dict[str, list[ScenarioResult]] = {rid: [] for rid in catalogue.requirements}
@@ -67,16 +70,24 @@ def requirement_verdicts(scenarios: list[ScenarioResult], catalogue: Catalogue,
             entry.update(verdict=NOT_RUN, reason="; ".join(sorted({f"{s.name}: {s.reason}" for s in not_run})))
         else:
             skipped = len(items) - len(applicable)
-            entry.update(verdict=PASSED, reason=f"{len(applicable)} scenario(s) passed"
-                         + (f"; {skipped} not applicable to this card" if skipped else ""))
+            entry.update(
+                verdict=PASSED,
+                reason=f"{len(applicable)} scenario(s) passed" + (f"; {skipped} not applicable to this card" if skipped else ""),
+            )
         if provenance is not None and req is not None:
             entry["provenance"] = provenance(rid)
         out[rid] = entry
     return out
 
 
-def write_results(path: Path, dut: dict[str, Any], run: dict[str, Any], scenarios: list[ScenarioResult], catalogue: Catalogue,
-                  provenance: Callable[[str], dict[str, Any]] | None = None) -> dict[str, Any]:
+def write_results(
+    path: Path,
+    dut: dict[str, Any],
+    run: dict[str, Any],
+    scenarios: list[ScenarioResult],
+    catalogue: Catalogue,
+    provenance: Callable[[str], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     doc = {
         "dut": dut,
         "run": run,

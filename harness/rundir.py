@@ -6,6 +6,7 @@ symlink swapped in with one rename, so a reader never sees it missing or half-wr
 `--report-dir` is used exactly as given (tests and other tools rely on that): no run-id directory,
 no symlink.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -21,8 +22,8 @@ ARTEFACTS = ("results.json", "junit.xml", "allure-results", "allure-report", "re
 
 
 def new_run_id(now: datetime.datetime | None = None) -> str:
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    return f"{now.astimezone(datetime.timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+    now = now or datetime.datetime.now(datetime.UTC)
+    return f"{now.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
 def prepare_run_dir(explicit: Path | None, run_id: str, *, base: Path = REPORTS_DIR, clean: bool = True) -> Path:
@@ -49,7 +50,7 @@ def point_latest(base: Path, run_dir: Path) -> Path:
     A real directory left there by an older harness version is moved aside, not deleted."""
     latest = base / LATEST
     if latest.is_dir() and not latest.is_symlink():
-        stamp = datetime.datetime.fromtimestamp(latest.stat().st_mtime, datetime.timezone.utc)
+        stamp = datetime.datetime.fromtimestamp(latest.stat().st_mtime, datetime.UTC)
         aside = base / f"{stamp:%Y%m%dT%H%M%SZ}-old-latest"
         latest.rename(aside if not aside.exists() else base / f"{aside.name}-{secrets.token_hex(2)}")
     tmp = base / f".{LATEST}-{secrets.token_hex(4)}"

@@ -1,9 +1,10 @@
 """`ssc-conform serve-card`: the reference card on the vpcd virtual reader."""
+
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from harness.cardspec import CardSpec
 from reference_card import ReferenceCard

@@ -1,5 +1,6 @@
 """The summary printed at the end of `ssc-conform run`: the device under test, then one table per
 review (STD / SEC / INT / PER …, titled as in the requirement catalogue), then the totals."""
+
 from __future__ import annotations
 
 from pathlib import Path

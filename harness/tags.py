@@ -7,6 +7,7 @@ neither a requirement ID of the catalogue nor one of the harness's tags (generat
 slow, interop, …) is almost certainly a typo that would silently select nothing, so it is refused
 with the closest known tags.
 """
+
 from __future__ import annotations
 
 import difflib

@@ -10,21 +10,22 @@ requirement. With ``tearing_hook=True`` the card accepts `FF 7E P1 P2` (and `arm
 raises `ssc.card.PowerCut` when an armed write is torn; the persistent state survives power cycles,
 the volatile state does not.
 """
+
 from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from ssc.card import PowerCut
-from ssc.keyset import KeySet, TestKeySet
-from ssc.profile import load_profile
-from ssc.profile.model import Profile
 from reference_card.cos import Cos
 from reference_card.faults import resolve_faults
 from reference_card.issuance import issue
 from reference_card.personalization import DEFAULT_CARD_PATH, Personalization, load_personalization
+from ssc.card import PowerCut
+from ssc.keyset import KeySet, TestKeySet
+from ssc.profile import load_profile
+from ssc.profile.model import Profile
 
 __all__ = ["CardNotPowered", "ReferenceCard"]
 
@@ -66,12 +67,12 @@ class ReferenceCard:
         self._powered = False
 
     @classmethod
-    def default(cls, generation: str = "gen2", **kwargs: object) -> "ReferenceCard":
+    def default(cls, generation: str = "gen2", **kwargs: object) -> ReferenceCard:
         """The embedded reference card (``data/default_card.yaml``) for a built-in profile."""
         return cls(_builtin_profile(generation), _default_personalization(str(DEFAULT_CARD_PATH)), **kwargs)  # type: ignore[arg-type]
 
     @classmethod
-    def from_files(cls, profile: str | Path, personalization: str | Path, **kwargs: object) -> "ReferenceCard":
+    def from_files(cls, profile: str | Path, personalization: str | Path, **kwargs: object) -> ReferenceCard:
         return cls(load_profile(profile), load_personalization(personalization), **kwargs)  # type: ignore[arg-type]
 
     # -- CardModel -----------------------------------------------------------------------------

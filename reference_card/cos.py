@@ -7,13 +7,12 @@ terminated card, then runs the profile's first check groups — unknown CLA → 
 blocked-application gate (§6.5), splits Lc/data/Le with plain byte indexing and calls the handler.
 Handlers (`commands/`) do the rest in the documented order.
 """
+
 from __future__ import annotations
 
 import random
 from typing import TYPE_CHECKING
 
-from ssc.codecs import decode_pin, encode_pin
-from ssc.profile.model import Profile
 from reference_card.commands.auth import Authentication
 from reference_card.commands.binary import Binary
 from reference_card.commands.exchange import Exchange
@@ -23,11 +22,13 @@ from reference_card.commands.pin import PinCommands
 from reference_card.commands.records import Records
 from reference_card.commands.select import Select
 from reference_card.filesystem import FileSystem, Node
-from reference_card.issuance import CardImage
 from reference_card.iso7816 import HEADER_LENGTH, LC_OFFSET
+from reference_card.issuance import CardImage
 from reference_card.security import AccessControl, Session, TryCounter
 from reference_card.statuswords import StatusBytes
 from reference_card.store import PersistentStore
+from ssc.codecs import decode_pin, encode_pin
+from ssc.profile.model import Profile
 
 if TYPE_CHECKING:
     from reference_card.commands import Handler
@@ -75,14 +76,19 @@ class Cos:
             raise NotImplementedError(f"profile {profile.name} asks for a check order this card does not implement: {profile.check_order}")
         for name, implemented in FIXED_BEHAVIOUR.items():
             if profile.behaviour[name].value != implemented:
-                raise NotImplementedError(f"behaviour {name}: this card implements {implemented!r}, the profile asks for {profile.behaviour[name].value!r}")
+                raise NotImplementedError(
+                    f"behaviour {name}: this card implements {implemented!r}, the profile asks for {profile.behaviour[name].value!r}"
+                )
         self.sw = StatusBytes(profile.sw)
         self.store = PersistentStore(anti_tearing="no_anti_tearing" not in faults)
         if profile.behaviour["card_tearing_at_write_end"].value != "commit_then_cut":
             raise NotImplementedError("only 'commit_then_cut' is implemented for card_tearing_at_write_end")
         self.session = Session(None)
         self.access = AccessControl(
-            self.session, self.sw, self.store, profile.algorithm,
+            self.session,
+            self.sw,
+            self.store,
+            profile.algorithm,
             mac_challenge_length=profile.security.challenge_mac,
             mac_length=profile.security.mac_length,
             sm_version=str(profile.behaviour["card_sm_key_version"].value),
@@ -100,8 +106,13 @@ class Cos:
         self._app = self.fs.nodes.get(lifecycle_key.df)
 
         families = [
-            Select(self), Records(self), Binary(self), Exchange(self, rng), Authentication(self),
-            PinCommands(self, image.initial_pin), Lifecycle(self),
+            Select(self),
+            Records(self),
+            Binary(self),
+            Exchange(self, rng),
+            Authentication(self),
+            PinCommands(self, image.initial_pin),
+            Lifecycle(self),
         ]
         if tearing_hook:
             families.append(TearingHook(self))
@@ -111,7 +122,7 @@ class Cos:
         self._build_table(handlers, tearing_hook)
 
     # -- dispatch table ------------------------------------------------------------------------
-    def _build_table(self, handlers: dict[str, "Handler"], tearing_hook: bool) -> None:
+    def _build_table(self, handlers: dict[str, Handler], tearing_hook: bool) -> None:
         by_pair: dict[int, list[tuple[str, Handler]]] = {}
         for name, cmd in self.profile.commands.items():
             if cmd.virtual_only and not tearing_hook:
@@ -128,11 +139,9 @@ class Cos:
         self._known_ins = frozenset(pair & 0xFF for pair in self._table)
         allowed = set(self.profile.security.lifecycle_blocked_allows)
         allowed |= {name for name, cmd in self.profile.commands.items() if cmd.virtual_only}  # test hooks
-        self._blocked_ok = frozenset(
-            pair for pair, entries in by_pair.items() if any(name in allowed for name, _ in entries)
-        )
+        self._blocked_ok = frozenset(pair for pair, entries in by_pair.items() if any(name in allowed for name, _ in entries))
 
-    def _by_p1p2(self, entries: list[tuple[str, "Handler"]]) -> "Handler":
+    def _by_p1p2(self, entries: list[tuple[str, Handler]]) -> Handler:
         """Commands sharing CLA and INS (RELOAD/UNBLOCK PIN) are told apart by their P1-P2."""
         table = {}
         for name, handler in entries:

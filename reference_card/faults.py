@@ -7,10 +7,11 @@ and fails on a mutant shows exactly which requirement the suite can detect.
 
 ``ReferenceCard(profile, personalization, faults=["pin_counter_not_decremented"])``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["FAULTS", "Fault", "resolve_faults"]
 
@@ -25,64 +26,48 @@ class Fault:
 
 
 _ALL = (
-    Fault("pin_counter_not_decremented",
-          "a wrong PIN does not decrement the PIN try counter (63Cx stays the same, never blocks)",
-          ("SEC-PIN-1",)),
-    Fault("gen3_ef06_free_read",
-          "gen3: SSSE/EF06 (cardholder basics) is readable without AUTH RKSSSE",
-          ("SEC-AC-7",), ("gen3",), "SSSE/EF06"),
-    Fault("any_key_opens_auth",
-          "an AUTH term is satisfied by any key authenticated in the current DF (another UK opens a file)",
-          ("SEC-AC-2",)),
-    Fault("or_rule_as_and",
-          "'a or b' access rules are enforced as 'a and b'",
-          ("SEC-AC-5",)),
-    Fault("and_rule_as_or",
-          "'a and b' access rules are enforced as 'a or b'",
-          ("SEC-AC-6",)),
-    Fault("bad_card_id_mac",
-          "the MAC bytes 13-16 of the card identification code are wrong",
-          ("STD-DATA-1", "INT-XR-7")),
-    Fault("bad_card_number_check",
-          "the card number is personalized with a wrong check character",
-          ("STD-DATA-2",)),
-    Fault("wrong_spec_version",
-          "EF05 spec version names another generation",
-          ("STD-DATA-4",)),
-    Fault("wrong_length_instead_of_6cxx",
-          "a wrong Le is answered 6700 instead of 6Cxx with the exact length",
-          ("STD-CMD-4",)),
-    Fault("reusable_challenge",
-          "a challenge is not consumed: it can be used again (replay)",
-          ("SEC-AUTH-3", "SEC-SM-1")),
-    Fault("mac_not_checked",
-          "the MAC of a secure-messaging command is not verified",
-          ("SEC-SM-1", "SEC-LC-1", "SEC-PIN-3")),
-    Fault("firewall_leak",
-          "key states survive a selection across the SSSE/PSE firewall (SSSE MK 00 then opens PSEMK 00)",
-          ("SEC-FW-1",)),
-    Fault("swapped_diversification",
-          "the card's national keys are diversified with the province and city factors swapped",
-          ("SEC-KEY-1", "SEC-AUTH-1", "SEC-AUTH-2")),
-    Fault("local_keys_from_national_root",
-          "DF80 local keys are derived from the national test root instead of the city's local root",
-          ("INT-XR-5",)),
-    Fault("no_read_record_by_tag",
-          "READ RECORD by record identifier (tag) is not supported (6A86)",
-          ("STD-REC-3",)),
-    Fault("application_block_ignored",
-          "APPLICATION BLOCK answers 9000 but the application stays usable",
-          ("SEC-LC-1",)),
-    Fault("security_before_record",
-          "the access rule is checked before the record's existence (6982 instead of 6A83)",
-          ("STD-SW-1",)),
-    Fault("no_anti_tearing",
-          "a write torn by a power cut leaves the first bytes new and the rest old",
-          ("SEC-TEAR-1",)),
-    Fault("try_counter_after_compare",
-          "the PIN/key try counter is written only after a failed comparison, so a power cut "
-          "reveals the result (a right PIN answers with no write at all)",
-          ("SEC-TEAR-2",)),
+    Fault(
+        "pin_counter_not_decremented",
+        "a wrong PIN does not decrement the PIN try counter (63Cx stays the same, never blocks)",
+        ("SEC-PIN-1",),
+    ),
+    Fault(
+        "gen3_ef06_free_read", "gen3: SSSE/EF06 (cardholder basics) is readable without AUTH RKSSSE", ("SEC-AC-7",), ("gen3",), "SSSE/EF06"
+    ),
+    Fault(
+        "any_key_opens_auth",
+        "an AUTH term is satisfied by any key authenticated in the current DF (another UK opens a file)",
+        ("SEC-AC-2",),
+    ),
+    Fault("or_rule_as_and", "'a or b' access rules are enforced as 'a and b'", ("SEC-AC-5",)),
+    Fault("and_rule_as_or", "'a and b' access rules are enforced as 'a or b'", ("SEC-AC-6",)),
+    Fault("bad_card_id_mac", "the MAC bytes 13-16 of the card identification code are wrong", ("STD-DATA-1", "INT-XR-7")),
+    Fault("bad_card_number_check", "the card number is personalized with a wrong check character", ("STD-DATA-2",)),
+    Fault("wrong_spec_version", "EF05 spec version names another generation", ("STD-DATA-4",)),
+    Fault("wrong_length_instead_of_6cxx", "a wrong Le is answered 6700 instead of 6Cxx with the exact length", ("STD-CMD-4",)),
+    Fault("reusable_challenge", "a challenge is not consumed: it can be used again (replay)", ("SEC-AUTH-3", "SEC-SM-1")),
+    Fault("mac_not_checked", "the MAC of a secure-messaging command is not verified", ("SEC-SM-1", "SEC-LC-1", "SEC-PIN-3")),
+    Fault("firewall_leak", "key states survive a selection across the SSSE/PSE firewall (SSSE MK 00 then opens PSEMK 00)", ("SEC-FW-1",)),
+    Fault(
+        "swapped_diversification",
+        "the card's national keys are diversified with the province and city factors swapped",
+        ("SEC-KEY-1", "SEC-AUTH-1", "SEC-AUTH-2"),
+    ),
+    Fault(
+        "local_keys_from_national_root",
+        "DF80 local keys are derived from the national test root instead of the city's local root",
+        ("INT-XR-5",),
+    ),
+    Fault("no_read_record_by_tag", "READ RECORD by record identifier (tag) is not supported (6A86)", ("STD-REC-3",)),
+    Fault("application_block_ignored", "APPLICATION BLOCK answers 9000 but the application stays usable", ("SEC-LC-1",)),
+    Fault("security_before_record", "the access rule is checked before the record's existence (6982 instead of 6A83)", ("STD-SW-1",)),
+    Fault("no_anti_tearing", "a write torn by a power cut leaves the first bytes new and the rest old", ("SEC-TEAR-1",)),
+    Fault(
+        "try_counter_after_compare",
+        "the PIN/key try counter is written only after a failed comparison, so a power cut "
+        "reveals the result (a right PIN answers with no write at all)",
+        ("SEC-TEAR-2",),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}
@@ -93,7 +78,5 @@ def resolve_faults(names: Iterable[str]) -> frozenset[str]:
     chosen = frozenset(names) if not isinstance(names, str) else frozenset([names])
     unknown = sorted(chosen - FAULTS.keys())
     if unknown:
-        raise ValueError(
-            f"unknown fault(s) {', '.join(unknown)}; known faults: {', '.join(sorted(FAULTS))}"
-        )
+        raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known faults: {', '.join(sorted(FAULTS))}")
     return chosen

@@ -7,14 +7,15 @@ make on every APDU are precomputed here: per DF, the FIDs SELECT P1 00 and P1 02
 value) and binary contents as a bytearray: these are the persistent contents, changed only through
 `PersistentStore.write`.
 """
+
 from __future__ import annotations
 
-from ssc.profile.access import AccessRule
-from ssc.profile.model import FileDef, Profile
-from ssc.profile.templates import fci_for
 from reference_card.faults import FAULTS
 from reference_card.issuance import CardImage
 from reference_card.security import AccessControl, CardKey, CompiledRule
+from ssc.profile.access import AccessRule
+from ssc.profile.model import FileDef, Profile
+from ssc.profile.templates import fci_for
 
 __all__ = ["FileSystem", "Node"]
 
@@ -23,13 +24,34 @@ _FREE_READ_FAULT = "gen3_ef06_free_read"
 
 class Node:
     __slots__ = (
-        "path", "kind", "fid", "sfi", "name", "parent", "children", "is_df", "app", "in_pin_scope",
-        "select_any", "select_ef", "by_sfi", "keys", "keys_by_name", "fci",
-        "records", "tag_index", "record_tag", "record_length", "capacity", "data",
-        "read", "update", "append",
+        "path",
+        "kind",
+        "fid",
+        "sfi",
+        "name",
+        "parent",
+        "children",
+        "is_df",
+        "app",
+        "in_pin_scope",
+        "select_any",
+        "select_ef",
+        "by_sfi",
+        "keys",
+        "keys_by_name",
+        "fci",
+        "records",
+        "tag_index",
+        "record_tag",
+        "record_length",
+        "capacity",
+        "data",
+        "read",
+        "update",
+        "append",
     )
 
-    def __init__(self, f: FileDef, parent: "Node | None") -> None:
+    def __init__(self, f: FileDef, parent: Node | None) -> None:
         self.path = f.path
         self.kind = f.kind
         self.fid = f.fid

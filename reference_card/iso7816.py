@@ -4,6 +4,7 @@ These are published encodings (like the TLV constructed bit in `ssc.tlv`), so th
 named constants instead of in profile data. Everything SSC-specific — CLA/INS values, P1/P2 codes,
 FIDs, status words, lengths — comes from the profile.
 """
+
 from __future__ import annotations
 
 HEADER_LENGTH = 4  # CLA INS P1 P2
@@ -24,6 +25,7 @@ SFI_RESERVED = 0x1F
 def is_sm_cla(cla: int) -> bool:
     """True for a CLA announcing proprietary secure messaging (a MAC trails the data field)."""
     return cla & CLA_SM_MASK == CLA_SM_PROPRIETARY
+
 
 # ISO 7816-4 §11.1.1: a DF name is 1 to 16 bytes.
 DF_NAME_MAX = 16

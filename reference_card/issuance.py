@@ -7,21 +7,22 @@ every declared key and loaded version, diversified from a `KeySet` (§6.2). Data
 check character, a bad MAC, swapped diversification factors, ...) are applied here too, so the
 command handlers never know about them.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from ssc.codecs import encode_an, encode_b, encode_cn, encode_pin
+from reference_card.personalization import Personalization, PersonalizationError
 from ssc.checks import card_number_check_char
+from ssc.codecs import encode_an, encode_b, encode_cn, encode_pin
 from ssc.crypto.diversify import diversify
 from ssc.crypto.mac import mac
 from ssc.keyset import KeySet, derive_card_key, diversification_factors
 from ssc.profile.model import FileDef, KeyDef, Profile, RecordDef
 from ssc.profile.templates import dir_record_for
-from reference_card.personalization import Personalization, PersonalizationError
 
 __all__ = ["CardImage", "issue"]
 
@@ -67,7 +68,9 @@ def issue(profile: Profile, perso: Personalization, keyset: KeySet, faults: froz
     spec = profile.command("verify")
     encoded = encode_pin(pin)
     if not spec.byte("min_pin_bytes") <= len(encoded) <= spec.byte("max_pin_bytes"):
-        raise PersonalizationError("pin", f"{len(encoded)} bytes in BCD; the profile allows {spec.byte('min_pin_bytes')}-{spec.byte('max_pin_bytes')}")
+        raise PersonalizationError(
+            "pin", f"{len(encoded)} bytes in BCD; the profile allows {spec.byte('min_pin_bytes')}-{spec.byte('max_pin_bytes')}"
+        )
     return CardImage(atr, card_sn, present, records, binaries, keys, encoded, pin)
 
 
@@ -75,7 +78,9 @@ def _present_files(profile: Profile, perso: Personalization) -> tuple[str, ...]:
     optional = {f.path for f in profile.files.values() if f.is_df and f.presence == "optional"}
     for i, path in enumerate(perso.optional_dfs):
         if path not in optional:
-            raise PersonalizationError(f"optional_dfs[{i}]", f"{path!r} is not an optional DF of profile {profile.name} (optional: {', '.join(sorted(optional))})")
+            raise PersonalizationError(
+                f"optional_dfs[{i}]", f"{path!r} is not an optional DF of profile {profile.name} (optional: {', '.join(sorted(optional))})"
+            )
     chosen = set(perso.optional_dfs)
 
     def df_present(f: FileDef) -> bool:
@@ -103,7 +108,10 @@ def _atr(profile: Profile, perso: Personalization) -> bytes:
     maker = spec.reference_card_maker if perso.card_maker is None else perso.card_maker
     historical = chip_cos + maker + perso.serial
     if len(historical) != spec.historical_length:
-        raise PersonalizationError("chip_cos", f"chip/COS ({len(chip_cos)}) + card maker ({len(maker)}) + serial ({len(perso.serial)}) bytes make {len(historical)} historical bytes; the profile needs {spec.historical_length}")
+        raise PersonalizationError(
+            "chip_cos",
+            f"chip/COS ({len(chip_cos)}) + card maker ({len(maker)}) + serial ({len(perso.serial)}) bytes make {len(historical)} historical bytes; the profile needs {spec.historical_length}",
+        )
     return spec.prefix + historical
 
 
@@ -124,7 +132,9 @@ def _derive(profile: Profile, keyset: KeySet, key: KeyDef, version: int, region:
     return derive_card_key(profile, keyset, key, version, region, card_sn)
 
 
-def _card_keys(profile: Profile, perso: Personalization, keyset: KeySet, present: tuple[str, ...], card_sn: bytes, faults: frozenset[str]) -> dict[str, dict[int, bytes]]:
+def _card_keys(
+    profile: Profile, perso: Personalization, keyset: KeySet, present: tuple[str, ...], card_sn: bytes, faults: frozenset[str]
+) -> dict[str, dict[int, bytes]]:
     out: dict[str, dict[int, bytes]] = {}
     present_set = set(present)
     for key in profile.keys():
@@ -138,7 +148,14 @@ def _card_keys(profile: Profile, perso: Personalization, keyset: KeySet, present
     return out
 
 
-def _card_id_code(profile: Profile, perso: Personalization, keys: Mapping[str, Mapping[int, bytes]], card_sn: bytes, record: RecordDef, faults: frozenset[str]) -> bytes:
+def _card_id_code(
+    profile: Profile,
+    perso: Personalization,
+    keys: Mapping[str, Mapping[int, bytes]],
+    card_sn: bytes,
+    record: RecordDef,
+    faults: frozenset[str],
+) -> bytes:
     """PROFILE §4.1, laid out by `profile.card_id`: region BCD ‖ RID ‖ card SN tail ‖ MAC over the
     preceding bytes under the card's IRK (active version, zero IV)."""
     layout = profile.card_id
@@ -159,7 +176,9 @@ def _card_id_code(profile: Profile, perso: Personalization, keys: Mapping[str, M
     return bytes(code)
 
 
-def _item_values(profile: Profile, perso: Personalization, keys: Mapping[str, Mapping[int, bytes]], card_sn: bytes, faults: frozenset[str]) -> dict[str, object]:
+def _item_values(
+    profile: Profile, perso: Personalization, keys: Mapping[str, Mapping[int, bytes]], card_sn: bytes, faults: frozenset[str]
+) -> dict[str, object]:
     values: dict[str, object] = dict(perso.records)
     values.update(perso.cardholder_values())
     values.update({item: getattr(perso, item) for item in _IDENTITY_ITEMS})

@@ -10,12 +10,14 @@ purpose.
 Values stay close to how they are printed (digit strings, dates as YYYYMMDD); encoding into
 record bytes is `issuance`'s job, driven by the profile's record definitions.
 """
+
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -89,8 +91,13 @@ class Personalization:
         """EF06 item values by profile item name."""
         h = self.cardholder
         return {
-            "ssn": h.ssn, "name": h.name, "name_ext": h.name_ext, "gender": h.gender,
-            "ethnicity": h.ethnicity, "birthplace": h.birthplace, "birth_date": h.birth_date,
+            "ssn": h.ssn,
+            "name": h.name,
+            "name_ext": h.name_ext,
+            "gender": h.gender,
+            "ethnicity": h.ethnicity,
+            "birthplace": h.birthplace,
+            "birth_date": h.birth_date,
         }
 
     def warnings(self) -> list[str]:
@@ -228,7 +235,9 @@ def load_personalization(
         if problems:
             raise PersonalizationError("cardholder.ssn", "; ".join(problems))
         if not is_valid_card_number(card_number):
-            raise PersonalizationError("card_number", f"{card_number!r} is not 8 characters [0-9A-Z] plus a valid check character (PROFILE §4.2)")
+            raise PersonalizationError(
+                "card_number", f"{card_number!r} is not 8 characters [0-9A-Z] plus a valid check character (PROFILE §4.2)"
+            )
         if expiry <= issue:
             raise PersonalizationError("expiry_date", f"{expiry} is not after the issue date {issue}")
     records: dict[str, str | bytes] = dict(load_business_defaults() if business_defaults is None else business_defaults)
@@ -240,8 +249,7 @@ def load_personalization(
     key_versions = None
     if versions_raw is not None:
         key_versions = tuple(
-            v if isinstance(v, int) else int.from_bytes(_hex(v, f"key_versions[{i}]", 1), "big")
-            for i, v in enumerate(versions_raw)
+            v if isinstance(v, int) else int.from_bytes(_hex(v, f"key_versions[{i}]", 1), "big") for i, v in enumerate(versions_raw)
         )
     binaries = {path: _hex(v, f"binaries.{path}") for path, v in (raw.get("binaries") or {}).items()}
     optional = raw.get("optional_dfs") or ()

@@ -11,6 +11,7 @@ What it holds: every national key of the profile (versions from the profile, roo
 number (BCD). Every byte value — CLA/INS, P1 codes, FIDs, status words, lengths — comes from the
 profile; choices the text leaves open are `behaviour:` entries of the profile (``psam_*``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -178,7 +179,7 @@ class PsamCard:
         wanted = apdu.ne
         if wanted is None or wanted > remaining:
             raise _Answer(self._sw["wrong_le"].with_value(remaining))
-        return content[offset:offset + wanted]
+        return content[offset : offset + wanted]
 
     def _derive_key(self, apdu: CommandApdu) -> bytes:
         usage = self._usage_by_code.get(apdu.p1 & self._usage_mask)
@@ -201,7 +202,7 @@ class PsamCard:
         root = self._root(key, version, alg)
         if root is None:
             raise _Answer(self._sw.key_not_found)
-        card_first = [apdu.data[1 + i * FACTOR_LENGTH:1 + (i + 1) * FACTOR_LENGTH] for i in range(levels)]
+        card_first = [apdu.data[1 + i * FACTOR_LENGTH : 1 + (i + 1) * FACTOR_LENGTH] for i in range(levels)]
         working = diversify(alg, root, list(reversed(card_first)))
         self._working = _WorkingKey(alg, working, key.name, version, usage)
         return b""
@@ -260,4 +261,6 @@ class PsamCard:
         for name, value in implemented.items():
             choice = self.profile.behaviour.get(name)
             if choice is not None and choice.value != value:
-                raise ValueError(f"profile {self.profile.name}: behaviour.{name} = {choice.value!r}; this PSAM model implements {value!r} only")
+                raise ValueError(
+                    f"profile {self.profile.name}: behaviour.{name} = {choice.value!r}; this PSAM model implements {value!r} only"
+                )

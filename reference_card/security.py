@@ -10,15 +10,16 @@
 Rule faults (or→and, and→or, any key opens an AUTH term, MAC not checked, counters) are applied
 here by configuration: the clean and the faulty card run the same code.
 """
+
 from __future__ import annotations
 
+from reference_card.iso7816 import LC_OFFSET, is_sm_cla
+from reference_card.statuswords import StatusBytes
+from reference_card.store import PersistentStore
 from ssc.crypto.algorithm import Algorithm
 from ssc.crypto.recipes import command_mac
 from ssc.profile.access import AccessRule, Auth, Pin, Sm
 from ssc.profile.model import KeyDef
-from reference_card.iso7816 import LC_OFFSET, is_sm_cla
-from reference_card.statuswords import StatusBytes
-from reference_card.store import PersistentStore
 
 __all__ = ["AccessControl", "CardKey", "CompiledRule", "Session", "TryCounter"]
 
@@ -174,7 +175,7 @@ class AccessControl:
             return False
         body_end = LC_OFFSET + 1 + len(data) - self.mac_length
         expected = command_mac(self.algorithm, value, chal, apdu[:body_end])
-        return expected == data[-self.mac_length:]
+        return expected == data[-self.mac_length :]
 
     # -- try counters (§6.5) -------------------------------------------------------------------
     def set_counter(self, counter: TryCounter, value: int) -> None:
@@ -199,4 +200,3 @@ class AccessControl:
         if matches:
             self.set_counter(counter, counter.limit)
         return matches
-

@@ -5,6 +5,7 @@ wasted work, so every word is rendered once here. Fixed words become attributes 
 (``sw.ok == b"\\x90\\x00"``); variable words (61XX, 63CX, 6CXX) become tuples indexed by the
 variable part (``sw.wrong_le[0x0B]``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,9 +20,7 @@ class StatusBytes:
         self._names: list[str] = []
         for word in words:
             if word.variable_mask:
-                value: Any = tuple(
-                    (word.sw | x).to_bytes(2, "big") for x in range(word.variable_mask + 1)
-                )
+                value: Any = tuple((word.sw | x).to_bytes(2, "big") for x in range(word.variable_mask + 1))
             else:
                 value = word.sw.to_bytes(2, "big")
             setattr(self, word.name, value)

@@ -10,9 +10,10 @@ N < L is torn (old value kept; with the `no_anti_tearing` fault the first N byte
 the old value), and the card raises `ssc.card.PowerCut` instead of answering. With N ≥ L the
 write completes and power is cut right after it (behaviour `card_tearing_at_write_end`).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ssc.card import PowerCut
 

@@ -14,6 +14,7 @@ operator reads out to compare keys.
 
 No CLI here: `harness/cli.py` parses the options and calls these functions.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,7 @@ import stat
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,10 @@ def generate_keypair(private_path: Path, public_path: Path, passphrase: bytes | 
             raise EvidenceError(path, "already exists; refusing to overwrite a key (move it away first)")
     key = Ed25519PrivateKey.generate()
     encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption())
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     _write_exclusive(private_path, private_pem, 0o600)
     try:
         _write_exclusive(public_path, public_pem, 0o644)
@@ -135,8 +136,12 @@ def load_private_key(path: Path, passphrase: bytes | None = None) -> Ed25519Priv
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:
-        raise EvidenceError(path, "the key is passphrase-protected; give the passphrase" if passphrase is None
-                            else "the key is not passphrase-protected; give no passphrase") from None
+        raise EvidenceError(
+            path,
+            "the key is passphrase-protected; give the passphrase"
+            if passphrase is None
+            else "the key is not passphrase-protected; give no passphrase",
+        ) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise EvidenceError(path, f"not a readable PEM private key ({exc})") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -226,7 +231,7 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
 def _manifest_bytes(entries: list[dict[str, Any]], key: Ed25519PrivateKey | None) -> bytes:
     manifest = {
         "format": FORMAT,
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "harness_version": _harness_version(),
         "signed": key is not None,
         "algorithm": "Ed25519" if key is not None else None,
@@ -288,8 +293,7 @@ def _verify_open(zf: zipfile.ZipFile, public_key: Ed25519PublicKey, key_fp: str)
         _compare_files(zf, manifest["files"], result)
         result.files = len(manifest["files"])
 
-    result.ok = (manifest is not None and result.signature == SIGNATURE_VALID
-                 and not (result.altered or result.removed or result.added))
+    result.ok = manifest is not None and result.signature == SIGNATURE_VALID and not (result.altered or result.removed or result.added)
     result.messages = _messages(result, manifest, problem)
     return result
 
@@ -321,8 +325,12 @@ def _parse_manifest(data: bytes | None) -> tuple[dict[str, Any] | None, str]:
 
 
 def _valid_entry(entry: Any) -> bool:
-    return (isinstance(entry, dict) and isinstance(entry.get("path"), str)
-            and isinstance(entry.get("sha256"), str) and isinstance(entry.get("size"), int))
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("path"), str)
+        and isinstance(entry.get("sha256"), str)
+        and isinstance(entry.get("size"), int)
+    )
 
 
 def _compare_files(zf: zipfile.ZipFile, entries: list[dict[str, Any]], result: VerifyResult) -> None:
@@ -375,14 +383,15 @@ def _messages(result: VerifyResult, manifest: dict[str, Any] | None, problem: st
         lines.append(f"signature valid (key fingerprint {result.fingerprint})")
     elif result.signature == SIGNATURE_INVALID:
         signer = manifest.get("key_fingerprint") if manifest is not None else None
-        why = (f"manifest names key {signer}, --pubkey is {result.fingerprint}"
-               if isinstance(signer, str) and signer != result.fingerprint
-               else f"{MANIFEST_NAME} was altered or signed by another key; --pubkey is {result.fingerprint}")
+        why = (
+            f"manifest names key {signer}, --pubkey is {result.fingerprint}"
+            if isinstance(signer, str) and signer != result.fingerprint
+            else f"{MANIFEST_NAME} was altered or signed by another key; --pubkey is {result.fingerprint}"
+        )
         lines.append(f"signature INVALID ({why})")
     elif result.signature == SIGNATURE_MISSING:
         if manifest is not None and manifest.get("signed") is False:
-            lines.append("signature MISSING: the bundle was sealed without a lab key (unsigned); "
-                         "digests alone do not show who produced it")
+            lines.append("signature MISSING: the bundle was sealed without a lab key (unsigned); digests alone do not show who produced it")
         else:
             lines.append(f"signature MISSING: {SIGNATURE_NAME} is absent from the bundle")
     else:

@@ -11,13 +11,15 @@ Headings are bilingual, Chinese first (the users are Chinese labs, provinces and
 A verdict resting on a stand-in (S) profile value carries a visible "S" mark: a real card built to
 the official text may differ from this project's stand-in, so such a verdict needs that caveat.
 """
+
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from reports.provenance import ProvenanceReferenceError, requirement_provenance
 from ssc.atr import decode_historical
@@ -31,12 +33,21 @@ REPORT_NAME = "report.html"
 VERDICTS = ("passed", "failed", "error", "not-run")  # CSS classes; anything else is "unknown"
 VERDICT_TEXT = {"passed": "通过 pass", "failed": "不通过 FAIL", "error": "错误 ERROR", "not-run": "未执行 not run"}
 WORST_FIRST = ("error", "failed", "unknown", "not-run", "passed")  # order for "worst verdict" of a cell
-TAG_TEXT = {"C": "C 实卡代码 code seen with real cards", "D": "D 公开文档 public documents",
-            "I": "I 推断 inferred", "S": "S 替代值 stand-in chosen by this project"}
-ATR_FIELDS = {"chip_maker": ("芯片厂商", "chip maker"), "cos_id": ("COS 标识", "COS id"),
-              "cos_version": ("COS 版本", "COS version"), "capacity": ("容量", "capacity"),
-              "card_maker": ("卡厂商", "card maker"), "serial": ("序列号", "serial"),
-              "card_sn": ("卡序列号", "card SN")}
+TAG_TEXT = {
+    "C": "C 实卡代码 code seen with real cards",
+    "D": "D 公开文档 public documents",
+    "I": "I 推断 inferred",
+    "S": "S 替代值 stand-in chosen by this project",
+}
+ATR_FIELDS = {
+    "chip_maker": ("芯片厂商", "chip maker"),
+    "cos_id": ("COS 标识", "COS id"),
+    "cos_version": ("COS 版本", "COS version"),
+    "capacity": ("容量", "capacity"),
+    "card_maker": ("卡厂商", "card maker"),
+    "serial": ("序列号", "serial"),
+    "card_sn": ("卡序列号", "card SN"),
+}
 
 CSS = """
 :root{--pass:#1b5e20;--pass-bg:#c8e6c9;--fail:#b71c1c;--fail-bg:#ffcdd2;--err:#e65100;--err-bg:#ffe0b2;
@@ -129,8 +140,7 @@ def verdict_badge(verdict: Any) -> str:
 def kv_table(rows: Iterable[tuple[str, str, Any]], raw: bool = False) -> str:
     """Rows of (zh, en, value); values are escaped unless `raw` (pre-rendered HTML)."""
     body = "".join(
-        f"<tr><th>{e(zh)}<span class=\"en\">{e(en)}</span></th><td>{value if raw else e(value)}</td></tr>"
-        for zh, en, value in rows
+        f'<tr><th>{e(zh)}<span class="en">{e(en)}</span></th><td>{value if raw else e(value)}</td></tr>' for zh, en, value in rows
     )
     return f'<table class="kv">{body}</table>'
 
@@ -170,12 +180,16 @@ class _Page:
         try:
             profile = load_profile(name)
         except (FileNotFoundError, ProfileError) as exc:
-            self.notes.append(f"配置文件 {name} 在此无法载入，状态字含义与来源标记从 results.json 取得 / "
-                              f"profile {name} cannot be loaded here ({exc}); status-word meanings and provenance come from results.json only")
+            self.notes.append(
+                f"配置文件 {name} 在此无法载入，状态字含义与来源标记从 results.json 取得 / "
+                f"profile {name} cannot be loaded here ({exc}); status-word meanings and provenance come from results.json only"
+            )
             return None
         if meta.get("sha256") and meta["sha256"] != profile.digest:
-            self.notes.append(f"此处的配置文件 {name} 与本次运行所用的不同（SHA-256 {profile.digest}），状态字含义取自此处版本 / "
-                              f"the profile {name} here differs from the one the run used (SHA-256 {profile.digest}); status-word meanings are from this copy")
+            self.notes.append(
+                f"此处的配置文件 {name} 与本次运行所用的不同（SHA-256 {profile.digest}），状态字含义取自此处版本 / "
+                f"the profile {name} here differs from the one the run used (SHA-256 {profile.digest}); status-word meanings are from this copy"
+            )
         return profile
 
     def _requirement_ids(self) -> list[str]:
@@ -217,8 +231,7 @@ class _Page:
     def render(self) -> str:
         parts = [self.header(), self.key_warning(), *(f'<p class="note">{e(n)}</p>' for n in self.notes)]
         if self.results:
-            parts += [self.summary_section(), self.dut_section(), self.inputs_section(),
-                      self.verdict_section(), self.matrix_section()]
+            parts += [self.summary_section(), self.dut_section(), self.inputs_section(), self.verdict_section(), self.matrix_section()]
         if self.mutants is not None:
             parts.append(self.mutants_section())
         if self.results:
@@ -226,7 +239,7 @@ class _Page:
         body = "\n".join(p for p in parts if p)
         csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
         return (
-            "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>社会保障卡检测报告 SSC conformance report — {e(self.run.get('run_id') or self.dut.get('card') or 'mutants')}</title>"
@@ -234,26 +247,31 @@ class _Page:
         )
 
     def header(self) -> str:
-        rows = [("运行标识", "run id", self.run.get("run_id") or "—"),
-                ("开始", "started", self.run.get("started") or "—"),
-                ("结束", "finished", self.run.get("finished") or "—")]
+        rows = [
+            ("运行标识", "run id", self.run.get("run_id") or "—"),
+            ("开始", "started", self.run.get("started") or "—"),
+            ("结束", "finished", self.run.get("finished") or "—"),
+        ]
         counts = Counter(verdict_class(_d(r).get("verdict")) for r in self.requirements.values())
         overall = ""
         if self.requirements:
             worst = "failed" if counts["failed"] or counts["error"] else "passed" if counts["passed"] else "not-run"
-            overall = (f'<p id="overall">总体结论 <span class="en">overall</span> {verdict_badge(worst)} '
-                       f"{counts['passed']} 通过 passed · {counts['failed'] + counts['error']} 不通过 failed · "
-                       f"{counts['not-run']} 未执行 not run</p>")
-        return (heading(1, "社会保障卡检测报告", "social security card conformance report")
-                + kv_table(rows) + overall)
+            overall = (
+                f'<p id="overall">总体结论 <span class="en">overall</span> {verdict_badge(worst)} '
+                f"{counts['passed']} 通过 passed · {counts['failed'] + counts['error']} 不通过 failed · "
+                f"{counts['not-run']} 未执行 not run</p>"
+            )
+        return heading(1, "社会保障卡检测报告", "social security card conformance report") + kv_table(rows) + overall
 
     def key_warning(self) -> str:
         source = _d(self.run.get("key_source"))
         if not source.get("warning") and not source.get("test_keys_only"):
             return ""
         text = source.get("warning") or "test keys only"
-        return (f'<div class="warning" id="test-keys" role="alert">⚠ 仅为测试密钥 <span class="en">test keys</span>: '
-                f"{e(text)} ({e(source.get('label'))})</div>")
+        return (
+            f'<div class="warning" id="test-keys" role="alert">⚠ 仅为测试密钥 <span class="en">test keys</span>: '
+            f"{e(text)} ({e(source.get('label'))})</div>"
+        )
 
     def dut_section(self) -> str:
         dut, run = self.dut, self.run
@@ -308,8 +326,7 @@ class _Page:
         features = [f for f in _l(run.get("features")) if isinstance(f, dict)]
         out.append(heading(3, "特性文件", "feature files"))
         if features:
-            body = "".join(f'<tr><td><code>{e(f.get("path"))}</code></td><td class="hex">{e(f.get("sha256"))}</td></tr>'
-                           for f in features)
+            body = "".join(f'<tr><td><code>{e(f.get("path"))}</code></td><td class="hex">{e(f.get("sha256"))}</td></tr>' for f in features)
             out.append(f'<table id="features"><tr><th>文件 <span class="en">file</span></th><th>SHA-256</th></tr>{body}</table>')
         else:
             out.append('<p class="muted">本次结果未记录特性文件摘要 / the results record no feature-file digests</p>')
@@ -321,17 +338,24 @@ class _Page:
             ids = [r for r in self.catalogue.requirements if self.catalogue.review_of(r) == code]
             c = Counter(verdict_class(_d(self.requirements.get(r)).get("verdict", "not-run")) for r in ids)
             s = sum(1 for r in ids if self.is_stand_in(r))
-            rows.append(f'<tr><th><a href="#review-{e(code)}">{e(code)}</a> {e(title.zh)}<span class="en">{e(title.en)}</span></th>'
-                        f'<td class="passed">{c["passed"]}</td><td class="failed">{c["failed"] + c["error"]}</td>'
-                        f'<td class="not-run">{c["not-run"] + c["unknown"]}</td><td>{s}</td></tr>')
-        head = ("<tr><th>审核 <span class=\"en\">review</span></th><th>通过 <span class=\"en\">passed</span></th>"
-                "<th>不通过 <span class=\"en\">failed</span></th><th>未执行 <span class=\"en\">not run</span></th>"
-                "<th>依赖替代值 <span class=\"en\">rest on S</span></th></tr>")
+            rows.append(
+                f'<tr><th><a href="#review-{e(code)}">{e(code)}</a> {e(title.zh)}<span class="en">{e(title.en)}</span></th>'
+                f'<td class="passed">{c["passed"]}</td><td class="failed">{c["failed"] + c["error"]}</td>'
+                f'<td class="not-run">{c["not-run"] + c["unknown"]}</td><td>{s}</td></tr>'
+            )
+        head = (
+            '<tr><th>审核 <span class="en">review</span></th><th>通过 <span class="en">passed</span></th>'
+            '<th>不通过 <span class="en">failed</span></th><th>未执行 <span class="en">not run</span></th>'
+            '<th>依赖替代值 <span class="en">rest on S</span></th></tr>'
+        )
         legend = " · ".join(e(t) for t in TAG_TEXT.values())
-        return (heading(2, "结论汇总", "summary by review", "summary") + f'<table id="summary">{head}{"".join(rows)}</table>'
-                + f'<p class="muted">来源标记 provenance tags: {legend}. 带 <span class="standin">S 替代值 stand-in</span> '
-                  "标记的结论依赖本项目选定的替代值，须以正式标准文本核对 / a marked verdict rests on a value this project "
-                  "chose; check it against the official text.</p>")
+        return (
+            heading(2, "结论汇总", "summary by review", "summary")
+            + f'<table id="summary">{head}{"".join(rows)}</table>'
+            + f'<p class="muted">来源标记 provenance tags: {legend}. 带 <span class="standin">S 替代值 stand-in</span> '
+            "标记的结论依赖本项目选定的替代值，须以正式标准文本核对 / a marked verdict rests on a value this project "
+            "chose; check it against the official text.</p>"
+        )
 
     def verdict_section(self) -> str:
         out = [heading(2, "各检测项目结论", "verdict per requirement", "verdicts")]
@@ -342,9 +366,11 @@ class _Page:
             title = self.catalogue.reviews.get(code)
             out.append(heading(3, f"{code} {title.zh if title else ''}", title.en if title else "", f"review-{code}"))
             rows = [self.requirement_row(rid) for rid in ids]
-            out.append('<table class="verdicts"><tr><th>编号 <span class="en">ID</span></th>'
-                       '<th>检测项目 <span class="en">requirement</span></th><th>结论 <span class="en">verdict</span></th>'
-                       '<th>依据 <span class="en">reason, scenarios</span></th></tr>' + "".join(rows) + "</table>")
+            out.append(
+                '<table class="verdicts"><tr><th>编号 <span class="en">ID</span></th>'
+                '<th>检测项目 <span class="en">requirement</span></th><th>结论 <span class="en">verdict</span></th>'
+                '<th>依据 <span class="en">reason, scenarios</span></th></tr>' + "".join(rows) + "</table>"
+            )
         return "\n".join(out)
 
     def requirement_row(self, rid: str) -> str:
@@ -354,7 +380,7 @@ class _Page:
         prov = _d(self.provenance.get(rid))
         prov_text = ""
         if prov.get("values"):
-            items = ", ".join(f'<code>{e(v.get("what"))}</code>&nbsp;{e(v.get("tag"))}' for v in _l(prov["values"]) if isinstance(v, dict))
+            items = ", ".join(f"<code>{e(v.get('what'))}</code>&nbsp;{e(v.get('tag'))}" for v in _l(prov["values"]) if isinstance(v, dict))
             prov_text = f'<div class="muted">依赖 rests on ({e(prov.get("weakest"))}): {items}</div>'
         scenario_ids = [s for s in _l(req.get("scenarios"))]
         scen_rows = []
@@ -366,17 +392,23 @@ class _Page:
             marks = self.standin_mark(rid, compact=True) if s.get("verdict") in ("passed", "failed", "error") else ""
             scen_rows.append(
                 f"<tr><td>{link}</td><td>{verdict_badge(s.get('verdict'))}{marks}</td>"
-                f'<td class="reason">{e(s.get("reason"))}</td><td>{e(s.get("apdus", "—"))}</td><td>{e(s.get("resets", "—"))}</td></tr>')
+                f'<td class="reason">{e(s.get("reason"))}</td><td>{e(s.get("apdus", "—"))}</td><td>{e(s.get("resets", "—"))}</td></tr>'
+            )
         scenarios = ""
         if scen_rows:
-            scenarios = (f'<details><summary>{len(scen_rows)} 个场景 scenario(s)</summary><table class="scenarios">'
-                         "<tr><th>场景 <span class=\"en\">scenario</span></th><th>结论 <span class=\"en\">verdict</span></th>"
-                         "<th>原因 <span class=\"en\">reason</span></th><th>APDU</th><th>复位 <span class=\"en\">resets</span></th></tr>"
-                         + "".join(scen_rows) + "</table></details>")
-        return (f'<tr id="req-{e(rid)}" data-requirement="{e(rid)}"><td><b>{e(rid)}</b></td>'
-                f'<td>{e(zh)}<br><span class="en">{e(en)}</span></td>'
-                f"<td>{verdict_badge(verdict)}{self.standin_mark(rid)}</td>"
-                f'<td><div class="reason">{e(req.get("reason", "no result recorded"))}</div>{prov_text}{scenarios}</td></tr>')
+            scenarios = (
+                f'<details><summary>{len(scen_rows)} 个场景 scenario(s)</summary><table class="scenarios">'
+                '<tr><th>场景 <span class="en">scenario</span></th><th>结论 <span class="en">verdict</span></th>'
+                '<th>原因 <span class="en">reason</span></th><th>APDU</th><th>复位 <span class="en">resets</span></th></tr>'
+                + "".join(scen_rows)
+                + "</table></details>"
+            )
+        return (
+            f'<tr id="req-{e(rid)}" data-requirement="{e(rid)}"><td><b>{e(rid)}</b></td>'
+            f'<td>{e(zh)}<br><span class="en">{e(en)}</span></td>'
+            f"<td>{verdict_badge(verdict)}{self.standin_mark(rid)}</td>"
+            f'<td><div class="reason">{e(req.get("reason", "no result recorded"))}</div>{prov_text}{scenarios}</td></tr>'
+        )
 
     def matrix_section(self) -> str:
         matrix = _d(self.run.get("interop_matrix"))
@@ -386,18 +418,22 @@ class _Page:
             out.append('<p class="muted">本次运行未产生跨地区矩阵 / this run produced no cross-region matrix</p>')
             return "\n".join(out)
         reqs = list(cells)
-        out.append('<p class="muted">每格为该卡与该终端在各 INT-XR 项目上的最差结论；悬停查看明细 / '
-                   "each cell is the worst verdict over the INT-XR requirements for that card at that terminal; "
-                   "hover for details</p>")
+        out.append(
+            '<p class="muted">每格为该卡与该终端在各 INT-XR 项目上的最差结论；悬停查看明细 / '
+            "each cell is the worst verdict over the INT-XR requirements for that card at that terminal; "
+            "hover for details</p>"
+        )
         out.append(self.grid("matrix-combined", rows, cols, lambda r, c: [(q, _d(_d(cells.get(q)).get(r)).get(c)) for q in reqs]))
         summary = _d(matrix.get("summary"))
         for q in reqs:
             zh, en = self.title(q)
             counts = ", ".join(f"{k} {v}" for k, v in _d(summary.get(q)).items())
-            out.append(f"<details><summary><b>{e(q)}</b> {e(zh)} <span class=\"en\">{e(en)}</span> "
-                       f"<span class=\"muted\">({e(counts)})</span>{self.standin_mark(q)}</summary>"
-                       + self.grid(f"matrix-{q}", rows, cols, lambda r, c, q=q: [(q, _d(_d(cells.get(q)).get(r)).get(c))])
-                       + "</details>")
+            out.append(
+                f'<details><summary><b>{e(q)}</b> {e(zh)} <span class="en">{e(en)}</span> '
+                f'<span class="muted">({e(counts)})</span>{self.standin_mark(q)}</summary>'
+                + self.grid(f"matrix-{q}", rows, cols, lambda r, c, q=q: [(q, _d(_d(cells.get(q)).get(r)).get(c))])
+                + "</details>"
+            )
         return "\n".join(out)
 
     def grid(self, ident: str, rows: list[Any], cols: list[Any], pick: Any) -> str:
@@ -413,21 +449,25 @@ class _Page:
                 verdicts = [verdict_class(cell.get("verdict")) for _, cell in found]
                 worst = min(verdicts, key=WORST_FIRST.index)
                 ok = sum(1 for v in verdicts if v == "passed")
-                tip = "\n".join(f"{q}: {cell.get('verdict')} — {cell.get('reason') or ''} ({cell.get('apdus', '?')} APDU)"
-                                for q, cell in found)
+                tip = "\n".join(
+                    f"{q}: {cell.get('verdict')} — {cell.get('reason') or ''} ({cell.get('apdus', '?')} APDU)" for q, cell in found
+                )
                 text = f"{ok}/{len(found)}" if len(found) > 1 else {"passed": "✔", "failed": "✘"}.get(worst, "–")
                 tds.append(f'<td class="{worst}" data-verdict="{worst}" title="{e(tip)}">{e(text)}</td>')
             body.append(f"<tr><th>{e(r)}</th>{''.join(tds)}</tr>")
-        return (f'<table class="grid" id="{e(ident)}"><tr class="head"><th>卡 card ╲ 终端 terminal</th>{head}</tr>'
-                + "".join(body) + "</table>")
+        return (
+            f'<table class="grid" id="{e(ident)}"><tr class="head"><th>卡 card ╲ 终端 terminal</th>{head}</tr>' + "".join(body) + "</table>"
+        )
 
     def mutants_section(self) -> str:
         m = _d(self.mutants)
         faults = [f for f in _l(m.get("faults")) if isinstance(f, dict)]
         out = [heading(2, "变异测试：故障 × 检测项目", "mutants: fault × requirement", "mutants")]
         status = "passed" if m.get("passed") else "failed"
-        out.append(f"<p>变异测试结论 <span class=\"en\">mutants verdict</span> {verdict_badge(status)} "
-                   f"<span class=\"muted\">({e(m.get('elapsed_s'))} s)</span></p>")
+        out.append(
+            f'<p>变异测试结论 <span class="en">mutants verdict</span> {verdict_badge(status)} '
+            f'<span class="muted">({e(m.get("elapsed_s"))} s)</span></p>'
+        )
         columns: list[str] = []
         for f in faults:
             for key in ("expected", "caught_by", "covered", "other_failed"):
@@ -452,19 +492,30 @@ class _Page:
             verdict = f.get("verdict")
             cls = "passed" if verdict == "caught" else "failed"
             scen = "; ".join(str(_d(s).get("name")) for s in _l(f.get("failed_scenarios")))
-            body.append(f'<tr><th>{e(f.get("fault"))}</th><td>{e(f.get("generation"))}</td>'
-                        f'<td><span class="v {cls}">{e(verdict)}</span></td>{"".join(tds)}'
-                        f'<td class="reason">{e(f.get("error") or scen)}</td></tr>')
-        out.append('<table class="mut" id="mutants-table"><tr><th>故障 <span class="en">fault</span></th><th>代别 gen</th>'
-                   f'<th>结论 <span class="en">verdict</span></th>{head}<th>失败场景 <span class="en">failed scenarios</span></th></tr>'
-                   + "".join(body) + "</table>")
+            body.append(
+                f"<tr><th>{e(f.get('fault'))}</th><td>{e(f.get('generation'))}</td>"
+                f'<td><span class="v {cls}">{e(verdict)}</span></td>{"".join(tds)}'
+                f'<td class="reason">{e(f.get("error") or scen)}</td></tr>'
+            )
+        out.append(
+            '<table class="mut" id="mutants-table"><tr><th>故障 <span class="en">fault</span></th><th>代别 gen</th>'
+            f'<th>结论 <span class="en">verdict</span></th>{head}<th>失败场景 <span class="en">failed scenarios</span></th></tr>'
+            + "".join(body)
+            + "</table>"
+        )
         clean = [c for c in _l(m.get("clean")) if isinstance(c, dict)]
         if clean:
-            rows = "".join(f"<tr><td>{e(c.get('generation'))}</td><td>{e(c.get('exit_code'))}</td><td>{e(c.get('duration_s'))}</td>"
-                           f"<td class=\"reason\">{e('; '.join(map(str, _l(c.get('problems')))) or c.get('error') or '—')}</td></tr>"
-                           for c in clean)
-            out.append(heading(3, "无故障基线运行", "clean baseline runs")
-                       + "<table><tr><th>代别 gen</th><th>退出码 exit</th><th>耗时 s</th><th>问题 problems</th></tr>" + rows + "</table>")
+            rows = "".join(
+                f"<tr><td>{e(c.get('generation'))}</td><td>{e(c.get('exit_code'))}</td><td>{e(c.get('duration_s'))}</td>"
+                f'<td class="reason">{e("; ".join(map(str, _l(c.get("problems")))) or c.get("error") or "—")}</td></tr>'
+                for c in clean
+            )
+            out.append(
+                heading(3, "无故障基线运行", "clean baseline runs")
+                + "<table><tr><th>代别 gen</th><th>退出码 exit</th><th>耗时 s</th><th>问题 problems</th></tr>"
+                + rows
+                + "</table>"
+            )
         if _l(m.get("not_covered")):
             out.append(f'<p class="note">未覆盖的故障 not covered: {e(", ".join(map(str, m["not_covered"])))}</p>')
         return "\n".join(out)
@@ -474,12 +525,21 @@ class _Page:
         for i, s in enumerate(self.scenarios):
             trace = [t for t in _l(s.get("trace")) if isinstance(t, dict)]
             rows = "".join(self.trace_row(t) for t in trace)
-            table = ("<table class=\"trace\"><tr><th>#</th><th>类型 kind</th><th>命令 command</th><th>响应 response</th>"
-                     "<th>状态字含义 <span class=\"en\">status word</span></th><th>耗时 µs</th><th>备注 <span class=\"en\">note</span></th></tr>"
-                     + rows + "</table>") if trace else '<p class="muted">无 APDU / no APDU</p>'
-            out.append(f'<details id="trace-{i}"><summary>{verdict_badge(s.get("verdict"))} {e(s.get("name") or s.get("id"))} '
-                       f'<span class="muted">[{e(", ".join(map(str, _l(s.get("requirements")))))}] '
-                       f"{len(trace)} 条 entries</span></summary>{table}</details>")
+            table = (
+                (
+                    '<table class="trace"><tr><th>#</th><th>类型 kind</th><th>命令 command</th><th>响应 response</th>'
+                    '<th>状态字含义 <span class="en">status word</span></th><th>耗时 µs</th><th>备注 <span class="en">note</span></th></tr>'
+                    + rows
+                    + "</table>"
+                )
+                if trace
+                else '<p class="muted">无 APDU / no APDU</p>'
+            )
+            out.append(
+                f'<details id="trace-{i}"><summary>{verdict_badge(s.get("verdict"))} {e(s.get("name") or s.get("id"))} '
+                f'<span class="muted">[{e(", ".join(map(str, _l(s.get("requirements")))))}] '
+                f"{len(trace)} 条 entries</span></summary>{table}</details>"
+            )
         return "\n".join(out)
 
     def trace_row(self, t: Mapping[str, Any]) -> str:
@@ -489,8 +549,10 @@ class _Page:
         notes = [str(x) for x in (t.get("label"), t.get("masked") and f"已遮蔽 masked: {t.get('masked')}", t.get("error")) if x]
         ns = t.get("duration_ns")
         micros = f"{ns / 1000:.1f}" if isinstance(ns, (int, float)) else "—"
-        return (f"<tr><td>{e(t.get('index'))}</td><td>{e(kind)}</td><td class=\"hex\">{e(t.get('command'))}</td>"
-                f"<td class=\"hex\">{e(response)}</td><td>{e(meaning)}</td><td>{micros}</td><td>{e('; '.join(notes))}</td></tr>")
+        return (
+            f'<tr><td>{e(t.get("index"))}</td><td>{e(kind)}</td><td class="hex">{e(t.get("command"))}</td>'
+            f'<td class="hex">{e(response)}</td><td>{e(meaning)}</td><td>{micros}</td><td>{e("; ".join(notes))}</td></tr>'
+        )
 
     def sw_meaning(self, response: str) -> str:
         if self.profile is None or len(response) < 4:

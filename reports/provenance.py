@@ -14,12 +14,14 @@ Reference grammar (sections and names as in the profile YAML):
     genN:<reference>             only for profiles of generation N (skipped otherwise)
 An unknown reference raises `ProvenanceReferenceError` naming it and what the profile offers.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -103,8 +105,11 @@ def resolve_reference(profile: Profile, ref: str) -> str:
     if parts[:2] == ["data_elements", "card_id_code"]:
         return _entity(profile.card_id.prov, profile.card_id, parts[2:], "data_elements.card_id_code")
     if section == "security" and len(parts) >= 2:
-        security = {"pin": profile.security.pin, "diversification": profile.security.diversification,
-                    "test_roots": profile.security.test_roots}
+        security = {
+            "pin": profile.security.pin,
+            "diversification": profile.security.diversification,
+            "test_roots": profile.security.test_roots,
+        }
         if parts[1] in security:
             entity = security[parts[1]]
             return _entity(entity.prov, entity, parts[2:], f"security.{parts[1]}")

@@ -8,15 +8,15 @@ check). The committed ``features/security/access_control.feature`` is this funct
 the built-in profiles; ``scripts/generate-access-features`` rewrites it, and a unit test fails when
 it is out of date.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
-
-from ssc.catalogue import load_catalogue
-from ssc.profile.model import Profile
+from collections.abc import Sequence
 
 from checks.security.access_plan import AccessCase, PlanSkip, plan_for_profiles, right_label, skipped_rights
+from ssc.catalogue import load_catalogue
+from ssc.profile.model import Profile
 
 __all__ = ["FEATURE_PATH", "render_access_feature", "render_for_profiles"]
 

@@ -3,6 +3,7 @@
 Bytes stay bytes: hex appears only in `repr` and at I/O edges. `repr(CommandApdu)` prints a
 constructor call so a failing property-test case can be pasted back into a regression test.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class CommandApdu:
         return bytes(out)
 
     @classmethod
-    def parse(cls, raw: bytes) -> "CommandApdu":
+    def parse(cls, raw: bytes) -> CommandApdu:
         """Parse a short APDU of case 1-4; raise ApduFormatError for anything else."""
         n = len(raw)
         if n < 4:
@@ -78,11 +79,9 @@ class CommandApdu:
             return cls(cla, ins, p1, p2, bytes(body))
         if len(body) == lc + 1:
             return cls(cla, ins, p1, p2, bytes(body[:lc]), body[lc])
-        raise ApduFormatError(
-            "lc-mismatch", f"Lc says {lc} data bytes but {len(body)} bytes follow the header and Lc"
-        )
+        raise ApduFormatError("lc-mismatch", f"Lc says {lc} data bytes but {len(body)} bytes follow the header and Lc")
 
-    def with_le(self, le: int | None) -> "CommandApdu":
+    def with_le(self, le: int | None) -> CommandApdu:
         return CommandApdu(self.cla, self.ins, self.p1, self.p2, self.data, le)
 
     def __repr__(self) -> str:
@@ -113,7 +112,7 @@ class ResponseApdu:
         return self.data + self.sw.to_bytes(2, "big")
 
     @classmethod
-    def parse(cls, raw: bytes) -> "ResponseApdu":
+    def parse(cls, raw: bytes) -> ResponseApdu:
         if len(raw) < 2:
             raise ApduFormatError("too-short", f"a response needs a 2-byte status word, got {len(raw)} bytes")
         return cls(bytes(raw[:-2]), int.from_bytes(raw[-2:], "big"))

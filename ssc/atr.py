@@ -4,6 +4,7 @@ The profile declares the ATR as a prefix (TS, T0 and interface bytes) plus a his
 `atr_findings` compares a card's ATR with that declaration aspect by aspect, so a lab sees exactly
 which byte is off.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ def parse_atr(raw: bytes) -> Atr:
     k = t0 & 0x0F
     if pos + k > len(raw):
         raise AtrFormatError(f"T0 announces {k} historical bytes but only {len(raw) - pos} follow the interface bytes")
-    historical = raw[pos:pos + k]
+    historical = raw[pos : pos + k]
     pos += k
     needs_tck = any(p != 0 for p in protocols)
     tck = None
@@ -79,11 +80,13 @@ def atr_findings(spec: AtrSpec, raw: bytes) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     out["ts"] = None if atr.ts == expected.ts else f"TS expected {expected.ts:02X}, got {atr.ts:02X}"
     out["historical_count"] = (
-        None if atr.historical_count == spec.historical_length
+        None
+        if atr.historical_count == spec.historical_length
         else f"T0 {atr.t0:02X} announces {atr.historical_count} historical bytes, expected {spec.historical_length}"
     )
     out["protocols"] = (
-        None if atr.protocols == expected.protocols
+        None
+        if atr.protocols == expected.protocols
         else f"protocols expected T={'/'.join(map(str, expected.protocols))}, the ATR announces T={'/'.join(map(str, atr.protocols))}"
     )
     diffs = [
@@ -119,6 +122,6 @@ def decode_historical(spec: AtrSpec, raw: bytes) -> dict[str, str | None]:
     spans.update({name: span for name, span in spec.fields.items() if name not in spans})
     spans["card_sn"] = spec.card_sn
     for name, (offset, length) in spans.items():
-        value = historical[offset:offset + length]
+        value = historical[offset : offset + length]
         out[name] = value.hex().upper() if len(value) == length else None
     return out

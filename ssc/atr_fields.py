@@ -6,6 +6,7 @@ A field is missing when the historical bytes are too short for it; a filler valu
 FF) carries no identity. The chip maker must be one the profile has seen (a lab meeting another
 maker adds it to `atr.known_chip_makers`).
 """
+
 from __future__ import annotations
 
 from ssc.atr import AtrFormatError, parse_atr
@@ -37,7 +38,7 @@ def historical_problems(spec: AtrSpec, atr: bytes) -> dict[str, list[str]]:
         spans = [(name, *spec.fields[name]) for name in names] or [("card SN", *spec.card_sn)]
         problems: list[str] = []
         for name, offset, length in spans:
-            value = historical[offset:offset + length]
+            value = historical[offset : offset + length]
             where = f"historical bytes T{offset + 1}–T{offset + length}"
             if len(value) != length:
                 problems.append(f"{name} ({where}) missing: only {len(historical)} historical bytes ({historical.hex().upper()})")
@@ -45,7 +46,7 @@ def historical_problems(spec: AtrSpec, atr: bytes) -> dict[str, list[str]]:
                 problems.append(f"{name} ({where}) is the filler {value.hex().upper()}")
         if aspect == "chip_maker" and not problems:
             offset, length = spec.fields["chip_maker"]
-            maker = historical[offset:offset + length]
+            maker = historical[offset : offset + length]
             if maker not in spec.known_chip_makers:
                 known = ", ".join(m.hex().upper() for m in spec.known_chip_makers)
                 problems.append(f"chip maker {maker.hex().upper()} is not one the profile knows ({known})")

@@ -4,6 +4,7 @@ This is the electrical/ISO contract only — power and APDUs — so `terminal` c
 card model (the reference card, a PSAM, a trivial test card, a vendor's simulator adapter) without
 importing `reference_card`.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable

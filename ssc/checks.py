@@ -4,6 +4,7 @@ Both are published algorithms, so their weights live here rather than in profile
 - card number: the GB 11714 (organization code) scheme, 8 characters [0-9A-Z] + check character;
 - social security number = citizen identity number (GB 11643): ISO 7064 MOD 11-2.
 """
+
 from __future__ import annotations
 
 import datetime

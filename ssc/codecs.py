@@ -9,6 +9,7 @@ personalization validator can tell "wrong value" from "wrong padding" (see `chec
 Encoders here enforce format only. Writing deliberately malformed data for negative tests is done
 with raw bytes, not by loosening these functions.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -133,10 +134,7 @@ def decode_cn(raw: bytes) -> str:
             else:
                 digits.append(str(nib))
         elif nib != _CN_PAD:
-            raise ValueError(
-                f"cn: {_nibble_position(i)} is {nib:X} after F padding started at nibble "
-                f"{padding_from}"
-            )
+            raise ValueError(f"cn: {_nibble_position(i)} is {nib:X} after F padding started at nibble {padding_from}")
     return "".join(digits)
 
 
@@ -221,9 +219,7 @@ def check_padding(raw: bytes, fmt: str) -> list[str]:
         if pad_start >= 0:
             for i in range(pad_start + 1, len(raw)):
                 if raw[i] != _AN_PAD:
-                    problems.append(
-                        f"an: byte {i} is {raw[i]:02X} after 00 padding started at byte {pad_start}"
-                    )
+                    problems.append(f"an: byte {i} is {raw[i]:02X} after 00 padding started at byte {pad_start}")
         return problems
     if fmt == "cn":
         pad_nibble: int | None = None
@@ -234,9 +230,6 @@ def check_padding(raw: bytes, fmt: str) -> list[str]:
                 elif nib > 9:
                     problems.append(f"cn: {_nibble_position(i)} is {nib:X}, not a BCD digit")
             elif nib != _CN_PAD:
-                problems.append(
-                    f"cn: {_nibble_position(i)} is {nib:X} after F padding started at nibble "
-                    f"{pad_nibble}"
-                )
+                problems.append(f"cn: {_nibble_position(i)} is {nib:X} after F padding started at nibble {pad_nibble}")
         return problems
     raise ValueError(f"unknown item format {fmt!r}; expected 'an', 'cn' or 'b'")

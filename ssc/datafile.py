@@ -4,6 +4,7 @@ Each file starts with ``format: <name>/<version>``; a file that cannot be read, 
 a mapping or has another format raises the caller's error class as ``<file>: <field>: <problem>``,
 so a lab editing the file sees where it went wrong.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

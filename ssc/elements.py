@@ -6,11 +6,11 @@ profile choices — GB/T 2261.1 (gender), GB 3304 (ethnicity), GB/T 2260 (region
 sentence a lab engineer can act on; an empty list means the value conforms. Values come in
 decoded (`str` for `an`/`cn`), except where the point is the encoding (`gbk_problems`).
 """
+
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import datetime
+from collections.abc import Mapping
 
 from ssc.checks import region_code_problems
 from ssc.profile.model import Text
@@ -93,5 +93,7 @@ def gbk_problems(raw: bytes, what: str = "text") -> list[str]:
     try:
         body.decode("gbk")
     except UnicodeDecodeError as exc:
-        return [f"{what} {bytes(raw).hex().upper()}: byte {exc.start} ({body[exc.start:exc.start + 2].hex().upper()}) does not decode as GBK"]
+        return [
+            f"{what} {bytes(raw).hex().upper()}: byte {exc.start} ({body[exc.start : exc.start + 2].hex().upper()}) does not decode as GBK"
+        ]
     return []

@@ -5,6 +5,7 @@ for city R". `TestKeySet` computes the profile's public, deterministic test root
 reads a lab's own test-key file. Card personalization (reference card) and the PSAM both take a
 KeySet, so a run against a card whose keys do not match names the key and the level that failed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ class TestKeySet:
     __test__ = False  # not a pytest class
 
     @classmethod
-    def for_profile(cls, profile: Profile) -> "TestKeySet":
+    def for_profile(cls, profile: Profile) -> TestKeySet:
         roots = profile.security.test_roots
         return cls(roots.national, roots.local)
 
@@ -70,7 +71,7 @@ class LabKeyFile:
     is_test: bool = True
 
     @classmethod
-    def load(cls, path: str | Path) -> "LabKeyFile":
+    def load(cls, path: str | Path) -> LabKeyFile:
         p = Path(path)
         try:
             data = yaml.safe_load(p.read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ declared in the profile (§3.1–§3.3). Cyclic files hold records of one declar
 function returns the problems it finds as sentences (empty list = conforming), so a walk over
 every file can report all of them at once.
 """
+
 from __future__ import annotations
 
 from ssc.profile.model import FileDef, RecordDef
@@ -62,5 +63,7 @@ def cyclic_size_problems(f: FileDef, number: int, raw: bytes) -> list[str]:
     if rec is None:
         return [f"{f.path} declares no record layout"]
     if len(raw) != rec.record_length:
-        return [f"{f.path} record {number} is {len(raw)} bytes, the cyclic record size is {rec.record_length} (TLV {rec.tag:02X} {rec.length:02X} + {rec.length} bytes)"]
+        return [
+            f"{f.path} record {number} is {len(raw)} bytes, the cyclic record size is {rec.record_length} (TLV {rec.tag:02X} {rec.length:02X} + {rec.length} bytes)"
+        ]
     return []

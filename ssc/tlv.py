@@ -9,6 +9,7 @@ Two shapes exist on the card:
 
 Tags are handled as ints whose big-endian bytes are the tag bytes (0x9F0C <-> 9F 0C).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -116,10 +117,7 @@ def parse_tlv(data: bytes) -> list[Tlv]:
         length, offset = _read_length(data, offset, start)
         end = offset + length
         if end > len(data):
-            raise ValueError(
-                f"truncated TLV at offset {start}: tag {tag:02X} announces {length} bytes, "
-                f"{len(data) - offset} present"
-            )
+            raise ValueError(f"truncated TLV at offset {start}: tag {tag:02X} announces {length} bytes, {len(data) - offset} present")
         items.append(Tlv(tag, data[offset:end]))
         offset = end
     return items
@@ -136,9 +134,7 @@ def parse_record(data: bytes) -> Tlv:
         raise ValueError(f"record of {len(data)} bytes: tag and length expected")
     tag, length = data[0], data[1]
     if len(data) != 2 + length:
-        raise ValueError(
-            f"record tag {tag:02X} announces {length} value bytes, {len(data) - 2} present"
-        )
+        raise ValueError(f"record tag {tag:02X} announces {length} value bytes, {len(data) - 2} present")
     return Tlv(tag, data[2:])
 
 

@@ -7,15 +7,16 @@ The table rows are generated from the profile; the expectation a step asserts is
 the profile of the run (`checks.security.access_plan.expected_outcome`), so a row that no longer matches
 the profile fails with "regenerate" instead of checking a stale value.
 """
+
 from __future__ import annotations
 
 import pytest
 from pytest_bdd import parsers, then, when
 
-from steps.context import ScenarioContext, sw_text
-from harness.results import NOT_APPLICABLE
 from checks.security.access_check import attempt_access
 from checks.security.access_plan import Outcome, expected_outcome, format_conditions, parse_conditions, right_label, right_of_label
+from harness.results import NOT_APPLICABLE
+from steps.context import ScenarioContext, sw_text
 from terminal.session import OperationError
 
 
@@ -24,7 +25,9 @@ def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, ri
     parsed = parse_conditions(conditions)
     right_name = right_of_label(right)
     f = ctx.profile.files.get(path)
-    assert f is not None, f"profile {ctx.profile.name} declares no file {path}: regenerate the feature with scripts/generate-access-features"
+    assert f is not None, (
+        f"profile {ctx.profile.name} declares no file {path}: regenerate the feature with scripts/generate-access-features"
+    )
     if f.presence != "mandatory":
         found = ctx.card.select_path(ctx.profile.df_of(path).path, check=False)
         if ctx.profile.sw["file_not_found"].matches(found.sw):
@@ -52,4 +55,6 @@ def access_outcome(ctx: ScenarioContext, expected: str) -> None:
     if required.opens:
         assert word.matches(actual), f"{what} must be allowed, got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
     else:
-        assert word.matches(actual), f"{what} must be refused with {word.pattern} ({word.en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+        assert word.matches(actual), (
+            f"{what} must be refused with {word.pattern} ({word.en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+        )

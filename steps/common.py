@@ -1,4 +1,5 @@
 """Steps shared by every review: selecting files, status words, reading data items."""
+
 from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when

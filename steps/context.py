@@ -3,6 +3,7 @@
 Steps reach the card only through `ctx.card` (a `terminal.session.CardSession` over the traced
 transport of the device under test) and PSAMs through `ssc_session.psam_for(region)`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from ssc.profile.model import Profile
-from terminal.session import CardSession
 from terminal.channel import Response, Terminal
+from terminal.session import CardSession
 
 
 @dataclass

@@ -5,6 +5,7 @@ Two kinds: the DUT-at-one-terminal steps (internal_auth.feature), and the matrix
 through `harness.interop.InteropRun`, the cell checks being `checks.interop.crossregion`'s; the matrix
 lands in results.json (``run.interop_matrix``) and the scenario fails listing the failing cells.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,13 +13,13 @@ from collections.abc import Callable
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from checks.interop import crossregion
+from checks.interop.crossregion import CellOutcome, Visit
 from harness.cardset import IssuedCard
 from harness.interop import InteropRun, interop_run
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.catalogue import load_catalogue
 from steps.context import ScenarioContext, sw_text
-from checks.interop import crossregion
-from checks.interop.crossregion import CellOutcome, Visit
 
 _FAILURES_SHOWN = 12
 
@@ -46,7 +47,9 @@ def internal_authenticate(ctx: ScenarioContext) -> None:
 @then("卡片的认证结果与 PSAM 的计算结果一致")
 def internal_auth_verified(ctx: ScenarioContext) -> None:
     auth = ctx.results["auth"]
-    assert auth.response.ok, f"INTERNAL AUTHENTICATE answered {sw_text(ctx.profile, auth.response.sw)}; APDUs: {ctx.apdu_text(auth.response)}"
+    assert auth.response.ok, (
+        f"INTERNAL AUTHENTICATE answered {sw_text(ctx.profile, auth.response.sw)}; APDUs: {ctx.apdu_text(auth.response)}"
+    )
     assert auth.verified, (
         f"terminal {ctx.results['terminal_region']}: the card returned {auth.card_result.hex().upper()} for F={auth.f.hex().upper()} "
         f"D={auth.d.hex().upper()}, its PSAM computed {auth.expected.hex().upper()} with the 3-level diversified IRK"

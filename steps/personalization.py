@@ -3,16 +3,17 @@
 The declaration (`harness.declaration.Declaration`) comes with the run (``--declaration``, or the
 embedded reference card's own); the plugin reports PER scenarios "not run" when there is none.
 """
+
 from __future__ import annotations
 
 from pytest_bdd import given, then, when
 
+from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
+from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
 from harness.declaration import Declaration
 from ssc.checks import region_code_problems, ssn_problems
 from ssc.codecs import decode_cn
 from steps.context import ScenarioContext, sw_text
-from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
-from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
 from terminal.session import CardSession, OperationError
 
 _CARDHOLDER_ITEMS = ("ssn", "gender", "birthplace", "birth_date")
@@ -138,7 +139,9 @@ def dfs_as_declared(ctx: ScenarioContext) -> None:
             if expected:
                 problems.append(f"{path} is declared ({where}) but SELECT by name answers {sw_text(ctx.profile, response.sw)}")
         else:
-            problems.append(f"{path}: SELECT by name answers {sw_text(ctx.profile, response.sw)}, neither present nor absent; APDUs: {ctx.apdu_text(response)}")
+            problems.append(
+                f"{path}: SELECT by name answers {sw_text(ctx.profile, response.sw)}, neither present nor absent; APDUs: {ctx.apdu_text(response)}"
+            )
     assert ctx.results["dfs"], f"profile {ctx.profile.name} has no DF of this kind to check"
     assert not problems, "; ".join(problems)
 
@@ -155,7 +158,9 @@ def atr_fields_as_declared(ctx: ScenarioContext) -> None:
             continue
         actual = spec.field_of(atr, name)
         if actual != expected:
-            problems.append(f"{name} is {actual.hex().upper() or '(missing)'}, {decl.where('atr.' + name)} declares {expected.hex().upper()}")
+            problems.append(
+                f"{name} is {actual.hex().upper() or '(missing)'}, {decl.where('atr.' + name)} declares {expected.hex().upper()}"
+            )
     assert not problems, f"ATR {atr.hex(' ').upper()}: {'; '.join(problems)}"
 
 

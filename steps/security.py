@@ -1,9 +1,9 @@
 """Steps of the security review (SEC-*)."""
+
 from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from steps.context import ScenarioContext, sw_text
 from checks.security.access_check import current_content, read_probe
 from checks.security.auth_probes import (
     command_key,
@@ -23,8 +23,8 @@ from checks.security.auth_probes import (
     wrong_cryptogram,
 )
 from checks.security.key_diagnosis import check_key
-from checks.security.pin_admin import restore_pin, temporary_pin
-from checks.security.pin_admin import wrong_pin
+from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
+from steps.context import ScenarioContext, sw_text
 from terminal.channel import Response
 
 
@@ -32,8 +32,7 @@ from terminal.channel import Response
 def pin_counter_full(ctx: ScenarioContext) -> None:
     response = ctx.card.verify_pin(ctx.pin, check=False)
     assert response.ok, (
-        f"the PIN given for this run was refused ({sw_text(ctx.profile, response.sw)}); "
-        "give the card's PIN with --pin, or unblock it first"
+        f"the PIN given for this run was refused ({sw_text(ctx.profile, response.sw)}); give the card's PIN with --pin, or unblock it first"
     )
 
 
@@ -73,10 +72,13 @@ def exhaust_pin(ctx: ScenarioContext) -> None:
 def unblock_with_puk(ctx: ScenarioContext) -> None:
     psam = ctx.session.psam_for(ctx.card.identity().region)
     response = ctx.card.unblock_pin(psam, check=False)
-    assert response.ok, f"UNBLOCK PIN after PUK authentication failed: {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+    assert response.ok, (
+        f"UNBLOCK PIN after PUK authentication failed: {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+    )
 
 
 # -- the home terminal's PSAM (every security feature's Background) ------------------------------
+
 
 @given(parsers.re(r"(?P<purpose>访问控制检查|PIN 管理|认证|密钥检查|安全报文|防火墙检查|生命周期检查)使用发卡地终端的 PSAM$"))
 def security_home_psam(ctx: ScenarioContext, purpose: str) -> None:
@@ -88,6 +90,7 @@ def _fail_text(ctx: ScenarioContext, response: Response) -> str:
 
 
 # -- SEC-PIN-2: CHANGE PIN -------------------------------------------------------------------------
+
 
 @when("将 PIN 修改为一个临时 PIN")
 def change_to_temporary(ctx: ScenarioContext) -> None:
@@ -122,6 +125,7 @@ def change_to_initial(ctx: ScenarioContext) -> None:
 
 
 # -- SEC-PIN-3: RELOAD / UNBLOCK PIN ---------------------------------------------------------------
+
 
 def _pin_command(ctx: ScenarioContext, command: str, *, puk: bool, mac_ok: bool, new_pin: str | None = None) -> None:
     """From the MF (no key state), optionally EXTERNAL AUTHENTICATE with the PUK, then send the
@@ -171,6 +175,7 @@ def reload_good_mac(ctx: ScenarioContext) -> None:
 
 # -- SEC-AUTH-1/2/3, SEC-KEY-1/2: authentication and keys ------------------------------------------
 
+
 @when("以 IRK 的每个密钥版本对卡片进行内部认证")
 def internal_auth_each_version(ctx: ScenarioContext) -> None:
     ctx.results["internal"] = internal_auth_all_versions(ctx.card, ctx.psam)
@@ -214,7 +219,7 @@ def internal_versions_distinct(ctx: ScenarioContext) -> None:
 def _authenticate_all(ctx: ScenarioContext, versions: str) -> None:
     failures = []
     for key in national_external_keys(ctx.profile):
-        for version in (key.versions if versions == "all" else (0,)):
+        for version in key.versions if versions == "all" else (0,):
             response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
             if not response.ok:
                 failures.append(f"{key.name} v{version:02X}: {_fail_text(ctx, response)}")
@@ -234,7 +239,10 @@ def authenticate_every_version(ctx: ScenarioContext) -> None:
 @then(parsers.re(r"每个密钥(?:版本)?的外部认证都成功$"))
 def every_authentication_ok(ctx: ScenarioContext) -> None:
     failures = ctx.results["auth_failures"]
-    assert not failures, f"{len(failures)} EXTERNAL AUTHENTICATE(s) with national keys failed (SEC-KEY-1 names the diversification level): " + " | ".join(failures)
+    assert not failures, (
+        f"{len(failures)} EXTERNAL AUTHENTICATE(s) with national keys failed (SEC-KEY-1 names the diversification level): "
+        + " | ".join(failures)
+    )
 
 
 @when(parsers.parse('以错误的密文对 "{key}" 进行外部认证'))
@@ -249,7 +257,9 @@ def key_tries_left(ctx: ScenarioContext) -> None:
     key = ctx.profile.key(ctx.results["key"])
     expected = ctx.profile.sw["verification_failed"].with_value(key.tries - 1)
     actual = ctx.last_response().sw
-    assert actual == expected, f"a wrong cryptogram for {key.name} ({key.tries} tries) must give {expected:04X}, got {_fail_text(ctx, ctx.last_response())}"
+    assert actual == expected, (
+        f"a wrong cryptogram for {key.name} ({key.tries} tries) must give {expected:04X}, got {_fail_text(ctx, ctx.last_response())}"
+    )
 
 
 @when(parsers.parse('以正确的密文对 "{key}" 进行外部认证'))
@@ -290,7 +300,9 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
                 continue
             response = external_authenticate_as(ctx.card, ctx.psam, key, made, claimed)
             if not failed.matches(response.sw):
-                problems.append(f"made with v{made:02X}, sent as v{claimed:02X}: expected {failed.pattern}, got {_fail_text(ctx, response)}")
+                problems.append(
+                    f"made with v{made:02X}, sent as v{claimed:02X}: expected {failed.pattern}, got {_fail_text(ctx, response)}"
+                )
             restored = ctx.card.external_authenticate(key, claimed, ctx.psam, check=False)
             if not restored.ok:
                 problems.append(f"v{claimed:02X} no longer authenticates afterwards: {_fail_text(ctx, restored)}")
@@ -313,7 +325,9 @@ def block_sacrificial_key(ctx: ScenarioContext) -> None:
     for used in range(1, key.tries + 1):
         response = wrong_cryptogram(ctx.card, ctx.psam, key.name, version)
         expected = failed.with_value(key.tries - used)
-        assert response.sw == expected, f"wrong cryptogram {used} of {key.tries} for {key.name} v{version:02X}: expected {expected:04X}, got {_fail_text(ctx, response)}"
+        assert response.sw == expected, (
+            f"wrong cryptogram {used} of {key.tries} for {key.name} v{version:02X}: expected {expected:04X}, got {_fail_text(ctx, response)}"
+        )
 
 
 @then("该密钥版本以正确密文认证返回 method_blocked")
@@ -321,7 +335,9 @@ def blocked_key_refuses(ctx: ScenarioContext) -> None:
     key, version = ctx.results["blocked"]
     response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
     word = ctx.profile.sw["method_blocked"]
-    assert word.matches(response.sw), f"{key.name} v{version:02X} after {key.tries} wrong cryptograms: expected {word.pattern} ({word.en}) even for a right one, got {_fail_text(ctx, response)}"
+    assert word.matches(response.sw), (
+        f"{key.name} v{version:02X} after {key.tries} wrong cryptograms: expected {word.pattern} ({word.en}) even for a right one, got {_fail_text(ctx, response)}"
+    )
 
 
 @then("该密钥的其他版本仍能通过外部认证")
@@ -330,10 +346,13 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
     for version in key.versions:
         if version != blocked:
             response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
-            assert response.ok, f"blocking {key.name} v{blocked:02X} must leave v{version:02X} usable (each version has its own counter): {_fail_text(ctx, response)}"
+            assert response.ok, (
+                f"blocking {key.name} v{blocked:02X} must leave v{version:02X} usable (each version has its own counter): {_fail_text(ctx, response)}"
+            )
 
 
 # -- SEC-SM-1: secure messaging --------------------------------------------------------------------
+
 
 @when(parsers.parse('以有效 MAC 安全改写 "{path}" 的第一条记录为原值'))
 def secure_update_same(ctx: ScenarioContext, path: str) -> None:
@@ -361,6 +380,7 @@ def replay_secure_update_new_challenge(ctx: ScenarioContext) -> None:
 
 # -- SEC-FW-1: firewall ----------------------------------------------------------------------------
 
+
 @when(parsers.parse('在 SSSE 中以与 PSE 密钥标识相同的密钥 "{key}" 外部认证后，选择 "{df}"'))
 def auth_then_cross(ctx: ScenarioContext, key: str, df: str) -> None:
     ssse_key = ctx.profile.key(key)
@@ -375,7 +395,9 @@ def auth_then_cross(ctx: ScenarioContext, key: str, df: str) -> None:
 def read_refused(ctx: ScenarioContext, path: str, name: str) -> None:
     response = read_probe(ctx.card, path)
     word = ctx.profile.sw[name]
-    assert word.matches(response.sw), f"read of {path} (rule {ctx.profile.file(path).rule('read')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+    assert word.matches(response.sw), (
+        f"read of {path} (rule {ctx.profile.file(path).rule('read')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+    )
 
 
 @then(parsers.re(r'改写 "(?P<path>[^"]+)" 为原值被拒绝，状态字为 (?P<name>[a-z_]+)$'))
@@ -383,7 +405,9 @@ def update_refused(ctx: ScenarioContext, path: str, name: str) -> None:
     content = ctx.card.read_record(path, number=min(r.number for r in ctx.profile.file(path).records), check=True).data
     response = ctx.card.update_record(path, content, check=False)
     word = ctx.profile.sw[name]
-    assert word.matches(response.sw), f"update of {path} (rule {ctx.profile.file(path).rule('update')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+    assert word.matches(response.sw), (
+        f"update of {path} (rule {ctx.profile.file(path).rule('update')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+    )
 
 
 @when(parsers.parse('选择 "{df}" 后在其中校验 PIN'))
@@ -407,6 +431,7 @@ def pin_round_trip(ctx: ScenarioContext, df: str) -> None:
 
 
 # -- SEC-LC-1: lifecycle ---------------------------------------------------------------------------
+
 
 def _lifecycle(ctx: ScenarioContext, command: str, *, mac_ok: bool) -> Response:
     secured = secured_command(ctx.card, ctx.psam, command, command_key(ctx.profile, command))
@@ -451,7 +476,9 @@ def application_usable(ctx: ScenarioContext, path: str) -> None:
 @then(parsers.parse('金融应用不受应用锁定影响，"{path}" 可以读取'))
 def pse_unaffected(ctx: ScenarioContext, path: str) -> None:
     response = read_probe(ctx.card, path)
-    assert response.ok, f"APPLICATION BLOCK of the SSC application must not block the PSE: read of {path} answered {_fail_text(ctx, response)}"
+    assert response.ok, (
+        f"APPLICATION BLOCK of the SSC application must not block the PSE: read of {path} answered {_fail_text(ctx, response)}"
+    )
 
 
 _PROBE_FILE = "SSSE/EF05"  # a free-read file of the blocked application (the feature names it too)
@@ -479,7 +506,9 @@ def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
     allowed = ctx.profile.security.lifecycle_blocked_allows
     for label in labels.split("、"):
         command, response = _blocked_probe(ctx, label)
-        assert command in allowed, f"{command} is not among the commands the profile allows in a blocked application ({', '.join(allowed)}): fix the feature"
+        assert command in allowed, (
+            f"{command} is not among the commands the profile allows in a blocked application ({', '.join(allowed)}): fix the feature"
+        )
         assert response.ok, f"{label} ({command}) must still work in a blocked application, got {_fail_text(ctx, response)}"
 
 
@@ -490,10 +519,13 @@ def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
     for label in labels.split("、"):
         command, response = _blocked_probe(ctx, label)
         assert command not in allowed, f"{command} is allowed in a blocked application by the profile: fix the feature"
-        assert word.matches(response.sw), f"{label} ({command}) in a blocked application must answer {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+        assert word.matches(response.sw), (
+            f"{label} ({command}) in a blocked application must answer {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+        )
 
 
 # -- SEC-LC-1: card block (runs last: @ends_card_life) ---------------------------------------------
+
 
 @when("以 MAC 错误的命令锁定卡片")
 def card_block_bad_mac(ctx: ScenarioContext) -> None:
@@ -510,8 +542,13 @@ def reset_terminated(ctx: ScenarioContext) -> None:
     ctx.card.reset()
 
 
-_TERMINATED_PROBES = {"选择 SSSE": "select", "取随机数": "get_challenge", "读记录": "read_record",
-                      "校验 PIN": "verify", "内部认证": "internal_authenticate"}
+_TERMINATED_PROBES = {
+    "选择 SSSE": "select",
+    "取随机数": "get_challenge",
+    "读记录": "read_record",
+    "校验 PIN": "verify",
+    "内部认证": "internal_authenticate",
+}
 
 
 def _terminated_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:

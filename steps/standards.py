@@ -1,4 +1,5 @@
 """Steps of the standards-conformance review (STD-*)."""
+
 from __future__ import annotations
 
 import os
@@ -6,6 +7,11 @@ import os
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from checks.standards import file_survey as survey
+from checks.standards.check_order import Probe, challenge_lengths, check_order_probes, record_le_probe
+from checks.standards.file_survey import RecordScan
+from checks.standards.record_walk import addressing_survey, walk_record_files
+from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
 from ssc.apdu import CommandApdu
 from ssc.atr import atr_findings
 from ssc.atr_fields import historical_problems
@@ -25,14 +31,9 @@ from ssc.profile.templates import fci_for
 from ssc.record_checks import cyclic_size_problems, record_dictionary_problems, record_tlv_problems
 from ssc.tlv import parse_record
 from steps.context import ScenarioContext, sw_text
-from checks.standards import file_survey as survey
 from terminal.grants import grant
-from terminal.session import find_item
 from terminal.psam_client import PsamClient
-from checks.standards.check_order import Probe, challenge_lengths, check_order_probes, record_le_probe
-from checks.standards.record_walk import addressing_survey, walk_record_files
-from checks.standards.file_survey import RecordScan
-from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
+from terminal.session import find_item
 
 ATR_ASPECTS = {"初始字符 TS": "ts", "历史字节数": "historical_count", "传输协议": "protocols", "接口字节": "interface_bytes"}
 
@@ -55,7 +56,9 @@ def more_data_with_fci_length(ctx: ScenarioContext) -> None:
     expected_fci = fci_for(ctx.profile, ctx.profile.file(ctx.selected or ""))
     expected = ctx.profile.sw["more_data"].with_value(len(expected_fci))
     actual = ctx.last_response().sw
-    assert actual == expected, f"expected {expected:04X} (61 + FCI length {len(expected_fci)}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+    assert actual == expected, (
+        f"expected {expected:04X} (61 + FCI length {len(expected_fci)}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+    )
 
 
 @when("以卡片给出的长度发送取响应命令")
@@ -130,6 +133,7 @@ def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
 
 # -- findings collected by a survey ---------------------------------------------------------------
 
+
 def _assert_no_findings(ctx: ScenarioContext, what: str) -> None:
     findings = ctx.results["findings"]
     assert not findings, f"{what}: {len(findings)} finding(s):\n  " + "\n  ".join(findings)
@@ -141,6 +145,7 @@ def no_findings(ctx: ScenarioContext) -> None:
 
 
 # -- STD-FS-2 / STD-FS-3 ----------------------------------------------------------------------------
+
 
 @when("终端按规范的文件标识符逐一选择本代卡的全部必备文件")
 def survey_fids(ctx: ScenarioContext) -> None:
@@ -180,6 +185,7 @@ def read_dir(ctx: ScenarioContext) -> None:
 
 # -- STD-REC-* -------------------------------------------------------------------------------------
 
+
 def _home_psam(ctx: ScenarioContext) -> PsamClient:
     """The PSAM of a terminal in the card's issuing region (home keys, local DF80 keys included)."""
     return ctx.session.psam_for(ctx.card.identity().region)  # type: ignore[no-any-return]
@@ -192,13 +198,17 @@ def walk_records(ctx: ScenarioContext) -> None:
 
 def _walked(ctx: ScenarioContext, kinds: tuple[str, ...]) -> list[tuple[FileDef, RecordScan]]:
     walks = [(w.file, w.scan) for w in ctx.results["walks"] if w.scan is not None and w.file.kind in kinds]
-    assert walks, f"no {'/'.join(kinds)} file could be read; skipped: {[(w.file.path, w.skipped) for w in ctx.results['walks'] if w.skipped]}"
+    assert walks, (
+        f"no {'/'.join(kinds)} file could be read; skipped: {[(w.file.path, w.skipped) for w in ctx.results['walks'] if w.skipped]}"
+    )
     return walks
 
 
 @then("每条定长记录均为单个 TLV")
 def linear_records_are_tlvs(ctx: ScenarioContext) -> None:
-    ctx.results["findings"] = [p for f, scan in _walked(ctx, ("linear",)) for n, raw in scan.records for p in record_tlv_problems(f, n, raw)]
+    ctx.results["findings"] = [
+        p for f, scan in _walked(ctx, ("linear",)) for n, raw in scan.records for p in record_tlv_problems(f, n, raw)
+    ]
     _assert_no_findings(ctx, "linear records (PROFILE §3: one TLV per record)")
 
 
@@ -206,7 +216,9 @@ def linear_records_are_tlvs(ctx: ScenarioContext) -> None:
 def cyclic_records_sized(ctx: ScenarioContext) -> None:
     walked = _walked(ctx, ("cyclic",))
     if not any(scan.records for _, scan in walked):
-        pytest.skip(f"the cyclic file(s) {', '.join(f.path for f, _ in walked)} hold no records yet (empty at issue): no record size to check")
+        pytest.skip(
+            f"the cyclic file(s) {', '.join(f.path for f, _ in walked)} hold no records yet (empty at issue): no record size to check"
+        )
     ctx.results["findings"] = [p for f, scan in walked for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
     _assert_no_findings(ctx, "cyclic records (PROFILE §3.3)")
 
@@ -219,8 +231,11 @@ def records_match_dictionary(ctx: ScenarioContext) -> None:
             continue  # the DIR's records are the ADFs present (STD-FS-3), not data-dictionary items
         found = {n for n, _ in scan.records}
         if f.kind == "linear":
-            findings += [f"{f.path}: mandatory record {r.number} (tag {r.tag:02X} {r.title.en}) is missing: READ RECORD {r.number} ended the scan with {scan.end.describe()}"
-                         for r in f.records if r.number not in found]
+            findings += [
+                f"{f.path}: mandatory record {r.number} (tag {r.tag:02X} {r.title.en}) is missing: READ RECORD {r.number} ended the scan with {scan.end.describe()}"
+                for r in f.records
+                if r.number not in found
+            ]
         findings += [p for n, raw in scan.records for p in record_dictionary_problems(f, n, raw)]
     ctx.results["findings"] = findings
     _assert_no_findings(ctx, "records against the data dictionary (PROFILE §3.1–§3.3)")
@@ -231,7 +246,8 @@ def no_extra_records(ctx: ScenarioContext) -> None:
     ctx.results["findings"] = [
         f"{f.path}: READ RECORD {scan.end_number} (after the last record the profile allows) answered {scan.end.describe()} "
         f"{scan.end.data.hex().upper()}, expected {ctx.profile.sw['record_not_found'].pattern} record not found; APDUs: {ctx.apdu_text(scan.end)}"
-        for f, scan in _walked(ctx, ("linear", "cyclic")) if not scan.ended_cleanly
+        for f, scan in _walked(ctx, ("linear", "cyclic"))
+        if not scan.ended_cleanly
     ]
     _assert_no_findings(ctx, "extra records")
 
@@ -244,6 +260,7 @@ def read_four_ways(ctx: ScenarioContext) -> None:
 
 
 # -- STD-DATA-3 … STD-DATA-6 ----------------------------------------------------------------------
+
 
 @given(parsers.parse('终端已取得读取数据项 "{item}" 所在文件的权限'))
 def grant_item_read(ctx: ScenarioContext, item: str) -> None:
@@ -321,7 +338,11 @@ def name_is_gbk(ctx: ScenarioContext) -> None:
     assert not problems, "; ".join(problems) + f"; APDUs: {ctx.apdu_text()}"
 
 
-ELEMENT_CODES = {"性别": ("gender", gender_problems), "民族": ("ethnicity", ethnicity_problems), "出生地": ("birthplace", region_code_problems)}
+ELEMENT_CODES = {
+    "性别": ("gender", gender_problems),
+    "民族": ("ethnicity", ethnicity_problems),
+    "出生地": ("birthplace", region_code_problems),
+}
 
 
 @then(parsers.parse("{element}为规范代码表中的有效代码"))
@@ -344,12 +365,14 @@ def read_mandatory_records(ctx: ScenarioContext, path: str) -> None:
 def padding_rules(ctx: ScenarioContext) -> None:
     ctx.results["findings"] = [
         f"{f.path} tag {rec.tag:02X} {rec.title.en} ({rec.fmt}) {raw.hex().upper()}: {p}"
-        for f, rec, raw in ctx.results["records"] for p in check_padding(raw, rec.fmt)
+        for f, rec, raw in ctx.results["records"]
+        for p in check_padding(raw, rec.fmt)
     ]
     _assert_no_findings(ctx, "an/cn padding (PROFILE §3)")
 
 
 # -- STD-CMD-1 ---------------------------------------------------------------------------------------
+
 
 @when(parsers.parse('在 "{path}" 中按文件标识符逐一选择其全部必备子文件'))
 def select_children(ctx: ScenarioContext, path: str) -> None:
@@ -382,6 +405,7 @@ def select_absent(ctx: ScenarioContext, how: str) -> None:
 
 # -- STD-CMD-2 ---------------------------------------------------------------------------------------
 
+
 @when(parsers.parse('读取透明文件 "{path}" 偏移 {offset:d} 起的 {length:d} 字节'))
 def read_binary_at(ctx: ScenarioContext, path: str, offset: int, length: int) -> None:
     response = ctx.card.read_binary(path, offset, length, check=False)
@@ -395,10 +419,10 @@ def read_binary_at(ctx: ScenarioContext, path: str, offset: int, length: int) ->
 def binary_reads_agree(ctx: ScenarioContext) -> None:
     reads = ctx.results["binary"]
     for i, (a_off, a) in enumerate(reads):
-        for b_off, b in reads[i + 1:]:
+        for b_off, b in reads[i + 1 :]:
             lo, hi = max(a_off, b_off), min(a_off + len(a.data), b_off + len(b.data))
             if lo < hi:
-                left, right = a.data[lo - a_off:hi - a_off], b.data[lo - b_off:hi - b_off]
+                left, right = a.data[lo - a_off : hi - a_off], b.data[lo - b_off : hi - b_off]
                 assert left == right, (
                     f"bytes {lo}–{hi - 1}: read at offset {a_off} gave {left.hex().upper()}, at offset {b_off} {right.hex().upper()}; "
                     f"APDUs: {ctx.apdu_text(a)}; {ctx.apdu_text(b)}"
@@ -449,7 +473,12 @@ def update_binary_roundtrip(ctx: ScenarioContext, path: str, offset: int, length
 @then("更新与写回均成功，读回的数据先为新值、后为原值")
 def roundtrip_ok(ctx: ScenarioContext) -> None:
     wb = ctx.results["writeback"]
-    steps = [("update", wb.write, None), ("read back", wb.read_after_write, wb.written), ("write back", wb.restore, None), ("read after write-back", wb.read_after_restore, wb.original)]
+    steps = [
+        ("update", wb.write, None),
+        ("read back", wb.read_after_write, wb.written),
+        ("write back", wb.restore, None),
+        ("read after write-back", wb.read_after_restore, wb.original),
+    ]
     for what, response, data in steps:
         assert response.ok and (data is None or response.data == data), (
             f"{what}: expected 9000{' with ' + data.hex().upper() if data is not None else ''}, got {response.data.hex().upper()} "
@@ -469,6 +498,7 @@ def original_restored(ctx: ScenarioContext) -> None:
 
 # -- STD-CMD-3 ---------------------------------------------------------------------------------------
 
+
 @when("以规范允许的每种长度取随机数")
 def challenge_each_length(ctx: ScenarioContext) -> None:
     ctx.results["challenges"] = [(n, ctx.card.get_challenge(n, check=False)) for n in challenge_lengths(ctx.profile)[0]]
@@ -481,14 +511,22 @@ def challenge_refused_lengths(ctx: ScenarioContext) -> None:
 
 @then("每次均返回 ok 且随机数长度等于 Le")
 def challenges_have_length(ctx: ScenarioContext) -> None:
-    bad = [f"Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}" for n, r in ctx.results["challenges"] if not r.ok or len(r.data) != n]
+    bad = [
+        f"Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
+        for n, r in ctx.results["challenges"]
+        if not r.ok or len(r.data) != n
+    ]
     assert not bad, "GET CHALLENGE: " + "; ".join(bad)
 
 
 @then(parsers.re(r"每次均返回 (?P<name>[a-z_]+)$"))
 def challenges_refused(ctx: ScenarioContext, name: str) -> None:
     expected = ctx.profile.sw[name]
-    bad = [f"Le {n:02X}: {r.data.hex().upper()} {sw_text(ctx.profile, r.sw)}" for n, r in ctx.results["challenges"] if not expected.matches(r.sw)]
+    bad = [
+        f"Le {n:02X}: {r.data.hex().upper()} {sw_text(ctx.profile, r.sw)}"
+        for n, r in ctx.results["challenges"]
+        if not expected.matches(r.sw)
+    ]
     assert not bad, f"GET CHALLENGE expected {expected.pattern} ({expected.en}): " + "; ".join(bad)
 
 
@@ -504,6 +542,7 @@ def challenges_fresh(ctx: ScenarioContext) -> None:
 
 
 # -- STD-CMD-4 ---------------------------------------------------------------------------------------
+
 
 @when("不自动取响应，发送内部认证命令")
 def internal_auth_raw(ctx: ScenarioContext) -> None:
@@ -536,7 +575,9 @@ def read_binary_past_end(ctx: ScenarioContext, tail: int, le: int, path: str) ->
 def sw_with_exact_length(ctx: ScenarioContext, name: str) -> None:
     expected = ctx.profile.sw[name].with_value(ctx.results["exact"] % 0x100)
     actual = ctx.last_response().sw
-    assert actual == expected, f"expected {expected:04X} ({ctx.profile.sw[name].en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+    assert actual == expected, (
+        f"expected {expected:04X} ({ctx.profile.sw[name].en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+    )
 
 
 @when("以卡片给出的长度重发该命令")
@@ -555,6 +596,7 @@ def ok_with_exact_data(ctx: ScenarioContext) -> None:
 
 # -- STD-CMD-5 ---------------------------------------------------------------------------------------
 
+
 @when(parsers.parse('以安全报文向 "{path}" 追加比文件容量多 1 条的互不相同的记录'))
 def append_rotation(ctx: ScenarioContext, path: str) -> None:
     f = ctx.profile.file(path)
@@ -567,7 +609,9 @@ def append_rotation(ctx: ScenarioContext, path: str) -> None:
 
 @then("每次追加均成功")
 def appends_ok(ctx: ScenarioContext) -> None:
-    bad = [f"append {i + 1}: {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}" for i, r in enumerate(ctx.results["appends"]) if not r.ok]
+    bad = [
+        f"append {i + 1}: {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}" for i, r in enumerate(ctx.results["appends"]) if not r.ok
+    ]
     assert not bad, "; ".join(bad)
 
 
@@ -577,14 +621,17 @@ def records_rotated(ctx: ScenarioContext) -> None:
     expected = list(reversed(appended))[: len(appended) - 1]  # newest first; the oldest overwritten
     actual = [data for _, data in scan.records]
     assert actual == expected, (
-        "cyclic records (record 1 = newest) expected\n  " + "\n  ".join(r.hex().upper() for r in expected)
-        + "\ngot\n  " + "\n  ".join(r.hex().upper() for r in actual)
+        "cyclic records (record 1 = newest) expected\n  "
+        + "\n  ".join(r.hex().upper() for r in expected)
+        + "\ngot\n  "
+        + "\n  ".join(r.hex().upper() for r in actual)
         + f"\nthe scan ended at record {scan.end_number} with {scan.end.describe()}"
     )
     assert scan.ended_cleanly, f"record {scan.end_number} of a full cyclic file answered {scan.end.describe()}, expected record not found"
 
 
 # -- STD-SW-1 ----------------------------------------------------------------------------------------
+
 
 def _probe(ctx: ScenarioContext, key: str) -> Probe:
     probes = {p.key: p for p in check_order_probes(ctx.profile)}

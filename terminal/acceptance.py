@@ -9,6 +9,7 @@ A terminal refuses a card when
 
 The decision keeps every reason, so a report can say which check refused the card.
 """
+
 from __future__ import annotations
 
 from collections.abc import Container
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 
 from terminal.card_id import card_id_mac
 from terminal.invalid_lists import InvalidCardLists, ListHit
-from terminal.session import CardIdentity, CardSession, OperationError
 from terminal.psam_client import PsamClient, PsamError
+from terminal.session import CardIdentity, CardSession, OperationError
 
 __all__ = ["BAD_CARD_ID_MAC", "LISTED", "AcceptanceDecision", "Refusal", "UNKNOWN_ISSUER", "UNREADABLE", "check_acceptance"]
 
@@ -75,12 +76,13 @@ def check_acceptance(card: CardSession, psam: PsamClient, lists: InvalidCardList
     else:
         actual = ident.card_id_code[layout.mac]
         if actual != expected:
-            refusals.append(Refusal(
-                BAD_CARD_ID_MAC,
-                f"card identification code {ident.card_id_code.hex().upper()}: MAC {actual.hex().upper()}, "
-                f"the PSAM computes {expected.hex().upper()} under {layout.mac_key}",
-            ))
+            refusals.append(
+                Refusal(
+                    BAD_CARD_ID_MAC,
+                    f"card identification code {ident.card_id_code.hex().upper()}: MAC {actual.hex().upper()}, "
+                    f"the PSAM computes {expected.hex().upper()} under {layout.mac_key}",
+                )
+            )
     hits = tuple(lists.hits(ident))
     refusals.extend(Refusal(LISTED, str(h)) for h in hits)
     return AcceptanceDecision(ident, tuple(refusals), hits)
-

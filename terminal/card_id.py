@@ -3,10 +3,11 @@
 The MAC covers bytes 1–12 under the card's internal-authentication key, diversified for the card;
 IV zero. The PSAM derives that key and computes the MAC, so the key never leaves it.
 """
+
 from __future__ import annotations
 
-from terminal.session import CardSession
 from terminal.psam_client import PsamClient
+from terminal.session import CardSession
 
 _INTERNAL_AUTH = "internal_auth"
 

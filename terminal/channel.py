@@ -6,6 +6,7 @@ it. Conformance tests need the card's first answer untouched, so T=0 handling ca
 for the whole terminal (``t0=False``) or per call (``send(..., raw=True)``). Status words are
 explained with the profile's own table, never with a hard-coded one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,9 +14,9 @@ from types import TracebackType
 
 from ssc.apdu import CommandApdu
 from ssc.profile.model import Profile, StatusWord
+from terminal.transports.tracing import TraceRecorder, TracingTransport
 
 from .t0 import T0Policy
-from terminal.transports.tracing import TraceRecorder, TracingTransport
 from .transports.base import Transport
 
 __all__ = ["Response", "Terminal", "describe_sw"]
@@ -127,7 +128,7 @@ class Terminal:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> "Terminal":
+    def __enter__(self) -> Terminal:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -6,12 +6,13 @@ the named keys through the terminal's PSAM — and leaves the file's DF current,
 for the commands that follow. SM terms are per command (a MAC on the command itself) and cannot be
 granted in advance; `never` cannot be granted at all.
 """
+
 from __future__ import annotations
 
 from ssc.profile.access import AccessRule, Auth, Pin, Sm, Term
 from ssc.profile.model import Profile
-
 from terminal.session import CardSession
+
 from .psam_client import PsamClient
 
 __all__ = ["GrantError", "cheapest_grant", "grant", "terminal_can_grant"]

@@ -9,6 +9,7 @@ Lists are data files (one YAML file per list, ``format: ssc-invalid-list/1``; th
 documented in the header of each file under ``fixtures/invalid_lists/``). Labs edit them by hand,
 so every error names the file, the field and what was expected.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -66,7 +67,11 @@ class ListEntry:
 
     @property
     def key(self) -> str:
-        return f"card number {self.card_number}" if self.card_number is not None else f"card identification code {self.card_id_code.hex().upper()}"  # type: ignore[union-attr]
+        return (
+            f"card number {self.card_number}"
+            if self.card_number is not None
+            else f"card identification code {self.card_id_code.hex().upper()}"
+        )  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class InvalidCardLists:
         return len(self.lists)
 
     @classmethod
-    def load(cls, directory: str | Path | None = None) -> "InvalidCardLists":
+    def load(cls, directory: str | Path | None = None) -> InvalidCardLists:
         """Load every ``*.yaml`` list in `directory` (default: fixtures/invalid_lists)."""
         d = Path(directory) if directory is not None else DEFAULT_LISTS_DIR
         if not d.is_dir():
@@ -196,7 +201,10 @@ def _entry(raw: Any, field: str, fail: Any) -> ListEntry:
         raise fail(f"{field}.reason", f"expected one of {', '.join(REASONS)}, got {reason!r}")
     if number is not None:
         if not isinstance(number, str) or not is_valid_card_number(number):
-            raise fail(f"{field}.card_number", f"expected a quoted 9-character card number with a valid check character (PROFILE §4.2), got {number!r}")
+            raise fail(
+                f"{field}.card_number",
+                f"expected a quoted 9-character card number with a valid check character (PROFILE §4.2), got {number!r}",
+            )
         return ListEntry(number, None, reason)
     try:
         code = bytes.fromhex(str(card_id))

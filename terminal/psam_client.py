@@ -6,6 +6,7 @@ the same client drives the software PSAM (`reference_card.psam`, in-process or o
 hardware PSAM in a second reader. T=0 61xx/6Cxx are followed, so a PSAM that answers case-4
 commands through GET RESPONSE works as well as one answering directly.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -126,4 +127,3 @@ class PsamClient:
             text = f"{exchange.sw:04X}" + (f" {meaning.en}" if meaning else " (not a status word of the profile)")
             raise PsamError(f"PSAM could not {what}: {raw.hex().upper()} → {text}", raw, exchange.sw)
         return exchange
-

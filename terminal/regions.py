@@ -4,6 +4,7 @@ A region is a prefecture-level city (GB/T 2260 code, e.g. 441800 清远市) in a
 issued in it and its terminals carry a PSAM with the region's terminal number. Labs edit the file
 by hand, so every error names the file, the field and what was expected.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -125,8 +126,8 @@ def load_regions(path: str | Path | None = None, *, profile: Profile | None = No
     for raw_code, spec in mapping(data.get("regions"), "regions").items():
         field = f"regions.{raw_code}"
         c = code(raw_code, field)
-        city_part = c[_PROVINCE_DIGITS:_PROVINCE_DIGITS + 2]
-        if city_part == "00" or c[_PROVINCE_DIGITS + 2:].strip("0"):
+        city_part = c[_PROVINCE_DIGITS : _PROVINCE_DIGITS + 2]
+        if city_part == "00" or c[_PROVINCE_DIGITS + 2 :].strip("0"):
             raise fail(field, f"expected a prefecture-level code (xxyy00 with yy ≠ 00), got {c}")
         spec = mapping(spec, field)
         prov_code = code(spec.get("province"), f"{field}.province")

@@ -13,6 +13,7 @@ Keys: the session never holds a key. Authentication and MACs go through a `PsamC
 card's diversification factors computed from its identity (card SN from the ATR, region from the
 card identification code in SSSE/EF05), see `CardSession.identity()`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,9 +29,8 @@ from ssc.keyset import diversification_factors
 from ssc.profile import builtin_profiles, load_profile
 from ssc.profile.model import FileDef, KeyDef, Profile, RecordDef, TlvTemplate
 from ssc.tlv import find_tag, parse_record
-
-from terminal.psam_client import PsamClient
 from terminal.channel import Response, Terminal
+from terminal.psam_client import PsamClient
 
 __all__ = [
     "CardIdentity",
@@ -97,7 +97,7 @@ def find_item(profile: Profile, item: str) -> tuple[FileDef, RecordDef]:
     return hits[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _generation_by_spec_version() -> dict[str, int]:
     out: dict[str, int] = {}
     for name in builtin_profiles():
@@ -152,7 +152,8 @@ class CardSession:
         if not raw and (self.check if check is None else check) and not response.means(expect):
             expected = self.profile.sw[expect]
             raise OperationError(
-                apdu, response,
+                apdu,
+                response,
                 f"{what}: {self._apdu_text(apdu)} → expected {expected.pattern} {expected.en}, got {response.describe()}",
             )
         return response
@@ -187,14 +188,21 @@ class CardSession:
 
     def select_mf(self, *, check: bool | None = None) -> Response:
         mf = self.profile.file("MF")
-        response = self._send(self._apdu("select", self._select.byte("p1_fid"), self._p2(), mf.fid.to_bytes(_FID_BYTES, "big")), "select MF", check)
+        response = self._send(
+            self._apdu("select", self._select.byte("p1_fid"), self._p2(), mf.fid.to_bytes(_FID_BYTES, "big")), "select MF", check
+        )
         if response.ok:
             self.current_df, self.current_ef = mf.path, None
         return response
 
     def select_by_name(self, name: bytes, *, check: bool | None = None, raw: bool = False) -> Response:
         """SELECT by DF name; the response data is the FCI (after GET RESPONSE on T=0)."""
-        response = self._send(self._apdu("select", self._select.byte("p1_name"), self._p2(), bytes(name)), f"select {bytes(name).hex().upper()} by name", check, raw=raw)
+        response = self._send(
+            self._apdu("select", self._select.byte("p1_name"), self._p2(), bytes(name)),
+            f"select {bytes(name).hex().upper()} by name",
+            check,
+            raw=raw,
+        )
         if response.ok or response.means("more_data"):
             self.current_df, self.current_ef = self._df_by_name.get(bytes(name)), None
             self.last_fci = response.data if response.ok else None
@@ -306,7 +314,11 @@ class CardSession:
         response = self.read_record(f.path, tag=rec.tag, check=True)
         tlv = parse_record(response.data)
         if tlv.tag != rec.tag or len(tlv.value) != rec.length:
-            raise OperationError(None, response, f"read {item}: expected record tag {rec.tag:02X} with {rec.length} bytes, got tag {tlv.tag:02X} with {len(tlv.value)}")
+            raise OperationError(
+                None,
+                response,
+                f"read {item}: expected record tag {rec.tag:02X} with {rec.length} bytes, got tag {tlv.tag:02X} with {len(tlv.value)}",
+            )
         if rec.fmt == "an":
             return decode_an(tlv.value)
         if rec.fmt == "cn":
@@ -341,7 +353,9 @@ class CardSession:
 
     # -- transparent files ----------------------------------------------------------------------
 
-    def read_binary(self, path: str | None = None, offset: int = 0, length: int | None = None, *, check: bool | None = None, raw: bool = False) -> Response:
+    def read_binary(
+        self, path: str | None = None, offset: int = 0, length: int | None = None, *, check: bool | None = None, raw: bool = False
+    ) -> Response:
         """READ BINARY of `length` bytes (Le 00 if None) at `offset`; by SFI when `path` is given
         and the offset fits P2, else from the current EF (selected first when `path` is given)."""
         cmd = self.profile.command("read_binary")
@@ -351,7 +365,9 @@ class CardSession:
             size = self.profile.file(path).size
             length = min(size - offset, self.profile.t0_max_response) if size is not None and size > offset else None
         le = 0 if length is None else length % self.profile.t0_max_response
-        return self._send(self._apdu("read_binary", p1, p2, b"", le), f"read binary of {path or 'the current EF'} at {offset}", check, raw=raw)
+        return self._send(
+            self._apdu("read_binary", p1, p2, b"", le), f"read binary of {path or 'the current EF'} at {offset}", check, raw=raw
+        )
 
     def read_transparent(self, path: str) -> bytes:
         """The whole content of transparent EF `path`, in chunks of the longest T=0 response."""
@@ -366,7 +382,9 @@ class CardSession:
     def update_binary(self, path: str | None, offset: int, data: bytes, *, check: bool | None = None) -> Response:
         flag = self.profile.command("update_binary").byte("p1_sfi_flag")
         p1, p2 = self._binary_address(path, offset, flag)
-        return self._send(self._apdu("update_binary", p1, p2, bytes(data)), f"update binary of {path or 'the current EF'} at {offset}", check)
+        return self._send(
+            self._apdu("update_binary", p1, p2, bytes(data)), f"update binary of {path or 'the current EF'} at {offset}", check
+        )
 
     def _binary_address(self, path: str | None, offset: int, flag: int) -> tuple[int, int]:
         if path is not None:
@@ -449,7 +467,9 @@ class CardSession:
         psam.select_for(self.algorithm)
         psam.derive("external_auth", key, version, factors_root_to_card)
         self.ensure_df(key.df)
-        challenge = self._must(self._challenge_apdu(self.profile.security.challenge_external_auth), f"get the challenge for {key.name}").data
+        challenge = self._must(
+            self._challenge_apdu(self.profile.security.challenge_external_auth), f"get the challenge for {key.name}"
+        ).data
         d = challenge if data is None else bytes(data)
         cryptogram = psam.process(challenge, d)
         apdu = self._apdu("external_authenticate", version, key.id, cryptogram + d)
@@ -462,7 +482,9 @@ class CardSession:
         apdu = self._apdu("internal_authenticate", version, irk.id, bytes(f) + bytes(d))
         return self._send(apdu, f"internal authentication with {irk.name} v{version:02X}", check, raw=raw)
 
-    def internal_authenticate_and_verify(self, psam: PsamClient, version: int = 0, *, f: bytes | None = None, d: bytes | None = None, check: bool | None = None) -> InternalAuthResult:
+    def internal_authenticate_and_verify(
+        self, psam: PsamClient, version: int = 0, *, f: bytes | None = None, d: bytes | None = None, check: bool | None = None
+    ) -> InternalAuthResult:
         """Random F and D → the card's result vs the PSAM's result with the national IRK."""
         irk = self._internal_key()
         factors = self.factors(irk)
@@ -475,7 +497,11 @@ class CardSession:
         expected = psam.process(f, d)
         result = InternalAuthResult(response, response.data, expected, f, d)
         if (self.check if check is None else check) and not result.verified:
-            raise OperationError(None, response, f"internal authentication with {irk.name} v{version:02X}: card result {response.data.hex().upper()} differs from the PSAM's {expected.hex().upper()}")
+            raise OperationError(
+                None,
+                response,
+                f"internal authentication with {irk.name} v{version:02X}: card result {response.data.hex().upper()} differs from the PSAM's {expected.hex().upper()}",
+            )
         return result
 
     def _internal_key(self) -> KeyDef:
@@ -486,7 +512,17 @@ class CardSession:
 
     # -- secure messaging -----------------------------------------------------------------------
 
-    def secure_update_record(self, path: str, record: bytes, psam: PsamClient, key_name: str | None = None, *, number: int | None = None, version: int = 0, check: bool | None = None) -> Response:
+    def secure_update_record(
+        self,
+        path: str,
+        record: bytes,
+        psam: PsamClient,
+        key_name: str | None = None,
+        *,
+        number: int | None = None,
+        version: int = 0,
+        check: bool | None = None,
+    ) -> Response:
         """UPDATE RECORD with CLA 04 and a MAC under the file's SM key (PROFILE §6.4)."""
         key = self.sm_key(path, "update", key_name)
         factors = self.factors(key)  # first: reading the identity may change the current DF
@@ -494,7 +530,9 @@ class CardSession:
         secured = self.with_mac(apdu, psam, key, version, factors, self.profile.df_of(path).path)
         return self._send(secured, f"secure update of {path} under {key.name}", check)
 
-    def secure_append_record(self, path: str, record: bytes, psam: PsamClient, key_name: str | None = None, *, version: int = 0, check: bool | None = None) -> Response:
+    def secure_append_record(
+        self, path: str, record: bytes, psam: PsamClient, key_name: str | None = None, *, version: int = 0, check: bool | None = None
+    ) -> Response:
         key = self.sm_key(path, "append", key_name)
         factors = self.factors(key)
         apdu = self.record_apdu("append_record", path, bytes(record), None, cla=self.mac_cla("append_record"))
@@ -510,7 +548,9 @@ class CardSession:
             raise ValueError(f"{path}: the {right} rule names {names or 'no'} SM key(s); give key_name=")
         return self.profile.key(names[0])
 
-    def with_mac(self, apdu: CommandApdu, psam: PsamClient, key: KeyDef, version: int, factors: Sequence[bytes], df: str, *, exact: bool = True) -> CommandApdu:
+    def with_mac(
+        self, apdu: CommandApdu, psam: PsamClient, key: KeyDef, version: int, factors: Sequence[bytes], df: str, *, exact: bool = True
+    ) -> CommandApdu:
         """GET CHALLENGE 4 → PSAM MAC over CLA INS P1 P2 Lc ‖ data (Lc counting the MAC) →
         the command with the MAC appended. `df` is made current first (or, not `exact`, the
         current DF is kept if it lies below `df`)."""
@@ -540,7 +580,9 @@ class CardSession:
         psam.derive("mac", puk, version, factors)
         block = psam.encipher(pin_block(new_pin, self.algorithm))
         apdu = self._apdu("reload_pin", cmd.byte("p1"), cmd.byte("p2"), block)
-        return self._send(self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "reload the PIN", check)
+        return self._send(
+            self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "reload the PIN", check
+        )
 
     def unblock_pin(self, psam: PsamClient, *, version: int = 0, puk_name: str = "PUK", check: bool | None = None) -> Response:
         puk = self.profile.key(puk_name)
@@ -549,7 +591,9 @@ class CardSession:
         self.external_authenticate_with_factors(puk, version, psam, factors, check=True)
         cmd = self.profile.command("unblock_pin")
         apdu = self._apdu("unblock_pin", cmd.byte("p1"), cmd.byte("p2"))
-        return self._send(self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "unblock the PIN", check)
+        return self._send(
+            self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "unblock the PIN", check
+        )
 
     def application_block(self, psam: PsamClient, *, key_name: str = "STK", check: bool | None = None) -> Response:
         return self._lifecycle("application_block", psam, key_name, check)
@@ -639,4 +683,4 @@ def _template_value(template: TlvTemplate, data: bytes, placeholder: str) -> byt
     prefix, suffix = bytes.fromhex(prefix_hex), bytes.fromhex(suffix_hex)
     if not value.startswith(prefix) or not value.endswith(suffix) or len(value) < len(prefix) + len(suffix):
         return None
-    return value[len(prefix): len(value) - len(suffix)]
+    return value[len(prefix) : len(value) - len(suffix)]

@@ -12,10 +12,10 @@ see the raw status words, so each behaviour has an off switch, and every `Exchan
 of (command, response) pairs actually sent. The GET RESPONSE class and instruction bytes come from
 the caller (profile data); 00 C0 is only the default.
 """
+
 from __future__ import annotations
 
 from ssc.apdu import ApduFormatError, CommandApdu, ResponseApdu
-
 from terminal.transports.base import Transport, TransportError
 
 # ISO/IEC 7816-4 §5.1.3 procedure-level status bytes (the protocol itself, not profile data).
@@ -33,9 +33,7 @@ class Exchange:
 
     __slots__ = ("steps", "data", "sw", "exhausted")
 
-    def __init__(
-        self, steps: tuple[tuple[bytes, bytes], ...], data: bytes, sw: int, exhausted: bool = False
-    ) -> None:
+    def __init__(self, steps: tuple[tuple[bytes, bytes], ...], data: bytes, sw: int, exhausted: bool = False) -> None:
         self.steps = steps
         self.data = data
         self.sw = sw
@@ -53,9 +51,7 @@ class Exchange:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Exchange):
             return NotImplemented
-        return (self.steps, self.data, self.sw, self.exhausted) == (
-            other.steps, other.data, other.sw, other.exhausted
-        )
+        return (self.steps, self.data, self.sw, self.exhausted) == (other.steps, other.data, other.sw, other.exhausted)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -104,10 +100,7 @@ class T0Policy:
         while True:
             steps.append((current, response))
             if len(response) < 2:
-                raise TransportError(
-                    f"response {response.hex().upper() or '(empty)'} to {current.hex().upper()} "
-                    "has no status word"
-                )
+                raise TransportError(f"response {response.hex().upper() or '(empty)'} to {current.hex().upper()} has no status word")
             sw1, sw2 = response[-2], response[-1]
             if sw1 == SW1_WRONG_LE and self.auto_reissue_6c and reissues < self.max_reissue:
                 reissued = _with_le(current, sw2)

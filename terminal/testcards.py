@@ -5,6 +5,7 @@ return comes from the caller, except `EchoOkCard`'s fixed "9000" (ISO/IEC 7816-4
 qualification"), which is the whole point of that card — the cheapest possible answer, so a
 benchmark measures the transport and not the card.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

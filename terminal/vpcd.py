@@ -17,6 +17,7 @@ Tearing: a card model raising `ssc.card.PowerCut` is handled as a removal — th
 closed without an answer, and after `reinsert_delay` seconds the server connects again and powers
 the card on (virtual re-insertion), keeping whatever the model committed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -122,7 +123,7 @@ class VpcdServer:
                 restore()
             log.info("vpcd: stopped serving %s:%d", self.host, self.port)
 
-    def run_in_thread(self) -> "ServerThread":
+    def run_in_thread(self) -> ServerThread:
         """Start `serve_forever` in a daemon thread; the handle's `stop()` stops and joins it."""
         handle = ServerThread(self)
         handle.start()
@@ -246,9 +247,7 @@ class ServerThread:
 
     def __init__(self, server: VpcdServer) -> None:
         self.server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, name=f"vpcd:{server.port}", daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, name=f"vpcd:{server.port}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -272,7 +271,7 @@ class ServerThread:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -10,6 +10,7 @@ A check raises `Abort` when going on with the same card would risk it (a PIN the
 that does not verify, a key whose try counter a failed home authentication has started to spend):
 the matrix then leaves the rest of that card's row not run, with the reason.
 """
+
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
@@ -20,12 +21,11 @@ from ssc.codecs import encode_cn
 from ssc.profile.access import Auth
 from ssc.profile.model import FileDef, KeyDef, Profile, RecordDef
 from ssc.tlv import parse_record
-
 from terminal.acceptance import BAD_CARD_ID_MAC, LISTED, UNKNOWN_ISSUER, AcceptanceDecision, check_acceptance
-from terminal.invalid_lists import InvalidCardLists
-from terminal.session import CardSession, OperationError, find_item
-from terminal.psam_client import PsamClient, PsamError
 from terminal.channel import Response
+from terminal.invalid_lists import InvalidCardLists
+from terminal.psam_client import PsamClient, PsamError
+from terminal.session import CardSession, OperationError, find_item
 
 __all__ = [
     "Abort",
@@ -67,15 +67,15 @@ class CellOutcome:
     applicable: bool = True  # False: the requirement does not apply to this card (not run)
 
     @classmethod
-    def passed(cls, detail: str = "") -> "CellOutcome":
+    def passed(cls, detail: str = "") -> CellOutcome:
         return cls(True, detail)
 
     @classmethod
-    def failed(cls, detail: str) -> "CellOutcome":
+    def failed(cls, detail: str) -> CellOutcome:
         return cls(False, detail)
 
     @classmethod
-    def not_applicable(cls, detail: str) -> "CellOutcome":
+    def not_applicable(cls, detail: str) -> CellOutcome:
         return cls(False, detail, applicable=False)
 
 
@@ -168,12 +168,16 @@ def basic_data_read(v: Visit) -> CellOutcome:
     for f in _basic_files(profile):
         keys = _read_keys(profile, f)
         if keys is None:
-            return CellOutcome.failed(f"{f.path}: the profile's read rule {f.rule('read')} needs the PIN; basic data must be readable at any terminal without it")
+            return CellOutcome.failed(
+                f"{f.path}: the profile's read rule {f.rule('read')} needs the PIN; basic data must be readable at any terminal without it"
+            )
         for key in keys:
             r = card.external_authenticate(key.name, v.active_version, v.terminal.psam, check=False)
             if not r.ok:
-                raise Abort(CellOutcome.failed(f"EXTERNAL AUTHENTICATE {key.name} (read right on {f.path}) answered {_sw(r)}"),
-                            f"{key.name} does not authenticate; further terminals would spend its try counter")
+                raise Abort(
+                    CellOutcome.failed(f"EXTERNAL AUTHENTICATE {key.name} (read right on {f.path}) answered {_sw(r)}"),
+                    f"{key.name} does not authenticate; further terminals would spend its try counter",
+                )
         for rec in f.records:
             r = card.read_record(f.path, tag=rec.tag, check=False)
             if not r.ok:
@@ -231,8 +235,10 @@ def nationwide_write(v: Visit) -> CellOutcome:
     if back != written:
         return CellOutcome.failed(f"{f.path} {rec.item}: wrote {written.hex().upper()}, read back at home {back.hex().upper()}")
     if not restore.ok:
-        raise Abort(CellOutcome.failed(f"the home terminal could not write the original {rec.item} back: {_sw(restore)}"),
-                    f"{f.path} left changed on the card")
+        raise Abort(
+            CellOutcome.failed(f"the home terminal could not write the original {rec.item} back: {_sw(restore)}"),
+            f"{f.path} left changed on the card",
+        )
     return CellOutcome.passed()
 
 
@@ -250,8 +256,10 @@ def pin_verify_and_change(v: Visit) -> CellOutcome:
     card.select_mf(check=True)
     r = card.verify_pin(pin, check=False)
     if not r.ok:
-        raise Abort(CellOutcome.failed(f"VERIFY with the card's PIN answered {_sw(r)}"),
-                    "the PIN given for the card does not verify; no further tries spent")
+        raise Abort(
+            CellOutcome.failed(f"VERIFY with the card's PIN answered {_sw(r)}"),
+            "the PIN given for the card does not verify; no further tries spent",
+        )
     temporary = _temporary_pin(pin, v.profile.security.pin.initial)
     r = card.change_pin(pin, temporary, check=False)
     if not r.ok:
@@ -305,8 +313,10 @@ def local_files_home_only(v: Visit) -> CellOutcome:
     if v.at_home:
         r = card.external_authenticate(key.name, v.active_version, v.terminal.psam, check=False)
         if not r.ok:
-            raise Abort(CellOutcome.failed(f"home terminal: EXTERNAL AUTHENTICATE {key.name} answered {_sw(r)}"),
-                        f"{key.name} does not authenticate at home; foreign attempts would spend its try counter")
+            raise Abort(
+                CellOutcome.failed(f"home terminal: EXTERNAL AUTHENTICATE {key.name} answered {_sw(r)}"),
+                f"{key.name} does not authenticate at home; foreign attempts would spend its try counter",
+            )
         read = card.read_record(ef.path, number=ef.records[0].number, check=False)
         if not read.ok:
             return CellOutcome.failed(f"home terminal: READ RECORD of {ef.path} after AUTH {key.name} answered {_sw(read)}")
@@ -386,6 +396,8 @@ def algorithm_announced(v: Visit, algorithms: Mapping[int, Any]) -> CellOutcome:
     v.terminal.psam.select_for(alg)
     auth = card.internal_authenticate_and_verify(v.terminal.psam, v.active_version, check=False)
     if not auth.verified:
-        return CellOutcome.failed(f"INTERNAL AUTHENTICATE with the announced {alg.value}: answered {_sw(auth.response)}, result "
-                                  f"{auth.card_result.hex().upper()}, the PSAM's {auth.expected.hex().upper()}")
+        return CellOutcome.failed(
+            f"INTERNAL AUTHENTICATE with the announced {alg.value}: answered {_sw(auth.response)}, result "
+            f"{auth.card_result.hex().upper()}, the PSAM's {auth.expected.hex().upper()}"
+        )
     return CellOutcome.passed(alg.value)

@@ -6,14 +6,14 @@ check character. A personalized card must agree with itself: the birth-date item
 7–14, the gender item (GB/T 2261.1) matches the parity, the birthplace is a GB/T 2260 code. These
 positions and codes are published standards, so they live here rather than in profile data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from ssc.profile.access import Auth, Pin
-
-from terminal.session import CardSession, find_item
 from terminal.psam_client import PsamClient
+from terminal.session import CardSession, find_item
 
 __all__ = ["birth_date_mismatch", "gender_parity_mismatch", "open_for_read", "read_items"]
 
@@ -58,7 +58,7 @@ def read_items(session: CardSession, items: Iterable[str], psam: PsamClient, pin
 
 
 def _ssn_digits(ssn: str) -> bool:
-    return len(ssn) == _SSN_LENGTH and ssn[:_SSN_SEQUENCE_LAST + 1].isascii() and ssn[:_SSN_SEQUENCE_LAST + 1].isdigit()
+    return len(ssn) == _SSN_LENGTH and ssn[: _SSN_SEQUENCE_LAST + 1].isascii() and ssn[: _SSN_SEQUENCE_LAST + 1].isdigit()
 
 
 def birth_date_mismatch(ssn: str, birth_date: str) -> str | None:

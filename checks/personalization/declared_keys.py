@@ -9,16 +9,16 @@ matches root→city→province — levels applied in another order"), and no key
 check itself (`reserve_tries`). After a key that matches at no level — the tries it spent are not
 given back — the remaining keys are left untried rather than each spending tries the same way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from ssc.profile.model import KeyDef, Profile
-
 from checks.security.key_diagnosis import NO_MATCH, KeyCheckReport, check_key
-from terminal.session import CardSession
+from ssc.profile.model import KeyDef, Profile
 from terminal.psam_client import PsamClient
+from terminal.session import CardSession
 
 _INTERNAL = "internal"  # KeyDef.use of the internal-authentication key
 
@@ -91,6 +91,6 @@ def check_key_versions(
         report = check_key(session, psam, key.name, version, reserve_tries=reserve_tries)
         reports.append(report)
         if key.use != _INTERNAL and _spent_tries(report):  # INTERNAL AUTHENTICATE spends no try
-            rest = tuple((k.name, v) for k, v in pairs[i + 1:])
+            rest = tuple((k.name, v) for k, v in pairs[i + 1 :])
             return DeclaredKeysCheck(tuple(reports), rest, report if rest else None)
     return DeclaredKeysCheck(tuple(reports))

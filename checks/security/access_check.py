@@ -7,17 +7,17 @@ unchecked. A write always carries the file's current content, read beforehand wi
 of the file, so a write the card accepts — rightly or wrongly — leaves the card as it was. (An
 APPEND has no current content to repeat; the plan only asks for appends that must be refused.)
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
-
-from ssc.profile.model import FileDef
 
 from checks.security.access_plan import AUTH, DF_CHANGE, PIN, RESET, SELECT_MF, SM, Condition, grant_conditions, other_df
-from terminal.session import CardSession, OperationError
-from terminal.psam_client import PsamClient
+from ssc.profile.model import FileDef
 from terminal.channel import Response
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession, OperationError
 
 __all__ = ["AccessAttempt", "attempt_access", "current_content", "read_probe"]
 
@@ -126,4 +126,8 @@ def current_content(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -
         if response.ok:
             return response.data
         refusal = response
-    raise OperationError(None, refusal, f"{f.path}: reading the content to write back under “{rule}” was refused ({refusal.describe() if refusal else 'no grant'})")
+    raise OperationError(
+        None,
+        refusal,
+        f"{f.path}: reading the content to write back under “{rule}” was refused ({refusal.describe() if refusal else 'no grant'})",
+    )

@@ -12,10 +12,11 @@ grammar. It shares no code with a card model, so a card that enforces a rule wro
 it. Conditions are written in a compact notation that also appears in the Gherkin tables
 (`format_conditions` / `parse_conditions`): ``PIN → AUTH RK1DF04``, ``AUTH UK1DF01 → 复位``, ``无``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from ssc.profile.access import AccessRule, Auth, Pin, Sm, Term
 from ssc.profile.model import FileDef, KeyDef, Profile
@@ -70,7 +71,7 @@ class Condition:
         return _EVENT_LABELS[self.kind]
 
     @classmethod
-    def of_term(cls, term: Term) -> "Condition":
+    def of_term(cls, term: Term) -> Condition:
         if isinstance(term, Pin):
             return cls(PIN)
         if isinstance(term, Auth):
@@ -129,7 +130,7 @@ class Outcome:
         return "允许" if self.opens else f"拒绝 {self.status}"
 
     @classmethod
-    def of_label(cls, label: str) -> "Outcome":
+    def of_label(cls, label: str) -> Outcome:
         label = label.strip()
         if label == "允许":
             return cls(OPEN)
@@ -334,7 +335,16 @@ def build_plan(profile: Profile, peers: Sequence[Profile] = ()) -> list[AccessCa
         k = (case.file, case.right, case.conditions)
         if k in cases:  # one candidate reached two ways: keep the first reason, merge requirements
             old = cases[k]
-            cases[k] = AccessCase(old.file, old.right, old.conditions, old.expect_open, tuple(dict.fromkeys(old.requirement_ids + case.requirement_ids)), old.generations, old.reason, old.status)
+            cases[k] = AccessCase(
+                old.file,
+                old.right,
+                old.conditions,
+                old.expect_open,
+                tuple(dict.fromkeys(old.requirement_ids + case.requirement_ids)),
+                old.generations,
+                old.reason,
+                old.status,
+            )
         else:
             cases[k] = case
 
@@ -380,7 +390,16 @@ def _rule_cases(profile: Profile, peers: Sequence[Profile], f: FileDef, right: s
             reqs = ["SEC-AC-2"] + (["SEC-AC-4"] if k.name in other_keys else [])
             out.append(_case(profile, f, right, replaced, reqs, "同一 DF 的另一密钥"))
         if swap.kind == SM:
-            out.append(_case(profile, f, right, tuple(Condition(AUTH, swap.key) if c == swap else c for c in first), [primary], "外部认证不能代替 MAC"))
+            out.append(
+                _case(
+                    profile,
+                    f,
+                    right,
+                    tuple(Condition(AUTH, swap.key) if c == swap else c for c in first),
+                    [primary],
+                    "外部认证不能代替 MAC",
+                )
+            )
     elif rule.needs_pin and rule.kind == "single":
         for k in _external_keys(profile, f):
             out.append(_case(profile, f, right, (Condition(AUTH, k.name),), ["SEC-AC-3"], "密钥不授予 PIN 读权限"))
@@ -414,8 +433,18 @@ def plan_for_profiles(profiles: Sequence[Profile]) -> list[AccessCase]:
         for case in build_plan(p, peers):
             k = (case.file, case.right, case.conditions, case.status, case.requirement_ids, case.reason)
             old = merged.get(k)
-            merged[k] = case if old is None else AccessCase(
-                old.file, old.right, old.conditions, old.expect_open, old.requirement_ids,
-                old.generations + case.generations, old.reason, old.status,
+            merged[k] = (
+                case
+                if old is None
+                else AccessCase(
+                    old.file,
+                    old.right,
+                    old.conditions,
+                    old.expect_open,
+                    old.requirement_ids,
+                    old.generations + case.generations,
+                    old.reason,
+                    old.status,
+                )
             )
     return list(merged.values())

@@ -5,6 +5,7 @@ from the same profile data: a cryptogram under another key version or from wrong
 EXTERNAL AUTHENTICATE with no challenge, a command replayed byte for byte, a command whose MAC is
 flipped. Each returns the card's answer unchecked; preparatory steps (GET CHALLENGE, PSAM) raise.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,10 +14,9 @@ from dataclasses import dataclass
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
 from ssc.profile.model import KeyDef, Profile
-
-from terminal.session import CardSession, InternalAuthResult
-from terminal.psam_client import PsamClient
 from terminal.channel import Response
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession, InternalAuthResult
 
 __all__ = [
     "SecuredCommand",
@@ -67,7 +67,9 @@ def _external_apdu(card: CardSession, key: KeyDef, version: int, data: bytes) ->
     return CommandApdu(cmd.cla[0], cmd.ins, version, key.id, data)
 
 
-def external_authenticate_as(card: CardSession, psam: PsamClient, key_name: str, derive_version: int, p1_version: int, *, here: bool = False) -> Response:
+def external_authenticate_as(
+    card: CardSession, psam: PsamClient, key_name: str, derive_version: int, p1_version: int, *, here: bool = False
+) -> Response:
     """GET CHALLENGE → a cryptogram under `derive_version` of the key, sent with P1 = `p1_version`
     (distinct versions: the card must refuse a cryptogram of another version). `here`: stay in
     the current DF instead of selecting the key's DF (a key looked up where it does not live)."""
@@ -112,7 +114,17 @@ class SecuredCommand:
     what: str
 
 
-def secured_command(card: CardSession, psam: PsamClient, command: str, key_name: str, *, p1: int | None = None, p2: int | None = None, data: bytes = b"", version: int = 0) -> SecuredCommand:
+def secured_command(
+    card: CardSession,
+    psam: PsamClient,
+    command: str,
+    key_name: str,
+    *,
+    p1: int | None = None,
+    p2: int | None = None,
+    data: bytes = b"",
+    version: int = 0,
+) -> SecuredCommand:
     """GET CHALLENGE 4 → the MAC-protected form of `command` (its CLA for MACs, P1/P2 from the
     profile unless given) with a MAC under `key_name` — the DF of the key is made current."""
     cmd = card.profile.command(command)
@@ -177,7 +189,9 @@ def verify_pin_here(card: CardSession, pin: str) -> Response:
     return card.terminal.send(CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), encode_pin(pin)))
 
 
-def secured_record_update(card: CardSession, psam: PsamClient, path: str, record: bytes, key_name: str | None = None, *, version: int = 0) -> SecuredCommand:
+def secured_record_update(
+    card: CardSession, psam: PsamClient, path: str, record: bytes, key_name: str | None = None, *, version: int = 0
+) -> SecuredCommand:
     """UPDATE RECORD of `record` with CLA 04 and a MAC under the file's SM key (not sent)."""
     key = card.sm_key(path, "update", key_name)
     factors = card.factors(key)

@@ -15,6 +15,7 @@ from this key set".
 Deriving with fewer levels than the profile's needs a PSAM that allows it (the software PSAM does,
 behaviour ``psam_derive_levels``); a PSAM that refuses yields "PSAM refused" for that candidate.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -22,9 +23,8 @@ import os
 from dataclasses import dataclass
 
 from ssc.profile.model import KeyDef
-
-from terminal.session import CardSession
 from terminal.psam_client import PsamClient, PsamError
+from terminal.session import CardSession
 
 __all__ = ["KeyCheckReport", "LevelTrial", "check_key"]
 
@@ -100,6 +100,7 @@ def _candidates(levels: tuple[str, ...]) -> list[tuple[str, ...]]:
     afford a few tries): the profile's own order; two neighbouring levels swapped (province ↔
     city); a shorter chain from the root (card level missing, ...); other subsets in order;
     everything else."""
+
     def rank(c: tuple[str, ...]) -> tuple[int, ...]:
         idx = [levels.index(x) for x in c]
         if c == levels:
@@ -130,7 +131,9 @@ def check_key(session: CardSession, psam: PsamClient, key_name: str, version: in
     return KeyCheckReport(key.name, version, levels, tuple(trials))
 
 
-def _check_internal(session: CardSession, psam: PsamClient, key: KeyDef, version: int, candidates: list[tuple[str, ...]], by_level: dict[str, bytes]) -> list[LevelTrial]:
+def _check_internal(
+    session: CardSession, psam: PsamClient, key: KeyDef, version: int, candidates: list[tuple[str, ...]], by_level: dict[str, bytes]
+) -> list[LevelTrial]:
     half = session.profile.command("internal_authenticate").byte("lc") // 2
     f, d = os.urandom(half), os.urandom(half)
     response = session.internal_authenticate(f, d, version, check=False)
@@ -149,7 +152,15 @@ def _check_internal(session: CardSession, psam: PsamClient, key: KeyDef, version
     return trials
 
 
-def _check_external(session: CardSession, psam: PsamClient, key: KeyDef, version: int, candidates: list[tuple[str, ...]], by_level: dict[str, bytes], reserve: int) -> list[LevelTrial]:
+def _check_external(
+    session: CardSession,
+    psam: PsamClient,
+    key: KeyDef,
+    version: int,
+    candidates: list[tuple[str, ...]],
+    by_level: dict[str, bytes],
+    reserve: int,
+) -> list[LevelTrial]:
     failed = session.profile.sw["verification_failed"]
     trials: list[LevelTrial] = []
     stop: str | None = None

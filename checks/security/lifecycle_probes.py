@@ -3,6 +3,7 @@
 A terminated card (CARD BLOCK) refuses SELECT too, so probes that it answers 6A81 to everything
 must address files by SFI and send commands as they are, without the session's usual preparation.
 """
+
 from __future__ import annotations
 
 from ssc.apdu import CommandApdu

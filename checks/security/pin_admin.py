@@ -4,11 +4,12 @@ A CHANGE PIN to the personalized initial PIN is refused (6A80) by design, so whe
 back *is* the initial PIN (a test card as issued) it cannot be restored with CHANGE PIN: it is
 restored with RELOAD PIN after PUK authentication instead.
 """
+
 from __future__ import annotations
 
-from terminal.session import CardSession, OperationError
-from terminal.psam_client import PsamClient
 from terminal.channel import Response
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession, OperationError
 
 __all__ = ["restore_pin", "temporary_pin"]
 

@@ -13,6 +13,7 @@ a free one), the status words from `status_words`. The only choices made here ar
 CLA and INS to send: the first RFU class (ISO/IEC 7816-4 reserves 2X–3X) and the first even
 instruction outside the 6X/9X ranges (which T=0 reserves) that no command of the profile uses.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +21,18 @@ from dataclasses import dataclass
 from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef, Profile, RecordDef
 
-__all__ = ["LE_CASES", "Probe", "Violation", "challenge_lengths", "check_order_probes", "record_le_probe", "free_record_file", "protected_record_file", "unused_cla", "unused_ins"]
+__all__ = [
+    "LE_CASES",
+    "Probe",
+    "Violation",
+    "challenge_lengths",
+    "check_order_probes",
+    "record_le_probe",
+    "free_record_file",
+    "protected_record_file",
+    "unused_cla",
+    "unused_ins",
+]
 
 _RFU_CLASSES = range(0x20, 0x40, 0x10)  # ISO/IEC 7816-4: classes 2X and 3X are reserved for future use
 _T0_RESERVED_INS = (range(0x60, 0x70), range(0x90, 0xA0))  # ISO/IEC 7816-3: procedure bytes
@@ -120,7 +132,9 @@ def check_order_probes(profile: Profile) -> list[Probe]:
     cla, bad_cla, cla_forbidden, bad_ins = rr.cla[0], unused_cla(profile), _cla_not_allowed(profile, "read_record"), unused_ins(profile)
     stray_data = bytes(1)  # READ RECORD carries no data field: an Lc is a length error
 
-    def record_apdu(f: FileDef, number: int, *, c: int = cla, ins: int = rr.ins, data: bytes = b"", le: int | None = None, sfi: int | None = None) -> CommandApdu:
+    def record_apdu(
+        f: FileDef, number: int, *, c: int = cla, ins: int = rr.ins, data: bytes = b"", le: int | None = None, sfi: int | None = None
+    ) -> CommandApdu:
         p2 = ((f.sfi if sfi is None else sfi) << shift) | by_number
         rec = next((r for r in f.records if r.number == number), f.records[0])
         return CommandApdu(c, ins, number, p2, data, rec.record_length if le is None and not data else le)
@@ -141,21 +155,53 @@ def check_order_probes(profile: Profile) -> list[Probe]:
         Probe("stray_lc", "读记录命令带数据域（Lc 错）", f_df, record_apdu(free, 1, data=stray_data), (V(g_lc, "wrong_length"),)),
         Probe("absent_sfi", "短文件标识符不存在", f_df, record_apdu(free, 1, sfi=absent_sfi), (V(g_file, "file_not_found"),)),
         Probe("absent_record", "记录不存在", f_df, record_apdu(free, last_free + 1, le=exact), (V(g_record, "record_not_found"),)),
-        Probe("protected_record", "未取得读权限", p_df, record_apdu(protected, first_protected), (V(g_security, "security_not_satisfied"),)),
+        Probe(
+            "protected_record", "未取得读权限", p_df, record_apdu(protected, first_protected), (V(g_security, "security_not_satisfied"),)
+        ),
         Probe("wrong_le", "Le 错误", f_df, record_apdu(free, 1, le=wrong_le), (V(g_le, "wrong_le"),)),
         # two faults at once: the earlier check must answer
-        Probe("unknown_cla+unknown_ins", "未知的 CLA 且未知的 INS", f_df, CommandApdu(bad_cla, bad_ins, 0, 0),
-              (V(g_cla, "cla_not_supported"), V(g_ins, "ins_not_supported"))),
-        Probe("cla_not_allowed+record_zero", "不允许的 CLA 且记录号为 0", f_df, record_apdu(free, 0, c=cla_forbidden, le=exact),
-              (V(g_cla_ins, "cla_not_supported"), V(g_p1p2, "wrong_p1p2"))),
-        Probe("record_zero+stray_lc", "记录号为 0 且带数据域", f_df, record_apdu(free, 0, data=stray_data),
-              (V(g_p1p2, "wrong_p1p2"), V(g_lc, "wrong_length"))),
-        Probe("stray_lc+absent_record", "带数据域且记录不存在", f_df, record_apdu(free, last_free + 1, data=stray_data),
-              (V(g_lc, "wrong_length"), V(g_record, "record_not_found"))),
-        Probe("absent_record+protected", "受保护文件中不存在的记录", p_df, record_apdu(protected, last_protected + 1, le=exact),
-              (V(g_record, "record_not_found"), V(g_security, "security_not_satisfied"))),
-        Probe("protected+wrong_le", "受保护文件的记录且 Le 错误", p_df, record_apdu(protected, first_protected, le=0),
-              (V(g_security, "security_not_satisfied"), V(g_le, "wrong_le"))),
+        Probe(
+            "unknown_cla+unknown_ins",
+            "未知的 CLA 且未知的 INS",
+            f_df,
+            CommandApdu(bad_cla, bad_ins, 0, 0),
+            (V(g_cla, "cla_not_supported"), V(g_ins, "ins_not_supported")),
+        ),
+        Probe(
+            "cla_not_allowed+record_zero",
+            "不允许的 CLA 且记录号为 0",
+            f_df,
+            record_apdu(free, 0, c=cla_forbidden, le=exact),
+            (V(g_cla_ins, "cla_not_supported"), V(g_p1p2, "wrong_p1p2")),
+        ),
+        Probe(
+            "record_zero+stray_lc",
+            "记录号为 0 且带数据域",
+            f_df,
+            record_apdu(free, 0, data=stray_data),
+            (V(g_p1p2, "wrong_p1p2"), V(g_lc, "wrong_length")),
+        ),
+        Probe(
+            "stray_lc+absent_record",
+            "带数据域且记录不存在",
+            f_df,
+            record_apdu(free, last_free + 1, data=stray_data),
+            (V(g_lc, "wrong_length"), V(g_record, "record_not_found")),
+        ),
+        Probe(
+            "absent_record+protected",
+            "受保护文件中不存在的记录",
+            p_df,
+            record_apdu(protected, last_protected + 1, le=exact),
+            (V(g_record, "record_not_found"), V(g_security, "security_not_satisfied")),
+        ),
+        Probe(
+            "protected+wrong_le",
+            "受保护文件的记录且 Le 错误",
+            p_df,
+            record_apdu(protected, first_protected, le=0),
+            (V(g_security, "security_not_satisfied"), V(g_le, "wrong_le")),
+        ),
     ]
 
 

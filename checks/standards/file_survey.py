@@ -7,6 +7,7 @@ is taken from the profile: FIDs, SFIs, file kinds, DF names, FCI and DIR templat
 status words of the structure checks, which §5 places before the access checks (so the type of a
 protected file can be told without any key).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,9 +16,8 @@ from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef, Profile
 from ssc.profile.templates import dir_record_for, fci_for
 from ssc.record_checks import expected_record
-
-from terminal.session import CardSession
 from terminal.channel import Response
+from terminal.session import CardSession
 
 __all__ = [
     "RecordScan",
@@ -83,6 +83,7 @@ def present_files(profile: Profile, presence: dict[str, bool | None]) -> list[Fi
 
 
 # -- STD-FS-2 ------------------------------------------------------------------------------------
+
 
 def fid_findings(session: CardSession, files: list[FileDef]) -> list[str]:
     """Every file is reachable by SELECT by FID, MF first, then DF by DF (EFs with P1 'EF of the current DF')."""
@@ -173,6 +174,7 @@ def aid_findings(session: CardSession, files: list[FileDef]) -> list[str]:
 
 # -- STD-FS-3 ------------------------------------------------------------------------------------
 
+
 def dir_adfs(profile: Profile) -> tuple[FileDef, list[FileDef]]:
     """The DIR EF and the ADFs it may announce (the DF's child ADFs with a DIR label), in profile order."""
     dir_file = next(f for f in profile.files.values() if "dir" in f.flags)
@@ -246,6 +248,7 @@ def select_ef(session: CardSession, f: FileDef) -> Response:
 
 
 # -- STD-CMD-1 ------------------------------------------------------------------------------------
+
 
 def select_fid_findings(session: CardSession, df_path: str, targets: list[FileDef]) -> list[str]:
     """From DF `df_path` (made current afresh each time), SELECT by FID each target: ok, no data.

@@ -6,20 +6,19 @@ keys through the home PSAM) and reads records 1, 2, … by number until the card
 not found", one past the highest record the profile allows. Files whose right this terminal
 cannot obtain (another application's keys behind the firewall) are listed as skipped.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ssc.profile.access import Auth
-
-from ssc.profile.model import FileDef
-
-from terminal.grants import cheapest_grant, grant, terminal_can_grant
-from terminal.session import CardSession, OperationError
-from terminal.psam_client import PsamClient
 from checks.standards.file_survey import RecordScan, adf_presence, dir_adfs, mandatory_files, present_files, scan_records, select_ef
+from ssc.profile.access import Auth
+from ssc.profile.model import FileDef
 from terminal.channel import Response
+from terminal.grants import cheapest_grant, grant, terminal_can_grant
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession, OperationError
 
 __all__ = ["FileWalk", "addressing_findings", "addressing_survey", "walk_record_files"]
 

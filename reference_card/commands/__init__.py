@@ -8,10 +8,11 @@ dispatcher has already cleared both from the session: PROFILE §5, consumed "wha
 Each handler runs its checks in the profile's order: P1-P2 → Lc → file/record → access/MAC →
 Le and data content.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
-Handler = Callable[[bytes, Optional[bytes], Optional[int], Optional[bytes], Optional[bytes]], bytes]
+Handler = Callable[[bytes, bytes | None, int | None, bytes | None, bytes | None], bytes]
 
 __all__ = ["Handler"]

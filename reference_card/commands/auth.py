@@ -5,12 +5,13 @@ that version's counter at 0 → 6983; no unused 8-byte challenge → 6984; wrong
 (the counter is written before the result is known). INTERNAL AUTHENTICATE answers through
 61 08 + GET RESPONSE with the process-key cryptogram under the application's IRK.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ssc.crypto.recipes import auth_cryptogram
 from reference_card.commands.base import CommandFamily
+from ssc.crypto.recipes import auth_cryptogram
 
 if TYPE_CHECKING:
     from reference_card.cos import Cos
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class Authentication(CommandFamily):
-    def __init__(self, cos: "Cos") -> None:
+    def __init__(self, cos: Cos) -> None:
         super().__init__(cos)
         ia = self.profile.command("internal_authenticate")
         self.ia_lc = ia.byte("lc")

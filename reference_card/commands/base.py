@@ -1,4 +1,5 @@
 """What every command family shares: the card context and the common answers."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ class CommandFamily:
     """Copies the context references handlers use on every APDU onto the instance (fewer
     attribute hops on the hot path)."""
 
-    def __init__(self, cos: "Cos") -> None:
+    def __init__(self, cos: Cos) -> None:
         self.cos = cos
         self.profile = cos.profile
         self.sw = cos.sw
@@ -43,7 +44,7 @@ class CommandFamily:
         """6Cxx with the exact length (or the fault's 6700)."""
         return self.sw.wrong_length if self._no_6cxx else self.sw.wrong_le_for(exact)
 
-    def ef_by_sfi(self, sfi: int) -> "Node | bytes":
+    def ef_by_sfi(self, sfi: int) -> Node | bytes:
         """SFI 0 → the current EF (6986 if none); else the EF of the current DF (6A82)."""
         if sfi:
             node = self.session.df.by_sfi.get(sfi)  # type: ignore[attr-defined]

@@ -1,5 +1,6 @@
 """READ BINARY and UPDATE BINARY (PROFILE §5): offset in P1-P2, or P1 b8 = 1 with an SFI in
 P1 b5-b1 and the offset in P2. Offset ≥ size → 6B00; Le beyond the end → 6C<remaining>."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class Binary(CommandFamily):
-    def __init__(self, cos: "Cos") -> None:
+    def __init__(self, cos: Cos) -> None:
         super().__init__(cos)
         self.read_flag = self.profile.command("read_binary").byte("p1_sfi_flag")
         self.update_flag = self.profile.command("update_binary").byte("p1_sfi_flag")
@@ -34,7 +35,7 @@ class Binary(CommandFamily):
             return sfi, p2
         return 0, p1 << 8 | p2
 
-    def _file(self, sfi: int, offset: int) -> "Node | bytes":
+    def _file(self, sfi: int, offset: int) -> Node | bytes:
         node = self.ef_by_sfi(sfi)
         if node.__class__ is bytes:
             return node

@@ -1,10 +1,12 @@
 """GET CHALLENGE and GET RESPONSE (PROFILE §5, §6.3): the single-use challenge and the T=0
 delivery of case-4 data (61xx, partial reads, 6Cxx, 6985 when nothing is pending)."""
+
 from __future__ import annotations
 
 import random
 import secrets
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from reference_card.commands.base import CommandFamily
 
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class Exchange(CommandFamily):
-    def __init__(self, cos: "Cos", rng: random.Random | None) -> None:
+    def __init__(self, cos: Cos, rng: random.Random | None) -> None:
         super().__init__(cos)
         challenge = self.profile.command("get_challenge")
         self.challenge_les = frozenset(challenge.param("le"))  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """The tearing test hook (PROFILE §6.5, virtual cards only): `FF 7E P1 P2` arms a power cut after
 P1P2 bytes of the next persistent write. Registered only when the card is built with
 ``tearing_hook=True``; otherwise its CLA is unknown (6E00)."""
+
 from __future__ import annotations
 
 from reference_card.commands.base import CommandFamily

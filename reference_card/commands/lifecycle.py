@@ -4,6 +4,7 @@ personalized ⇄ application blocked (MAC under STK); either → terminated (MAC
 is persistent (survives reset). Outside the application (the DF holding the lifecycle keys and its
 ADFs) these commands answer 6985.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ PERSONALIZED, APPLICATION_BLOCKED, TERMINATED = 0, 1, 2  # internal encoding of 
 
 
 class Lifecycle(CommandFamily):
-    def __init__(self, cos: "Cos") -> None:
+    def __init__(self, cos: Cos) -> None:
         super().__init__(cos)
         self.mac_challenge = self.profile.security.challenge_mac
         if self.profile.behaviour["lifecycle_mac_key_version"].value != "active":

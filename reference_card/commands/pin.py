@@ -5,13 +5,14 @@ ADFs only (elsewhere → 6A88). Every comparison spends a try first (written bef
 known) and restores it on success. RELOAD/UNBLOCK need EXTERNAL AUTHENTICATE with the PUK in the
 current session and a MAC under the PUK version used there.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reference_card.commands.base import CommandFamily
 from ssc.codecs import decode_pin, encode_pin
 from ssc.crypto.recipes import decipher_pin_block
-from reference_card.commands.base import CommandFamily
 
 if TYPE_CHECKING:
     from reference_card.cos import Cos
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class PinCommands(CommandFamily):
-    def __init__(self, cos: "Cos", initial_pin: str) -> None:
+    def __init__(self, cos: Cos, initial_pin: str) -> None:
         super().__init__(cos)
         vf = self.profile.command("verify")
         self.verify_p1p2 = (vf.byte("p1"), vf.byte("p2"))
@@ -40,8 +41,10 @@ class PinCommands(CommandFamily):
 
     def handlers(self) -> dict[str, object]:
         return {
-            "verify": self.verify, "change_pin": self.change_pin,
-            "reload_pin": self.reload_pin, "unblock_pin": self.unblock_pin,
+            "verify": self.verify,
+            "change_pin": self.change_pin,
+            "reload_pin": self.reload_pin,
+            "unblock_pin": self.unblock_pin,
         }
 
     # -- helpers -------------------------------------------------------------------------------
@@ -103,7 +106,7 @@ class PinCommands(CommandFamily):
         return self.sw.ok
 
     # -- RELOAD / UNBLOCK PIN ------------------------------------------------------------------
-    def _puk_session(self, puk: "CardKey | None", apdu: bytes, data: bytes, chal: bytes | None) -> tuple[bytes | None, int]:
+    def _puk_session(self, puk: CardKey | None, apdu: bytes, data: bytes, chal: bytes | None) -> tuple[bytes | None, int]:
         """(error, version): PUK authenticated in this DF, a fresh 4-byte challenge, a valid MAC."""
         s = self.session
         if not s.df.in_pin_scope:

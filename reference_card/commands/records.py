@@ -4,6 +4,7 @@ Records are one TLV each; READ RECORD addresses by number or by record identifie
 SFI in P2 or the current EF; the whole TLV comes back and Le must equal its length (else 6Cxx).
 UPDATE/APPEND carry the whole TLV, whose tag and length must match the record's definition.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class Records(CommandFamily):
-    def __init__(self, cos: "Cos") -> None:
+    def __init__(self, cos: Cos) -> None:
         super().__init__(cos)
         rd = self.profile.command("read_record")
         self.by_number = rd.byte("p2_by_number")
@@ -88,7 +89,7 @@ class Records(CommandFamily):
         return rec + sw.ok
 
     @staticmethod
-    def _tag_index(node: "Node", tag: int) -> int | None:
+    def _tag_index(node: Node, tag: int) -> int | None:
         if node.kind == "cyclic":
             for i, rec in enumerate(node.records):
                 if rec[0] == tag:

@@ -1,5 +1,6 @@
 """SELECT (PROFILE §3, §5): by FID (P1 00 / 02) and by DF name (P1 04), and its effect on the
 security state (§3.3: a DF change clears key states; leaving the PIN's DF clears the PIN state)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class Select(CommandFamily):
-    def __init__(self, cos: "Cos") -> None:
+    def __init__(self, cos: Cos) -> None:
         super().__init__(cos)
         cmd = self.profile.command("select")
         self.p1_fid = cmd.byte("p1_fid")
@@ -53,7 +54,7 @@ class Select(CommandFamily):
             return self.case4("select", node.fci)
         return self.sw.ok
 
-    def enter(self, node: "Node") -> None:
+    def enter(self, node: Node) -> None:
         s = self.session
         if node.is_df:
             df = node

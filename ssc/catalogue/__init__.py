@@ -1,9 +1,10 @@
 """The requirement catalogue (REQUIREMENTS.md) as data: IDs, bilingual titles, reviews, and the
 profile values each verdict rests on (`rests_on`), so a report can mark verdicts built on stand-ins."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -34,7 +35,7 @@ class Catalogue:
         return tag in self.requirements
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or data.get("format") != "ssc-requirements/1":

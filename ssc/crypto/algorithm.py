@@ -1,4 +1,5 @@
 """The two block-cipher families a card may announce in its FCI (3DES for gen1/gen2, SM4 for gen3)."""
+
 from __future__ import annotations
 
 import enum
@@ -13,7 +14,7 @@ class Algorithm(enum.Enum):
         return 8 if self is Algorithm.TDES else 16
 
     @classmethod
-    def from_name(cls, name: str) -> "Algorithm":
+    def from_name(cls, name: str) -> Algorithm:
         for alg in cls:
             if alg.value == name:
                 return alg

@@ -7,6 +7,7 @@ One step with 8-byte factor f and parent key K (16 bytes):
 The factor *templates* are profile data (the province/city suffixes are conventions of the
 issuers, not of the algorithm), so the builders here take the template as an argument.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -62,10 +63,7 @@ def _factor_from_template(template: str, region: str) -> bytes:
     except UnicodeEncodeError as exc:
         raise ValueError(f"factor {text!r} from template {template!r} is not ASCII") from exc
     if len(raw) != FACTOR_LENGTH:
-        raise ValueError(
-            f"factor {text!r} from template {template!r} is {len(raw)} bytes, "
-            f"expected {FACTOR_LENGTH}"
-        )
+        raise ValueError(f"factor {text!r} from template {template!r} is {len(raw)} bytes, expected {FACTOR_LENGTH}")
     return raw
 
 

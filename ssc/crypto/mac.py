@@ -3,6 +3,7 @@
 Both pad with ISO/IEC 9797-1 padding method 2 (80 00 …, always at least one byte) and return the
 full last block; callers truncate (the card uses the first 4 bytes, PROFILE §6.4).
 """
+
 from __future__ import annotations
 
 from ssc.crypto.algorithm import Algorithm

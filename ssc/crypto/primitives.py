@@ -9,6 +9,7 @@ is the same computation and does not warn: DES(K) = 3DES(K‖K‖K), 2-key 3DES(
 3DES(K1‖K2‖K1). Cipher objects are cached per key because the reference card runs thousands of
 operations a second with a handful of keys.
 """
+
 from __future__ import annotations
 
 import functools

@@ -3,6 +3,7 @@
 Built only from `primitives` and `mac`; nothing below imports this module. Card and terminal
 (PSAM) both use these, so the two sides cannot drift apart by re-implementing a scheme.
 """
+
 from __future__ import annotations
 
 from ssc.codecs import decode_pin, encode_pin

@@ -5,6 +5,7 @@ root = first 16 bytes of SHA-256(template.format(**fields) as UTF-8). The templa
 data, e.g. "SSC-TEST-ROOT|{name}|{version:02X}|{alg}" for national roots and
 "SSC-TEST-LOCAL|{region}|{name}|{version:02X}|{alg}" for a city's local roots.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Profiles: the SSC of PROFILE.md as data (one YAML file per generation) plus a strict loader."""
+
 from ssc.profile.loader import ProfileError, builtin_profiles, load_profile
 from ssc.profile.model import FileDef, KeyDef, Profile, RecordDef
 

@@ -8,10 +8,10 @@ code with a card model.
 Grammar: ``free`` | ``never`` | term (("or" | "and") term)*, with one connective per rule;
 term := ``PIN`` | ``AUTH <key>`` | ``SM <key>``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 class AccessRuleError(ValueError):
@@ -40,7 +40,7 @@ class Sm:
         return f"SM {self.key}"
 
 
-Term = Union[Pin, Auth, Sm]
+Term = Pin | Auth | Sm
 
 
 @dataclass(frozen=True)

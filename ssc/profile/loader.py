@@ -4,13 +4,15 @@ A lab edits these files by hand, so every error names the file(s), the field pat
 expected — e.g. ``gen3.yaml (extends common.yaml): files.SSSE/EF06.access.read: expected an access
 rule ..., got 'AUTH FOO'``.
 """
+
 from __future__ import annotations
 
 import copy
 import functools
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 
@@ -51,9 +53,7 @@ def resolve_profile_path(name_or_path: str | Path) -> Path:
         return candidate
     builtin = DATA_DIR / f"{name_or_path}.yaml"
     if not builtin.is_file():
-        raise FileNotFoundError(
-            f"no built-in profile named {name_or_path!r}; built-in profiles: {', '.join(builtin_profiles())}"
-        )
+        raise FileNotFoundError(f"no built-in profile named {name_or_path!r}; built-in profiles: {', '.join(builtin_profiles())}")
     return builtin
 
 
@@ -175,7 +175,7 @@ class _Builder:
 
     def hexbytes(self, value: Any, path: str, length: int | None = None) -> bytes:
         if not isinstance(value, str):
-            raise self.fail(path, f"expected a quoted hex string like \"0A\", got {value!r} ({type(value).__name__}); quote it in YAML")
+            raise self.fail(path, f'expected a quoted hex string like "0A", got {value!r} ({type(value).__name__}); quote it in YAML')
         try:
             out = bytes.fromhex(value)
         except ValueError:
@@ -248,7 +248,10 @@ class _Builder:
             t0_case4=self.t0_case4(self.get(raw, "t0", ""), commands),
             t0_max_response=self.integer(self.get(self.get(raw, "t0", ""), "max_response", "t0"), "t0.max_response", 1),
             security=self.security(self.get(raw, "security", ""), files, commands),
-            fci_templates={k: self.tlv_template(v, f"fci_templates.{k}") for k, v in self.mapping(self.get(raw, "fci_templates", ""), "fci_templates").items()},
+            fci_templates={
+                k: self.tlv_template(v, f"fci_templates.{k}")
+                for k, v in self.mapping(self.get(raw, "fci_templates", ""), "fci_templates").items()
+            },
             dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record"),
             psam=self.psam(self.get(raw, "psam", "")),
             card_id=self.card_id(self.get(self.get(raw, "data_elements", ""), "card_id_code", "data_elements")),
@@ -265,14 +268,23 @@ class _Builder:
         fields = {}
         for fname, spec in self.mapping(self.get(raw, "fields", "atr"), "atr.fields").items():
             p = f"atr.fields.{fname}"
-            fields[fname] = (self.integer(self.get(spec, "offset", p), f"{p}.offset"), self.integer(self.get(spec, "length", p), f"{p}.length", 1))
+            fields[fname] = (
+                self.integer(self.get(spec, "offset", p), f"{p}.offset"),
+                self.integer(self.get(spec, "length", p), f"{p}.length", 1),
+            )
         sn = self.get(raw, "card_sn", "atr")
         return m.AtrSpec(
             prefix=self.hexbytes(self.get(raw, "prefix", "atr"), "atr.prefix"),
             historical_length=self.integer(self.get(raw, "historical_length", "atr"), "atr.historical_length", 1),
             fields=fields,
-            card_sn=(self.integer(self.get(sn, "offset", "atr.card_sn"), "atr.card_sn.offset"), self.integer(self.get(sn, "length", "atr.card_sn"), "atr.card_sn.length", 1)),
-            known_chip_makers=tuple(self.hexbytes(v, f"atr.known_chip_makers[{i}]", 2) for i, v in enumerate(self.sequence(self.get(raw, "known_chip_makers", "atr"), "atr.known_chip_makers"))),
+            card_sn=(
+                self.integer(self.get(sn, "offset", "atr.card_sn"), "atr.card_sn.offset"),
+                self.integer(self.get(sn, "length", "atr.card_sn"), "atr.card_sn.length", 1),
+            ),
+            known_chip_makers=tuple(
+                self.hexbytes(v, f"atr.known_chip_makers[{i}]", 2)
+                for i, v in enumerate(self.sequence(self.get(raw, "known_chip_makers", "atr"), "atr.known_chip_makers"))
+            ),
             reference_prefix=self.hexbytes(self.get(raw, "reference_prefix", "atr"), "atr.reference_prefix"),
             reference_card_maker=self.hexbytes(self.get(raw, "reference_card_maker", "atr"), "atr.reference_card_maker"),
             prov=self.prov(raw, "atr"),
@@ -286,7 +298,14 @@ class _Builder:
             mask = 0xFF if text.endswith("XX") else 0x0F if text.endswith("X") else 0
             fixed = text.replace("X", "0")
             value = self.hexint(fixed, f"{p}.sw", 2)
-            words[name] = m.StatusWord(name, value, mask, self.string(self.get(spec, "en", p), f"{p}.en"), self.string(self.get(spec, "zh", p), f"{p}.zh"), self.prov(spec, p))
+            words[name] = m.StatusWord(
+                name,
+                value,
+                mask,
+                self.string(self.get(spec, "en", p), f"{p}.en"),
+                self.string(self.get(spec, "zh", p), f"{p}.zh"),
+                self.prov(spec, p),
+            )
         return m.StatusWords(words)
 
     def check_order(self, raw: Mapping[str, Any], sw: m.StatusWords) -> tuple[tuple[str, ...], ...]:
@@ -296,7 +315,9 @@ class _Builder:
                 try:
                     sw[name]
                 except KeyError:
-                    raise self.fail(f"check_order.groups[{i}][{j}]", f"expected the name of a status word in status_words, got {name!r}") from None
+                    raise self.fail(
+                        f"check_order.groups[{i}][{j}]", f"expected the name of a status word in status_words, got {name!r}"
+                    ) from None
             groups.append(tuple(group))
         return tuple(groups)
 
@@ -367,17 +388,22 @@ class _Builder:
             item = self.string(self.get(rec, "item", rp), f"{rp}.item")
             for other in records:
                 if other.tag == tag or other.item == item:
-                    raise self.fail(rp, f"tag {tag:02X} / item {item!r} is also used by record {other.number} (tag {other.tag:02X}, item {other.item!r})")
-            records.append(m.RecordDef(
-                number=number,
-                tag=tag,
-                item=item,
-                length=self.integer(self.get(rec, "length", rp), f"{rp}.length", 1),
-                fmt=self.choice(self.get(rec, "fmt", rp), f"{rp}.fmt", ITEM_FORMATS),
-                check=self.get(rec, "check", rp, None),
-                title=self.text(self.get(rec, "title", rp), f"{rp}.title"),
-                prov=self.prov(rec, rp),
-            ))
+                    raise self.fail(
+                        rp,
+                        f"tag {tag:02X} / item {item!r} is also used by record {other.number} (tag {other.tag:02X}, item {other.item!r})",
+                    )
+            records.append(
+                m.RecordDef(
+                    number=number,
+                    tag=tag,
+                    item=item,
+                    length=self.integer(self.get(rec, "length", rp), f"{rp}.length", 1),
+                    fmt=self.choice(self.get(rec, "fmt", rp), f"{rp}.fmt", ITEM_FORMATS),
+                    check=self.get(rec, "check", rp, None),
+                    title=self.text(self.get(rec, "title", rp), f"{rp}.title"),
+                    prov=self.prov(rec, rp),
+                )
+            )
         keys = {}
         for kname, kspec in self.mapping(self.get(spec, "keys", p, {}) or {}, f"{p}.keys").items():
             keys[kname] = self.key(kname, path, kspec, f"{p}.keys.{kname}")
@@ -422,7 +448,9 @@ class _Builder:
             id=self.hexint(self.get(spec, "id", p), f"{p}.id"),
             use=self.choice(self.get(spec, "use", p), f"{p}.use", KEY_USES),
             level=self.choice(self.get(spec, "level", p), f"{p}.level", KEY_LEVELS),
-            versions=() if versions is None else tuple(self.hexint(v, f"{p}.versions[{i}]") for i, v in enumerate(self.sequence(versions, f"{p}.versions"))),
+            versions=()
+            if versions is None
+            else tuple(self.hexint(v, f"{p}.versions[{i}]") for i, v in enumerate(self.sequence(versions, f"{p}.versions"))),
             active=-1 if "active" not in spec else self.hexint(spec["active"], f"{p}.active"),
             tries=0 if "tries" not in spec else self.integer(spec["tries"], f"{p}.tries", 1),
             prov=self.prov(spec, p),
@@ -437,7 +465,10 @@ class _Builder:
         if not isinstance(initial, str) or not initial.isdigit():
             raise self.fail("security.pin.initial", f"expected a string of digits, got {initial!r}")
         defaults = self.get(raw, "key_defaults", "security")
-        versions = tuple(self.hexint(v, f"security.key_defaults.versions[{i}]") for i, v in enumerate(self.sequence(self.get(defaults, "versions", "security.key_defaults"), "security.key_defaults.versions")))
+        versions = tuple(
+            self.hexint(v, f"security.key_defaults.versions[{i}]")
+            for i, v in enumerate(self.sequence(self.get(defaults, "versions", "security.key_defaults"), "security.key_defaults.versions"))
+        )
         active = self.hexint(self.get(defaults, "active", "security.key_defaults"), "security.key_defaults.active")
         tries = self.integer(self.get(defaults, "tries", "security.key_defaults"), "security.key_defaults.tries", 1)
         if active not in versions:
@@ -445,12 +476,25 @@ class _Builder:
         for path, f in list(files.items()):
             if f.keys:
                 filled = {
-                    n: m.KeyDef(k.name, k.df, k.id, k.use, k.level, k.versions or versions, active if k.active < 0 else k.active, k.tries or tries, k.prov)
+                    n: m.KeyDef(
+                        k.name,
+                        k.df,
+                        k.id,
+                        k.use,
+                        k.level,
+                        k.versions or versions,
+                        active if k.active < 0 else k.active,
+                        k.tries or tries,
+                        k.prov,
+                    )
                     for n, k in f.keys.items()
                 }
                 for n, k in filled.items():
                     if k.active not in k.versions:
-                        raise self.fail(f"files.{path}.keys.{n}.active", f"expected one of the key's versions {['%02X' % v for v in k.versions]}, got {k.active:02X}")
+                        raise self.fail(
+                            f"files.{path}.keys.{n}.active",
+                            f"expected one of the key's versions {[f'{v:02X}' for v in k.versions]}, got {k.active:02X}",
+                        )
                 files[path] = m.FileDef(**{**f.__dict__, "keys": filled})
         div = self.get(raw, "diversification", "security")
         roots = self.get(raw, "test_roots", "security")
@@ -461,12 +505,21 @@ class _Builder:
             if n not in commands:
                 raise self.fail(f"security.lifecycle.blocked_allows[{i}]", f"expected a command name, got {n!r}")
         return m.SecuritySpec(
-            pin=m.PinSpec(pin_df, initial, self.integer(self.get(pin_raw, "tries", "security.pin"), "security.pin.tries", 1), self.prov(pin_raw, "security.pin")),
-            challenge_external_auth=self.integer(self.get(challenge, "external_auth", "security.challenge"), "security.challenge.external_auth", 1),
+            pin=m.PinSpec(
+                pin_df,
+                initial,
+                self.integer(self.get(pin_raw, "tries", "security.pin"), "security.pin.tries", 1),
+                self.prov(pin_raw, "security.pin"),
+            ),
+            challenge_external_auth=self.integer(
+                self.get(challenge, "external_auth", "security.challenge"), "security.challenge.external_auth", 1
+            ),
             challenge_mac=self.integer(self.get(challenge, "mac", "security.challenge"), "security.challenge.mac", 1),
             mac_length=self.integer(self.get(raw, "mac_length", "security"), "security.mac_length", 1),
             diversification=m.Diversification(
-                province_factor=self.string(self.get(div, "province_factor", "security.diversification"), "security.diversification.province_factor"),
+                province_factor=self.string(
+                    self.get(div, "province_factor", "security.diversification"), "security.diversification.province_factor"
+                ),
                 city_factor=self.string(self.get(div, "city_factor", "security.diversification"), "security.diversification.city_factor"),
                 levels=self.levels(div, "levels"),
                 local_levels=self.levels(div, "local_levels"),
@@ -484,7 +537,10 @@ class _Builder:
 
     def levels(self, div: Mapping[str, Any], key: str) -> tuple[str, ...]:
         p = f"security.diversification.{key}"
-        return tuple(self.choice(v, f"{p}[{i}]", DIVERSIFICATION_LEVELS) for i, v in enumerate(self.sequence(self.get(div, key, "security.diversification"), p)))
+        return tuple(
+            self.choice(v, f"{p}[{i}]", DIVERSIFICATION_LEVELS)
+            for i, v in enumerate(self.sequence(self.get(div, key, "security.diversification"), p))
+        )
 
     def tlv_template(self, raw: Mapping[str, Any], p: str) -> m.TlvTemplate:
         def tree(node: Any, tp: str) -> Mapping[int, object]:
@@ -517,10 +573,19 @@ class _Builder:
             terminal_number_fid=self.hexint(self.get(tn, "fid", "psam.terminal_number"), "psam.terminal_number.fid", 2),
             terminal_number_sfi=self.hexint(self.get(tn, "sfi", "psam.terminal_number"), "psam.terminal_number.sfi"),
             terminal_number_length=self.integer(self.get(tn, "length", "psam.terminal_number"), "psam.terminal_number.length", 1),
-            commands={n: (self.hexint(self.get(c, "cla", f"psam.commands.{n}"), f"psam.commands.{n}.cla"), self.hexint(self.get(c, "ins", f"psam.commands.{n}"), f"psam.commands.{n}.ins")) for n, c in self.mapping(self.get(raw, "commands", "psam"), "psam.commands").items()},
+            commands={
+                n: (
+                    self.hexint(self.get(c, "cla", f"psam.commands.{n}"), f"psam.commands.{n}.cla"),
+                    self.hexint(self.get(c, "ins", f"psam.commands.{n}"), f"psam.commands.{n}.ins"),
+                )
+                for n, c in self.mapping(self.get(raw, "commands", "psam"), "psam.commands").items()
+            },
             levels_shift=self.integer(self.get(usage, "levels_shift", "psam.key_usage"), "psam.key_usage.levels_shift"),
             key_usage={n: self.hexint(v, f"psam.key_usage.{n}") for n, v in usage.items() if n != "levels_shift"},
-            use_modes={n: self.hexint(v, f"psam.use_modes.{n}") for n, v in self.mapping(self.get(raw, "use_modes", "psam"), "psam.use_modes").items()},
+            use_modes={
+                n: self.hexint(v, f"psam.use_modes.{n}")
+                for n, v in self.mapping(self.get(raw, "use_modes", "psam"), "psam.use_modes").items()
+            },
             use_key_p2=self.hexint(self.get(raw, "use_key_p2", "psam"), "psam.use_key_p2"),
             atr=self.hexbytes(self.get(raw, "atr", "psam"), "psam.atr"),
             prov=self.prov(raw, "psam"),
@@ -536,9 +601,11 @@ class _Builder:
 
         rid = span("rid")
         return m.CardIdLayout(
-            region=span("region"), rid=rid,
+            region=span("region"),
+            rid=rid,
             rid_value=self.hexbytes(self.get(self.get(raw, "rid", p), "value", f"{p}.rid"), f"{p}.rid.value", rid.stop - rid.start),
-            serial=span("serial"), mac=span("mac"),
+            serial=span("serial"),
+            mac=span("mac"),
             mac_key=self.string(self.get(raw, "mac_key", p), f"{p}.mac_key"),
             prov=self.prov(raw, p),
         )
@@ -551,7 +618,7 @@ class _Builder:
         out = {}
         for code, text in values.items():
             if not isinstance(code, str):
-                raise self.fail(f"{p}.values", f"expected quoted string codes (\"1\"), got {code!r}")
+                raise self.fail(f"{p}.values", f'expected quoted string codes ("1"), got {code!r}')
             out[code] = self.text(text, f"{p}.values.{code}")
         return m.CardTypes(out, self.prov(raw, p))
 
@@ -575,7 +642,10 @@ class _Builder:
                 for right, rule in f.access.items():
                     for key_name in rule.keys:
                         if key_name not in df.keys:
-                            raise self.fail(f"{p}.access.{right}", f"key {key_name!r} is not declared in the file's DF {df.path} (keys there: {', '.join(df.keys) or 'none'})")
+                            raise self.fail(
+                                f"{p}.access.{right}",
+                                f"key {key_name!r} is not declared in the file's DF {df.path} (keys there: {', '.join(df.keys) or 'none'})",
+                            )
             siblings = [g for g in profile.children(f.parent) if g.path != path] if f.parent else []
             for g in siblings:
                 if g.fid == f.fid:

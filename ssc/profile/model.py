@@ -3,10 +3,11 @@
 Both the card side and the host side read these; neither hard-codes a FID, status word, INS code
 or key id. Every entity keeps its provenance so reports can show which verdicts rest on stand-ins.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
 from ssc.crypto.algorithm import Algorithm
 from ssc.profile.access import AccessRule
@@ -210,15 +211,15 @@ class AtrSpec:
     prov: Provenance
 
     def historical(self, atr: bytes) -> bytes:
-        return atr[len(self.prefix):]
+        return atr[len(self.prefix) :]
 
     def card_sn_of(self, atr: bytes) -> bytes:
         off, length = self.card_sn
-        return self.historical(atr)[off:off + length]
+        return self.historical(atr)[off : off + length]
 
     def field_of(self, atr: bytes, name: str) -> bytes:
         off, length = self.fields[name]
-        return self.historical(atr)[off:off + length]
+        return self.historical(atr)[off : off + length]
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ class Profile:
     psam: PsamSpec
     card_id: CardIdLayout
     card_types: CardTypes
-    behaviour: Mapping[str, "BehaviourChoice"]  # card behaviour the spec leaves open, chosen here
+    behaviour: Mapping[str, BehaviourChoice]  # card behaviour the spec leaves open, chosen here
     prov: Mapping[str, Provenance]  # provenance of top-level scalars (spec_version, algorithm, ...)
     sources: tuple[str, ...]  # the data files this profile was built from (extends chain)
     digest: str  # SHA-256 over the source files, for reports

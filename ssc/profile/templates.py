@@ -4,9 +4,10 @@ Templates are data (`fci_templates`, `dir_record` in the profile); lengths are c
 lab can change a name or AID without recounting bytes. The card uses this to build its answers and
 the suite to know what a conforming answer is; both read the same declaration.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from ssc.profile.model import FileDef, Profile, TlvTemplate
 from ssc.tlv import encode_tlv

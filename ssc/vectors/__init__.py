@@ -3,6 +3,7 @@
 Kept as data, apart from the code they test, so a lab can add official vectors without writing
 Python; the parsers live with the tests (tests/unit/vector_loaders.py).
 """
+
 from __future__ import annotations
 
 from importlib import resources

@@ -16,6 +16,7 @@ pyscard exception)::
     │                              `reset()` re-connects once it is back
     └── CardMuteError              the card does not answer
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -71,10 +72,10 @@ class Transport(ABC):
     def atr(self) -> bytes | None:
         """The ATR of the last power-up or reset; None if the card was never powered."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a transport with nothing to release keeps this default
         """Release the reader or card; further use is an error. Safe to call twice."""
 
-    def __enter__(self) -> "Transport":
+    def __enter__(self) -> Transport:
         return self
 
     def __exit__(

@@ -1,4 +1,5 @@
 """A card model called directly in this process: the fast path (about a microsecond per APDU)."""
+
 from __future__ import annotations
 
 from ssc.card import CardModel, PowerCut

@@ -1,4 +1,5 @@
 """A transport backed by a plain function, for unit tests of everything above the transport."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

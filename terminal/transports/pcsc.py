@@ -17,14 +17,14 @@ Facts this module relies on (measured with pcscd 1.9.9 + vpcd, see ENVIRONMENT.m
 - a context/card handle left open when the interpreter exits can hang the exit, so `close()` (and
   a `weakref.finalize` safety net) disconnects and releases.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator
 
 from smartcard import scard
 
@@ -107,8 +107,7 @@ def select_reader(pattern: str, names: Sequence[str]) -> str:
             return matches[0]
         if len(matches) > 1:
             raise ReaderNotFoundError(
-                f"reader {pattern!r} is ambiguous ({how} matches {len(matches)}): "
-                + ", ".join(repr(n) for n in matches)
+                f"reader {pattern!r} is ambiguous ({how} matches {len(matches)}): " + ", ".join(repr(n) for n in matches)
             )
     available = ", ".join(repr(n) for n in names) or "none"
     raise ReaderNotFoundError(f"no reader matches {pattern!r}; available readers: {available}")
@@ -315,9 +314,7 @@ class PcscTransport(Transport):
         if not self._hcard:
             self._connect()
             return
-        rc, active = scard.SCardReconnect(
-            self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, scard.SCARD_RESET_CARD
-        )
+        rc, active = scard.SCardReconnect(self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, scard.SCARD_RESET_CARD)
         if rc == scard.SCARD_E_INVALID_HANDLE:  # handle lost (e.g. pcscd restarted): start over
             self._drop_card_handle()
             self._connect()

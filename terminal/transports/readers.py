@@ -1,4 +1,5 @@
 """Which PC/SC readers exist and what is in them (for `ssc-conform readers`, fixtures, messages)."""
+
 from __future__ import annotations
 
 import time
@@ -41,5 +42,3 @@ def wait_for_card(reader: str, *, present: bool = True, timeout: float = 5.0) ->
             state = "present" if present else "absent"
             raise TransportError(f"reader {name!r}: card still not {state} after {timeout:.1f} s")
         time.sleep(0.02)
-
-

@@ -9,6 +9,7 @@ overwritten before the entry is stored, so the unmasked bytes never reach the re
 a JSON dump. Lengths stay visible ("**" per masked byte). Which commands are secret is data supplied
 by the caller (the harness builds `MaskRule`s from the profile).
 """
+
 from __future__ import annotations
 
 import time
@@ -37,11 +38,7 @@ class MaskRule:
     reason: str
 
     def matches(self, command: bytes) -> bool:
-        return (
-            len(command) >= 2
-            and command[1] == self.ins
-            and (self.cla is None or command[0] == self.cla)
-        )
+        return len(command) >= 2 and command[1] == self.ins and (self.cla is None or command[0] == self.cla)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +56,7 @@ class Masked:
         return text[: 2 * start] + MASK_TEXT * (end - start) + text[2 * end :]
 
     @classmethod
-    def mask(cls, raw: bytes, start: int, end: int) -> "Masked":
+    def mask(cls, raw: bytes, start: int, end: int) -> Masked:
         end = min(end, len(raw))
         if start >= end:
             return cls(bytes(raw))
@@ -157,8 +154,14 @@ class TraceRecorder:
         else:
             masked_command, masked_response, reason = Masked(command), Masked(response), None
         entry = TraceEntry(
-            len(self.entries), kind, masked_command, masked_response, duration_ns,
-            self.label, reason, error,
+            len(self.entries),
+            kind,
+            masked_command,
+            masked_response,
+            duration_ns,
+            self.label,
+            reason,
+            error,
         )
         self.entries.append(entry)
         return entry
@@ -186,9 +189,7 @@ class TracingTransport(Transport):
         try:
             response = self.inner.transmit(command)
         except Exception as exc:
-            self.recorder.record(
-                command, b"", time.perf_counter_ns() - start, error=f"{type(exc).__name__}: {exc}"
-            )
+            self.recorder.record(command, b"", time.perf_counter_ns() - start, error=f"{type(exc).__name__}: {exc}")
             raise
         self.recorder.record(command, response, time.perf_counter_ns() - start)
         return response
@@ -200,7 +201,10 @@ class TracingTransport(Transport):
             atr = self.inner.reset(**options)
         except Exception as exc:
             self.recorder.record(
-                b"", b"", time.perf_counter_ns() - start, kind="reset",
+                b"",
+                b"",
+                time.perf_counter_ns() - start,
+                kind="reset",
                 error=f"{type(exc).__name__}: {exc}",
             )
             raise

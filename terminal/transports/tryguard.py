@@ -9,6 +9,7 @@ value the card has already accepted in this run may still be sent. Scenarios tha
 (@destructive) disarm the guard while they run. Refusals raise `TryGuardRefusal`, which fails the
 scenario with the reason; nothing is sent. PIN values are kept only as digests, in memory.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -73,12 +74,16 @@ class TryGuardTransport(Transport):
             )
         pin_at_reserve = self._pin_tries is not None and self._pin_tries <= self.reserve
         if pin_at_reserve and is_change:
-            raise TryGuardRefusal("CHANGE PIN not sent: the PIN has only "
-                                  f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left; check the PIN given with --pin")
+            raise TryGuardRefusal(
+                "CHANGE PIN not sent: the PIN has only "
+                f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left; check the PIN given with --pin"
+            )
         if pin_at_reserve and is_verify and self._digest(command) not in self._good_pins:
-            raise TryGuardRefusal("VERIFY not sent: the PIN has only "
-                                  f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left and this PIN value was never "
-                                  "accepted in this run; check the PIN given with --pin")
+            raise TryGuardRefusal(
+                "VERIFY not sent: the PIN has only "
+                f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left and this PIN value was never "
+                "accepted in this run; check the PIN given with --pin"
+            )
 
     def _observe(self, command: bytes, response: bytes, is_ext: bool, is_verify: bool) -> None:
         sw = int.from_bytes(response[-2:], "big")

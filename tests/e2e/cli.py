@@ -3,6 +3,7 @@
 A plain helper module (no ``test_`` prefix), shared by the end-to-end test modules so none of
 them imports another test module.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,11 @@ def run_cli(*args: str, timeout: float = 240) -> tuple[int, str, dict[str, Any] 
     """(exit status, stdout+stderr, parsed results.json or None, path of results.json)."""
     report_dir = Path(args[args.index("--report-dir") + 1]) if "--report-dir" in args else None
     proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], cwd=PROJECT, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     results = report_dir / "results.json" if report_dir else PROJECT / "reports/latest/results.json"
     doc = json.loads(results.read_text(encoding="utf-8")) if results.exists() else None

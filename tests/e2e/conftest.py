@@ -5,6 +5,7 @@ Tests marked `pcsc` need a pcscd with the vpcd driver, normally the private one 
 set (CI sets it), in which case they fail: a CI job that silently skipped the PC/SC path would
 report a green run that proved nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from ssc.card import CardModel
-from terminal.transports.readers import wait_for_card
 from terminal.testcards import EchoOkCard
+from terminal.transports.readers import wait_for_card
 from terminal.vpcd import ServerThread, VpcdServer
 
 PCSC_SOCKET = Path(os.environ.get("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm"))
@@ -35,8 +36,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("pcsc") is None or PCSC_SOCKET.is_socket():
         return
     reason = (
-        f"no pcscd here ({PCSC_SOCKET} is absent); run the PC/SC tests inside the sandbox: "
-        "scripts/pcsc-sandbox .venv/bin/pytest -m pcsc"
+        f"no pcscd here ({PCSC_SOCKET} is absent); run the PC/SC tests inside the sandbox: scripts/pcsc-sandbox .venv/bin/pytest -m pcsc"
     )
     if pcsc_required():
         pytest.fail(f"{reason} — SSC_REQUIRE_PCSC is set, so this is a failure", pytrace=False)

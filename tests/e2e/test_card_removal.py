@@ -3,10 +3,12 @@
 The harness must fail exactly the scenario that was running ("card removed"), get the card back
 when it is re-inserted, and run every later scenario normally — one lost scenario, not a lost run.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -50,7 +52,9 @@ class CutOnce:
 def test_a_card_removed_mid_run_fails_one_scenario_and_the_run_goes_on(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
     # Baseline: the same run on an identical card that stays in its reader (the second vpcd reader).
     clean = serve_card(ReferenceCard.default("gen2"), port=35964)
-    _, out, baseline, _ = run_cli("run", "--card", f"reader:{clean.reader}", "--allow-destructive", "--report-dir", str(tmp_path / "baseline"))
+    _, out, baseline, _ = run_cli(
+        "run", "--card", f"reader:{clean.reader}", "--allow-destructive", "--report-dir", str(tmp_path / "baseline")
+    )
     assert baseline is not None, out
     assert not [s for s in baseline["scenarios"] if s["verdict"] == "failed"], f"the uncut run already fails\n{out}"
 
@@ -73,8 +77,10 @@ def test_a_card_removed_mid_run_fails_one_scenario_and_the_run_goes_on(tmp_path:
         f"the same applicability reason): {[(s['name'], s['verdict'], s['reason']) for s in scenarios if s['verdict'] != expected.get(s['id'])]}"
     )
     assert "passed" in others.values()
-    after = scenarios[scenarios.index(failed[0]) + 1:]
-    assert any(e["kind"] == "apdu" for s in after for e in s["trace"]), "no scenario after the removal talked to the card: recovery was not exercised"
+    after = scenarios[scenarios.index(failed[0]) + 1 :]
+    assert any(e["kind"] == "apdu" for s in after for e in s["trace"]), (
+        "no scenario after the removal talked to the card: recovery was not exercised"
+    )
     for rid in failed[0]["requirements"]:
         assert doc["requirements"][rid]["verdict"] == "failed"
     assert code == 1, out

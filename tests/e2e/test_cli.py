@@ -1,11 +1,13 @@
 """`ssc-conform` end to end, as a user runs it: in-process, against mutants, and through the real
 PC/SC stack (pcscd + vpcd + pyscard) against the served reference card."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -36,12 +38,15 @@ def test_run_on_the_embedded_reference_card_passes_every_requirement(tmp_path: P
     assert len(matrix["columns"]) >= 8 and matrix["summary"]["INT-XR-1"]["failed"] == 0
 
 
-@pytest.mark.parametrize("fault, requirement", [
-    ("pin_counter_not_decremented", "SEC-PIN-1"),
-    ("bad_card_id_mac", "STD-DATA-1"),
-    ("bad_card_number_check", "STD-DATA-2"),
-    ("swapped_diversification", "INT-XR-1"),
-])
+@pytest.mark.parametrize(
+    "fault, requirement",
+    [
+        ("pin_counter_not_decremented", "SEC-PIN-1"),
+        ("bad_card_id_mac", "STD-DATA-1"),
+        ("bad_card_number_check", "STD-DATA-2"),
+        ("swapped_diversification", "INT-XR-1"),
+    ],
+)
 def test_run_fails_the_requirement_a_fault_violates(tmp_path: Path, fault: str, requirement: str) -> None:
     code, out, doc, _ = run_cli("run", "--fault", fault, "--report-dir", str(tmp_path))
     assert doc is not None, out
@@ -71,8 +76,16 @@ def test_pins_never_appear_in_results(tmp_path: Path) -> None:
 def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
     _, _, in_process, _ = run_cli("run", "--report-dir", str(tmp_path / "inproc"))
     served = serve_card(ReferenceCard.default("gen2"))
-    code, out, doc, _ = run_cli("run", "--card", f"reader:{served.reader}", "--allow-destructive",
-                                "--declaration", "fixtures/issuers/441800.yaml", "--report-dir", str(tmp_path / "vpcd"))
+    code, out, doc, _ = run_cli(
+        "run",
+        "--card",
+        f"reader:{served.reader}",
+        "--allow-destructive",
+        "--declaration",
+        "fixtures/issuers/441800.yaml",
+        "--report-dir",
+        str(tmp_path / "vpcd"),
+    )
     assert doc is not None and in_process is not None, out
     assert verdicts(doc) == verdicts(in_process), out
     assert code == 0, out
@@ -97,7 +110,7 @@ def test_readers_lists_the_served_card_with_its_atr(serve_card: Callable[..., An
     served = serve_card(card)
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "readers"], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
-    line = next(l for l in proc.stdout.splitlines() if l.startswith(served.reader))
+    line = next(row for row in proc.stdout.splitlines() if row.startswith(served.reader))
     assert "card present" in line and card.atr.hex(" ").upper() in line
 
 
@@ -107,7 +120,9 @@ def test_stock_pcsc_client_selects_ssse_and_reads_ef05(serve_card: Callable[...,
     served = serve_card(ReferenceCard.default("gen2"))
     proc = subprocess.run(
         ["opensc-tool", "-r", served.reader, "-s", "00A404000F7378312E73682EC9E7BBE1B1A3D5CF", "-s", "00B2072C0B"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("SW1=0x90, SW2=0x00") == 2, proc.stdout

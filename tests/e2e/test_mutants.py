@@ -1,6 +1,7 @@
 """`ssc-conform mutants` end to end, in full: the clean reference card passes on every generation
 and every fault of reference_card.FAULTS is caught by a requirement naming it, or listed as not
 covered by this suite version. About two minutes on two cores (marked slow)."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,10 @@ from tests.e2e.cli import PROJECT
 def test_mutants_catches_every_fault_or_lists_it_as_not_covered(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "mutants", "--report-dir", str(tmp_path)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=900,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     out = proc.stdout + proc.stderr
     doc = json.loads((tmp_path / "mutants.json").read_text(encoding="utf-8"))
@@ -46,6 +50,9 @@ def test_mutants_catches_every_fault_or_lists_it_as_not_covered(tmp_path: Path) 
 def test_mutants_refuses_an_unknown_fault(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "mutants", "--fault", "cosmic_rays", "--report-dir", str(tmp_path)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "unknown fault(s) cosmic_rays" in proc.stderr

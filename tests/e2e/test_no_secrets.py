@@ -11,6 +11,7 @@ used and every card key and test root of the card under test, in the forms they 
 - keys: 32 hex digits, upper and lower case, with and without spaces (no chance collisions);
 - the lab's private signing key: its raw bytes in hex and its PEM body.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,10 +23,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from checks.security.pin_admin import temporary_pin, wrong_pin
 from ssc.keyset import TestKeySet, derive_card_key
 from ssc.profile import load_profile
-from checks.security.pin_admin import temporary_pin
-from checks.security.pin_admin import wrong_pin
 from terminal.regions import load_regions
 from tests.e2e.cli import PROJECT, run_cli
 
@@ -110,12 +110,12 @@ def test_the_searches_find_planted_secrets() -> None:
 @pytest.mark.parametrize("pin", [INITIAL_PIN, "654321"])
 def test_no_pin_or_key_appears_in_any_artefact(tmp_path: Path, pin: str) -> None:
     key_prefix = tmp_path / "lab"
-    gen = subprocess.run([sys.executable, "-m", "harness.cli", "keygen", "--out", str(key_prefix)],
-                         cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    gen = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "keygen", "--out", str(key_prefix)], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
     assert gen.returncode == 0, gen.stdout + gen.stderr
     run_dir = tmp_path / "run"
-    code, out, doc, _ = run_cli("run", "--pin", pin, "--allow-destructive", "--sign-key", f"{key_prefix}.key",
-                                "--report-dir", str(run_dir))
+    code, out, doc, _ = run_cli("run", "--pin", pin, "--allow-destructive", "--sign-key", f"{key_prefix}.key", "--report-dir", str(run_dir))
     assert doc is not None and code in (0, 1), out
 
     trace = [e for s in doc["scenarios"] for e in s["trace"] if e["kind"] == "apdu"]

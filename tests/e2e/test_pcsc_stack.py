@@ -2,6 +2,7 @@
 
 Run inside the sandbox: scripts/pcsc-sandbox .venv/bin/pytest -m pcsc tests/e2e
 """
+
 from __future__ import annotations
 
 import shutil
@@ -13,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from terminal.transports.readers import list_readers
 from terminal.t0 import T0Policy
 from terminal.testcards import ECHO_ATR, ScriptedCard
 from terminal.transports.base import CardRemovedError, NoCardError, ReaderNotFoundError
 from terminal.transports.pcsc import PcscTransport
+from terminal.transports.readers import list_readers
 
 if TYPE_CHECKING:
     from .conftest import ServedCard
@@ -140,9 +141,7 @@ def test_pcsc_latency_has_no_delayed_ack(served_echo_card: ServedCard) -> None:
 
 
 def stock_card() -> ScriptedCard:
-    return ScriptedCard(
-        {H("00A40000023F00"): H("9000"), H("00B0000004"): H("112233449000")}, otherwise=H("6D00")
-    )
+    return ScriptedCard({H("00A40000023F00"): H("9000"), H("00B0000004"): H("112233449000")}, otherwise=H("6D00"))
 
 
 @pytest.mark.skipif(shutil.which("opensc-tool") is None, reason="opensc-tool (Debian opensc) not installed")
@@ -151,7 +150,10 @@ def test_opensc_tool_talks_to_the_served_card(serve_card: Callable[..., ServedCa
     assert isinstance(card, ScriptedCard)
     result = subprocess.run(
         ["opensc-tool", "-r", READER, "-s", "00A40000023F00", "-s", "00B0000004"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "Received (SW1=0x90, SW2=0x00)" in result.stdout
@@ -164,8 +166,12 @@ def test_scriptor_talks_to_the_served_card(serve_card: Callable[..., ServedCard]
     card = serve_card(stock_card()).card
     assert isinstance(card, ScriptedCard)
     result = subprocess.run(
-        ["scriptor", "-r", READER], input="00 A4 00 00 02 3F 00\n00 B0 00 00 04\n",
-        capture_output=True, text=True, timeout=60, check=False,
+        ["scriptor", "-r", READER],
+        input="00 A4 00 00 02 3F 00\n00 B0 00 00 04\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "< 90 00" in result.stdout

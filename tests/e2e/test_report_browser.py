@@ -9,6 +9,7 @@ resource prove the console check can see what it looks for.
 chromium comes from scripts/setup. Without it the tests skip with the reason — unless CI or
 SSC_REQUIRE_PCSC is set, in which case they fail: a CI run must not go green without the browser.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,9 +47,19 @@ def run_chromium(work: Path, url: str, *extra: str) -> subprocess.CompletedProce
     """One headless chromium run with every network-facing feature off and a private profile."""
     work.mkdir(parents=True, exist_ok=True)
     args = [
-        _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={work / 'profile'}", f"--window-size={WINDOW[0]},{WINDOW[1]}", *extra, url,
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={work / 'profile'}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        *extra,
+        url,
     ]
     env = {**os.environ, "HOME": str(work)}
     return subprocess.run(args, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S, env=env, cwd=work)
@@ -63,8 +74,13 @@ def console_lines(stderr: str, page: Path) -> list[str]:
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _chromium()  # skip or fail before spending a run
     out = tmp_path_factory.mktemp("browser-run")
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "-q", "--card", "reference:gen3", "--report-dir", str(out)],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "-q", "--card", "reference:gen3", "--report-dir", str(out)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     run_dir = sorted(out.rglob("results.json"))[0].parent
     return write_report(run_dir)
@@ -130,15 +146,21 @@ def test_the_page_logs_nothing_on_the_console(rendered: tuple[str, str], report:
     assert console_lines(log, report) == []
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("<script>console.error('boom'); notDefined();</script>", "Uncaught"),
-    ("<img src='https://example.invalid/logo.png'>", "violates the following Content Security Policy"),
-], ids=["script-error", "external-resource"])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("<script>console.error('boom'); notDefined();</script>", "Uncaught"),
+        ("<img src='https://example.invalid/logo.png'>", "violates the following Content Security Policy"),
+    ],
+    ids=["script-error", "external-resource"],
+)
 def test_the_console_check_sees_errors_on_a_control_page(tmp_path: Path, body: str, expected: str) -> None:
     _chromium()
     page = tmp_path / "control.html"
-    csp = "" if "script" in body else "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\">"
-    page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'>{csp}</head><body><p>control</p>{body}</body></html>", encoding="utf-8")
+    csp = "" if "script" in body else '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+    page.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{csp}</head><body><p>control</p>{body}</body></html>", encoding="utf-8"
+    )
     proc = run_chromium(tmp_path / "work", page.as_uri(), "--enable-logging=stderr", "--v=0", "--dump-dom")
     lines = console_lines(proc.stderr, page)
     assert any(expected in line for line in lines), proc.stderr[-3000:]

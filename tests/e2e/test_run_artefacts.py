@@ -1,6 +1,7 @@
 """The artefacts of `ssc-conform run` (issue 4): run directories, junit.xml, allure-results/,
 report.html, evidence.zip, the `report` / `keygen` / `verify` commands, and bad input that stops
 a run with a clear message and exit status 2."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -20,8 +22,14 @@ SMALL = ("--tags", "STD-ATR-1 or SEC-PIN-1")
 
 
 def cli(*args: str, cwd: Path = PROJECT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=240,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_a_run_without_report_dir_writes_a_run_directory_and_points_latest_at_it(tmp_path: Path) -> None:
@@ -40,7 +48,8 @@ def test_a_run_without_report_dir_writes_a_run_directory_and_points_latest_at_it
     assert second.returncode == 0, second.stdout + second.stderr
     assert latest.resolve() != run_dir and (run_dir / "results.json").is_file()  # the old run stays
     assert sorted(p.name for p in (tmp_path / "reports").iterdir() if not p.name.startswith(".")) == sorted(
-        [run_dir.name, latest.resolve().name, "latest"])
+        [run_dir.name, latest.resolve().name, "latest"]
+    )
 
 
 def test_every_artefact_is_written_and_consistent(tmp_path: Path) -> None:

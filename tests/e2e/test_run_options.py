@@ -1,8 +1,10 @@
 """`ssc-conform run` options of issue 3, end to end: --tags, --declaration, --keys, --psam."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -17,11 +19,14 @@ EXAMPLE_KEYS = PROJECT / "fixtures" / "keys" / "example-lab-keys.yaml"
 PER = ("PER-1", "PER-2", "PER-3")
 
 
-@pytest.mark.parametrize("tags, words", [
-    ("SEC-PIN-9", "unknown tag 'SEC-PIN-9'"),
-    ("@gen4 and not destructive", "unknown tag '@gen4'"),
-    ("(PER-1 or PER-2", "missing ')'"),
-])
+@pytest.mark.parametrize(
+    "tags, words",
+    [
+        ("SEC-PIN-9", "unknown tag 'SEC-PIN-9'"),
+        ("@gen4 and not destructive", "unknown tag '@gen4'"),
+        ("(PER-1 or PER-2", "missing ')'"),
+    ],
+)
 def test_bad_tags_are_a_usage_error(tmp_path: Path, tags: str, words: str) -> None:
     code, out, doc, _ = run_cli("run", "--tags", tags, "--report-dir", str(tmp_path))
     assert code == 2, out
@@ -46,7 +51,14 @@ def test_reference_card_uses_its_issuers_declaration_by_default(tmp_path: Path) 
 
 def test_another_regions_declaration_fails_card_data_and_keys(tmp_path: Path) -> None:
     code, out, doc, _ = run_cli(
-        "run", "-q", "--tags", " or ".join(PER), "--declaration", str(ISSUERS / "330200.yaml"), "--report-dir", str(tmp_path),
+        "run",
+        "-q",
+        "--tags",
+        " or ".join(PER),
+        "--declaration",
+        str(ISSUERS / "330200.yaml"),
+        "--report-dir",
+        str(tmp_path),
     )
     assert doc is not None, out
     assert verdicts(doc) == {"PER-1": "failed", "PER-2": "failed", "PER-3": "passed"}, out
@@ -56,10 +68,13 @@ def test_another_regions_declaration_fails_card_data_and_keys(tmp_path: Path) ->
     assert code == 1
 
 
-@pytest.mark.parametrize("content, words", [
-    ("format: ssc-declaration/1\nregion: 441800\n", "region: expected a quoted string of 6 digits"),
-    ("format: other\n", "format: expected 'ssc-declaration/1'"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("format: ssc-declaration/1\nregion: 441800\n", "region: expected a quoted string of 6 digits"),
+        ("format: other\n", "format: expected 'ssc-declaration/1'"),
+    ],
+)
 def test_a_bad_declaration_is_a_usage_error_naming_file_and_field(tmp_path: Path, content: str, words: str) -> None:
     bad = tmp_path / "issuer.yaml"
     bad.write_text(content, encoding="utf-8")
@@ -70,8 +85,16 @@ def test_a_bad_declaration_is_a_usage_error_naming_file_and_field(tmp_path: Path
 
 def test_example_lab_key_file_gives_the_same_verdicts(tmp_path: Path) -> None:
     code, out, doc, _ = run_cli(
-        "run", "-q", "--card", "reference:gen3", "--keys", str(EXAMPLE_KEYS), "--tags", "PER-2 or STD-DATA-1 or SEC-PIN-1",
-        "--report-dir", str(tmp_path),
+        "run",
+        "-q",
+        "--card",
+        "reference:gen3",
+        "--keys",
+        str(EXAMPLE_KEYS),
+        "--tags",
+        "PER-2 or STD-DATA-1 or SEC-PIN-1",
+        "--report-dir",
+        str(tmp_path),
     )
     assert doc is not None, out
     assert verdicts(doc) == {"PER-2": "passed", "STD-DATA-1": "passed", "SEC-PIN-1": "passed"}, out
@@ -103,8 +126,18 @@ def test_hardware_psam_in_a_second_reader_serves_the_cards_region(tmp_path: Path
     card = serve_card(ReferenceCard.default("gen3"))
     psam = serve_card(PsamCard(profile, "441800", "441800000001", TestKeySet.for_profile(profile)), port=35964)
     code, out, doc, _ = run_cli(
-        "run", "-q", "--card", f"reader:{card.reader}", "--psam", f"reader:{psam.reader}",
-        "--declaration", str(ISSUERS / "441800.yaml"), "--tags", "PER-2 or INT-XR-1", "--report-dir", str(tmp_path),
+        "run",
+        "-q",
+        "--card",
+        f"reader:{card.reader}",
+        "--psam",
+        f"reader:{psam.reader}",
+        "--declaration",
+        str(ISSUERS / "441800.yaml"),
+        "--tags",
+        "PER-2 or INT-XR-1",
+        "--report-dir",
+        str(tmp_path),
     )
     assert doc is not None, out
     assert verdicts(doc) == {"PER-2": "passed", "INT-XR-1": "passed"}, out

@@ -12,6 +12,7 @@ The generator is biased toward the profile's own CLA/INS/P1-P2 values, FIDs, DF 
 ids, record lengths and the right PIN, so deep paths (inside ADFs, after VERIFY, 61xx/6Cxx
 exchanges) are reached.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reference_card import ReferenceCard
 from ssc.card import PowerCut
 from ssc.codecs import encode_pin
 from ssc.crypto.recipes import auth_cryptogram
@@ -27,14 +29,13 @@ from ssc.keyset import TestKeySet, derive_card_key
 from ssc.profile import load_profile
 from ssc.profile.access import Pin
 from ssc.profile.model import Profile
-from reference_card import ReferenceCard
 
 GENERATIONS = ("gen1", "gen2", "gen3")
 APDUS_PER_EXAMPLE = 50
 EXAMPLES = 210  # 210 × ≥ 50 ≥ 10,500 APDUs per run
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def profile_of(generation: str) -> Profile:
     return load_profile(generation)
 
@@ -50,7 +51,7 @@ def _send(card: ReferenceCard, apdu: bytes) -> tuple[bytes, int]:
     return out[:-2], int.from_bytes(out[-2:], "big")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def secrets_of(generation: str) -> Secrets:
     """Read every protected file on an oracle card, opening each rule with the right PIN/keys."""
     profile = profile_of(generation)
@@ -117,15 +118,33 @@ def apdu_strategy(profile: Profile) -> st.SearchStrategy[bytes]:
     sfis = sorted({f.sfi for f in profile.files.values() if f.sfi is not None})
     key_ids = sorted({k.id for k in profile.keys()})
     rec_lengths = sorted({r.record_length for f in profile.files.values() for r in f.records})
-    interesting = sorted({0, 1, 2, 3, 4, 7, 8, 0x0C, 0x10, 0x1E, 0x80, 0xFF, *key_ids,
-                          *(s << 3 | 4 for s in sfis), *(s << 3 for s in sfis), *(0x80 | s for s in sfis)})
+    interesting = sorted(
+        {
+            0,
+            1,
+            2,
+            3,
+            4,
+            7,
+            8,
+            0x0C,
+            0x10,
+            0x1E,
+            0x80,
+            0xFF,
+            *key_ids,
+            *(s << 3 | 4 for s in sfis),
+            *(s << 3 for s in sfis),
+            *(0x80 | s for s in sfis),
+        }
+    )
     pin = encode_pin(profile.security.pin.initial)
     param = st.one_of(st.sampled_from(interesting), st.integers(0, 255))
     data = st.one_of(
         st.just(b""),
         st.sampled_from([fid.to_bytes(2, "big") for fid in fids]),
         st.sampled_from(names),
-        st.sampled_from([pin, pin, encode_pin("000000"), pin + b"\xFF" + encode_pin("24680"), b"\x12\x3A"]),
+        st.sampled_from([pin, pin, encode_pin("000000"), pin + b"\xff" + encode_pin("24680"), b"\x12\x3a"]),
         st.binary(max_size=24),
     )
     le = st.one_of(st.none(), st.sampled_from([0, 4, 8, 0x10, 0x1E, 0x12, *rec_lengths]), st.integers(0, 255))
@@ -144,7 +163,12 @@ def apdu_strategy(profile: Profile) -> st.SearchStrategy[bytes]:
         st.sampled_from([bytes([0, 0xA4, p1, 0, 2]) + fid.to_bytes(2, "big") for fid in fids for p1 in (0, 2)]),
         st.just(bytes([0, 0x20, 0, 0, len(pin)]) + pin),
         st.sampled_from([bytes([0, 0x84, 0, 0, n]) for n in (4, 8, 16)]),
-        st.builds(lambda n, s, le_: bytes([0, 0xB2, n, s << 3 | 4, le_]), st.integers(0, 12), st.sampled_from(sfis), st.sampled_from([0, *rec_lengths])),
+        st.builds(
+            lambda n, s, le_: bytes([0, 0xB2, n, s << 3 | 4, le_]),
+            st.integers(0, 12),
+            st.sampled_from(sfis),
+            st.sampled_from([0, *rec_lengths]),
+        ),
         st.builds(lambda n: bytes([0, 0xC0, 0, 0, n]), st.integers(0, 0x20)),
     )
     malformed = st.one_of(
@@ -182,9 +206,11 @@ def chunk_strategy(profile: Profile) -> st.SearchStrategy[list[bytes]]:
 def session_strategy() -> st.SearchStrategy[tuple[str, bool, list[bytes]]]:
     return st.tuples(st.sampled_from(GENERATIONS), st.booleans()).flatmap(
         lambda g: st.tuples(
-            st.just(g[0]), st.just(g[1]),
-            st.lists(chunk_strategy(profile_of(g[0])), min_size=APDUS_PER_EXAMPLE, max_size=APDUS_PER_EXAMPLE + 10)
-            .map(lambda chunks: [a for chunk in chunks for a in chunk]),
+            st.just(g[0]),
+            st.just(g[1]),
+            st.lists(chunk_strategy(profile_of(g[0])), min_size=APDUS_PER_EXAMPLE, max_size=APDUS_PER_EXAMPLE + 10).map(
+                lambda chunks: [a for chunk in chunks for a in chunk]
+            ),
         )
     )
 
@@ -219,9 +245,9 @@ def test_random_apdus(session: tuple[str, bool, list[bytes]]) -> None:
         assert profile.sw.is_listed(sw), f"{apdu.hex()} → unlisted {sw:04X}"
         assert not data or sw == ok or more.matches(sw), f"{apdu.hex()} → data with {sw:04X}"
         if sw == ok and len(apdu) >= 2:
-            if apdu[:2] in (b"\x00\x20", b"\x80\x5E"):
+            if apdu[:2] in (b"\x00\x20", b"\x80\x5e"):
                 pin_session = True
-            if hook and apdu[:2] == b"\xFF\x7E":
+            if hook and apdu[:2] == b"\xff\x7e":
                 armed = True
         if profile.sw["wrong_le"].matches(sw) and len(apdu) == 5:
             queue.insert(0, apdu[:4] + bytes([sw & 0xFF]))  # a T=0 terminal re-issues with the exact Le

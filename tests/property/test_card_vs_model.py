@@ -5,19 +5,20 @@ DF, the PIN counter and state, the authenticated keys and the records written so
 evaluation of the profile's access-rule AST. Each rule sends one APDU (or a 6Cxx re-issue) and
 compares the status word — and the data where the model knows it — with the model's prediction.
 """
+
 from __future__ import annotations
 
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
+from reference_card import ReferenceCard
 from ssc.codecs import encode_pin
 from ssc.crypto.recipes import auth_cryptogram
 from ssc.keyset import TestKeySet, derive_card_key
 from ssc.profile import load_profile
 from ssc.profile.access import AccessRule, Auth, Pin, Sm
 from ssc.profile.model import FileDef, KeyDef
-from reference_card import ReferenceCard
 
 PROFILE = load_profile("gen3")
 SW = PROFILE.sw
@@ -39,7 +40,11 @@ def allows(rule: AccessRule | None, pin_ok: bool, auth: set[str]) -> bool:
         return False
     if rule.kind == "free":
         return True
-    truth = [pin_ok if isinstance(t, Pin) else (t.key in auth if isinstance(t, Auth) else False) for t in rule.terms if isinstance(t, (Pin, Auth, Sm))]
+    truth = [
+        pin_ok if isinstance(t, Pin) else (t.key in auth if isinstance(t, Auth) else False)
+        for t in rule.terms
+        if isinstance(t, (Pin, Auth, Sm))
+    ]
     return any(truth) if rule.kind == "or" else all(truth)
 
 

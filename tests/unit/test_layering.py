@@ -6,6 +6,7 @@ as one at the top: a layer violation is a violation wherever it is written. Impo
 `if TYPE_CHECKING:` never run and are left out of the cycle check, as are edges to the importing
 module's own parent packages (running a package's `__init__` first is how Python imports a submodule).
 """
+
 from __future__ import annotations
 
 import ast

@@ -1,5 +1,6 @@
 """`python -W error` imports every module of the project without a warning (the test run itself
 runs with filterwarnings=error, see pyproject.toml)."""
+
 from __future__ import annotations
 
 import pkgutil

@@ -1,5 +1,6 @@
 """Issuer declarations (fixtures/issuers/*.yaml): the loader, its error messages, and agreement of
 the embedded reference card with its issuer's declaration."""
+
 from __future__ import annotations
 
 import datetime
@@ -92,40 +93,44 @@ def _set(key: str, value: Any) -> Any:
         for part in parents:
             target = target[part]
         target[last] = value
+
     return change
 
 
-@pytest.mark.parametrize("change, field, words", [
-    (_set("format", "ssc-declaration/2"), "format", "expected 'ssc-declaration/1'"),
-    (_set("colour", "blue"), "colour", "unknown field"),
-    (_without("region"), "region", "missing"),
-    (_set("region", 441800), "region", "quote it"),
-    (_set("region", "4418"), "region", "6 decimal digits"),
-    (_set("init_institution", "330200000000000000000001"), "init_institution", "does not start with the declared region code 441800"),
-    (_set("init_institution", "44180000"), "init_institution", "24 decimal digits"),
-    (_set("generation", "gen3"), "generation", "generation number"),
-    (_set("generation", []), "generation", "generation number"),
-    (_set("card_type", 1), "card_type", "quoted string"),
-    (_without("validity"), "validity", "missing"),
-    (_set("validity", {}), "validity", "expected a mapping"),
-    (_set("validity.issue_not_before", "20241301"), "validity.issue_not_before", "not a real date"),
-    (_set("validity.issue_not_before", 20240101), "validity.issue_not_before", "quoted date"),
-    (_set("validity.max_years", 5), "validity.max_years", "less than validity.min_years"),
-    (_set("validity.min_years", -1), "validity.min_years", "whole number"),
-    (_set("validity.until", "20300101"), "validity.until", "unknown field"),
-    (_set("key_versions", []), "key_versions", "non-empty list"),
-    (_set("key_versions", ["01", "1G"]), "key_versions[1]", "two hex digits"),
-    (_set("key_versions", ["00"]), "key_versions[0]", "01–FF"),
-    (_set("key_versions", ["01", 1]), "key_versions[1]", "listed twice"),
-    (_set("local_extension", "yes please"), "local_extension", "true or false"),
-    (_without("optional_dfs"), "optional_dfs", "missing"),
-    (_set("optional_dfs", "SSSE/DF05"), "optional_dfs", "list of DF paths"),
-    (_set("optional_dfs", ["SSSE/DF05", "SSSE/DF05"]), "optional_dfs", "twice"),
-    (_set("atr", {"cos_id": "52"}), "atr.cos_version", "COS version"),
-    (_set("atr.cos_version", "4G"), "atr.cos_version", "hex digits"),
-    (_set("atr.card_maker", 8684), "atr.card_maker", "quoted hex"),
-    (_set("issuer", {"fr": "x"}), "issuer", "zh"),
-])
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        (_set("format", "ssc-declaration/2"), "format", "expected 'ssc-declaration/1'"),
+        (_set("colour", "blue"), "colour", "unknown field"),
+        (_without("region"), "region", "missing"),
+        (_set("region", 441800), "region", "quote it"),
+        (_set("region", "4418"), "region", "6 decimal digits"),
+        (_set("init_institution", "330200000000000000000001"), "init_institution", "does not start with the declared region code 441800"),
+        (_set("init_institution", "44180000"), "init_institution", "24 decimal digits"),
+        (_set("generation", "gen3"), "generation", "generation number"),
+        (_set("generation", []), "generation", "generation number"),
+        (_set("card_type", 1), "card_type", "quoted string"),
+        (_without("validity"), "validity", "missing"),
+        (_set("validity", {}), "validity", "expected a mapping"),
+        (_set("validity.issue_not_before", "20241301"), "validity.issue_not_before", "not a real date"),
+        (_set("validity.issue_not_before", 20240101), "validity.issue_not_before", "quoted date"),
+        (_set("validity.max_years", 5), "validity.max_years", "less than validity.min_years"),
+        (_set("validity.min_years", -1), "validity.min_years", "whole number"),
+        (_set("validity.until", "20300101"), "validity.until", "unknown field"),
+        (_set("key_versions", []), "key_versions", "non-empty list"),
+        (_set("key_versions", ["01", "1G"]), "key_versions[1]", "two hex digits"),
+        (_set("key_versions", ["00"]), "key_versions[0]", "01–FF"),
+        (_set("key_versions", ["01", 1]), "key_versions[1]", "listed twice"),
+        (_set("local_extension", "yes please"), "local_extension", "true or false"),
+        (_without("optional_dfs"), "optional_dfs", "missing"),
+        (_set("optional_dfs", "SSSE/DF05"), "optional_dfs", "list of DF paths"),
+        (_set("optional_dfs", ["SSSE/DF05", "SSSE/DF05"]), "optional_dfs", "twice"),
+        (_set("atr", {"cos_id": "52"}), "atr.cos_version", "COS version"),
+        (_set("atr.cos_version", "4G"), "atr.cos_version", "hex digits"),
+        (_set("atr.card_maker", 8684), "atr.card_maker", "quoted hex"),
+        (_set("issuer", {"fr": "x"}), "issuer", "zh"),
+    ],
+)
 def test_a_bad_field_is_named_with_the_file(tmp_path: Path, change: Any, field: str, words: str) -> None:
     data = _example()
     change(data)
@@ -158,18 +163,21 @@ def test_a_single_generation_and_integer_versions_are_accepted(tmp_path: Path) -
 D = datetime.date
 
 
-@pytest.mark.parametrize("window, issue, expiry, problem", [
-    (Validity(issue_not_before=D(2020, 1, 1)), "20240115", "20340115", None),
-    (Validity(issue_not_before=D(2024, 1, 16)), "20240115", "20340115", "before the declared earliest issue date 20240116"),
-    (Validity(issue_not_after=D(2024, 1, 14)), "20240115", "20340115", "after the declared latest issue date 20240114"),
-    (Validity(expiry_not_after=D(2034, 1, 15)), "20240115", "20340115", None),
-    (Validity(expiry_not_after=D(2034, 1, 14)), "20240115", "20340115", "after the declared latest expiry date"),
-    (Validity(min_years=10, max_years=10), "20240115", "20340115", None),
-    (Validity(min_years=10), "20240115", "20340114", "shorter than the declared minimum of 10 years"),
-    (Validity(max_years=5), "20240115", "20290116", "longer than the declared maximum of 5 years"),
-    (Validity(max_years=5), "20240229", "20290228", None),
-    (Validity(min_years=1), "20241301", "20340115", "issue date '20241301' is not a date"),
-])
+@pytest.mark.parametrize(
+    "window, issue, expiry, problem",
+    [
+        (Validity(issue_not_before=D(2020, 1, 1)), "20240115", "20340115", None),
+        (Validity(issue_not_before=D(2024, 1, 16)), "20240115", "20340115", "before the declared earliest issue date 20240116"),
+        (Validity(issue_not_after=D(2024, 1, 14)), "20240115", "20340115", "after the declared latest issue date 20240114"),
+        (Validity(expiry_not_after=D(2034, 1, 15)), "20240115", "20340115", None),
+        (Validity(expiry_not_after=D(2034, 1, 14)), "20240115", "20340115", "after the declared latest expiry date"),
+        (Validity(min_years=10, max_years=10), "20240115", "20340115", None),
+        (Validity(min_years=10), "20240115", "20340114", "shorter than the declared minimum of 10 years"),
+        (Validity(max_years=5), "20240115", "20290116", "longer than the declared maximum of 5 years"),
+        (Validity(max_years=5), "20240229", "20290228", None),
+        (Validity(min_years=1), "20241301", "20340115", "issue date '20241301' is not a date"),
+    ],
+)
 def test_validity_window(window: Validity, issue: str, expiry: str, problem: str | None) -> None:
     problems = window.problems(issue, expiry)
     if problem is None:

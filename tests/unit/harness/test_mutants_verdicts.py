@@ -1,5 +1,6 @@
 """How `ssc-conform mutants` judges its runs: caught, MISSED, not covered, error — and the exit
 status that follows. The run outcomes here are built by hand, so each verdict rule is exercised."""
+
 from __future__ import annotations
 
 import io
@@ -12,25 +13,36 @@ from harness.mutants import CAUGHT, ERROR, MISSED, NOT_COVERED, RunOutcome, eval
 from reference_card import FAULTS
 
 
-def _run(fault: str | None, verdicts: dict[str, str], *, generation: str = "gen2", code: int | None = None, error: str | None = None) -> RunOutcome:
+def _run(
+    fault: str | None, verdicts: dict[str, str], *, generation: str = "gen2", code: int | None = None, error: str | None = None
+) -> RunOutcome:
     failed = [r for r, v in verdicts.items() if v == "failed"]
     return RunOutcome(
-        generation, fault, code if code is not None else (1 if failed else 0), "/tmp/x", 1.0, dict(verdicts),
-        [{"name": f"scenario of {r}", "feature": "f", "requirements": [r], "reason": "r"} for r in failed], error,
+        generation,
+        fault,
+        code if code is not None else (1 if failed else 0),
+        "/tmp/x",
+        1.0,
+        dict(verdicts),
+        [{"name": f"scenario of {r}", "feature": "f", "requirements": [r], "reason": "r"} for r in failed],
+        error,
     )
 
 
 CLEAN = _run(None, {"SEC-PIN-1": "passed", "STD-DATA-1": "passed", "INT-XR-7": "passed", "SEC-AC-7": "not-run"})
 
 
-@pytest.mark.parametrize("mutant, verdict", [
-    (_run("pin_counter_not_decremented", {"SEC-PIN-1": "failed"}), CAUGHT),
-    (_run("pin_counter_not_decremented", {"SEC-PIN-1": "passed", "STD-DATA-1": "failed"}), MISSED),
-    (_run("bad_card_id_mac", {"STD-DATA-1": "passed", "INT-XR-7": "failed"}), CAUGHT),
-    (_run("no_anti_tearing", {"SEC-PIN-1": "passed"}), NOT_COVERED),
-    (_run("gen3_ef06_free_read", {"SEC-AC-7": "not-run"}), NOT_COVERED),  # its only requirement does not run here
-    (_run("pin_counter_not_decremented", {}, code=3, error="no results.json"), ERROR),
-])
+@pytest.mark.parametrize(
+    "mutant, verdict",
+    [
+        (_run("pin_counter_not_decremented", {"SEC-PIN-1": "failed"}), CAUGHT),
+        (_run("pin_counter_not_decremented", {"SEC-PIN-1": "passed", "STD-DATA-1": "failed"}), MISSED),
+        (_run("bad_card_id_mac", {"STD-DATA-1": "passed", "INT-XR-7": "failed"}), CAUGHT),
+        (_run("no_anti_tearing", {"SEC-PIN-1": "passed"}), NOT_COVERED),
+        (_run("gen3_ef06_free_read", {"SEC-AC-7": "not-run"}), NOT_COVERED),  # its only requirement does not run here
+        (_run("pin_counter_not_decremented", {}, code=3, error="no results.json"), ERROR),
+    ],
+)
 def test_fault_verdict(mutant: RunOutcome, verdict: str) -> None:
     clean, verdicts = evaluate([CLEAN, mutant])
     assert [v.verdict for v in verdicts] == [verdict]
@@ -39,7 +51,9 @@ def test_fault_verdict(mutant: RunOutcome, verdict: str) -> None:
 
 def test_caught_by_and_other_failures_are_told_apart() -> None:
     _, [v] = evaluate([CLEAN, _run("bad_card_id_mac", {"STD-DATA-1": "failed", "SEC-PIN-1": "failed", "INT-XR-7": "passed"})])
-    assert v.caught_by == ["STD-DATA-1"] and v.other_failed == ["SEC-PIN-1"] and v.expected == list(FAULTS["bad_card_id_mac"].requirement_ids)
+    assert (
+        v.caught_by == ["STD-DATA-1"] and v.other_failed == ["SEC-PIN-1"] and v.expected == list(FAULTS["bad_card_id_mac"].requirement_ids)
+    )
 
 
 def test_a_clean_card_failure_fails_the_command() -> None:

@@ -1,4 +1,5 @@
 """The run's progress display: plain lines off a terminal, one rewritten status line on one."""
+
 from __future__ import annotations
 
 import io
@@ -54,11 +55,14 @@ def test_terminal_output_rewrites_one_status_line_and_keeps_failures() -> None:
     assert text.endswith("\n")
 
 
-@pytest.mark.parametrize("text, columns, expected", [
-    ("abcdef", 10, "abcdef"),
-    ("abcdef", 4, "abc…"),
-    ("卡片认证", 5, "卡片…"),  # two cells per CJK character
-])
+@pytest.mark.parametrize(
+    "text, columns, expected",
+    [
+        ("abcdef", 10, "abcdef"),
+        ("abcdef", 4, "abc…"),
+        ("卡片认证", 5, "卡片…"),  # two cells per CJK character
+    ],
+)
 def test_status_line_is_cut_to_the_terminal_width(text: str, columns: int, expected: str) -> None:
     from harness.progress import fit
 

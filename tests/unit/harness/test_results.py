@@ -4,6 +4,7 @@
 REQUIREMENTS.md: a requirement passes only when all its scenarios ran and passed; any failure fails
 it; otherwise it is not run, with the reasons — never silently passed.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,15 @@ CATALOGUE = Catalogue(
 
 
 def scenario(name: str, verdict: str, reason: str = "", requirements: tuple[str, ...] = ("STD-A-1",)) -> ScenarioResult:
-    return ScenarioResult(id=f"suite/test_x.py::{name}", feature="f", name=name, requirements=list(requirements),
-                          tags=list(requirements), verdict=verdict, reason=reason)
+    return ScenarioResult(
+        id=f"suite/test_x.py::{name}",
+        feature="f",
+        name=name,
+        requirements=list(requirements),
+        tags=list(requirements),
+        verdict=verdict,
+        reason=reason,
+    )
 
 
 def test_a_requirement_passes_only_when_all_its_scenarios_passed() -> None:
@@ -39,11 +47,14 @@ def test_a_requirement_passes_only_when_all_its_scenarios_passed() -> None:
     assert out["STD-A-1"]["title"] == {"zh": "STD-A-1 中文", "en": "STD-A-1 english"}
 
 
-@pytest.mark.parametrize("others", [
-    [scenario("ok", PASSED)],
-    [scenario("ok", PASSED), scenario("skipped", NOT_RUN, "gen3 only")],
-    [],
-])
+@pytest.mark.parametrize(
+    "others",
+    [
+        [scenario("ok", PASSED)],
+        [scenario("ok", PASSED), scenario("skipped", NOT_RUN, "gen3 only")],
+        [],
+    ],
+)
 def test_any_failed_scenario_fails_the_requirement_with_its_reason(others: list[ScenarioResult]) -> None:
     out = requirement_verdicts([*others, scenario("bad", FAILED, "expected 6700, got 9000")], CATALOGUE)
     assert out["STD-A-1"]["verdict"] == FAILED
@@ -56,11 +67,14 @@ def test_every_failed_scenario_is_named() -> None:
 
 
 def test_not_run_scenarios_without_failures_make_the_requirement_not_run_with_reasons() -> None:
-    out = requirement_verdicts([
-        scenario("ok", PASSED),
-        scenario("s1", NOT_RUN, "destructive"),
-        scenario("s2", NOT_RUN, "gen3 only"),
-    ], CATALOGUE)
+    out = requirement_verdicts(
+        [
+            scenario("ok", PASSED),
+            scenario("s1", NOT_RUN, "destructive"),
+            scenario("s2", NOT_RUN, "gen3 only"),
+        ],
+        CATALOGUE,
+    )
     entry = out["STD-A-1"]
     assert entry["verdict"] == NOT_RUN
     assert "s1: destructive" in entry["reason"] and "s2: gen3 only" in entry["reason"]
@@ -87,15 +101,18 @@ def _doc(*verdicts: str) -> dict:
     return {"requirements": {f"STD-A-{i}": {"verdict": v} for i, v in enumerate(verdicts)}}
 
 
-@pytest.mark.parametrize("verdicts, expected", [
-    ((PASSED,), True),
-    ((PASSED, NOT_RUN), True),
-    ((PASSED, PASSED, NOT_RUN, NOT_RUN), True),
-    ((NOT_RUN,), False),  # nothing ran: not a pass
-    ((), False),
-    ((PASSED, FAILED), False),
-    ((FAILED, NOT_RUN), False),
-])
+@pytest.mark.parametrize(
+    "verdicts, expected",
+    [
+        ((PASSED,), True),
+        ((PASSED, NOT_RUN), True),
+        ((PASSED, PASSED, NOT_RUN, NOT_RUN), True),
+        ((NOT_RUN,), False),  # nothing ran: not a pass
+        ((), False),
+        ((PASSED, FAILED), False),
+        ((FAILED, NOT_RUN), False),
+    ],
+)
 def test_run_passed(verdicts: tuple[str, ...], expected: bool) -> None:
     assert run_passed(_doc(*verdicts)) is expected
 
@@ -112,15 +129,19 @@ def test_write_results_round_trips_and_folds(tmp_path: Path) -> None:
 
 # -- --card ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("reference", CardSpec("reference", generation="gen2")),
-    ("reference:", CardSpec("reference", generation="gen2")),
-    ("reference:gen1", CardSpec("reference", generation="gen1")),
-    ("reference:gen3", CardSpec("reference", generation="gen3")),
-    ("reader:Virtual PCD 00 00", CardSpec("reader", reader="Virtual PCD 00 00")),
-    ("reader:*PCD*", CardSpec("reader", reader="*PCD*")),
-    ("reader:ACS:ACR39U", CardSpec("reader", reader="ACS:ACR39U")),  # only the first colon separates
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("reference", CardSpec("reference", generation="gen2")),
+        ("reference:", CardSpec("reference", generation="gen2")),
+        ("reference:gen1", CardSpec("reference", generation="gen1")),
+        ("reference:gen3", CardSpec("reference", generation="gen3")),
+        ("reader:Virtual PCD 00 00", CardSpec("reader", reader="Virtual PCD 00 00")),
+        ("reader:*PCD*", CardSpec("reader", reader="*PCD*")),
+        ("reader:ACS:ACR39U", CardSpec("reader", reader="ACS:ACR39U")),  # only the first colon separates
+    ],
+)
 def test_parse_card_spec(text: str, expected: CardSpec) -> None:
     spec = parse_card_spec(text)
     assert spec == expected
@@ -128,13 +149,16 @@ def test_parse_card_spec(text: str, expected: CardSpec) -> None:
     assert parse_card_spec(str(spec)) == spec
 
 
-@pytest.mark.parametrize("text, fragments", [
-    ("reference:gen9", ["unknown generation 'gen9'", "gen1, gen2, gen3"]),
-    ("reader:", ["give the reader name"]),
-    ("floppy:A", ["--card 'floppy:A'", "expected 'reference'"]),
-    ("", ["expected 'reference'"]),
-    ("Reference", ["expected 'reference'"]),
-])
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("reference:gen9", ["unknown generation 'gen9'", "gen1, gen2, gen3"]),
+        ("reader:", ["give the reader name"]),
+        ("floppy:A", ["--card 'floppy:A'", "expected 'reference'"]),
+        ("", ["expected 'reference'"]),
+        ("Reference", ["expected 'reference'"]),
+    ],
+)
 def test_bad_card_specs_are_refused_clearly(text: str, fragments: list[str]) -> None:
     with pytest.raises(CardSpecError) as info:
         parse_card_spec(text)

@@ -1,4 +1,5 @@
 """Run directories: reports/<run-id>/ with reports/latest swapped atomically; --report-dir exact."""
+
 from __future__ import annotations
 
 import datetime
@@ -9,7 +10,7 @@ from harness.rundir import new_run_id, point_latest, prepare_run_dir
 
 
 def test_run_id_is_the_utc_start_time_and_a_suffix() -> None:
-    when = datetime.datetime(2026, 11, 23, 18, 15, 0, tzinfo=datetime.timezone.utc)
+    when = datetime.datetime(2026, 11, 23, 18, 15, 0, tzinfo=datetime.UTC)
     run_id = new_run_id(when)
     assert re.fullmatch(r"20261123T181500Z-[0-9a-f]{4}", run_id)
     assert len({new_run_id(when) for _ in range(8)}) > 1  # the suffix tells same-second runs apart

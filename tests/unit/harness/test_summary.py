@@ -1,4 +1,5 @@
 """The end-of-run summary: one table per review, titled from the requirement catalogue."""
+
 from __future__ import annotations
 
 import io
@@ -14,9 +15,12 @@ def scenario(name: str, verdict: str, rid: str) -> ScenarioResult:
 
 
 def test_one_table_per_review_in_catalogue_order_with_counts() -> None:
-    doc = {"dut": {"card": "reference"}, "requirements": requirement_verdicts(
-        [scenario("a", PASSED, "STD-ATR-1"), scenario("b", FAILED, "SEC-PIN-1"), scenario("c", NOT_RUN, "SEC-PIN-2")],
-        load_catalogue())}
+    doc = {
+        "dut": {"card": "reference"},
+        "requirements": requirement_verdicts(
+            [scenario("a", PASSED, "STD-ATR-1"), scenario("b", FAILED, "SEC-PIN-1"), scenario("c", NOT_RUN, "SEC-PIN-2")], load_catalogue()
+        ),
+    }
     tables = review_tables(doc)
     assert [code for code, _, _ in tables] == ["STD", "SEC"]
     assert tables[0][1] == "STD — standards conformance (标准符合性审核)"

@@ -1,5 +1,6 @@
 """`--tags`: tag expressions become pytest marker expressions; unknown tags and bad syntax are
 refused with the problem named (the CLI turns that into exit status 2)."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,32 +8,38 @@ import pytest
 from harness.tags import GENERATION_TAGS, OTHER_TAGS, TagError, known_tags, to_marker_expression
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("SEC-PIN-1", "SEC-PIN-1"),
-    ("@SEC-PIN-1", "SEC-PIN-1"),
-    ("@gen3 and not destructive", "gen3 and not destructive"),
-    ("interop", "interop"),
-    ("(STD-ATR-1 or @STD-FS-1) and gen2", "(STD-ATR-1 or STD-FS-1) and gen2"),
-    ("not not slow", "not not slow"),
-    ("  PER-1   or PER-2 ", "PER-1 or PER-2"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("SEC-PIN-1", "SEC-PIN-1"),
+        ("@SEC-PIN-1", "SEC-PIN-1"),
+        ("@gen3 and not destructive", "gen3 and not destructive"),
+        ("interop", "interop"),
+        ("(STD-ATR-1 or @STD-FS-1) and gen2", "(STD-ATR-1 or STD-FS-1) and gen2"),
+        ("not not slow", "not not slow"),
+        ("  PER-1   or PER-2 ", "PER-1 or PER-2"),
+    ],
+)
 def test_tag_expression_maps_to_marker_expression(text: str, expected: str) -> None:
     assert to_marker_expression(text) == expected
 
 
-@pytest.mark.parametrize("text, words", [
-    ("SEC-PIN-9", "unknown tag 'SEC-PIN-9'"),
-    ("SEC-PIN-9", "did you mean SEC-PIN-"),
-    ("@gen4", "unknown tag '@gen4'"),
-    ("gen3 and destructiv", "did you mean destructive"),
-    ("", "empty tag expression"),
-    ("not", "ends where a tag was expected"),
-    ("gen3 and", "ends where a tag was expected"),
-    ("(gen3 or gen2", "missing ')'"),
-    ("gen3 gen2", "unexpected 'gen2'"),
-    ("gen3)", "unexpected ')'"),
-    ("and gen3", "expected a tag, found 'and'"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("SEC-PIN-9", "unknown tag 'SEC-PIN-9'"),
+        ("SEC-PIN-9", "did you mean SEC-PIN-"),
+        ("@gen4", "unknown tag '@gen4'"),
+        ("gen3 and destructiv", "did you mean destructive"),
+        ("", "empty tag expression"),
+        ("not", "ends where a tag was expected"),
+        ("gen3 and", "ends where a tag was expected"),
+        ("(gen3 or gen2", "missing ')'"),
+        ("gen3 gen2", "unexpected 'gen2'"),
+        ("gen3)", "unexpected ')'"),
+        ("and gen3", "expected a tag, found 'and'"),
+    ],
+)
 def test_bad_tag_expressions_are_refused(text: str, words: str) -> None:
     with pytest.raises(TagError) as info:
         to_marker_expression(text)

@@ -4,16 +4,17 @@ Everything a test expects is computed here from the profile, the public test key
 personalization — never read from the card's private state — so a card bug cannot hide behind
 shared code: keys are derived with `ssc.keyset`, cryptograms and MACs with `ssc.crypto.recipes`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reference_card import ReferenceCard
+from reference_card.personalization import DEFAULT_CARD_PATH, load_personalization
 from ssc.codecs import encode_pin
 from ssc.crypto.recipes import auth_cryptogram, command_mac, encipher_pin_block
 from ssc.keyset import TestKeySet, derive_card_key
 from ssc.profile.model import Profile
-from reference_card import ReferenceCard
-from reference_card.personalization import DEFAULT_CARD_PATH, load_personalization
 
 H = bytes.fromhex
 PERSO = load_personalization(DEFAULT_CARD_PATH)
@@ -107,7 +108,16 @@ class Host:
         data = encode_pin(pin)
         return self.send(bytes([0x00, 0x20, 0x00, 0x00, len(data)]) + data)
 
-    def mac_apdu(self, header: bytes, payload: bytes, key_name: str, version: int | None = None, *, key: bytes | None = None, challenge: bytes | None = None) -> bytes:
+    def mac_apdu(
+        self,
+        header: bytes,
+        payload: bytes,
+        key_name: str,
+        version: int | None = None,
+        *,
+        key: bytes | None = None,
+        challenge: bytes | None = None,
+    ) -> bytes:
         """GET CHALLENGE 04 then CLA INS P1 P2 Lc ‖ payload ‖ MAC (PROFILE §6.4)."""
         r4 = challenge if challenge is not None else self.challenge(self.profile.security.challenge_mac)
         k = key if key is not None else self.key(key_name, version)

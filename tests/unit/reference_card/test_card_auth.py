@@ -1,5 +1,6 @@
 """GET CHALLENGE, INTERNAL and EXTERNAL AUTHENTICATE (PROFILE §5, §6.1–6.3; STD-CMD-3,
 SEC-AUTH-*, SEC-KEY-*)."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,12 +39,15 @@ def test_internal_authenticate(host: Host, version: int) -> None:
     assert result.data == auth_cryptogram(host.profile.algorithm, irk, f, d)
 
 
-@pytest.mark.parametrize("apdu, name", [
-    ("0088040010" + "00" * 16, "key_not_found"),
-    ("0088000110" + "00" * 16, "key_not_found"),
-    ("008800000F" + "00" * 15, "wrong_length"),
-    ("0088000008" + "00" * 8, "wrong_length"),
-])
+@pytest.mark.parametrize(
+    "apdu, name",
+    [
+        ("0088040010" + "00" * 16, "key_not_found"),
+        ("0088000110" + "00" * 16, "key_not_found"),
+        ("008800000F" + "00" * 15, "wrong_length"),
+        ("0088000008" + "00" * 8, "wrong_length"),
+    ],
+)
 def test_internal_authenticate_errors(host: Host, apdu: str, name: str) -> None:
     assert host.send(apdu).sw == host.sw(name)
 

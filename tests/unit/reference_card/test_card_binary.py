@@ -1,4 +1,5 @@
 """READ / UPDATE BINARY (PROFILE §5; STD-CMD-2)."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,14 +46,17 @@ def test_le_rules(host: Host) -> None:
     assert r.sw == host.sw("ok") and len(r.data) == 256
 
 
-@pytest.mark.parametrize("apdu, name", [
-    ("00B0A00001", "wrong_p1p2"),  # P1 b7-b6 set with the SFI flag
-    ("00B09F0001", "wrong_p1p2"),  # SFI 31
-    ("00B0000001", "no_current_ef"),
-    ("00B08D0001", "file_not_found"),
-    ("00B0850001", "incompatible_file_structure"),  # SFI 05 is a record file
-    ("00B080000101", "wrong_length"),
-])
+@pytest.mark.parametrize(
+    "apdu, name",
+    [
+        ("00B0A00001", "wrong_p1p2"),  # P1 b7-b6 set with the SFI flag
+        ("00B09F0001", "wrong_p1p2"),  # SFI 31
+        ("00B0000001", "no_current_ef"),
+        ("00B08D0001", "file_not_found"),
+        ("00B0850001", "incompatible_file_structure"),  # SFI 05 is a record file
+        ("00B080000101", "wrong_length"),
+    ],
+)
 def test_read_binary_errors(host: Host, apdu: str, name: str) -> None:
     assert host.send(apdu).sw == host.sw(name)
 

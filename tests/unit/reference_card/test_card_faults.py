@@ -1,18 +1,19 @@
 """Every named fault is observable: one APDU sequence per fault that the clean card answers as
 the profile says and the mutant does not (the suite's detection power rests on this)."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
+from reference_card import FAULTS, ReferenceCard
 from ssc.card import PowerCut
 from ssc.catalogue import load_catalogue
 from ssc.checks import is_valid_card_number
 from ssc.codecs import decode_an
 from ssc.crypto.mac import mac
 from ssc.crypto.recipes import auth_cryptogram
-from reference_card import FAULTS, ReferenceCard
 from tests.unit.reference_card.card_support import SSSE_NAME, Host, new_card
 
 

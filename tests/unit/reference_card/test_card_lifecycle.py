@@ -1,4 +1,5 @@
 """Application block/unblock and card block (PROFILE §5, §6.5; SEC-LC-1)."""
+
 from __future__ import annotations
 
 import pytest

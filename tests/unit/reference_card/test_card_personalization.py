@@ -1,4 +1,5 @@
 """Personalization loading and what the issued reference card carries (PROFILE §2, §3, §4)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,13 +7,13 @@ import dataclasses
 import pytest
 import yaml
 
+from reference_card import PersonalizationError, ReferenceCard, load_personalization
+from reference_card.personalization import DEFAULT_CARD_PATH
 from ssc.checks import is_valid_card_number, ssn_problems
 from ssc.codecs import decode_an, decode_cn, decode_gbk
 from ssc.crypto.mac import mac
 from ssc.profile import load_profile
 from ssc.profile.templates import dir_record_for
-from reference_card import PersonalizationError, ReferenceCard, load_personalization
-from reference_card.personalization import DEFAULT_CARD_PATH
 from tests.unit.reference_card.card_support import PERSO, Host, new_card
 
 GENERATIONS = ["gen1", "gen2", "gen3"]

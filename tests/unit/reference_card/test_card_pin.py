@@ -1,4 +1,5 @@
 """VERIFY, CHANGE PIN, RELOAD PIN, UNBLOCK PIN (PROFILE §5, §6.4; SEC-PIN-*)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,7 @@ def host(request: pytest.FixtureRequest) -> Host:
 
 
 def _change(host: Host, old: str, new: str) -> int:
-    data = encode_pin(old) + b"\xFF" + encode_pin(new)
+    data = encode_pin(old) + b"\xff" + encode_pin(new)
     return host.send(bytes([0x80, 0x5E, 0x01, 0x00, len(data)]) + data).sw
 
 
@@ -38,15 +39,18 @@ def test_pin_blocks_at_zero(host: Host) -> None:
     assert host.verify("123456").sw == host.sw("method_blocked")
 
 
-@pytest.mark.parametrize("apdu, name", [
-    ("00200000", "wrong_length"),
-    ("0020000000", "wrong_length"),
-    ("002000000112", "wrong_length"),
-    ("002000000712345612345612", "wrong_length"),
-    ("00200000031234AB", "wrong_data"),
-    ("0020000003FF3456", "wrong_data"),
-    ("0020010003123456", "wrong_p1p2"),
-])
+@pytest.mark.parametrize(
+    "apdu, name",
+    [
+        ("00200000", "wrong_length"),
+        ("0020000000", "wrong_length"),
+        ("002000000112", "wrong_length"),
+        ("002000000712345612345612", "wrong_length"),
+        ("00200000031234AB", "wrong_data"),
+        ("0020000003FF3456", "wrong_data"),
+        ("0020010003123456", "wrong_p1p2"),
+    ],
+)
 def test_verify_errors(host: Host, apdu: str, name: str) -> None:
     assert host.send(apdu).sw == host.sw(name)
     assert host.verify("000000").sw == host.sw("verification_failed", 2)  # no try was spent

@@ -1,4 +1,5 @@
 """READ / UPDATE / APPEND RECORD (PROFILE §3, §3.3, §5; STD-REC-*, STD-CMD-2, STD-CMD-5)."""
+
 from __future__ import annotations
 
 import pytest

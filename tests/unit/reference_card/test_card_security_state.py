@@ -1,4 +1,5 @@
 """Access rules and the scope of security states (PROFILE §3.3, §6.5; SEC-AC-*, SEC-FW-1)."""
+
 from __future__ import annotations
 
 import pytest
@@ -181,8 +182,9 @@ def test_local_files_are_opened_by_the_local_key_only() -> None:  # INT-XR-5
     _enter(host, "SSSE/DF80")
     assert host.read_record_auto(1, sfi=5).sw == host.sw("security_not_satisfied")
     kdef = host.profile.key("RLK")
-    from ssc.keyset import derive_card_key
     import dataclasses
+
+    from ssc.keyset import derive_card_key
 
     national = dataclasses.replace(kdef, level="national")
     wrong = derive_card_key(host.profile, host.keyset, national, 1, host.region, host.card_sn)

@@ -1,4 +1,5 @@
 """SELECT (PROFILE §3, §5; STD-FS-1, STD-CMD-1)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """T=0 behaviour: 61xx and GET RESPONSE, 6Cxx, pending data discarded (PROFILE §5; STD-CMD-4)."""
+
 from __future__ import annotations
 
 import pytest

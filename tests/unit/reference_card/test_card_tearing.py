@@ -1,4 +1,5 @@
 """Anti-tearing and the tearing hook (PROFILE §6.5; SEC-TEAR-1, SEC-TEAR-2)."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,10 +3,12 @@
 Expected values are computed independently of the model: from the key set's roots, the
 diversification primitives and the §6.3/§6.4 recipes, with APDUs built from the profile.
 """
+
 from __future__ import annotations
 
 import pytest
 
+from reference_card.psam import PsamCard
 from ssc.apdu import CommandApdu, ResponseApdu
 from ssc.codecs import encode_cn
 from ssc.crypto.algorithm import Algorithm
@@ -17,7 +19,6 @@ from ssc.crypto.recipes import auth_cryptogram, command_mac
 from ssc.keyset import LabKeyFile, TestKeySet, derive_card_key, diversification_factors
 from ssc.profile import load_profile
 from ssc.profile.model import KeyDef, Profile
-from reference_card.psam import PsamCard
 
 HOME = "441800"
 FOREIGN = "330200"
@@ -67,12 +68,7 @@ def _ready(profile: Profile, alg: Algorithm, keyset=None) -> PsamCard:
 
 
 def _keys(use: str, level: str = "national") -> list[tuple[str, str]]:
-    return [
-        (gen, k.name)
-        for gen, p in PROFILES.items()
-        for k in p.keys()
-        if k.use == use and k.level == level and k.df.startswith("SSSE")
-    ]
+    return [(gen, k.name) for gen, p in PROFILES.items() for k in p.keys() if k.use == use and k.level == level and k.df.startswith("SSSE")]
 
 
 @pytest.mark.parametrize("version", [1, 2, 3])
@@ -199,7 +195,12 @@ def test_derive_refusals(gen: str) -> None:
     assert _send(card, _derive(profile, "external_auth", key, absent_version, factors)).sw == sw.key_not_found
     good = _derive(profile, "external_auth", key, 0, factors)
     unknown_usage = next(u for u in range(1 << profile.psam.levels_shift) if u not in profile.psam.key_usage.values())
-    assert _send(card, CommandApdu(good.cla, good.ins, (good.p1 & ~((1 << profile.psam.levels_shift) - 1)) | unknown_usage, good.p2, good.data)).sw == sw.wrong_p1p2
+    assert (
+        _send(
+            card, CommandApdu(good.cla, good.ins, (good.p1 & ~((1 << profile.psam.levels_shift) - 1)) | unknown_usage, good.p2, good.data)
+        ).sw
+        == sw.wrong_p1p2
+    )
     assert _send(card, CommandApdu(good.cla, good.ins, good.p1, good.p2, good.data[:-1])).sw == sw.wrong_length
     too_many = (len(profile.security.diversification.levels) + 1) << profile.psam.levels_shift
     assert _send(card, CommandApdu(good.cla, good.ins, too_many | profile.psam.key_usage["mac"], good.p2, good.data)).sw == sw.wrong_p1p2
@@ -255,7 +256,10 @@ def test_terminal_number_by_sfi_under_the_mf(gen: str) -> None:
     assert answer.data == encode_cn(TERMINAL, spec.terminal_number_length)
     assert _send(card, read.with_le(0)).sw == profile.sw["wrong_le"].with_value(spec.terminal_number_length)
     assert _send(card, read.with_le(2)).data == answer.data[:2]
-    assert _send(card, _cmd(profile, "read_binary", flag | spec.terminal_number_sfi, spec.terminal_number_length, b"", 1)).sw == sw.offset_beyond_ef
+    assert (
+        _send(card, _cmd(profile, "read_binary", flag | spec.terminal_number_sfi, spec.terminal_number_length, b"", 1)).sw
+        == sw.offset_beyond_ef
+    )
     assert _send(card, _cmd(profile, "read_binary", flag | (spec.terminal_number_sfi + 1), 0, b"", 1)).sw == sw.file_not_found
     # select the EF by FID, then read by offset
     assert _send(card, _select(profile, spec.terminal_number_fid)).sw == sw.ok

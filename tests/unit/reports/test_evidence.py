@@ -4,6 +4,7 @@ Issue 4: `ssc-conform verify` reports OK or exactly which file was altered, remo
 whether the signature holds; the private key is 0600. Each tampering case here rewrites a real
 bundle the way an attacker (or an accident) would and checks the verifier names it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -187,15 +188,24 @@ def alter_and_add(entries: dict[str, bytes]) -> None:
     add_extra(entries)
 
 
-@pytest.mark.parametrize(("change", "altered", "removed", "added", "line"), [
-    (alter_report, ["report.html"], [], [], "ALTERED: report.html"),
-    (remove_junit, [], ["junit.xml"], [], "REMOVED: junit.xml"),
-    (add_extra, [], [], ["extra.txt"], "ADDED: extra.txt"),
-    (alter_and_add, ["report.html"], [], ["extra.txt"], "ALTERED: report.html"),
-])
+@pytest.mark.parametrize(
+    ("change", "altered", "removed", "added", "line"),
+    [
+        (alter_report, ["report.html"], [], [], "ALTERED: report.html"),
+        (remove_junit, [], ["junit.xml"], [], "REMOVED: junit.xml"),
+        (add_extra, [], [], ["extra.txt"], "ADDED: extra.txt"),
+        (alter_and_add, ["report.html"], [], ["extra.txt"], "ALTERED: report.html"),
+    ],
+)
 def test_verify_names_each_altered_removed_or_added_file(
-        run_dir: Path, keys: tuple[Path, Path], change: Callable[[dict[str, bytes]], None],
-        altered: list[str], removed: list[str], added: list[str], line: str) -> None:
+    run_dir: Path,
+    keys: tuple[Path, Path],
+    change: Callable[[dict[str, bytes]], None],
+    altered: list[str],
+    removed: list[str],
+    added: list[str],
+    line: str,
+) -> None:
     bundle = write_bundle(run_dir, keys[0])
     rewrite(bundle, change)
     result = verify_bundle(bundle, keys[1])
@@ -304,13 +314,15 @@ def test_an_unsigned_bundle_checks_digests_but_is_not_ok(run_dir: Path, keys: tu
 # --- unusable input ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (b"this is not a zip", "not a zip archive"),
-    (b"", "not a zip archive"),
-    (None, "no such file"),
-])
-def test_a_non_zip_bundle_is_a_clear_error(tmp_path: Path, keys: tuple[Path, Path], content: bytes | None,
-                                           reason: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"this is not a zip", "not a zip archive"),
+        (b"", "not a zip archive"),
+        (None, "no such file"),
+    ],
+)
+def test_a_non_zip_bundle_is_a_clear_error(tmp_path: Path, keys: tuple[Path, Path], content: bytes | None, reason: str) -> None:
     path = tmp_path / "evidence.zip"
     if content is not None:
         path.write_bytes(content)
@@ -319,12 +331,16 @@ def test_a_non_zip_bundle_is_a_clear_error(tmp_path: Path, keys: tuple[Path, Pat
     assert caught.value.path == path and str(path) in str(caught.value)
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (None, "cannot read key"),
-    (b"garbage", "not a readable PEM public key"),
-])
-def test_an_unusable_public_key_is_a_clear_error(run_dir: Path, keys: tuple[Path, Path], tmp_path: Path,
-                                                 content: bytes | None, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "cannot read key"),
+        (b"garbage", "not a readable PEM public key"),
+    ],
+)
+def test_an_unusable_public_key_is_a_clear_error(
+    run_dir: Path, keys: tuple[Path, Path], tmp_path: Path, content: bytes | None, reason: str
+) -> None:
     bundle = write_bundle(run_dir, keys[0])
     pub = tmp_path / "bad.pub"
     if content is not None:
@@ -341,8 +357,10 @@ def test_a_private_key_passed_as_public_key_is_refused(run_dir: Path, keys: tupl
 def test_a_non_ed25519_signing_key_is_refused(run_dir: Path, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+
     pem = generate_private_key(SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (tmp_path / "ec.key").write_bytes(pem)
     with pytest.raises(EvidenceError, match="not an Ed25519 key"):
         write_bundle(run_dir, tmp_path / "ec.key")

@@ -1,5 +1,6 @@
 """reports.provenance: every `rests_on` reference of the catalogue resolves in every built-in
 profile, a reference resolves to the tag the profile data gives it, and a bad one is refused clearly."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,54 +29,60 @@ def test_every_requirement_outside_the_reader_review_rests_on_something() -> Non
     assert not empty
 
 
-@pytest.mark.parametrize("generation, ref, expected", [
-    # entity default, field overrides and children, read from common.yaml / genN.yaml
-    ("gen2", "atr.prefix", "C"),
-    ("gen2", "atr.fields", "S"),
-    ("gen2", "atr", "S"),                                  # an entity: its weakest field
-    ("gen2", "files.SSSE.fid", "S"),
-    ("gen2", "files.SSSE.name", "C"),
-    ("gen2", "files.SSSE/EF05.records.07", "C"),
-    ("gen2", "files.SSSE/EF05.records.02.check", "S"),
-    ("gen2", "files.SSSE/EF05.records.02.tag", "C"),
-    ("gen2", "files.SSSE.keys.STK", "S"),
-    ("gen2", "files.SSSE.keys", "S"),                      # the file's tag and every key's
-    ("gen2", "status_words.wrong_le", "D"),
-    ("gen2", "commands.update_binary.cla", "I"),
-    ("gen2", "commands.select", "C"),
-    ("gen2", "security.pin", "S"),
-    ("gen2", "security.diversification.levels", "C"),
-    ("gen2", "data_elements.card_id_code.serial", "S"),
-    ("gen2", "data_elements.card_id_code.mac", "C"),
-    ("gen2", "check_order", "S"),                          # sections the model keeps no tag for
-    ("gen2", "t0.case4_via_61xx", "C"),
-    ("gen2", "t0.max_response", "S"),
-    ("gen2", "security.challenge.mac", "I"),
-    ("gen2", "security.key_defaults.tries", "C"),
-    ("gen2", "psam.key_usage", "C"),
-    ("gen2", "behaviour.card_select_p2_without_fci", "I"),
-    ("gen2", "algorithm.fci_id", "C"),
-    ("gen2", "files.SSSE/EF06.access", "C"),
-    ("gen3", "files.SSSE/EF08.access", "S"),               # gen3.yaml re-tags one field
-    ("gen1", "files.SSSE/EF06.record_numbers", "I"),       # a tag with no model field
-    ("gen3", "files.SSSE.keys.RKSSSE", "C"),
-])
+@pytest.mark.parametrize(
+    "generation, ref, expected",
+    [
+        # entity default, field overrides and children, read from common.yaml / genN.yaml
+        ("gen2", "atr.prefix", "C"),
+        ("gen2", "atr.fields", "S"),
+        ("gen2", "atr", "S"),  # an entity: its weakest field
+        ("gen2", "files.SSSE.fid", "S"),
+        ("gen2", "files.SSSE.name", "C"),
+        ("gen2", "files.SSSE/EF05.records.07", "C"),
+        ("gen2", "files.SSSE/EF05.records.02.check", "S"),
+        ("gen2", "files.SSSE/EF05.records.02.tag", "C"),
+        ("gen2", "files.SSSE.keys.STK", "S"),
+        ("gen2", "files.SSSE.keys", "S"),  # the file's tag and every key's
+        ("gen2", "status_words.wrong_le", "D"),
+        ("gen2", "commands.update_binary.cla", "I"),
+        ("gen2", "commands.select", "C"),
+        ("gen2", "security.pin", "S"),
+        ("gen2", "security.diversification.levels", "C"),
+        ("gen2", "data_elements.card_id_code.serial", "S"),
+        ("gen2", "data_elements.card_id_code.mac", "C"),
+        ("gen2", "check_order", "S"),  # sections the model keeps no tag for
+        ("gen2", "t0.case4_via_61xx", "C"),
+        ("gen2", "t0.max_response", "S"),
+        ("gen2", "security.challenge.mac", "I"),
+        ("gen2", "security.key_defaults.tries", "C"),
+        ("gen2", "psam.key_usage", "C"),
+        ("gen2", "behaviour.card_select_p2_without_fci", "I"),
+        ("gen2", "algorithm.fci_id", "C"),
+        ("gen2", "files.SSSE/EF06.access", "C"),
+        ("gen3", "files.SSSE/EF08.access", "S"),  # gen3.yaml re-tags one field
+        ("gen1", "files.SSSE/EF06.record_numbers", "I"),  # a tag with no model field
+        ("gen3", "files.SSSE.keys.RKSSSE", "C"),
+    ],
+)
 def test_a_reference_resolves_to_the_tag_in_the_profile_data(generation: str, ref: str, expected: str) -> None:
     assert resolve_reference(load_profile(generation), ref) == expected
 
 
-@pytest.mark.parametrize("ref, fragment", [
-    ("files.SSSE/EF99", "declares no file 'SSSE/EF99'"),
-    ("files.SSSE/EF05.records.7F", "has no record '7F'"),
-    ("files.SSSE/EF05.colour", "has no field 'colour'"),
-    ("files.SSSE.keys.NOPE", "has no key 'NOPE'"),
-    ("status_words.oops", "no status word named 'oops'"),
-    ("commands.select.p9", "has no field 'p9'"),
-    ("security.nothing", "names nothing in profile gen2"),
-    ("atlas", "names nothing in profile gen2"),
-    ("t0.colour", "t0 has no field 'colour'"),
-    ("atr.prefix.deeper", "no nested field"),
-])
+@pytest.mark.parametrize(
+    "ref, fragment",
+    [
+        ("files.SSSE/EF99", "declares no file 'SSSE/EF99'"),
+        ("files.SSSE/EF05.records.7F", "has no record '7F'"),
+        ("files.SSSE/EF05.colour", "has no field 'colour'"),
+        ("files.SSSE.keys.NOPE", "has no key 'NOPE'"),
+        ("status_words.oops", "no status word named 'oops'"),
+        ("commands.select.p9", "has no field 'p9'"),
+        ("security.nothing", "names nothing in profile gen2"),
+        ("atlas", "names nothing in profile gen2"),
+        ("t0.colour", "t0 has no field 'colour'"),
+        ("atr.prefix.deeper", "no nested field"),
+    ],
+)
 def test_an_unknown_reference_is_refused_with_what_is_wrong(ref: str, fragment: str) -> None:
     with pytest.raises(ProvenanceReferenceError) as info:
         resolve_reference(load_profile("gen2"), ref)
@@ -89,9 +96,12 @@ def test_a_generation_prefix_limits_a_reference_to_that_generation() -> None:
 
 def test_a_bad_reference_in_the_catalogue_names_the_requirement(tmp_path) -> None:
     path = tmp_path / "requirements.yaml"
-    path.write_text("format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n"
-                    "  STD-A-1: {en: a, zh: 甲, ref: '§1', rests_on: [files.MF, files.NOWHERE]}\n"
-                    "  STD-A-2: {en: b, zh: 乙, ref: '§1', rests_on: ['x1:files.MF']}\n", encoding="utf-8")
+    path.write_text(
+        "format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n"
+        "  STD-A-1: {en: a, zh: 甲, ref: '§1', rests_on: [files.MF, files.NOWHERE]}\n"
+        "  STD-A-2: {en: b, zh: 乙, ref: '§1', rests_on: ['x1:files.MF']}\n",
+        encoding="utf-8",
+    )
     catalogue = load_catalogue(path)
     with pytest.raises(ProvenanceReferenceError, match=r"requirement STD-A-1: rests_on 'files.NOWHERE'"):
         requirement_provenance(load_profile("gen2"), "STD-A-1", catalogue)
@@ -103,8 +113,11 @@ def test_a_bad_reference_in_the_catalogue_names_the_requirement(tmp_path) -> Non
 
 def test_rests_on_must_be_a_list_of_references(tmp_path) -> None:
     path = tmp_path / "requirements.yaml"
-    path.write_text("format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n"
-                    "  STD-A-1: {en: a, zh: 甲, ref: '§1', rests_on: files.MF}\n", encoding="utf-8")
+    path.write_text(
+        "format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n"
+        "  STD-A-1: {en: a, zh: 甲, ref: '§1', rests_on: files.MF}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError, match=r"requirements.STD-A-1.rests_on: expected a list"):
         load_catalogue(path)
 

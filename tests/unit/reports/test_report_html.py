@@ -5,6 +5,7 @@ whatever the results carry, shows every trace entry as recorded, and loads nothi
 The run is made once per module by the real CLI (`python -m harness.cli run`), so the report is
 tested against the results.json a lab would get, not a hand-made imitation.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,13 @@ class Dom(HTMLParser):
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "-q", "--card", "reference:gen3", "--report-dir", str(out)],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "-q", "--card", "reference:gen3", "--report-dir", str(out)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     found = sorted(out.rglob("results.json"))
     assert found, f"the run wrote no results.json under {out}"
@@ -134,8 +140,11 @@ def test_a_failed_matrix_cell_turns_its_grid_cell_red(run_dir: Path, results: di
 
 def test_exactly_the_verdicts_resting_on_stand_in_values_carry_the_s_mark(dom: Dom, results: dict[str, Any]) -> None:
     profile = load_profile(results["run"]["profile"]["name"])
-    expected = {rid for rid in load_catalogue().requirements
-                if (results["requirements"].get(rid, {}).get("provenance") or requirement_provenance(profile, rid))["stand_in"]}
+    expected = {
+        rid
+        for rid in load_catalogue().requirements
+        if (results["requirements"].get(rid, {}).get("provenance") or requirement_provenance(profile, rid))["stand_in"]
+    }
     marked = {a["data-standin"] for a in dom.with_attr("data-standin")}
     assert expected and marked == expected
     assert "STD-ATR-1" not in marked  # rests on the ATR prefix and length only, both C
@@ -195,7 +204,7 @@ def test_every_trace_entry_is_shown_as_recorded_with_its_status_word_meaning(pag
         assert f'<td class="hex">{t["command"]}</td>' in page  # shown with its ** as recorded
     ok = profile.sw["ok"]
     assert f"{ok.zh} / {ok.en}" in page
-    for scenario_index, s in enumerate(results["scenarios"]):
+    for scenario_index in range(len(results["scenarios"])):
         assert f'id="trace-{scenario_index}"' in page
 
 
@@ -214,14 +223,33 @@ def test_the_device_identity_harness_and_key_warning_are_shown(page: str, result
 
 
 MUTANTS = {
-    "passed": False, "elapsed_s": 1.5, "not_covered": ["fault_nobody_catches"],
+    "passed": False,
+    "elapsed_s": 1.5,
+    "not_covered": ["fault_nobody_catches"],
     "clean": [{"generation": "gen2", "exit_code": 0, "duration_s": 1.0, "problems": [], "error": None}],
     "faults": [
-        {"fault": "bad_card_id_mac", "generation": "gen2", "expected": ["STD-DATA-1", "INT-XR-7"], "verdict": "caught",
-         "caught_by": ["STD-DATA-1", "INT-XR-7"], "covered": ["STD-DATA-1", "INT-XR-7"], "other_failed": ["SEC-AUTH-1"],
-         "failed_scenarios": [{"name": "MAC 验证", "reason": "x"}], "error": None},
-        {"fault": "pin_counter_not_decremented", "generation": "gen2", "expected": ["SEC-PIN-1"], "verdict": "missed",
-         "caught_by": [], "covered": ["SEC-PIN-1"], "other_failed": [], "failed_scenarios": [], "error": None},
+        {
+            "fault": "bad_card_id_mac",
+            "generation": "gen2",
+            "expected": ["STD-DATA-1", "INT-XR-7"],
+            "verdict": "caught",
+            "caught_by": ["STD-DATA-1", "INT-XR-7"],
+            "covered": ["STD-DATA-1", "INT-XR-7"],
+            "other_failed": ["SEC-AUTH-1"],
+            "failed_scenarios": [{"name": "MAC 验证", "reason": "x"}],
+            "error": None,
+        },
+        {
+            "fault": "pin_counter_not_decremented",
+            "generation": "gen2",
+            "expected": ["SEC-PIN-1"],
+            "verdict": "missed",
+            "caught_by": [],
+            "covered": ["SEC-PIN-1"],
+            "other_failed": [],
+            "failed_scenarios": [],
+            "error": None,
+        },
     ],
 }
 
@@ -239,12 +267,35 @@ def test_a_mutants_run_gets_the_fault_by_requirement_table(tmp_path: Path) -> No
     assert "fault_nobody_catches" in page
 
 
-@pytest.mark.parametrize("atr, expected", [
-    ("3B6D000000815246308684000000000001", {"chip_maker": "0081", "cos_id": "52", "cos_version": "46", "capacity": "30",
-                                            "card_maker": "8684", "serial": "000000000001", "card_sn": "8684000000000001"}),
-    ("3B6D0000009052AA10123400000000ABCD", {"chip_maker": "0090", "cos_id": "52", "cos_version": "AA", "capacity": "10",
-                                            "card_maker": "1234", "serial": "00000000ABCD", "card_sn": "123400000000ABCD"}),
-])
+@pytest.mark.parametrize(
+    "atr, expected",
+    [
+        (
+            "3B6D000000815246308684000000000001",
+            {
+                "chip_maker": "0081",
+                "cos_id": "52",
+                "cos_version": "46",
+                "capacity": "30",
+                "card_maker": "8684",
+                "serial": "000000000001",
+                "card_sn": "8684000000000001",
+            },
+        ),
+        (
+            "3B6D0000009052AA10123400000000ABCD",
+            {
+                "chip_maker": "0090",
+                "cos_id": "52",
+                "cos_version": "AA",
+                "capacity": "10",
+                "card_maker": "1234",
+                "serial": "00000000ABCD",
+                "card_sn": "123400000000ABCD",
+            },
+        ),
+    ],
+)
 def test_decode_historical_splits_the_historical_bytes_as_the_profile_lays_them_out(atr: str, expected: dict[str, str]) -> None:
     assert decode_historical(load_profile("gen2").atr, bytes.fromhex(atr)) == expected
 

@@ -3,6 +3,7 @@
 The reference ATR and the expectations are written out here from PROFILE §2, not computed from the
 profile data: TS 3B, T0 6D (TB1 and TC1 present, 13 historical bytes), TB1 00, TC1 00, T=0 only.
 """
+
 from __future__ import annotations
 
 from functools import reduce
@@ -60,14 +61,24 @@ def test_td1_announcing_t0_needs_no_tck() -> None:
 # Each deviation: the ATR, then {aspect: fragments its finding must contain}; other aspects conform.
 DEVIATIONS = [
     pytest.param(bytes.fromhex("3F6D0000") + HISTORICAL, {"ts": ["TS expected 3B, got 3F"]}, id="inverse-convention-TS"),
-    pytest.param(bytes.fromhex("3B6E0000") + HISTORICAL + b"\x02",
-                 {"historical_count": ["T0 6E", "announces 14 historical bytes, expected 13"]}, id="14-historical-bytes"),
-    pytest.param(bytes.fromhex("3B6C0000") + HISTORICAL[:12],
-                 {"historical_count": ["announces 12 historical bytes, expected 13"]}, id="12-historical-bytes"),
-    pytest.param(_with_tck(bytes.fromhex("3BED000001") + HISTORICAL),
-                 {"protocols": ["expected T=0", "announces T=1"], "interface_bytes": ["TD1 expected absent, got 01"]}, id="TD1-announces-T1"),
-    pytest.param(bytes.fromhex("3B7D11") + bytes.fromhex("0000") + HISTORICAL,
-                 {"interface_bytes": ["TA1 expected absent, got 11"]}, id="TA1-present"),
+    pytest.param(
+        bytes.fromhex("3B6E0000") + HISTORICAL + b"\x02",
+        {"historical_count": ["T0 6E", "announces 14 historical bytes, expected 13"]},
+        id="14-historical-bytes",
+    ),
+    pytest.param(
+        bytes.fromhex("3B6C0000") + HISTORICAL[:12],
+        {"historical_count": ["announces 12 historical bytes, expected 13"]},
+        id="12-historical-bytes",
+    ),
+    pytest.param(
+        _with_tck(bytes.fromhex("3BED000001") + HISTORICAL),
+        {"protocols": ["expected T=0", "announces T=1"], "interface_bytes": ["TD1 expected absent, got 01"]},
+        id="TD1-announces-T1",
+    ),
+    pytest.param(
+        bytes.fromhex("3B7D11") + bytes.fromhex("0000") + HISTORICAL, {"interface_bytes": ["TA1 expected absent, got 11"]}, id="TA1-present"
+    ),
     pytest.param(bytes.fromhex("3B6D2500") + HISTORICAL, {"interface_bytes": ["TB1 expected 00, got 25"]}, id="TB1-not-00"),
     pytest.param(bytes.fromhex("3B6D00FF") + HISTORICAL, {"interface_bytes": ["TC1 expected 00, got FF"]}, id="TC1-not-00"),
     pytest.param(bytes.fromhex("3B4D00") + HISTORICAL, {"interface_bytes": ["TB1 expected 00, got absent"]}, id="TB1-absent"),
@@ -92,7 +103,7 @@ MALFORMED = [
     pytest.param(bytes.fromhex("3B6D00"), "TC1 announced but the ATR ends at byte 3", id="truncated-interface"),
     pytest.param(bytes.fromhex("3B"), "at least TS and T0; got 1 byte", id="only-TS"),
     pytest.param(b"", "got 0 byte", id="empty"),
-    pytest.param(REFERENCE_ATR + b"\xFF", "1 unexpected byte(s) after the ATR: FF", id="trailing-byte"),
+    pytest.param(REFERENCE_ATR + b"\xff", "1 unexpected byte(s) after the ATR: FF", id="trailing-byte"),
     pytest.param(REFERENCE_ATR + b"\x90\x00", "2 unexpected byte(s) after the ATR: 9000", id="trailing-bytes"),
     pytest.param(bytes.fromhex("3BED000001") + HISTORICAL, "TCK is required, but it is missing", id="T1-without-TCK"),
 ]

@@ -3,6 +3,7 @@
 The markdown is the source: every ID in its tables must be in the catalogue, and the catalogue
 must invent none. Reports show the bilingual titles, so both must be present.
 """
+
 from __future__ import annotations
 
 import os
@@ -82,14 +83,21 @@ def test_is_requirement_tells_ids_from_other_tags(catalogue) -> None:
     assert not catalogue.is_requirement("gen3") and not catalogue.is_requirement("STD-ATR-99")
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("format: ssc-requirements/2\nreviews: {}\nrequirements: {}\n", "format: expected 'ssc-requirements/1'"),
-    ("- a list\n", "format: expected 'ssc-requirements/1'"),
-    ("format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n  XYZ-A-1: {en: a, zh: 甲, ref: '§1'}\n",
-     "requirements.XYZ-A-1: review 'XYZ' is not one of ['STD']"),
-    ("format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n  STD-A-1: {en: a, ref: '§1'}\n",
-     "requirements.STD-A-1.zh: missing"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("format: ssc-requirements/2\nreviews: {}\nrequirements: {}\n", "format: expected 'ssc-requirements/1'"),
+        ("- a list\n", "format: expected 'ssc-requirements/1'"),
+        (
+            "format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n  XYZ-A-1: {en: a, zh: 甲, ref: '§1'}\n",
+            "requirements.XYZ-A-1: review 'XYZ' is not one of ['STD']",
+        ),
+        (
+            "format: ssc-requirements/1\nreviews: {STD: {zh: 标准, en: std}}\nrequirements:\n  STD-A-1: {en: a, ref: '§1'}\n",
+            "requirements.STD-A-1.zh: missing",
+        ),
+    ],
+)
 def test_a_malformed_catalogue_is_refused_with_the_field(tmp_path: Path, text: str, fragment: str) -> None:
     path = tmp_path / "requirements.yaml"
     path.write_text(text, encoding="utf-8")

@@ -1,4 +1,5 @@
 """Check characters of the card number (PROFILE §4.2) and the social security number (§4.3)."""
+
 from __future__ import annotations
 
 import datetime

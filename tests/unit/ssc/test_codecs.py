@@ -1,4 +1,5 @@
 """Item codecs: padding rules of PROFILE §3 (an: 00-padded, cn: F-padded BCD, GBK text)."""
+
 from __future__ import annotations
 
 import datetime
@@ -68,9 +69,7 @@ def test_name_example_from_ssse_directory():
     assert encode_gbk("社会保障", 8) == H("C9E7BBE1B1A3D5CF")
 
 
-gbk_text = st.text(
-    alphabet=st.characters(codec="gbk", exclude_characters="\x00"), max_size=15
-)
+gbk_text = st.text(alphabet=st.characters(codec="gbk", exclude_characters="\x00"), max_size=15)
 
 
 @given(gbk_text)
@@ -167,9 +166,7 @@ def test_decode_date_refuses(raw):
 # --- PIN ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "digits, expected", [("123456", "123456"), ("12345", "12345F"), ("0", "0F"), ("1234", "1234")]
-)
+@pytest.mark.parametrize("digits, expected", [("123456", "123456"), ("12345", "12345F"), ("0", "0F"), ("1234", "1234")])
 def test_pin_encoding(digits, expected):
     assert encode_pin(digits) == H(expected)
     assert decode_pin(H(expected)) == digits

@@ -1,8 +1,10 @@
 """Known-answer tests: every entry of every vector file of `ssc.vectors` (see SOURCES.md)."""
+
 from __future__ import annotations
 
 import pytest
 
+from ssc.crypto import testroots
 from ssc.crypto.algorithm import Algorithm
 from ssc.crypto.diversify import diversify, diversify_once
 from ssc.crypto.mac import mac, mac_algorithm_3, sm4_cbc_mac
@@ -27,7 +29,6 @@ from ssc.crypto.recipes import (
     process_key,
 )
 from ssc.crypto.testroots import local_test_root, national_test_root
-from ssc.crypto import testroots
 from tests.unit.ssc.vector_loaders import load_nist_vectors, load_vectors_from_file
 
 
@@ -75,9 +76,7 @@ def test_sm4_gbt32907(vector):
         assert ecb_encrypt(Algorithm.SM4, key, hx(vector, "PLAINTEXT")) == block
 
 
-@pytest.mark.parametrize(
-    "vector", cases("des-fips81.rsp", "ECB") + cases("des-sp800-17.rsp")
-)
+@pytest.mark.parametrize("vector", cases("des-fips81.rsp", "ECB") + cases("des-sp800-17.rsp"))
 def test_des_ecb(vector):
     key, plain, cipher = hx(vector, "KEY"), hx(vector, "PLAINTEXT"), hx(vector, "CIPHERTEXT")
     assert des_ecb_encrypt(key, plain) == cipher
@@ -94,9 +93,7 @@ def test_des_cbc(vector):
     assert cbc_encrypt(Algorithm.TDES, key * 3, hx(vector, "IV"), hx(vector, "PLAINTEXT")) == out
 
 
-@pytest.mark.parametrize(
-    "vector", cases("tdes-sp800-67.rsp") + cases("tdes-2key-custom.rsp")
-)
+@pytest.mark.parametrize("vector", cases("tdes-sp800-67.rsp") + cases("tdes-2key-custom.rsp"))
 def test_tdes_ecb(vector):
     key, plain, cipher = hx(vector, "KEY"), hx(vector, "PLAINTEXT"), hx(vector, "CIPHERTEXT")
     assert tdes_ecb_encrypt(key, plain) == cipher
@@ -128,9 +125,7 @@ def test_sm4_cbc_mac(vector):
 @pytest.mark.parametrize("vector", cases("testroots-custom.rsp", "NATIONAL"))
 def test_national_test_root(vector):
     version = int(vector["VERSION"], 16)
-    assert vector["TEMPLATE"].format(name=vector["NAME"], version=version, alg=vector["ALG"]) == (
-        vector["INPUT"]
-    )
+    assert vector["TEMPLATE"].format(name=vector["NAME"], version=version, alg=vector["ALG"]) == (vector["INPUT"])
     root = national_test_root(vector["TEMPLATE"], vector["NAME"], version, alg_of(vector))
     assert root == hx(vector, "ROOT")
 
@@ -138,12 +133,13 @@ def test_national_test_root(vector):
 @pytest.mark.parametrize("vector", cases("testroots-custom.rsp", "LOCAL"))
 def test_local_test_root(vector):
     version = int(vector["VERSION"], 16)
-    root = local_test_root(
-        vector["TEMPLATE"], vector["REGION"], vector["NAME"], version, alg_of(vector)
-    )
+    root = local_test_root(vector["TEMPLATE"], vector["REGION"], vector["NAME"], version, alg_of(vector))
     assert root == hx(vector, "ROOT")
     assert testroots.test_root(
-        vector["TEMPLATE"], region=vector["REGION"], name=vector["NAME"], version=version,
+        vector["TEMPLATE"],
+        region=vector["REGION"],
+        name=vector["NAME"],
+        version=version,
         alg=vector["ALG"],
     ) == hx(vector, "ROOT")
 

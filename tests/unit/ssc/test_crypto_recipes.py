@@ -1,5 +1,6 @@
 """Properties of the crypto primitives and recipes beyond the fixed vectors: round trips,
 sensitivity of MACs and cryptograms to every input byte, and refusal of malformed input."""
+
 from __future__ import annotations
 
 import subprocess
@@ -61,9 +62,7 @@ def test_no_warnings_in_a_fresh_interpreter():
         "des_ecb_encrypt(k[:8], bytes(8)); tdes_ecb_encrypt(k, bytes(8))\n"
         "tdes_ecb_encrypt(k + k[:8], bytes(8)); mac_algorithm_3(k, b'x')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
@@ -112,7 +111,7 @@ def test_primitives_refuse_wrong_lengths(call):
     [
         (b"", 8, "8000000000000000"),
         (bytes(7), 8, "0000000000000080"),
-        (bytes(8), 8, "0000000000000000" "8000000000000000"),
+        (bytes(8), 8, "00000000000000008000000000000000"),
         (b"\x01", 16, "0180" + "00" * 14),
     ],
 )
@@ -244,12 +243,12 @@ def test_pin_too_long_for_3des_block():
 @pytest.mark.parametrize(
     "plain_hex",
     [
-        "00" "80",  # n = 0
-        "09" "123456",  # n beyond the block
-        "03" "12A456" "80",  # non-BCD digit
-        "03" "123456" "81",  # bad pad mark
-        "03" "123456" "80" "01",  # dirty padding
-        "03" "1F3456" "80",  # F inside the PIN
+        "0080",  # n = 0
+        "09123456",  # n beyond the block
+        "0312A45680",  # non-BCD digit
+        "0312345681",  # bad pad mark
+        "031234568001",  # dirty padding
+        "031F345680",  # F inside the PIN
     ],
 )
 def test_decipher_pin_block_refuses_malformed(alg, plain_hex):
@@ -325,6 +324,4 @@ def test_diversify_refuses_wrong_lengths(alg, key, factor):
 @settings(max_examples=20)
 @given(key=key16, r=block8)
 def test_sm4_process_key_uses_complement(key, r):
-    assert process_key(Algorithm.SM4, key, r) == sm4_ecb_encrypt(
-        key, r + bytes(b ^ 0xFF for b in r)
-    )
+    assert process_key(Algorithm.SM4, key, r) == sm4_ecb_encrypt(key, r + bytes(b ^ 0xFF for b in r))

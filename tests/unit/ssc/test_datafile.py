@@ -1,4 +1,5 @@
 """The shared reader of the project's YAML data files names the file and the field."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,11 +13,14 @@ class DataError(ValueError):
     pass
 
 
-@pytest.mark.parametrize("text, message", [
-    ("format: other/1\n", "x.yaml: format: expected 'ssc-test/1', got 'other/1'"),
-    ("- a\n- b\n", "x.yaml: (file): expected a mapping at the top level"),
-    ("a: [1\n", "x.yaml: not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("format: other/1\n", "x.yaml: format: expected 'ssc-test/1', got 'other/1'"),
+        ("- a\n- b\n", "x.yaml: (file): expected a mapping at the top level"),
+        ("a: [1\n", "x.yaml: not valid YAML"),
+    ],
+)
 def test_bad_files_name_the_file_and_field(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "x.yaml"
     path.write_text(text, encoding="utf-8")

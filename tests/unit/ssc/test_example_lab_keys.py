@@ -1,4 +1,5 @@
 """fixtures/keys/example-lab-keys.yaml holds the public test roots and nothing else (TEST ONLY)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,7 +32,11 @@ def test_every_key_of_every_profile_is_the_public_test_root(generation: str) -> 
                 assert LAB.national_root(key.name, version, alg) == ROOTS.national_root(key.name, version, alg), (key.name, version)
             else:
                 for region in load_regions().codes:
-                    assert LAB.local_root(region, key.name, version, alg) == ROOTS.local_root(region, key.name, version, alg), (region, key.name, version)
+                    assert LAB.local_root(region, key.name, version, alg) == ROOTS.local_root(region, key.name, version, alg), (
+                        region,
+                        key.name,
+                        version,
+                    )
 
 
 def test_the_file_holds_nothing_beyond_the_test_roots() -> None:

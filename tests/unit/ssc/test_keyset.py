@@ -4,6 +4,7 @@ Expected roots are recomputed here from the formula of PROFILE §6.2 with hashli
 keys from single diversification steps, so the key set's wiring (templates, factor order, levels)
 is checked independently of the code under test.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -104,19 +105,22 @@ def test_a_lab_key_file_without_a_root_names_what_is_missing(tmp_path: Path) -> 
     assert "lab-keys.yaml" in str(info.value) and "IRK version 03 (SM4)" in str(info.value)
 
 
-@pytest.mark.parametrize("text, fragment", [
-    (GOOD.replace("ssc-keys/1", "ssc-keys/2"), "format: expected 'ssc-keys/1'"),
-    ("national: {}\n", "format: expected 'ssc-keys/1'"),
-    ("- a list\n", "format: expected 'ssc-keys/1'"),
-    ("format: ssc-keys/1\nnational: {MK: [1]}\n", "national.MK: expected a mapping of algorithm"),
-    (GOOD.replace("3DES: {\"01\": \"" + MK1, "AES: {\"01\": \"" + MK1), "national.MK.AES: unknown algorithm 'AES'"),
-    (GOOD.replace(MK1, "00112233445566778899AABBCCDDEEGG"), "national.MK.3DES.01: expected a hex version and 32 hex digits"),
-    (GOOD.replace(MK2, MK2[:-2]), "national.MK.3DES.02: expected a 16-byte key, got 15 bytes"),
-    (GOOD.replace(SM4_MK1, SM4_MK1 + "00"), "national.MK.SM4.01: expected a 16-byte key, got 17 bytes"),
-    (GOOD.replace('"02": ', '"v2": '), "national.MK.3DES.v2: expected a hex version"),
-    (GOOD.replace(RLK1, RLK1[:8]), "local.441800.RLK.3DES.01: expected a 16-byte key, got 4 bytes"),
-    ("format: ssc-keys/1\nnational: {MK: {3DES: [\n", "cannot read key file"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        (GOOD.replace("ssc-keys/1", "ssc-keys/2"), "format: expected 'ssc-keys/1'"),
+        ("national: {}\n", "format: expected 'ssc-keys/1'"),
+        ("- a list\n", "format: expected 'ssc-keys/1'"),
+        ("format: ssc-keys/1\nnational: {MK: [1]}\n", "national.MK: expected a mapping of algorithm"),
+        (GOOD.replace('3DES: {"01": "' + MK1, 'AES: {"01": "' + MK1), "national.MK.AES: unknown algorithm 'AES'"),
+        (GOOD.replace(MK1, "00112233445566778899AABBCCDDEEGG"), "national.MK.3DES.01: expected a hex version and 32 hex digits"),
+        (GOOD.replace(MK2, MK2[:-2]), "national.MK.3DES.02: expected a 16-byte key, got 15 bytes"),
+        (GOOD.replace(SM4_MK1, SM4_MK1 + "00"), "national.MK.SM4.01: expected a 16-byte key, got 17 bytes"),
+        (GOOD.replace('"02": ', '"v2": '), "national.MK.3DES.v2: expected a hex version"),
+        (GOOD.replace(RLK1, RLK1[:8]), "local.441800.RLK.3DES.01: expected a 16-byte key, got 4 bytes"),
+        ("format: ssc-keys/1\nnational: {MK: {3DES: [\n", "cannot read key file"),
+    ],
+)
 def test_a_malformed_lab_key_file_names_the_field(tmp_path: Path, text: str, fragment: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(KeyFileError) as info:
@@ -130,6 +134,7 @@ def test_a_missing_lab_key_file_is_a_key_file_error(tmp_path: Path) -> None:
 
 
 # -- deriving card keys ----------------------------------------------------------------------
+
 
 def test_a_national_key_is_diversified_province_city_card(gen2) -> None:
     keys = TestKeySet.for_profile(gen2)

@@ -4,6 +4,7 @@ Expected values come from PROFILE.md (§1 generations, §3 FCI, §5 status words
 data, so a wrong edit of the data fails here. Malformed profiles must be rejected with an error
 that names the file, the field path and what was expected: a lab edits these files by hand.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -33,6 +34,7 @@ def profiles() -> dict[str, object]:
 
 
 # -- the built-in profiles --------------------------------------------------------------------
+
 
 def test_the_built_in_profiles_are_the_three_generations() -> None:
     assert builtin_profiles() == ["gen1", "gen2", "gen3"]
@@ -126,7 +128,7 @@ def test_status_words_by_name_by_pattern_and_by_value(profiles) -> None:
 def test_status_word_misuse_is_refused(profiles) -> None:
     sw = profiles["gen2"].sw
     with pytest.raises(AttributeError, match="no_such_word"):
-        sw.no_such_word
+        _ = sw.no_such_word
     with pytest.raises(ValueError, match="no variable part"):
         sw["wrong_length"].with_value(1)
     with pytest.raises(ValueError, match="does not fit"):
@@ -143,6 +145,7 @@ def test_check_order_and_commands_come_from_the_data(profiles) -> None:
 
 
 # -- resolving a profile name or path -----------------------------------------------------------
+
 
 def test_a_missing_lab_profile_file_is_a_clear_file_not_found(tmp_path: Path) -> None:
     missing = tmp_path / "lab-profile.yaml"
@@ -170,6 +173,7 @@ def test_a_self_contained_lab_profile_loads(tmp_path: Path) -> None:
 
 # -- malformed profiles -------------------------------------------------------------------------
 
+
 def _overlay(tmp_path: Path, body: str, name: str = "lab.yaml") -> Path:
     """A lab profile extending a copy of the built-in common.yaml, with `body` as its own fields."""
     shutil.copy(DATA_DIR / "common.yaml", tmp_path / "common.yaml")
@@ -194,56 +198,194 @@ DEFECTS = [
     pytest.param('files:\n  MF: {fid: "3F"}\n', "lab.yaml", "files.MF.fid", "expected 2 byte(s)", id="short-fid"),
     pytest.param('files:\n  MF: {fid: "3G00"}\n', "lab.yaml", "files.MF.fid", "expected hex digits", id="non-hex-fid"),
     pytest.param("files:\n  MF: {prov: X}\n", "lab.yaml", "files.MF.prov", "provenance tag C, D, I or S, got 'X'", id="bad-provenance-tag"),
-    pytest.param("files:\n  SSSE/EF05: {prov: {records: Q}}\n", "lab.yaml", "files.SSSE/EF05.prov.records", "provenance tag", id="bad-field-provenance"),
+    pytest.param(
+        "files:\n  SSSE/EF05: {prov: {records: Q}}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.prov.records",
+        "provenance tag",
+        id="bad-field-provenance",
+    ),
     pytest.param("files:\n  MF: {prov: null}\n", "lab.yaml", "files.MF.prov", "missing (required)", id="missing-provenance"),
-    pytest.param("files:\n  SSSE/EF05: {access: {read: AUTH NOPE}}\n", "lab.yaml", "files.SSSE/EF05.access.read", "key 'NOPE' is not declared in the file's DF SSSE (keys there: MK, IRK, UKSSSE", id="unknown-rule-key"),
-    pytest.param("files:\n  SSSE/EF05: {access: {read: PIN or AUTH MK and AUTH UKSSSE}}\n", "lab.yaml", "files.SSSE/EF05.access.read", "mixes 'or' and 'and'", id="mixed-and-or"),
-    pytest.param("files:\n  SSSE/EF05: {access: {read: AUTH}}\n", "lab.yaml", "files.SSSE/EF05.access.read", "'AUTH <key>'", id="rule-term-without-key"),
-    pytest.param("files:\n  SSSE/EF05: {access: {write: free}}\n", "lab.yaml", "files.SSSE/EF05.access.write", "expected one of read, update, append", id="unknown-right"),
-    pytest.param("files:\n  SSSE/EF05: {kind: folder}\n", "lab.yaml", "files.SSSE/EF05.kind", "expected one of mf, ddf, adf, linear, cyclic, transparent", id="unknown-file-kind"),
-    pytest.param("files:\n  SSSE/EF05: {access: {read: null}}\n", "lab.yaml", "files.SSSE/EF05.access.read", "every EF declares its read rule", id="ef-without-read-rule"),
-    pytest.param('files:\n  SSSE/DF99/EF01: {kind: transparent, fid: "EF01", sfi: "01", size: 8, title: {zh: 甲, en: a}, access: {read: free}, prov: S}\n',
-                 "lab.yaml", "files.SSSE/DF99/EF01", "parent 'SSSE/DF99' is not declared", id="missing-parent-df"),
+    pytest.param(
+        "files:\n  SSSE/EF05: {access: {read: AUTH NOPE}}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.access.read",
+        "key 'NOPE' is not declared in the file's DF SSSE (keys there: MK, IRK, UKSSSE",
+        id="unknown-rule-key",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF05: {access: {read: PIN or AUTH MK and AUTH UKSSSE}}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.access.read",
+        "mixes 'or' and 'and'",
+        id="mixed-and-or",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF05: {access: {read: AUTH}}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.access.read",
+        "'AUTH <key>'",
+        id="rule-term-without-key",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF05: {access: {write: free}}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.access.write",
+        "expected one of read, update, append",
+        id="unknown-right",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF05: {kind: folder}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.kind",
+        "expected one of mf, ddf, adf, linear, cyclic, transparent",
+        id="unknown-file-kind",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF05: {access: {read: null}}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.access.read",
+        "every EF declares its read rule",
+        id="ef-without-read-rule",
+    ),
+    pytest.param(
+        'files:\n  SSSE/DF99/EF01: {kind: transparent, fid: "EF01", sfi: "01", size: 8, title: {zh: 甲, en: a}, access: {read: free}, prov: S}\n',
+        "lab.yaml",
+        "files.SSSE/DF99/EF01",
+        "parent 'SSSE/DF99' is not declared",
+        id="missing-parent-df",
+    ),
     pytest.param('files:\n  SSSE/EF07: {fid: "EF05"}\n', "lab.yaml", ".fid", "is also used by SSSE/", id="duplicate-sibling-fid"),
-    pytest.param('files:\n  SSSE/EF07: {sfi: "05"}\n', "lab.yaml", "files.SSSE/EF05.sfi", "SFI 05 is also used by SSSE/EF07", id="duplicate-sibling-sfi"),
-    pytest.param("files:\n  SSSE/DF04/EF08: {record_count: null}\n", "lab.yaml", "files.SSSE/DF04/EF08", "declares record_count", id="cyclic-without-record-count"),
-    pytest.param("files:\n  SSSE/EF08: {size: null}\n", "lab.yaml", "files.SSSE/EF08.size", "declares its size", id="transparent-without-size"),
-    pytest.param("files:\n  SSSE/EF05: {records: {\"01\": {fmt: hex}}}\n", "lab.yaml", "files.SSSE/EF05.records.01.fmt", "expected one of an, cn, b", id="bad-item-format"),
-    pytest.param("files:\n  SSSE: {fci: nope}\n", "lab.yaml", "files.SSSE.fci", "expected one of the fci_templates", id="unknown-fci-template"),
-    pytest.param('files:\n  SSSE: {keys: {STK: {id: "04"}}}\n', "lab.yaml", "files.SSSE.keys.", "external key id 04 is also used by", id="duplicate-key-id"),
-    pytest.param("check_order:\n  groups: [[wrong_length, nope]]\n", "lab.yaml", "check_order.groups[0][1]", "expected the name of a status word", id="check-order-unknown-sw"),
+    pytest.param(
+        'files:\n  SSSE/EF07: {sfi: "05"}\n',
+        "lab.yaml",
+        "files.SSSE/EF05.sfi",
+        "SFI 05 is also used by SSSE/EF07",
+        id="duplicate-sibling-sfi",
+    ),
+    pytest.param(
+        "files:\n  SSSE/DF04/EF08: {record_count: null}\n",
+        "lab.yaml",
+        "files.SSSE/DF04/EF08",
+        "declares record_count",
+        id="cyclic-without-record-count",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF08: {size: null}\n", "lab.yaml", "files.SSSE/EF08.size", "declares its size", id="transparent-without-size"
+    ),
+    pytest.param(
+        'files:\n  SSSE/EF05: {records: {"01": {fmt: hex}}}\n',
+        "lab.yaml",
+        "files.SSSE/EF05.records.01.fmt",
+        "expected one of an, cn, b",
+        id="bad-item-format",
+    ),
+    pytest.param(
+        "files:\n  SSSE: {fci: nope}\n", "lab.yaml", "files.SSSE.fci", "expected one of the fci_templates", id="unknown-fci-template"
+    ),
+    pytest.param(
+        'files:\n  SSSE: {keys: {STK: {id: "04"}}}\n',
+        "lab.yaml",
+        "files.SSSE.keys.",
+        "external key id 04 is also used by",
+        id="duplicate-key-id",
+    ),
+    pytest.param(
+        "check_order:\n  groups: [[wrong_length, nope]]\n",
+        "lab.yaml",
+        "check_order.groups[0][1]",
+        "expected the name of a status word",
+        id="check-order-unknown-sw",
+    ),
     pytest.param('status_words:\n  ok: {sw: "90G0"}\n', "lab.yaml", "status_words.ok.sw", "expected hex digits", id="bad-status-word"),
-    pytest.param("t0:\n  case4_via_61xx: [select, nope]\n", "lab.yaml", "t0.case4_via_61xx[1]", "expected a command name", id="t0-unknown-command"),
+    pytest.param(
+        "t0:\n  case4_via_61xx: [select, nope]\n", "lab.yaml", "t0.case4_via_61xx[1]", "expected a command name", id="t0-unknown-command"
+    ),
     pytest.param("security:\n  pin: {df: NOPE}\n", "lab.yaml", "security.pin.df", "expected a declared DF path", id="pin-df-unknown"),
-    pytest.param('security:\n  key_defaults: {active: "04"}\n', "lab.yaml", "security.key_defaults.active", "expected one of the versions", id="active-version-not-listed"),
-    pytest.param('algorithm: {name: AES, fci_id: "01", prov: C}\n', "lab.yaml", "algorithm.name", "unknown algorithm 'AES'", id="unknown-algorithm"),
+    pytest.param(
+        'security:\n  key_defaults: {active: "04"}\n',
+        "lab.yaml",
+        "security.key_defaults.active",
+        "expected one of the versions",
+        id="active-version-not-listed",
+    ),
+    pytest.param(
+        'algorithm: {name: AES, fci_id: "01", prov: C}\n', "lab.yaml", "algorithm.name", "unknown algorithm 'AES'", id="unknown-algorithm"
+    ),
     pytest.param("generation: 0\n", "lab.yaml", "generation", "expected an integer ≥ 1", id="generation-zero"),
     # a value of the wrong shape is a ProfileError at its path, never a crash inside the loader
     pytest.param("algorithm: 3DES\n", "lab.yaml", "algorithm", "expected a mapping, got '3DES'", id="algorithm-not-a-mapping"),
     pytest.param("status_words: [ok]\n", "lab.yaml", "status_words", "expected a mapping, got ['ok']", id="status-words-a-list"),
     pytest.param("commands: [select]\n", "lab.yaml", "commands", "expected a mapping", id="commands-a-list"),
     pytest.param('commands:\n  select: {cla: "00"}\n', "lab.yaml", "commands.select.cla", "expected a list, got '00'", id="cla-not-a-list"),
-    pytest.param("files:\n  SSSE/EF05: {records: [card_id_code]}\n", "lab.yaml", "files.SSSE/EF05.records", "expected a mapping", id="records-a-list"),
+    pytest.param(
+        "files:\n  SSSE/EF05: {records: [card_id_code]}\n", "lab.yaml", "files.SSSE/EF05.records", "expected a mapping", id="records-a-list"
+    ),
     pytest.param("files:\n  SSSE/EF05: {access: [read]}\n", "lab.yaml", "files.SSSE/EF05.access", "expected a mapping", id="access-a-list"),
-    pytest.param("files:\n  SSSE: {keys: {MK: 3}}\n", "lab.yaml", "files.SSSE.keys.MK", "expected a mapping, got 3", id="key-not-a-mapping"),
+    pytest.param(
+        "files:\n  SSSE: {keys: {MK: 3}}\n", "lab.yaml", "files.SSSE.keys.MK", "expected a mapping, got 3", id="key-not-a-mapping"
+    ),
     pytest.param("fci_templates: [ssse]\n", "lab.yaml", "fci_templates", "expected a mapping", id="fci-templates-a-list"),
     pytest.param("atr: {fields: [serial]}\n", "lab.yaml", "atr.fields", "expected a mapping", id="atr-fields-a-list"),
     pytest.param('atr: {known_chip_makers: "0081"}\n', "lab.yaml", "atr.known_chip_makers", "expected a list", id="chip-makers-not-a-list"),
-    pytest.param("check_order: {groups: [5]}\n", "lab.yaml", "check_order.groups[0]", "expected a list, got 5", id="check-order-group-not-a-list"),
-    pytest.param("behaviour: {card_short_apdu: 3}\n", "lab.yaml", "behaviour.card_short_apdu", "expected a mapping", id="behaviour-not-a-mapping"),
-    pytest.param("security:\n  pin: {initial: 012345}\n", "lab.yaml", "security.pin.initial", "expected a string of digits", id="unquoted-pin-read-as-octal"),
-    pytest.param("security:\n  diversification: {levels: [province, town, card]}\n", "lab.yaml", "security.diversification.levels[1]", "expected one of province, city, card", id="unknown-diversification-level"),
-    pytest.param('files:\n  SSSE: {keys: {MK: {active: "00"}}}\n', "lab.yaml", "files.SSSE.keys.MK.active", "expected one of the key's versions", id="key-active-version-00"),
-    pytest.param('files:\n  SSSE: {keys: {MK: {versions: ["01", "02"], active: "03"}}}\n', "lab.yaml", "files.SSSE.keys.MK.active", "got 03", id="key-active-version-not-listed"),
-    pytest.param('files:\n  SSSE/EF06: {records: {"0a": {item: gender2, length: 1, fmt: an, title: {zh: 性别, en: gender}, prov: S}}}\n',
-                 "lab.yaml", "files.SSSE/EF06.records.0a", "tag 0A / item 'gender2' is also used by record 4", id="duplicate-record-tag"),
-    pytest.param('files:\n  SSSE/EF05: {records: {"02": {item: card_id_code}}}\n', "lab.yaml", "files.SSSE/EF05.records.02", "also used by record 1", id="duplicate-record-item"),
-    pytest.param("files:\n  SSSE/DF01: {label: 5}\n", "lab.yaml", "files.SSSE/DF01.label", "expected a non-empty string", id="label-not-a-string"),
+    pytest.param(
+        "check_order: {groups: [5]}\n", "lab.yaml", "check_order.groups[0]", "expected a list, got 5", id="check-order-group-not-a-list"
+    ),
+    pytest.param(
+        "behaviour: {card_short_apdu: 3}\n", "lab.yaml", "behaviour.card_short_apdu", "expected a mapping", id="behaviour-not-a-mapping"
+    ),
+    pytest.param(
+        "security:\n  pin: {initial: 012345}\n",
+        "lab.yaml",
+        "security.pin.initial",
+        "expected a string of digits",
+        id="unquoted-pin-read-as-octal",
+    ),
+    pytest.param(
+        "security:\n  diversification: {levels: [province, town, card]}\n",
+        "lab.yaml",
+        "security.diversification.levels[1]",
+        "expected one of province, city, card",
+        id="unknown-diversification-level",
+    ),
+    pytest.param(
+        'files:\n  SSSE: {keys: {MK: {active: "00"}}}\n',
+        "lab.yaml",
+        "files.SSSE.keys.MK.active",
+        "expected one of the key's versions",
+        id="key-active-version-00",
+    ),
+    pytest.param(
+        'files:\n  SSSE: {keys: {MK: {versions: ["01", "02"], active: "03"}}}\n',
+        "lab.yaml",
+        "files.SSSE.keys.MK.active",
+        "got 03",
+        id="key-active-version-not-listed",
+    ),
+    pytest.param(
+        'files:\n  SSSE/EF06: {records: {"0a": {item: gender2, length: 1, fmt: an, title: {zh: 性别, en: gender}, prov: S}}}\n',
+        "lab.yaml",
+        "files.SSSE/EF06.records.0a",
+        "tag 0A / item 'gender2' is also used by record 4",
+        id="duplicate-record-tag",
+    ),
+    pytest.param(
+        'files:\n  SSSE/EF05: {records: {"02": {item: card_id_code}}}\n',
+        "lab.yaml",
+        "files.SSSE/EF05.records.02",
+        "also used by record 1",
+        id="duplicate-record-item",
+    ),
+    pytest.param(
+        "files:\n  SSSE/DF01: {label: 5}\n", "lab.yaml", "files.SSSE/DF01.label", "expected a non-empty string", id="label-not-a-string"
+    ),
 ]
 
 
 @pytest.mark.parametrize("body, file_name, field, expectation", DEFECTS)
-def test_a_malformed_profile_names_file_field_and_expectation(tmp_path: Path, body: str, file_name: str, field: str, expectation: str) -> None:
+def test_a_malformed_profile_names_file_field_and_expectation(
+    tmp_path: Path, body: str, file_name: str, field: str, expectation: str
+) -> None:
     path = _overlay(tmp_path, body)
     with pytest.raises(ProfileError) as info:
         load_profile(path)
@@ -263,20 +405,52 @@ def test_the_error_names_the_whole_extends_chain(tmp_path: Path) -> None:
 FILE_DEFECTS = [
     pytest.param({"lab.yaml": "format: ssc-profile/1\nfiles: [\n"}, "lab.yaml", "(file)", "not valid YAML", id="invalid-yaml"),
     pytest.param({"lab.yaml": "- just\n- a list\n"}, "lab.yaml", "(file)", "expected a mapping at the top level", id="not-a-mapping"),
-    pytest.param({"lab.yaml": "format: ssc-profile/2\nextends: common.yaml\n"}, "lab.yaml", "format", "expected 'ssc-profile/1', got 'ssc-profile/2'", id="bad-format"),
+    pytest.param(
+        {"lab.yaml": "format: ssc-profile/2\nextends: common.yaml\n"},
+        "lab.yaml",
+        "format",
+        "expected 'ssc-profile/1', got 'ssc-profile/2'",
+        id="bad-format",
+    ),
     pytest.param({"lab.yaml": "profile: lab\n"}, "lab.yaml", "format", "expected 'ssc-profile/1', got None", id="missing-format"),
-    pytest.param({"lab.yaml": "format: ssc-profile/1\nextends: nope.yaml\n"}, "lab.yaml", "extends", "'nope.yaml' does not exist next to lab.yaml", id="extends-missing-file"),
-    pytest.param({"lab.yaml": "format: ssc-profile/1\nextends: [common.yaml]\n"}, "lab.yaml", "extends", "expected a file name", id="extends-not-a-name"),
-    pytest.param({"lab.yaml": "format: ssc-profile/1\nextends: b.yaml\n", "b.yaml": "format: ssc-profile/1\nextends: lab.yaml\n"},
-                 "lab.yaml", "extends", "circular extends chain: lab.yaml -> b.yaml -> lab.yaml", id="circular-extends"),
-    pytest.param({"lab.yaml": "format: ssc-profile/1\nextends: lab.yaml\n"}, "lab.yaml", "extends", "circular extends chain", id="extends-itself"),
-    pytest.param({"lab.yaml": "format: ssc-profile/1\nextends: base.yaml\n", "base.yaml": "format: ssc-profile/1\nfiles: {MF: oops: 1}\n"},
-                 "base.yaml", "(file)", "not valid YAML", id="invalid-yaml-in-parent"),
+    pytest.param(
+        {"lab.yaml": "format: ssc-profile/1\nextends: nope.yaml\n"},
+        "lab.yaml",
+        "extends",
+        "'nope.yaml' does not exist next to lab.yaml",
+        id="extends-missing-file",
+    ),
+    pytest.param(
+        {"lab.yaml": "format: ssc-profile/1\nextends: [common.yaml]\n"},
+        "lab.yaml",
+        "extends",
+        "expected a file name",
+        id="extends-not-a-name",
+    ),
+    pytest.param(
+        {"lab.yaml": "format: ssc-profile/1\nextends: b.yaml\n", "b.yaml": "format: ssc-profile/1\nextends: lab.yaml\n"},
+        "lab.yaml",
+        "extends",
+        "circular extends chain: lab.yaml -> b.yaml -> lab.yaml",
+        id="circular-extends",
+    ),
+    pytest.param(
+        {"lab.yaml": "format: ssc-profile/1\nextends: lab.yaml\n"}, "lab.yaml", "extends", "circular extends chain", id="extends-itself"
+    ),
+    pytest.param(
+        {"lab.yaml": "format: ssc-profile/1\nextends: base.yaml\n", "base.yaml": "format: ssc-profile/1\nfiles: {MF: oops: 1}\n"},
+        "base.yaml",
+        "(file)",
+        "not valid YAML",
+        id="invalid-yaml-in-parent",
+    ),
 ]
 
 
 @pytest.mark.parametrize("files, file_name, field, expectation", FILE_DEFECTS)
-def test_a_malformed_profile_file_names_the_file_at_fault(tmp_path: Path, files: dict[str, str], file_name: str, field: str, expectation: str) -> None:
+def test_a_malformed_profile_file_names_the_file_at_fault(
+    tmp_path: Path, files: dict[str, str], file_name: str, field: str, expectation: str
+) -> None:
     shutil.copy(DATA_DIR / "common.yaml", tmp_path / "common.yaml")
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
@@ -290,14 +464,21 @@ def test_a_malformed_profile_file_names_the_file_at_fault(tmp_path: Path, files:
 def test_a_mutated_self_contained_profile_is_rejected_with_the_field_path(tmp_path: Path) -> None:
     """The same checks hold for a profile written as one file (no extends)."""
     data = yaml.safe_load((DATA_DIR / "common.yaml").read_text(encoding="utf-8"))
-    data.update(profile="lab", title={"zh": "实验室", "en": "lab"}, generation=2,
-                spec_version={"value": "2.00", "prov": "C"}, algorithm={"name": "3DES", "fci_id": "01", "prov": "C"})
+    data.update(
+        profile="lab",
+        title={"zh": "实验室", "en": "lab"},
+        generation=2,
+        spec_version={"value": "2.00", "prov": "C"},
+        algorithm={"name": "3DES", "fci_id": "01", "prov": "C"},
+    )
     data["files"]["SSSE/DF03/EF05"]["access"]["read"] = "AUTH UK1DF04"  # a key of another DF
     path = tmp_path / "whole.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ProfileError) as info:
         load_profile(path)
-    assert str(info.value).startswith("whole.yaml: files.SSSE/DF03/EF05.access.read: key 'UK1DF04' is not declared in the file's DF SSSE/DF03 (keys there: RK1DF03, UK1DF03)")
+    assert str(info.value).startswith(
+        "whole.yaml: files.SSSE/DF03/EF05.access.read: key 'UK1DF04' is not declared in the file's DF SSSE/DF03 (keys there: RK1DF03, UK1DF03)"
+    )
 
 
 # -- the access-rule grammar (PROFILE §3.3) -----------------------------------------------------
@@ -310,7 +491,12 @@ RULES = [
     ("SM UK2", "single", (Sm("UK2"),), [frozenset({Sm("UK2")})]),
     ("PIN or AUTH UK1", "or", (Pin(), Auth("UK1")), [frozenset({Pin()}), frozenset({Auth("UK1")})]),
     ("PIN and AUTH RK1", "and", (Pin(), Auth("RK1")), [frozenset({Pin(), Auth("RK1")})]),
-    ("AUTH A or AUTH B or SM C", "or", (Auth("A"), Auth("B"), Sm("C")), [frozenset({Auth("A")}), frozenset({Auth("B")}), frozenset({Sm("C")})]),
+    (
+        "AUTH A or AUTH B or SM C",
+        "or",
+        (Auth("A"), Auth("B"), Sm("C")),
+        [frozenset({Auth("A")}), frozenset({Auth("B")}), frozenset({Sm("C")})],
+    ),
     ("  PIN   and   SM K ", "and", (Pin(), Sm("K")), [frozenset({Pin(), Sm("K")})]),
 ]
 
@@ -330,21 +516,24 @@ def test_rule_properties() -> None:
     assert not parse_rule("AUTH X").needs_pin and parse_rule("free").keys == frozenset()
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "non-empty string"),
-    ("   ", "non-empty string"),
-    (None, "non-empty string"),
-    (7, "non-empty string"),
-    ("PIN or AUTH A and AUTH B", "mixes 'or' and 'and'"),
-    ("AUTH", "got the term 'AUTH'"),
-    ("AUTH A B", "got the term 'AUTH A B'"),
-    ("pin", "got the term 'pin'"),
-    ("PIN or", "got the term ''"),
-    ("or PIN", "got the term ''"),
-    ("free or PIN", "got the term 'free'"),
-    ("KEY UK1", "got the term 'KEY UK1'"),
-    ("PIN or PIN", "repeats a term"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "non-empty string"),
+        ("   ", "non-empty string"),
+        (None, "non-empty string"),
+        (7, "non-empty string"),
+        ("PIN or AUTH A and AUTH B", "mixes 'or' and 'and'"),
+        ("AUTH", "got the term 'AUTH'"),
+        ("AUTH A B", "got the term 'AUTH A B'"),
+        ("pin", "got the term 'pin'"),
+        ("PIN or", "got the term ''"),
+        ("or PIN", "got the term ''"),
+        ("free or PIN", "got the term 'free'"),
+        ("KEY UK1", "got the term 'KEY UK1'"),
+        ("PIN or PIN", "repeats a term"),
+    ],
+)
 def test_parse_rule_rejects(text: object, fragment: str) -> None:
     with pytest.raises(AccessRuleError) as info:
         parse_rule(text)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
 """BER-TLV subset and SSC records."""
+
 from __future__ import annotations
 
 import pytest
@@ -119,4 +120,4 @@ def test_tlv_round_trip(items):
 
 def test_tlv_repr_is_pasteable():
     item = Tlv(0x9F0C, H("860101"))
-    assert eval(repr(item)) == item  # noqa: S307 - our own repr
+    assert eval(repr(item)) == item

@@ -2,6 +2,7 @@
 
 Parsers return plain dicts of strings; the tests decide which fields are hex.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

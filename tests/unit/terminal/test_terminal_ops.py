@@ -3,12 +3,14 @@
 The terminal and the PSAM client talk bytes only (here over `InProcessTransport`); expected values
 come from the profile and the ssc crypto recipes, never from the code under test.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
+from checks.security.key_diagnosis import _candidates, check_key
 from reference_card import ReferenceCard
 from reference_card.psam import PsamCard
 from ssc.apdu import CommandApdu
@@ -18,15 +20,14 @@ from ssc.keyset import LabKeyFile, TestKeySet, derive_card_key, diversification_
 from ssc.profile import load_profile
 from ssc.profile.model import Profile
 from ssc.profile.templates import fci_for
-from checks.security.key_diagnosis import _candidates, check_key
-from terminal.session import CardSession, OperationError, find_item
+from terminal.channel import Terminal, describe_sw
 from terminal.psam_client import PsamClient, PsamError
 from terminal.regions import RegionError, load_regions
-from terminal.channel import Terminal, describe_sw
+from terminal.session import CardSession, OperationError, find_item
 from terminal.testcards import ScriptedCard
-from terminal.transports.tracing import TraceRecorder
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.mock import MockTransport
+from terminal.transports.tracing import TraceRecorder
 
 PROFILES = {name: load_profile(name) for name in ("gen2", "gen3")}
 CARD_SN = bytes.fromhex("8684000000123456")
@@ -216,7 +217,9 @@ def test_region_file_errors_name_the_field(tmp_path: Path, old: str, new: str, f
 
 def test_region_file_refuses_duplicate_terminal_numbers(tmp_path: Path) -> None:
     path = tmp_path / "regions.yaml"
-    path.write_text(GOOD + '  "441900": {zh: 东莞市, en: Dongguan, province: "440000", terminal_number: "441800000001"}\n', encoding="utf-8")
+    path.write_text(
+        GOOD + '  "441900": {zh: 东莞市, en: Dongguan, province: "440000", terminal_number: "441800000001"}\n', encoding="utf-8"
+    )
     with pytest.raises(RegionError, match="441900.terminal_number: 441800000001 is also"):
         load_regions(path)
 
@@ -255,8 +258,6 @@ class _Rig:
 
 def _national_external_keys(profile: Profile) -> list[str]:
     return [k.name for k in profile.keys() if k.use == "external" and k.level == "national" and k.df.startswith("SSSE")]
-
-
 
 
 @pytest.mark.parametrize("gen", PROFILES)
@@ -329,7 +330,10 @@ def test_key_check_finds_swapped_diversification(gen: str) -> None:
     report = check_key(rig.session, rig.home, "IRK")
     assert not report.ok and report.matched is not None
     assert report.matched.levels == ("city", "province", "card")
-    assert "rejects the 3-level key (root→province→city→card); matches root→city→province→card — levels applied in another order" in report.summary
+    assert (
+        "rejects the 3-level key (root→province→city→card); matches root→city→province→card — levels applied in another order"
+        in report.summary
+    )
     ext = check_key(rig.session, rig.home, "UKSSSE")
     assert ext.matched is not None and ext.matched.levels == ("city", "province", "card")
 

@@ -1,4 +1,5 @@
 """Transports without PC/SC: in-process, mock, the T=0 policy, tracing and masking, reader matching."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ import pytest
 from ssc.card import CardModel
 from terminal.t0 import T0Policy
 from terminal.testcards import ECHO_ATR, EchoOkCard, ScriptedCard
-from terminal.transports.tracing import Masker, MaskRule, TraceRecorder, TracingTransport
 from terminal.transports.base import (
     CardRemovedError,
     NoCardError,
@@ -23,6 +23,7 @@ from terminal.transports.base import (
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.mock import MockTransport
 from terminal.transports.pcsc import select_reader
+from terminal.transports.tracing import Masker, MaskRule, TraceRecorder, TracingTransport
 
 H = bytes.fromhex
 
@@ -121,30 +122,48 @@ SELECT_BY_NAME = "00A404000A" + "A0000000030000000000"
         pytest.param({"00B0000000": "1122339000"}, "00B0000000", 1, "112233", 0x9000, id="plain"),
         pytest.param(
             {SELECT_BY_NAME: "6104", "00C0000004": "0102030490" + "00"},
-            SELECT_BY_NAME, 2, "01020304", 0x9000, id="61xx-one-get-response",
+            SELECT_BY_NAME,
+            2,
+            "01020304",
+            0x9000,
+            id="61xx-one-get-response",
         ),
         pytest.param(
             {"00B2010400": "6C05", "00B2010405": "01020304059000"},
-            "00B2010400", 2, "0102030405", 0x9000, id="6Cxx-reissue",
+            "00B2010400",
+            2,
+            "0102030405",
+            0x9000,
+            id="6Cxx-reissue",
         ),
         pytest.param(
             {"00B2010C": "6C03", "00B2010C03": "AABBCC9000"},
-            "00B2010C", 2, "AABBCC", 0x9000, id="6Cxx-case1-gets-le",
+            "00B2010C",
+            2,
+            "AABBCC",
+            0x9000,
+            id="6Cxx-case1-gets-le",
         ),
         pytest.param(
             {"0088000010" + "11" * 16: "6108", "00C0000008": "6C08"},
-            "0088000010" + "11" * 16, 4, "", 0x6C08, id="6Cxx-on-get-response-bounded",
+            "0088000010" + "11" * 16,
+            4,
+            "",
+            0x6C08,
+            id="6Cxx-on-get-response-bounded",
         ),
         pytest.param(
             {SELECT_BY_NAME: "6100", "00C0000000": "EE" * 256 + "9000"},
-            SELECT_BY_NAME, 2, "EE" * 256, 0x9000, id="6100-means-256",
+            SELECT_BY_NAME,
+            2,
+            "EE" * 256,
+            0x9000,
+            id="6100-means-256",
         ),
         pytest.param({"00B0000000": "6A82"}, "00B0000000", 1, "", 0x6A82, id="error-sw-untouched"),
     ],
 )
-def test_t0_policy_chains(
-    table: dict[str, str], command: str, steps: int, data: str, sw: int
-) -> None:
+def test_t0_policy_chains(table: dict[str, str], command: str, steps: int, data: str, sw: int) -> None:
     policy = T0Policy(scripted(table))
     exchange = policy.exchange(H(command))
     assert len(exchange.steps) == steps
@@ -211,9 +230,7 @@ def test_t0_policy_switches_show_raw_status(switches: dict[str, bool], sw: int, 
 
 def test_t0_get_response_bytes_come_from_the_caller() -> None:
     table = {"00A4040002AAAA": "6102", "80C4000002": "BBCC9000"}
-    exchange = T0Policy(scripted(table), get_response_cla=0x80, get_response_ins=0xC4).exchange(
-        H("00A4040002AAAA")
-    )
+    exchange = T0Policy(scripted(table), get_response_cla=0x80, get_response_ins=0xC4).exchange(H("00A4040002AAAA"))
     assert exchange.data == H("BBCC") and exchange.steps[1][0] == H("80C4000002")
 
 
@@ -341,9 +358,7 @@ def test_unreachable_pcscd_is_a_plain_no_reader_error(tmp_path: Path) -> None:
         "        print(exc)\n"
     )
     env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "pcscd.comm")}
-    result = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and all("is pcscd running?" in line for line in lines)

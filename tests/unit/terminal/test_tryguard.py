@@ -1,18 +1,18 @@
 """The try guard keeps a run from blocking a key or the PIN when the run's inputs are wrong."""
+
 from __future__ import annotations
 
 import pytest
 
 from reference_card import ReferenceCard
+from reference_card.psam import PsamCard
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
-from terminal.session import CardSession
-from terminal.psam_client import PsamClient
 from terminal.channel import Terminal
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.tryguard import TryGuardRefusal, TryGuardTransport
-
-from reference_card.psam import PsamCard
 
 PROFILE = load_profile("gen2")
 

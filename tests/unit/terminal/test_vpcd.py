@@ -1,4 +1,5 @@
 """VpcdServer against a fake vpcd driver (a plain TCP listener): framing, tearing, reconnects, stop."""
+
 from __future__ import annotations
 
 import socket
@@ -104,9 +105,7 @@ def test_framing_control_codes_and_apdus(served: ServerThread, driver: FakeDrive
     assert driver.exchange(H("0000000000")) == H("6D00")
 
 
-def test_power_cut_drops_the_connection_then_reinserts(
-    served: ServerThread, driver: FakeDriver, card: ScriptedCard
-) -> None:
+def test_power_cut_drops_the_connection_then_reinserts(served: ServerThread, driver: FakeDriver, card: ScriptedCard) -> None:
     power_ons = card.power_ons
     assert driver.exchange(TEAR) is None  # closed without an answer
     started = time.monotonic()

@@ -4,6 +4,7 @@ interop fault fails its requirement, and the matrix reaches results.json's shape
 
 Runs on a small set (three regions in two provinces) to stay fast; the suite runs the full one.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,26 +12,26 @@ from collections.abc import Callable
 
 import pytest
 
+from checks.interop import crossregion as X
+from checks.interop.crossregion import Abort, CellOutcome
 from harness.cardset import UNKNOWN_ISSUER, issue_card, issue_card_set
 from harness.interop import InteropMatrix, InteropRun, build_interop_run, terminal_profile
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.checks import is_valid_card_number, is_valid_ssn
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
-from checks.interop import crossregion as X
 from terminal.acceptance import BAD_CARD_ID_MAC, LISTED, check_acceptance
 from terminal.acceptance import UNKNOWN_ISSUER as REFUSED_UNKNOWN_ISSUER
-from checks.interop.crossregion import Abort, CellOutcome
-from terminal.invalid_lists import InvalidCardLists
-from terminal.session import CardSession
-from terminal.regions import load_regions
 from terminal.channel import Terminal
+from terminal.invalid_lists import InvalidCardLists
+from terminal.regions import load_regions
+from terminal.session import CardSession
 
 REGIONS = ("441800", "330200", "320500")  # Qingyuan (home of the default card), Ningbo, Suzhou
 KEYS = TestKeySet.for_profile(load_profile("gen3"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _registry():
     return load_regions()
 
@@ -73,11 +74,14 @@ def test_clean_card_set_passes_every_cell(clean_run: InteropRun, requirement: st
     assert counts == {PASSED: rows * len(REGIONS), FAILED: 0, NOT_RUN: 0}
 
 
-@pytest.mark.parametrize(("fault", "requirement"), [
-    ("swapped_diversification", "INT-XR-1"),
-    ("local_keys_from_national_root", "INT-XR-5"),
-    ("bad_card_id_mac", "INT-XR-7"),
-])
+@pytest.mark.parametrize(
+    ("fault", "requirement"),
+    [
+        ("swapped_diversification", "INT-XR-1"),
+        ("local_keys_from_national_root", "INT-XR-5"),
+        ("bad_card_id_mac", "INT-XR-7"),
+    ],
+)
 def test_fault_in_the_set_fails_its_requirement(fault: str, requirement: str) -> None:
     run = _run((fault,))
     try:
@@ -192,8 +196,15 @@ def test_a_dut_only_set_is_the_dut_at_every_terminal() -> None:
         made.append(region.code)
         return software_psam(card.profile, region, KEYS)
 
-    run = build_interop_run(regions=[registry.get(c) for c in REGIONS], registry=registry, keyset=KEYS, pin="123456",
-                            dut=Dut(), dut_profile=card.profile, psam_for=psam_for)
+    run = build_interop_run(
+        regions=[registry.get(c) for c in REGIONS],
+        registry=registry,
+        keyset=KEYS,
+        pin="123456",
+        dut=Dut(),
+        dut_profile=card.profile,
+        psam_for=psam_for,
+    )
     assert [c.label for c in run.cards] == ["441800/gen2"] and not run.defective and not run.issued
     assert made == list(REGIONS)
     for requirement, (check, defective) in _checks(run).items():

@@ -3,47 +3,54 @@ protected EF the way a terminal does, and declared key versions × declared regi
 
 Cards are reference cards issued here with chosen personalizations; the expectations come from the
 personalization data and the profile, not from the code under test."""
+
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
 
+from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
+from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
 from reference_card import ReferenceCard, load_personalization
 from reference_card.personalization import DEFAULT_CARD_PATH
 from reference_card.psam import PsamCard
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
-from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
-from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
-from terminal.session import CardSession
+from terminal.channel import Terminal
 from terminal.psam_client import PsamClient
 from terminal.regions import load_regions
-from terminal.channel import Terminal
+from terminal.session import CardSession
 from terminal.transports.inprocess import InProcessTransport
 
 PERSO = load_personalization(DEFAULT_CARD_PATH)
 SSN = "441802198503171238"  # born 1985-03-17, digit 17 = 3 (odd: male)
 
 
-@pytest.mark.parametrize("ssn, birth_date, expected", [
-    (SSN, "19850317", None),
-    (SSN, "19850318", "differs from SSN 441802198503171238 digits 7–14 (19850317)"),
-    ("4418021985031712", "19850317", "not 17 digits"),
-])
+@pytest.mark.parametrize(
+    "ssn, birth_date, expected",
+    [
+        (SSN, "19850317", None),
+        (SSN, "19850318", "differs from SSN 441802198503171238 digits 7–14 (19850317)"),
+        ("4418021985031712", "19850317", "not 17 digits"),
+    ],
+)
 def test_birth_date_against_ssn(ssn: str, birth_date: str, expected: str | None) -> None:
     result = birth_date_mismatch(ssn, birth_date)
     assert result == expected if expected is None else expected in (result or "")
 
 
-@pytest.mark.parametrize("ssn, gender, contradicts", [
-    (SSN, "1", False),
-    (SSN, "2", True),
-    ("441522199106240088", "2", False),  # digit 17 = 8: female
-    ("441522199106240088", "1", True),
-    (SSN, "0", False),  # unknown: the parity cannot contradict it
-    (SSN, "9", False),  # not stated
-])
+@pytest.mark.parametrize(
+    "ssn, gender, contradicts",
+    [
+        (SSN, "1", False),
+        (SSN, "2", True),
+        ("441522199106240088", "2", False),  # digit 17 = 8: female
+        ("441522199106240088", "1", True),
+        (SSN, "0", False),  # unknown: the parity cannot contradict it
+        (SSN, "9", False),  # not stated
+    ],
+)
 def test_gender_against_ssn_parity(ssn: str, gender: str, contradicts: bool) -> None:
     result = gender_parity_mismatch(ssn, gender)
     assert (result is not None) == contradicts, result

@@ -4,6 +4,7 @@ rendering, and the executor that carries a case out (terminal/access_check.py).
 Expected outcomes in the table below are read off PROFILE §3.3 by hand, not computed by the code
 under test; the executor is run against the in-process reference card, clean and with rule faults.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,15 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_card import ReferenceCard
-from reference_card.psam import PsamCard
-from ssc.catalogue import load_catalogue
-from ssc.keyset import TestKeySet
-from ssc.profile import builtin_profiles, load_profile
-from ssc.profile.access import parse_rule
-from ssc.profile.model import Profile
 from checks.security.access_check import attempt_access
-from scripts.access_features import FEATURE_PATH, render_for_profiles
 from checks.security.access_plan import (
     AccessCase,
     Condition,
@@ -32,9 +25,17 @@ from checks.security.access_plan import (
     plan_for_profiles,
     skipped_rights,
 )
-from terminal.session import CardSession
-from terminal.psam_client import PsamClient
+from reference_card import ReferenceCard
+from reference_card.psam import PsamCard
+from scripts.access_features import FEATURE_PATH, render_for_profiles
+from ssc.catalogue import load_catalogue
+from ssc.keyset import TestKeySet
+from ssc.profile import builtin_profiles, load_profile
+from ssc.profile.access import parse_rule
+from ssc.profile.model import Profile
 from terminal.channel import Terminal
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession
 from terminal.transports.inprocess import InProcessTransport
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -44,7 +45,10 @@ REGION = "441800"  # the embedded reference card's issuing region
 
 # -- notation ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["无", "PIN", "AUTH UK1DF01", "SM UK2DF04", "PIN → AUTH RK1DF04", "AUTH UKSSSE → 切换DF", "PIN → 复位", "PIN → 选择MF"])
+
+@pytest.mark.parametrize(
+    "text", ["无", "PIN", "AUTH UK1DF01", "SM UK2DF04", "PIN → AUTH RK1DF04", "AUTH UKSSSE → 切换DF", "PIN → 复位", "PIN → 选择MF"]
+)
 def test_conditions_round_trip(text: str) -> None:
     assert format_conditions(parse_conditions(text)) == text
 
@@ -112,6 +116,7 @@ def test_expected_outcome_follows_profile_section_3_3(gen: str, path: str, right
 
 
 # -- the plan -----------------------------------------------------------------------------------------
+
 
 def _index(cases: list[AccessCase]) -> dict[tuple[str, str, str], AccessCase]:
     return {(c.file, c.right, c.condition_text): c for c in cases}
@@ -191,6 +196,7 @@ def test_feature_carries_generation_tags_on_generation_specific_rows() -> None:
 
 # -- the executor against the reference card ------------------------------------------------------
 
+
 def _session(profile: Profile, faults: tuple[str, ...] = ()) -> tuple[CardSession, PsamClient]:
     keyset = TestKeySet.for_profile(profile)
     card = ReferenceCard.default(profile.name, faults=list(faults))
@@ -221,11 +227,14 @@ def test_executor_writes_back_what_it_read() -> None:
     assert session.read_record("SSSE/DF01/EF05", number=1, check=True).data == before
 
 
-@pytest.mark.parametrize(("fault", "path", "right", "conditions"), [
-    ("and_rule_as_or", "SSSE/DF04/EF05", "read", "PIN"),
-    ("any_key_opens_auth", "SSSE/DF01/EF05", "update", "AUTH UK2DF01"),
-    ("gen3_ef06_free_read", "SSSE/EF06", "read", "无"),
-])
+@pytest.mark.parametrize(
+    ("fault", "path", "right", "conditions"),
+    [
+        ("and_rule_as_or", "SSSE/DF04/EF05", "read", "PIN"),
+        ("any_key_opens_auth", "SSSE/DF01/EF05", "update", "AUTH UK2DF01"),
+        ("gen3_ef06_free_read", "SSSE/EF06", "read", "无"),
+    ],
+)
 def test_executor_exposes_rule_faults(fault: str, path: str, right: str, conditions: str) -> None:
     p = PROFILES["gen3"]
     parsed = parse_conditions(conditions)

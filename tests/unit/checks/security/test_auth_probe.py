@@ -1,15 +1,11 @@
 """Authentication / secure-messaging probes (terminal/auth_probe.py) and PIN restoration
 (terminal/pin_admin.py), against the in-process reference card; expected status words are the
 profile's names for the answers PROFILE §5, §6.3 and §6.4 require."""
+
 from __future__ import annotations
 
 import pytest
 
-from reference_card import ReferenceCard
-from reference_card.psam import PsamCard
-from ssc.keyset import TestKeySet
-from ssc.profile import builtin_profiles, load_profile
-from ssc.profile.model import Profile
 from checks.security.auth_probes import (
     command_key,
     external_authenticate_as,
@@ -26,10 +22,15 @@ from checks.security.auth_probes import (
     verify_pin_here,
     wrong_cryptogram,
 )
-from terminal.session import CardSession
 from checks.security.pin_admin import restore_pin, temporary_pin
-from terminal.psam_client import PsamClient
+from reference_card import ReferenceCard
+from reference_card.psam import PsamCard
+from ssc.keyset import TestKeySet
+from ssc.profile import builtin_profiles, load_profile
+from ssc.profile.model import Profile
 from terminal.channel import Terminal
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession
 from terminal.transports.inprocess import InProcessTransport
 
 PROFILES = {name: load_profile(name) for name in builtin_profiles()}

@@ -5,10 +5,15 @@ card, clean (no findings, each probe answered with the earliest broken check's s
 with the fault each is meant to catch (the finding appears). Expected values come from the profile
 and from published samples (PROFILE §4), never from the code under test.
 """
+
 from __future__ import annotations
 
 import pytest
 
+from checks.standards import file_survey as survey
+from checks.standards.check_order import challenge_lengths, check_order_probes, record_le_probe, unused_cla, unused_ins
+from checks.standards.record_walk import addressing_survey, walk_record_files
+from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
 from reference_card import ReferenceCard
 from reference_card.psam import PsamCard
 from ssc.apdu import CommandApdu
@@ -23,17 +28,13 @@ from ssc.elements import (
 )
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
-from ssc.record_checks import cyclic_size_problems, record_dictionary_problems, record_tlv_problems
-from checks.standards import file_survey as survey
-from terminal.grants import GrantError, cheapest_grant, grant, terminal_can_grant
-from terminal.session import CardSession
-from checks.standards.check_order import challenge_lengths, check_order_probes, record_le_probe, unused_cla, unused_ins
-from terminal.psam_client import PsamClient
-from checks.standards.record_walk import addressing_survey, walk_record_files
-from terminal.channel import Terminal
-from terminal.transports.inprocess import InProcessTransport
-from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
 from ssc.profile.access import parse_rule
+from ssc.record_checks import cyclic_size_problems, record_dictionary_problems, record_tlv_problems
+from terminal.channel import Terminal
+from terminal.grants import GrantError, cheapest_grant, grant, terminal_can_grant
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession
+from terminal.transports.inprocess import InProcessTransport
 
 GENS = ("gen1", "gen2", "gen3")
 PROFILES = {g: load_profile(g) for g in GENS}
@@ -55,12 +56,15 @@ def _psam(gen: str) -> PsamClient:
 
 # -- pure checks ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("code, ok", [("0", True), ("1", True), ("2", True), ("9", True), ("3", False), ("", False), ("男", False)])
 def test_gender(code: str, ok: bool) -> None:
     assert (not gender_problems(code)) is ok
 
 
-@pytest.mark.parametrize("code, ok", [("01", True), ("56", True), ("97", True), ("98", True), ("00", False), ("57", False), ("96", False), ("1", False)])
+@pytest.mark.parametrize(
+    "code, ok", [("01", True), ("56", True), ("97", True), ("98", True), ("00", False), ("57", False), ("96", False), ("1", False)]
+)
 def test_ethnicity(code: str, ok: bool) -> None:
     assert (not ethnicity_problems(code)) is ok
 
@@ -78,22 +82,30 @@ def test_card_types_come_from_the_profile() -> None:
     assert card_type_problems("2", {"1": Text("个人卡", "personal card"), "2": Text("临时卡", "temporary card")}) == []
 
 
-@pytest.mark.parametrize("digits, ok", [("20240229", True), ("20230229", False), ("20241301", False), ("2024011", False), ("2024O101", False)])
+@pytest.mark.parametrize(
+    "digits, ok", [("20240229", True), ("20230229", False), ("20241301", False), ("2024011", False), ("2024O101", False)]
+)
 def test_date(digits: str, ok: bool) -> None:
     assert (not date_problems(digits)) is ok
 
 
-@pytest.mark.parametrize("digits, region, problems", [
-    ("441800000000000000000001", "441800", 0),
-    ("441800000000000000000001", "330300", 1),      # another issuing region
-    ("991800000000000000000001", None, 1),          # 99 is no province
-    ("44180000000000000000001", None, 1),           # 23 digits
-])
+@pytest.mark.parametrize(
+    "digits, region, problems",
+    [
+        ("441800000000000000000001", "441800", 0),
+        ("441800000000000000000001", "330300", 1),  # another issuing region
+        ("991800000000000000000001", None, 1),  # 99 is no province
+        ("44180000000000000000001", None, 1),  # 23 digits
+    ],
+)
 def test_init_institution(digits: str, region: str | None, problems: int) -> None:
     assert len(init_institution_problems(digits, region)) == problems
 
 
-@pytest.mark.parametrize("raw, ok", [("李清远".encode("gbk") + bytes(24), True), (b"ZHANG" + bytes(25), True), (b"\x81\x20" + bytes(28), False), (b"\xff\xff", False)])
+@pytest.mark.parametrize(
+    "raw, ok",
+    [("李清远".encode("gbk") + bytes(24), True), (b"ZHANG" + bytes(25), True), (b"\x81\x20" + bytes(28), False), (b"\xff\xff", False)],
+)
 def test_gbk(raw: bytes, ok: bool) -> None:
     assert (not gbk_problems(raw)) is ok
 
@@ -125,12 +137,16 @@ def test_historical_bytes() -> None:
 
 # -- grants ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rule, expected", [
-    ("free", set()),
-    ("PIN or AUTH UK1DF03", {"PIN"}),
-    ("PIN and AUTH RK1DF04", {"PIN", "AUTH RK1DF04"}),
-    ("AUTH RKSSSE", {"AUTH RKSSSE"}),
-])
+
+@pytest.mark.parametrize(
+    "rule, expected",
+    [
+        ("free", set()),
+        ("PIN or AUTH UK1DF03", {"PIN"}),
+        ("PIN and AUTH RK1DF04", {"PIN", "AUTH RK1DF04"}),
+        ("AUTH RKSSSE", {"AUTH RKSSSE"}),
+    ],
+)
 def test_cheapest_grant(rule: str, expected: set[str]) -> None:
     assert {str(t) for t in cheapest_grant(parse_rule(rule))} == expected
 
@@ -158,6 +174,7 @@ def test_grant_opens_protected_file(gen: str) -> None:
 
 
 # -- probes --------------------------------------------------------------------------------------------
+
 
 def _run_probe(s: CardSession, probe) -> int:  # type: ignore[no-untyped-def]
     s.select_mf(check=True)
@@ -205,6 +222,7 @@ def test_record_le_probe(case: str, le: int | None) -> None:
 
 # -- surveys -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("gen", GENS)
 def test_file_surveys_clean(gen: str) -> None:
     s = _session(gen)
@@ -245,6 +263,7 @@ def test_select_helpers() -> None:
 
 
 # -- write-back ---------------------------------------------------------------------------------------
+
 
 def test_update_record_and_restore() -> None:
     s = _session("gen2")
