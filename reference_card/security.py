@@ -13,6 +13,8 @@ here by configuration: the clean and the faulty card run the same code.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reference_card.iso7816 import LC_OFFSET, is_sm_cla
 from reference_card.statuswords import StatusBytes
 from reference_card.store import PersistentStore
@@ -20,6 +22,9 @@ from ssc.crypto.algorithm import Algorithm
 from ssc.crypto.recipes import command_mac
 from ssc.profile.access import AccessRule, Auth, Pin, Sm
 from ssc.profile.model import KeyDef
+
+if TYPE_CHECKING:  # filesystem builds on this module, so the name is for the type checker only
+    from reference_card.filesystem import Node
 
 __all__ = ["AccessControl", "CardKey", "CompiledRule", "Session", "TryCounter"]
 
@@ -29,12 +34,12 @@ class Session:
 
     __slots__ = ("df", "ef", "auth", "pin_ok", "challenge", "pending")
 
-    def __init__(self, mf: object) -> None:
+    def __init__(self, mf: Node) -> None:
         self.reset(mf)
 
-    def reset(self, mf: object) -> None:
-        self.df = mf
-        self.ef = None
+    def reset(self, mf: Node) -> None:
+        self.df: Node = mf
+        self.ef: Node | None = None
         self.auth: dict[int, int] = {}  # external key id (in the current DF) → version used
         self.pin_ok = False
         self.challenge: bytes | None = None

@@ -1,0 +1,176 @@
+"""Is the card's GET CHALLENGE a random number generator, or something that only looks distinct?
+
+Distinct values within one session prove little: a counter, an arithmetic progression, or a
+generator that restarts at every power-on all give distinct challenges within a session. This
+module judges a sample of challenges in two ways:
+
+- **structure** — the first challenge after each reset must differ from every other first
+  challenge (a generator re-seeded identically at power-on repeats them), and successive
+  challenges must not form an arithmetic progression (a counter is one with step 1) when read
+  as big- or little-endian integers;
+- **statistics** — the randomness tests of GM/T 0005-2021 (which follows NIST SP 800-22 rev. 1a)
+  on the concatenated bits: monobit frequency, block frequency, runs and poker, each a p-value
+  compared with the significance level α (0.01 in both standards).
+
+The statistic formulas are those of NIST SP 800-22 rev. 1a §2.1 (frequency), §2.2 (block
+frequency), §2.3 (runs) and GM/T 0005-2021 §6.3 (poker); the known-answer examples of SP 800-22
+are in the unit tests. The parameters (α, block lengths) are inputs, so a lab can use the values of
+its own edition of the standard.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from scipy.special import gammaincc
+
+__all__ = [
+    "BatteryParameters",
+    "TestResult",
+    "arithmetic_progressions",
+    "bits_of",
+    "block_frequency_test",
+    "monobit_test",
+    "poker_test",
+    "repeated_first_challenges",
+    "run_battery",
+    "runs_test",
+]
+
+
+@dataclass(frozen=True)
+class BatteryParameters:
+    """The battery's parameters (GM/T 0005-2021 / NIST SP 800-22 rev. 1a)."""
+
+    alpha: float = 0.01  # significance level of both standards
+    block_length: int = 256  # block frequency: M ≥ 20, M > 0.01·n and n/M < 100 for n = 20,000
+    poker_width: int = 4  # poker: m-bit words, m = 4 or 8 in GM/T 0005 (m = 8 needs n ≥ 5·2^8·8 bits)
+    min_bits: int = 20_000
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One statistical test: its name, statistic, p-value and whether it passed at α."""
+
+    name: str
+    statistic: float
+    p_value: float
+    passed: bool
+    detail: str = ""
+
+
+def bits_of(data: bytes) -> list[int]:
+    """The bits of `data`, most significant first (the order the card sent them)."""
+    return [(byte >> (7 - i)) & 1 for byte in data for i in range(8)]
+
+
+def monobit_test(bits: Sequence[int], alpha: float = 0.01) -> TestResult:
+    """Frequency (monobit): are ones and zeros about equally frequent? (SP 800-22 §2.1)"""
+    n = len(bits)
+    if n == 0:
+        raise ValueError("the monobit test needs at least one bit")
+    s = sum(2 * b - 1 for b in bits)
+    s_obs = abs(s) / math.sqrt(n)
+    p = math.erfc(s_obs / math.sqrt(2))
+    return TestResult("monobit", s_obs, p, p >= alpha, f"n={n}, S={s}")
+
+
+def block_frequency_test(bits: Sequence[int], block_length: int, alpha: float = 0.01) -> TestResult:
+    """Frequency within blocks of M bits: is each block's share of ones about 1/2? (SP 800-22 §2.2)"""
+    n_blocks = len(bits) // block_length
+    if n_blocks == 0:
+        raise ValueError(f"the block frequency test needs at least one block of {block_length} bits")
+    chi2 = 0.0
+    for i in range(n_blocks):
+        block = bits[i * block_length : (i + 1) * block_length]
+        pi = sum(block) / block_length
+        chi2 += (pi - 0.5) ** 2
+    chi2 *= 4 * block_length
+    p = float(gammaincc(n_blocks / 2, chi2 / 2))
+    return TestResult("block frequency", chi2, p, p >= alpha, f"M={block_length}, N={n_blocks}")
+
+
+def runs_test(bits: Sequence[int], alpha: float = 0.01) -> TestResult:
+    """Runs: do runs of identical bits alternate as often as chance says? (SP 800-22 §2.3)
+
+    The prerequisite frequency check (|π − 1/2| < 2/√n) is part of the test: a sample that fails
+    it gets p = 0, as the standard prescribes."""
+    n = len(bits)
+    if n < 2:
+        raise ValueError("the runs test needs at least two bits")
+    pi = sum(bits) / n
+    tau = 2 / math.sqrt(n)
+    if abs(pi - 0.5) >= tau:
+        return TestResult("runs", float("nan"), 0.0, False, f"frequency prerequisite failed: π={pi:.4f}, τ={tau:.4f}")
+    v_obs = 1 + sum(1 for k in range(n - 1) if bits[k] != bits[k + 1])
+    numerator = abs(v_obs - 2 * n * pi * (1 - pi))
+    denominator = 2 * math.sqrt(2 * n) * pi * (1 - pi)
+    p = math.erfc(numerator / denominator)
+    return TestResult("runs", float(v_obs), p, p >= alpha, f"n={n}, V={v_obs}")
+
+
+def poker_test(bits: Sequence[int], width: int, alpha: float = 0.01) -> TestResult:
+    """Poker: are all 2^m words of m bits about equally frequent? (GM/T 0005-2021 §6.3)
+
+    V = 2^m / N · Σ n_i² − N follows χ² with 2^m − 1 degrees of freedom."""
+    n_words = len(bits) // width
+    if n_words == 0:
+        raise ValueError(f"the poker test needs at least one {width}-bit word")
+    counts = [0] * (1 << width)
+    for i in range(n_words):
+        value = 0
+        for b in bits[i * width : (i + 1) * width]:
+            value = (value << 1) | b
+        counts[value] += 1
+    v = (1 << width) / n_words * sum(c * c for c in counts) - n_words
+    p = float(gammaincc(((1 << width) - 1) / 2, v / 2))
+    return TestResult("poker", v, p, p >= alpha, f"m={width}, N={n_words}")
+
+
+def run_battery(sample: bytes, parameters: BatteryParameters = BatteryParameters()) -> list[TestResult]:
+    """Every statistical test of the battery on `sample` (the concatenated challenges)."""
+    bits = bits_of(sample)
+    if len(bits) < parameters.min_bits:
+        raise ValueError(f"the battery needs at least {parameters.min_bits} bits, got {len(bits)}")
+    a = parameters.alpha
+    return [
+        monobit_test(bits, a),
+        block_frequency_test(bits, parameters.block_length, a),
+        runs_test(bits, a),
+        poker_test(bits, parameters.poker_width, a),
+    ]
+
+
+def repeated_first_challenges(first_challenges: Sequence[bytes]) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of resets whose first challenge was the same value."""
+    seen: dict[bytes, int] = {}
+    repeats = []
+    for j, value in enumerate(first_challenges):
+        if value in seen:
+            repeats.append((seen[value], j))
+        else:
+            seen[value] = j
+    return repeats
+
+
+def arithmetic_progressions(challenges: Sequence[bytes], min_length: int = 3) -> list[str]:
+    """The byte orders in which successive challenges form an arithmetic progression of at least
+    `min_length` terms (a counter is the progression with step 1).
+
+    A random 4-byte challenge continues a given progression with probability 2^-32, so three terms
+    in a row are already no accident; the check reads each challenge as a big- and as a
+    little-endian integer, since a counter may be stored either way."""
+    found = []
+    orders: tuple[Literal["big"], Literal["little"]] = ("big", "little")
+    for order in orders:
+        values = [int.from_bytes(c, order) for c in challenges]
+        run = 2
+        for k in range(2, len(values)):
+            run = run + 1 if values[k] - values[k - 1] == values[k - 1] - values[k - 2] else 2
+            if run >= min_length:
+                found.append(f"{order}-endian, step {values[k] - values[k - 1]}, from challenge {k - run + 1}")
+                break
+    return found
