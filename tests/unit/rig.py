@@ -35,6 +35,16 @@ def initial_pin(profile: Profile) -> str:
     return PERSONALIZATION.pin if PERSONALIZATION.pin is not None else profile.security.pin.initial
 
 
+def _same_pin_everywhere() -> str:
+    pins = {initial_pin(p) for p in PROFILES.values()}
+    if len(pins) != 1:
+        raise RuntimeError(f"the embedded card's PIN differs by generation ({sorted(pins)}): use initial_pin(profile)")
+    return pins.pop()
+
+
+PIN: str = _same_pin_everywhere()  # the embedded card's PIN, whatever the generation
+
+
 def terminal_number(region: str = HOME_REGION) -> str:
     return REGIONS.get(region).terminal_number
 

@@ -19,10 +19,11 @@ from ssc.crypto.recipes import auth_cryptogram, command_mac
 from ssc.keyset import LabKeyFile, TestKeySet, derive_card_key, diversification_factors
 from ssc.profile import load_profile
 from ssc.profile.model import KeyDef, Profile
+from tests.unit import rig
 
-HOME = "441800"
+HOME = rig.HOME_REGION
 FOREIGN = "330200"
-TERMINAL = "441800000001"
+TERMINAL = rig.terminal_number(HOME)
 CARD_SN = bytes.fromhex("8684A1B2C3D4E5F6")
 F8 = bytes.fromhex("0123456789ABCDEF")
 D8 = bytes.fromhex("FEDCBA9876543210")
