@@ -152,7 +152,9 @@ def test_local_keys_use_the_home_city_root_with_the_card_factor_only(gen: str) -
     profile = PROFILES[gen]
     alg = profile.algorithm
     keyset = TestKeySet.for_profile(profile)
-    for key in (k for k in profile.keys() if k.level == "local"):
+    local = [k for k in profile.keys() if k.level == "local"]
+    assert [k.name for k in local] == ["RLK", "ULK"]  # PROFILE §6.1: the city's keys in SSSE/DF80
+    for key in local:
         card = _ready(profile, alg)
         factors = diversification_factors(profile, key, HOME, CARD_SN)
         assert factors == [CARD_SN]

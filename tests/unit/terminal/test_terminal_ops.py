@@ -261,7 +261,9 @@ def test_card_identity(gen: str) -> None:
 def test_external_authentication_with_every_national_key_and_version(gen: str, where: str) -> None:
     rig = _Rig(gen)
     psam = getattr(rig, where)
-    for name in _national_external_keys(rig.profile):
+    names = _national_external_keys(rig.profile)
+    assert {"MK", "UKSSSE", "PUK", "UK1DF01", "UK2DF04"} <= set(names)  # PROFILE §6.1
+    for name in names:
         key = rig.profile.key(name)
         for version in (rig.profile.command("external_authenticate").byte("active_version"),) + key.versions:
             assert rig.session.external_authenticate(name, version, psam).ok, (name, version)
@@ -271,7 +273,9 @@ def test_external_authentication_with_every_national_key_and_version(gen: str, w
 @pytest.mark.parametrize("gen", PROFILES)
 def test_local_keys_open_to_home_terminals_only(gen: str) -> None:
     rig = _Rig(gen)
-    for key in (k for k in rig.profile.keys() if k.level == "local"):
+    local = [k for k in rig.profile.keys() if k.level == "local"]
+    assert [k.name for k in local] == ["RLK", "ULK"]  # PROFILE §6.1
+    for key in local:
         assert rig.session.external_authenticate(key.name, 0, rig.home).ok
         refused = rig.session.external_authenticate(key.name, 0, rig.foreign, check=False)
         assert refused.means("verification_failed")
