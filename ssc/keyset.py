@@ -21,8 +21,12 @@ from ssc.profile.model import KeyDef, Profile
 
 
 class KeySet(Protocol):
-    label: str
-    is_test: bool
+    # Read-only members: the key sets are frozen dataclasses, which a settable attribute excludes.
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def is_test(self) -> bool: ...
 
     def national_root(self, name: str, version: int, alg: Algorithm) -> bytes: ...
 

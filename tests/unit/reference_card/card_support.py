@@ -15,9 +15,11 @@ from ssc.codecs import encode_pin
 from ssc.crypto.recipes import auth_cryptogram, command_mac, encipher_pin_block
 from ssc.keyset import TestKeySet, derive_card_key
 from ssc.profile.model import Profile
+from tests.unit.rig import PIN
 
 H = bytes.fromhex
 PERSO = load_personalization(DEFAULT_CARD_PATH)
+__all__ = ["PERSO", "PIN", "SSSE_NAME", "Host", "Response", "new_card"]
 SSSE_NAME = H("7378312E73682EC9E7BBE1B1A3D5CF")
 
 
@@ -104,7 +106,7 @@ class Host:
             crypt = bytes([crypt[0] ^ 1]) + crypt[1:]
         return self.send(bytes([0x00, 0x82, version, kdef.id, 16]) + crypt + r)
 
-    def verify(self, pin: str = "123456") -> Response:
+    def verify(self, pin: str = PIN) -> Response:
         data = encode_pin(pin)
         return self.send(bytes([0x00, 0x20, 0x00, 0x00, len(data)]) + data)
 

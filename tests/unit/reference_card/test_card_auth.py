@@ -64,7 +64,9 @@ def _national_keys(host: Host) -> list[tuple[str, str]]:
 
 
 def test_every_national_key_authenticates_in_every_version(host: Host) -> None:
-    for df, name in _national_keys(host):
+    keys = _national_keys(host)
+    assert {("SSSE", "MK"), ("SSSE", "UKSSSE"), ("SSSE/DF01", "UK1DF01"), ("SSSE/DF04", "UK2DF04")} <= set(keys)  # PROFILE §6.1
+    for df, name in keys:
         host.select_name(host.profile.file(df).name)
         for version in (1, 2, 3):
             assert host.external_auth(name, version).sw == host.sw("ok"), (name, version)

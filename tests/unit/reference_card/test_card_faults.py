@@ -14,7 +14,7 @@ from ssc.checks import is_valid_card_number
 from ssc.codecs import decode_an
 from ssc.crypto.mac import mac
 from ssc.crypto.recipes import auth_cryptogram
-from tests.unit.reference_card.card_support import SSSE_NAME, Host, new_card
+from tests.unit.reference_card.card_support import PIN, SSSE_NAME, Host, new_card
 
 
 def _enter(host: Host, path: str) -> None:
@@ -140,7 +140,7 @@ def counter_first(host: Host) -> bool:
     host.select_name(SSSE_NAME)
     host.card.arm_power_cut(0)
     try:
-        host.verify("123456")
+        host.verify(PIN)
     except PowerCut:
         return True  # a write happened before the (right) result could be seen
     return False

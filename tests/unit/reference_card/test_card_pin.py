@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ssc.codecs import encode_pin
-from tests.unit.reference_card.card_support import SSSE_NAME, Host, new_card
+from tests.unit.reference_card.card_support import PIN, SSSE_NAME, Host, new_card
 
 GENERATIONS = ["gen1", "gen2", "gen3"]
 
@@ -23,20 +23,20 @@ def _change(host: Host, old: str, new: str) -> int:
 
 
 def test_verify_right_and_wrong(host: Host) -> None:
-    assert host.verify("123456").sw == host.sw("ok")
+    assert host.verify(PIN).sw == host.sw("ok")
     assert host.verify("654321").sw == host.sw("verification_failed", 2)
     assert host.verify("654321").sw == host.sw("verification_failed", 1)
-    assert host.verify("123456").sw == host.sw("ok")
+    assert host.verify(PIN).sw == host.sw("ok")
     assert host.verify("654321").sw == host.sw("verification_failed", 2)
 
 
 def test_pin_blocks_at_zero(host: Host) -> None:
     for left in (2, 1, 0):
         assert host.verify("000000").sw == host.sw("verification_failed", left)
-    assert host.verify("123456").sw == host.sw("method_blocked")
+    assert host.verify(PIN).sw == host.sw("method_blocked")
     host.card.power_on()  # the counter is persistent
     host.select_name(SSSE_NAME)
-    assert host.verify("123456").sw == host.sw("method_blocked")
+    assert host.verify(PIN).sw == host.sw("method_blocked")
 
 
 @pytest.mark.parametrize(
@@ -64,25 +64,25 @@ def test_verify_outside_ssse_is_6a88(host: Host) -> None:
 
 
 def test_odd_length_pin(host: Host) -> None:
-    assert _change(host, "123456", "24680") == host.sw("ok")
+    assert _change(host, PIN, "24680") == host.sw("ok")
     assert host.verify("24680").sw == host.sw("ok")
 
 
 def test_change_pin(host: Host) -> None:
-    assert _change(host, "123456", "135790") == host.sw("ok")
-    assert host.verify("123456").sw == host.sw("verification_failed", 2)
+    assert _change(host, PIN, "135790") == host.sw("ok")
+    assert host.verify(PIN).sw == host.sw("verification_failed", 2)
     assert host.verify("135790").sw == host.sw("ok")
 
 
 def test_change_pin_sets_the_pin_state(host: Host) -> None:
     host.select_name(host.profile.file("SSSE/DF02").name)
     assert host.read_record_auto(1, sfi=6).sw == host.sw("security_not_satisfied")
-    assert _change(host, "123456", "135790") == host.sw("ok")
+    assert _change(host, PIN, "135790") == host.sw("ok")
     assert host.read_record_auto(1, sfi=6).sw == host.sw("ok")
 
 
 def test_initial_pin_cannot_be_the_new_pin(host: Host) -> None:
-    assert _change(host, "000000", "123456") == host.sw("wrong_data")  # checked before the old PIN
+    assert _change(host, "000000", PIN) == host.sw("wrong_data")  # checked before the old PIN
     assert host.verify("000000").sw == host.sw("verification_failed", 2)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ssc.card import PowerCut
-from tests.unit.reference_card.card_support import SSSE_NAME, Host, new_card
+from tests.unit.reference_card.card_support import PIN, SSSE_NAME, Host, new_card
 
 
 def _host(**kw: object) -> Host:
@@ -61,7 +61,7 @@ def test_torn_binary_write() -> None:
     assert host.send("00B0880010").data == old
 
 
-@pytest.mark.parametrize("pin", ["123456", "000000"])
+@pytest.mark.parametrize("pin", [PIN, "000000"])
 def test_pin_try_is_counted_before_the_result(pin: str) -> None:
     """Right or wrong, a VERIFY writes the counter first: a cut there reveals nothing."""
     host = _host()
@@ -85,7 +85,7 @@ def test_cut_after_the_decrement_keeps_it() -> None:
     host = _host()
     host.card.arm_power_cut(1)  # the 1-byte decrement completes, then power goes
     with pytest.raises(PowerCut):
-        host.verify("123456")
+        host.verify(PIN)
     _reinsert(host)
     assert host.verify("000000").sw == host.sw("verification_failed", 1)
 

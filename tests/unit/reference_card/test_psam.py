@@ -19,10 +19,11 @@ from ssc.crypto.recipes import auth_cryptogram, command_mac
 from ssc.keyset import LabKeyFile, TestKeySet, derive_card_key, diversification_factors
 from ssc.profile import load_profile
 from ssc.profile.model import KeyDef, Profile
+from tests.unit import rig
 
-HOME = "441800"
+HOME = rig.HOME_REGION
 FOREIGN = "330200"
-TERMINAL = "441800000001"
+TERMINAL = rig.terminal_number(HOME)
 CARD_SN = bytes.fromhex("8684A1B2C3D4E5F6")
 F8 = bytes.fromhex("0123456789ABCDEF")
 D8 = bytes.fromhex("FEDCBA9876543210")
@@ -151,7 +152,9 @@ def test_local_keys_use_the_home_city_root_with_the_card_factor_only(gen: str) -
     profile = PROFILES[gen]
     alg = profile.algorithm
     keyset = TestKeySet.for_profile(profile)
-    for key in (k for k in profile.keys() if k.level == "local"):
+    local = [k for k in profile.keys() if k.level == "local"]
+    assert [k.name for k in local] == ["RLK", "ULK"]  # PROFILE §6.1: the city's keys in SSSE/DF80
+    for key in local:
         card = _ready(profile, alg)
         factors = diversification_factors(profile, key, HOME, CARD_SN)
         assert factors == [CARD_SN]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from reports.evidence import (
@@ -72,7 +73,9 @@ def test_keygen_private_key_is_0600_and_public_key_0644(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "lab.pub").stat().st_mode) == 0o644
     assert (tmp_path / "lab.key").read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
     assert (tmp_path / "lab.pub").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
-    assert len(fp) == 64 and int(fp, 16) >= 0
+    public = serialization.load_pem_public_key((tmp_path / "lab.pub").read_bytes())
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert len(raw) == 32 and fp == hashlib.sha256(raw).hexdigest()  # SHA-256 of the 32 raw public-key bytes
 
 
 @pytest.mark.parametrize("umask", [0o000, 0o077, 0o022])

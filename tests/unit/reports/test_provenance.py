@@ -16,10 +16,11 @@ CATALOGUE = load_catalogue()
 @pytest.mark.parametrize("generation", builtin_profiles())
 def test_every_catalogue_reference_resolves_in_every_builtin_profile(generation: str) -> None:
     profile = load_profile(generation)
+    assert len(CATALOGUE.requirements) >= 50
     for rid in CATALOGUE.requirements:
         prov = requirement_provenance(profile, rid)
         tags = [v["tag"] for v in prov["values"]]
-        assert all(t in PROVENANCE_TAGS for t in tags), (rid, prov)
+        assert set(tags) <= set(PROVENANCE_TAGS), (rid, prov)
         assert prov["weakest"] == weakest(tags)
         assert prov["stand_in"] == (prov["weakest"] == "S")
 

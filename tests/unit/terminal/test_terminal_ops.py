@@ -11,23 +11,22 @@ from pathlib import Path
 import pytest
 
 from checks.security.key_diagnosis import _candidates, check_key
-from reference_card import ReferenceCard
-from reference_card.psam import PsamCard
 from ssc.apdu import CommandApdu
 from ssc.crypto.algorithm import Algorithm
 from ssc.crypto.recipes import auth_cryptogram
-from ssc.keyset import LabKeyFile, TestKeySet, derive_card_key, diversification_factors
+from ssc.keyset import KeySet, LabKeyFile, TestKeySet, derive_card_key, diversification_factors
 from ssc.profile import load_profile
 from ssc.profile.model import Profile
 from ssc.profile.templates import fci_for
 from terminal.channel import Terminal, describe_sw
 from terminal.psam_client import PsamClient, PsamError
 from terminal.regions import RegionError, load_regions
-from terminal.session import CardSession, OperationError, find_item
+from terminal.session import OperationError
 from terminal.testcards import ScriptedCard
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.mock import MockTransport
 from terminal.transports.tracing import TraceRecorder
+from tests.unit.rig import HOME_REGION, PERSONALIZATION, initial_pin, new_reference_card, open_psam, session_on
 
 PROFILES = {name: load_profile(name) for name in ("gen2", "gen3")}
 CARD_SN = bytes.fromhex("8684000000123456")
@@ -37,9 +36,8 @@ def _sw(value: int) -> bytes:
     return value.to_bytes(2, "big")
 
 
-def _psam_client(profile: Profile, region: str = "441800", terminal_number: str = "441800000001", keyset=None) -> PsamClient:
-    card = PsamCard(profile, region, terminal_number, keyset or TestKeySet.for_profile(profile))
-    return PsamClient(InProcessTransport(card), profile)
+def _psam_client(profile: Profile, region: str = HOME_REGION, keyset: KeySet | None = None) -> PsamClient:
+    return open_psam(profile, region, keyset=keyset)
 
 
 # -- Terminal -------------------------------------------------------------------------------------
@@ -113,15 +111,15 @@ def test_terminal_traces_every_raw_step_and_reset() -> None:
 @pytest.mark.parametrize("gen", PROFILES)
 def test_psam_client_terminal_number_and_cryptogram(gen: str) -> None:
     profile = PROFILES[gen]
-    client = _psam_client(profile, "330200", "330200000001")
+    client = _psam_client(profile, "330200")
     assert client.terminal_number() == "330200000001"
     key = profile.key("UKSSSE")
-    factors = diversification_factors(profile, key, "441800", CARD_SN)
+    factors = diversification_factors(profile, key, HOME_REGION, CARD_SN)
     client.select_for(profile.algorithm)
     assert client.terminal_number() == "330200000001"  # cached
     client.derive("external_auth", key, 0, factors)
     r = bytes(range(8))
-    card_key = derive_card_key(profile, TestKeySet.for_profile(profile), key, key.active, "441800", CARD_SN)
+    card_key = derive_card_key(profile, TestKeySet.for_profile(profile), key, key.active, HOME_REGION, CARD_SN)
     assert client.process(r, r) == auth_cryptogram(profile.algorithm, card_key, r, r)
 
 
@@ -183,7 +181,7 @@ def test_region_registry_has_the_required_regions() -> None:
 def test_every_region_gets_a_software_psam(gen: str) -> None:
     profile = PROFILES[gen]
     for region in load_regions(profile=profile):
-        assert _psam_client(profile, region.code, region.terminal_number).terminal_number() == region.terminal_number
+        assert _psam_client(profile, region.code).terminal_number() == region.terminal_number
 
 
 GOOD = """format: ssc-regions/1
@@ -224,36 +222,21 @@ def test_region_file_refuses_duplicate_terminal_numbers(tmp_path: Path) -> None:
         load_regions(path)
 
 
-def test_find_item_names_the_known_items() -> None:
-    profile = PROFILES["gen2"]
-    f, rec = find_item(profile, "card_number")
-    assert f.path == "SSSE/EF05" and rec.item == "card_number"
-    with pytest.raises(KeyError, match="card_number"):
-        find_item(profile, "no_such_item")
-
-
-def test_operation_error_keeps_apdu_and_response() -> None:
-    err = OperationError(b"\x00", None, "boom")
-    assert err.apdu == b"\x00" and err.response is None and str(err) == "boom"
-
-
 # -- operations against the reference card --------------------------------------------------------
 
-HOME, FOREIGN = "441800", "330200"  # the embedded reference card is a Qingyuan card
+HOME, FOREIGN = HOME_REGION, "330200"  # the embedded reference card is a Qingyuan card; Ningbo is foreign
 SSSE_FCI_CHECKED = ("SSSE", "SSSE/DF01", "SSSE/DF04")
 
 
 class _Rig:
     """A reference card and two software PSAMs (home and foreign city) over in-process transports."""
 
-    def __init__(self, gen: str, *, faults: tuple[str, ...] = (), psam_keyset=None) -> None:
-        self.card = ReferenceCard.default(gen, faults=faults)
-        self.profile = self.card.profile
-        self.terminal = Terminal(InProcessTransport(self.card), self.profile)
-        self.session = CardSession(self.terminal)
-        regions = load_regions(profile=self.profile)
-        self.home = _psam_client(self.profile, HOME, regions[HOME].terminal_number, psam_keyset)
-        self.foreign = _psam_client(self.profile, FOREIGN, regions[FOREIGN].terminal_number, psam_keyset)
+    def __init__(self, gen: str, *, faults: tuple[str, ...] = (), psam_keyset: KeySet | None = None) -> None:
+        self.profile = PROFILES[gen]
+        self.session = session_on(new_reference_card(gen, faults=faults), check=True)
+        self.terminal = self.session.terminal
+        self.home = _psam_client(self.profile, HOME, psam_keyset)
+        self.foreign = _psam_client(self.profile, FOREIGN, psam_keyset)
 
 
 def _national_external_keys(profile: Profile) -> list[str]:
@@ -267,8 +250,8 @@ def test_card_identity(gen: str) -> None:
     profile = rig.profile
     assert ident.atr == rig.terminal.atr
     assert ident.card_sn == profile.atr.card_sn_of(ident.atr)
-    assert ident.region == rig.card.personalization.region == HOME
-    assert ident.card_number == rig.card.personalization.card_number
+    assert ident.region == PERSONALIZATION.region == HOME
+    assert ident.card_number == PERSONALIZATION.card_number
     assert (ident.spec_version, ident.generation, ident.algorithm_id) == (profile.spec_version, profile.generation, profile.algorithm_id)
     assert rig.session.current_df == "SSSE"
 
@@ -278,7 +261,9 @@ def test_card_identity(gen: str) -> None:
 def test_external_authentication_with_every_national_key_and_version(gen: str, where: str) -> None:
     rig = _Rig(gen)
     psam = getattr(rig, where)
-    for name in _national_external_keys(rig.profile):
+    names = _national_external_keys(rig.profile)
+    assert {"MK", "UKSSSE", "PUK", "UK1DF01", "UK2DF04"} <= set(names)  # PROFILE §6.1
+    for name in names:
         key = rig.profile.key(name)
         for version in (rig.profile.command("external_authenticate").byte("active_version"),) + key.versions:
             assert rig.session.external_authenticate(name, version, psam).ok, (name, version)
@@ -288,7 +273,9 @@ def test_external_authentication_with_every_national_key_and_version(gen: str, w
 @pytest.mark.parametrize("gen", PROFILES)
 def test_local_keys_open_to_home_terminals_only(gen: str) -> None:
     rig = _Rig(gen)
-    for key in (k for k in rig.profile.keys() if k.level == "local"):
+    local = [k for k in rig.profile.keys() if k.level == "local"]
+    assert [k.name for k in local] == ["RLK", "ULK"]  # PROFILE §6.1
+    for key in local:
         assert rig.session.external_authenticate(key.name, 0, rig.home).ok
         refused = rig.session.external_authenticate(key.name, 0, rig.foreign, check=False)
         assert refused.means("verification_failed")
@@ -366,7 +353,7 @@ def test_secure_update_and_append(gen: str) -> None:
     entry_def = rig.profile.file(log).records[0]
     entry = bytes([entry_def.tag, entry_def.length]) + bytes(range(entry_def.length))
     assert s.secure_append_record(log, entry, rig.home).ok
-    assert s.verify_pin(rig.card.personalization.pin or rig.profile.security.pin.initial).ok
+    assert s.verify_pin(initial_pin(rig.profile)).ok
     assert s.read_record(log, 1).data == entry
 
 
@@ -395,15 +382,22 @@ def test_reads_and_selection(gen: str) -> None:
     rig = _Rig(gen)
     s = rig.session
     profile = rig.profile
-    for rec in profile.file("SSSE/EF05").records:
-        value = s.read_item(rec.item)
-        assert isinstance(value, bytes if rec.fmt == "b" else str)
-    assert s.read_item("spec_version") == profile.spec_version
+    ef05 = {rec.item: s.read_item(rec.item) for rec in profile.file("SSSE/EF05").records}
+    card_id = ef05.pop("card_id_code")
+    assert isinstance(card_id, bytes) and card_id[profile.card_id.region] == bytes.fromhex(HOME)  # region in BCD (PROFILE §4.1)
+    assert ef05 == {
+        "card_type": PERSONALIZATION.card_type,
+        "spec_version": profile.spec_version,
+        "init_institution": PERSONALIZATION.init_institution,
+        "issue_date": PERSONALIZATION.issue_date,
+        "expiry_date": PERSONALIZATION.expiry_date,
+        "card_number": PERSONALIZATION.card_number,
+    }
     if gen == "gen3":
         with pytest.raises(OperationError, match="6982"):
             s.read_item("name")
         assert s.external_authenticate("RKSSSE", 0, rig.foreign).ok
-    assert s.read_item("name") == rig.card.personalization.cardholder.name
+    assert s.read_item("name") == PERSONALIZATION.cardholder.name
     for path in SSSE_FCI_CHECKED:
         answer = s.select_path(path)
         assert answer.ok and answer.data == fci_for(profile, profile.file(path)) == s.last_fci

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from reference_card import ReferenceCard
-from reference_card.psam import PsamCard
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
 from terminal.channel import Terminal
@@ -13,6 +12,7 @@ from terminal.psam_client import PsamClient
 from terminal.session import CardSession
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.tryguard import TryGuardRefusal, TryGuardTransport
+from tests.unit import rig
 
 PROFILE = load_profile("gen2")
 
@@ -23,8 +23,7 @@ def guarded_session(card: ReferenceCard | None = None) -> tuple[CardSession, Try
 
 
 def psam(keyset: TestKeySet) -> PsamClient:
-    transport = InProcessTransport(PsamCard(PROFILE, "441800", "441800000001", keyset))
-    client = PsamClient(transport, PROFILE)
+    client = rig.open_psam(PROFILE, keyset=keyset)
     client.select_for(PROFILE.algorithm)
     return client
 

@@ -26,8 +26,9 @@ from terminal.channel import Terminal
 from terminal.invalid_lists import InvalidCardLists
 from terminal.regions import load_regions
 from terminal.session import CardSession
+from tests.unit import rig
 
-REGIONS = ("441800", "330200", "320500")  # Qingyuan (home of the default card), Ningbo, Suzhou
+REGIONS = (rig.HOME_REGION, "330200", "320500")  # Qingyuan (home of the default card), Ningbo, Suzhou
 KEYS = TestKeySet.for_profile(load_profile("gen3"))
 
 
@@ -38,7 +39,7 @@ def _registry():
 
 def _run(faults: tuple[str, ...] = ()) -> InteropRun:
     registry = _registry()
-    return build_interop_run(regions=[registry.get(c) for c in REGIONS], registry=registry, keyset=KEYS, pin="123456", faults=faults)
+    return build_interop_run(regions=[registry.get(c) for c in REGIONS], registry=registry, keyset=KEYS, pin=rig.PIN, faults=faults)
 
 
 def _checks(run: InteropRun) -> dict[str, tuple[Callable, bool]]:
@@ -200,7 +201,7 @@ def test_a_dut_only_set_is_the_dut_at_every_terminal() -> None:
         regions=[registry.get(c) for c in REGIONS],
         registry=registry,
         keyset=KEYS,
-        pin="123456",
+        pin=rig.PIN,
         dut=Dut(),
         dut_profile=card.profile,
         psam_for=psam_for,

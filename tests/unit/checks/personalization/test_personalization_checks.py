@@ -12,18 +12,13 @@ import pytest
 
 from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
 from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
-from reference_card import ReferenceCard, load_personalization
-from reference_card.personalization import DEFAULT_CARD_PATH
-from reference_card.psam import PsamCard
-from ssc.keyset import TestKeySet
+from reference_card import ReferenceCard
 from ssc.profile import load_profile
-from terminal.channel import Terminal
 from terminal.psam_client import PsamClient
-from terminal.regions import load_regions
 from terminal.session import CardSession
-from terminal.transports.inprocess import InProcessTransport
+from tests.unit import rig
 
-PERSO = load_personalization(DEFAULT_CARD_PATH)
+PERSO = rig.PERSONALIZATION
 SSN = "441802198503171238"  # born 1985-03-17, digit 17 = 3 (odd: male)
 
 
@@ -57,11 +52,7 @@ def test_gender_against_ssn_parity(ssn: str, gender: str, contradicts: bool) -> 
 
 
 def _psam(profile_name: str, region: str) -> PsamClient:
-    profile = load_profile(profile_name)
-    home = load_regions().get(region)
-    transport = InProcessTransport(PsamCard(profile, home.code, home.terminal_number, TestKeySet.for_profile(profile)))
-    transport.reset()
-    return PsamClient(transport, profile)
+    return rig.open_psam(load_profile(profile_name), region)
 
 
 def _session(generation: str, region: str | None = None, **perso_changes: object) -> tuple[CardSession, PsamClient]:
@@ -69,16 +60,14 @@ def _session(generation: str, region: str | None = None, **perso_changes: object
     region it reads out), and the PSAM of a terminal in that region."""
     profile = load_profile(generation)
     perso = dataclasses.replace(PERSO, **perso_changes) if perso_changes else PERSO
-    transport = InProcessTransport(ReferenceCard(profile, perso))
-    transport.reset()
-    return CardSession(Terminal(transport, profile), region=region, check=False), _psam(generation, region or perso.region)
+    return rig.session_on(ReferenceCard(profile, perso), region=region), _psam(generation, region or perso.region)
 
 
 @pytest.mark.parametrize("generation", ["gen1", "gen3"])
 def test_read_items_opens_the_read_rule_and_returns_the_cardholder(generation: str) -> None:
     """gen3 EF06 needs AUTH RKSSSE (PROFILE §1); gen1 reads it freely — both give the same data."""
     session, psam = _session(generation)
-    values = read_items(session, ["ssn", "gender", "birth_date", "birthplace"], psam, PERSO.pin or "")
+    values = read_items(session, ["ssn", "gender", "birth_date", "birthplace"], psam, rig.initial_pin(session.profile))
     h = PERSO.cardholder
     assert values == {"ssn": h.ssn, "gender": h.gender, "birth_date": h.birth_date, "birthplace": h.birthplace}
 
@@ -98,6 +87,7 @@ def test_declared_versions_for_the_card_region_all_match(generation: str) -> Non
     session, psam = _session(generation, PERSO.region)
     profile = session.profile
     keys = keys_of_present_dfs(profile, ["SSSE/DF80"], use="external") + keys_of_present_dfs(profile, [], use="internal")
+    assert {"RLK", "ULK", "IRK"} <= {k.name for k in keys}
     result = check_key_versions(session, psam, keys, (1, 2, 3))
     assert result.ok, [r.summary for r in result.failures]
     assert len(result.reports) == 3 * len(keys)

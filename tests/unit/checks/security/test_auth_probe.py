@@ -23,25 +23,18 @@ from checks.security.auth_probes import (
     wrong_cryptogram,
 )
 from checks.security.pin_admin import restore_pin, temporary_pin
-from reference_card import ReferenceCard
-from reference_card.psam import PsamCard
-from ssc.keyset import TestKeySet
 from ssc.profile import builtin_profiles, load_profile
 from ssc.profile.model import Profile
-from terminal.channel import Terminal
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession
-from terminal.transports.inprocess import InProcessTransport
+from tests.unit import rig
 
 PROFILES = {name: load_profile(name) for name in builtin_profiles()}
-PIN = "123456"
+PIN = rig.PIN
 
 
 def _session(profile: Profile, faults: tuple[str, ...] = ()) -> tuple[CardSession, PsamClient]:
-    transport = InProcessTransport(ReferenceCard.default(profile.name, faults=list(faults)))
-    transport.reset()
-    psam = PsamClient(InProcessTransport(PsamCard(profile, "441800", "441800000001", TestKeySet.for_profile(profile))), profile)
-    return CardSession(Terminal(transport, profile), check=False), psam
+    return rig.open_session(profile.name, faults=faults), rig.open_psam(profile)
 
 
 @pytest.mark.parametrize(("current", "avoid"), [("123456", ("123456",)), ("234567", ("123456",)), ("0000", ()), ("99", ("00", "11"))])
