@@ -24,6 +24,7 @@ from pathlib import Path
 
 from harness.cardspec import CardSpecError, parse_card_spec
 from harness.rundir import new_run_id, prepare_run_dir
+from terminal.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUITE_DIR = PROJECT_ROOT / "suite"
@@ -134,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-class UsageError(ValueError):
+class UsageError(InputError):
     """An option the operator can fix: printed as one line, exit status 2."""
 
 

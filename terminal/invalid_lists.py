@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from ssc.checks import is_valid_card_number, region_code_problems
 from ssc.datafile import read_data_file
+from terminal.errors import InputError
 
 __all__ = [
     "CITY",
@@ -42,7 +43,7 @@ _PROVINCE_DIGITS = 2  # GB/T 2260: the first two digits name the province
 _CARD_ID_BYTES = 16  # PROFILE §4.1
 
 
-class InvalidListError(ValueError):
+class InvalidListError(InputError):
     pass
 
 
