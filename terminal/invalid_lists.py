@@ -50,9 +50,12 @@ class InvalidListError(InputError):
 class CardIdentityLike(Protocol):
     """What a terminal knows of a card after reading it (`terminal.session.CardIdentity`)."""
 
-    region: str
-    card_number: str
-    card_id_code: bytes
+    @property
+    def region(self) -> str: ...
+    @property
+    def card_number(self) -> str: ...
+    @property
+    def card_id_code(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,8 @@ class ListEntry:
         return (
             f"card number {self.card_number}"
             if self.card_number is not None
-            else f"card identification code {self.card_id_code.hex().upper()}"
-        )  # type: ignore[union-attr]
+            else f"card identification code {self.card_id_code.hex().upper()}"  # type: ignore[union-attr]
+        )
 
 
 @dataclass(frozen=True)
