@@ -18,10 +18,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TextIO
 
+from terminal.errors import HarnessError
+
 ALLURE_TIMEOUT_S = 180
 
 
-class ArtefactUnavailable(RuntimeError):
+class ArtefactUnavailable(HarnessError, RuntimeError):
     """An artefact cannot be produced here (its module is missing): the message says which and why."""
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ssc.profile import builtin_profiles
+from terminal.errors import InputError
 
 DEFAULT_GENERATION = "gen2"
 
 
-class CardSpecError(ValueError):
+class CardSpecError(InputError):
     pass
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from harness.cardspec import CardSpecError, parse_card_spec
 from harness.rundir import new_run_id, prepare_run_dir
+from terminal.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUITE_DIR = PROJECT_ROOT / "suite"
@@ -128,23 +129,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_keygen(args)
         if args.command == "verify":
             return cmd_verify(args)
-    except (UsageError, CardSpecError) as exc:
+    except InputError as exc:  # a file or option the operator can fix (UsageError, CardSpecError, …)
         print(f"ssc-conform: {exc}", file=sys.stderr)
         return 2
     return 2
 
 
-class UsageError(ValueError):
+class UsageError(InputError):
     """An option the operator can fix: printed as one line, exit status 2."""
 
 
 def _check_run_options(args: argparse.Namespace) -> str | None:
     """Fail early, with the file and field, on options the run would only trip over later;
     returns the marker expression for --tags / -m."""
-    from harness.declaration import DeclarationError, load_declaration
+    from harness.declaration import load_declaration
     from harness.psam import parse_psam_option
-    from harness.tags import TagError, to_marker_expression
-    from ssc.keyset import KeyFileError, LabKeyFile
+    from harness.tags import to_marker_expression
+    from ssc.keyset import LabKeyFile
 
     try:
         parse_card_spec(args.card)
@@ -159,7 +160,9 @@ def _check_run_options(args: argparse.Namespace) -> str | None:
 
             resolve_faults(args.fault)
         tags = to_marker_expression(args.tags) if args.tags is not None else None
-    except (CardSpecError, DeclarationError, KeyFileError, TagError, ValueError) as exc:
+    # ValueError: our InputErrors (CardSpecError, DeclarationError, TagError) and the stdlib-based
+    # format errors of ssc/ (KeyFileError), --psam and the fault registry are all ValueErrors.
+    except ValueError as exc:
         raise UsageError(str(exc)) from None
     if tags and args.markers:
         return f"({args.markers}) and ({tags})"

@@ -38,6 +38,7 @@ from typing import Any
 
 from ssc.datafile import read_data_file
 from ssc.profile.model import Profile
+from terminal.errors import InputError
 
 __all__ = [
     "DEFAULT_ISSUERS_DIR",
@@ -73,7 +74,7 @@ _KNOWN_FIELDS = frozenset(
 _VALIDITY_FIELDS = ("issue_not_before", "issue_not_after", "expiry_not_after", "min_years", "max_years")
 
 
-class DeclarationError(ValueError):
+class DeclarationError(InputError):
     """A declaration file is unreadable or a field is missing or malformed."""
 
 

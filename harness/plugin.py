@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,6 +30,9 @@ from harness.progress import Progress
 from harness.results import FAILED, NOT_APPLICABLE, NOT_RUN, PASSED, ScenarioResult, write_results
 from harness.tags import GENERATION_TAGS, OTHER_TAGS
 from ssc.catalogue import load_catalogue
+
+if TYPE_CHECKING:
+    from terminal.psam_client import PsamClient
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,7 +101,7 @@ class SscSession:
         given = self.config.getoption("--ssc-pin")
         return given if given and self.card_spec.kind == "reference" else self.profile.security.pin.initial
 
-    def psam_for(self, region_code: str) -> Any:
+    def psam_for(self, region_code: str) -> PsamClient:
         """The PSAM of a terminal in `region_code` (built once per run): the hardware PSAM given
         with --psam for the card's own region, a software PSAM otherwise."""
         if region_code not in self.psams:

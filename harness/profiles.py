@@ -6,11 +6,12 @@ from harness.cardspec import CardSpec
 from ssc.profile import builtin_profiles, load_profile
 from ssc.profile.model import Profile
 from terminal.channel import Terminal
+from terminal.errors import HarnessError
 from terminal.session import CardSession
 from terminal.transports.base import Transport
 
 
-class ProfileDetectionError(RuntimeError):
+class ProfileDetectionError(HarnessError, RuntimeError):
     pass
 
 

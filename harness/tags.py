@@ -14,6 +14,8 @@ import difflib
 import re
 from collections.abc import Iterable
 
+from terminal.errors import InputError
+
 __all__ = ["GENERATION_TAGS", "OTHER_TAGS", "TagError", "known_tags", "to_marker_expression"]
 
 # Tags the harness itself gives meaning to (beside the requirement IDs of the catalogue).
@@ -30,7 +32,7 @@ _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 _OPERATORS = ("and", "or", "not")
 
 
-class TagError(ValueError):
+class TagError(InputError):
     pass
 
 

@@ -37,12 +37,12 @@ def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, ri
     except OperationError as exc:
         pytest.fail(f"could not set up “{format_conditions(parsed)}” before the {right_name} of {path}: {exc}", pytrace=False)
     ctx.response = attempt.response
-    ctx.results["access"] = (path, right_name, parsed)
+    ctx.access.path, ctx.access.right, ctx.access.conditions = path, right_name, parsed
 
 
 @then(parsers.parse('访问结果为 "{expected}"'))
 def access_outcome(ctx: ScenarioContext, expected: str) -> None:
-    path, right, conditions = ctx.results["access"]
+    path, right, conditions = ctx.access.path, ctx.access.right, ctx.access.conditions
     row = Outcome.of_label(expected)
     required = expected_outcome(ctx.profile, path, right, conditions)
     assert row == required, (

@@ -40,4 +40,4 @@ def status_word_is(ctx: ScenarioContext, name: str) -> None:
 @when(parsers.parse('读取数据项 "{item}"'))
 def read_item(ctx: ScenarioContext, item: str) -> None:
     ctx.value = ctx.card.read_item(item)
-    ctx.results["item"] = item
+    ctx.item = item

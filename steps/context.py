@@ -1,19 +1,150 @@
-"""Per-scenario state shared by the steps, and the fixtures that open a card session.
+"""Per-scenario state shared by the steps, and the fixture that opens a card session.
 
 Steps reach the card only through `ctx.card` (a `terminal.session.CardSession` over the traced
-transport of the device under test) and PSAMs through `ssc_session.psam_for(region)`.
+transport of the device under test) and PSAMs through `ctx.session.psam_for(region)`.
+
+What one step leaves for a later step of the same scenario lives in typed attributes: the few every
+review shares on `ScenarioContext` itself, the rest on one state object per review
+(`ctx.standards`, `ctx.security`, `ctx.interop`, `ctx.personalization`, `ctx.access`), each
+attribute documented with the step that writes it. So a misspelt name fails mypy (and, at run time,
+with an `AttributeError` naming the class) instead of surfacing mid-scenario as a `KeyError`, and a
+reader finds who writes what in one place.
+
+The state classes are not dataclasses on purpose: their attributes are written by a when-step and
+read by a then-step, so they have no sensible value before that. A dataclass default (None, an
+empty list) would either force a None check into every reading step or let a then-step pass
+vacuously when its when-step never ran; an attribute that is simply not there yet fails the
+scenario, as the string key did, with a message saying it was never written.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ssc.profile.model import Profile
 from terminal.channel import Response, Terminal
+from terminal.psam_client import PsamClient
 from terminal.session import CardSession
+
+if TYPE_CHECKING:
+    from checks.personalization.declared_keys import DeclaredKeysCheck
+    from checks.security.access_plan import Condition
+    from checks.security.key_diagnosis import KeyCheckReport
+    from checks.standards.check_order import Probe
+    from checks.standards.file_survey import RecordScan
+    from checks.standards.record_walk import FileWalk
+    from checks.writeback import WriteBack
+    from harness.declaration import Declaration
+    from harness.interop import InteropRun
+    from harness.plugin import SscSession
+    from ssc.profile.model import FileDef, KeyDef, RecordDef
+    from terminal.session import InternalAuthResult
+
+
+class StepState:
+    """Typed slots one step fills for a later step. Only the annotated names can be written, and
+    reading one that no step has written yet fails with the name of the slot.
+
+    The checks are hidden from mypy (`TYPE_CHECKING`): a class with `__getattr__`/`__setattr__`
+    would make mypy accept any attribute name, which is the typo this class exists to catch.
+    """
+
+    if not TYPE_CHECKING:
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name not in _slots(type(self)):
+                raise AttributeError(f"{type(self).__name__} has no slot {name!r} (slots: {', '.join(sorted(_slots(type(self))))})")
+            object.__setattr__(self, name, value)
+
+        def __getattr__(self, name: str) -> Any:  # only called when the attribute is not set
+            if name in _slots(type(self)):
+                raise AttributeError(
+                    f"{type(self).__name__}.{name} has not been written in this scenario: the step that writes it "
+                    f"(see steps/context.py) has not run before this one"
+                )
+            raise AttributeError(f"{type(self).__name__} has no slot {name!r}")
+
+
+@functools.cache
+def _slots(cls: type) -> set[str]:
+    return {name for klass in cls.__mro__ for name in inspect.get_annotations(klass)}
+
+
+class StandardsState(StepState):
+    """The standards review (steps/standards.py)."""
+
+    atr: bytes  # 卡片已上电并返回复位应答
+    survey: str  # what the last survey did, for the finding message: every survey step
+    findings: list[str]  # a survey step, or a then-step collecting per-record findings
+    presence: dict[str, bool | None]  # 终端已按名称探明卡上现有哪些 ADF
+    walks: list[FileWalk]  # 终端取得各记录文件的读权限后逐条读取…
+    items: dict[str, str | bytes]  # 依次读取数据项 …
+    records: list[tuple[FileDef, RecordDef, bytes]]  # 读取文件 "…" 的全部必备记录 (accumulates)
+    binary: list[tuple[int, Response]]  # 读取透明文件 "…" 偏移 … (accumulates: offset, response)
+    writeback: WriteBack  # the update-and-restore steps
+    challenges: list[tuple[int, Response]]  # the GET CHALLENGE steps: (Le, response)
+    exact: int  # the length a 61xx/6Cxx answer must announce: the raw INTERNAL AUTHENTICATE / Le steps
+    appended: list[bytes]  # 以安全报文向 "…" 追加…: the records sent
+    appends: list[Response]  # the same step: the card's answers
+    scan: RecordScan  # the same step: the records read back
+    probe: Probe  # 已选择探测命令 "…" 所需的 DF…
+
+    def __init__(self) -> None:
+        self.survey = "survey"
+        self.records = []
+        self.binary = []
+
+    def item_text(self, name: str) -> str:
+        """Data item `name` as read by 依次读取数据项, for a step that needs it as text."""
+        value = self.items[name]
+        assert isinstance(value, str), f"data item {name} read as {value!r}, not as text"
+        return value
+
+
+class SecurityState(StepState):
+    """The security review (steps/security.py)."""
+
+    pin_now: str  # 将 PIN 修改为一个临时 PIN: the PIN the card holds now
+    internal: list[InternalAuthResult]  # the INTERNAL AUTHENTICATE with every IRK version steps
+    auth_failures: list[str]  # 以每个全国外部认证密钥的…版本进行外部认证
+    key: str  # 以错误的密文对 "…" 进行外部认证
+    key_reports: list[KeyCheckReport]  # 逐个检查每个全国密钥当前版本的分散级
+    version_problems: list[str]  # 以 "…" 的每个版本计算的密文冒充其他版本进行外部认证
+    blocked: tuple[KeyDef, int]  # 对一个不用于任何访问规则的全国密钥的最后一个版本…: key, version
+    secured: Response  # 以有效 MAC 安全改写 "…" 的第一条记录为原值: the command to replay
+    probe_record: bytes  # 以有效 MAC 锁定应用: the probe file's record, to write in the blocked application
+
+
+class InteropState(StepState):
+    """The cross-region review (steps/interop.py)."""
+
+    terminal_region: str  # "…" 地区的终端及其软件 PSAM / 发卡地终端及其 PSAM
+    auth: InternalAuthResult  # 终端以当前密钥版本对卡片发起内部认证
+    run: InteropRun  # 跨地区测试卡集与各地区终端已就绪
+    matrix: tuple[str, list[str]]  # a matrix step: the requirement and its failing cells
+
+
+class PersonalizationState(StepState):
+    """The personalization review (steps/personalization.py)."""
+
+    declaration: Declaration  # 发卡机构已提交本卡的声明
+    dates: tuple[str, str]  # 读取发卡日期与卡有效期: issue, expiry
+    dfs: dict[str, tuple[bool, Response]]  # 按名称逐一选择…目录: path → (declared, SELECT answer)
+    key_versions: DeclaredKeysCheck  # 终端以声明的每个密钥版本…认证
+    cardholder: dict[str, str | bytes]  # 发卡地终端读取持卡人的…
+
+
+class AccessState(StepState):
+    """The generated access-control scenarios (steps/access.py)."""
+
+    path: str  # 从主文件开始，满足条件 "…" 后对 "…" 执行…操作
+    right: str  # the same step
+    conditions: tuple[Condition, ...]  # the same step
 
 
 @dataclass
@@ -21,12 +152,27 @@ class ScenarioContext:
     profile: Profile
     card: CardSession
     pin: str  # the card's current PIN as given for this run
-    session: Any  # harness.plugin.SscSession
+    session: SscSession
     response: Response | None = None
     selected: str | None = None  # path of the file last selected by the scenario
-    value: Any = None  # last data item read
-    psam: Any = None
-    results: dict[str, Any] = field(default_factory=dict)
+    item: str | None = None  # name of the data item last read
+    value: str | bytes | None = None  # the data item last read (decoded by its format, or raw)
+    terminal_psam: PsamClient | None = None  # the PSAM of the scenario's terminal, once a step chose it
+    standards: StandardsState = field(default_factory=StandardsState)
+    security: SecurityState = field(default_factory=SecurityState)
+    interop: InteropState = field(default_factory=InteropState)
+    personalization: PersonalizationState = field(default_factory=PersonalizationState)
+    access: AccessState = field(default_factory=AccessState)
+
+    @property
+    def psam(self) -> PsamClient:
+        """The PSAM a Given step chose for this scenario's terminal."""
+        assert self.terminal_psam is not None, "no PSAM in this scenario yet: a Given step choosing the terminal's PSAM is missing"
+        return self.terminal_psam
+
+    @psam.setter
+    def psam(self, psam: PsamClient) -> None:
+        self.terminal_psam = psam
 
     @property
     def initial_pin(self) -> str:
@@ -36,6 +182,16 @@ class ScenarioContext:
     def last_response(self) -> Response:
         assert self.response is not None, "no command has been sent in this scenario yet"
         return self.response
+
+    def value_bytes(self) -> bytes:
+        """The data item last read, which the step needs as bytes (a `b` item or a raw record value)."""
+        assert isinstance(self.value, bytes), f"data item {self.item} read as {self.value!r}, not as bytes"
+        return self.value
+
+    def value_text(self) -> str:
+        """The data item last read, which the step needs as text (an `an` or `cn` item)."""
+        assert isinstance(self.value, str), f"data item {self.item} read as {self.value!r}, not as text"
+        return self.value
 
     def apdu_text(self, response: Response | None = None) -> str:
         """The APDUs behind a response, for assertion messages a lab engineer can act on."""
@@ -51,7 +207,7 @@ class ScenarioContext:
 
 
 @pytest.fixture
-def ctx(ssc_session: Any) -> ScenarioContext:
+def ctx(ssc_session: SscSession) -> ScenarioContext:
     dut = ssc_session.dut
     profile = ssc_session.profile
     terminal = Terminal(dut.transport, profile)

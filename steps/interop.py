@@ -16,7 +16,7 @@ from pytest_bdd import given, parsers, then, when
 from checks.interop import crossregion
 from checks.interop.crossregion import CellOutcome, Visit
 from harness.cardset import IssuedCard
-from harness.interop import InteropRun, interop_run
+from harness.interop import interop_run
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.catalogue import load_catalogue
 from steps.context import ScenarioContext, sw_text
@@ -29,29 +29,29 @@ _FAILURES_SHOWN = 12
 @given(parsers.parse('"{region}" 地区的终端及其软件 PSAM'))
 def terminal_of_region(ctx: ScenarioContext, region: str) -> None:
     ctx.psam = ctx.session.psam_for(region)
-    ctx.results["terminal_region"] = region
+    ctx.interop.terminal_region = region
 
 
 @given("发卡地终端及其 PSAM")
 def home_terminal(ctx: ScenarioContext) -> None:
     region = ctx.card.identity().region
     ctx.psam = ctx.session.psam_for(region)
-    ctx.results["terminal_region"] = region
+    ctx.interop.terminal_region = region
 
 
 @when("终端以当前密钥版本对卡片发起内部认证")
 def internal_authenticate(ctx: ScenarioContext) -> None:
-    ctx.results["auth"] = ctx.card.internal_authenticate_and_verify(ctx.psam, version=0, check=False)
+    ctx.interop.auth = ctx.card.internal_authenticate_and_verify(ctx.psam, version=0, check=False)
 
 
 @then("卡片的认证结果与 PSAM 的计算结果一致")
 def internal_auth_verified(ctx: ScenarioContext) -> None:
-    auth = ctx.results["auth"]
+    auth = ctx.interop.auth
     assert auth.response.ok, (
         f"INTERNAL AUTHENTICATE answered {sw_text(ctx.profile, auth.response.sw)}; APDUs: {ctx.apdu_text(auth.response)}"
     )
     assert auth.verified, (
-        f"terminal {ctx.results['terminal_region']}: the card returned {auth.card_result.hex().upper()} for F={auth.f.hex().upper()} "
+        f"terminal {ctx.interop.terminal_region}: the card returned {auth.card_result.hex().upper()} for F={auth.f.hex().upper()} "
         f"D={auth.d.hex().upper()}, its PSAM computed {auth.expected.hex().upper()} with the 3-level diversified IRK"
     )
 
@@ -70,14 +70,14 @@ def _requirement(request: pytest.FixtureRequest) -> str:
 
 
 def _walk(ctx: ScenarioContext, request: pytest.FixtureRequest, check: Check, *, include_defective: bool = False) -> None:
-    run: InteropRun = ctx.results["interop"]
+    run = ctx.interop.run
     requirement = _requirement(request)
-    ctx.results["matrix"] = (requirement, run.run(requirement, check, include_defective=include_defective))
+    ctx.interop.matrix = (requirement, run.run(requirement, check, include_defective=include_defective))
 
 
 @given("跨地区测试卡集与各地区终端已就绪")
 def interop_ready(ctx: ScenarioContext) -> None:
-    ctx.results["interop"] = interop_run(ctx.session)
+    ctx.interop.run = interop_run(ctx.session)
 
 
 @when("每个地区的终端经其 PSAM 对卡集中的每张卡进行内部认证")
@@ -107,27 +107,27 @@ def matrix_local_files(ctx: ScenarioContext, request: pytest.FixtureRequest) -> 
 
 @when("每个地区的终端按覆盖该卡的国家级、省级、市级失效名单检查每张卡")
 def matrix_invalid_lists(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    run: InteropRun = ctx.results["interop"]
+    run = ctx.interop.run
     _walk(ctx, request, run.listed_check())
 
 
 @when("每个地区的终端核验每张卡（含识别码 MAC 错误及发卡地区未知的缺陷卡）的识别码 MAC 与发卡机构")
 def matrix_card_validity(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    run: InteropRun = ctx.results["interop"]
+    run = ctx.interop.run
     _walk(ctx, request, run.validity_check(), include_defective=True)
 
 
 @when("每个地区的终端按卡片 FCI 中的算法标识选择 3DES 或 SM4 并认证每张卡")
 def matrix_algorithm(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    run: InteropRun = ctx.results["interop"]
+    run = ctx.interop.run
     algorithms = run.algorithms
     _walk(ctx, request, lambda v, card: crossregion.algorithm_announced(v, algorithms))
 
 
 @then("矩阵中每一对（卡片 × 终端）均符合要求")
 def matrix_all_pass(ctx: ScenarioContext) -> None:
-    run: InteropRun = ctx.results["interop"]
-    requirement, failures = ctx.results["matrix"]
+    run = ctx.interop.run
+    requirement, failures = ctx.interop.matrix
     counts = run.matrix.counts(requirement)
     total = sum(counts.values())
     if failures:
@@ -145,7 +145,7 @@ def matrix_all_pass(ctx: ScenarioContext) -> None:
 
 @then("卡集中至少各有一张卡在国家级、省级、市级失效名单上")
 def list_levels_exercised(ctx: ScenarioContext) -> None:
-    run: InteropRun = ctx.results["interop"]
+    run = ctx.interop.run
     missing = run.unexercised_list_levels()
     if missing:  # not a failure of the card: the check did not reach every level (e.g. --regions)
         pytest.skip(

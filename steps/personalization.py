@@ -10,7 +10,6 @@ from pytest_bdd import given, then, when
 
 from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
 from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
-from harness.declaration import Declaration
 from ssc.checks import region_code_problems, ssn_problems
 from ssc.codecs import decode_cn
 from steps.context import ScenarioContext, sw_text
@@ -19,24 +18,18 @@ from terminal.session import CardSession, OperationError
 _CARDHOLDER_ITEMS = ("ssn", "gender", "birthplace", "birth_date")
 
 
-def _declaration(ctx: ScenarioContext) -> Declaration:
-    decl = ctx.results.get("declaration")
-    assert isinstance(decl, Declaration), "no issuer declaration in this scenario (step '发卡机构已提交本卡的声明' missing)"
-    return decl
-
-
 @given("发卡机构已提交本卡的声明")
 def issuer_declaration(ctx: ScenarioContext) -> None:
     decl = ctx.session.declaration
     assert decl is not None, "no issuer declaration given (--declaration)"
-    ctx.results["declaration"] = decl
+    ctx.personalization.declaration = decl
 
 
 @given("声明发卡地区的终端及其 PSAM，按声明的发卡地区计算分散因子")
 def declared_region_terminal(ctx: ScenarioContext) -> None:
     """From here on the card is addressed as a card of the declared region: its city and province
     factors come from the declaration, not from the card identification code."""
-    decl = _declaration(ctx)
+    decl = ctx.personalization.declaration
     ctx.psam = ctx.session.psam_for(decl.region)
     ctx.card = CardSession(ctx.card.terminal, region=decl.region, check=False)
 
@@ -46,28 +39,30 @@ def declared_region_terminal(ctx: ScenarioContext) -> None:
 
 @then("卡的识别码中的地区代码等于声明的发卡地区代码")
 def card_id_region_is_declared(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
-    raw = ctx.value[ctx.profile.card_id.region]
+    decl = ctx.personalization.declaration
+    card_id = ctx.value_bytes()
+    raw = card_id[ctx.profile.card_id.region]
     try:
         region = decode_cn(raw)
     except ValueError as exc:
         raise AssertionError(f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}") from None
     assert region == decl.region, (
-        f"card identification code {ctx.value.hex().upper()} names region {region}; {decl.where('region')} declares {decl.region}"
+        f"card identification code {card_id.hex().upper()} names region {region}; {decl.where('region')} declares {decl.region}"
     )
 
 
 @then("初始化机构编号等于声明的初始化机构编号")
 def init_institution_is_declared(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
-    assert ctx.value == decl.init_institution, (
-        f"initialization institution number on the card {ctx.value}; {decl.where('init_institution')} declares {decl.init_institution}"
+    decl = ctx.personalization.declaration
+    number = ctx.value_text()
+    assert number == decl.init_institution, (
+        f"initialization institution number on the card {number}; {decl.where('init_institution')} declares {decl.init_institution}"
     )
 
 
 @then("规范版本所示的代别属于声明的卡片代别")
 def generation_is_declared(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
+    decl = ctx.personalization.declaration
     version = str(ctx.value)
     generation = ctx.card.identity().generation
     declared = ", ".join(str(g) for g in decl.generations)
@@ -83,25 +78,25 @@ def generation_is_declared(ctx: ScenarioContext) -> None:
 
 @then("卡的类别等于声明的卡的类别")
 def card_type_is_declared(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
+    decl = ctx.personalization.declaration
     assert ctx.value == decl.card_type, f"card type on the card {ctx.value!r}; {decl.where('card_type')} declares {decl.card_type!r}"
 
 
 @when("读取发卡日期与卡有效期")
 def read_dates(ctx: ScenarioContext) -> None:
-    ctx.results["dates"] = (str(ctx.card.read_item("issue_date")), str(ctx.card.read_item("expiry_date")))
+    ctx.personalization.dates = (str(ctx.card.read_item("issue_date")), str(ctx.card.read_item("expiry_date")))
 
 
 @then("发卡日期与卡有效期符合声明的有效期范围")
 def dates_within_window(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
-    issue, expiry = ctx.results["dates"]
+    decl = ctx.personalization.declaration
+    issue, expiry = ctx.personalization.dates
     problems = decl.validity.problems(issue, expiry)
     assert not problems, f"{'; '.join(problems)} ({decl.where('validity')}: {decl.validity.describe()})"
 
 
 def _select_declared(ctx: ScenarioContext, presence: str) -> None:
-    decl = _declaration(ctx)
+    decl = ctx.personalization.declaration
     unknown = decl.unknown_optional_dfs(ctx.profile)
     assert not unknown, f"{decl.where('optional_dfs')}: {', '.join(unknown)} is not an optional DF of profile {ctx.profile.name}"
     declared = decl.dfs_declared(ctx.profile)
@@ -112,7 +107,7 @@ def _select_declared(ctx: ScenarioContext, presence: str) -> None:
             continue
         assert df.name is not None, f"profile {ctx.profile.name} gives {path} no DF name to select it by"
         outcomes[path] = (expected, ctx.card.select_by_name(df.name, check=False))
-    ctx.results["dfs"] = outcomes
+    ctx.personalization.dfs = outcomes
 
 
 @when("按名称逐一选择规范中的地区扩充目录")
@@ -127,10 +122,10 @@ def select_optional_dfs(ctx: ScenarioContext) -> None:
 
 @then("各目录在卡上的有无与声明一致")
 def dfs_as_declared(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
+    decl = ctx.personalization.declaration
     field = {"local": "local_extension", "optional": "optional_dfs"}
     problems = []
-    for path, (expected, response) in ctx.results["dfs"].items():
+    for path, (expected, response) in ctx.personalization.dfs.items():
         where = decl.where(field[ctx.profile.file(path).presence])
         if response.ok:
             if not expected:
@@ -142,13 +137,13 @@ def dfs_as_declared(ctx: ScenarioContext) -> None:
             problems.append(
                 f"{path}: SELECT by name answers {sw_text(ctx.profile, response.sw)}, neither present nor absent; APDUs: {ctx.apdu_text(response)}"
             )
-    assert ctx.results["dfs"], f"profile {ctx.profile.name} has no DF of this kind to check"
+    assert ctx.personalization.dfs, f"profile {ctx.profile.name} has no DF of this kind to check"
     assert not problems, "; ".join(problems)
 
 
 @then("复位应答历史字节中声明的各字段与声明一致")
 def atr_fields_as_declared(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
+    decl = ctx.personalization.declaration
     atr = ctx.card.terminal.atr or ctx.card.reset()
     spec = ctx.profile.atr
     problems = []
@@ -168,10 +163,10 @@ def atr_fields_as_declared(ctx: ScenarioContext) -> None:
 
 
 def _check_versions(ctx: ScenarioContext, use: str) -> None:
-    decl = _declaration(ctx)
+    decl = ctx.personalization.declaration
     keys = keys_of_present_dfs(ctx.profile, decl.present_dfs(ctx.profile), use=use)
     assert keys, f"profile {ctx.profile.name} has no {use} key in the DFs {decl.source} declares"
-    ctx.results["key_reports"] = check_key_versions(ctx.card, ctx.psam, keys, decl.key_versions)
+    ctx.personalization.key_versions = check_key_versions(ctx.card, ctx.psam, keys, decl.key_versions)
 
 
 @when("终端以声明的每个密钥版本对卡上每个外部认证密钥进行外部认证")
@@ -186,13 +181,15 @@ def authenticate_internal_key(ctx: ScenarioContext) -> None:
 
 @then("每个密钥的每个声明版本均按声明的发卡地区分散")
 def every_declared_version_diversified(ctx: ScenarioContext) -> None:
-    decl = _declaration(ctx)
-    result = ctx.results["key_reports"]
+    decl = ctx.personalization.declaration
+    result = ctx.personalization.key_versions
     versions = ", ".join(f"{v:02X}" for v in decl.key_versions)
     problems = [r.summary for r in result.failures]
     if result.not_tried:
+        stopped = result.stopped_at
+        assert stopped is not None, "key versions were left untried, yet no key is named as the one that stopped the check"
         problems.append(
-            f"{len(result.not_tried)} further key versions not tried: {result.stopped_at.key} v{result.stopped_at.version:02X} "
+            f"{len(result.not_tried)} further key versions not tried: {stopped.key} v{stopped.version:02X} "
             "matched at no diversification level and kept only its reserve tries; fix the card or the declaration first"
         )
     assert not problems, (
@@ -208,7 +205,7 @@ def every_declared_version_diversified(ctx: ScenarioContext) -> None:
 def home_terminal_reads_cardholder(ctx: ScenarioContext) -> None:
     psam = ctx.session.psam_for(ctx.card.identity().region)
     try:
-        ctx.results["cardholder"] = read_items(ctx.card, _CARDHOLDER_ITEMS, psam, ctx.pin)
+        ctx.personalization.cardholder = read_items(ctx.card, _CARDHOLDER_ITEMS, psam, ctx.pin)
     except OperationError as exc:
         raise AssertionError(
             f"the home terminal cannot read the cardholder basics, so their consistency is not known: {exc} "
@@ -218,7 +215,7 @@ def home_terminal_reads_cardholder(ctx: ScenarioContext) -> None:
 
 @then("持卡人基本信息逐项一致：号码校验位、出生日期、性别奇偶与出生地代码")
 def cardholder_consistent(ctx: ScenarioContext) -> None:
-    holder = {item: str(value) for item, value in ctx.results["cardholder"].items()}
+    holder = {item: str(value) for item, value in ctx.personalization.cardholder.items()}
     ssn = holder["ssn"]
     problems = [f"social security number {ssn}: {p}" for p in ssn_problems(ssn)]
     problems += [m for m in (birth_date_mismatch(ssn, holder["birth_date"]), gender_parity_mismatch(ssn, holder["gender"])) if m]

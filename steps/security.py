@@ -96,18 +96,18 @@ def _fail_text(ctx: ScenarioContext, response: Response) -> str:
 def change_to_temporary(ctx: ScenarioContext) -> None:
     temporary = temporary_pin(ctx.pin, ctx.initial_pin)
     ctx.response = ctx.card.change_pin(ctx.pin, temporary, check=False)
-    ctx.results["pin_now"] = temporary if ctx.response.ok else ctx.pin
+    ctx.security.pin_now = temporary if ctx.response.ok else ctx.pin
 
 
 @then("以临时 PIN 校验通过")
 def temporary_verifies(ctx: ScenarioContext) -> None:
-    response = ctx.card.verify_pin(ctx.results["pin_now"], check=False)
+    response = ctx.card.verify_pin(ctx.security.pin_now, check=False)
     assert response.ok, f"after CHANGE PIN, VERIFY with the new PIN answered {_fail_text(ctx, response)}"
 
 
 @when("将 PIN 改回本次检测给定的 PIN")
 def change_back(ctx: ScenarioContext) -> None:
-    ctx.response = restore_pin(ctx.card, ctx.psam, ctx.results["pin_now"], ctx.pin, initial=ctx.initial_pin)
+    ctx.response = restore_pin(ctx.card, ctx.psam, ctx.security.pin_now, ctx.pin, initial=ctx.initial_pin)
 
 
 @then("以本次检测给定的 PIN 校验通过")
@@ -178,13 +178,13 @@ def reload_good_mac(ctx: ScenarioContext) -> None:
 
 @when("以 IRK 的每个密钥版本对卡片进行内部认证")
 def internal_auth_each_version(ctx: ScenarioContext) -> None:
-    ctx.results["internal"] = internal_auth_all_versions(ctx.card, ctx.psam)
+    ctx.security.internal = internal_auth_all_versions(ctx.card, ctx.psam)
 
 
 def _internal_failures(ctx: ScenarioContext) -> list[str]:
     irk = internal_key(ctx.profile)
     failures = []
-    for version, result in zip(irk.versions, ctx.results["internal"]):
+    for version, result in zip(irk.versions, ctx.security.internal):
         if not result.verified:
             diagnosis = check_key(ctx.card, ctx.psam, irk.name, version).summary
             failures.append(
@@ -202,14 +202,14 @@ def internal_auth_each_verified(ctx: ScenarioContext) -> None:
 
 @when("以同一组数据对 IRK 的每个密钥版本进行内部认证")
 def internal_auth_same_data(ctx: ScenarioContext) -> None:
-    ctx.results["internal"] = internal_auth_all_versions(ctx.card, ctx.psam)
+    ctx.security.internal = internal_auth_all_versions(ctx.card, ctx.psam)
 
 
 @then("每个版本的结果都验证通过且互不相同")
 def internal_versions_distinct(ctx: ScenarioContext) -> None:
     failures = _internal_failures(ctx)
     assert not failures, "an IRK version does not verify: " + "; ".join(failures)
-    results = [r.card_result for r in ctx.results["internal"]]
+    results = [r.card_result for r in ctx.security.internal]
     assert len(set(results)) == len(results), (
         f"IRK versions {', '.join(f'{v:02X}' for v in internal_key(ctx.profile).versions)} gave results "
         f"{', '.join(r.hex().upper() for r in results)} for the same F and D: the versions are not distinct keys"
@@ -223,7 +223,7 @@ def _authenticate_all(ctx: ScenarioContext, versions: str) -> None:
             response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
             if not response.ok:
                 failures.append(f"{key.name} v{version:02X}: {_fail_text(ctx, response)}")
-    ctx.results["auth_failures"] = failures
+    ctx.security.auth_failures = failures
 
 
 @when("以每个全国外部认证密钥的当前版本进行外部认证")
@@ -238,7 +238,7 @@ def authenticate_every_version(ctx: ScenarioContext) -> None:
 
 @then(parsers.re(r"每个密钥(?:版本)?的外部认证都成功$"))
 def every_authentication_ok(ctx: ScenarioContext) -> None:
-    failures = ctx.results["auth_failures"]
+    failures = ctx.security.auth_failures
     assert not failures, (
         f"{len(failures)} EXTERNAL AUTHENTICATE(s) with national keys failed (SEC-KEY-1 names the diversification level): "
         + " | ".join(failures)
@@ -249,12 +249,12 @@ def every_authentication_ok(ctx: ScenarioContext) -> None:
 def wrong_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
     ctx.card.external_authenticate(key, 0, ctx.psam, check=True)  # the counter starts full
     ctx.response = wrong_cryptogram(ctx.card, ctx.psam, key)
-    ctx.results["key"] = key
+    ctx.security.key = key
 
 
 @then("外部认证返回 verification_failed，剩余次数为该密钥的最大次数减 1")
 def key_tries_left(ctx: ScenarioContext) -> None:
-    key = ctx.profile.key(ctx.results["key"])
+    key = ctx.profile.key(ctx.security.key)
     expected = ctx.profile.sw["verification_failed"].with_value(key.tries - 1)
     actual = ctx.last_response().sw
     assert actual == expected, (
@@ -280,12 +280,12 @@ def replay_external_auth(ctx: ScenarioContext) -> None:
 @when("逐个检查每个全国密钥当前版本的分散级")
 def check_every_key(ctx: ScenarioContext) -> None:
     keys = [internal_key(ctx.profile), *national_external_keys(ctx.profile)]
-    ctx.results["key_reports"] = [check_key(ctx.card, ctx.psam, k.name, 0) for k in keys]
+    ctx.security.key_reports = [check_key(ctx.card, ctx.psam, k.name, 0) for k in keys]
 
 
 @then("每个密钥都与三级分散的结果一致")
 def every_key_diversified(ctx: ScenarioContext) -> None:
-    bad = [r.summary for r in ctx.results["key_reports"] if not r.ok]
+    bad = [r.summary for r in ctx.security.key_reports if not r.ok]
     assert not bad, f"{len(bad)} national key(s) not diversified root→province→city→card: " + " | ".join(bad)
 
 
@@ -306,19 +306,19 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
             restored = ctx.card.external_authenticate(key, claimed, ctx.psam, check=False)
             if not restored.ok:
                 problems.append(f"v{claimed:02X} no longer authenticates afterwards: {_fail_text(ctx, restored)}")
-    ctx.results["version_problems"] = problems
+    ctx.security.version_problems = problems
 
 
 @then("每次冒充都返回 verification_failed，且之后以正确版本认证恢复计数器")
 def versions_distinct(ctx: ScenarioContext) -> None:
-    problems = ctx.results["version_problems"]
+    problems = ctx.security.version_problems
     assert not problems, "key versions are not distinct: " + " | ".join(problems)
 
 
 @when("对一个不用于任何访问规则的全国密钥的最后一个版本连续以错误密文认证，直至剩余次数为 0")
 def block_sacrificial_key(ctx: ScenarioContext) -> None:
     key, version = sacrificial_key(ctx.profile)
-    ctx.results["blocked"] = (key, version)
+    ctx.security.blocked = (key, version)
     first = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
     assert first.ok, f"{key.name} v{version:02X} must authenticate before the blocking check: {_fail_text(ctx, first)}"
     failed = ctx.profile.sw["verification_failed"]
@@ -332,7 +332,7 @@ def block_sacrificial_key(ctx: ScenarioContext) -> None:
 
 @then("该密钥版本以正确密文认证返回 method_blocked")
 def blocked_key_refuses(ctx: ScenarioContext) -> None:
-    key, version = ctx.results["blocked"]
+    key, version = ctx.security.blocked
     response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
     word = ctx.profile.sw["method_blocked"]
     assert word.matches(response.sw), (
@@ -342,7 +342,7 @@ def blocked_key_refuses(ctx: ScenarioContext) -> None:
 
 @then("该密钥的其他版本仍能通过外部认证")
 def other_versions_usable(ctx: ScenarioContext) -> None:
-    key, blocked = ctx.results["blocked"]
+    key, blocked = ctx.security.blocked
     for version in key.versions:
         if version != blocked:
             response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
@@ -358,7 +358,7 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
 def secure_update_same(ctx: ScenarioContext, path: str) -> None:
     content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
     ctx.response = ctx.card.secure_update_record(path, content, ctx.psam, check=False)
-    ctx.results["secured"] = ctx.response
+    ctx.security.secured = ctx.response
 
 
 @when(parsers.parse('以 MAC 错误的命令安全改写 "{path}" 的第一条记录为原值'))
@@ -369,13 +369,13 @@ def secure_update_bad_mac(ctx: ScenarioContext, path: str) -> None:
 
 @when("原样重放上一条安全改写命令")
 def replay_secure_update(ctx: ScenarioContext) -> None:
-    ctx.response = replay(ctx.card, ctx.results["secured"])
+    ctx.response = replay(ctx.card, ctx.security.secured)
 
 
 @when("取新的随机数后重放上一条安全改写命令")
 def replay_secure_update_new_challenge(ctx: ScenarioContext) -> None:
     ctx.card.get_challenge(ctx.profile.security.challenge_mac, check=True)
-    ctx.response = replay(ctx.card, ctx.results["secured"])
+    ctx.response = replay(ctx.card, ctx.security.secured)
 
 
 # -- SEC-FW-1: firewall ----------------------------------------------------------------------------
@@ -448,7 +448,7 @@ def block_bad_mac(ctx: ScenarioContext) -> None:
 @when("以有效 MAC 锁定应用")
 def block_application(ctx: ScenarioContext) -> None:
     ef = ctx.profile.file(_PROBE_FILE)
-    ctx.results["probe_record"] = current_content(ctx.card, ctx.psam, ctx.pin, ef)
+    ctx.security.probe_record = current_content(ctx.card, ctx.psam, ctx.pin, ef)
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=True)
 
 
@@ -493,7 +493,7 @@ def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
         "读记录": ("read_record", lambda: read_probe(card, _PROBE_FILE)),
         "校验 PIN": ("verify", lambda: card.verify_pin(ctx.pin, check=False)),
         "内部认证": ("internal_authenticate", lambda: card.internal_authenticate(bytes(8), bytes(8), check=False)),
-        "改写记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.results["probe_record"], check=False)),
+        "改写记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.security.probe_record, check=False)),
     }
     if label not in probes:
         raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")

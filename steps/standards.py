@@ -41,12 +41,12 @@ ATR_ASPECTS = {"初始字符 TS": "ts", "历史字节数": "historical_count", "
 @given("卡片已上电并返回复位应答")
 def card_powered(ctx: ScenarioContext) -> None:
     atr = ctx.card.terminal.atr
-    ctx.results["atr"] = atr if atr is not None else ctx.card.reset()
+    ctx.standards.atr = atr if atr is not None else ctx.card.reset()
 
 
 @then(parsers.parse("复位应答的{aspect}与规范一致"))
 def atr_aspect_conforms(ctx: ScenarioContext, aspect: str) -> None:
-    atr = ctx.results["atr"]
+    atr = ctx.standards.atr
     finding = atr_findings(ctx.profile.atr, atr)[ATR_ASPECTS[aspect]]
     assert finding is None, f"{finding} (ATR {atr.hex(' ').upper()})"
 
@@ -78,21 +78,23 @@ def fci_matches_template(ctx: ScenarioContext) -> None:
 
 @then("卡的识别码中的地区代码为六位有效的行政区划代码")
 def card_id_region_valid(ctx: ScenarioContext) -> None:
-    raw = ctx.value[ctx.profile.card_id.region]
+    card_id = ctx.value_bytes()
+    raw = card_id[ctx.profile.card_id.region]
     try:
         region = decode_cn(raw)
     except ValueError as exc:
         raise AssertionError(f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}") from None
     problems = region_code_problems(region)
-    assert not problems, f"card identification code {ctx.value.hex().upper()}: {'; '.join(problems)}"
+    assert not problems, f"card identification code {card_id.hex().upper()}: {'; '.join(problems)}"
 
 
 @then("卡的识别码中的 RID 与规范一致")
 def card_id_rid(ctx: ScenarioContext) -> None:
     layout = ctx.profile.card_id
-    actual = ctx.value[layout.rid]
+    card_id = ctx.value_bytes()
+    actual = card_id[layout.rid]
     assert actual == layout.rid_value, (
-        f"card identification code {ctx.value.hex().upper()}: RID expected {layout.rid_value.hex().upper()}, got {actual.hex().upper()}"
+        f"card identification code {card_id.hex().upper()}: RID expected {layout.rid_value.hex().upper()}, got {actual.hex().upper()}"
     )
 
 
@@ -101,10 +103,11 @@ def card_id_mac_verifies(ctx: ScenarioContext) -> None:
     from terminal.card_id import card_id_mac
 
     layout = ctx.profile.card_id
-    expected = card_id_mac(ctx.card, ctx.psam, ctx.value)
-    actual = ctx.value[layout.mac]
+    card_id = ctx.value_bytes()
+    expected = card_id_mac(ctx.card, ctx.psam, card_id)
+    actual = card_id[layout.mac]
     assert actual == expected, (
-        f"card identification code {ctx.value.hex().upper()}: MAC over bytes 1–12 under {layout.mac_key} "
+        f"card identification code {card_id.hex().upper()}: MAC over bytes 1–12 under {layout.mac_key} "
         f"(diversified for region {ctx.card.identity().region}, card SN {ctx.card.identity().card_sn.hex().upper()}) "
         f"expected {expected.hex().upper()}, the card holds {actual.hex().upper()}"
     )
@@ -126,7 +129,7 @@ HISTORICAL_ASPECTS = {"芯片厂商标识": "chip_maker", "COS 标识": "cos", "
 
 @then(parsers.parse("历史字节中的{aspect}存在且有效"))
 def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
-    atr = ctx.results["atr"]
+    atr = ctx.standards.atr
     problems = historical_problems(ctx.profile.atr, atr)[HISTORICAL_ASPECTS[aspect]]
     assert not problems, f"{'; '.join(problems)} (ATR {atr.hex(' ').upper()}, PROFILE §2)"
 
@@ -135,13 +138,13 @@ def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
 
 
 def _assert_no_findings(ctx: ScenarioContext, what: str) -> None:
-    findings = ctx.results["findings"]
+    findings = ctx.standards.findings
     assert not findings, f"{what}: {len(findings)} finding(s):\n  " + "\n  ".join(findings)
 
 
 @then("标准符合性检查未发现不符合项")
 def no_findings(ctx: ScenarioContext) -> None:
-    _assert_no_findings(ctx, ctx.results.get("survey", "survey"))
+    _assert_no_findings(ctx, ctx.standards.survey)
 
 
 # -- STD-FS-2 / STD-FS-3 ----------------------------------------------------------------------------
@@ -149,38 +152,38 @@ def no_findings(ctx: ScenarioContext) -> None:
 
 @when("终端按规范的文件标识符逐一选择本代卡的全部必备文件")
 def survey_fids(ctx: ScenarioContext) -> None:
-    ctx.results["survey"] = "SELECT by FID of every mandatory file"
-    ctx.results["findings"] = survey.fid_findings(ctx.card, survey.mandatory_files(ctx.profile))
+    ctx.standards.survey = "SELECT by FID of every mandatory file"
+    ctx.standards.findings = survey.fid_findings(ctx.card, survey.mandatory_files(ctx.profile))
 
 
 @when("终端以短文件标识符逐一访问本代卡的全部必备 EF")
 def survey_sfis(ctx: ScenarioContext) -> None:
-    ctx.results["survey"] = "SFI addressing of every mandatory EF"
-    ctx.results["findings"] = survey.sfi_findings(ctx.card, survey.mandatory_files(ctx.profile))
+    ctx.standards.survey = "SFI addressing of every mandatory EF"
+    ctx.standards.findings = survey.sfi_findings(ctx.card, survey.mandatory_files(ctx.profile))
 
 
 @when("终端以结构检查命令逐一判别本代卡全部必备 EF 的文件类型")
 def survey_types(ctx: ScenarioContext) -> None:
-    ctx.results["survey"] = "file structure of every mandatory EF"
-    ctx.results["findings"] = survey.type_findings(ctx.card, survey.mandatory_files(ctx.profile))
+    ctx.standards.survey = "file structure of every mandatory EF"
+    ctx.standards.findings = survey.type_findings(ctx.card, survey.mandatory_files(ctx.profile))
 
 
 @when("终端按名称逐一选择本代卡的全部必备 DF")
 def survey_aids(ctx: ScenarioContext) -> None:
-    ctx.results["survey"] = "SELECT by name and FCI of every mandatory DF"
-    ctx.results["findings"] = survey.aid_findings(ctx.card, survey.mandatory_files(ctx.profile))
+    ctx.standards.survey = "SELECT by name and FCI of every mandatory DF"
+    ctx.standards.findings = survey.aid_findings(ctx.card, survey.mandatory_files(ctx.profile))
 
 
 @given("终端已按名称探明卡上现有哪些 ADF")
 def probe_adf_presence(ctx: ScenarioContext) -> None:
-    ctx.results["presence"] = survey.adf_presence(ctx.card)
+    ctx.standards.presence = survey.adf_presence(ctx.card)
 
 
 @when("终端读取目录文件的全部记录")
 def read_dir(ctx: ScenarioContext) -> None:
-    ctx.results["survey"] = "DIR against the ADFs present"
-    _, _, findings = survey.dir_findings(ctx.card, ctx.results["presence"])
-    ctx.results["findings"] = findings
+    ctx.standards.survey = "DIR against the ADFs present"
+    _, _, findings = survey.dir_findings(ctx.card, ctx.standards.presence)
+    ctx.standards.findings = findings
 
 
 # -- STD-REC-* -------------------------------------------------------------------------------------
@@ -188,27 +191,25 @@ def read_dir(ctx: ScenarioContext) -> None:
 
 def _home_psam(ctx: ScenarioContext) -> PsamClient:
     """The PSAM of a terminal in the card's issuing region (home keys, local DF80 keys included)."""
-    return ctx.session.psam_for(ctx.card.identity().region)  # type: ignore[no-any-return]
+    return ctx.session.psam_for(ctx.card.identity().region)
 
 
 @when("终端取得各记录文件的读权限后逐条读取卡上现有的全部记录文件")
 def walk_records(ctx: ScenarioContext) -> None:
-    ctx.results["walks"] = walk_record_files(ctx.card, _home_psam(ctx), ctx.pin)
+    ctx.standards.walks = walk_record_files(ctx.card, _home_psam(ctx), ctx.pin)
 
 
 def _walked(ctx: ScenarioContext, kinds: tuple[str, ...]) -> list[tuple[FileDef, RecordScan]]:
-    walks = [(w.file, w.scan) for w in ctx.results["walks"] if w.scan is not None and w.file.kind in kinds]
+    walks = [(w.file, w.scan) for w in ctx.standards.walks if w.scan is not None and w.file.kind in kinds]
     assert walks, (
-        f"no {'/'.join(kinds)} file could be read; skipped: {[(w.file.path, w.skipped) for w in ctx.results['walks'] if w.skipped]}"
+        f"no {'/'.join(kinds)} file could be read; skipped: {[(w.file.path, w.skipped) for w in ctx.standards.walks if w.skipped]}"
     )
     return walks
 
 
 @then("每条定长记录均为单个 TLV")
 def linear_records_are_tlvs(ctx: ScenarioContext) -> None:
-    ctx.results["findings"] = [
-        p for f, scan in _walked(ctx, ("linear",)) for n, raw in scan.records for p in record_tlv_problems(f, n, raw)
-    ]
+    ctx.standards.findings = [p for f, scan in _walked(ctx, ("linear",)) for n, raw in scan.records for p in record_tlv_problems(f, n, raw)]
     _assert_no_findings(ctx, "linear records (PROFILE §3: one TLV per record)")
 
 
@@ -219,7 +220,7 @@ def cyclic_records_sized(ctx: ScenarioContext) -> None:
         pytest.skip(
             f"the cyclic file(s) {', '.join(f.path for f, _ in walked)} hold no records yet (empty at issue): no record size to check"
         )
-    ctx.results["findings"] = [p for f, scan in walked for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
+    ctx.standards.findings = [p for f, scan in walked for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
     _assert_no_findings(ctx, "cyclic records (PROFILE §3.3)")
 
 
@@ -237,13 +238,13 @@ def records_match_dictionary(ctx: ScenarioContext) -> None:
                 if r.number not in found
             ]
         findings += [p for n, raw in scan.records for p in record_dictionary_problems(f, n, raw)]
-    ctx.results["findings"] = findings
+    ctx.standards.findings = findings
     _assert_no_findings(ctx, "records against the data dictionary (PROFILE §3.1–§3.3)")
 
 
 @then("在最后一条记录之后再读一条，各记录文件均返回 record_not_found")
 def no_extra_records(ctx: ScenarioContext) -> None:
-    ctx.results["findings"] = [
+    ctx.standards.findings = [
         f"{f.path}: READ RECORD {scan.end_number} (after the last record the profile allows) answered {scan.end.describe()} "
         f"{scan.end.data.hex().upper()}, expected {ctx.profile.sw['record_not_found'].pattern} record not found; APDUs: {ctx.apdu_text(scan.end)}"
         for f, scan in _walked(ctx, ("linear", "cyclic"))
@@ -255,8 +256,8 @@ def no_extra_records(ctx: ScenarioContext) -> None:
 @when("终端以四种寻址方式读取各可读定长记录文件的每条必备记录")
 def read_four_ways(ctx: ScenarioContext) -> None:
     count, findings = addressing_survey(ctx.card, lambda: _home_psam(ctx), ctx.pin)
-    ctx.results["survey"] = f"READ RECORD by number / by tag, via SFI / current EF, over {count} files"
-    ctx.results["findings"] = findings
+    ctx.standards.survey = f"READ RECORD by number / by tag, via SFI / current EF, over {count} files"
+    ctx.standards.findings = findings
 
 
 # -- STD-DATA-3 … STD-DATA-6 ----------------------------------------------------------------------
@@ -277,8 +278,8 @@ RIGHTS = {"读": "read", "更新": "update", "追加": "append"}
 
 
 @when(parsers.re(r'依次读取数据项 (?P<items>"[a-z_]+"(、"[a-z_]+")*)$'))
-def read_items(ctx: ScenarioContext, items: str) -> None:
-    ctx.results["items"] = {name.strip('"'): ctx.card.read_item(name.strip('"')) for name in items.split("、")}
+def read_listed_items(ctx: ScenarioContext, items: str) -> None:
+    ctx.standards.items = {name.strip('"'): ctx.card.read_item(name.strip('"')) for name in items.split("、")}
 
 
 @when(parsers.parse('读取数据项 "{item}" 的原始值'))
@@ -286,18 +287,20 @@ def read_item_raw(ctx: ScenarioContext, item: str) -> None:
     f, rec = find_item(ctx.profile, item)
     response = ctx.card.read_record(f.path, tag=rec.tag, check=True)
     ctx.value = parse_record(response.data).value
+    ctx.item = item
     ctx.response = response
 
 
 @then("社会保障号码符合 GB 11643：地区代码、出生日期与校验位均有效")
 def ssn_valid(ctx: ScenarioContext) -> None:
-    problems = ssn_problems(ctx.value)
-    assert not problems, f"social security number {ctx.value!r}: {'; '.join(problems)} (PROFILE §4.3)"
+    ssn = ctx.value_text()
+    problems = ssn_problems(ssn)
+    assert not problems, f"social security number {ssn!r}: {'; '.join(problems)} (PROFILE §4.3)"
 
 
 @then("出生日期为有效日期，且与社会保障号码第 7–14 位一致")
 def birth_date_matches_ssn(ctx: ScenarioContext) -> None:
-    ssn, birth = ctx.results["items"]["ssn"], ctx.results["items"]["birth_date"]
+    ssn, birth = ctx.standards.item_text("ssn"), ctx.standards.item_text("birth_date")
     problems = date_problems(birth, "birth date")
     if birth != ssn[6:14]:
         problems.append(f"birth date {birth} differs from SSN {ssn} digits 7–14 ({ssn[6:14]})")
@@ -313,19 +316,19 @@ def spec_version_matches(ctx: ScenarioContext) -> None:
 
 @then("卡的类别为有效的卡类别代码")
 def card_type_valid(ctx: ScenarioContext) -> None:
-    problems = card_type_problems(ctx.value, ctx.profile.card_types.values)
+    problems = card_type_problems(ctx.value_text(), ctx.profile.card_types.values)
     assert not problems, "; ".join(problems)
 
 
 @then("初始化机构编号为 24 位数字且前 6 位为发卡地区代码")
 def init_institution_valid(ctx: ScenarioContext) -> None:
-    problems = init_institution_problems(ctx.value, ctx.card.identity().region)
+    problems = init_institution_problems(ctx.value_text(), ctx.card.identity().region)
     assert not problems, "; ".join(problems) + " (PROFILE §3.1)"
 
 
 @then("发卡日期与卡有效期均为有效日期，且有效期晚于发卡日期")
 def dates_ordered(ctx: ScenarioContext) -> None:
-    issue, expiry = ctx.results["items"]["issue_date"], ctx.results["items"]["expiry_date"]
+    issue, expiry = ctx.standards.item_text("issue_date"), ctx.standards.item_text("expiry_date")
     problems = date_problems(issue, "issue date") + date_problems(expiry, "expiry date")
     if not problems and not parse_date(issue) < parse_date(expiry):  # type: ignore[operator]
         problems.append(f"expiry date {expiry} is not after the issue date {issue}")
@@ -334,7 +337,7 @@ def dates_ordered(ctx: ScenarioContext) -> None:
 
 @then("姓名去掉 00 填充后可按 GBK 解码")
 def name_is_gbk(ctx: ScenarioContext) -> None:
-    problems = gbk_problems(ctx.value, "name")
+    problems = gbk_problems(ctx.value_bytes(), "name")
     assert not problems, "; ".join(problems) + f"; APDUs: {ctx.apdu_text()}"
 
 
@@ -348,14 +351,14 @@ ELEMENT_CODES = {
 @then(parsers.parse("{element}为规范代码表中的有效代码"))
 def element_code_valid(ctx: ScenarioContext, element: str) -> None:
     item, check = ELEMENT_CODES[element]
-    problems = check(ctx.value)
+    problems = check(ctx.value_text())
     assert not problems, f"{item}: " + "; ".join(problems)
 
 
 @when(parsers.parse('读取文件 "{path}" 的全部必备记录'))
 def read_mandatory_records(ctx: ScenarioContext, path: str) -> None:
     f = ctx.profile.file(path)
-    records = ctx.results.setdefault("records", [])
+    records = ctx.standards.records
     for rec in f.records:
         response = ctx.card.read_record(path, tag=rec.tag, check=True)
         records.append((f, rec, parse_record(response.data).value))
@@ -363,9 +366,9 @@ def read_mandatory_records(ctx: ScenarioContext, path: str) -> None:
 
 @then("各 an 数据项以 00 右补齐，各 cn 数据项以 F 右补齐")
 def padding_rules(ctx: ScenarioContext) -> None:
-    ctx.results["findings"] = [
+    ctx.standards.findings = [
         f"{f.path} tag {rec.tag:02X} {rec.title.en} ({rec.fmt}) {raw.hex().upper()}: {p}"
-        for f, rec, raw in ctx.results["records"]
+        for f, rec, raw in ctx.standards.records
         for p in check_padding(raw, rec.fmt)
     ]
     _assert_no_findings(ctx, "an/cn padding (PROFILE §3)")
@@ -377,21 +380,21 @@ def padding_rules(ctx: ScenarioContext) -> None:
 @when(parsers.parse('在 "{path}" 中按文件标识符逐一选择其全部必备子文件'))
 def select_children(ctx: ScenarioContext, path: str) -> None:
     targets = [f for f in ctx.profile.children(path) if f in survey.mandatory_files(ctx.profile)]
-    ctx.results["survey"] = f"SELECT by child FID in {path}"
-    ctx.results["findings"] = survey.select_fid_findings(ctx.card, path, targets)
+    ctx.standards.survey = f"SELECT by child FID in {path}"
+    ctx.standards.findings = survey.select_fid_findings(ctx.card, path, targets)
 
 
 @when(parsers.parse('在 "{path}" 中按文件标识符选择 MF、父 DF 与各兄弟 DF'))
 def select_relatives(ctx: ScenarioContext, path: str) -> None:
-    ctx.results["survey"] = f"SELECT by FID of MF, parent and siblings from {path}"
-    ctx.results["findings"] = survey.select_fid_findings(ctx.card, path, survey.relatives(ctx.profile, path))
+    ctx.standards.survey = f"SELECT by FID of MF, parent and siblings from {path}"
+    ctx.standards.findings = survey.select_fid_findings(ctx.card, path, survey.relatives(ctx.profile, path))
 
 
 @when("终端按名称逐一选择卡上现有的全部 DF")
 def select_present_dfs(ctx: ScenarioContext) -> None:
     files = survey.present_files(ctx.profile, survey.adf_presence(ctx.card))
-    ctx.results["survey"] = "SELECT by name of every DF present"
-    ctx.results["findings"] = survey.aid_findings(ctx.card, files)
+    ctx.standards.survey = "SELECT by name of every DF present"
+    ctx.standards.findings = survey.aid_findings(ctx.card, files)
 
 
 ABSENT_SELECTS = {"文件标识符（DF）": "df_fid", "文件标识符（当前 DF 下的 EF）": "ef_fid", "应用名称（AID）": "name"}
@@ -412,12 +415,12 @@ def read_binary_at(ctx: ScenarioContext, path: str, offset: int, length: int) ->
     assert response.ok and len(response.data) == length, (
         f"READ BINARY {path} at {offset}, {length} bytes: got {len(response.data)} bytes, {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
     )
-    ctx.results.setdefault("binary", []).append((offset, response))
+    ctx.standards.binary.append((offset, response))
 
 
 @then("各次读二进制所得数据在重叠部分一致")
 def binary_reads_agree(ctx: ScenarioContext) -> None:
-    reads = ctx.results["binary"]
+    reads = ctx.standards.binary
     for i, (a_off, a) in enumerate(reads):
         for b_off, b in reads[i + 1 :]:
             lo, hi = max(a_off, b_off), min(a_off + len(a.data), b_off + len(b.data))
@@ -455,24 +458,24 @@ def wrong_structure_command(ctx: ScenarioContext, kind: str, path: str, command:
 
 @when(parsers.parse('更新 "{path}" 的第 {number:d} 条记录为不同的值后读回，再写回原值'))
 def update_record_roundtrip(ctx: ScenarioContext, path: str, number: int) -> None:
-    ctx.results["writeback"] = update_record_and_restore(ctx.card, path, number, flip_value)
+    ctx.standards.writeback = update_record_and_restore(ctx.card, path, number, flip_value)
 
 
 @when(parsers.parse('以标记与记录定义不符的数据更新 "{path}" 的第 {number:d} 条记录'))
 def update_record_wrong_tag(ctx: ScenarioContext, path: str, number: int) -> None:
     result = update_record_and_restore(ctx.card, path, number, mismatched_tag(ctx.profile.file(path)))
-    ctx.results["writeback"] = result
+    ctx.standards.writeback = result
     ctx.response = result.write
 
 
 @when(parsers.parse('将 "{path}" 偏移 {offset:d} 处的 {length:d} 字节更新为其反码后读回，再写回原值'))
 def update_binary_roundtrip(ctx: ScenarioContext, path: str, offset: int, length: int) -> None:
-    ctx.results["writeback"] = update_binary_and_restore(ctx.card, path, offset, length)
+    ctx.standards.writeback = update_binary_and_restore(ctx.card, path, offset, length)
 
 
 @then("更新与写回均成功，读回的数据先为新值、后为原值")
 def roundtrip_ok(ctx: ScenarioContext) -> None:
-    wb = ctx.results["writeback"]
+    wb = ctx.standards.writeback
     steps = [
         ("update", wb.write, None),
         ("read back", wb.read_after_write, wb.written),
@@ -489,7 +492,7 @@ def roundtrip_ok(ctx: ScenarioContext) -> None:
 
 @then("原数据已写回")
 def original_restored(ctx: ScenarioContext) -> None:
-    wb = ctx.results["writeback"]
+    wb = ctx.standards.writeback
     assert wb.restored, (
         f"the original {wb.original.hex().upper()} could not be restored: write-back {sw_text(ctx.profile, wb.restore.sw)}, "
         f"read {wb.read_after_restore.data.hex().upper()}; APDUs: {ctx.apdu_text(wb.restore)}"
@@ -501,19 +504,19 @@ def original_restored(ctx: ScenarioContext) -> None:
 
 @when("以规范允许的每种长度取随机数")
 def challenge_each_length(ctx: ScenarioContext) -> None:
-    ctx.results["challenges"] = [(n, ctx.card.get_challenge(n, check=False)) for n in challenge_lengths(ctx.profile)[0]]
+    ctx.standards.challenges = [(n, ctx.card.get_challenge(n, check=False)) for n in challenge_lengths(ctx.profile)[0]]
 
 
 @when("以规范未允许的长度取随机数")
 def challenge_refused_lengths(ctx: ScenarioContext) -> None:
-    ctx.results["challenges"] = [(n, ctx.card.get_challenge(n, check=False)) for n in challenge_lengths(ctx.profile)[1]]
+    ctx.standards.challenges = [(n, ctx.card.get_challenge(n, check=False)) for n in challenge_lengths(ctx.profile)[1]]
 
 
 @then("每次均返回 ok 且随机数长度等于 Le")
 def challenges_have_length(ctx: ScenarioContext) -> None:
     bad = [
         f"Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
-        for n, r in ctx.results["challenges"]
+        for n, r in ctx.standards.challenges
         if not r.ok or len(r.data) != n
     ]
     assert not bad, "GET CHALLENGE: " + "; ".join(bad)
@@ -524,7 +527,7 @@ def challenges_refused(ctx: ScenarioContext, name: str) -> None:
     expected = ctx.profile.sw[name]
     bad = [
         f"Le {n:02X}: {r.data.hex().upper()} {sw_text(ctx.profile, r.sw)}"
-        for n, r in ctx.results["challenges"]
+        for n, r in ctx.standards.challenges
         if not expected.matches(r.sw)
     ]
     assert not bad, f"GET CHALLENGE expected {expected.pattern} ({expected.en}): " + "; ".join(bad)
@@ -532,12 +535,12 @@ def challenges_refused(ctx: ScenarioContext, name: str) -> None:
 
 @when(parsers.parse("连续 {count:d} 次取 {length:d} 字节随机数"))
 def challenge_series(ctx: ScenarioContext, count: int, length: int) -> None:
-    ctx.results["challenges"] = [(length, ctx.card.get_challenge(length, check=True)) for _ in range(count)]
+    ctx.standards.challenges = [(length, ctx.card.get_challenge(length, check=True)) for _ in range(count)]
 
 
 @then("所取随机数各不相同")
 def challenges_fresh(ctx: ScenarioContext) -> None:
-    values = [r.data for _, r in ctx.results["challenges"]]
+    values = [r.data for _, r in ctx.standards.challenges]
     assert len(set(values)) == len(values), f"repeated challenge values: {[v.hex().upper() for v in values]}"
 
 
@@ -549,7 +552,7 @@ def internal_auth_raw(ctx: ScenarioContext) -> None:
     cmd = ctx.profile.command("internal_authenticate")
     half = cmd.byte("lc") // 2
     ctx.response = ctx.card.internal_authenticate(os.urandom(half), os.urandom(half), raw=True, check=False)
-    ctx.results["exact"] = cmd.byte("response_length")
+    ctx.standards.exact = cmd.byte("response_length")
 
 
 @when(parsers.parse('不自动处理 6Cxx，以{case}读取数据项 "{item}" 所在记录'))
@@ -558,7 +561,7 @@ def read_record_le_case(ctx: ScenarioContext, case: str, item: str) -> None:
     ctx.card.ensure_df(ctx.profile.df_of(f.path).path)
     apdu = record_le_probe(ctx.profile, f, rec, LE_CASES[case])
     ctx.response = ctx.card.terminal.send(apdu, raw=True)
-    ctx.results["exact"] = rec.record_length
+    ctx.standards.exact = rec.record_length
 
 
 LE_CASES = {"Le 00": "zero", "不带 Le": "missing", "Le 比记录长度少 1": "short", "Le 比记录长度多 1": "long"}
@@ -568,12 +571,12 @@ LE_CASES = {"Le 00": "zero", "不带 Le": "missing", "Le 比记录长度少 1": 
 def read_binary_past_end(ctx: ScenarioContext, tail: int, le: int, path: str) -> None:
     size = ctx.profile.file(path).size or 0
     ctx.response = ctx.card.read_binary(path, size - tail, le, check=False, raw=True)
-    ctx.results["exact"] = tail
+    ctx.standards.exact = tail
 
 
 @then(parsers.re(r"状态字为 (?P<name>more_data|wrong_le)，且 xx 为准确长度$"))
 def sw_with_exact_length(ctx: ScenarioContext, name: str) -> None:
-    expected = ctx.profile.sw[name].with_value(ctx.results["exact"] % 0x100)
+    expected = ctx.profile.sw[name].with_value(ctx.standards.exact % 0x100)
     actual = ctx.last_response().sw
     assert actual == expected, (
         f"expected {expected:04X} ({ctx.profile.sw[name].en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
@@ -589,8 +592,8 @@ def reissue_with_exact_le(ctx: ScenarioContext) -> None:
 @then("状态字为 ok，且返回数据的长度为准确长度")
 def ok_with_exact_data(ctx: ScenarioContext) -> None:
     r = ctx.last_response()
-    assert r.ok and len(r.data) == ctx.results["exact"], (
-        f"expected 9000 with {ctx.results['exact']} bytes, got {len(r.data)} bytes {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text()}"
+    assert r.ok and len(r.data) == ctx.standards.exact, (
+        f"expected 9000 with {ctx.standards.exact} bytes, got {len(r.data)} bytes {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text()}"
     )
 
 
@@ -602,22 +605,22 @@ def append_rotation(ctx: ScenarioContext, path: str) -> None:
     f = ctx.profile.file(path)
     psam = _home_psam(ctx)
     records = distinct_records(f, (f.record_count or 0) + 1)
-    ctx.results["appended"] = records
-    ctx.results["appends"] = [ctx.card.secure_append_record(path, record, psam, check=False) for record in records]
-    ctx.results["scan"] = survey.scan_records(ctx.card, path, f.record_count or 0)
+    ctx.standards.appended = records
+    ctx.standards.appends = [ctx.card.secure_append_record(path, record, psam, check=False) for record in records]
+    ctx.standards.scan = survey.scan_records(ctx.card, path, f.record_count or 0)
 
 
 @then("每次追加均成功")
 def appends_ok(ctx: ScenarioContext) -> None:
     bad = [
-        f"append {i + 1}: {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}" for i, r in enumerate(ctx.results["appends"]) if not r.ok
+        f"append {i + 1}: {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}" for i, r in enumerate(ctx.standards.appends) if not r.ok
     ]
     assert not bad, "; ".join(bad)
 
 
 @then("自第 1 条起的记录依次为最近追加的记录，最早追加的一条已被覆盖")
 def records_rotated(ctx: ScenarioContext) -> None:
-    appended, scan = ctx.results["appended"], ctx.results["scan"]
+    appended, scan = ctx.standards.appended, ctx.standards.scan
     expected = list(reversed(appended))[: len(appended) - 1]  # newest first; the oldest overwritten
     actual = [data for _, data in scan.records]
     assert actual == expected, (
@@ -644,7 +647,7 @@ def probe_df_clean(ctx: ScenarioContext, key: str) -> None:
     probe = _probe(ctx, key)
     ctx.card.select_mf(check=True)  # clears every PIN and key state (PROFILE §3.3)
     ctx.card.select_path(probe.df, check=True)
-    ctx.results["probe"] = probe
+    ctx.standards.probe = probe
 
 
 @when(parsers.parse('发送检查顺序探测命令 "{key}"'))
@@ -654,7 +657,7 @@ def send_probe(ctx: ScenarioContext, key: str) -> None:
 
 @then("状态字为探测命令所违反的最早一项检查的状态字")
 def earliest_check_answers(ctx: ScenarioContext) -> None:
-    probe: Probe = ctx.results["probe"]
+    probe: Probe = ctx.standards.probe
     expected = ctx.profile.sw[probe.expected.sw]
     actual = ctx.last_response().sw
     broken = ", ".join(f"check {v.group + 1} ({v.sw})" for v in probe.violations)

@@ -63,6 +63,7 @@ def check_acceptance(card: CardSession, psam: PsamClient, lists: InvalidCardList
     """
     try:
         ident = card.identity(refresh=True)
+    # ValueError (stdlib, raised by ssc.codecs): the identity bytes do not decode (region not BCD, bad text).
     except (OperationError, ValueError) as exc:
         return AcceptanceDecision(None, (Refusal(UNREADABLE, f"cannot read the card's identity: {exc}"),))
     refusals: list[Refusal] = []

@@ -13,12 +13,13 @@ from ssc.profile.access import AccessRule, Auth, Pin, Sm, Term
 from ssc.profile.model import Profile
 from terminal.session import CardSession
 
+from .errors import HarnessError
 from .psam_client import PsamClient
 
 __all__ = ["GrantError", "cheapest_grant", "grant", "terminal_can_grant"]
 
 
-class GrantError(Exception):
+class GrantError(HarnessError):
     """The rule cannot be satisfied in advance (never, SM only, or no rule for that right)."""
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from ssc.checks import is_valid_card_number, region_code_problems
 from ssc.datafile import read_data_file
+from terminal.errors import InputError
 
 __all__ = [
     "CITY",
@@ -42,16 +43,19 @@ _PROVINCE_DIGITS = 2  # GB/T 2260: the first two digits name the province
 _CARD_ID_BYTES = 16  # PROFILE §4.1
 
 
-class InvalidListError(ValueError):
+class InvalidListError(InputError):
     pass
 
 
 class CardIdentityLike(Protocol):
     """What a terminal knows of a card after reading it (`terminal.session.CardIdentity`)."""
 
-    region: str
-    card_number: str
-    card_id_code: bytes
+    @property
+    def region(self) -> str: ...
+    @property
+    def card_number(self) -> str: ...
+    @property
+    def card_id_code(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,8 @@ class ListEntry:
         return (
             f"card number {self.card_number}"
             if self.card_number is not None
-            else f"card identification code {self.card_id_code.hex().upper()}"
-        )  # type: ignore[union-attr]
+            else f"card identification code {self.card_id_code.hex().upper()}"  # type: ignore[union-attr]
+        )
 
 
 @dataclass(frozen=True)

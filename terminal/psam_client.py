@@ -16,6 +16,7 @@ from ssc.codecs import decode_cn
 from ssc.crypto.algorithm import Algorithm
 from ssc.profile.model import KeyDef, Profile
 
+from .errors import AnswerError
 from .t0 import Exchange, T0Policy
 from .transports.base import Transport
 
@@ -24,7 +25,7 @@ __all__ = ["PsamClient", "PsamError"]
 _FID_BYTES = 2  # ISO/IEC 7816-4: a file identifier is two bytes
 
 
-class PsamError(Exception):
+class PsamError(AnswerError):
     """The PSAM refused a command; the message names the step, the APDU and the status word."""
 
     def __init__(self, message: str, command: bytes, sw: int | None) -> None:

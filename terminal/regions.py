@@ -14,6 +14,7 @@ from typing import Any
 
 from ssc.datafile import read_data_file
 from ssc.profile.model import Profile
+from terminal.errors import InputError
 
 __all__ = ["DEFAULT_REGIONS_FILE", "Province", "Region", "RegionError", "RegionRegistry", "load_regions"]
 
@@ -23,7 +24,7 @@ _CODE_DIGITS = 6  # GB/T 2260: 2 province, 2 prefecture, 2 county digits
 _PROVINCE_DIGITS = 2
 
 
-class RegionError(ValueError):
+class RegionError(InputError):
     pass
 
 

@@ -30,6 +30,7 @@ from ssc.profile import builtin_profiles, load_profile
 from ssc.profile.model import FileDef, KeyDef, Profile, RecordDef, TlvTemplate
 from ssc.tlv import find_tag, parse_record
 from terminal.channel import Response, Terminal
+from terminal.errors import AnswerError
 from terminal.psam_client import PsamClient
 
 __all__ = [
@@ -50,7 +51,7 @@ _ALG_PLACEHOLDER = "alg_id"
 _FID_BYTES = 2  # ISO/IEC 7816-4: a file identifier is two bytes
 
 
-class OperationError(Exception):
+class OperationError(AnswerError):
     """A card answer other than the one the operation expected."""
 
     def __init__(self, apdu: CommandApdu | bytes | None, response: Response | None, message: str) -> None:

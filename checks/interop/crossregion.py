@@ -23,9 +23,10 @@ from ssc.profile.model import FileDef, KeyDef, Profile, RecordDef
 from ssc.tlv import parse_record
 from terminal.acceptance import BAD_CARD_ID_MAC, LISTED, UNKNOWN_ISSUER, AcceptanceDecision, check_acceptance
 from terminal.channel import Response
+from terminal.errors import AnswerError, HarnessError
 from terminal.invalid_lists import InvalidCardLists
 from terminal.psam_client import PsamClient, PsamError
-from terminal.session import CardSession, OperationError, find_item
+from terminal.session import CardSession, find_item
 
 __all__ = [
     "Abort",
@@ -79,7 +80,7 @@ class CellOutcome:
         return cls(False, detail, applicable=False)
 
 
-class Abort(Exception):
+class Abort(HarnessError):
     """Stop this card's row: `outcome` is this cell's result, `reason` why the rest is not run."""
 
     def __init__(self, outcome: CellOutcome, reason: str) -> None:
@@ -274,7 +275,7 @@ def pin_verify_and_change(v: Visit) -> CellOutcome:
             back = card.reload_pin(v.home.psam, pin, check=False)  # the initial PIN is refused as a new PIN
         restored = back.ok and card.verify_pin(pin, check=False).ok
         problem = _sw(back)
-    except (OperationError, PsamError) as exc:
+    except AnswerError as exc:
         restored, problem = False, str(exc)
     if not restored:
         raise Abort(CellOutcome.failed(f"the card's PIN could not be restored: {problem}"), "the card's PIN is no longer the one given")

@@ -5,16 +5,19 @@ secure messaging — that policy lives above it (`terminal.t0`, the Terminal), w
 and can be switched off, because conformance tests must see the raw exchange.
 
 Error tree (backend errors are translated at the transport edge, so nothing above ever sees a
-pyscard exception)::
+pyscard exception); `TransportError` is the transport branch of the project's one tree, drawn
+whole in `terminal.errors`::
 
     TransportError                 any failure to exchange bytes with the card
     ├── ReaderNotFoundError        the reader name/pattern matched no reader (or several);
     │                              the message lists the readers that exist
     ├── NoReaderError              no PC/SC reader at all, or pcscd is not running/reachable
-    ├── NoCardError                the reader is empty
-    ├── CardRemovedError           the card went away mid-session (message "card removed");
-    │                              `reset()` re-connects once it is back
-    └── CardMuteError              the card does not answer
+    └── CardUnavailableError       the reader is there but the card does not answer: waiting for
+        │                          the card (re-insertion, reset) may help, another reader not
+        ├── NoCardError            the reader is empty
+        ├── CardRemovedError       the card went away mid-session (message "card removed");
+        │                          `reset()` re-connects once it is back
+        └── CardMuteError          the card does not answer
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from types import TracebackType
 
+from terminal.errors import HarnessError
 
-class TransportError(Exception):
+
+class TransportError(HarnessError):
     """Any failure to exchange bytes with a card."""
 
 
@@ -35,18 +40,22 @@ class NoReaderError(TransportError):
     """There is no PC/SC reader at all, or the PC/SC service (pcscd) is not reachable."""
 
 
-class NoCardError(TransportError):
+class CardUnavailableError(TransportError):
+    """The reader is there but the card does not answer (absent, removed or mute)."""
+
+
+class NoCardError(CardUnavailableError):
     """The reader is empty."""
 
 
-class CardRemovedError(TransportError):
+class CardRemovedError(CardUnavailableError):
     """The card was removed (or lost power) during the session."""
 
     def __init__(self, message: str = "card removed") -> None:
         super().__init__(message)
 
 
-class CardMuteError(TransportError):
+class CardMuteError(CardUnavailableError):
     """The card is present but does not answer."""
 
 

@@ -31,6 +31,7 @@ from smartcard import scard
 from .base import (
     CardMuteError,
     CardRemovedError,
+    CardUnavailableError,
     NoCardError,
     NoReaderError,
     ReaderNotFoundError,
@@ -348,7 +349,7 @@ class PcscTransport(Transport):
             try:
                 self._reconnect_once()
                 break
-            except (CardRemovedError, NoCardError, CardMuteError):
+            except CardUnavailableError:  # the card may yet come back before the deadline
                 if time.monotonic() >= deadline:
                     raise
                 time.sleep(_REINSERT_POLL)

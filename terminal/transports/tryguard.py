@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 
 from ssc.profile.model import Profile
+from terminal.errors import HarnessError
 from terminal.transports.base import Transport
 
 
-class TryGuardRefusal(Exception):
+class TryGuardRefusal(HarnessError):
     """A command was not sent because it could block a key or the PIN."""
 
 

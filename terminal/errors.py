@@ -1,0 +1,57 @@
+"""The project's one error tree: every error the host side, the checks and the harness raise on
+purpose derives from `HarnessError`, so a caller catches the base or one named branch, never a
+tuple of unrelated classes.
+
+Each class stays in the module that raises it (the module is named in brackets); this module holds
+the base and the branches, and the drawing below is the tree (a unit test keeps it complete and
+right: every class of terminal/, checks/ and harness/ is drawn under its direct parent)::
+
+    HarnessError                    anything the harness raises on purpose
+    ├── TransportError              [terminal.transports.base] bytes could not be exchanged
+    │   ├── ReaderNotFoundError     [terminal.transports.base] the reader name/pattern matched no reader, or several
+    │   ├── NoReaderError           [terminal.transports.base] no PC/SC reader at all, or pcscd not reachable
+    │   └── CardUnavailableError    [terminal.transports.base] the reader is there, the card does not answer
+    │       ├── NoCardError         [terminal.transports.base] the reader is empty
+    │       ├── CardRemovedError    [terminal.transports.base] the card went away mid-session
+    │       └── CardMuteError       [terminal.transports.base] the card is present but does not answer
+    ├── AnswerError                 a card or PSAM answered, but not as the operation needed
+    │   ├── OperationError          [terminal.session] the card's answer (carries the APDU and response)
+    │   └── PsamError               [terminal.psam_client] the PSAM's answer (carries the command and SW)
+    ├── GrantError                  [terminal.grants] an access rule cannot be satisfied before the command
+    ├── TryGuardRefusal             [terminal.transports.tryguard] not sent: it could block a key or the PIN
+    ├── Abort                       [checks.interop.crossregion] stop a card's row of the interop matrix
+    ├── ProfileDetectionError       [harness.profiles] no built-in profile fits the card (also a RuntimeError)
+    ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
+    └── InputError                  a file or option the lab gives is wrong (also a ValueError)
+        ├── RegionError             [terminal.regions] the region registry
+        ├── InvalidListError        [terminal.invalid_lists] an invalid-card list
+        ├── CardSpecError           [harness.cardspec] the --card value
+        ├── DeclarationError        [harness.declaration] the issuer declaration
+        ├── TagError                [harness.tags] a --tags expression
+        └── UsageError              [harness.cli] a command-line option
+
+Errors that keep a stdlib base (ValueError, RuntimeError) keep it as a second base: code that
+catches the stdlib class (parsers, the CLI) still does. Outside the tree, by the layers of
+ARCHITECTURE.md (they may not import terminal/): the data-format errors of `ssc/` (ProfileError,
+KeyFileError, ApduFormatError, …, all ValueErrors), the card side's own signals in
+`reference_card/`, and `reports/`' errors. Private exceptions (a leading underscore) are control
+flow inside one module and never leave it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AnswerError", "HarnessError", "InputError"]
+
+
+class HarnessError(Exception):
+    """The base of every error the harness raises on purpose (the tree is in the module docstring)."""
+
+
+class AnswerError(HarnessError):
+    """A card or PSAM answered, but not with what the operation needed: the exchange itself worked,
+    so the device is still talking and the caller may record the answer as a finding."""
+
+
+class InputError(HarnessError, ValueError):
+    """A file or option the lab gives is wrong; the message names the file, field or option.
+    Also a ValueError, as these errors were before the tree existed."""
