@@ -11,7 +11,7 @@ Handlers (`commands/`) do the rest in the documented order.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reference_card.commands.auth import Authentication
 from reference_card.commands.binary import Binary
@@ -28,7 +28,7 @@ from reference_card.security import AccessControl, Session, TryCounter
 from reference_card.statuswords import StatusBytes
 from reference_card.store import PersistentStore
 from ssc.codecs import decode_pin, encode_pin
-from ssc.profile.model import Profile
+from ssc.profile.model import Behaviour, BehaviourChoice, Profile
 
 if TYPE_CHECKING:
     from reference_card.commands import Handler
@@ -50,14 +50,17 @@ IMPLEMENTED_CHECK_ORDER = (
     ("wrong_le", "wrong_data"),
 )
 
-# Behaviour choices (profile `behaviour:`) this card implements one way only; a profile choosing
-# otherwise is refused. The other `card_*` choices are read where they apply.
-FIXED_BEHAVIOUR = {
-    "card_unexpected_data_field": "wrong_length",
-    "card_sfi_selects_ef": False,
-    "card_blocked_application_check": "after_cla_ins",
-    "card_try_counter_write": "decrement_before_compare_restore_on_success",
-}
+
+def _fixed_behaviour(b: Behaviour) -> tuple[tuple[BehaviourChoice[Any], object], ...]:
+    """Behaviour choices (profile `behaviour:`) this card implements one way only, with that way;
+    a profile choosing otherwise is refused. The other `card_*` choices are read where they apply."""
+    return (
+        (b.card_unexpected_data_field, "wrong_length"),
+        (b.card_sfi_selects_ef, False),
+        (b.card_blocked_application_check, "after_cla_ins"),
+        (b.card_try_counter_write, "decrement_before_compare_restore_on_success"),
+        (b.card_tearing_at_write_end, "commit_then_cut"),
+    )
 
 
 class Cos:
@@ -74,15 +77,13 @@ class Cos:
         self.faults = faults
         if tuple(tuple(sorted(g)) for g in profile.check_order) != tuple(tuple(sorted(g)) for g in IMPLEMENTED_CHECK_ORDER):
             raise NotImplementedError(f"profile {profile.name} asks for a check order this card does not implement: {profile.check_order}")
-        for name, implemented in FIXED_BEHAVIOUR.items():
-            if profile.behaviour[name].value != implemented:
+        for choice, implemented in _fixed_behaviour(profile.behaviour):
+            if choice.value != implemented:
                 raise NotImplementedError(
-                    f"behaviour {name}: this card implements {implemented!r}, the profile asks for {profile.behaviour[name].value!r}"
+                    f"behaviour {choice.name}: this card implements {implemented!r}, the profile asks for {choice.value!r}"
                 )
         self.sw = StatusBytes(profile.sw)
         self.store = PersistentStore(anti_tearing="no_anti_tearing" not in faults)
-        if profile.behaviour["card_tearing_at_write_end"].value != "commit_then_cut":
-            raise NotImplementedError("only 'commit_then_cut' is implemented for card_tearing_at_write_end")
         self.session = Session(None)
         self.access = AccessControl(
             self.session,
@@ -91,7 +92,7 @@ class Cos:
             profile.algorithm,
             mac_challenge_length=profile.security.challenge_mac,
             mac_length=profile.security.mac_length,
-            sm_version=str(profile.behaviour["card_sm_key_version"].value),
+            sm_version=profile.behaviour.card_sm_key_version.value,
             faults=faults,
         )
         self.fs = FileSystem(profile, image, self.access, faults)
@@ -101,8 +102,8 @@ class Cos:
         self._pin_slot = profile.command("verify").byte("max_pin_bytes") + 1
         self._pin_cell = self._pin_cell_for(decode_pin(image.pin))
         self._keep_challenge = "reusable_challenge" in faults
-        self._short: bytes = getattr(self.sw, str(profile.behaviour["card_short_apdu"].value))
-        lifecycle_key = profile.key(self.command_key("application_block"))
+        self._short: bytes = getattr(self.sw, profile.behaviour.card_short_apdu.value)
+        lifecycle_key = profile.command_key("application_block")
         self._app = self.fs.nodes.get(lifecycle_key.df)
 
         families = [
@@ -196,11 +197,6 @@ class Cos:
         """Power-on (or power loss): the session is cleared and an armed power cut forgotten."""
         self.session.reset(self.fs.mf)
         self.store.disarm()
-
-    def command_key(self, command: str) -> str:
-        """The key name PROFILE §5 binds to `command` (behaviour `card_command_keys`)."""
-        bindings = self.profile.behaviour["card_command_keys"].value
-        return str(bindings[command])  # type: ignore[index]
 
     @staticmethod
     def within(node: Node | None, ancestor: Node | None) -> bool:

@@ -244,23 +244,14 @@ class PsamCard:
     @staticmethod
     def _key_table(profile: Profile) -> dict[tuple[str, int], KeyDef]:
         """Card keys by (use, key id), outside firewalled DFs (behaviour ``psam_key_scope``)."""
-
-        def firewalled(path: str | None) -> bool:
-            while path is not None:
-                f = profile.file(path)
-                if "firewalled" in f.flags:
-                    return True
-                path = f.parent
-            return False
-
-        return {(k.use, k.id): k for k in profile.keys() if not firewalled(k.df)}
+        return {(k.use, k.id): k for k in profile.keys() if not profile.behind_firewall(k.df)}
 
     def _check_behaviour(self) -> None:
         """This model implements one value of each PSAM behaviour choice; refuse anything else."""
-        implemented = {"psam_case4_response": "direct", "psam_key_scope": "ssse", "psam_terminal_number_scope": "mf_only"}
-        for name, value in implemented.items():
-            choice = self.profile.behaviour.get(name)
-            if choice is not None and choice.value != value:
+        b = self.profile.behaviour
+        implemented = ((b.psam_case4_response, "direct"), (b.psam_key_scope, "ssse"), (b.psam_terminal_number_scope, "mf_only"))
+        for choice, value in implemented:
+            if choice.value != value:
                 raise ValueError(
-                    f"profile {self.profile.name}: behaviour.{name} = {choice.value!r}; this PSAM model implements {value!r} only"
+                    f"profile {self.profile.name}: behaviour.{choice.name} = {choice.value!r}; this PSAM model implements {value!r} only"
                 )

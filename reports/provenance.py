@@ -18,23 +18,27 @@ An unknown reference raises `ProvenanceReferenceError` naming it and what the pr
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ssc.catalogue import Catalogue, load_catalogue
-from ssc.profile.model import PROVENANCE_TAGS, Profile, Provenance
+from ssc.profile.model import PROVENANCE_TAGS, Diversification, KeyDefaults, PinSpec, Profile, Provenance, TestRoots
 
 __all__ = ["ProvenanceReferenceError", "requirement_provenance", "resolve_reference", "weakest"]
 
-# Sections the typed profile model reads but keeps no provenance for: their tags are read from the
-# profile's YAML sources (the same files the loader read, in `profile.sources`).
-_RAW_SECTIONS = ("check_order", "t0", "security.challenge", "security.key_defaults")
-# Top-level values whose tags the model keeps in `profile.prov`, with the fields each has in YAML.
-_SCALARS = {"spec_version": ("value",), "algorithm": ("name", "fci_id")}
+# Top-level sections whose tags the model keeps in `profile.prov`, with the fields each has in YAML.
+_SCALARS = {
+    "spec_version": ("value",),
+    "algorithm": ("name", "fci_id"),
+    "check_order": ("groups",),
+    "t0": ("case4_via_61xx", "max_response"),
+}
+# Subsections of `security` the model keeps as flat values beside their tag, with their YAML fields.
+_SECURITY_FLAT = {
+    "challenge": ("external_auth", "mac"),
+    "mac_length": ("value",),
+    "lifecycle": ("blocked_allows",),
+}
 
 
 class ProvenanceReferenceError(ValueError):
@@ -81,8 +85,6 @@ def resolve_reference(profile: Profile, ref: str) -> str:
     """The provenance tag of one reference in this profile."""
     parts = ref.split(".")
     section = parts[0]
-    if ".".join(parts[:2]) in _RAW_SECTIONS or section in _RAW_SECTIONS:
-        return _raw_section(profile, parts)
     if section == "files":
         return _file_ref(profile, parts[1:], ref)
     if section == "status_words":
@@ -93,7 +95,7 @@ def resolve_reference(profile: Profile, ref: str) -> str:
     if section == "fci_templates":
         return _collection(profile.fci_templates, parts[1:], "FCI template")
     if section == "behaviour":
-        return _collection(profile.behaviour, parts[1:], "behaviour choice")
+        return _collection(profile.behaviour.choices(), parts[1:], "behaviour choice")
     if section in _SCALARS:
         return _entity(profile.prov[section], None, parts[1:], section, _SCALARS[section])
     if section == "atr":
@@ -105,20 +107,23 @@ def resolve_reference(profile: Profile, ref: str) -> str:
     if parts[:2] == ["data_elements", "card_id_code"]:
         return _entity(profile.card_id.prov, profile.card_id, parts[2:], "data_elements.card_id_code")
     if section == "security" and len(parts) >= 2:
-        security = {
-            "pin": profile.security.pin,
-            "diversification": profile.security.diversification,
-            "test_roots": profile.security.test_roots,
+        sec = profile.security
+        security: dict[str, PinSpec | KeyDefaults | Diversification | TestRoots] = {
+            "pin": sec.pin,
+            "key_defaults": sec.key_defaults,
+            "diversification": sec.diversification,
+            "test_roots": sec.test_roots,
         }
         if parts[1] in security:
             entity = security[parts[1]]
             return _entity(entity.prov, entity, parts[2:], f"security.{parts[1]}")
-        if parts[1] == "lifecycle":  # the loader keeps the lifecycle tag as the security section's
-            return _entity(profile.security.prov, None, parts[2:], "security.lifecycle")
+        flat = {"challenge": sec.challenge_prov, "mac_length": sec.mac_length_prov, "lifecycle": sec.lifecycle_prov}
+        if parts[1] in flat:
+            return _entity(flat[parts[1]], None, parts[2:], f"security.{parts[1]}", _SECURITY_FLAT[parts[1]])
     raise ProvenanceReferenceError(
         f"{ref!r} names nothing in profile {profile.name}; known sections: files, status_words, commands, "
-        "fci_templates, behaviour, spec_version, algorithm, atr, psam, dir_record, data_elements.card_id_code, "
-        f"security.pin/diversification/test_roots/lifecycle, {', '.join(_RAW_SECTIONS)}"
+        f"fci_templates, behaviour, {', '.join(_SCALARS)}, atr, psam, dir_record, data_elements.card_id_code, "
+        f"security.pin/key_defaults/diversification/test_roots/{'/'.join(_SECURITY_FLAT)}"
     )
 
 
@@ -164,35 +169,3 @@ def _file_ref(profile: Profile, rest: list[str], ref: str) -> str:
         child = children[name]
         return _entity(child.prov, child, rest[3:], f"files.{path}.{rest[1]}.{name}")
     return _entity(f.prov, f, rest[1:], f"files.{path}")
-
-
-@functools.lru_cache(maxsize=16)
-def _source_yaml(source: str, _mtime_ns: int) -> Any:
-    """A profile source file parsed once per version (every requirement of a run asks)."""
-    return yaml.load(Path(source).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-def _raw_section(profile: Profile, parts: list[str]) -> str:
-    """Provenance of a section the model keeps no tag for, merged along the extends chain."""
-    depth = 2 if parts[0] == "security" else 1
-    key_path, rest = parts[:depth], parts[depth:]
-    merged: dict[str, str] = {}
-    fields: set[str] = set()
-    for source in reversed(profile.sources):  # base first, so the derived file overrides
-        node: Any = _source_yaml(source, Path(source).stat().st_mtime_ns)
-        for key in key_path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            fields |= set(node) - {"prov"}
-            raw = node.get("prov")
-            if isinstance(raw, str):
-                raw = {"*": raw}
-            if isinstance(raw, dict):
-                merged.update(raw)
-    where = ".".join(key_path)
-    if "*" not in merged:
-        raise ProvenanceReferenceError(f"{where} carries no provenance tag in the sources of profile {profile.name}")
-    prov = Provenance(merged)
-    if rest and rest[0] not in fields | set(merged):
-        raise ProvenanceReferenceError(f"{where} has no field {rest[0]!r} (fields: {', '.join(sorted(fields))})")
-    return _entity(prov, None, rest, where) if not rest or rest[0] in merged else prov.of("*")

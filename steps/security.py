@@ -6,11 +6,9 @@ from pytest_bdd import given, parsers, then, when
 
 from checks.security.access_check import current_content, read_probe
 from checks.security.auth_probes import (
-    command_key,
     external_authenticate_as,
     external_authenticate_without_challenge,
     internal_auth_all_versions,
-    internal_key,
     national_external_keys,
     reload_pin_command,
     replay,
@@ -132,7 +130,7 @@ def _pin_command(ctx: ScenarioContext, command: str, *, puk: bool, mac_ok: bool,
     MAC-protected `command` with a valid or an altered MAC."""
     card = ctx.card
     card.select_mf(check=True)
-    puk_name = command_key(ctx.profile, command)
+    puk_name = ctx.profile.command_key(command).name
     if puk:
         card.external_authenticate(puk_name, 0, ctx.psam, check=True)
     if command == "reload_pin":
@@ -182,7 +180,7 @@ def internal_auth_each_version(ctx: ScenarioContext) -> None:
 
 
 def _internal_failures(ctx: ScenarioContext) -> list[str]:
-    irk = internal_key(ctx.profile)
+    irk = ctx.profile.internal_key()
     failures = []
     for version, result in zip(irk.versions, ctx.security.internal):
         if not result.verified:
@@ -211,7 +209,7 @@ def internal_versions_distinct(ctx: ScenarioContext) -> None:
     assert not failures, "an IRK version does not verify: " + "; ".join(failures)
     results = [r.card_result for r in ctx.security.internal]
     assert len(set(results)) == len(results), (
-        f"IRK versions {', '.join(f'{v:02X}' for v in internal_key(ctx.profile).versions)} gave results "
+        f"IRK versions {', '.join(f'{v:02X}' for v in ctx.profile.internal_key().versions)} gave results "
         f"{', '.join(r.hex().upper() for r in results)} for the same F and D: the versions are not distinct keys"
     )
 
@@ -279,7 +277,7 @@ def replay_external_auth(ctx: ScenarioContext) -> None:
 
 @when("逐个检查每个全国密钥当前版本的分散级")
 def check_every_key(ctx: ScenarioContext) -> None:
-    keys = [internal_key(ctx.profile), *national_external_keys(ctx.profile)]
+    keys = [ctx.profile.internal_key(), *national_external_keys(ctx.profile)]
     ctx.security.key_reports = [check_key(ctx.card, ctx.psam, k.name, 0) for k in keys]
 
 
@@ -434,7 +432,7 @@ def pin_round_trip(ctx: ScenarioContext, df: str) -> None:
 
 
 def _lifecycle(ctx: ScenarioContext, command: str, *, mac_ok: bool) -> Response:
-    secured = secured_command(ctx.card, ctx.psam, command, command_key(ctx.profile, command))
+    secured = secured_command(ctx.card, ctx.psam, command, ctx.profile.command_key(command).name)
     return send_secured(ctx.card, secured if mac_ok else tampered(secured))
 
 
@@ -442,7 +440,7 @@ def _lifecycle(ctx: ScenarioContext, command: str, *, mac_ok: bool) -> Response:
 def block_bad_mac(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=False)
     if ctx.response.ok:  # wrongly blocked: unblock before the verdict so later scenarios can run
-        ctx.card.application_unblock(ctx.psam, key_name=command_key(ctx.profile, "application_unblock"), check=False)
+        ctx.card.application_unblock(ctx.psam, check=False)
 
 
 @when("以有效 MAC 锁定应用")

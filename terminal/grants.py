@@ -73,11 +73,6 @@ def terminal_can_grant(profile: Profile, path: str, right: str) -> bool:
         terms = cheapest_grant(rule)
     except GrantError:
         return False
-    firewalled = [f.path for f in profile.files.values() if "firewalled" in f.flags]
-    scope = profile.behaviour.get("psam_key_scope")
-    for term in terms:
-        if isinstance(term, Auth) and scope is not None and scope.value == "ssse":
-            df = profile.key(term.key).df
-            if any(df == fw or df.startswith(fw + "/") for fw in firewalled):
-                return False
+    if profile.behaviour.psam_key_scope.value == "ssse":
+        return not any(isinstance(term, Auth) and profile.behind_firewall(profile.key(term.key).df) for term in terms)
     return True

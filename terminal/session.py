@@ -478,7 +478,7 @@ class CardSession:
 
     def internal_authenticate(self, f: bytes, d: bytes, version: int = 0, *, check: bool | None = None, raw: bool = False) -> Response:
         """INTERNAL AUTHENTICATE with factor F and data D (P1 = version, P2 = IRK id)."""
-        irk = self._internal_key()
+        irk = self.profile.internal_key()
         self.ensure_inside(irk.df)
         apdu = self._apdu("internal_authenticate", version, irk.id, bytes(f) + bytes(d))
         return self._send(apdu, f"internal authentication with {irk.name} v{version:02X}", check, raw=raw)
@@ -487,7 +487,7 @@ class CardSession:
         self, psam: PsamClient, version: int = 0, *, f: bytes | None = None, d: bytes | None = None, check: bool | None = None
     ) -> InternalAuthResult:
         """Random F and D → the card's result vs the PSAM's result with the national IRK."""
-        irk = self._internal_key()
+        irk = self.profile.internal_key()
         factors = self.factors(irk)
         half = self.profile.command("internal_authenticate").byte("lc") // 2
         f = os.urandom(half) if f is None else bytes(f)
@@ -504,12 +504,6 @@ class CardSession:
                 f"internal authentication with {irk.name} v{version:02X}: card result {response.data.hex().upper()} differs from the PSAM's {expected.hex().upper()}",
             )
         return result
-
-    def _internal_key(self) -> KeyDef:
-        keys = [k for k in self.profile.keys() if k.use == "internal"]
-        if len(keys) != 1:
-            raise KeyError(f"profile {self.profile.name} declares {len(keys)} internal-authentication keys, expected one")
-        return keys[0]
 
     # -- secure messaging -----------------------------------------------------------------------
 
@@ -569,10 +563,13 @@ class CardSession:
 
     # -- PIN reload / unblock and lifecycle ------------------------------------------------------
 
-    def reload_pin(self, psam: PsamClient, new_pin: str, *, version: int = 0, puk_name: str = "PUK", check: bool | None = None) -> Response:
+    def reload_pin(
+        self, psam: PsamClient, new_pin: str, *, version: int = 0, puk_name: str | None = None, check: bool | None = None
+    ) -> Response:
         """GET CHALLENGE 8 → EXTERNAL AUTHENTICATE PUK → GET CHALLENGE 4 → RELOAD PIN with the
-        PIN block enciphered under the PUK and a MAC under the same PUK version."""
-        puk = self.profile.key(puk_name)
+        PIN block enciphered under the PUK and a MAC under the same PUK version. The PUK is the
+        key the profile binds to RELOAD PIN unless `puk_name` names another (a wrong-key probe)."""
+        puk = self._command_key("reload_pin", puk_name)
         factors = self.factors(puk)
         self.ensure_inside(self.profile.security.pin.df)
         self.external_authenticate_with_factors(puk, version, psam, factors, check=True)
@@ -585,8 +582,8 @@ class CardSession:
             self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "reload the PIN", check
         )
 
-    def unblock_pin(self, psam: PsamClient, *, version: int = 0, puk_name: str = "PUK", check: bool | None = None) -> Response:
-        puk = self.profile.key(puk_name)
+    def unblock_pin(self, psam: PsamClient, *, version: int = 0, puk_name: str | None = None, check: bool | None = None) -> Response:
+        puk = self._command_key("unblock_pin", puk_name)
         factors = self.factors(puk)
         self.ensure_inside(self.profile.security.pin.df)
         self.external_authenticate_with_factors(puk, version, psam, factors, check=True)
@@ -596,17 +593,22 @@ class CardSession:
             self.with_mac(apdu, psam, puk, version, factors, self.profile.security.pin.df, exact=False), "unblock the PIN", check
         )
 
-    def application_block(self, psam: PsamClient, *, key_name: str = "STK", check: bool | None = None) -> Response:
+    def application_block(self, psam: PsamClient, *, key_name: str | None = None, check: bool | None = None) -> Response:
         return self._lifecycle("application_block", psam, key_name, check)
 
-    def application_unblock(self, psam: PsamClient, *, key_name: str = "STK", check: bool | None = None) -> Response:
+    def application_unblock(self, psam: PsamClient, *, key_name: str | None = None, check: bool | None = None) -> Response:
         return self._lifecycle("application_unblock", psam, key_name, check)
 
-    def card_block(self, psam: PsamClient, *, key_name: str = "BK", check: bool | None = None) -> Response:
+    def card_block(self, psam: PsamClient, *, key_name: str | None = None, check: bool | None = None) -> Response:
         return self._lifecycle("card_block", psam, key_name, check)
 
-    def _lifecycle(self, command: str, psam: PsamClient, key_name: str, check: bool | None) -> Response:
-        key = self.profile.key(key_name)
+    def _command_key(self, command: str, key_name: str | None) -> KeyDef:
+        """The key the profile binds to `command`, or the one a caller names instead (to probe a
+        card with the wrong key)."""
+        return self.profile.command_key(command) if key_name is None else self.profile.key(key_name)
+
+    def _lifecycle(self, command: str, psam: PsamClient, key_name: str | None, check: bool | None) -> Response:
+        key = self._command_key(command, key_name)
         factors = self.factors(key)
         self.ensure_inside(key.df)
         cmd = self.profile.command(command)
@@ -616,11 +618,11 @@ class CardSession:
 
     def _lifecycle_version(self, key: KeyDef) -> int:
         """Behaviour ``lifecycle_mac_key_version``: "active" → 00, or an explicit version number."""
-        choice = self.profile.behaviour.get("lifecycle_mac_key_version")
+        choice = self.profile.behaviour.lifecycle_mac_key_version.value
         active = self.profile.command("external_authenticate").byte("active_version")
-        if choice is None or choice.value == "active":
+        if choice == "active":
             return active
-        return int(choice.value)
+        return int(choice)
 
 
 def card_identity(session: CardSession) -> CardIdentity:

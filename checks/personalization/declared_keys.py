@@ -34,17 +34,15 @@ def keys_of_present_dfs(profile: Profile, present_dfs: Collection[str], *, use: 
     """
     present = set(present_dfs)
 
-    def reachable(path: str | None) -> bool:
+    def present_on_card(path: str | None) -> bool:
         while path is not None:
             f = profile.file(path)
-            if "firewalled" in f.flags:
-                return False
             if f.is_df and f.presence != "mandatory" and f.path not in present:
                 return False
             path = f.parent
         return True
 
-    return [k for k in profile.keys() if k.use == use and reachable(k.df)]
+    return [k for k in profile.keys() if k.use == use and not profile.behind_firewall(k.df) and present_on_card(k.df)]
 
 
 @dataclass(frozen=True)

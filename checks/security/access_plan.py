@@ -263,11 +263,6 @@ def grant_conditions(grant: Iterable[Term], rule: AccessRule) -> tuple[Condition
     return tuple(Condition.of_term(t) for t in terms)
 
 
-def _firewalled(profile: Profile, path: str) -> bool:
-    parts = path.split("/")
-    return any("firewalled" in profile.file("/".join(parts[: i + 1])).flags for i in range(len(parts)))
-
-
 def _external_keys(profile: Profile, f: FileDef) -> list[KeyDef]:
     return [k for k in profile.df_of(f.path).keys.values() if k.use == "external"]
 
@@ -292,7 +287,7 @@ _APPEND_NOTE = "refusals only: an append that opens adds a record for good (SEC-
 
 
 def _skip_reason(profile: Profile, f: FileDef, right: str, rule: AccessRule) -> str | None:
-    if _firewalled(profile, f.path):
+    if profile.behind_firewall(f.path):
         return "firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)"
     if right == "read" and f.kind == "cyclic":
         return "cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)"
@@ -350,7 +345,7 @@ def build_plan(profile: Profile, peers: Sequence[Profile] = ()) -> list[AccessCa
 
     skipped = {(s.file, s.right) for s in skipped_rights(profile) if s.reason != _APPEND_NOTE}
     for f in profile.efs():
-        if "reserved" in f.flags or "dir" in f.flags or _firewalled(profile, f.path):
+        if "reserved" in f.flags or "dir" in f.flags or profile.behind_firewall(f.path):
             continue
         for right in RIGHTS:
             rule = f.rule(right)

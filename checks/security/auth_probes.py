@@ -20,9 +20,7 @@ from terminal.session import CardSession, InternalAuthResult
 
 __all__ = [
     "SecuredCommand",
-    "command_key",
     "internal_auth_all_versions",
-    "internal_key",
     "secured_record_update",
     "verify_pin_here",
     "external_authenticate_as",
@@ -38,24 +36,17 @@ __all__ = [
 ]
 
 
-def _firewalled(profile: Profile, df: str) -> bool:
-    parts = df.split("/")
-    return any("firewalled" in profile.file("/".join(parts[: i + 1])).flags for i in range(len(parts)))
-
-
 def national_external_keys(profile: Profile) -> list[KeyDef]:
     """Keys with level national and use external that an SSC terminal's PSAM holds: every one of
     the profile except those of a firewalled application (the PSE's keys are the bank's)."""
-    return [k for k in profile.keys() if k.level == "national" and k.use == "external" and not _firewalled(profile, k.df)]
+    return [k for k in profile.keys() if k.level == "national" and k.use == "external" and not profile.behind_firewall(k.df)]
 
 
 def sacrificial_key(profile: Profile) -> tuple[KeyDef, int]:
     """The key version a destructive check may block for good: a national external key that no
     access rule and no card command uses, at its last version (the one least likely needed)."""
     used = {k for f in profile.files.values() for r in f.access.values() for k in r.keys}
-    choice = profile.behaviour.get("card_command_keys")
-    if choice is not None and isinstance(choice.value, dict):
-        used |= set(choice.value.values())
+    used |= {cmd.key for cmd in profile.commands.values() if cmd.key is not None}
     for key in national_external_keys(profile):
         if key.name not in used:
             return key, key.versions[-1]
@@ -145,39 +136,24 @@ def send_secured(card: CardSession, secured: SecuredCommand) -> Response:
     return card.terminal.send(secured.apdu)
 
 
-def reload_pin_command(card: CardSession, psam: PsamClient, pin: str, *, puk_name: str = "PUK", version: int = 0) -> SecuredCommand:
-    """The RELOAD PIN command for `pin`: PIN block enciphered under the PUK, MAC under the PUK
-    (PROFILE §5, §6.4). Send it after EXTERNAL AUTHENTICATE with that PUK version."""
+def reload_pin_command(card: CardSession, psam: PsamClient, pin: str, *, puk_name: str | None = None, version: int = 0) -> SecuredCommand:
+    """The RELOAD PIN command for `pin`: PIN block enciphered under the PUK (the key the profile
+    binds to RELOAD PIN unless `puk_name` names another), MAC under the same key (PROFILE §5,
+    §6.4). Send it after EXTERNAL AUTHENTICATE with that PUK version."""
     from ssc.crypto.recipes import pin_block
 
-    puk = card.profile.key(puk_name)
+    puk = card.profile.command_key("reload_pin") if puk_name is None else card.profile.key(puk_name)
     factors = card.factors(puk)
     psam.select_for(card.algorithm)
     psam.derive("mac", puk, version, factors)
     block = psam.encipher(pin_block(pin, card.algorithm))
-    return secured_command(card, psam, "reload_pin", puk_name, data=block, version=version)
-
-
-def internal_key(profile: Profile) -> KeyDef:
-    """The one internal-authentication key of the profile (IRK)."""
-    keys = [k for k in profile.keys() if k.use == "internal"]
-    if len(keys) != 1:
-        raise LookupError(f"profile {profile.name} declares {len(keys)} internal-authentication keys, expected one")
-    return keys[0]
-
-
-def command_key(profile: Profile, command: str) -> str:
-    """The key whose MAC `command` needs (behaviour ``card_command_keys``: PUK, STK, BK …)."""
-    choice = profile.behaviour.get("card_command_keys")
-    if choice is None or not isinstance(choice.value, dict) or command not in choice.value:
-        raise LookupError(f"profile {profile.name} names no key for {command} (behaviour card_command_keys)")
-    return str(choice.value[command])
+    return secured_command(card, psam, "reload_pin", puk.name, data=block, version=version)
 
 
 def internal_auth_all_versions(card: CardSession, psam: PsamClient) -> list[InternalAuthResult]:
     """INTERNAL AUTHENTICATE with every version of the IRK on the same F and D (so results of
     distinct versions must differ), each verified against the PSAM."""
-    irk = internal_key(card.profile)
+    irk = card.profile.internal_key()
     half = card.profile.command("internal_authenticate").byte("lc") // 2
     f, d = os.urandom(half), os.urandom(half)
     return [card.internal_authenticate_and_verify(psam, version=v, f=f, d=d, check=False) for v in irk.versions]

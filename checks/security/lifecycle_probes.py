@@ -26,6 +26,6 @@ def raw_probe(profile: Profile, command: str, *, ef_path: str, pin: str) -> Comm
     if command == "verify":
         return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), encode_pin(pin))
     if command == "internal_authenticate":
-        irk = next(k for k in profile.keys() if k.use == "internal")
+        irk = profile.internal_key()
         return CommandApdu(cmd.cla[0], cmd.ins, 0, irk.id, bytes(cmd.byte("lc")))
     raise ValueError(f"no raw probe for {command!r}")

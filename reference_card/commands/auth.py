@@ -31,9 +31,8 @@ class Authentication(CommandFamily):
         self.ea_active = ea.byte("active_version")
         self.challenge_length = self.profile.security.challenge_external_auth
         self.algorithm = self.profile.algorithm
-        irk_name = cos.command_key("internal_authenticate")
-        irk_def = self.profile.key(irk_name)
-        self.irk: CardKey | None = self.fs.keys_by_name.get(irk_name)
+        irk_def = self.profile.internal_key()
+        self.irk: CardKey | None = self.fs.keys_by_name.get(irk_def.name)
         self.irk_df = self.fs.nodes.get(irk_def.df)
 
     def handlers(self) -> dict[str, object]:

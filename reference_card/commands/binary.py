@@ -18,9 +18,8 @@ class Binary(CommandFamily):
         super().__init__(cos)
         self.read_flag = self.profile.command("read_binary").byte("p1_sfi_flag")
         self.update_flag = self.profile.command("update_binary").byte("p1_sfi_flag")
-        overflow = str(self.profile.behaviour["card_update_binary_overflow"].value)
-        self.overflow_sw: bytes = getattr(self.sw, overflow)
-        if self.profile.behaviour["card_missing_le"].value != "exact_length":
+        self.overflow_sw: bytes = getattr(self.sw, self.profile.behaviour.card_update_binary_overflow.value)
+        if self.profile.behaviour.card_missing_le.value != "exact_length":
             raise NotImplementedError("only 'exact_length' is implemented for a missing Le")
 
     def handlers(self) -> dict[str, object]:

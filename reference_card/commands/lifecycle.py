@@ -22,16 +22,16 @@ class Lifecycle(CommandFamily):
     def __init__(self, cos: Cos) -> None:
         super().__init__(cos)
         self.mac_challenge = self.profile.security.challenge_mac
-        if self.profile.behaviour["lifecycle_mac_key_version"].value != "active":
+        if self.profile.behaviour.lifecycle_mac_key_version.value != "active":
             raise NotImplementedError("only the active key version is implemented for lifecycle MACs")
-        self.wrong_state: bytes = getattr(self.sw, str(self.profile.behaviour["card_lifecycle_wrong_state"].value))
+        self.wrong_state: bytes = getattr(self.sw, self.profile.behaviour.card_lifecycle_wrong_state.value)
         self._ignore_block = "application_block_ignored" in self.faults
         self.params = {}
         self.keys: dict[str, CardKey | None] = {}
         for name in ("application_block", "application_unblock", "card_block"):
             cmd = self.profile.command(name)
             self.params[name] = (cmd.byte("p1"), cmd.byte("p2"))
-            self.keys[name] = self.fs.keys_by_name.get(cos.command_key(name))
+            self.keys[name] = self.fs.keys_by_name.get(self.profile.command_key(name).name)
 
     def handlers(self) -> dict[str, object]:
         return {

@@ -32,12 +32,12 @@ class PinCommands(CommandFamily):
         self.initial_pin = initial_pin
         self.algorithm = self.profile.algorithm
         self.mac_challenge = self.profile.security.challenge_mac
-        self.blocked_first = bool(self.profile.behaviour["card_pin_blocked_before_format"].value)
-        self.reload_sets_state = bool(self.profile.behaviour["card_reload_pin_sets_pin_state"].value)
+        self.blocked_first = self.profile.behaviour.card_pin_blocked_before_format.value
+        self.reload_sets_state = self.profile.behaviour.card_reload_pin_sets_pin_state.value
         self._no_decrement = "pin_counter_not_decremented" in self.faults
         self.counter = cos.pin_counter
-        self.puk: CardKey | None = self.fs.keys_by_name.get(cos.command_key("reload_pin"))
-        self.unblock_puk: CardKey | None = self.fs.keys_by_name.get(cos.command_key("unblock_pin"))
+        self.puk: CardKey | None = self.fs.keys_by_name.get(self.profile.command_key("reload_pin").name)
+        self.unblock_puk: CardKey | None = self.fs.keys_by_name.get(self.profile.command_key("unblock_pin").name)
 
     def handlers(self) -> dict[str, object]:
         return {

@@ -23,9 +23,9 @@ class Select(CommandFamily):
         self.p1s = frozenset((self.p1_fid, self.p1_ef, self.p1_name))
         p2s = cmd.param("p2")
         self.p2s = frozenset(p2s)  # type: ignore[arg-type]
-        no_fci = int(str(self.profile.behaviour["card_select_p2_without_fci"].value), 16)
+        no_fci = self.profile.behaviour.card_select_p2_without_fci.value
         self.p2_fci = frozenset(p for p in self.p2s if p != no_fci)
-        if self.profile.behaviour["card_select_by_name_match"].value != "exact":
+        if self.profile.behaviour.card_select_by_name_match.value != "exact":
             raise NotImplementedError("only exact DF-name matching is implemented")
         self._leak = "firewall_leak" in self.faults
 

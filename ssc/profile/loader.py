@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import string
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import yaml
 from ssc.crypto.algorithm import Algorithm
 from ssc.profile import model as m
 from ssc.profile.access import AccessRuleError, parse_rule
+from ssc.profile.templates import DIR_RECORD_PLACEHOLDERS, FCI_PLACEHOLDERS
 
 DATA_DIR = Path(__file__).parent / "data"
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
@@ -28,9 +31,15 @@ ITEM_FORMATS = ("an", "cn", "b")
 KEY_USES = ("external", "internal")
 KEY_LEVELS = ("national", "local")
 PRESENCE = ("mandatory", "optional", "local")
-FILE_FLAGS = ("dir", "reserved", "firewalled", "nationwide_writable")
+FILE_FLAGS = ("dir", "reserved", m.FIREWALLED, "nationwide_writable")
 DIVERSIFICATION_LEVELS = ("province", "city", "card")
 RIGHTS = ("read", "update", "append")
+# The placeholders each text template may use: the values its renderer supplies
+# (ssc.crypto.diversify formats a factor with the region code; ssc.crypto.testroots formats a root
+# with the key name, its version and the algorithm, and a local root with the region code too).
+FACTOR_PLACEHOLDERS = frozenset({"region"})
+NATIONAL_ROOT_PLACEHOLDERS = frozenset({"name", "version", "alg"})
+LOCAL_ROOT_PLACEHOLDERS = NATIONAL_ROOT_PLACEHOLDERS | {"region"}
 
 
 class ProfileError(ValueError):
@@ -215,9 +224,31 @@ class _Builder:
                 raise self.fail(f"{ppath}.{field_name}", f"expected a provenance tag C, D, I or S, got {tag!r}")
         return m.Provenance(dict(raw))
 
-    def tagged_scalar(self, raw: Mapping[str, Any], key: str) -> tuple[Any, m.Provenance]:
-        obj = self.get(raw, key, "")
-        return self.get(obj, "value", key), self.prov(obj, key)
+    def tagged_scalar(self, raw: Mapping[str, Any], key: str, path: str = "") -> tuple[Any, m.Provenance]:
+        p = f"{path}.{key}" if path else key
+        obj = self.get(raw, key, path)
+        return self.get(obj, "value", p), self.prov(obj, p)
+
+    def flag(self, obj: Mapping[str, Any], key: str, path: str) -> bool:
+        """An optional yes/no field: absent is false; anything but true/false is refused (YAML
+        reads `yes`, `1` or `"no"` otherwise as a truthy value the lab did not mean)."""
+        value = obj.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(f"{path}.{key}", f"expected true or false, got {value!r}")
+        return value
+
+    def template_text(self, value: Any, path: str, known: frozenset[str]) -> str:
+        """A str.format template whose placeholders are all among `known` (checked now, not
+        when a value is first rendered deep inside a run)."""
+        text = self.string(value, path)
+        try:
+            names = [fname for _, fname, _, _ in string.Formatter().parse(text) if fname is not None]
+        except ValueError as exc:
+            raise self.fail(path, f"expected a template with {{placeholders}}, got {text!r}: {exc}") from None
+        for fname in names:
+            if fname not in known:
+                raise self.fail(path, f"unknown placeholder {{{fname}}} in {text!r}; expected one of {', '.join(sorted(known))}")
+        return text
 
     # -- sections ----------------------------------------------------------------------------
     def profile(self, raw: dict[str, Any], sources: tuple[str, ...], digest: str) -> m.Profile:
@@ -249,15 +280,20 @@ class _Builder:
             t0_max_response=self.integer(self.get(self.get(raw, "t0", ""), "max_response", "t0"), "t0.max_response", 1),
             security=self.security(self.get(raw, "security", ""), files, commands),
             fci_templates={
-                k: self.tlv_template(v, f"fci_templates.{k}")
+                k: self.tlv_template(v, f"fci_templates.{k}", FCI_PLACEHOLDERS)
                 for k, v in self.mapping(self.get(raw, "fci_templates", ""), "fci_templates").items()
             },
-            dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record"),
+            dir_record=self.tlv_template(self.get(raw, "dir_record", ""), "dir_record", DIR_RECORD_PLACEHOLDERS),
             psam=self.psam(self.get(raw, "psam", "")),
             card_id=self.card_id(self.get(self.get(raw, "data_elements", ""), "card_id_code", "data_elements")),
             card_types=self.card_types(self.get(self.get(raw, "data_elements", ""), "card_type", "data_elements")),
-            behaviour=self.behaviour(self.mapping(raw.get("behaviour") or {}, "behaviour")),
-            prov={"spec_version": spec_prov, "algorithm": self.prov(alg_raw, "algorithm")},
+            behaviour=self.behaviour(self.mapping(raw.get("behaviour") or {}, "behaviour"), sw),
+            prov={
+                "spec_version": spec_prov,
+                "algorithm": self.prov(alg_raw, "algorithm"),
+                "check_order": self.prov(self.get(raw, "check_order", ""), "check_order"),
+                "t0": self.prov(self.get(raw, "t0", ""), "t0"),
+            },
             sources=sources,
             digest=digest,
         )
@@ -337,6 +373,7 @@ class _Builder:
             sensitive = self.get(spec, "sensitive", p, None)
             if sensitive is not None:
                 self.choice(sensitive, f"{p}.sensitive", ("command_data", "response_data"))
+            key = self.get(spec, "key", p, None)
             out[name] = m.CommandDef(
                 name=name,
                 cla=tuple(self.hexint(c, f"{p}.cla[{i}]") for i, c in enumerate(self.sequence(self.get(spec, "cla", p), f"{p}.cla"))),
@@ -344,7 +381,8 @@ class _Builder:
                 params=params,
                 prov=self.prov(spec, p),
                 sensitive=sensitive,
-                virtual_only=bool(self.get(spec, "virtual_only", p, False)),
+                virtual_only=self.flag(spec, "virtual_only", p),
+                key=None if key is None else self.string(key, f"{p}.key"),
             )
         return out
 
@@ -407,15 +445,23 @@ class _Builder:
         keys = {}
         for kname, kspec in self.mapping(self.get(spec, "keys", p, {}) or {}, f"{p}.keys").items():
             keys[kname] = self.key(kname, path, kspec, f"{p}.keys.{kname}")
-        flags = frozenset(flag for flag in FILE_FLAGS if spec.get(flag))
+        flags = frozenset(flag for flag in FILE_FLAGS if self.flag(spec, flag, p))
         sfi = spec.get("sfi")
         name = spec.get("name")
         size = spec.get("size")
         count = spec.get("record_count")
         if kind == "transparent" and size is None:
             raise self.fail(f"{p}.size", "missing (a transparent EF declares its size)")
+        if kind != "transparent" and size is not None:
+            raise self.fail(f"{p}.size", f"only a transparent EF has a size; this file is {kind}")
         if kind == "cyclic" and (count is None or len(records) != 1):
             raise self.fail(p, "a cyclic EF declares record_count and exactly one record layout")
+        if kind != "cyclic" and count is not None:
+            raise self.fail(
+                f"{p}.record_count",
+                f"only a cyclic EF has a record_count (its capacity); this file is {kind}"
+                + (", whose records are the ones declared under records" if kind == "linear" else ""),
+            )
         if not is_df and sfi is None:
             raise self.fail(f"{p}.sfi", "missing (every EF declares its SFI)")
         return m.FileDef(
@@ -465,6 +511,7 @@ class _Builder:
         if not isinstance(initial, str) or not initial.isdigit():
             raise self.fail("security.pin.initial", f"expected a string of digits, got {initial!r}")
         defaults = self.get(raw, "key_defaults", "security")
+        defaults_prov = self.prov(defaults, "security.key_defaults")
         versions = tuple(
             self.hexint(v, f"security.key_defaults.versions[{i}]")
             for i, v in enumerate(self.sequence(self.get(defaults, "versions", "security.key_defaults"), "security.key_defaults.versions"))
@@ -500,6 +547,7 @@ class _Builder:
         roots = self.get(raw, "test_roots", "security")
         challenge = self.get(raw, "challenge", "security")
         lifecycle = self.get(raw, "lifecycle", "security")
+        mac_length, mac_length_prov = self.tagged_scalar(raw, "mac_length", "security")
         allows = tuple(self.sequence(self.get(lifecycle, "blocked_allows", "security.lifecycle"), "security.lifecycle.blocked_allows"))
         for i, n in enumerate(allows):
             if n not in commands:
@@ -511,28 +559,39 @@ class _Builder:
                 self.integer(self.get(pin_raw, "tries", "security.pin"), "security.pin.tries", 1),
                 self.prov(pin_raw, "security.pin"),
             ),
+            key_defaults=m.KeyDefaults(versions, active, tries, defaults_prov),
             challenge_external_auth=self.integer(
                 self.get(challenge, "external_auth", "security.challenge"), "security.challenge.external_auth", 1
             ),
             challenge_mac=self.integer(self.get(challenge, "mac", "security.challenge"), "security.challenge.mac", 1),
-            mac_length=self.integer(self.get(raw, "mac_length", "security"), "security.mac_length", 1),
+            challenge_prov=self.prov(challenge, "security.challenge"),
+            mac_length=self.integer(mac_length, "security.mac_length.value", 1),
+            mac_length_prov=mac_length_prov,
             diversification=m.Diversification(
-                province_factor=self.string(
-                    self.get(div, "province_factor", "security.diversification"), "security.diversification.province_factor"
+                province_factor=self.template_text(
+                    self.get(div, "province_factor", "security.diversification"),
+                    "security.diversification.province_factor",
+                    FACTOR_PLACEHOLDERS,
                 ),
-                city_factor=self.string(self.get(div, "city_factor", "security.diversification"), "security.diversification.city_factor"),
+                city_factor=self.template_text(
+                    self.get(div, "city_factor", "security.diversification"), "security.diversification.city_factor", FACTOR_PLACEHOLDERS
+                ),
                 levels=self.levels(div, "levels"),
                 local_levels=self.levels(div, "local_levels"),
                 prov=self.prov(div, "security.diversification"),
             ),
             test_roots=m.TestRoots(
-                national=self.string(self.get(roots, "national", "security.test_roots"), "security.test_roots.national"),
-                local=self.string(self.get(roots, "local", "security.test_roots"), "security.test_roots.local"),
+                national=self.template_text(
+                    self.get(roots, "national", "security.test_roots"), "security.test_roots.national", NATIONAL_ROOT_PLACEHOLDERS
+                ),
+                local=self.template_text(
+                    self.get(roots, "local", "security.test_roots"), "security.test_roots.local", LOCAL_ROOT_PLACEHOLDERS
+                ),
                 warning=self.string(self.get(roots, "warning", "security.test_roots"), "security.test_roots.warning"),
                 prov=self.prov(roots, "security.test_roots"),
             ),
             lifecycle_blocked_allows=allows,
-            prov=self.prov(lifecycle, "security.lifecycle"),
+            lifecycle_prov=self.prov(lifecycle, "security.lifecycle"),
         )
 
     def levels(self, div: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -542,7 +601,7 @@ class _Builder:
             for i, v in enumerate(self.sequence(self.get(div, key, "security.diversification"), p))
         )
 
-    def tlv_template(self, raw: Mapping[str, Any], p: str) -> m.TlvTemplate:
+    def tlv_template(self, raw: Mapping[str, Any], p: str, placeholders: frozenset[str]) -> m.TlvTemplate:
         def tree(node: Any, tp: str) -> Mapping[int, object]:
             if not isinstance(node, Mapping) or not node:
                 raise self.fail(tp, f"expected a mapping of hex tags, got {node!r}")
@@ -552,7 +611,7 @@ class _Builder:
                 if isinstance(value, Mapping):
                     out[tag] = tree(value, f"{tp}.{tag_hex}")
                 elif isinstance(value, str):
-                    out[tag] = value
+                    out[tag] = self.template_text(value, f"{tp}.{tag_hex}", placeholders)
                 else:
                     raise self.fail(f"{tp}.{tag_hex}", f"expected a hex string or a nested mapping, got {value!r}")
             return out
@@ -622,17 +681,52 @@ class _Builder:
             out[code] = self.text(text, f"{p}.values.{code}")
         return m.CardTypes(out, self.prov(raw, p))
 
-    def behaviour(self, raw: Mapping[str, Any]) -> dict[str, m.BehaviourChoice]:
-        out = {}
-        for name, spec in raw.items():
+    def behaviour(self, raw: Mapping[str, Any], sw: m.StatusWords) -> m.Behaviour:
+        """Every field of `model.Behaviour`, each value checked against the field's type."""
+        hints = typing.get_type_hints(m.Behaviour)
+        known = tuple(hints)
+        for name in raw:
+            if name not in hints:
+                raise self.fail(f"behaviour.{name}", f"unknown behaviour choice; expected one of {', '.join(known)}")
+        choices: dict[str, m.BehaviourChoice[Any]] = {}
+        for name, hint in hints.items():
             p = f"behaviour.{name}"
-            if "value" not in self.mapping(spec, p):
+            if name not in raw:
+                raise self.fail(p, "missing (required: every behaviour choice is declared, with its value, why and prov)")
+            spec = self.mapping(raw[name], p)
+            if "value" not in spec:
                 raise self.fail(f"{p}.value", "missing (required)")
-            out[name] = m.BehaviourChoice(name, spec["value"], self.string(self.get(spec, "why", p), f"{p}.why"), self.prov(spec, p))
-        return out
+            (value_type,) = typing.get_args(hint)
+            value = self.behaviour_value(spec["value"], f"{p}.value", value_type, sw)
+            choices[name] = m.BehaviourChoice(name, value, self.string(self.get(spec, "why", p), f"{p}.why"), self.prov(spec, p))
+        return m.Behaviour(**choices)
+
+    def behaviour_value(self, value: Any, path: str, value_type: object, sw: m.StatusWords) -> object:
+        if value_type is bool:
+            if not isinstance(value, bool):
+                raise self.fail(path, f"expected true or false, got {value!r}")
+            return value
+        if value_type is int:
+            return self.hexint(value, path)
+        text = self.string(value, path)
+        if value_type is m.StatusWordName:
+            try:
+                sw[text]
+            except KeyError:
+                raise self.fail(path, f"expected the name of a status word in status_words, got {text!r}") from None
+        return text
 
     def cross_check(self, profile: m.Profile) -> None:
         """References between sections: rule keys exist in the file's DF, FCI templates exist, ..."""
+        key_names = {k.name: k for k in profile.keys()}
+        for name, cmd in profile.commands.items():
+            if cmd.key is not None and cmd.key not in key_names:
+                raise self.fail(f"commands.{name}.key", f"expected the name of a declared key ({', '.join(key_names)}), got {cmd.key!r}")
+        irk = profile.commands.get("internal_authenticate")
+        if irk is not None and irk.key is not None and key_names[irk.key].use != "internal":
+            raise self.fail(
+                "commands.internal_authenticate.key", f"expected a key with use internal, got {irk.key!r} (use {key_names[irk.key].use})"
+            )
         for path, f in profile.files.items():
             p = f"files.{path}"
             if f.fci is not None and f.fci not in profile.fci_templates:

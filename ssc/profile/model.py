@@ -7,12 +7,14 @@ or key id. Every entity keeps its provenance so reports can show which verdicts 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Generic, NewType, TypeVar
 
 from ssc.crypto.algorithm import Algorithm
 from ssc.profile.access import AccessRule
 
 PROVENANCE_TAGS = ("C", "D", "I", "S")
+FIREWALLED = "firewalled"  # the file flag of a DF behind the COS firewall (PROFILE §6.5)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class CommandDef:
     prov: Provenance
     sensitive: str | None = None  # "command_data" when the data field carries a PIN or key material
     virtual_only: bool = False
+    key: str | None = None  # name of the key the command authenticates or MACs with (PROFILE §5)
 
     def param(self, key: str) -> object:
         try:
@@ -248,15 +251,31 @@ class TestRoots:
 
 
 @dataclass(frozen=True)
+class KeyDefaults:
+    """Versions, active version and tries of every key that does not declare its own."""
+
+    versions: tuple[int, ...]
+    active: int
+    tries: int
+    prov: Provenance
+
+
+@dataclass(frozen=True)
 class SecuritySpec:
+    """PROFILE §6. The flat values keep their subsection's provenance beside them (`*_prov`), so a
+    report can cite `security.challenge` or `security.mac_length` from the model alone."""
+
     pin: PinSpec
+    key_defaults: KeyDefaults
     challenge_external_auth: int
     challenge_mac: int
+    challenge_prov: Provenance  # fields external_auth, mac
     mac_length: int
+    mac_length_prov: Provenance
     diversification: Diversification
     test_roots: TestRoots
     lifecycle_blocked_allows: tuple[str, ...]
-    prov: Provenance
+    lifecycle_prov: Provenance  # field blocked_allows
 
 
 @dataclass(frozen=True)
@@ -303,14 +322,51 @@ class CardTypes:
     prov: Provenance
 
 
+T = TypeVar("T")
+
+# A behaviour value that names a status word of the profile (checked by the loader).
+StatusWordName = NewType("StatusWordName", str)
+
+
 @dataclass(frozen=True)
-class BehaviourChoice:
+class BehaviourChoice(Generic[T]):
     """A decision where PROFILE.md is silent or ambiguous, recorded as data with its reason."""
 
     name: str
-    value: object
+    value: T
     why: str
     prov: Provenance
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Every choice of the profile's `behaviour:` section as a typed field (the loader requires
+    each one and refuses names it does not know), so a misspelt choice fails at load time rather
+    than falling back to a default where it is read. Each keeps its reason and provenance."""
+
+    lifecycle_mac_key_version: BehaviourChoice[str]  # "active" or a key version
+    psam_case4_response: BehaviourChoice[str]
+    psam_key_scope: BehaviourChoice[str]
+    psam_derive_levels: BehaviourChoice[str]
+    psam_terminal_number_scope: BehaviourChoice[str]
+    card_sm_key_version: BehaviourChoice[str]
+    card_short_apdu: BehaviourChoice[StatusWordName]
+    card_unexpected_data_field: BehaviourChoice[StatusWordName]
+    card_blocked_application_check: BehaviourChoice[str]
+    card_lifecycle_wrong_state: BehaviourChoice[StatusWordName]
+    card_reload_pin_sets_pin_state: BehaviourChoice[bool]
+    card_pin_blocked_before_format: BehaviourChoice[bool]
+    card_select_by_name_match: BehaviourChoice[str]
+    card_select_p2_without_fci: BehaviourChoice[int]  # a SELECT P2 byte (quoted hex in YAML)
+    card_sfi_selects_ef: BehaviourChoice[bool]
+    card_missing_le: BehaviourChoice[str]
+    card_update_binary_overflow: BehaviourChoice[StatusWordName]
+    card_tearing_at_write_end: BehaviourChoice[str]
+    card_try_counter_write: BehaviourChoice[str]
+
+    def choices(self) -> dict[str, BehaviourChoice[object]]:
+        """Every choice by name, in declaration order (for reports and provenance references)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -334,8 +390,8 @@ class Profile:
     psam: PsamSpec
     card_id: CardIdLayout
     card_types: CardTypes
-    behaviour: Mapping[str, BehaviourChoice]  # card behaviour the spec leaves open, chosen here
-    prov: Mapping[str, Provenance]  # provenance of top-level scalars (spec_version, algorithm, ...)
+    behaviour: Behaviour  # card behaviour the spec leaves open, chosen here
+    prov: Mapping[str, Provenance]  # provenance of top-level sections: spec_version, algorithm, check_order, t0
     sources: tuple[str, ...]  # the data files this profile was built from (extends chain)
     digest: str  # SHA-256 over the source files, for reports
 
@@ -361,6 +417,29 @@ class Profile:
 
     def keys(self) -> list[KeyDef]:
         return [k for f in self.files.values() for k in f.keys.values()]
+
+    def behind_firewall(self, path: str) -> bool:
+        """Whether `path` is a firewalled DF or lies below one (PROFILE §6.5: the PSE's keys,
+        files and states are disjoint from SSSE's, and an SSC terminal's PSAM holds none of them)."""
+        node: str | None = path
+        while node is not None:
+            f = self.file(node)
+            if FIREWALLED in f.flags:
+                return True
+            node = f.parent
+        return False
+
+    def command_key(self, command: str) -> KeyDef:
+        """The key PROFILE §5 binds to `command` (PUK for RELOAD PIN, STK for APPLICATION BLOCK, ...),
+        as the profile declares it (`commands.<name>.key`): no key name is written in code."""
+        key = self.command(command).key
+        if key is None:
+            raise KeyError(f"profile {self.name}: command {command!r} declares no key (commands.{command}.key)")
+        return self.key(key)
+
+    def internal_key(self) -> KeyDef:
+        """The internal-authentication key (IRK): the key INTERNAL AUTHENTICATE declares."""
+        return self.command_key("internal_authenticate")
 
     def key(self, name: str) -> KeyDef:
         for k in self.keys():

@@ -12,6 +12,11 @@ from collections.abc import Mapping
 from ssc.profile.model import FileDef, Profile, TlvTemplate
 from ssc.tlv import encode_tlv
 
+# The values `fci_for` and `dir_record_for` supply: the only placeholders their templates may use
+# (the loader refuses any other when it reads the profile).
+FCI_PLACEHOLDERS = frozenset({"name", "alg_id", "dir_sfi"})
+DIR_RECORD_PLACEHOLDERS = frozenset({"name", "label"})
+
 
 def render(template: TlvTemplate, values: Mapping[str, bytes]) -> bytes:
     hex_values = {k: v.hex().upper() for k, v in values.items()}

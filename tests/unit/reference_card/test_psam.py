@@ -300,8 +300,8 @@ def test_constructor_refuses_bad_terminal_numbers_and_regions() -> None:
 
 def test_psam_behaviour_choices_are_recorded_in_the_profile() -> None:
     for profile in PROFILES.values():
-        choices = profile.behaviour
-        assert choices["psam_case4_response"].value == "direct"
+        choices = profile.behaviour.choices()
+        assert profile.behaviour.psam_case4_response.value == "direct"
         assert all(choices[n].prov.of() == "S" and choices[n].why for n in choices if n.startswith("psam_"))
 
 

@@ -3,12 +3,14 @@ profile, a reference resolves to the tag the profile data gives it, and a bad on
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from reports.provenance import ProvenanceReferenceError, requirement_provenance, resolve_reference, weakest
 from ssc.catalogue import load_catalogue
 from ssc.profile import builtin_profiles, load_profile
-from ssc.profile.model import PROVENANCE_TAGS
+from ssc.profile.model import PROVENANCE_TAGS, Provenance
 
 CATALOGUE = load_catalogue()
 
@@ -63,10 +65,32 @@ def test_every_requirement_outside_the_reader_review_rests_on_something() -> Non
         ("gen3", "files.SSSE/EF08.access", "S"),  # gen3.yaml re-tags one field
         ("gen1", "files.SSSE/EF06.record_numbers", "I"),  # a tag with no model field
         ("gen3", "files.SSSE.keys.RKSSSE", "C"),
+        ("gen2", "security.mac_length", "I"),
+        ("gen2", "security.key_defaults.active", "S"),
+        ("gen2", "security.lifecycle.blocked_allows", "S"),
+        ("gen2", "commands.reload_pin.key", "D"),
+        ("gen2", "commands.application_block.key", "D"),
+        ("gen2", "commands.application_block", "S"),
     ],
 )
 def test_a_reference_resolves_to_the_tag_in_the_profile_data(generation: str, ref: str, expected: str) -> None:
     assert resolve_reference(load_profile(generation), ref) == expected
+
+
+def test_section_tags_come_from_the_model_not_from_the_yaml() -> None:
+    """check_order, t0, security.challenge, key_defaults and mac_length are cited from the loaded
+    model: a profile whose model says otherwise than its source files is reported as the model says."""
+    profile = load_profile("gen2")
+    security = dataclasses.replace(
+        profile.security,
+        challenge_prov=Provenance({"*": "D"}),
+        mac_length_prov=Provenance({"*": "C"}),
+        key_defaults=dataclasses.replace(profile.security.key_defaults, prov=Provenance({"*": "I"})),
+    )
+    prov = {**profile.prov, "check_order": Provenance({"*": "C"}), "t0": Provenance({"*": "D"})}
+    changed = dataclasses.replace(profile, security=security, prov=prov)
+    assert [resolve_reference(changed, r) for r in ("check_order", "t0.max_response", "security.challenge.mac")] == ["C", "D", "D"]
+    assert [resolve_reference(changed, r) for r in ("security.mac_length", "security.key_defaults.tries")] == ["C", "I"]
 
 
 @pytest.mark.parametrize(
@@ -81,6 +105,9 @@ def test_a_reference_resolves_to_the_tag_in_the_profile_data(generation: str, re
         ("security.nothing", "names nothing in profile gen2"),
         ("atlas", "names nothing in profile gen2"),
         ("t0.colour", "t0 has no field 'colour'"),
+        ("security.mac_length.bits", "security.mac_length has no field 'bits'"),
+        ("security.challenge.nonce", "security.challenge has no field 'nonce'"),
+        ("behaviour.card_command_keys", "no behaviour choice named 'card_command_keys'"),
         ("atr.prefix.deeper", "no nested field"),
     ],
 )

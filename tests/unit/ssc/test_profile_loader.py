@@ -144,6 +144,97 @@ def test_check_order_and_commands_come_from_the_data(profiles) -> None:
         profile.command("select").param("nope")
 
 
+# -- questions the profile answers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(GENERATIONS))
+def test_behind_firewall_is_the_pse_and_everything_below_it(profiles, name: str) -> None:
+    """PROFILE §3, §6.5: the PSE (and its ADF and EFs) sits behind the COS firewall; SSSE does not."""
+    profile = profiles[name]
+    assert profile.behind_firewall("PSE") and profile.behind_firewall("PSE/ADF1") and profile.behind_firewall("PSE/ADF1/EF02")
+    assert not any(profile.behind_firewall(p) for p in ("MF", "SSSE", "SSSE/DF04", "SSSE/DF04/EF08", "SSSE/EF05"))
+    with pytest.raises(KeyError, match="no file 'NOPE'"):
+        profile.behind_firewall("NOPE")
+
+
+def test_behind_firewall_follows_the_data(tmp_path: Path) -> None:
+    profile = load_profile(_overlay(tmp_path, "files:\n  SSSE/DF80: {firewalled: true}\n  PSE: {firewalled: false}\n"))
+    assert profile.behind_firewall("SSSE/DF80") and profile.behind_firewall("SSSE/DF80/EF05")
+    assert not profile.behind_firewall("SSSE") and not profile.behind_firewall("SSSE/DF01/EF05")
+    assert not profile.behind_firewall("PSE/ADF1/EF01")
+
+
+# PROFILE §5 and §6.1: the key each command uses, and its id.
+COMMAND_KEYS = {
+    "internal_authenticate": ("IRK", 0x00),
+    "reload_pin": ("PUK", 0x06),
+    "unblock_pin": ("PUK", 0x06),
+    "application_block": ("STK", 0x07),
+    "application_unblock": ("STK", 0x07),
+    "card_block": ("BK", 0x08),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATIONS))
+def test_command_key_is_the_key_profile_section_5_names(profiles, name: str) -> None:
+    profile = profiles[name]
+    for command, (key_name, key_id) in COMMAND_KEYS.items():
+        key = profile.command_key(command)
+        assert (key.name, key.id, key.df) == (key_name, key_id, "SSSE"), command
+    assert profile.command("card_block").prov.of("key") == "D"
+
+
+def test_a_command_without_a_key_is_refused_by_name(profiles) -> None:
+    with pytest.raises(KeyError, match="command 'select' declares no key"):
+        profiles["gen2"].command_key("select")
+    with pytest.raises(KeyError, match="no command 'nope'"):
+        profiles["gen2"].command_key("nope")
+
+
+def test_command_key_follows_the_data(tmp_path: Path) -> None:
+    profile = load_profile(_overlay(tmp_path, "commands:\n  card_block: {key: STK}\n  unblock_pin: {key: null}\n"))
+    assert profile.command_key("card_block").name == "STK"
+    with pytest.raises(KeyError, match="unblock_pin"):
+        profile.command_key("unblock_pin")
+
+
+@pytest.mark.parametrize("name", sorted(GENERATIONS))
+def test_internal_key_is_the_irk(profiles, name: str) -> None:
+    """PROFILE §5/§6.1: INTERNAL AUTHENTICATE uses SSSE's IRK, key id 00 in the internal space."""
+    irk = profiles[name].internal_key()
+    assert (irk.name, irk.id, irk.use, irk.df, irk.versions) == ("IRK", 0x00, "internal", "SSSE", (1, 2, 3))
+
+
+def test_internal_key_without_a_declared_key_says_which_field_is_missing(tmp_path: Path) -> None:
+    profile = load_profile(_overlay(tmp_path, "commands:\n  internal_authenticate: {key: null}\n"))
+    with pytest.raises(KeyError, match=r"commands.internal_authenticate.key"):
+        profile.internal_key()
+
+
+def test_behaviour_choices_are_typed_fields_with_provenance(profiles) -> None:
+    b = profiles["gen2"].behaviour
+    assert b.card_select_p2_without_fci.value == 0x0C  # PROFILE §5 / ISO 7816-4: P2 0C, no FCI
+    assert b.card_reload_pin_sets_pin_state.value is False and b.card_pin_blocked_before_format.value is True
+    assert b.card_short_apdu.value == "wrong_length" and profiles["gen2"].sw[b.card_short_apdu.value].sw == 0x6700
+    assert b.card_select_p2_without_fci.prov.of() == "I" and b.card_try_counter_write.prov.of() == "S"
+    choices = b.choices()
+    assert choices["card_missing_le"] is b.card_missing_le and choices["card_missing_le"].name == "card_missing_le"
+    assert all(c.why and c.prov.of() in "CDIS" for c in choices.values())
+    assert "card_command_keys" not in choices  # the key of each command is declared on the command
+
+
+def test_every_section_keeps_its_provenance_in_the_model(profiles) -> None:
+    profile = profiles["gen2"]
+    assert profile.prov["check_order"].of() == "S"
+    assert profile.prov["t0"].of("case4_via_61xx") == "C" and profile.prov["t0"].of("max_response") == "S"
+    sec = profile.security
+    assert sec.challenge_prov.of("external_auth") == "C" and sec.challenge_prov.of("mac") == "I"
+    assert sec.mac_length == 4 and sec.mac_length_prov.of() == "I"
+    assert (sec.key_defaults.versions, sec.key_defaults.active, sec.key_defaults.tries) == ((1, 2, 3), 1, 3)
+    assert sec.key_defaults.prov.of("tries") == "C" and sec.key_defaults.prov.of("active") == "S"
+    assert sec.lifecycle_prov.of() == "S"
+
+
 # -- resolving a profile name or path -----------------------------------------------------------
 
 
@@ -378,6 +469,163 @@ DEFECTS = [
     ),
     pytest.param(
         "files:\n  SSSE/DF01: {label: 5}\n", "lab.yaml", "files.SSSE/DF01.label", "expected a non-empty string", id="label-not-a-string"
+    ),
+    # fields that mean something for one kind of file only
+    pytest.param(
+        "files:\n  SSSE/EF05: {record_count: 3}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.record_count",
+        "only a cyclic EF has a record_count (its capacity); this file is linear",
+        id="record-count-on-a-linear-ef",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF07: {record_count: 3}\n",
+        "lab.yaml",
+        "files.SSSE/EF07.record_count",
+        "only a cyclic EF has a record_count",
+        id="record-count-on-a-transparent-ef",
+    ),
+    pytest.param(
+        "files:\n  SSSE/EF05: {size: 64}\n",
+        "lab.yaml",
+        "files.SSSE/EF05.size",
+        "only a transparent EF has a size",
+        id="size-on-a-linear-ef",
+    ),
+    # flags are true or false, not any truthy value
+    pytest.param(
+        'files:\n  SSSE/EF0B: {dir: "yes"}\n',
+        "lab.yaml",
+        "files.SSSE/EF0B.dir",
+        "expected true or false, got 'yes'",
+        id="dir-flag-a-string",
+    ),
+    pytest.param(
+        "files:\n  PSE: {firewalled: 1}\n", "lab.yaml", "files.PSE.firewalled", "expected true or false, got 1", id="firewalled-flag-1"
+    ),
+    pytest.param(
+        'files:\n  SSSE/DF05/EF05: {reserved: "false"}\n',
+        "lab.yaml",
+        "files.SSSE/DF05/EF05.reserved",
+        "expected true or false, got 'false'",
+        id="reserved-flag-quoted",
+    ),
+    pytest.param(
+        'commands:\n  tearing_hook: {virtual_only: "true"}\n',
+        "lab.yaml",
+        "commands.tearing_hook.virtual_only",
+        "expected true or false, got 'true'",
+        id="virtual-only-a-string",
+    ),
+    # template placeholders are checked when the profile is read, not when first rendered
+    pytest.param(
+        'fci_templates:\n  adf: {tlv: {"6F": {"84": "{nme}"}}}\n',
+        "lab.yaml",
+        "fci_templates.adf.tlv.6F.84",
+        "unknown placeholder {nme} in '{nme}'; expected one of alg_id, dir_sfi, name",
+        id="fci-unknown-placeholder",
+    ),
+    pytest.param(
+        'dir_record: {tlv: {"70": {"61": {"50": "{alg_id}"}}}}\n',
+        "lab.yaml",
+        "dir_record.tlv.70.61.50",
+        "unknown placeholder {alg_id}",
+        id="dir-record-placeholder-of-an-fci",
+    ),
+    pytest.param(
+        'fci_templates:\n  pse: {tlv: {"6F": {"84": "{name"}}}\n',
+        "lab.yaml",
+        "fci_templates.pse.tlv.6F.84",
+        "expected a template with {placeholders}",
+        id="fci-unclosed-brace",
+    ),
+    pytest.param(
+        'fci_templates:\n  adf: {tlv: {"6F": {"84": "{}"}}}\n',
+        "lab.yaml",
+        "fci_templates.adf.tlv.6F.84",
+        "unknown placeholder {}",
+        id="fci-positional",
+    ),
+    pytest.param(
+        'security:\n  diversification: {city_factor: "{city}sx"}\n',
+        "lab.yaml",
+        "security.diversification.city_factor",
+        "unknown placeholder {city}",
+        id="city-factor-unknown-placeholder",
+    ),
+    pytest.param(
+        'security:\n  test_roots: {national: "SSC-TEST-ROOT|{region}|{name}|{version:02X}|{alg}"}\n',
+        "lab.yaml",
+        "security.test_roots.national",
+        "unknown placeholder {region}",
+        id="national-root-with-a-region",
+    ),
+    # provenance on every section
+    pytest.param("security:\n  mac_length: 4\n", "lab.yaml", "security.mac_length", "expected a mapping, got 4", id="mac-length-untagged"),
+    pytest.param("security:\n  mac_length: {prov: null}\n", "lab.yaml", "security.mac_length.prov", "missing", id="mac-length-no-prov"),
+    pytest.param("check_order: {prov: null}\n", "lab.yaml", "check_order.prov", "missing", id="check-order-no-prov"),
+    pytest.param("t0: {prov: null}\n", "lab.yaml", "t0.prov", "missing", id="t0-no-prov"),
+    pytest.param("security:\n  challenge: {prov: null}\n", "lab.yaml", "security.challenge.prov", "missing", id="challenge-no-prov"),
+    # the key a command uses
+    pytest.param(
+        "commands:\n  reload_pin: {key: PUKK}\n",
+        "lab.yaml",
+        "commands.reload_pin.key",
+        "expected the name of a declared key",
+        id="command-key-unknown",
+    ),
+    pytest.param(
+        "commands:\n  internal_authenticate: {key: MK}\n",
+        "lab.yaml",
+        "commands.internal_authenticate.key",
+        "expected a key with use internal, got 'MK'",
+        id="internal-auth-key-external",
+    ),
+    pytest.param(
+        "commands:\n  card_block: {key: 8}\n",
+        "lab.yaml",
+        "commands.card_block.key",
+        "expected a non-empty string",
+        id="command-key-not-a-name",
+    ),
+    # behaviour choices: every one declared, known by name, of its type
+    pytest.param(
+        'behaviour:\n  card_select_p2_without_fcii: {value: "0C", why: typo, prov: S}\n',
+        "lab.yaml",
+        "behaviour.card_select_p2_without_fcii",
+        "unknown behaviour choice; expected one of lifecycle_mac_key_version",
+        id="behaviour-unknown-name",
+    ),
+    pytest.param(
+        "behaviour:\n  card_missing_le: null\n", "lab.yaml", "behaviour.card_missing_le", "missing (required", id="behaviour-choice-missing"
+    ),
+    pytest.param(
+        'behaviour:\n  card_sfi_selects_ef: {value: "no"}\n',
+        "lab.yaml",
+        "behaviour.card_sfi_selects_ef.value",
+        "expected true or false, got 'no'",
+        id="behaviour-bool-a-string",
+    ),
+    pytest.param(
+        "behaviour:\n  card_short_apdu: {value: wrong_lenght}\n",
+        "lab.yaml",
+        "behaviour.card_short_apdu.value",
+        "expected the name of a status word in status_words, got 'wrong_lenght'",
+        id="behaviour-unknown-status-word",
+    ),
+    pytest.param(
+        "behaviour:\n  card_select_p2_without_fci: {value: 12}\n",
+        "lab.yaml",
+        "behaviour.card_select_p2_without_fci.value",
+        "quoted hex string",
+        id="behaviour-p2-unquoted",
+    ),
+    pytest.param(
+        "behaviour:\n  psam_key_scope: {value: true}\n",
+        "lab.yaml",
+        "behaviour.psam_key_scope.value",
+        "expected a non-empty string",
+        id="behaviour-str-a-bool",
     ),
 ]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from checks.security.auth_probes import (
-    command_key,
     external_authenticate_as,
     external_authenticate_without_challenge,
     internal_auth_all_versions,
@@ -55,7 +54,7 @@ def test_sacrificial_key_is_used_by_no_rule_and_no_command(gen: str) -> None:
     p = PROFILES[gen]
     key, version = sacrificial_key(p)
     assert all(key.name not in r.keys for f in p.files.values() for r in f.access.values())
-    assert key.name not in p.behaviour["card_command_keys"].value.values()  # type: ignore[union-attr]
+    assert key.name not in {cmd.key for cmd in p.commands.values()}
     assert version == key.versions[-1]
 
 
@@ -91,7 +90,7 @@ def test_secured_commands_and_tampered_macs(gen: str) -> None:
     record = card.read_record("SSSE/DF04/EF06", number=1, check=True).data
     assert sw["sm_data_incorrect"].matches(send_secured(card, tampered(secured_record_update(card, psam, "SSSE/DF04/EF06", record))).sw)
     assert send_secured(card, secured_record_update(card, psam, "SSSE/DF04/EF06", record)).ok
-    puk = command_key(p, "unblock_pin")
+    puk = p.command_key("unblock_pin").name
     card.select_mf(check=True)
     assert sw["security_not_satisfied"].matches(send_secured(card, secured_command(card, psam, "unblock_pin", puk)).sw)
     card.external_authenticate(puk, 0, psam, check=True)
