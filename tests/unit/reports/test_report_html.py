@@ -312,3 +312,29 @@ def test_write_report_refuses_a_directory_without_results(tmp_path: Path) -> Non
     (tmp_path / "results.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match=r"results.json: not valid JSON"):
         write_report(tmp_path)
+
+
+def test_script_and_quotes_in_a_scenario_name_a_reason_and_an_atr_field_show_as_text(run_dir: Path, tmp_path: Path) -> None:
+    """Each value comes back from the parsed page exactly as written in results.json: escaped, not dropped."""
+    copy = _copy_run(run_dir, tmp_path)
+    data = json.loads((copy / "results.json").read_text(encoding="utf-8"))
+    index, scenario = next((i, s) for i, s in enumerate(data["scenarios"]) if s["trace"] and s["requirements"])
+    scenario["name"] = "name " + HOSTILE
+    scenario["reason"] = "reason " + HOSTILE
+    data["dut"]["atr_decoded"] = {**data["dut"]["atr_decoded"], "cos_id": "cos " + HOSTILE}
+    matrix = data["run"]["interop_matrix"]
+    cell = matrix["cells"]["INT-XR-1"][matrix["rows"][0]][matrix["columns"][0]]
+    cell["reason"] = 'tip "><script>alert(3)</script>'
+    (copy / "results.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    page = write_report(copy).read_text(encoding="utf-8")
+    escaped = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    assert f'<a href="#trace-{index}">name {escaped}</a>' in page
+    assert f'<td class="reason">reason {escaped}</td>' in page
+    assert f"<td>cos {escaped}</td>" in page
+    dom = Dom(page)
+    assert not [t for t, _ in dom.elements if t in ("script", "img")]
+    text = "".join(dom.text)
+    assert "name " + HOSTILE in text and "reason " + HOSTILE in text and "cos " + HOSTILE in text
+    tips = [a["title"] for a in dom.find("td") if 'tip "' in a.get("title", "")]
+    assert len(tips) == 2  # the combined grid and INT-XR-1's own: the attribute held, nothing broke out
+    assert all(f'INT-XR-1: {cell["verdict"]} — tip "><script>alert(3)</script> ({cell["apdus"]} APDU)' in t for t in tips)
