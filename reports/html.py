@@ -546,7 +546,17 @@ class _Page:
         kind = t.get("kind")
         response = str(t.get("response") or "")
         meaning = "复位应答 ATR" if kind == "reset" else self.sw_meaning(response)
-        notes = [str(x) for x in (t.get("label"), t.get("masked") and f"已遮蔽 masked: {t.get('masked')}", t.get("error")) if x]
+        cut = t.get("response_length")
+        notes = [
+            str(x)
+            for x in (
+                t.get("label"),
+                t.get("masked") and f"已遮蔽 masked: {t.get('masked')}",
+                cut and f"仅保留前 {len(response) // 2} 字节 / first {len(response) // 2} of {cut} bytes kept",
+                t.get("error"),
+            )
+            if x
+        ]
         ns = t.get("duration_ns")
         micros = f"{ns / 1000:.1f}" if isinstance(ns, (int, float)) else "—"
         return (
