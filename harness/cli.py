@@ -77,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", help="only scenarios matching this pytest keyword expression")
     run.add_argument("-m", dest="markers", help="only scenarios matching this pytest marker expression (unchecked; prefer --tags)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-scenario progress lines")
+    run.add_argument(
+        "--apdu-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="a card in a reader must answer each command within this (default 5; the profile's slow commands get a multiple); "
+        "a command without an answer fails its scenario",
+    )
+    run.add_argument(
+        "--card-grace",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="how long to wait for a card that was removed or stopped answering before the remaining scenarios are not run (default 3)",
+    )
 
     mutants = sub.add_parser(
         "mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught"
@@ -110,6 +123,16 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("bundle", metavar="EVIDENCE.zip")
     verify.add_argument("--pubkey", required=True, metavar="PUB", help="the lab's public key file (PREFIX.pub of keygen)")
     return p
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,6 +236,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     ):
         if value:
             pytest_args.append(f"{opt}={value}")
+    for opt, seconds in (("--ssc-apdu-timeout", args.apdu_timeout), ("--ssc-card-grace", args.card_grace)):
+        if seconds is not None:
+            pytest_args.append(f"{opt}={seconds}")
     pytest_args += [f"--ssc-fault={f}" for f in args.fault]
     if args.allow_destructive:
         pytest_args.append("--ssc-allow-destructive")

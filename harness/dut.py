@@ -6,15 +6,18 @@ is reached through PC/SC. Either way the suite receives a traced `Transport` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.cardspec import CardSpec
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
 from terminal.transports.base import Transport
+from terminal.transports.limits import ResponseLimitTransport
 from terminal.transports.tracing import Masker, MaskRule, TraceRecorder, TracingTransport
 from terminal.transports.tryguard import TryGuardTransport
+
+DEFAULT_APDU_TIMEOUT = 5.0  # seconds per command (run option --apdu-timeout)
 
 
 def mask_rules(profile: Profile) -> list[MaskRule]:
@@ -35,6 +38,21 @@ def mask_rules(profile: Profile) -> list[MaskRule]:
     return rules
 
 
+def apdu_deadline(profile: Profile, seconds: float) -> Callable[[bytes], float]:
+    """The deadline of one command: `seconds`, times the profile's slow factor for its slow commands."""
+    factors = {(cla, cmd.ins): profile.timing.factor(name) for name, cmd in profile.commands.items() for cla in cmd.cla}
+
+    def deadline(command: bytes) -> float:
+        return seconds * factors.get((command[0], command[1]), 1) if len(command) >= 2 else seconds
+
+    return deadline
+
+
+def max_response_length(profile: Profile) -> int:
+    """The longest response APDU the profile allows: its maximum data length plus SW1 SW2."""
+    return profile.t0_max_response + 2
+
+
 @dataclass
 class DeviceUnderTest:
     spec: CardSpec
@@ -43,7 +61,6 @@ class DeviceUnderTest:
     recorder: TraceRecorder
     kind: str  # "reference (in-process)" or "reader"
     faults: tuple[str, ...] = ()
-    removed: bool = False
     identity: dict[str, object] = field(default_factory=dict)
     try_guard: TryGuardTransport | None = None  # disarmed while a @destructive scenario runs
 
@@ -55,8 +72,17 @@ class DeviceUnderTest:
         self.transport.close()
 
 
-def open_dut(spec: CardSpec, profile: Profile, keyset: KeySet, *, faults: Sequence[str] = (), pin: str | None = None) -> DeviceUnderTest:
-    recorder = TraceRecorder(Masker(mask_rules(profile)))
+def open_dut(
+    spec: CardSpec,
+    profile: Profile,
+    keyset: KeySet,
+    *,
+    faults: Sequence[str] = (),
+    pin: str | None = None,
+    apdu_timeout: float = DEFAULT_APDU_TIMEOUT,
+) -> DeviceUnderTest:
+    """The traced transport to the card: trace ← response-length limit ← try guard ← the card."""
+    recorder = TraceRecorder(Masker(mask_rules(profile)), max_response=max_response_length(profile))
     if spec.kind == "reference":
         import dataclasses
 
@@ -75,9 +101,12 @@ def open_dut(spec: CardSpec, profile: Profile, keyset: KeySet, *, faults: Sequen
             raise ValueError("faults can only be injected into the embedded reference card")
         from terminal.transports.pcsc import PcscTransport
 
-        inner = PcscTransport(spec.reader or "")
+        inner = PcscTransport(spec.reader or "", apdu_timeout=apdu_deadline(profile, apdu_timeout))
         kind = "PC/SC reader"
     guard = TryGuardTransport(inner, profile)
-    transport = TracingTransport(guard, recorder)
+    limited = ResponseLimitTransport(
+        guard, max_response_length(profile), source=f"{profile.t0_max_response} data bytes + SW1 SW2, profile t0.max_response"
+    )
+    transport = TracingTransport(limited, recorder)
     transport.reset()
     return DeviceUnderTest(spec, profile, transport, recorder, kind, tuple(faults), try_guard=guard)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.cardspec import CardSpec, parse_card_spec
+from harness.cardwatch import DEFAULT_CARD_GRACE, CardWatch, loss_of
 from harness.progress import Progress
 from harness.results import FAILED, NOT_APPLICABLE, NOT_RUN, PASSED, ScenarioResult, write_results
 from harness.tags import GENERATION_TAGS, OTHER_TAGS
@@ -51,6 +52,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
     group.addoption("--ssc-run-id", default=None, help="the run's id, written into results.json (default: a new one)")
+    group.addoption(
+        "--ssc-apdu-timeout", type=float, default=None, help="seconds a card in a reader may take to answer one command (default 5)"
+    )
+    group.addoption(
+        "--ssc-card-grace", type=float, default=None, help="seconds to wait for a card that was removed or stopped answering (default 3)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -93,6 +100,7 @@ class SscSession:
     declaration: Any = None  # harness.declaration.Declaration the PER scenarios check against
     declaration_error: str | None = None
     psam_reader: str | None = None  # --psam reader:NAME: hardware PSAM for the card's region
+    card_watch: CardWatch = field(default_factory=CardWatch)  # a removed or mute card, and the grace it gets
 
     @property
     def initial_pin(self) -> str:
@@ -124,7 +132,7 @@ class SscSession:
 
 
 def _build_session(config: pytest.Config) -> SscSession:
-    from harness.dut import open_dut
+    from harness.dut import DEFAULT_APDU_TIMEOUT, open_dut
     from harness.identity import identify
     from harness.profiles import detect_profile, initial_profile
     from ssc.keyset import LabKeyFile, TestKeySet
@@ -146,8 +154,18 @@ def _build_session(config: pytest.Config) -> SscSession:
         regions=regions,
         allow_destructive=config.getoption("--ssc-allow-destructive") or spec.is_virtual_reference,
     )
+    grace = config.getoption("--ssc-card-grace")
+    session.card_watch = CardWatch(DEFAULT_CARD_GRACE if grace is None else grace)
+    timeout = config.getoption("--ssc-apdu-timeout")
     try:
-        session.dut = open_dut(spec, profile, keyset, faults=config.getoption("--ssc-fault"), pin=config.getoption("--ssc-pin"))
+        session.dut = open_dut(
+            spec,
+            profile,
+            keyset,
+            faults=config.getoption("--ssc-fault"),
+            pin=config.getoption("--ssc-pin"),
+            apdu_timeout=DEFAULT_APDU_TIMEOUT if timeout is None else timeout,
+        )
         if spec.kind == "reader" and not profile_option:
             session.profile = session.dut.profile = profile = detect_profile(session.dut.transport, profile)
             if not keys_path:
@@ -216,14 +234,9 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
         if session.declaration is None:
             pytest.skip(NO_DECLARATION)
     dut = session.dut
-    if dut.removed:
-        from terminal.transports.base import TransportError
-
-        try:
-            dut.transport.reset()
-            dut.removed = False
-        except TransportError as exc:
-            pytest.fail(f"card removed (not back in the reader: {exc})", pytrace=False)
+    gone = session.card_watch.check(_resetter(dut))
+    if gone is not None:
+        pytest.skip(gone)
     request.node.stash[_TRACE_START] = len(dut.recorder)
     if dut.try_guard is not None:  # a @destructive scenario may block on purpose; nothing else may
         dut.try_guard.armed = "destructive" not in tags
@@ -232,6 +245,19 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         if dut.try_guard is not None:
             dut.try_guard.armed = True
+
+
+def _resetter(dut: Any) -> Any:
+    """reset(timeout) for the card watch: a reader waits up to `timeout` for the card; an embedded
+    card is simply powered on again."""
+    from terminal.transports.pcsc import PcscTransport
+
+    inner = dut.transport
+    while hasattr(inner, "inner"):
+        inner = inner.inner
+    if isinstance(inner, PcscTransport):
+        return lambda timeout: dut.transport.reset(timeout=timeout)
+    return lambda timeout: dut.transport.reset()
 
 
 _TRACE_START = pytest.StashKey[int]()
@@ -391,7 +417,7 @@ def _failure_text(report: pytest.TestReport) -> str:
 
 
 def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
-    from terminal.transports.base import CardRemovedError
+    from harness.cardwatch import REMOVED
 
     feature_name, scenario_name = _scenario_names(item)
     catalogue = load_catalogue()
@@ -410,10 +436,13 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
     if session is not None and session.dut is not None and _TRACE_START in item.stash:
         entries = session.dut.recorder.entries[item.stash[_TRACE_START] :]
         trace = [e.to_dict() for e in entries]
-        if any(e.error and CardRemovedError.__name__ in e.error for e in entries):
-            session.dut.removed = True
-            if verdict == FAILED and "card removed" not in reason:
-                reason = f"card removed: {reason}"
+        lost = next(((loss, e.error) for e in entries if (loss := loss_of(e.error)) is not None), None)
+        if lost is not None:
+            session.card_watch.note_loss(lost[0])
+            if verdict == FAILED and lost[0] == REMOVED and REMOVED not in reason:
+                reason = f"{REMOVED}: {reason}"
+            elif verdict == FAILED and lost[0] != REMOVED:
+                reason = str(lost[1]).partition(": ")[2]  # "no answer within 5 s to …", not the step's wording
     result = ScenarioResult(
         id=item.nodeid,
         feature=feature_name,
@@ -443,7 +472,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     ssc: SscSession | None = session.config.stash.get(_SESSION, None)
     dut_info: dict[str, Any] = {"card": session.config.getoption("--ssc-card")}
+    interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
+    if interrupted:
+        _record_not_run(session, INTERRUPTED)
     run_info: dict[str, Any] = {
+        "interrupted": interrupted,
         "started": datetime.datetime.fromtimestamp(ssc.started if ssc else time.time(), datetime.UTC).isoformat(),
         "finished": datetime.datetime.now(datetime.UTC).isoformat(),
         "python": platform.python_version(),
@@ -466,6 +499,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write_results(
         Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue(), provenance=provenance
     )
+
+
+INTERRUPTED = "the run was interrupted (Ctrl-C)"
+
+
+def _record_not_run(session: pytest.Session, reason: str) -> None:
+    """Every scenario that has no result yet (the one in flight included) is not run, with `reason`."""
+    results: list[ScenarioResult] = session.config.stash[_RESULTS]
+    done = {r.id for r in results}
+    catalogue = load_catalogue()
+    for item in session.items:
+        if _is_scenario(item) and item.nodeid not in done:
+            feature_name, scenario_name = _scenario_names(item)
+            tags = sorted(_tags(item))
+            results.append(
+                ScenarioResult(
+                    id=item.nodeid,
+                    feature=feature_name,
+                    name=scenario_name,
+                    requirements=[t for t in tags if catalogue.is_requirement(t)],
+                    tags=tags,
+                    verdict=NOT_RUN,
+                    reason=reason,
+                )
+            )
 
 
 def _provenance_of(profile: Any) -> Any:

@@ -10,6 +10,7 @@ from ssc.catalogue import load_catalogue
 
 SYMBOL = {"passed": "PASS", "failed": "FAIL", "not-run": "n/r "}
 REASON_WIDTH = 160
+INTERRUPTED_REASON = "the run was interrupted (Ctrl-C)"  # harness.plugin.INTERRUPTED
 
 
 def review_tables(doc: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]:
@@ -55,4 +56,7 @@ def print_summary(doc: dict[str, Any], path: Path, out: TextIO | None = None) ->
     if without:
         say(f"\nnot run (no scenario in this suite yet): {len(without)} requirement(s)")
     say(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['not-run']} not run (of {ran} requirements with scenarios)")
+    if doc.get("run", {}).get("interrupted"):
+        left = sum(1 for s in doc.get("scenarios", []) if s.get("reason") == INTERRUPTED_REASON)
+        say(f"run INTERRUPTED (Ctrl-C): {left} scenario(s) not run; the results cover what ran before")
     say(f"results: {path}")

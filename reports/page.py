@@ -407,7 +407,17 @@ class _Builder:
     def _trace_entry(self, t: Mapping[str, Any]) -> view.TraceEntry:
         kind = t.get("kind")
         response = str(t.get("response") or "")
-        notes = [str(x) for x in (t.get("label"), t.get("masked") and f"已遮蔽 masked: {t.get('masked')}", t.get("error")) if x]
+        cut = t.get("response_length")  # set only when the trace kept a prefix of a longer response
+        notes = [
+            str(x)
+            for x in (
+                t.get("label"),
+                t.get("masked") and f"已遮蔽 masked: {t.get('masked')}",
+                cut and f"仅保留前 {len(response) // 2} 字节 / first {len(response) // 2} of {cut} bytes kept",
+                t.get("error"),
+            )
+            if x
+        ]
         ns = t.get("duration_ns")
         return view.TraceEntry(
             index=text(t.get("index")),

@@ -10,10 +10,12 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── TransportError              [terminal.transports.base] bytes could not be exchanged
     │   ├── ReaderNotFoundError     [terminal.transports.base] the reader name/pattern matched no reader, or several
     │   ├── NoReaderError           [terminal.transports.base] no PC/SC reader at all, or pcscd not reachable
+    │   ├── ResponseTooLongError    [terminal.transports.base] more response bytes than the profile allows
     │   └── CardUnavailableError    [terminal.transports.base] the reader is there, the card does not answer
     │       ├── NoCardError         [terminal.transports.base] the reader is empty
     │       ├── CardRemovedError    [terminal.transports.base] the card went away mid-session
     │       └── CardMuteError       [terminal.transports.base] the card is present but does not answer
+    │           └── ApduTimeoutError [terminal.transports.base] no answer within the exchange's deadline
     ├── AnswerError                 a card or PSAM answered, but not as the operation needed
     │   ├── OperationError          [terminal.session] the card's answer (carries the APDU and response)
     │   └── PsamError               [terminal.psam_client] the PSAM's answer (carries the command and SW)

@@ -278,6 +278,7 @@ class _Builder:
             check_order=self.check_order(self.get(raw, "check_order", ""), sw),
             t0_case4=self.t0_case4(self.get(raw, "t0", ""), commands),
             t0_max_response=self.integer(self.get(self.get(raw, "t0", ""), "max_response", "t0"), "t0.max_response", 1),
+            timing=self.timing(raw.get("timing"), commands),
             security=self.security(self.get(raw, "security", ""), files, commands),
             fci_templates={
                 k: self.tlv_template(v, f"fci_templates.{k}", FCI_PLACEHOLDERS)
@@ -392,6 +393,18 @@ class _Builder:
             if n not in commands:
                 raise self.fail(f"t0.case4_via_61xx[{i}]", f"expected a command name from commands, got {n!r}")
         return frozenset(names)
+
+    def timing(self, raw: Any, commands: Mapping[str, m.CommandDef]) -> m.TimingSpec:
+        """The optional `timing` section; without it every command gets the plain per-APDU deadline."""
+        if raw is None:
+            return m.TimingSpec(frozenset(), 1, m.Provenance({"*": "S"}))
+        raw = self.mapping(raw, "timing")
+        names = self.sequence(self.get(raw, "slow_commands", "timing"), "timing.slow_commands")
+        for i, n in enumerate(names):
+            if n not in commands:
+                raise self.fail(f"timing.slow_commands[{i}]", f"expected a command name from commands, got {n!r}")
+        factor = self.integer(self.get(raw, "slow_factor", "timing"), "timing.slow_factor", 1)
+        return m.TimingSpec(frozenset(names), factor, self.prov(raw, "timing"))
 
     def files(self, raw: Mapping[str, Any]) -> dict[str, m.FileDef]:
         if not isinstance(raw, Mapping) or "MF" not in raw:

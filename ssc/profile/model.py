@@ -329,6 +329,20 @@ StatusWordName = NewType("StatusWordName", str)
 
 
 @dataclass(frozen=True)
+class TimingSpec:
+    """How long a card may take to answer: the host's deadline for one command is the run's
+    per-APDU timeout, times `slow_factor` for the commands in `slow_commands` (EEPROM writes,
+    PIN changes, cryptography — slower on real chips)."""
+
+    slow_commands: frozenset[str]
+    slow_factor: int
+    prov: Provenance
+
+    def factor(self, command: str | None) -> int:
+        return self.slow_factor if command in self.slow_commands else 1
+
+
+@dataclass(frozen=True)
 class BehaviourChoice(Generic[T]):
     """A decision where PROFILE.md is silent or ambiguous, recorded as data with its reason."""
 
@@ -384,6 +398,7 @@ class Profile:
     check_order: tuple[tuple[str, ...], ...]
     t0_case4: frozenset[str]
     t0_max_response: int
+    timing: TimingSpec
     security: SecuritySpec
     fci_templates: Mapping[str, TlvTemplate]
     dir_record: TlvTemplate

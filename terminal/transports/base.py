@@ -12,12 +12,16 @@ whole in `terminal.errors`::
     ├── ReaderNotFoundError        the reader name/pattern matched no reader (or several);
     │                              the message lists the readers that exist
     ├── NoReaderError              no PC/SC reader at all, or pcscd is not running/reachable
+    ├── ResponseTooLongError       the card answered more bytes than the profile allows for one
+    │                              response APDU
     └── CardUnavailableError       the reader is there but the card does not answer: waiting for
         │                          the card (re-insertion, reset) may help, another reader not
         ├── NoCardError            the reader is empty
         ├── CardRemovedError       the card went away mid-session (message "card removed");
         │                          `reset()` re-connects once it is back
         └── CardMuteError          the card does not answer
+            └── ApduTimeoutError   no answer within the exchange's deadline (message "no answer
+                                   within 5 s to …"); the exchange was abandoned
 """
 
 from __future__ import annotations
@@ -57,6 +61,27 @@ class CardRemovedError(CardUnavailableError):
 
 class CardMuteError(CardUnavailableError):
     """The card is present but does not answer."""
+
+
+class ApduTimeoutError(CardMuteError):
+    """The card gave no answer within the deadline of one exchange, which was abandoned.
+
+    The card's state is unknown afterwards (it may still be working on the command): the transport
+    must be reset before it is used again.
+    """
+
+
+class ResponseTooLongError(TransportError):
+    """The card answered a response APDU longer than the profile's maximum.
+
+    Carries the full `length` and a bounded `prefix` of the response, so the evidence can show
+    what came back without keeping all of it.
+    """
+
+    def __init__(self, message: str, *, length: int, prefix: bytes) -> None:
+        super().__init__(message)
+        self.length = length
+        self.prefix = prefix
 
 
 class Transport(ABC):

@@ -15,7 +15,13 @@ Facts this module relies on (measured with pcscd 1.9.9 + vpcd, see ENVIRONMENT.m
   SCARD_E_PROTO_MISMATCH (0x8010000F) on every transmit, so `reset()` after a removal first waits
   until pcscd has counted the card leaving and coming back;
 - a context/card handle left open when the interpreter exits can hang the exit, so `close()` (and
-  a `weakref.finalize` safety net) disconnects and releases.
+  a `weakref.finalize` safety net) disconnects and releases;
+- a blocking SCardTransmit has no timeout and holds the context's lock while it waits, and
+  pcscd's reader stays busy with it: a card that never answers (vpcd: a 0-byte answer) blocks it
+  for good and Ctrl-C with it. So every call that may wait on the card runs through a
+  `deadline.Caller` (worker thread): past its deadline the call is abandoned together with its
+  context (the stuck thread releases it if the call ever returns), `ApduTimeoutError` is raised,
+  and `reset()` starts over on a fresh context once the stuck call has returned.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from __future__ import annotations
 import fnmatch
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from smartcard import scard
 
 from .base import (
+    ApduTimeoutError,
     CardMuteError,
     CardRemovedError,
     CardUnavailableError,
@@ -38,6 +46,13 @@ from .base import (
     Transport,
     TransportError,
 )
+from .deadline import Abandoned, Caller
+
+T = TypeVar("T")
+DEFAULT_APDU_TIMEOUT = 5.0  # seconds a card may take to answer one command (run option --apdu-timeout)
+# The deadline of one exchange: seconds, a function of the command, or None for none at all (a
+# direct call: ~35 µs less per APDU, for benchmarks only — a mute card then hangs the caller).
+ApduTimeout = float | Callable[[bytes], float] | None
 
 # PC/SC result codes grouped by the error they become (codes from pcsc-lite's pcsclite.h).
 _SERVICE_DOWN = {scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED}
@@ -189,13 +204,19 @@ class PcscTransport(Transport):
     Connects in shared mode with T=0, or T=0|T=1 when the card refuses T=0 (it then offers only
     T=1). `reset()` reconnects with a card reset; after a `CardRemovedError` it first waits up to
     `reinsert_timeout` seconds for the card to come back (a virtual card torn by its hook
-    re-inserts itself about 0.5 s later).
+    re-inserts itself about 0.5 s later). Every exchange, connect and reset must end within
+    `apdu_timeout` (see the module docstring); a transmit after an abandoned one fails at once
+    until `reset()` succeeds.
     """
 
-    def __init__(self, reader: str, *, reinsert_timeout: float = 5.0) -> None:
+    def __init__(self, reader: str, *, reinsert_timeout: float = 5.0, apdu_timeout: ApduTimeout = DEFAULT_APDU_TIMEOUT) -> None:
         self.reinsert_timeout = reinsert_timeout
+        self.apdu_timeout = apdu_timeout
         self._handles = _Handles()
         self._finalizer = weakref.finalize(self, self._handles.release)
+        self._caller: Caller | None = None
+        self._stuck: Caller | None = None  # the caller of an abandoned call, until that call returns
+        self._closed = False
         self._removed = False
         self._events_at_removal: tuple[int, bool] | None = None  # (event count, present) seen then
         self._atr: bytes | None = None
@@ -213,7 +234,7 @@ class PcscTransport(Transport):
                 raise NoReaderError("pcscd is running but reports no readers")
             self.reader = select_reader(reader, names)
             self.description = f"reader:{self.reader}"
-            self._connect()
+            self._guarded("connecting to the card", self._connect)
         except scard.error as exc:
             self.close()
             raise TransportError(f"PC/SC: {exc}") from exc
@@ -226,14 +247,50 @@ class PcscTransport(Transport):
     def transmit(self, command: bytes) -> bytes:
         hcard = self._hcard
         if not hcard:
-            raise TransportError("transport is closed")
+            if self._closed:
+                raise TransportError("transport is closed")
+            raise CardMuteError("card does not answer (an earlier command got no answer; the card was not reset since)")
         try:
-            rc, response = _transmit(hcard, self._pci, list(command))
+            if self.apdu_timeout is None:
+                rc, response = _transmit(hcard, self._pci, list(command))
+            else:
+                rc, response = self._guarded(f"{command[:4].hex(' ').upper()}", _transmit, hcard, self._pci, list(command), command=command)
         except scard.error as exc:
             raise TransportError(f"SCardTransmit: {exc}") from exc
         if rc or len(response) < 2:
             raise self._transmit_error(rc, len(response))
         return bytes(response)
+
+    def _timeout_for(self, command: bytes | None) -> float:
+        timeout = self.apdu_timeout
+        if timeout is None:
+            return DEFAULT_APDU_TIMEOUT  # connects and resets keep a deadline even then
+        if callable(timeout):
+            return timeout(command or b"")
+        return timeout
+
+    def _guarded(self, what: str, fn: Callable[..., T], *args: Any, command: bytes | None = None) -> T:
+        """`fn(*args)` in the worker thread; past the deadline: abandon it, raise ApduTimeoutError."""
+        timeout = self._timeout_for(command)
+        if self._caller is None:
+            self._caller = Caller(f"pcsc:{getattr(self, 'reader', '?')}", on_abandon=self._handles.release)
+        try:
+            return self._caller.call(timeout, fn, *args)
+        except Abandoned:
+            self._abandon()
+            raise ApduTimeoutError(f"no answer within {timeout:g} s to {what}") from None
+        except BaseException:
+            if self._caller is not None and self._caller.abandoned:  # Ctrl-C while waiting
+                self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Leave the handles to the stuck call (its thread releases them) and start over on new ones."""
+        self._stuck, self._caller = self._caller, None
+        self._finalizer.detach()
+        self._handles = _Handles()
+        self._finalizer = weakref.finalize(self, self._handles.release)
+        self._hcard = 0
 
     def _transmit_error(self, rc: int, length: int) -> TransportError:
         if not rc:
@@ -288,7 +345,8 @@ class PcscTransport(Transport):
     # -- connection management -----------------------------------------------------------------
 
     def _connect(self) -> None:
-        ctx = self._handles.context
+        handles = self._handles
+        ctx = handles.context
         protocols = scard.SCARD_PROTOCOL_T0
         rc, hcard, active = scard.SCardConnect(ctx, self.reader, scard.SCARD_SHARE_SHARED, protocols)
         if rc == scard.SCARD_E_PROTO_MISMATCH:
@@ -296,7 +354,9 @@ class PcscTransport(Transport):
             rc, hcard, active = scard.SCardConnect(ctx, self.reader, scard.SCARD_SHARE_SHARED, protocols)
         if rc != scard.SCARD_S_SUCCESS:
             raise _error_for(rc, f"connecting to {self.reader!r}", connected=False)
-        self._handles.card = self._hcard = hcard
+        if handles is not self._handles:  # abandoned meanwhile: the handle goes with its context
+            return
+        handles.card = self._hcard = hcard
         self._protocols = protocols
         self._set_protocol(active)
         self._read_atr()
@@ -325,6 +385,23 @@ class PcscTransport(Transport):
         self._set_protocol(active)
         self._read_atr()
 
+    def _await_stuck_call(self, deadline: float) -> None:
+        """After an abandoned call: wait (until `deadline`) for it to return, then open a new context.
+
+        While it has not returned pcscd's reader is still busy with it, so nothing else can reach
+        the card: raise CardMuteError at once rather than queue behind it.
+        """
+        stuck = self._stuck
+        if stuck is not None:
+            if not stuck.finished.wait(max(deadline - time.monotonic(), 0.0)):
+                raise CardMuteError("card does not answer (a command sent to it has had no answer yet)")
+            self._stuck = None
+        if not self._handles.context:
+            rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+            if rc != scard.SCARD_S_SUCCESS:
+                raise _error_for(rc, "SCardEstablishContext", connected=False)
+            self._handles.context = ctx
+
     def _drop_card_handle(self) -> None:
         if self._handles.card:
             try:
@@ -338,16 +415,17 @@ class PcscTransport(Transport):
 
         The default timeout is `reinsert_timeout` after a removal and 0 otherwise.
         """
-        if not self._handles.context:
+        if self._closed:
             raise TransportError("transport is closed")
         if timeout is None:
-            timeout = self.reinsert_timeout if self._removed else 0.0
+            timeout = self.reinsert_timeout if (self._removed or self._stuck is not None) else 0.0
         deadline = time.monotonic() + timeout
+        self._await_stuck_call(deadline)
         if self._removed:
             self._await_pcscd_reinsertion(deadline)
         while True:
             try:
-                self._reconnect_once()
+                self._guarded("a reset", self._reconnect_once)
                 break
             except CardUnavailableError:  # the card may yet come back before the deadline
                 if time.monotonic() >= deadline:
@@ -369,5 +447,9 @@ class PcscTransport(Transport):
         return _PROTOCOL_NAMES.get(self.protocol, f"0x{self.protocol:X}")
 
     def close(self) -> None:
+        self._closed = True
         self._hcard = 0
         self._finalizer()
+        if self._caller is not None:
+            self._caller.abandon()  # idle: its thread ends at once; the handles are released already
+            self._caller = None

@@ -8,6 +8,10 @@ Masking happens when an entry is recorded: PIN values, key-derivation inputs and
 overwritten before the entry is stored, so the unmasked bytes never reach the recorder, a report or
 a JSON dump. Lengths stay visible ("**" per masked byte). Which commands are secret is data supplied
 by the caller (the harness builds `MaskRule`s from the profile).
+
+Bounded: an entry keeps at most `max_response` bytes of a response (masked first, then cut) and
+notes the full length, so whatever a card answers, a run's trace — and every artefact made from
+it — stays small.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from terminal.t0 import SW1_MORE_DATA
-from terminal.transports.base import Transport
+from terminal.transports.base import ResponseTooLongError, Transport
 
 MASK_TEXT = "**"
+# Bytes of one response kept in a trace entry unless the recorder is told otherwise: a short
+# response APDU (256 data bytes + SW1 SW2) fits whole.
+DEFAULT_MAX_RESPONSE = 258
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,15 @@ class Masked:
         start, end = self.span
         return text[: 2 * start] + MASK_TEXT * (end - start) + text[2 * end :]
 
+    def truncated(self, length: int) -> Masked:
+        """The first `length` bytes, the masked span cut to match."""
+        if len(self.value) <= length:
+            return self
+        span = None
+        if self.span is not None and self.span[0] < length:
+            span = (self.span[0], min(self.span[1], length))
+        return Masked(self.value[:length], span)
+
     @classmethod
     def mask(cls, raw: bytes, start: int, end: int) -> Masked:
         end = min(end, len(raw))
@@ -80,7 +96,9 @@ class Masker:
         self.rules = tuple(rules)
         self._carry: MaskRule | None = None
 
-    def apply(self, command: bytes, response: bytes) -> tuple[Masked, Masked, str | None]:
+    def apply(self, command: bytes, response: bytes, *, complete: bool = True) -> tuple[Masked, Masked, str | None]:
+        """Mask `command` and `response`; `complete=False` says `response` is only a prefix (no
+        status word at its end), so all of it is data."""
         rule = next((r for r in self.rules if r.matches(command)), None)
         carry, self._carry = self._carry, None
         reasons = []
@@ -91,10 +109,10 @@ class Masker:
         response_rule = rule if rule is not None and rule.mask_response_data else carry
         masked_response = Masked(bytes(response))
         if response_rule is not None:
-            masked_response = Masked.mask(response, 0, max(len(response) - 2, 0))
+            masked_response = Masked.mask(response, 0, max(len(response) - (2 if complete else 0), 0))
             if response_rule.reason not in reasons:
                 reasons.append(response_rule.reason)
-            if len(response) >= 2 and response[-2] == SW1_MORE_DATA:
+            if complete and len(response) >= 2 and response[-2] == SW1_MORE_DATA:
                 self._carry = response_rule
         return masked_command, masked_response, "; ".join(reasons) or None
 
@@ -109,9 +127,11 @@ class TraceEntry:
     label: str | None = None
     masked: str | None = None  # why something was masked, None if nothing was
     error: str | None = None  # the TransportError raised instead of a response
+    response_length: int | None = None  # the full length when `response` keeps only a prefix
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        """The JSON form; "response_length" appears only when the response was cut."""
+        out: dict[str, object] = {
             "index": self.index,
             "kind": self.kind,
             "command": self.command.hex(),
@@ -121,13 +141,17 @@ class TraceEntry:
             "masked": self.masked,
             "error": self.error,
         }
+        if self.response_length is not None:
+            out["response_length"] = self.response_length
+        return out
 
 
 class TraceRecorder:
     """Keeps the entries of one session (not thread-safe; one recorder per test)."""
 
-    def __init__(self, masker: Masker | None = None) -> None:
+    def __init__(self, masker: Masker | None = None, *, max_response: int = DEFAULT_MAX_RESPONSE) -> None:
         self.masker = masker or Masker()
+        self.max_response = max_response
         self.entries: list[TraceEntry] = []
         self.label: str | None = None
 
@@ -148,11 +172,17 @@ class TraceRecorder:
         *,
         kind: str = "apdu",
         error: str | None = None,
+        response_length: int | None = None,
     ) -> TraceEntry:
+        """Record one exchange; `response_length` is the full length when `response` is already a
+        prefix (the rest never reached the host side)."""
         if kind == "apdu":
-            masked_command, masked_response, reason = self.masker.apply(command, response)
+            complete = response_length is None or response_length <= len(response)
+            masked_command, masked_response, reason = self.masker.apply(command, response, complete=complete)
         else:
             masked_command, masked_response, reason = Masked(command), Masked(response), None
+        full = max(len(response), response_length or 0)
+        masked_response = masked_response.truncated(self.max_response)
         entry = TraceEntry(
             len(self.entries),
             kind,
@@ -162,6 +192,7 @@ class TraceRecorder:
             self.label,
             reason,
             error,
+            full if full > len(masked_response.value) else None,
         )
         self.entries.append(entry)
         return entry
@@ -188,6 +219,11 @@ class TracingTransport(Transport):
         start = time.perf_counter_ns()
         try:
             response = self.inner.transmit(command)
+        except ResponseTooLongError as exc:
+            self.recorder.record(
+                command, exc.prefix, time.perf_counter_ns() - start, error=f"{type(exc).__name__}: {exc}", response_length=exc.length
+            )
+            raise
         except Exception as exc:
             self.recorder.record(command, b"", time.perf_counter_ns() - start, error=f"{type(exc).__name__}: {exc}")
             raise
