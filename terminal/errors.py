@@ -19,6 +19,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── AnswerError                 a card or PSAM answered, but not as the operation needed
     │   ├── OperationError          [terminal.session] the card's answer (carries the APDU and response)
     │   └── PsamError               [terminal.psam_client] the PSAM's answer (carries the command and SW)
+    ├── Abandoned                   [terminal.transports.deadline] a blocking call outlived its deadline
     ├── GrantError                  [terminal.grants] an access rule cannot be satisfied before the command
     ├── TryGuardRefusal             [terminal.transports.tryguard] not sent: it could block a key or the PIN
     ├── Abort                       [checks.interop.crossregion] stop a card's row of the interop matrix

@@ -18,11 +18,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from terminal.errors import HarnessError
+
 T = TypeVar("T")
 
 
-class Abandoned(Exception):
-    """The call did not return within its deadline; it was left running in its thread."""
+class Abandoned(HarnessError):
+    """The call did not return within its deadline; it was left running in its thread (the PC/SC
+    transport turns it into `ApduTimeoutError` at its edge)."""
 
 
 class Caller:
