@@ -37,7 +37,7 @@ def _version(value: Any) -> int:
         raise value_error(f'expected a hex version of two digits such as "01", got {value!r}') from None
 
 
-AlgorithmName = Annotated[Algorithm, Check(_algorithm, {"enum": [a.value for a in Algorithm]})]
+AlgorithmName = Annotated[Algorithm, Check(_algorithm, {"type": "string", "enum": [a.value for a in Algorithm]})]
 Version = Annotated[int, Check(_version, {"type": "string", "pattern": f"^{HEX_DIGIT}{{2}}$"})]
 Root = Annotated[str, hex_bytes(KEY_BYTES, what=f"a {KEY_BYTES}-byte key")]
 CityCode = Annotated[str, digits(6, what="a city's GB/T 2260 code")]
