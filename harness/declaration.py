@@ -24,7 +24,9 @@ Fields (see the header of ``fixtures/issuers/441800.yaml`` for a worked example)
                       (the declared COS version, ATR T4) is required, chip_maker, cos_id,
                       capacity, card_maker may be added
 
-Only the format is checked here; whether the field values fit a profile (an optional DF that the
+The shape of each field is the schema model (harness/declaration_schema.py, published as
+schemas/ssc-declaration-1.schema.json); this module adds the relations between fields. Only the
+format is checked here; whether the field values fit a profile (an optional DF that the
 profile has, an ATR field it names) is judged by the PER scenarios against the profile in use.
 """
 
@@ -36,7 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.declaration_schema import FORMAT, DeclarationFile, ValidityWindow
 from ssc.datafile import read_data_file
+from ssc.formats import validate
 from ssc.profile.model import Profile
 from terminal.errors import InputError
 
@@ -49,29 +53,10 @@ __all__ = [
     "load_declaration",
 ]
 
-FORMAT = "ssc-declaration/1"
 DEFAULT_ISSUERS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "issuers"
-REQUIRED_ATR_FIELD = "cos_version"
 
 _OPTIONAL, _LOCAL = "optional", "local"  # FileDef.presence values of DFs an issuer chooses
-_REGION_DIGITS = 6  # GB/T 2260
-_INSTITUTION_DIGITS = 24  # EF05 tag 04: 12 bytes cn (PROFILE §3.1)
-_KNOWN_FIELDS = frozenset(
-    {
-        "format",
-        "region",
-        "issuer",
-        "init_institution",
-        "generation",
-        "card_type",
-        "validity",
-        "key_versions",
-        "local_extension",
-        "optional_dfs",
-        "atr",
-    }
-)
-_VALIDITY_FIELDS = ("issue_not_before", "issue_not_after", "expiry_not_after", "min_years", "max_years")
+_DATE_FIELDS = ("issue_not_before", "issue_not_after", "expiry_not_after")
 
 
 class DeclarationError(InputError):
@@ -196,100 +181,31 @@ def load_declaration(path: str | Path) -> Declaration:
     def fail(field_name: str, message: str) -> DeclarationError:
         return DeclarationError(f"{src}: {field_name}: {message}")
 
-    data = read_data_file(p, FORMAT, DeclarationError, what="the issuer declaration")
-    unknown = sorted(set(map(str, data)) - _KNOWN_FIELDS)
-    if unknown:
-        raise fail(unknown[0], f"unknown field; a declaration has {', '.join(sorted(_KNOWN_FIELDS))}")
-
-    def required(name: str) -> Any:
-        if data.get(name) is None:
-            raise fail(name, "missing (required)")
-        return data[name]
-
-    def digits(value: Any, name: str, count: int) -> str:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise fail(name, f"expected a quoted string of {count} digits (YAML reads {value!r} as a number; quote it)")
-        if not isinstance(value, str) or len(value) != count or not value.isascii() or not value.isdigit():
-            raise fail(name, f"expected {count} decimal digits (quoted), got {value!r}")
-        return value
-
-    region = digits(required("region"), "region", _REGION_DIGITS)
-    institution = digits(required("init_institution"), "init_institution", _INSTITUTION_DIGITS)
-    if not institution.startswith(region):
-        raise fail("init_institution", f"{institution} does not start with the declared region code {region}")
-
-    raw_gen = required("generation")
-    gens = raw_gen if isinstance(raw_gen, list) else [raw_gen]
-    if not gens or not all(isinstance(g, int) and not isinstance(g, bool) and g > 0 for g in gens):
-        raise fail("generation", f"expected a generation number (1, 2, 3) or a list of them, got {raw_gen!r}")
-
-    card_type = required("card_type")
-    if not isinstance(card_type, str) or not card_type:
-        raise fail("card_type", f'expected the card-type item as a quoted string (e.g. "1"), got {card_type!r}')
-
-    validity = _load_validity(required("validity"), fail)
-    key_versions = _load_versions(required("key_versions"), fail)
-
-    local = required("local_extension")
-    if not isinstance(local, bool):
-        raise fail("local_extension", f"expected true or false, got {local!r}")
-
-    optional = data.get("optional_dfs")
-    if optional is None:
-        raise fail("optional_dfs", "missing (required): the optional ADFs present, e.g. [SSSE/DF05], or [] for none")
-    if not isinstance(optional, list) or not all(isinstance(x, str) and x for x in optional):
-        raise fail("optional_dfs", f"expected a list of DF paths such as SSSE/DF05, got {optional!r}")
-    if len(set(optional)) != len(optional):
-        raise fail("optional_dfs", f"lists a DF twice: {optional!r}")
-
-    atr = _load_atr(required("atr"), fail)
-
-    issuer = data.get("issuer") or {}
-    if not isinstance(issuer, dict) or not all(isinstance(v, str) for v in issuer.values()) or set(issuer) - {"zh", "en"}:
-        raise fail("issuer", f"expected {{zh: ..., en: ...}}, got {issuer!r}")
-
+    doc = validate(DeclarationFile, read_data_file(p, FORMAT, DeclarationError, what="the issuer declaration"), fail)
+    # what the schema cannot say: relations between fields
+    if not doc.init_institution.startswith(doc.region):
+        raise fail("init_institution", f"{doc.init_institution} does not start with the declared region code {doc.region}")
+    if len(set(doc.optional_dfs)) != len(doc.optional_dfs):
+        raise fail("optional_dfs", f"lists a DF twice: {doc.optional_dfs!r}")
     return Declaration(
         source=src,
-        region=region,
-        init_institution=institution,
-        generations=tuple(gens),
-        card_type=card_type,
-        validity=validity,
-        key_versions=key_versions,
-        local_extension=local,
-        optional_dfs=tuple(optional),
-        atr=atr,
-        issuer=dict(issuer),
+        region=doc.region,
+        init_institution=doc.init_institution,
+        generations=doc.generation,
+        card_type=doc.card_type,
+        validity=_validity(doc.validity, fail),
+        key_versions=_versions(doc.key_versions, fail),
+        local_extension=doc.local_extension,
+        optional_dfs=tuple(doc.optional_dfs),
+        atr={name: bytes.fromhex(value) for name, value in {"cos_version": doc.atr.cos_version, **(doc.atr.model_extra or {})}.items()},
+        issuer={k: v for k, v in (doc.issuer.model_dump() if doc.issuer else {}).items() if v is not None},
         path=p,
     )
 
 
-def _load_validity(raw: Any, fail: Any) -> Validity:
-    if not isinstance(raw, dict) or not raw:
-        raise fail("validity", f"expected a mapping with some of {', '.join(_VALIDITY_FIELDS)}, got {raw!r}")
-    unknown = sorted(set(map(str, raw)) - set(_VALIDITY_FIELDS))
-    if unknown:
-        raise fail(f"validity.{unknown[0]}", f"unknown field; expected {', '.join(_VALIDITY_FIELDS)}")
-    values: dict[str, Any] = {}
-    for name in ("issue_not_before", "issue_not_after", "expiry_not_after"):
-        text = raw.get(name)
-        if text is None:
-            continue
-        where = f"validity.{name}"
-        if not isinstance(text, str) or len(text) != 8 or not text.isdigit():
-            raise fail(where, f"expected a quoted date YYYYMMDD, got {text!r}")
-        try:
-            values[name] = _parse_date(text)
-        except ValueError:
-            raise fail(where, f"{text} is not a real date") from None
-    for name in ("min_years", "max_years"):
-        n = raw.get(name)
-        if n is None:
-            continue
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise fail(f"validity.{name}", f"expected a whole number of years, got {n!r}")
-        values[name] = n
-    v = Validity(**values)
+def _validity(window: ValidityWindow, fail: Any) -> Validity:
+    dates = {name: _parse_date(getattr(window, name)) for name in _DATE_FIELDS if getattr(window, name) is not None}
+    v = Validity(**dates, min_years=window.min_years, max_years=window.max_years)
     if v.issue_not_before and v.issue_not_after and v.issue_not_after < v.issue_not_before:
         raise fail("validity.issue_not_after", "is before validity.issue_not_before")
     if v.min_years is not None and v.max_years is not None and v.max_years < v.min_years:
@@ -297,45 +213,8 @@ def _load_validity(raw: Any, fail: Any) -> Validity:
     return v
 
 
-def _load_versions(raw: Any, fail: Any) -> tuple[int, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise fail("key_versions", f'expected a non-empty list of key versions such as ["01", "02"], got {raw!r}')
-    out: list[int] = []
-    for i, v in enumerate(raw):
-        where = f"key_versions[{i}]"
-        if isinstance(v, bool):
-            raise fail(where, f"expected a key version, got {v!r}")
-        if isinstance(v, int):
-            version = v
-        elif isinstance(v, str) and len(v) == 2:
-            try:
-                version = int(v, 16)
-            except ValueError:
-                raise fail(where, f"expected two hex digits, got {v!r}") from None
-        else:
-            raise fail(where, f'expected a quoted two-digit hex version such as "01", got {v!r}')
-        if not 1 <= version <= 0xFF:
-            raise fail(where, f"key versions are 01–FF (00 means 'the active one' in commands, not a version), got {v!r}")
-        if version in out:
-            raise fail(where, f"version {version:02X} is listed twice")
-        out.append(version)
-    return tuple(out)
-
-
-def _load_atr(raw: Any, fail: Any) -> dict[str, bytes]:
-    if not isinstance(raw, dict):
-        raise fail("atr", f'expected a mapping of ATR field names to hex, e.g. {{{REQUIRED_ATR_FIELD}: "46"}}, got {raw!r}')
-    if raw.get(REQUIRED_ATR_FIELD) is None:
-        raise fail(f"atr.{REQUIRED_ATR_FIELD}", "missing (required): the declared COS version (ATR T4), hex")
-    out: dict[str, bytes] = {}
-    for name, value in raw.items():
-        where = f"atr.{name}"
-        if not isinstance(value, str):
-            raise fail(where, f"expected quoted hex, got {value!r}")
-        try:
-            out[str(name)] = bytes.fromhex(value)
-        except ValueError:
-            raise fail(where, f"expected hex digits, got {value!r}") from None
-        if not out[str(name)]:
-            raise fail(where, "is empty")
-    return out
+def _versions(versions: list[int], fail: Any) -> tuple[int, ...]:
+    for i, version in enumerate(versions):
+        if version in versions[:i]:
+            raise fail(f"key_versions[{i}]", f"version {version:02X} is listed twice")
+    return tuple(versions)

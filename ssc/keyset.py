@@ -17,6 +17,8 @@ import yaml
 from ssc.crypto.algorithm import Algorithm
 from ssc.crypto.diversify import card_factor, city_factor, diversify, province_factor
 from ssc.crypto.testroots import local_test_root, national_test_root
+from ssc.formats import validate
+from ssc.keyset_schema import FORMAT, LabKeyDocument
 from ssc.profile.model import KeyDef, Profile
 
 
@@ -67,6 +69,7 @@ class LabKeyFile:
 
     ``format: ssc-keys/1``, ``national: {MK: {3DES: {"01": "<32 hex>", ...}, SM4: {...}}, ...}``,
     ``local: {"441800": {RLK: {3DES: {"01": ...}}}}``. Only test keys may ever be stored this way.
+    The format is the schema model ssc/keyset_schema.py (schemas/ssc-keys-1.schema.json).
     """
 
     national: dict[tuple[str, int, Algorithm], bytes]
@@ -76,45 +79,29 @@ class LabKeyFile:
 
     @classmethod
     def load(cls, path: str | Path) -> LabKeyFile:
+        """The key file at `path`; KeyFileError names the file, the field and what was expected."""
         p = Path(path)
         try:
             data = yaml.safe_load(p.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise KeyFileError(f"{p}: cannot read key file: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != "ssc-keys/1":
-            raise KeyFileError(f"{p}: format: expected 'ssc-keys/1'")
-        national = {}
-        for name, by_alg in (data.get("national") or {}).items():
-            for (alg, version), key in cls._versions(p, f"national.{name}", by_alg).items():
-                national[(name, version, alg)] = key
-        local = {}
-        for region, keys in (data.get("local") or {}).items():
-            for name, by_alg in keys.items():
-                for (alg, version), key in cls._versions(p, f"local.{region}.{name}", by_alg).items():
-                    local[(str(region), name, version, alg)] = key
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise KeyFileError(f"{p}: format: expected {FORMAT!r}")
+        doc = validate(LabKeyDocument, data, lambda field, message: KeyFileError(f"{p}: {field}: {message}"))
+        national = {
+            (name, version, alg): bytes.fromhex(root)
+            for name, by_alg in doc.national.items()
+            for alg, versions in by_alg.items()
+            for version, root in versions.items()
+        }
+        local = {
+            (region, name, version, alg): bytes.fromhex(root)
+            for region, keys in doc.local.items()
+            for name, by_alg in keys.items()
+            for alg, versions in by_alg.items()
+            for version, root in versions.items()
+        }
         return cls(national, local, label=f"lab key file {p.name}")
-
-    @staticmethod
-    def _versions(p: Path, where: str, by_alg: object) -> dict[tuple[Algorithm, int], bytes]:
-        out = {}
-        if not isinstance(by_alg, dict):
-            raise KeyFileError(f"{p}: {where}: expected a mapping of algorithm → versions")
-        for alg_name, versions in by_alg.items():
-            try:
-                alg = Algorithm.from_name(alg_name)
-            except ValueError as exc:
-                raise KeyFileError(f"{p}: {where}.{alg_name}: {exc}") from None
-            for v, key_hex in (versions or {}).items():
-                field = f"{where}.{alg_name}.{v}"
-                try:
-                    key = bytes.fromhex(str(key_hex))
-                    version = int(str(v), 16)
-                except ValueError:
-                    raise KeyFileError(f"{p}: {field}: expected a hex version and 32 hex digits") from None
-                if len(key) != 16:
-                    raise KeyFileError(f"{p}: {field}: expected a 16-byte key, got {len(key)} bytes")
-                out[(alg, version)] = key
-        return out
 
     def national_root(self, name: str, version: int, alg: Algorithm) -> bytes:
         try:

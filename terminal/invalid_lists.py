@@ -7,7 +7,8 @@ the list of its issuing city) and refuses it when any of them names it.
 
 Lists are data files (one YAML file per list, ``format: ssc-invalid-list/1``; the layout is
 documented in the header of each file under ``fixtures/invalid_lists/``). Labs edit them by hand,
-so every error names the file, the field and what was expected.
+so every error names the file, the field and what was expected. The shape of a list is the schema
+model terminal/invalid_lists_schema.py (schemas/ssc-invalid-list-1.schema.json).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any, Protocol
 
 from ssc.checks import is_valid_card_number, region_code_problems
 from ssc.datafile import read_data_file
+from ssc.formats import validate
 from terminal.errors import InputError
+from terminal.invalid_lists_schema import FORMAT, LEVELS, InvalidListDocument, ListEntryDocument
 
 __all__ = [
     "CITY",
@@ -35,12 +38,8 @@ __all__ = [
 ]
 
 DEFAULT_LISTS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "invalid_lists"
-FORMAT = "ssc-invalid-list/1"
 NATIONAL, PROVINCIAL, CITY = "national", "provincial", "city"
-LEVELS = (NATIONAL, PROVINCIAL, CITY)
-REASONS = ("lost", "damaged", "expired")  # PROFILE §8: lost, damaged or expired cards
 _PROVINCE_DIGITS = 2  # GB/T 2260: the first two digits name the province
-_CARD_ID_BYTES = 16  # PROFILE §4.1
 
 
 class InvalidListError(InputError):
@@ -71,11 +70,10 @@ class ListEntry:
 
     @property
     def key(self) -> str:
-        return (
-            f"card number {self.card_number}"
-            if self.card_number is not None
-            else f"card identification code {self.card_id_code.hex().upper()}"  # type: ignore[union-attr]
-        )
+        if self.card_number is not None:
+            return f"card number {self.card_number}"
+        assert self.card_id_code is not None  # an entry names a card by exactly one of the two
+        return f"card identification code {self.card_id_code.hex().upper()}"
 
 
 @dataclass(frozen=True)
@@ -165,26 +163,18 @@ def load_list(path: str | Path) -> InvalidCardList:
     def fail(field: str, message: str) -> InvalidListError:
         return InvalidListError(f"{src}: {field}: {message}")
 
-    data = read_data_file(p, FORMAT, InvalidListError)
-    level = data.get("level")
-    if level not in LEVELS:
-        raise fail("level", f"expected one of {', '.join(LEVELS)}, got {level!r}")
-    scope = _scope(level, data.get("scope"), fail)
-    raw_entries = data.get("entries")
-    if raw_entries is None:
-        raw_entries = []
-    if not isinstance(raw_entries, list):
-        raise fail("entries", f"expected a list, got {type(raw_entries).__name__}")
-    entries = tuple(_entry(e, f"entries[{i}]", fail) for i, e in enumerate(raw_entries))
-    return InvalidCardList(level, scope, src, entries)
+    doc = validate(InvalidListDocument, read_data_file(p, FORMAT, InvalidListError), fail)
+    scope = _scope(doc.level, doc.scope, fail)
+    entries = tuple(_entry(e, f"entries[{i}]", fail) for i, e in enumerate(doc.entries or []))
+    return InvalidCardList(doc.level, scope, src, entries)
 
 
-def _scope(level: str, value: Any, fail: Any) -> str | None:
+def _scope(level: str, value: str | None, fail: Any) -> str | None:
     if level == NATIONAL:
         if value is not None:
             raise fail("scope", f"the national list has no scope, got {value!r}")
         return None
-    if not isinstance(value, str) or region_code_problems(value):
+    if value is None or region_code_problems(value):
         raise fail("scope", f"expected a quoted six-digit GB/T 2260 code, got {value!r}")
     tail = value[_PROVINCE_DIGITS:]
     if level == PROVINCIAL and tail.strip("0"):
@@ -194,26 +184,13 @@ def _scope(level: str, value: Any, fail: Any) -> str | None:
     return value
 
 
-def _entry(raw: Any, field: str, fail: Any) -> ListEntry:
-    if not isinstance(raw, dict):
-        raise fail(field, f"expected a mapping with card_number or card_id, got {raw!r}")
-    number, card_id = raw.get("card_number"), raw.get("card_id")
-    if (number is None) == (card_id is None):
-        raise fail(field, "give exactly one of card_number and card_id")
-    reason = raw.get("reason")
-    if reason not in REASONS:
-        raise fail(f"{field}.reason", f"expected one of {', '.join(REASONS)}, got {reason!r}")
-    if number is not None:
-        if not isinstance(number, str) or not is_valid_card_number(number):
+def _entry(raw: ListEntryDocument, field: str, fail: Any) -> ListEntry:
+    if raw.card_number is not None:
+        if not is_valid_card_number(raw.card_number):
             raise fail(
                 f"{field}.card_number",
-                f"expected a quoted 9-character card number with a valid check character (PROFILE §4.2), got {number!r}",
+                f"expected a quoted 9-character card number with a valid check character (PROFILE §4.2), got {raw.card_number!r}",
             )
-        return ListEntry(number, None, reason)
-    try:
-        code = bytes.fromhex(str(card_id))
-    except ValueError:
-        raise fail(f"{field}.card_id", f"expected {2 * _CARD_ID_BYTES} hex digits, got {card_id!r}") from None
-    if len(code) != _CARD_ID_BYTES:
-        raise fail(f"{field}.card_id", f"expected {_CARD_ID_BYTES} bytes, got {len(code)}")
-    return ListEntry(None, code, reason)
+        return ListEntry(raw.card_number, None, raw.reason)
+    assert raw.card_id is not None  # the model holds exactly one of the two
+    return ListEntry(None, bytes.fromhex(raw.card_id), raw.reason)

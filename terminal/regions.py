@@ -2,7 +2,9 @@
 
 A region is a prefecture-level city (GB/T 2260 code, e.g. 441800 清远市) in a province; cards are
 issued in it and its terminals carry a PSAM with the region's terminal number. Labs edit the file
-by hand, so every error names the file, the field and what was expected.
+by hand, so every error names the file, the field and what was expected. The shape of the file is
+the schema model terminal/regions_schema.py (schemas/ssc-regions-1.schema.json); the relations
+between codes are checked here.
 """
 
 from __future__ import annotations
@@ -10,17 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ssc.datafile import read_data_file
+from ssc.formats import validate
 from ssc.profile.model import Profile
 from terminal.errors import InputError
+from terminal.regions_schema import FORMAT, RegionsDocument
 
 __all__ = ["DEFAULT_REGIONS_FILE", "Province", "Region", "RegionError", "RegionRegistry", "load_regions"]
 
 DEFAULT_REGIONS_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "regions.yaml"
-FORMAT = "ssc-regions/1"
-_CODE_DIGITS = 6  # GB/T 2260: 2 province, 2 prefecture, 2 county digits
 _PROVINCE_DIGITS = 2
 
 
@@ -94,54 +95,31 @@ def load_regions(path: str | Path | None = None, *, profile: Profile | None = No
     def fail(field: str, message: str) -> RegionError:
         return RegionError(f"{src}: {field}: {message}")
 
-    data = read_data_file(p, FORMAT, RegionError)
+    doc = validate(RegionsDocument, read_data_file(p, FORMAT, RegionError), fail)
     digits = 2 * profile.psam.terminal_number_length if profile is not None else None
 
-    def mapping(value: Any, field: str) -> dict[str, Any]:
-        if not isinstance(value, dict) or not value:
-            raise fail(field, f"expected a non-empty mapping, got {value!r}")
-        return value
-
-    def text(spec: dict[str, Any], key: str, field: str) -> str:
-        value = spec.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise fail(f"{field}.{key}", f"expected a non-empty string, got {value!r}")
-        return value
-
-    def code(value: Any, field: str) -> str:
-        if not isinstance(value, str) or len(value) != _CODE_DIGITS or not value.isdigit():
-            raise fail(field, f"expected a quoted {_CODE_DIGITS}-digit GB/T 2260 code, got {value!r}")
-        return value
-
     provinces: dict[str, Province] = {}
-    for raw_code, spec in mapping(data.get("provinces"), "provinces").items():
-        field = f"provinces.{raw_code}"
-        c = code(raw_code, field)
+    for c, prov in doc.provinces.items():
         if c[_PROVINCE_DIGITS:].strip("0"):
-            raise fail(field, f"a province code ends in zeros after its first {_PROVINCE_DIGITS} digits, got {c}")
-        spec = mapping(spec, field)
-        provinces[c] = Province(c, text(spec, "zh", field), text(spec, "en", field))
+            raise fail(f"provinces.{c}", f"a province code ends in zeros after its first {_PROVINCE_DIGITS} digits, got {c}")
+        provinces[c] = Province(c, prov.zh, prov.en)
 
     regions: dict[str, Region] = {}
     terminals: dict[str, str] = {}
-    for raw_code, spec in mapping(data.get("regions"), "regions").items():
-        field = f"regions.{raw_code}"
-        c = code(raw_code, field)
+    for c, spec in doc.regions.items():
+        field = f"regions.{c}"
         city_part = c[_PROVINCE_DIGITS : _PROVINCE_DIGITS + 2]
         if city_part == "00" or c[_PROVINCE_DIGITS + 2 :].strip("0"):
             raise fail(field, f"expected a prefecture-level code (xxyy00 with yy ≠ 00), got {c}")
-        spec = mapping(spec, field)
-        prov_code = code(spec.get("province"), f"{field}.province")
-        if prov_code not in provinces:
-            raise fail(f"{field}.province", f"{prov_code} is not declared under provinces ({', '.join(provinces)})")
-        if prov_code[:_PROVINCE_DIGITS] != c[:_PROVINCE_DIGITS]:
-            raise fail(f"{field}.province", f"{prov_code} is not the province of {c} (first {_PROVINCE_DIGITS} digits differ)")
-        tn = spec.get("terminal_number")
-        if not isinstance(tn, str) or not tn.isdigit() or (digits is not None and len(tn) != digits):
-            want = f"{digits} decimal digits" if digits is not None else "a string of decimal digits"
-            raise fail(f"{field}.terminal_number", f"expected {want} (quoted), got {tn!r}")
+        if spec.province not in provinces:
+            raise fail(f"{field}.province", f"{spec.province} is not declared under provinces ({', '.join(provinces)})")
+        if spec.province[:_PROVINCE_DIGITS] != c[:_PROVINCE_DIGITS]:
+            raise fail(f"{field}.province", f"{spec.province} is not the province of {c} (first {_PROVINCE_DIGITS} digits differ)")
+        tn = spec.terminal_number
+        if digits is not None and len(tn) != digits:
+            raise fail(f"{field}.terminal_number", f"expected {digits} decimal digits (quoted), got {tn!r}")
         if tn in terminals:
             raise fail(f"{field}.terminal_number", f"{tn} is also the terminal number of region {terminals[tn]}")
         terminals[tn] = c
-        regions[c] = Region(c, text(spec, "zh", field), text(spec, "en", field), provinces[prov_code], tn)
+        regions[c] = Region(c, spec.zh, spec.en, provinces[spec.province], tn)
     return RegionRegistry(regions, src)

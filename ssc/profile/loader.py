@@ -2,7 +2,9 @@
 
 A lab edits these files by hand, so every error names the file(s), the field path and what was
 expected — e.g. ``gen3.yaml (extends common.yaml): files.SSSE/EF06.access.read: expected an access
-rule ..., got 'AUTH FOO'``.
+rule ..., got 'AUTH FOO'``. The shape of each file and of the merged profile is the schema model
+ssc/profile/schema.py, checked first; the checks here add the grammar of values and the references
+between sections.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 import yaml
 
 from ssc.crypto.algorithm import Algorithm
+from ssc.formats import validate
 from ssc.profile import model as m
 from ssc.profile.access import AccessRuleError, parse_rule
+from ssc.profile.schema import ProfileDocument, ProfileLayer
 from ssc.profile.templates import DIR_RECORD_PLACEHOLDERS, FCI_PLACEHOLDERS
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -95,7 +99,8 @@ def _extends_name(path: Path) -> str | None:
 @functools.lru_cache(maxsize=32)
 def _load_cached(path: Path, _stamp: tuple[tuple[str, int], ...]) -> m.Profile:
     raw, chain = _load_chain(path, [])
-    label = chain[0].name + (f" (extends {', '.join(p.name for p in chain[1:])})" if len(chain) > 1 else "")
+    label = _label(chain)
+    validate(ProfileDocument, raw, lambda field, message: ProfileError(label, field, message))  # the merged shape (ssc/profile/schema.py)
     digest = hashlib.sha256()
     for p in chain:
         digest.update(p.name.encode() + b"\0" + p.read_bytes())
@@ -121,6 +126,7 @@ def _load_chain(path: Path, seen: list[Path]) -> tuple[dict[str, Any], list[Path
     data = _read_yaml(path)
     parent_name = data.pop("extends", None)
     if parent_name is None:
+        _check_layer(data, [path])
         return data, [path]
     if not isinstance(parent_name, str):
         raise ProfileError(path.name, "extends", f"expected a file name, got {parent_name!r}")
@@ -128,7 +134,19 @@ def _load_chain(path: Path, seen: list[Path]) -> tuple[dict[str, Any], list[Path
     if not parent_path.is_file():
         raise ProfileError(path.name, "extends", f"the file {parent_name!r} does not exist next to {path.name}")
     base, chain = _load_chain(parent_path, seen + [resolved])
+    _check_layer(data, [path] + chain)
     return _merge(base, data), [path] + chain
+
+
+def _label(chain: list[Path]) -> str:
+    """``gen3.yaml (extends common.yaml)``: the file and what it extends, for messages."""
+    return chain[0].name + (f" (extends {', '.join(p.name for p in chain[1:])})" if len(chain) > 1 else "")
+
+
+def _check_layer(data: dict[str, Any], chain: list[Path]) -> None:
+    """The shape of one file of the chain (schemas/ssc-profile-1.schema.json), before merging, so
+    an error names the file at fault."""
+    validate(ProfileLayer, data, lambda field, message: ProfileError(_label(chain), field, message))
 
 
 def _merge(base: Any, overlay: Any, key: str = "") -> Any:

@@ -128,7 +128,7 @@ def _set(key: str, value: Any) -> Any:
         (_set("atr", {"cos_id": "52"}), "atr.cos_version", "COS version"),
         (_set("atr.cos_version", "4G"), "atr.cos_version", "hex digits"),
         (_set("atr.card_maker", 8684), "atr.card_maker", "quoted hex"),
-        (_set("issuer", {"fr": "x"}), "issuer", "zh"),
+        (_set("issuer", {"fr": "x"}), "issuer.fr", "unknown field; expected one of zh, en"),
     ],
 )
 def test_a_bad_field_is_named_with_the_file(tmp_path: Path, change: Any, field: str, words: str) -> None:

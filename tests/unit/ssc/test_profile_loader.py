@@ -388,7 +388,13 @@ DEFECTS = [
         "expected the name of a status word",
         id="check-order-unknown-sw",
     ),
-    pytest.param('status_words:\n  ok: {sw: "90G0"}\n', "lab.yaml", "status_words.ok.sw", "expected hex digits", id="bad-status-word"),
+    pytest.param(
+        'status_words:\n  ok: {sw: "90G0"}\n',
+        "lab.yaml",
+        "status_words.ok.sw",
+        "expected a status word as 4 hex digits",
+        id="bad-status-word",
+    ),
     pytest.param(
         "t0:\n  case4_via_61xx: [select, nope]\n", "lab.yaml", "t0.case4_via_61xx[1]", "expected a command name", id="t0-unknown-command"
     ),
@@ -468,7 +474,7 @@ DEFECTS = [
         id="duplicate-record-item",
     ),
     pytest.param(
-        "files:\n  SSSE/DF01: {label: 5}\n", "lab.yaml", "files.SSSE/DF01.label", "expected a non-empty string", id="label-not-a-string"
+        "files:\n  SSSE/DF01: {label: 5}\n", "lab.yaml", "files.SSSE/DF01.label", "expected a quoted string, got 5", id="label-not-a-string"
     ),
     # fields that mean something for one kind of file only
     pytest.param(
