@@ -232,10 +232,30 @@ class CommandSpec(DataModel):
     prov: Prov
     params: dict[str, CommandParam] | None = None
     """named parameters: one byte as hex, a list of bytes, or an integer"""
+    key: NonEmptyStr | None = None
+    """the key the command needs (a key name declared under files), for commands that use one"""
     sensitive: Literal["command_data", "response_data"] | None = None
     """which data the trace masks"""
     virtual_only: bool = False
     """a test facility of the reference card, never sent to a physical card"""
+
+
+class TimingSpec(DataModel):
+    """How long a card may take: commands in `slow_commands` get `slow_factor` times the run's
+    per-APDU deadline (EEPROM writes, PIN changes and cryptography are slower on real chips)."""
+
+    prov: Prov
+    slow_commands: list[NonEmptyStr]
+    """command names (keys of commands)"""
+    slow_factor: Count
+    """multiplier of the per-APDU deadline"""
+
+
+class TaggedCount(DataModel):
+    """A count with its provenance."""
+
+    value: Count
+    prov: Prov
 
 
 class T0Spec(DataModel):
@@ -318,7 +338,7 @@ class SecuritySpec(DataModel):
     pin: PinSpec
     key_defaults: KeyDefaults
     challenge: ChallengeSpec
-    mac_length: Count
+    mac_length: TaggedCount
     """MAC length in bytes"""
     diversification: DiversificationSpec
     test_roots: TestRootsSpec
@@ -510,6 +530,8 @@ class ProfileDocument(DataModel):
     check_order: CheckOrder
     commands: dict[str, CommandSpec]
     t0: T0Spec
+    timing: TimingSpec | None = None
+    """per-command deadlines; without it every command gets the plain per-APDU deadline"""
     security: SecuritySpec
     fci_templates: dict[str, TlvTemplate]
     dir_record: TlvTemplate

@@ -17,8 +17,9 @@ ROOTS = TestKeySet.for_profile(load_profile("gen2"))
 
 
 def test_the_file_says_it_holds_test_keys_only() -> None:
-    head = EXAMPLE.read_text(encoding="utf-8").splitlines()[0]
-    assert head.startswith("# TEST KEYS ONLY")
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# yaml-language-server: $schema=")  # the editor's schema line comes first
+    assert lines[1].startswith("# TEST KEYS ONLY")
     assert LAB.is_test
 
 
