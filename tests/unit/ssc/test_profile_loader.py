@@ -591,7 +591,7 @@ DEFECTS = [
         "commands:\n  card_block: {key: 8}\n",
         "lab.yaml",
         "commands.card_block.key",
-        "commands.card_block.key: expected a quoted string, got 8",
+        "expected a quoted string, got 8",
         id="command-key-not-a-name",
     ),
     # behaviour choices: every one declared, known by name, of its type
