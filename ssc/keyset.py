@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
 
@@ -80,18 +80,28 @@ class LabKeyFile:
         if not isinstance(data, dict) or data.get("format") != "ssc-keys/1":
             raise KeyFileError(f"{p}: format: expected 'ssc-keys/1'")
         national = {}
-        for name, by_alg in (data.get("national") or {}).items():
+        for name, by_alg in cls._mapping(p, "national", data.get("national")).items():
             for (alg, version), key in cls._versions(p, f"national.{name}", by_alg).items():
                 national[(name, version, alg)] = key
         local = {}
-        for region, keys in (data.get("local") or {}).items():
-            for name, by_alg in keys.items():
+        for region, keys in cls._mapping(p, "local", data.get("local")).items():
+            for name, by_alg in cls._mapping(p, f"local.{region}", keys).items():
                 for (alg, version), key in cls._versions(p, f"local.{region}.{name}", by_alg).items():
                     local[(str(region), name, version, alg)] = key
         return cls(national, local, label=f"lab key file {p.name}")
 
     @staticmethod
-    def _versions(p: Path, where: str, by_alg: object) -> dict[tuple[Algorithm, int], bytes]:
+    def _mapping(p: Path, where: str, value: object) -> dict[Any, Any]:
+        """A section that is absent or empty is an empty mapping; anything but a mapping is an
+        error naming the field (a lab edits this file by hand)."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise KeyFileError(f"{p}: {where}: expected a mapping, got {type(value).__name__} {value!r}")
+        return value
+
+    @classmethod
+    def _versions(cls, p: Path, where: str, by_alg: object) -> dict[tuple[Algorithm, int], bytes]:
         out = {}
         if not isinstance(by_alg, dict):
             raise KeyFileError(f"{p}: {where}: expected a mapping of algorithm → versions")
@@ -100,7 +110,7 @@ class LabKeyFile:
                 alg = Algorithm.from_name(alg_name)
             except ValueError as exc:
                 raise KeyFileError(f"{p}: {where}.{alg_name}: {exc}") from None
-            for v, key_hex in (versions or {}).items():
+            for v, key_hex in cls._mapping(p, f"{where}.{alg_name}", versions).items():
                 field = f"{where}.{alg_name}.{v}"
                 try:
                     key = bytes.fromhex(str(key_hex))
