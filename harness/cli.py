@@ -4,44 +4,42 @@ run         run the conformance suite on a card (default: the embedded reference
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
 readers     list PC/SC readers, whether a card is present, and its ATR
-report      rebuild report.html of a run directory from its stored results.json
+report      rebuild report.html of a run directory from its stored results.json (and mutants.json)
 keygen      create a lab signing key pair (Ed25519) for evidence bundles
 verify      check an evidence bundle: every file intact, none added or removed, signature valid
 
-Each run writes its artefacts into a run directory `reports/<run-id>/` (and points the symlink
-`reports/latest` at it), or exactly into `--report-dir DIR` when given: results.json, junit.xml,
-allure-results/ (and allure-report/ when the Allure CLI is installed), report.html, evidence.zip.
+Each run writes its artefacts into a run directory `reports/<run-id>/` (and, once it has finished,
+points the symlink `reports/latest` at it), or exactly into `--report-dir DIR` when given:
+results.json, junit.xml, allure-results/ (and allure-report/ when the Allure CLI is installed),
+report.html, evidence.zip. `run` itself is `harness.run.run_suite`; this module only turns the
+command line into `RunOptions` and exit statuses (harness.exitstatus).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cardspec import CardSpecError, parse_card_spec
-from harness.rundir import new_run_id, prepare_run_dir
+from harness.exitstatus import BAD_INPUT, EPILOG, INCOMPLETE, UsageError
+from harness.rundir import new_run_id, open_run_dir
+
+if TYPE_CHECKING:
+    from harness.run import RunOptions
 from terminal.errors import InputError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SUITE_DIR = PROJECT_ROOT / "suite"
 SIGN_KEY_ENV = "SSC_LAB_KEY"  # the lab's Ed25519 private key file, when --sign-key is not given
-# Set by `mutants` for its child runs (inherited by the forked children): each child writes only
-# results.json — the mutants run produces one report and one bundle for all of them.
-RESULTS_ONLY_ENV = "SSC_CONFORM_RESULTS_ONLY"
-# Opening the card failed for a reason the operator fixes: exit status 2, as for a bad option.
-# (harness.plugin.UNAVAILABLE_ERRORS, repeated: pytest must be the one to import its plugin.)
-UNAVAILABLE_ERRORS = ("ReaderNotFoundError", "NoReaderError", "NoCardError")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ssc-conform", description="Social security card (社会保障卡) conformance harness")
+    p = argparse.ArgumentParser(prog="ssc-conform", description="Social security card (社会保障卡) conformance harness", epilog=EPILOG)
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the conformance suite and write results.json")
+    run = sub.add_parser("run", help="run the conformance suite and write results.json", epilog=EPILOG)
     run.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3] (default reference = gen2) or reader:NAME")
     run.add_argument(
         "--profile",
@@ -63,12 +61,14 @@ def _parser() -> argparse.ArgumentParser:
         "--psam",
         help="reader:NAME — a hardware PSAM (PROFILE §7) in that reader serves the terminals of the card's region (default: software PSAMs)",
     )
-    run.add_argument("--pin", help="the card's current PIN (default: the profile's initial test PIN)")
+    run.add_argument(
+        "--pin", help="the card's current PIN, digits as the profile's VERIFY allows (default: the profile's initial test PIN)"
+    )
     run.add_argument(
         "--declaration",
         help="issuer declaration (ssc-declaration/1 YAML) for the personalization review PER-1..3; default for the embedded reference card: fixtures/issuers/<card region>.yaml, otherwise PER is not run",
     )
-    run.add_argument("--regions", help="comma-separated terminal regions, e.g. 441800,330200")
+    run.add_argument("--regions", help="comma-separated terminal regions of fixtures/regions.yaml, e.g. 441800,330200 (default: all)")
     run.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (mutant)")
     run.add_argument(
         "--tags",
@@ -154,120 +154,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_verify(args)
     except InputError as exc:  # a file or option the operator can fix (UsageError, CardSpecError, …)
         print(f"ssc-conform: {exc}", file=sys.stderr)
-        return 2
-    return 2
+        return BAD_INPUT
+    return BAD_INPUT
 
 
-class UsageError(InputError):
-    """An option the operator can fix: printed as one line, exit status 2."""
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The `run` command line as `RunOptions` (checked by `run_suite` before anything is written)."""
+    from harness.run import RunOptions, parse_regions
 
-
-def _check_run_options(args: argparse.Namespace) -> str | None:
-    """Fail early, with the file and field, on options the run would only trip over later;
-    returns the marker expression for --tags / -m."""
-    from harness.declaration import load_declaration
-    from harness.psam import parse_psam_option
-    from harness.tags import to_marker_expression
-    from ssc.keyset import LabKeyFile
-
-    try:
-        parse_card_spec(args.card)
-        if args.declaration:
-            load_declaration(args.declaration)
-        if args.keys:
-            LabKeyFile.load(args.keys)
-        if args.psam:
-            parse_psam_option(args.psam)
-        if args.fault:
-            from reference_card.faults import resolve_faults
-
-            resolve_faults(args.fault)
-        tags = to_marker_expression(args.tags) if args.tags is not None else None
-    # ValueError: our InputErrors (CardSpecError, DeclarationError, TagError) and the stdlib-based
-    # format errors of ssc/ (KeyFileError), --psam and the fault registry are all ValueErrors.
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if tags and args.markers:
-        return f"({args.markers}) and ({tags})"
-    return tags or args.markers
+    return RunOptions(
+        card=args.card,
+        profile=args.profile,
+        report_dir=Path(args.report_dir) if args.report_dir else None,
+        sign_key=_sign_key(args.sign_key),
+        allow_destructive=args.allow_destructive,
+        keys=Path(args.keys) if args.keys is not None else None,
+        psam=args.psam,
+        pin=args.pin,
+        declaration=Path(args.declaration) if args.declaration is not None else None,
+        regions=parse_regions(args.regions) if args.regions is not None else None,
+        faults=tuple(args.fault),
+        tags=args.tags,
+        keyword=args.keyword,
+        markers=args.markers,
+        quiet=args.quiet,
+        apdu_timeout=args.apdu_timeout,
+        card_grace=args.card_grace,
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import pytest
+    from harness.run import run_suite
 
-    from harness.results import run_passed
-    from harness.summary import print_summary
-
-    markers = _check_run_options(args)  # fail early with a clear message
-    sign_key = _sign_key(args.sign_key)
-    results_only = bool(os.environ.get(RESULTS_ONLY_ENV))
-    run_id = new_run_id()
-    report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, run_id)
-    results = report_dir / "results.json"
-    pytest_args = [
-        str(SUITE_DIR),
-        "-p",
-        "harness.plugin",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--no-header",
-        "-rN",
-        "--tb=line",
-        f"--rootdir={PROJECT_ROOT}",
-        "--color=no",
-        "-o",
-        "console_output_style=classic",
-        f"--ssc-card={args.card}",
-        f"--ssc-report-dir={report_dir}",
-        f"--ssc-run-id={run_id}",
-    ]
-    if not results_only:
-        pytest_args += [f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_suite_name=ssc-conform"]
-        if _allure_plugin_installed():
-            pytest_args += [f"--alluredir={report_dir / 'allure-results'}"]
-    for opt, value in (
-        ("--ssc-profile", args.profile),
-        ("--ssc-keys", args.keys),
-        ("--ssc-pin", args.pin),
-        ("--ssc-regions", args.regions),
-        ("--ssc-declaration", args.declaration),
-        ("--ssc-psam", args.psam),
-    ):
-        if value:
-            pytest_args.append(f"{opt}={value}")
-    for opt, seconds in (("--ssc-apdu-timeout", args.apdu_timeout), ("--ssc-card-grace", args.card_grace)):
-        if seconds is not None:
-            pytest_args.append(f"{opt}={seconds}")
-    pytest_args += [f"--ssc-fault={f}" for f in args.fault]
-    if args.allow_destructive:
-        pytest_args.append("--ssc-allow-destructive")
-    if not args.quiet:
-        pytest_args.append("--ssc-progress")
-    if args.keyword:
-        pytest_args += ["-k", args.keyword]
-    if markers:
-        pytest_args += ["-m", markers]
-    code = pytest.main(pytest_args)
-    if not results.exists():
-        print(f"ssc-conform: the run wrote no results (pytest exit status {int(code)}); see the messages above", file=sys.stderr)
-        return 3
-    doc = json.loads(results.read_text(encoding="utf-8"))
-    print_summary(doc, results)
-    if not results_only:
-        from harness.artefacts import finish_run
-
-        finish_run(report_dir, sign_key)
-    error_type = doc.get("dut", {}).get("error_type")
-    if error_type in UNAVAILABLE_ERRORS:
-        print(f"ssc-conform: the card under test could not be opened, no scenario ran: {doc['dut'].get('error')}", file=sys.stderr)
-        if error_type != "NoReaderError":
-            print("ssc-conform: `ssc-conform readers` lists the readers and whether a card is in each", file=sys.stderr)
-        return 2
-    if int(code) not in (0, 1, 5):  # 1 = some scenario failed: the verdicts say so
-        print(f"ssc-conform: pytest stopped with exit status {int(code)}", file=sys.stderr)
-        return 3
-    return 0 if run_passed(doc) else 1
+    return run_suite(run_options(args)).exit_code
 
 
 def _sign_key(option: str | None) -> Path | None:
@@ -283,16 +202,7 @@ def _sign_key(option: str | None) -> Path | None:
     return path
 
 
-def _allure_plugin_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("allure_pytest_bdd") is not None
-
-
 def cmd_mutants(args: argparse.Namespace) -> int:
-    import time
-
-    from harness import mutants
     from reference_card import FAULTS
     from ssc.profile import builtin_profiles
 
@@ -307,10 +217,18 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs: expected at least 1")
     sign_key = _sign_key(args.sign_key)
-    report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, new_run_id(), clean=False)
+    with open_run_dir(Path(args.report_dir) if args.report_dir else None, new_run_id(), clean=False) as report_dir:
+        return _mutants_in(report_dir, faults, generations, args.jobs, sign_key)
+
+
+def _mutants_in(report_dir: Path, faults: list[str], generations: list[str], jobs: int, sign_key: Path | None) -> int:
+    import time
+
+    from harness import mutants
+
     runs = mutants.plan(faults, generations)
     print(
-        f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean, {len(runs) - len(generations)} mutants), {args.jobs} at a time",
+        f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean, {len(runs) - len(generations)} mutants), {jobs} at a time",
         file=sys.stderr,
     )
 
@@ -324,15 +242,7 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         )
 
     started = time.monotonic()
-    previous = os.environ.get(RESULTS_ONLY_ENV)
-    os.environ[RESULTS_ONLY_ENV] = "1"
-    try:
-        outcomes = mutants.run_all(runs, report_dir, jobs=args.jobs, progress=progress)
-    finally:
-        if previous is None:
-            os.environ.pop(RESULTS_ONLY_ENV, None)
-        else:
-            os.environ[RESULTS_ONLY_ENV] = previous
+    outcomes = mutants.run_all(runs, report_dir, jobs=jobs, progress=progress)
     clean, verdicts = mutants.evaluate(outcomes)
     mutants.print_table(clean, verdicts)
     path = report_dir / "mutants.json"
@@ -378,15 +288,21 @@ def cmd_readers() -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.artefacts import ArtefactUnavailable, build_report
+    from harness.rundocs import MUTANTS, RESULTS, read_run_document
 
     run_dir = Path(args.run_dir)
-    if not (run_dir / "results.json").is_file():
+    documents = [run_dir / name for name in (RESULTS, MUTANTS) if (run_dir / name).exists()]
+    if not documents:
         raise UsageError(f"{run_dir}: no results.json here — expected a run directory such as reports/latest")
+    for path in documents:
+        read_run_document(path)  # one line naming the file when it is broken
     try:
         path = build_report(run_dir)
     except ArtefactUnavailable as exc:
         print(f"ssc-conform: report.html not produced: {exc}", file=sys.stderr)
-        return 3
+        return INCOMPLETE
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{run_dir}: report.html not produced: {' '.join(str(exc).split())}") from None
     print(f"report: {path}")
     return 0
 

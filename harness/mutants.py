@@ -7,7 +7,7 @@ that name the defect — fails there; the clean card must pass everything. A fau
 requirements has a scenario that runs on the clean card of that generation is *not covered by
 this suite version*: listed, but not a failure.
 
-Each run is a full `ssc-conform run` in a child process (forked from a parent that has already
+Each run is a `harness.run.run_suite` call in a child process (forked from a parent that has already
 imported the harness and parsed the profiles, so a child starts in milliseconds, and no pytest or
 card state leaks from one run into the next), at most `jobs` at a time. Each run's results.json
 stays under ``<report dir>/mutants/<generation>-<fault|clean>/``; the verdicts go to
@@ -74,22 +74,30 @@ def plan(faults: Sequence[str], generations: Sequence[str]) -> list[tuple[str, s
 
 
 def _child(generation: str, fault: str | None, report_dir: str, log_path: str) -> None:
-    """Child process body: one quiet `ssc-conform run`, its output into `log_path`."""
+    """Child process body: one quiet results-only run (`run_suite`), its output into `log_path`."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-    from harness.cli import main
+    from harness.exitstatus import BAD_INPUT, INCOMPLETE, UsageError
+    from harness.run import RunOptions, run_suite
 
-    args = ["run", "-q", "--card", f"reference:{generation}", "--report-dir", report_dir]
-    if fault is not None:
-        args += ["--fault", fault]
+    options = RunOptions(
+        card=f"reference:{generation}",
+        report_dir=Path(report_dir),
+        faults=(fault,) if fault is not None else (),
+        quiet=True,
+        results_only=True,  # one report and one bundle for all the runs, made by the parent
+    )
     try:
-        code = main(args)
+        code = run_suite(options).exit_code
+    except UsageError as exc:
+        print(f"ssc-conform: {exc}", file=sys.stderr)
+        code = BAD_INPUT
     except BaseException as exc:  # a crash is an outcome of its own, reported by the parent
         print(f"ssc-conform mutants: run crashed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        code = 3
+        code = INCOMPLETE
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -99,8 +107,6 @@ def _preload(generations: Sequence[str]) -> None:
     """Import and parse in the parent what every child needs, so forks start warm."""
     import pytest  # noqa: F401  (pytest plugins such as pytest_bdd must be left for pytest to import)
 
-    import harness.cardspec
-    import harness.results  # noqa: F401
     import reference_card  # noqa: F401
     import terminal.session  # noqa: F401
     from ssc.profile import load_profile

@@ -27,6 +27,7 @@ import pytest
 
 from harness.cardspec import CardSpec, parse_card_spec
 from harness.cardwatch import DEFAULT_CARD_GRACE, CardWatch, loss_of
+from harness.exitstatus import UNAVAILABLE_ERRORS
 from harness.progress import Progress
 from harness.results import FAILED, NOT_APPLICABLE, NOT_RUN, PASSED, ScenarioResult, write_results
 from harness.tags import GENERATION_TAGS, OTHER_TAGS
@@ -78,8 +79,6 @@ def pytest_configure(config: pytest.Config) -> None:
 _RESULTS = pytest.StashKey[list]()
 _SESSION = pytest.StashKey["SscSession"]()
 _PROGRESS = pytest.StashKey[Progress]()
-# Opening the card failed for a reason the operator fixes (reader name, card, pcscd): no scenario runs.
-UNAVAILABLE_ERRORS = ("ReaderNotFoundError", "NoReaderError", "NoCardError")
 
 
 @dataclass

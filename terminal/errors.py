@@ -31,7 +31,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── CardSpecError           [harness.cardspec] the --card value
         ├── DeclarationError        [harness.declaration] the issuer declaration
         ├── TagError                [harness.tags] a --tags expression
-        └── UsageError              [harness.cli] a command-line option
+        └── UsageError              [harness.exitstatus] a command-line option
 
 Errors that keep a stdlib base (ValueError, RuntimeError) keep it as a second base: code that
 catches the stdlib class (parsers, the CLI) still does. Outside the tree, by the layers of

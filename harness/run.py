@@ -1,0 +1,195 @@
+"""The one way to run the conformance suite: `run_suite(RunOptions(...)) -> RunResult`.
+
+`ssc-conform run` builds `RunOptions` from its command line and `ssc-conform mutants` builds one per
+mutant card; both call `run_suite`, so an option means the same wherever a run starts and nothing
+travels through the environment or a hand-built argv. Every option is checked (`validate`) before
+the run directory is created and before the first APDU: bad input is a `UsageError` (exit status
+2), never a report with verdicts on the card.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.cardspec import CardSpecError, parse_card_spec
+from harness.exitstatus import BAD_INPUT, FAILED, INCOMPLETE, PASSED, UNAVAILABLE_ERRORS, UsageError
+from harness.rundir import new_run_id, open_run_dir
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SUITE_DIR = PROJECT_ROOT / "suite"
+# pytest's own statuses that still end in verdicts: 0 all passed, 1 some failed, 5 none selected.
+_PYTEST_VERDICT_STATUSES = (0, 1, 5)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything one run is asked to do; `None` means the documented default."""
+
+    card: str = "reference"  # reference[:genN] or reader:NAME
+    profile: str | None = None  # built-in profile name or a profile YAML file
+    report_dir: Path | None = None  # exactly here; None: a new reports/<run-id>/ linked as reports/latest
+    sign_key: Path | None = None  # Ed25519 key that signs evidence.zip; None: unsigned
+    allow_destructive: bool = False
+    keys: Path | None = None  # lab test-key file (ssc-keys/1); None: the profile's public test roots
+    psam: str | None = None  # reader:NAME of a hardware PSAM
+    pin: str | None = None  # the card's current PIN; None: the profile's initial test PIN
+    declaration: Path | None = None  # issuer declaration for PER
+    regions: tuple[str, ...] | None = None  # terminal regions; None: every region of the registry
+    faults: tuple[str, ...] = ()  # faults injected into the reference card (a mutant)
+    tags: str | None = None  # tag expression (harness.tags)
+    keyword: str | None = None  # pytest -k expression
+    markers: str | None = None  # pytest -m expression
+    quiet: bool = False  # no per-scenario progress lines
+    apdu_timeout: float | None = None  # seconds a reader card has per command; None: the plugin's default
+    card_grace: float | None = None  # seconds to wait for a removed or mute card; None: the plugin's default
+    results_only: bool = False  # only results.json: no junit.xml, Allure results, report or bundle (mutants)
+
+    def validate(self) -> str | None:
+        """Check every option, loading each input file once; returns the pytest marker expression
+        (--tags and -m combined). Raises `UsageError` naming the first bad option."""
+        from harness.declaration import DeclarationError, load_declaration
+        from harness.optioncheck import check_expression, check_keys, check_pin, check_regions, run_profile
+        from harness.psam import parse_psam_option
+        from harness.tags import TagError, to_marker_expression
+        from reference_card.faults import resolve_faults
+
+        try:
+            spec = parse_card_spec(self.card)
+            if self.declaration is not None:
+                load_declaration(self.declaration)
+            tags = to_marker_expression(self.tags) if self.tags is not None else None
+        except (CardSpecError, DeclarationError, TagError) as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            if self.psam is not None:
+                parse_psam_option(self.psam)  # its message names --psam
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            resolve_faults(self.faults)
+        except ValueError as exc:
+            raise UsageError(f"--fault: {exc}") from None
+        if self.sign_key is not None and not self.sign_key.is_file():
+            raise UsageError(f"--sign-key: {self.sign_key}: no such key file (create one with: ssc-conform keygen --out lab)")
+        profile = run_profile(spec, self.profile)
+        if self.pin is not None:
+            check_pin(self.pin, profile)
+        if self.regions is not None:
+            check_regions(self.regions)
+        if self.keys is not None:
+            check_keys(self.keys, profile if spec.kind == "reference" or self.profile else None)
+        if self.keyword:
+            check_expression("-k", self.keyword)
+        if self.markers:
+            check_expression("-m", self.markers)
+        if tags and self.markers:
+            return f"({self.markers}) and ({tags})"
+        return tags or self.markers or None
+
+
+def parse_regions(text: str) -> tuple[str, ...]:
+    """``--regions 441800,330200`` → the codes; a list without any code is bad input."""
+    codes = tuple(code.strip() for code in text.split(",") if code.strip())
+    if not codes:
+        raise UsageError(f"--regions {text!r}: expected comma-separated region codes, e.g. 441800,330200")
+    return codes
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended: the exit status of `ssc-conform run`, where its artefacts are, and its
+    results.json (None when the run wrote none)."""
+
+    exit_code: int
+    report_dir: Path
+    results: dict[str, Any] | None
+
+
+def run_suite(options: RunOptions) -> RunResult:
+    """Validate, lock the run directory, run the suite under pytest, write the artefacts."""
+    import pytest
+
+    from harness.summary import print_summary
+
+    markers = options.validate()
+    run_id = new_run_id()
+    with open_run_dir(options.report_dir, run_id) as report_dir:
+        results = report_dir / "results.json"
+        code = int(pytest.main(_pytest_args(options, report_dir, run_id, markers)))
+        if not results.exists():
+            print(f"ssc-conform: the run wrote no results (pytest exit status {code}); see the messages above", file=sys.stderr)
+            return RunResult(INCOMPLETE, report_dir, None)
+        doc = json.loads(results.read_text(encoding="utf-8"))
+        print_summary(doc, results)
+        if not options.results_only:
+            from harness.artefacts import finish_run
+
+            finish_run(report_dir, options.sign_key)
+        return RunResult(_exit_code(doc, code), report_dir, doc)
+
+
+def _exit_code(doc: dict[str, Any], pytest_code: int) -> int:
+    from harness.results import run_passed
+
+    error_type = doc.get("dut", {}).get("error_type")
+    if error_type in UNAVAILABLE_ERRORS:
+        print(f"ssc-conform: the card under test could not be opened, no scenario ran: {doc['dut'].get('error')}", file=sys.stderr)
+        if error_type != "NoReaderError":
+            print("ssc-conform: `ssc-conform readers` lists the readers and whether a card is in each", file=sys.stderr)
+        return BAD_INPUT
+    if pytest_code not in _PYTEST_VERDICT_STATUSES:  # 1 = some scenario failed: the verdicts say so
+        print(f"ssc-conform: pytest stopped with exit status {pytest_code}", file=sys.stderr)
+        return INCOMPLETE
+    return PASSED if run_passed(doc) else FAILED
+
+
+def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: str | None) -> list[str]:
+    args = [
+        str(SUITE_DIR),
+        "-p",
+        "harness.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        "-rN",
+        "--tb=line",
+        f"--rootdir={PROJECT_ROOT}",
+        "--color=no",
+        "-o",
+        "console_output_style=classic",
+        f"--ssc-card={options.card}",
+        f"--ssc-report-dir={report_dir}",
+        f"--ssc-run-id={run_id}",
+    ]
+    if not options.results_only:
+        args += [f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_suite_name=ssc-conform"]
+        if importlib.util.find_spec("allure_pytest_bdd") is not None:
+            args += [f"--alluredir={report_dir / 'allure-results'}"]
+    valued: Sequence[tuple[str, object]] = (
+        ("--ssc-profile", options.profile),
+        ("--ssc-keys", options.keys),
+        ("--ssc-pin", options.pin),
+        ("--ssc-regions", ",".join(options.regions) if options.regions is not None else None),
+        ("--ssc-declaration", options.declaration),
+        ("--ssc-psam", options.psam),
+        ("--ssc-apdu-timeout", options.apdu_timeout),
+        ("--ssc-card-grace", options.card_grace),
+    )
+    args += [f"{opt}={value}" for opt, value in valued if value is not None]
+    args += [f"--ssc-fault={f}" for f in options.faults]
+    if options.allow_destructive:
+        args.append("--ssc-allow-destructive")
+    if not options.quiet:
+        args.append("--ssc-progress")
+    if options.keyword:
+        args += ["-k", options.keyword]
+    if markers:
+        args += ["-m", markers]
+    return args
