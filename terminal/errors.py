@@ -32,6 +32,8 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── DeclarationError        [harness.declaration] the issuer declaration
         ├── TagError                [harness.tags] a --tags expression
         └── UsageError              [harness.exitstatus] a command-line option
+            ├── RunDirError         [harness.rundir] the report directory cannot be created, written or locked
+            └── RunDocumentError    [harness.rundocs] a stored results.json / mutants.json is unreadable
 
 Errors that keep a stdlib base (ValueError, RuntimeError) keep it as a second base: code that
 catches the stdlib class (parsers, the CLI) still does. Outside the tree, by the layers of
