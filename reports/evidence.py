@@ -33,6 +33,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from reports import zip_layout
+
 FORMAT = "ssc-evidence/1"
 BUNDLE_NAME = "evidence.zip"
 MANIFEST_NAME = "MANIFEST.json"
@@ -43,6 +45,20 @@ _OWN_NAMES = frozenset({BUNDLE_NAME, MANIFEST_NAME, SIGNATURE_NAME, _PARTIAL_NAM
 # Fixed entry timestamp (the zip epoch): the same run directory gives the same entries.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 16
+# Caps that keep `verify` small on any input (a bundle is hostile until its signature holds):
+# A full run writes about 1 500 files (Allure results and attachments of some 300 scenarios), a
+# mutants run a few hundred: ten thousand leaves room, and bounds the objects zipfile makes for the
+# central directory (about 0.5 KiB each). The writer refuses to seal more.
+MAX_MEMBERS = 10_000
+# The central directory of MAX_MEMBERS entries with names of a few hundred bytes.
+MAX_DIRECTORY_BYTES = 8 << 20
+# The manifest is parsed whole: 10 000 one-line entries of about 150 bytes fit in 2 MiB, and the
+# worst JSON of that size (tiny strings; containers are counted first) parses in about 30 MB.
+MAX_MANIFEST_BYTES = 2 << 20
+# JSON objects and arrays a manifest may hold: one per file entry and per left-out entry, plus a few.
+_MAX_CONTAINERS = 2 * MAX_MEMBERS + 16
+# An Ed25519 signature is exactly 64 bytes; anything larger is not read.
+SIGNATURE_BYTES = 64
 # What reading a tampered entry can raise: bad CRC, corrupt deflate stream, truncation, an entry
 # that claims encryption (RuntimeError) or an unknown compression method.
 _DAMAGED = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError)
@@ -51,6 +67,7 @@ SIGNATURE_VALID = "valid"
 SIGNATURE_INVALID = "invalid"
 SIGNATURE_MISSING = "missing"
 MANIFEST_UNREADABLE = "manifest unreadable"
+NOT_CHECKED = "not checked"
 
 
 class EvidenceError(Exception):
@@ -74,6 +91,10 @@ class VerifyResult:
     messages: list[str] = field(default_factory=list)
     files: int = 0
     fingerprint: str = ""
+    # Why the bundle was refused unread: its zip layout is not the one the writer produces.
+    refused: str = ""
+    # Why the signature could not hold, when the reason is known (e.g. an oversized MANIFEST.sig).
+    signature_problem: str = ""
 
     @property
     def signature_ok(self) -> bool:
@@ -182,24 +203,49 @@ def write_bundle(run_dir: Path, signing_key: Path | None, passphrase: bytes | No
         raise EvidenceError(run_dir, "not a directory")
     key = load_private_key(signing_key, passphrase) if signing_key is not None else None
     members = _collect(run_dir)
+    if len(members) > MAX_MEMBERS:
+        raise EvidenceError(run_dir, f"{len(members)} files to seal, more than the {MAX_MEMBERS} a bundle may hold")
     partial = run_dir / _PARTIAL_NAME
     entries: list[dict[str, Any]] = []
     try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        # No zip64: verify refuses it, and a bundle never comes near 2 GiB or 65 535 entries.
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as zf:
             for name in members:
-                data = (run_dir / name).read_bytes()  # one read: the digest is of the bytes stored
-                entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
-                zf.writestr(_zip_info(name), data)
+                entries.append(_seal_file(zf, run_dir, name))
             manifest = _manifest_bytes(entries, key)
+            if len(manifest) > MAX_MANIFEST_BYTES:
+                raise EvidenceError(
+                    run_dir, f"the manifest would be {len(manifest)} bytes, more than the {MAX_MANIFEST_BYTES} verify reads"
+                )
             zf.writestr(_zip_info(MANIFEST_NAME), manifest)
             if key is not None:
                 zf.writestr(_zip_info(SIGNATURE_NAME), key.sign(manifest))
         bundle = run_dir / BUNDLE_NAME
         os.replace(partial, bundle)
-    except OSError as exc:
+    except (OSError, zipfile.LargeZipFile) as exc:
         partial.unlink(missing_ok=True)
         raise EvidenceError(run_dir, f"cannot write {BUNDLE_NAME}: {exc}") from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return bundle
+
+
+def _seal_file(zf: zipfile.ZipFile, run_dir: Path, name: str) -> dict[str, Any]:
+    """Copy one file into the zip a chunk at a time, hashing exactly the bytes stored (one read:
+    a file changing under the writer cannot make the digest disagree with the stored member)."""
+    path = run_dir / name
+    with path.open("rb") as src:
+        info = _zip_info(name)
+        info.file_size = os.fstat(src.fileno()).st_size  # lets zipfile refuse what would need zip64
+        digest = hashlib.sha256()
+        size = 0
+        with zf.open(info, "w") as dst:
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                dst.write(chunk)
+    return {"path": name, "sha256": digest.hexdigest(), "size": size}
 
 
 def _collect(run_dir: Path) -> list[str]:
@@ -254,8 +300,11 @@ def _harness_version() -> str | None:
 def verify_bundle(zip_path: Path, pubkey: Path) -> VerifyResult:
     """Check a bundle against the lab's public key; name every altered, removed or added file.
 
-    Only the zip is read, nothing is extracted. A bundle that is not a readable zip, or a public key
-    that cannot be loaded, raises `EvidenceError`; everything else is a finding in the result.
+    Only the zip is read, nothing is extracted, and nothing is read whole that the bundle could
+    make large: the zip layout is checked first (`reports.zip_layout`), the manifest and signature
+    are read only up to their caps, and members are hashed in chunks. A bundle that is not a zip,
+    or a public key that cannot be loaded, raises `EvidenceError`; a zip laid out otherwise than
+    the writer lays it out is refused (`result.refused`); everything else is a finding.
     """
     zip_path = Path(zip_path)
     public_key = load_public_key(pubkey)
@@ -263,25 +312,52 @@ def verify_bundle(zip_path: Path, pubkey: Path) -> VerifyResult:
     if not zip_path.is_file():
         raise EvidenceError(zip_path, "no such file" if not zip_path.exists() else "not a regular file")
     try:
-        zf = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile as exc:
-        raise EvidenceError(zip_path, f"not a zip archive ({exc})") from None
+        fp = zip_path.open("rb")
     except OSError as exc:
         raise EvidenceError(zip_path, f"cannot read: {exc.strerror}") from exc
-    with zf:
-        return _verify_open(zf, public_key, key_fp)
+    with fp:
+        try:
+            end = zip_layout.read_end_record(
+                fp, os.fstat(fp.fileno()).st_size, max_entries=MAX_MEMBERS + 2, max_directory=MAX_DIRECTORY_BYTES
+            )
+            zf = zipfile.ZipFile(fp)
+        except (zip_layout.NotAZip, zipfile.BadZipFile) as exc:
+            raise EvidenceError(zip_path, f"not a zip archive ({exc})") from None
+        except zip_layout.LayoutError as exc:
+            return _refused(str(exc), key_fp)
+        except OSError as exc:
+            raise EvidenceError(zip_path, f"cannot read: {exc.strerror}") from exc
+        with zf:
+            try:
+                zip_layout.check_members(fp, zf.infolist(), end)
+            except zip_layout.LayoutError as exc:
+                return _refused(str(exc), key_fp)
+            return _verify_open(zf, public_key, key_fp)
+
+
+def _refused(reason: str, key_fp: str) -> VerifyResult:
+    return VerifyResult(
+        ok=False,
+        signature=NOT_CHECKED,
+        fingerprint=key_fp,
+        refused=reason,
+        messages=[f"REFUSED: {reason}; the bundle is not laid out as ssc-conform writes it, so nothing in it was checked"],
+    )
 
 
 def _verify_open(zf: zipfile.ZipFile, public_key: Ed25519PublicKey, key_fp: str) -> VerifyResult:
     result = VerifyResult(ok=False, fingerprint=key_fp)
-    manifest_bytes = _read_member(zf, MANIFEST_NAME)
-    signature = _read_member(zf, SIGNATURE_NAME)
-    manifest, problem = _parse_manifest(manifest_bytes)
+    manifest_bytes, manifest_problem = _read_capped(zf, MANIFEST_NAME, MAX_MANIFEST_BYTES)
+    signature, signature_problem = _read_capped(zf, SIGNATURE_NAME, SIGNATURE_BYTES)
+    manifest, problem = _parse_manifest(manifest_bytes) if manifest_bytes is not None else (None, manifest_problem)
 
     if manifest_bytes is None:
         result.signature = MANIFEST_UNREADABLE
-    elif signature is None:
+    elif signature is None and SIGNATURE_NAME not in zf.NameToInfo:
         result.signature = SIGNATURE_MISSING
+    elif signature is None:
+        result.signature = SIGNATURE_INVALID
+        result.signature_problem = signature_problem
     else:
         try:
             public_key.verify(signature, manifest_bytes)
@@ -298,23 +374,30 @@ def _verify_open(zf: zipfile.ZipFile, public_key: Ed25519PublicKey, key_fp: str)
     return result
 
 
-def _read_member(zf: zipfile.ZipFile, name: str) -> bytes | None:
-    """The entry's bytes, or None when absent or unreadable (a bad CRC means it was tampered with)."""
+def _read_capped(zf: zipfile.ZipFile, name: str, cap: int) -> tuple[bytes | None, str]:
+    """The entry's bytes, or None and why: absent, larger than `cap` by its declared size (then it
+    is not read at all), or unreadable (a bad CRC means it was tampered with)."""
+    info = zf.NameToInfo.get(name)
+    if info is None:
+        return None, f"{name} is missing"
+    if info.file_size > cap:
+        return None, f"{name} declares {info.file_size} bytes, more than the {cap} it may have; not read"
     try:
-        return zf.read(name)
-    except KeyError:
-        return None
-    except _DAMAGED:
-        return None
+        with zf.open(info) as member:
+            # zipfile never returns more than the declared size, and checks the CRC at its end.
+            return member.read(cap + 1), ""
+    except _DAMAGED as exc:
+        return None, f"{name} is unreadable ({type(exc).__name__}: {exc})"
 
 
-def _parse_manifest(data: bytes | None) -> tuple[dict[str, Any] | None, str]:
-    if data is None:
-        return None, f"{MANIFEST_NAME} is missing or unreadable"
+def _parse_manifest(data: bytes) -> tuple[dict[str, Any] | None, str]:
+    containers = data.count(b"{") + data.count(b"[")
+    if containers > _MAX_CONTAINERS:
+        return None, f"{MANIFEST_NAME} has {containers} JSON objects or arrays, more than a manifest of {MAX_MEMBERS} files; not parsed"
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"{MANIFEST_NAME} is not valid JSON ({exc})"
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return None, f"{MANIFEST_NAME} is not valid JSON ({type(exc).__name__}: {exc})"
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         return None, f"{MANIFEST_NAME} is not in format {FORMAT} (found {found!r})"
@@ -334,35 +417,27 @@ def _valid_entry(entry: Any) -> bool:
 
 
 def _compare_files(zf: zipfile.ZipFile, entries: list[dict[str, Any]], result: VerifyResult) -> None:
-    names = zf.namelist()
+    """Names are unique here (the layout check refused duplicates), so a name is one member."""
     listed = {e["path"] for e in entries}
-    seen: set[str] = set()
-    for name in names:
-        # An unlisted entry, or a second entry under a listed name (extractors disagree on which
-        # of two same-named entries wins), is an addition.
-        if name in (MANIFEST_NAME, SIGNATURE_NAME) and name not in seen:
-            seen.add(name)
-            continue
-        if name not in listed or name in seen:
-            if name not in result.added:
-                result.added.append(name)
-        seen.add(name)
+    result.added = sorted(n for n in zf.NameToInfo if n not in listed and n not in (MANIFEST_NAME, SIGNATURE_NAME))
     for entry in entries:
         path = entry["path"]
-        if path not in seen:
+        info = zf.NameToInfo.get(path)
+        if info is None or path in (MANIFEST_NAME, SIGNATURE_NAME):
             result.removed.append(path)
-        elif _digest_member(zf, path) != (entry["sha256"].lower(), entry["size"]):
+        elif info.file_size != entry["size"]:
+            result.altered.append(path)  # known from the directory alone: the member is not read
+        elif _digest_member(zf, info) != (entry["sha256"].lower(), entry["size"]):
             result.altered.append(path)
     result.altered.sort()
     result.removed.sort()
-    result.added.sort()
 
 
-def _digest_member(zf: zipfile.ZipFile, name: str) -> tuple[str, int] | None:
+def _digest_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, int] | None:
     digest = hashlib.sha256()
     size = 0
     try:
-        with zf.open(name) as member:
+        with zf.open(info) as member:
             while chunk := member.read(_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
@@ -383,11 +458,12 @@ def _messages(result: VerifyResult, manifest: dict[str, Any] | None, problem: st
         lines.append(f"signature valid (key fingerprint {result.fingerprint})")
     elif result.signature == SIGNATURE_INVALID:
         signer = manifest.get("key_fingerprint") if manifest is not None else None
-        why = (
-            f"manifest names key {signer}, --pubkey is {result.fingerprint}"
-            if isinstance(signer, str) and signer != result.fingerprint
-            else f"{MANIFEST_NAME} was altered or signed by another key; --pubkey is {result.fingerprint}"
-        )
+        if result.signature_problem:
+            why = result.signature_problem
+        elif isinstance(signer, str) and signer != result.fingerprint:
+            why = f"manifest names key {signer}, --pubkey is {result.fingerprint}"
+        else:
+            why = f"{MANIFEST_NAME} was altered or signed by another key; --pubkey is {result.fingerprint}"
         lines.append(f"signature INVALID ({why})")
     elif result.signature == SIGNATURE_MISSING:
         if manifest is not None and manifest.get("signed") is False:
@@ -395,7 +471,7 @@ def _messages(result: VerifyResult, manifest: dict[str, Any] | None, problem: st
         else:
             lines.append(f"signature MISSING: {SIGNATURE_NAME} is absent from the bundle")
     else:
-        lines.append(f"signature not checked: {MANIFEST_NAME} is missing or unreadable")
+        lines.append(f"signature not checked: {MANIFEST_NAME} is missing, too large or unreadable")
     if not (result.altered or result.removed or result.added) and manifest is not None:
         lines.insert(0, f"files intact: {result.files} files match the manifest")
     return lines
