@@ -27,21 +27,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from reports import zip_layout
+from reports import sealed_files, zip_layout
+from reports.sealed_files import LeftOut
 
 FORMAT = "ssc-evidence/1"
 BUNDLE_NAME = "evidence.zip"
 MANIFEST_NAME = "MANIFEST.json"
 SIGNATURE_NAME = "MANIFEST.sig"
 _PARTIAL_NAME = ".evidence.zip.partial"
-# Names at the top of a run directory that belong to the bundle itself, never inside it.
-_OWN_NAMES = frozenset({BUNDLE_NAME, MANIFEST_NAME, SIGNATURE_NAME, _PARTIAL_NAME})
+# Names at the top of a run directory that belong to the bundle itself: neither sealed nor listed.
+_OWN_NAMES = frozenset({BUNDLE_NAME, _PARTIAL_NAME})
 # Fixed entry timestamp (the zip epoch): the same run directory gives the same entries.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 16
@@ -164,7 +165,9 @@ def load_private_key(path: Path, passphrase: bytes | None = None) -> Ed25519Priv
             else "the key is not passphrase-protected; give no passphrase",
         ) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise EvidenceError(path, f"not a readable PEM private key ({exc})") from None
+        if b"PUBLIC KEY-----" in data:
+            raise EvidenceError(path, "a public key, not the private key that signs (keygen writes PREFIX.key and PREFIX.pub)") from None
+        raise EvidenceError(path, f"not a readable PEM private key ({' '.join(str(exc).split())})") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise EvidenceError(path, f"not an Ed25519 key ({type(key).__name__})")
     return key
@@ -191,8 +194,28 @@ def _read_key_file(path: Path) -> bytes:
 # --- writing ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """What `seal_run` wrote: the bundle, how many files it seals, and what it left out and why."""
+
+    path: Path
+    files: int
+    left_out: list[LeftOut]
+    fingerprint: str | None  # of the signing key; None for an unsigned bundle
+
+
 def write_bundle(run_dir: Path, signing_key: Path | None, passphrase: bytes | None = None) -> Path:
-    """Seal every file of `run_dir` into `run_dir/evidence.zip` and return its path.
+    """`seal_run`, for callers that only need the bundle's path."""
+    return seal_run(run_dir, signing_key, passphrase).path
+
+
+def seal_run(run_dir: Path, signing_key: Path | None, passphrase: bytes | None = None) -> Sealed:
+    """Seal the artefacts of the run in `run_dir` into `run_dir/evidence.zip`.
+
+    Only the files a run writes are sealed (`reports.sealed_files`); anything else in the directory
+    is left out, never followed if it is a link, and named in the result and in the manifest
+    ("left_out"). Key material never goes in: a signing key inside the directory is refused, and
+    so is an artefact whose content holds a PEM private key (the bundle is not written at all).
 
     With `signing_key` the manifest is signed; without, the bundle is sealed but unsigned and the
     manifest says so ("signed": false), which `verify_bundle` reports as not OK. The zip is written
@@ -201,70 +224,93 @@ def write_bundle(run_dir: Path, signing_key: Path | None, passphrase: bytes | No
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise EvidenceError(run_dir, "not a directory")
-    key = load_private_key(signing_key, passphrase) if signing_key is not None else None
-    members = _collect(run_dir)
-    if len(members) > MAX_MEMBERS:
-        raise EvidenceError(run_dir, f"{len(members)} files to seal, more than the {MAX_MEMBERS} a bundle may hold")
+    key = check_signing_key(signing_key, run_dir, passphrase) if signing_key is not None else None
+    selection = sealed_files.select(run_dir, skip=_OWN_NAMES)
+    if len(selection.members) + len(selection.left_out) > MAX_MEMBERS:
+        raise EvidenceError(
+            run_dir,
+            f"{len(selection.members)} files to seal and {len(selection.left_out)} to list, more than the {MAX_MEMBERS} a bundle may hold",
+        )
     partial = run_dir / _PARTIAL_NAME
     entries: list[dict[str, Any]] = []
     try:
-        # No zip64: verify refuses it, and a bundle never comes near 2 GiB or 65 535 entries.
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as zf:
-            for name in members:
-                entries.append(_seal_file(zf, run_dir, name))
-            manifest = _manifest_bytes(entries, key)
-            if len(manifest) > MAX_MANIFEST_BYTES:
-                raise EvidenceError(
-                    run_dir, f"the manifest would be {len(manifest)} bytes, more than the {MAX_MANIFEST_BYTES} verify reads"
-                )
-            zf.writestr(_zip_info(MANIFEST_NAME), manifest)
-            if key is not None:
-                zf.writestr(_zip_info(SIGNATURE_NAME), key.sign(manifest))
+        with _create_partial(partial) as out:
+            # No zip64: verify refuses it, and a bundle never comes near 2 GiB or 65 535 entries.
+            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as zf:
+                for name in selection.members:
+                    entries.append(_seal_file(zf, run_dir, name))
+                manifest = _manifest_bytes(entries, selection.left_out, key)
+                if len(manifest) > MAX_MANIFEST_BYTES:
+                    raise EvidenceError(
+                        run_dir, f"the manifest would be {len(manifest)} bytes, more than the {MAX_MANIFEST_BYTES} verify reads"
+                    )
+                zf.writestr(_zip_info(MANIFEST_NAME), manifest)
+                if key is not None:
+                    zf.writestr(_zip_info(SIGNATURE_NAME), key.sign(manifest))
         bundle = run_dir / BUNDLE_NAME
         os.replace(partial, bundle)
     except (OSError, zipfile.LargeZipFile) as exc:
-        partial.unlink(missing_ok=True)
+        _remove_partial(partial)
         raise EvidenceError(run_dir, f"cannot write {BUNDLE_NAME}: {exc}") from exc
     except BaseException:
-        partial.unlink(missing_ok=True)
+        _remove_partial(partial)
         raise
-    return bundle
+    return Sealed(bundle, len(entries), selection.left_out, fingerprint(key.public_key()) if key is not None else None)
+
+
+def check_signing_key(path: Path, run_dir: Path | None, passphrase: bytes | None = None) -> Ed25519PrivateKey:
+    """The lab key, loaded, once it is known to sit outside `run_dir`: the report directory is
+    what the lab hands out, so a key kept there is one copy away from leaving the lab. Raises
+    `EvidenceError` naming the key and the reason; the CLI calls this before a run starts."""
+    path = Path(path)
+    if run_dir is not None:
+        key_paths = {Path(os.path.abspath(path)), path.resolve()}
+        dirs = {Path(os.path.abspath(run_dir)), Path(run_dir).resolve()}
+        if any(k.is_relative_to(d) for k in key_paths for d in dirs):
+            raise EvidenceError(path, f"the signing key is inside the report directory {run_dir}; keep it outside what the lab hands out")
+    return load_private_key(path, passphrase)
+
+
+def _create_partial(partial: Path) -> BinaryIO:
+    """The partial bundle, created afresh: a stale one (a crash) or a link planted under its
+    name is removed first, never written through."""
+    if partial.is_symlink() or partial.is_file():
+        partial.unlink()
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    return os.fdopen(fd, "w+b")
+
+
+def _remove_partial(partial: Path) -> None:
+    if partial.is_symlink() or partial.is_file():
+        partial.unlink()
 
 
 def _seal_file(zf: zipfile.ZipFile, run_dir: Path, name: str) -> dict[str, Any]:
-    """Copy one file into the zip a chunk at a time, hashing exactly the bytes stored (one read:
-    a file changing under the writer cannot make the digest disagree with the stored member)."""
+    """Copy one file into the zip a chunk at a time, hashing and scanning exactly the bytes stored
+    (one read: a file changing under the writer cannot make the digest disagree with the member).
+    O_NOFOLLOW: a file swapped for a link after the directory was listed is not followed either."""
     path = run_dir / name
-    with path.open("rb") as src:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise EvidenceError(path, f"cannot read: {exc.strerror}") from exc
+    with os.fdopen(fd, "rb") as src:
+        status = os.fstat(src.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise EvidenceError(path, "not a regular file any more; cannot seal it")
         info = _zip_info(name)
-        info.file_size = os.fstat(src.fileno()).st_size  # lets zipfile refuse what would need zip64
+        info.file_size = status.st_size  # lets zipfile refuse what would need zip64
         digest = hashlib.sha256()
+        scanner = sealed_files.PrivateKeyScanner()
         size = 0
         with zf.open(info, "w") as dst:
             while chunk := src.read(_CHUNK):
+                if scanner.feed(chunk):
+                    raise EvidenceError(path, "holds a PEM private key; key material is never sealed (remove it from the run directory)")
                 digest.update(chunk)
                 size += len(chunk)
                 dst.write(chunk)
     return {"path": name, "sha256": digest.hexdigest(), "size": size}
-
-
-def _collect(run_dir: Path) -> list[str]:
-    """Relative POSIX paths of every regular file under run_dir, sorted, minus the bundle's own."""
-    names: list[str] = []
-    for root, dirs, files in os.walk(run_dir):
-        dirs.sort()
-        for entry in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
-            path = Path(root) / entry
-            rel = path.relative_to(run_dir).as_posix()
-            if root == str(run_dir) and entry in _OWN_NAMES:
-                continue
-            mode = path.lstat().st_mode
-            if not stat.S_ISREG(mode):
-                # A link could pull in a file from outside the run, and a verifier would never see
-                # what it pointed to; refuse rather than silently leave it out of the evidence.
-                raise EvidenceError(path, "not a regular file (symlink or special file); cannot seal it")
-            names.append(rel)
-    return sorted(names)
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:
@@ -274,17 +320,22 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _manifest_bytes(entries: list[dict[str, Any]], key: Ed25519PrivateKey | None) -> bytes:
-    manifest = {
+def _manifest_bytes(entries: list[dict[str, Any]], left_out: list[LeftOut], key: Ed25519PrivateKey | None) -> bytes:
+    """The manifest: a readable header, then one line per file (and per left-out entry), which
+    keeps a manifest of MAX_MEMBERS files under MAX_MANIFEST_BYTES."""
+    header = {
         "format": FORMAT,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "harness_version": _harness_version(),
         "signed": key is not None,
         "algorithm": "Ed25519" if key is not None else None,
         "key_fingerprint": fingerprint(key.public_key()) if key is not None else None,
-        "files": entries,
     }
-    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    text = json.dumps(header, indent=2, ensure_ascii=False).removesuffix("\n}")
+    for name, items in (("files", entries), ("left_out", [item.as_json() for item in left_out])):
+        rows = ",\n".join(f"    {json.dumps(item, ensure_ascii=False)}" for item in items)
+        text += f',\n  "{name}": [\n{rows}\n  ]' if items else f',\n  "{name}": []'
+    return (text + "\n}\n").encode("utf-8")
 
 
 def _harness_version() -> str | None:
