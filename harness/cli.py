@@ -173,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.summary import print_summary
 
     markers = _check_run_options(args)  # fail early with a clear message
-    sign_key = _sign_key(args.sign_key)
+    sign_key = _sign_key(args.sign_key, args.report_dir)
     results_only = bool(os.environ.get(RESULTS_ONLY_ENV))
     run_id = new_run_id()
     report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, run_id)
@@ -228,7 +228,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not results_only:
         from harness.artefacts import finish_run
 
-        finish_run(report_dir, sign_key)
+        if finish_run(report_dir, sign_key).evidence is None:
+            return 3  # the run's evidence was not produced (the reason is printed): the run failed
     error_type = doc.get("dut", {}).get("error_type")
     if error_type in UNAVAILABLE_ERRORS:
         print(f"ssc-conform: the card under test could not be opened, no scenario ran: {doc['dut'].get('error')}", file=sys.stderr)
@@ -241,16 +242,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if run_passed(doc) else 1
 
 
-def _sign_key(option: str | None) -> Path | None:
-    """--sign-key, else $SSC_LAB_KEY, else None (unsigned bundle); a key file that is not there is
-    an operator error caught before the run, not after it."""
+def _sign_key(option: str | None, report_dir: str | None) -> Path | None:
+    """--sign-key, else $SSC_LAB_KEY, else None (unsigned bundle); a key file that is not there,
+    is not an Ed25519 private key, or lies inside the report directory is an operator error caught
+    before the run, not after it."""
+    from harness.artefacts import SignKeyError, check_sign_key
+
     value = option or os.environ.get(SIGN_KEY_ENV) or None
     if value is None:
         return None
     path = Path(value)
+    source = "--sign-key" if option else f"${SIGN_KEY_ENV}"
     if not path.is_file():
-        source = "--sign-key" if option else f"${SIGN_KEY_ENV}"
         raise UsageError(f"{source}: {path}: no such key file (create one with: ssc-conform keygen --out lab)")
+    try:
+        check_sign_key(path, Path(report_dir) if report_dir else None)
+    except SignKeyError as exc:
+        raise UsageError(f"{source}: {exc}") from None
     return path
 
 
@@ -277,7 +285,7 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         raise UsageError(f"--generations: unknown generation(s) {', '.join(bad)}; expected some of {', '.join(builtin_profiles())}")
     if args.jobs < 1:
         raise UsageError("--jobs: expected at least 1")
-    sign_key = _sign_key(args.sign_key)
+    sign_key = _sign_key(args.sign_key, args.report_dir)
     report_dir = prepare_run_dir(Path(args.report_dir) if args.report_dir else None, new_run_id(), clean=False)
     runs = mutants.plan(faults, generations)
     print(
@@ -311,7 +319,8 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     print(f"mutants: {path}")
     from harness.artefacts import finish_run
 
-    finish_run(report_dir, sign_key, allure=False)
+    if finish_run(report_dir, sign_key, allure=False).evidence is None:
+        return 3  # the run's evidence was not produced (the reason is printed): the run failed
     return 0 if mutants.passed(clean, verdicts) else 1
 
 
