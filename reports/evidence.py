@@ -2,10 +2,15 @@
 
 A certification lab hands its verdict to a third party, who must be able to tell later whether any
 artefact of the run was changed, removed or added, and whether the lab vouched for the set. So
-`write_bundle` packs every file of a run directory into `evidence.zip` with a manifest of SHA-256
-digests (`MANIFEST.json`, format `ssc-evidence/1`) and an Ed25519 signature of the manifest's exact
-bytes (`MANIFEST.sig`); `verify_bundle` recomputes all of it from the zip alone and names each
+`seal_run` packs the artefacts of a run directory (only those a run writes: `reports.sealed_files`;
+the rest is left out and listed) into `evidence.zip` with a manifest of SHA-256 digests
+(`MANIFEST.json`, format `ssc-evidence/1`) and an Ed25519 signature of the manifest's exact bytes
+(`MANIFEST.sig`); `verify_bundle` recomputes all of it from the zip alone and names each
 difference. Digests alone only catch accidents; the signature is what binds the set to the lab.
+
+A bundle is hostile until its signature holds: `verify_bundle` accepts only the zip layout the
+writer produces (`reports.zip_layout`) and reads nothing whole that the bundle could make large
+(the caps below).
 
 The private key is a PEM file (PKCS#8), unencrypted unless a passphrase is given: keeping it secret
 is the lab's job (file permissions 0600 from creation, an offline machine, a passphrase). Only the
