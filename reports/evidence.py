@@ -26,8 +26,9 @@ import hashlib
 import json
 import os
 import stat
+import struct
 import zipfile
-import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -65,9 +66,9 @@ MAX_MANIFEST_BYTES = 2 << 20
 _MAX_CONTAINERS = 2 * MAX_MEMBERS + 16
 # An Ed25519 signature is exactly 64 bytes; anything larger is not read.
 SIGNATURE_BYTES = 64
-# What reading a tampered entry can raise: bad CRC, corrupt deflate stream, truncation, an entry
-# that claims encryption (RuntimeError) or an unknown compression method.
-_DAMAGED = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError)
+# What reading a tampered entry can raise: a stream that does not decode to what its entry
+# declares (bad CRC, corrupt or overlong deflate data, truncation), or a read error.
+_DAMAGED = (zip_layout.DamagedMember, OSError)
 
 SIGNATURE_VALID = "valid"
 SIGNATURE_INVALID = "invalid"
@@ -376,19 +377,38 @@ def verify_bundle(zip_path: Path, pubkey: Path) -> VerifyResult:
             end = zip_layout.read_end_record(
                 fp, os.fstat(fp.fileno()).st_size, max_entries=MAX_MEMBERS + 2, max_directory=MAX_DIRECTORY_BYTES
             )
-            zf = zipfile.ZipFile(fp)
-        except (zip_layout.NotAZip, zipfile.BadZipFile) as exc:
+        except zip_layout.NotAZip as exc:
             raise EvidenceError(zip_path, f"not a zip archive ({exc})") from None
         except zip_layout.LayoutError as exc:
             return _refused(str(exc), key_fp)
         except OSError as exc:
             raise EvidenceError(zip_path, f"cannot read: {exc.strerror}") from exc
+        try:
+            zf = zipfile.ZipFile(fp)
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, struct.error) as exc:
+            # The end record was sound, the directory behind it is not (NotImplementedError: a
+            # "version needed to extract" beyond zipfile's).
+            return _refused(f"a central directory that cannot be read ({type(exc).__name__}: {exc})", key_fp)
+        except OSError as exc:
+            raise EvidenceError(zip_path, f"cannot read: {exc.strerror}") from exc
         with zf:
             try:
-                zip_layout.check_members(fp, zf.infolist(), end)
+                offsets = zip_layout.check_members(fp, zf.infolist(), end)
             except zip_layout.LayoutError as exc:
                 return _refused(str(exc), key_fp)
-            return _verify_open(zf, public_key, key_fp)
+            return _verify_open(_Bundle(fp, zf.NameToInfo, offsets), public_key, key_fp)
+
+
+@dataclass(frozen=True)
+class _Bundle:
+    """A bundle whose layout passed: its members, read only through `zip_layout.read_member`."""
+
+    fp: BinaryIO
+    infos: dict[str, zipfile.ZipInfo]
+    offsets: dict[str, int]
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        return zip_layout.read_member(self.fp, self.infos[name], self.offsets[name], _CHUNK)
 
 
 def _refused(reason: str, key_fp: str) -> VerifyResult:
@@ -401,15 +421,15 @@ def _refused(reason: str, key_fp: str) -> VerifyResult:
     )
 
 
-def _verify_open(zf: zipfile.ZipFile, public_key: Ed25519PublicKey, key_fp: str) -> VerifyResult:
+def _verify_open(bundle: _Bundle, public_key: Ed25519PublicKey, key_fp: str) -> VerifyResult:
     result = VerifyResult(ok=False, fingerprint=key_fp)
-    manifest_bytes, manifest_problem = _read_capped(zf, MANIFEST_NAME, MAX_MANIFEST_BYTES)
-    signature, signature_problem = _read_capped(zf, SIGNATURE_NAME, SIGNATURE_BYTES)
+    manifest_bytes, manifest_problem = _read_capped(bundle, MANIFEST_NAME, MAX_MANIFEST_BYTES)
+    signature, signature_problem = _read_capped(bundle, SIGNATURE_NAME, SIGNATURE_BYTES)
     manifest, problem = _parse_manifest(manifest_bytes) if manifest_bytes is not None else (None, manifest_problem)
 
     if manifest_bytes is None:
         result.signature = MANIFEST_UNREADABLE
-    elif signature is None and SIGNATURE_NAME not in zf.NameToInfo:
+    elif signature is None and SIGNATURE_NAME not in bundle.infos:
         result.signature = SIGNATURE_MISSING
     elif signature is None:
         result.signature = SIGNATURE_INVALID
@@ -422,7 +442,7 @@ def _verify_open(zf: zipfile.ZipFile, public_key: Ed25519PublicKey, key_fp: str)
             result.signature = SIGNATURE_INVALID
 
     if manifest is not None:
-        _compare_files(zf, manifest["files"], result)
+        _compare_files(bundle, manifest["files"], result)
         result.files = len(manifest["files"])
 
     result.ok = manifest is not None and result.signature == SIGNATURE_VALID and not (result.altered or result.removed or result.added)
@@ -430,20 +450,18 @@ def _verify_open(zf: zipfile.ZipFile, public_key: Ed25519PublicKey, key_fp: str)
     return result
 
 
-def _read_capped(zf: zipfile.ZipFile, name: str, cap: int) -> tuple[bytes | None, str]:
+def _read_capped(bundle: _Bundle, name: str, cap: int) -> tuple[bytes | None, str]:
     """The entry's bytes, or None and why: absent, larger than `cap` by its declared size (then it
-    is not read at all), or unreadable (a bad CRC means it was tampered with)."""
-    info = zf.NameToInfo.get(name)
+    is not read at all), or damaged (a bad CRC means it was tampered with)."""
+    info = bundle.infos.get(name)
     if info is None:
         return None, f"{name} is missing"
     if info.file_size > cap:
         return None, f"{name} declares {info.file_size} bytes, more than the {cap} it may have; not read"
     try:
-        with zf.open(info) as member:
-            # zipfile never returns more than the declared size, and checks the CRC at its end.
-            return member.read(cap + 1), ""
+        return b"".join(bundle.chunks(name)), ""  # never more than the declared size: checked above
     except _DAMAGED as exc:
-        return None, f"{name} is unreadable ({type(exc).__name__}: {exc})"
+        return None, f"{name} is unreadable ({exc})"
 
 
 def _parse_manifest(data: bytes) -> tuple[dict[str, Any] | None, str]:
@@ -472,34 +490,31 @@ def _valid_entry(entry: Any) -> bool:
     )
 
 
-def _compare_files(zf: zipfile.ZipFile, entries: list[dict[str, Any]], result: VerifyResult) -> None:
+def _compare_files(bundle: _Bundle, entries: list[dict[str, Any]], result: VerifyResult) -> None:
     """Names are unique here (the layout check refused duplicates), so a name is one member."""
     listed = {e["path"] for e in entries}
-    result.added = sorted(n for n in zf.NameToInfo if n not in listed and n not in (MANIFEST_NAME, SIGNATURE_NAME))
+    result.added = sorted(n for n in bundle.infos if n not in listed and n not in (MANIFEST_NAME, SIGNATURE_NAME))
     for entry in entries:
         path = entry["path"]
-        info = zf.NameToInfo.get(path)
+        info = bundle.infos.get(path)
         if info is None or path in (MANIFEST_NAME, SIGNATURE_NAME):
             result.removed.append(path)
         elif info.file_size != entry["size"]:
             result.altered.append(path)  # known from the directory alone: the member is not read
-        elif _digest_member(zf, info) != (entry["sha256"].lower(), entry["size"]):
+        elif _digest_member(bundle, path) != entry["sha256"].lower():
             result.altered.append(path)
     result.altered.sort()
     result.removed.sort()
 
 
-def _digest_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, int] | None:
+def _digest_member(bundle: _Bundle, name: str) -> str | None:
     digest = hashlib.sha256()
-    size = 0
     try:
-        with zf.open(info) as member:
-            while chunk := member.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
+        for chunk in bundle.chunks(name):
+            digest.update(chunk)
     except _DAMAGED:
         return None
-    return digest.hexdigest(), size
+    return digest.hexdigest()
 
 
 def _messages(result: VerifyResult, manifest: dict[str, Any] | None, problem: str) -> list[str]:
