@@ -13,6 +13,7 @@ test runs the real CLI in a child of a child and reads the child's peak RSS from
 from __future__ import annotations
 
 import json
+import stat
 import struct
 import subprocess
 import sys
@@ -167,6 +168,33 @@ def test_a_bzip2_member_is_refused(run_dir: Path, keys: tuple[Path, Path]) -> No
     with zipfile.ZipFile(bundle, "a") as zf:
         zf.writestr(zipfile.ZipInfo("extra.bin"), b"\0" * 1000, compress_type=zipfile.ZIP_BZIP2)
     refused(bundle, keys[1], "compression method 12")
+
+
+def rebuilt_with(bundle: Path, name: str, **attributes: object) -> None:
+    """The same members and bytes, the entry `name` given other directory attributes."""
+    with zipfile.ZipFile(bundle) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in entries:
+            if info.filename == name:
+                for key, value in attributes.items():
+                    setattr(info, key, value)
+            zf.writestr(info, data)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "reason"),
+    [
+        ({"comment": b"checked by the lab"}, "an entry comment"),
+        ({"external_attr": (stat.S_IFLNK | 0o777) << 16}, "not marked as a regular file"),
+    ],
+)
+def test_entry_metadata_that_changes_what_an_extractor_makes_is_refused(
+    run_dir: Path, keys: tuple[Path, Path], attributes: dict[str, object], reason: str
+) -> None:
+    bundle = write_bundle(run_dir, keys[0])
+    rebuilt_with(bundle, "report.html", **attributes)
+    refused(bundle, keys[1], reason)
 
 
 def test_a_manifest_re_signed_with_another_key_is_not_ok(run_dir: Path, keys: tuple[Path, Path], tmp_path: Path) -> None:
