@@ -1,6 +1,8 @@
 """The artefacts made from a finished run directory: the generated Allure report (when the Allure
 CLI is installed), the certification report (reports.html) and the sealed evidence bundle
-(reports.evidence), in that order — the bundle seals everything else.
+(reports.evidence), in that order — the bundle seals the others. The bundle is not optional: a
+run that ends without it has failed (`Finished.evidence` is None, the CLI exits 3), and a lab key
+that could not sign it is caught before the run starts (`check_sign_key`).
 
 The report package is imported only here and only when needed: a harness without it still runs
 and says which artefact was not produced and why.
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TextIO
@@ -43,14 +46,41 @@ def build_report(run_dir: Path) -> Path:
     return write_report(run_dir)
 
 
-def finish_run(run_dir: Path, sign_key: Path | None, *, allure: bool = True, out: TextIO | None = None) -> list[str]:
-    """Make the report artefacts of `run_dir`, print where each went; returns the problems
-    (an artefact not produced, with the reason), also printed on stderr."""
+class SignKeyError(ValueError):
+    """--sign-key cannot sign: one line naming the key and the reason (the CLI exits 2 on it)."""
+
+
+def check_sign_key(key: Path, report_dir: Path | None) -> None:
+    """Load the lab key and check it lies outside `report_dir`, before the run starts: a run that
+    cannot end in the signed bundle it was asked for should not start at all."""
+    try:
+        evidence = evidence_module()
+    except ArtefactUnavailable as exc:
+        raise SignKeyError(f"{key}: cannot sign: {exc}") from None
+    try:
+        evidence.check_signing_key(key, report_dir)
+    except evidence.EvidenceError as exc:
+        raise SignKeyError(str(exc)) from None
+
+
+@dataclass
+class Finished:
+    """What `finish_run` produced. `evidence` is None when no bundle was written; a run that
+    ends without its evidence has failed (the CLI exits 3), and `evidence_problem` says why."""
+
+    problems: list[str] = field(default_factory=list)
+    evidence: Path | None = None
+    evidence_problem: str = ""
+
+
+def finish_run(run_dir: Path, sign_key: Path | None, *, allure: bool = True, out: TextIO | None = None) -> Finished:
+    """Make the report artefacts of `run_dir`, print where each went; returns what was produced
+    and the problems (an artefact not produced, with the reason), also printed on stderr."""
     out = out or sys.stdout
-    problems: list[str] = []
+    finished = Finished()
 
     def problem(text: str) -> None:
-        problems.append(text)
+        finished.problems.append(text)
         print(f"ssc-conform: {text}", file=sys.stderr)
 
     results = run_dir / "allure-results"
@@ -74,24 +104,22 @@ def finish_run(run_dir: Path, sign_key: Path | None, *, allure: bool = True, out
         problem(f"report.html not produced: {type(exc).__name__}: {exc}")
     try:
         evidence = evidence_module()
-        bundle = evidence.write_bundle(run_dir, sign_key)
+        sealed = evidence.seal_run(run_dir, sign_key)
     except ArtefactUnavailable as exc:
-        problem(f"evidence.zip not produced: {exc}")
+        finished.evidence_problem = f"evidence.zip not produced: {exc}"
     except Exception as exc:
-        problem(f"evidence.zip not produced: {type(exc).__name__}: {exc}")
+        finished.evidence_problem = f"evidence.zip not produced: {type(exc).__name__}: {exc}"
     else:
-        if sign_key is None:
-            print(f"evidence: {bundle} (UNSIGNED: no --sign-key given and $SSC_LAB_KEY not set)", file=out)
+        finished.evidence = sealed.path
+        if sealed.fingerprint is None:
+            print(f"evidence: {sealed.path} (UNSIGNED: no --sign-key given and $SSC_LAB_KEY not set)", file=out)
         else:
-            print(f"evidence: {bundle} (signed with {sign_key}{_fingerprint_text(evidence, sign_key)})", file=out)
-    return problems
-
-
-def _fingerprint_text(evidence: ModuleType, key: Path) -> str:
-    try:
-        return f", key fingerprint {evidence.fingerprint(evidence.load_private_key(key).public_key())}"
-    except Exception:
-        return ""
+            print(f"evidence: {sealed.path} (signed with {sign_key}, key fingerprint {sealed.fingerprint})", file=out)
+        for item in sealed.left_out:
+            print(f"left out of evidence.zip: {item.path} ({item.reason})", file=out)
+    if finished.evidence_problem:
+        problem(finished.evidence_problem)
+    return finished
 
 
 def allure_major_version(allure_cli: str) -> int | None:

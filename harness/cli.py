@@ -166,7 +166,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         card=args.card,
         profile=args.profile,
         report_dir=Path(args.report_dir) if args.report_dir else None,
-        sign_key=_sign_key(args.sign_key),
+        sign_key=_sign_key(args.sign_key, args.report_dir),
         allow_destructive=args.allow_destructive,
         keys=Path(args.keys) if args.keys is not None else None,
         psam=args.psam,
@@ -189,16 +189,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_suite(run_options(args)).exit_code
 
 
-def _sign_key(option: str | None) -> Path | None:
-    """--sign-key, else $SSC_LAB_KEY, else None (unsigned bundle); a key file that is not there is
-    an operator error caught before the run, not after it."""
+def _sign_key(option: str | None, report_dir: str | None) -> Path | None:
+    """--sign-key, else $SSC_LAB_KEY, else None (unsigned bundle); a key file that is not there,
+    is not an Ed25519 private key, or lies inside the report directory is an operator error caught
+    before the run, not after it."""
+    from harness.artefacts import SignKeyError, check_sign_key
+
     value = option or os.environ.get(SIGN_KEY_ENV) or None
     if value is None:
         return None
     path = Path(value)
+    source = "--sign-key" if option else f"${SIGN_KEY_ENV}"
     if not path.is_file():
-        source = "--sign-key" if option else f"${SIGN_KEY_ENV}"
         raise UsageError(f"{source}: {path}: no such key file (create one with: ssc-conform keygen --out lab)")
+    try:
+        check_sign_key(path, Path(report_dir) if report_dir else None)
+    except SignKeyError as exc:
+        raise UsageError(f"{source}: {exc}") from None
     return path
 
 
@@ -216,7 +223,7 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         raise UsageError(f"--generations: unknown generation(s) {', '.join(bad)}; expected some of {', '.join(builtin_profiles())}")
     if args.jobs < 1:
         raise UsageError("--jobs: expected at least 1")
-    sign_key = _sign_key(args.sign_key)
+    sign_key = _sign_key(args.sign_key, args.report_dir)
     with open_run_dir(Path(args.report_dir) if args.report_dir else None, new_run_id(), clean=False) as report_dir:
         return _mutants_in(report_dir, faults, generations, args.jobs, sign_key)
 
@@ -250,7 +257,8 @@ def _mutants_in(report_dir: Path, faults: list[str], generations: list[str], job
     print(f"mutants: {path}")
     from harness.artefacts import finish_run
 
-    finish_run(report_dir, sign_key, allure=False)
+    if finish_run(report_dir, sign_key, allure=False).evidence is None:
+        return 3  # the run's evidence was not produced (the reason is printed): the run failed
     return 0 if mutants.passed(clean, verdicts) else 1
 
 

@@ -130,7 +130,8 @@ def run_suite(options: RunOptions) -> RunResult:
         if not options.results_only:
             from harness.artefacts import finish_run
 
-            finish_run(report_dir, options.sign_key)
+            if finish_run(report_dir, options.sign_key).evidence is None:
+                return RunResult(INCOMPLETE, report_dir, doc)  # the evidence was not produced (the reason is printed)
         return RunResult(_exit_code(doc, code), report_dir, doc)
 
 

@@ -156,3 +156,53 @@ def test_a_card_in_a_reader_is_identified_by_reader_name_and_decoded_atr(tmp_pat
     assert doc is not None and code == 0, out
     assert doc["dut"]["reader"] == served.reader  # the name the pattern resolved to
     assert doc["dut"]["atr_decoded"]["card_sn"] == doc["dut"]["card_sn"]
+
+
+# --- hardening issue, defects 2 and 8: evidence is produced or the run fails ------------------
+
+
+@pytest.mark.parametrize("which", ["public", "inside"])
+def test_a_sign_key_that_cannot_sign_is_bad_input_before_the_run(tmp_path: Path, which: str) -> None:
+    gen = cli("keygen", "--out", str(tmp_path / "lab"))
+    assert gen.returncode == 0, gen.stderr
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    if which == "public":
+        key, reason = tmp_path / "lab.pub", "a public key, not the private key"
+    else:
+        key, reason = run_dir / "lab.key", "inside the report directory"
+        (tmp_path / "lab.key").rename(key)
+    proc = cli("run", *SMALL, "--sign-key", str(key), "--report-dir", str(run_dir))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and reason in proc.stderr and proc.stderr.startswith("ssc-conform: --sign-key: ")
+    assert not (run_dir / "results.json").exists()  # caught before the run started
+
+
+def test_a_bundle_that_cannot_be_written_fails_the_run_with_exit_3(tmp_path: Path) -> None:
+    assert cli("keygen", "--out", str(tmp_path / "lab")).returncode == 0
+    run_dir = tmp_path / "r"
+    (run_dir / ".evidence.zip.partial").mkdir(parents=True)  # in the way of the bundle
+    code, out, doc, _ = run_cli("run", *SMALL, "--sign-key", str(tmp_path / "lab.key"), "--report-dir", str(run_dir))
+    assert doc is not None, out
+    assert code == 3, out
+    assert "evidence.zip not produced" in out and not (run_dir / "evidence.zip").exists()
+
+
+def test_a_symlink_and_stray_files_in_the_report_dir_are_left_out_and_said(tmp_path: Path) -> None:
+    assert cli("keygen", "--out", str(tmp_path / "lab")).returncode == 0
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    (tmp_path / "secret.txt").write_text("outside the run")
+    (run_dir / "secret-link").symlink_to(tmp_path / "secret.txt")
+    (run_dir / "other.key").write_bytes((tmp_path / "lab.key").read_bytes())  # some other key, not the signing one
+    code, out, doc, _ = run_cli("run", *SMALL, "--sign-key", str(tmp_path / "lab.key"), "--report-dir", str(run_dir))
+    assert doc is not None and code == 0, out
+    assert "left out of evidence.zip: secret-link (symbolic link, not followed)" in out
+    assert "left out of evidence.zip: other.key (not written by the run)" in out
+    with zipfile.ZipFile(run_dir / "evidence.zip") as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read("MANIFEST.json"))
+    assert {"results.json", "junit.xml", "report.html"} <= names and not {"secret-link", "other.key"} & names
+    assert {e["path"] for e in manifest["left_out"]} == {"secret-link", "other.key"}
+    ok = cli("verify", str(run_dir / "evidence.zip"), "--pubkey", str(tmp_path / "lab.pub"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -25,6 +27,7 @@ from reports.evidence import (
     EvidenceError,
     generate_keypair,
     load_private_key,
+    seal_run,
     verify_bundle,
     write_bundle,
 )
@@ -54,7 +57,7 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
     return private, public
 
 
-def rewrite(bundle: Path, change: Callable[[dict[str, bytes]], None]) -> None:
+def rewrite(bundle: Path, change: Callable[[dict[str, bytes]], object]) -> None:
     """Rebuild the zip with consistent CRCs after `change` edits its entries (name -> bytes)."""
     with zipfile.ZipFile(bundle) as zf:
         entries = {name: zf.read(name) for name in zf.namelist()}
@@ -164,11 +167,92 @@ def test_entries_are_in_sorted_order_with_fixed_timestamps(run_dir: Path, keys: 
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
 
 
-def test_a_symlink_in_the_run_dir_is_refused(run_dir: Path, tmp_path: Path) -> None:
+# --- what is sealed (hardening defects 2 and 8) -----------------------------------------------
+
+PEM_KEY_LINE = b"-----BEGIN PRIVATE KEY-----"
+
+
+def manifest_of(bundle: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(bundle) as zf:
+        manifest: dict[str, Any] = json.loads(zf.read(MANIFEST_NAME))
+    return manifest
+
+
+def test_a_lab_key_beside_the_reports_is_left_out_and_named(run_dir: Path, keys: tuple[Path, Path]) -> None:
+    shutil.copy(keys[0], run_dir / "lab.key")
+    (run_dir / "notes.txt").write_text("operator notes")
+    sealed = seal_run(run_dir, None)
+    with zipfile.ZipFile(sealed.path) as zf:
+        names = set(zf.namelist())
+        assert not any(PEM_KEY_LINE in zf.read(n) for n in names)
+    assert "lab.key" not in names and "notes.txt" not in names
+    assert names == {*RUN_FILES, MANIFEST_NAME}
+    left_out = {"lab.key": "not written by the run", "notes.txt": "not written by the run"}
+    assert {item.path: item.reason for item in sealed.left_out} == left_out
+    assert {e["path"]: e["reason"] for e in manifest_of(sealed.path)["left_out"]} == left_out
+    assert verify_bundle(write_bundle(run_dir, keys[0]), keys[1]).ok
+
+
+def test_signing_with_a_key_inside_the_report_directory_is_refused(run_dir: Path, keys: tuple[Path, Path]) -> None:
+    inside = run_dir / "allure-results" / "lab.key"
+    shutil.copy(keys[0], inside)
+    with pytest.raises(EvidenceError, match="inside the report directory"):
+        write_bundle(run_dir, inside)
+    assert not (run_dir / "evidence.zip").exists()
+
+
+def test_a_key_reached_through_a_link_into_the_report_directory_is_refused(run_dir: Path, keys: tuple[Path, Path], tmp_path: Path) -> None:
+    shutil.copy(keys[0], run_dir / "lab.key")
+    (tmp_path / "elsewhere").symlink_to(run_dir)
+    with pytest.raises(EvidenceError, match="inside the report directory"):
+        write_bundle(run_dir, tmp_path / "elsewhere" / "lab.key")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("allure-results/0003-attachment.txt", None),  # a key file under a harmless name
+        ("report.html", b"<html>" + b"x" * ((1 << 16) - 20) + b"<pre>{key}</pre></html>"),  # header across two reads
+        ("junit.xml", b"<testsuites><![CDATA[-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n]]></testsuites>"),
+    ],
+)
+def test_an_artefact_holding_a_pem_private_key_is_never_sealed(
+    run_dir: Path, keys: tuple[Path, Path], name: str, content: bytes | None
+) -> None:
+    pem = keys[0].read_bytes()
+    (run_dir / name).write_bytes(pem if content is None else content.replace(b"{key}", pem))
+    with pytest.raises(EvidenceError, match=f"{name}: holds a PEM private key"):
+        write_bundle(run_dir, keys[0])
+    assert sorted(p.name for p in run_dir.iterdir() if p.name.endswith((".zip", ".partial"))) == []
+
+
+def test_a_symlink_in_the_run_dir_is_left_out_not_followed(run_dir: Path, keys: tuple[Path, Path], tmp_path: Path) -> None:
     (tmp_path / "outside.txt").write_bytes(b"not part of the run")
-    (run_dir / "link.txt").symlink_to(tmp_path / "outside.txt")
-    with pytest.raises(EvidenceError, match="link.txt.*not a regular file"):
-        write_bundle(run_dir, None)
+    (tmp_path / "outside").mkdir()
+    (run_dir / "results.json").rename(tmp_path / "results.json")
+    (run_dir / "results.json").symlink_to(tmp_path / "results.json")  # even under an artefact's name
+    (run_dir / "allure-results" / "link.txt").symlink_to(tmp_path / "outside.txt")
+    (run_dir / "allure-report").symlink_to(tmp_path / "outside", target_is_directory=True)
+    sealed = seal_run(run_dir, keys[0])
+    with zipfile.ZipFile(sealed.path) as zf:
+        names = set(zf.namelist())
+    assert names == {*RUN_FILES, MANIFEST_NAME, SIGNATURE_NAME} - {"results.json"}
+    symlink = "symbolic link, not followed"
+    expected = {"allure-report": symlink, "allure-results/link.txt": symlink, "results.json": symlink}
+    assert {item.path: item.reason for item in sealed.left_out} == expected
+    assert verify_bundle(sealed.path, keys[1]).ok
+
+
+def test_a_mutants_run_seals_its_report_and_each_child_run(tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    run = tmp_path / "mutants-run"
+    files = ["mutants.json", "report.html", "mutants/gen2-clean/results.json", "mutants/gen2-clean/run.log"]
+    for name in [*files, "mutants/gen2-clean/core", "mutants/stray.txt"]:
+        (run / name).parent.mkdir(parents=True, exist_ok=True)
+        (run / name).write_text(name)
+    (run / "mutants" / "gen2-clean" / "cache").mkdir()
+    sealed = seal_run(run, keys[0])
+    assert [e["path"] for e in manifest_of(sealed.path)["files"]] == sorted(files)
+    assert [item.path for item in sealed.left_out] == ["mutants/gen2-clean/cache/", "mutants/gen2-clean/core", "mutants/stray.txt"]
 
 
 # --- tampering --------------------------------------------------------------------------------
@@ -221,26 +305,17 @@ def test_verify_names_each_altered_removed_or_added_file(
 
 def test_bytes_flipped_in_place_show_as_altered(run_dir: Path, keys: tuple[Path, Path]) -> None:
     """No rewrite: the stored bytes change and the zip CRC no longer matches."""
-    (run_dir / "big.bin").write_bytes(b"A" * 4096)
+    (run_dir / "allure-results" / "big.bin").write_bytes(b"A" * 4096)
     bundle = write_bundle(run_dir, keys[0])
     with zipfile.ZipFile(bundle) as zf:
-        info = zf.getinfo("big.bin")
+        info = zf.getinfo("allure-results/big.bin")
     raw = bytearray(bundle.read_bytes())
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     raw[start + info.compress_size // 2] ^= 0x01
     bundle.write_bytes(bytes(raw))
     result = verify_bundle(bundle, keys[1])
     assert not result.ok
-    assert result.altered == ["big.bin"]
-
-
-def test_a_duplicate_entry_under_a_listed_name_is_added(run_dir: Path, keys: tuple[Path, Path]) -> None:
-    bundle = write_bundle(run_dir, keys[0])
-    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(bundle, "a") as zf:
-        zf.writestr("junit.xml", b"<testsuites><testsuite failures='0'/></testsuites>")
-    result = verify_bundle(bundle, keys[1])
-    assert not result.ok
-    assert "ADDED: junit.xml" in result.messages
+    assert result.altered == ["allure-results/big.bin"]
 
 
 def edit_manifest(entries: dict[str, bytes]) -> None:
