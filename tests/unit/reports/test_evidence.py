@@ -54,7 +54,7 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
     return private, public
 
 
-def rewrite(bundle: Path, change: Callable[[dict[str, bytes]], None]) -> None:
+def rewrite(bundle: Path, change: Callable[[dict[str, bytes]], object]) -> None:
     """Rebuild the zip with consistent CRCs after `change` edits its entries (name -> bytes)."""
     with zipfile.ZipFile(bundle) as zf:
         entries = {name: zf.read(name) for name in zf.namelist()}
