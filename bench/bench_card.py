@@ -30,6 +30,7 @@ from ssc.keyset import TestKeySet, derive_card_key
 def select_read_mix(card: ReferenceCard) -> list[bytes]:
     p = card.profile
     ssse = p.file("SSSE")
+    assert ssse.name is not None, "SSSE has a DF name in every profile"
     out = [bytes([0, 0xA4, 4, 0, len(ssse.name)]) + ssse.name]
     for path in ("SSSE/EF05", "SSSE/EF06"):
         f = p.file(path)
@@ -37,6 +38,7 @@ def select_read_mix(card: ReferenceCard) -> list[bytes]:
         for rec in f.records[:3]:
             out.append(bytes([0, 0xB2, rec.number, 4, rec.record_length]))
         rec = f.records[-1]
+        assert f.sfi is not None, f"{path} has an SFI (every EF declares one)"
         out.append(bytes([0, 0xB2, rec.number, f.sfi << 3 | 4, rec.record_length]))
     return out
 
@@ -47,7 +49,9 @@ def open_read_keys(card: ReferenceCard) -> None:
     keyset = TestKeySet.for_profile(p)
     sn = p.atr.card_sn_of(card.atr)
     for path in ("SSSE/EF05", "SSSE/EF06"):
-        for name in sorted(p.file(path).rule("read").keys):
+        rule = p.file(path).rule("read")
+        assert rule is not None, f"{path} declares a read rule in every profile"
+        for name in sorted(rule.keys):
             kdef = p.key(name)
             key = derive_card_key(p, keyset, kdef, kdef.active, card.personalization.region, sn)
             r = card.process(bytes([0, 0x84, 0, 0, 8]))[:-2]
@@ -80,10 +84,13 @@ def full_mix_script(card: ReferenceCard, seed: int, cycles: int) -> list[bytes]:
     twin = random.Random(seed)
     keyset = TestKeySet.for_profile(p)
     sn = p.atr.card_sn_of(card.atr)
-    read_keys = sorted(p.file("SSSE/EF06").rule("read").keys)
+    read_rule = p.file("SSSE/EF06").rule("read")
+    assert read_rule is not None, "SSSE/EF06 declares a read rule in every profile"
+    read_keys = sorted(read_rule.keys)
     kdef = p.key(read_keys[0] if read_keys else "UKSSSE")  # gen3: RKSSSE opens EF06
     key = derive_card_key(p, keyset, kdef, kdef.active, card.personalization.region, sn)
     ssse = p.file("SSSE")
+    assert ssse.name is not None, "SSSE has a DF name in every profile"
     pin = encode_pin(p.security.pin.initial)
     script: list[bytes] = []
     for _ in range(cycles):

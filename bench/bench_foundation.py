@@ -24,6 +24,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -54,7 +55,7 @@ def apdu_mix() -> list[bytes]:
     select, read = profile.command("select"), profile.command("read_record")
     rec = ef.records[0]
     return [
-        bytes((select.cla[0], select.ins, select.byte("p1_ef"), select.param("p2")[0], 2)) + ef.fid.to_bytes(2, "big"),  # type: ignore[index]
+        bytes((select.cla[0], select.ins, select.byte("p1_ef"), select.byte_list("p2")[0], 2)) + ef.fid.to_bytes(2, "big"),
         bytes((read.cla[0], read.ins, rec.number, read.byte("p2_by_number"), rec.record_length)),
     ]
 
@@ -67,7 +68,10 @@ def enter_ssse(send: Callable[[bytes], bytes]) -> None:
     send(bytes((select.cla[0], select.ins, select.byte("p1_name"), 0, len(ssse.name))) + ssse.name)
 
 
-def cycle(fn: Callable[[bytes], object], mix: list[bytes]) -> Callable[[], object]:
+A = TypeVar("A")  # one APDU as the measured call takes it (bytes, or a list of ints for pyscard)
+
+
+def cycle(fn: Callable[[A], object], mix: list[A]) -> Callable[[], object]:
     state = {"i": 0}
 
     def one() -> object:
@@ -118,8 +122,8 @@ def through_vpcd(mix: list[bytes], seconds: float, pin: bool) -> dict[str, float
             lists = [list(a) for a in mix]
             bare_trivial, bare_reference = Bare(trivial), Bare(reference)
             cases = [
-                ("vpcd: trivial 9000 card, bare SCardTransmit", cycle(bare_trivial.transmit, lists)),  # type: ignore[arg-type]
-                ("vpcd: reference card, bare SCardTransmit", cycle(bare_reference.transmit, lists)),  # type: ignore[arg-type]
+                ("vpcd: trivial 9000 card, bare SCardTransmit", cycle(bare_trivial.transmit, lists)),
+                ("vpcd: reference card, bare SCardTransmit", cycle(bare_reference.transmit, lists)),
                 ("vpcd: reference card, Terminal.send", cycle(terminal.send, mix)),
             ]
             assert all(terminal.send(a).ok for a in mix)

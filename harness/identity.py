@@ -72,18 +72,12 @@ def _reader_name(dut: Any) -> str:
 def decode_atr(profile: Any, atr: bytes) -> dict[str, str | None]:
     """The historical bytes split into the profile's fields (`atr.fields`, `atr.card_sn`), hex;
     a field the historical bytes are too short for is None."""
+    from ssc.atr import AtrFormatError, decode_historical, parse_atr
+
     try:
-        from ssc.atr import decode_historical  # type: ignore[attr-defined]
-    except ImportError:
-        decode_historical = None
-    if decode_historical is not None:
-        try:
-            return {
-                k: (v.hex().upper() if isinstance(v, (bytes, bytearray)) else v) for k, v in decode_historical(profile.atr, atr).items()
-            }
-        except Exception:  # fall back to the plain split below
-            pass
-    from ssc.atr import AtrFormatError, parse_atr
+        return decode_historical(profile.atr, atr)
+    except Exception:  # fall back to the plain split below
+        pass
 
     try:
         historical = parse_atr(atr).historical

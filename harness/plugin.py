@@ -18,7 +18,7 @@ import datetime
 import hashlib
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,8 @@ from harness.tags import GENERATION_TAGS, OTHER_TAGS
 from ssc.catalogue import load_catalogue
 
 if TYPE_CHECKING:
+    from pluggy import Result
+
     from terminal.psam_client import PsamClient
 
 
@@ -338,7 +340,7 @@ def pytest_bdd_before_step_call(
     listener = _allure_listener(request.config)
     if listener is None:
         return
-    from allure_pytest_bdd.steps import get_step_uuid
+    from allure_pytest_bdd.steps import get_step_uuid  # type: ignore[import-untyped]  # allure-pytest-bdd ships no py.typed
 
     with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as step_result:
         if step_result is not None:
@@ -394,7 +396,7 @@ def _tags(item: pytest.Item) -> set[str]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     if not _is_scenario(item):

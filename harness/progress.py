@@ -31,7 +31,8 @@ def format_duration(seconds: float) -> str:
 def fit(text: str, columns: int) -> str:
     """`text` cut to `columns` terminal cells (CJK characters take two), so the status line never
     wraps — a wrapped line could not be rewritten in place."""
-    used, out = 0, []
+    used = 0
+    out: list[str] = []
     for ch in text:
         cells = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if used + cells > columns - 1:

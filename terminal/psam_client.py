@@ -50,7 +50,7 @@ class PsamClient:
         self._t0 = T0Policy(transport, get_response_cla=get_response.cla[0], get_response_ins=get_response.ins)
         select = profile.command("select")
         self._select_p1 = select.byte("p1_fid")
-        self._select_p2 = select.param("p2")[0]  # type: ignore[index]
+        self._select_p2 = select.byte_list("p2")[0]
         self._sfi_flag = profile.command("read_binary").byte("p1_sfi_flag")
         self.algorithm: Algorithm | None = None
         self._terminal_number: str | None = None

@@ -265,7 +265,7 @@ class CardSession:
         return [self.profile.file("/".join(parts[: i + 1])) for i in range(len(parts))]
 
     def _p2(self) -> int:
-        return self._select.param("p2")[0]  # type: ignore[index]
+        return self._select.byte_list("p2")[0]
 
     # -- records --------------------------------------------------------------------------------
 

@@ -400,8 +400,8 @@ def _rule_cases(profile: Profile, peers: Sequence[Profile], f: FileDef, right: s
             out.append(_case(profile, f, right, (Condition(AUTH, k.name),), ["SEC-AC-3"], "密钥不授予 PIN 读权限"))
     # The other right's grants do not open this one (read and write are separate rights).
     if other_rule is not None and not other_rule.is_free and not other_rule.is_never:
-        for g in other_rule.minimal_grants():
-            conditions = grant_conditions(g, other_rule)
+        for other_grant in other_rule.minimal_grants():
+            conditions = grant_conditions(other_grant, other_rule)
             if any(c.kind == SM for c in conditions) or conditions in grants:
                 continue
             case = _case(profile, f, right, conditions, ["SEC-AC-4"], "另一权限的条件")

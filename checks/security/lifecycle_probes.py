@@ -17,7 +17,7 @@ def raw_probe(profile: Profile, command: str, *, ef_path: str, pin: str) -> Comm
     ef = profile.file(ef_path)
     cmd = profile.command(command)
     if command == "select":
-        return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1_name"), cmd.param("p2")[0], ssse.name or b"")  # type: ignore[index]
+        return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1_name"), cmd.byte_list("p2")[0], ssse.name or b"")
     if command == "get_challenge":
         return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), b"", profile.security.challenge_external_auth)
     if command == "read_record":

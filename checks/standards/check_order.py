@@ -135,7 +135,10 @@ def check_order_probes(profile: Profile) -> list[Probe]:
     def record_apdu(
         f: FileDef, number: int, *, c: int = cla, ins: int = rr.ins, data: bytes = b"", le: int | None = None, sfi: int | None = None
     ) -> CommandApdu:
-        p2 = ((f.sfi if sfi is None else sfi) << shift) | by_number
+        if sfi is None:
+            assert f.sfi is not None, f"{f.path}: every EF declares its SFI (the profile loader requires one)"
+            sfi = f.sfi
+        p2 = (sfi << shift) | by_number
         rec = next((r for r in f.records if r.number == number), f.records[0])
         return CommandApdu(c, ins, number, p2, data, rec.record_length if le is None and not data else le)
 
@@ -207,7 +210,7 @@ def check_order_probes(profile: Profile) -> list[Probe]:
 
 def challenge_lengths(profile: Profile) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(allowed GET CHALLENGE lengths, refused neighbours): each allowed Le ± 1 and Le 00, unless allowed."""
-    allowed = tuple(profile.command("get_challenge").param("le"))  # type: ignore[arg-type]
+    allowed = profile.command("get_challenge").byte_list("le")
     near = {0} | {n + d for n in allowed for d in (-1, 1) if 0 <= n + d <= 0xFF}
     return allowed, tuple(sorted(near - set(allowed)))
 

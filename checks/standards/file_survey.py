@@ -262,7 +262,7 @@ def select_fid_findings(session: CardSession, df_path: str, targets: list[FileDe
     for target in targets:
         session.select_path(df_path, check=True)
         p1 = select.byte("p1_ef") if target.is_ef else select.byte("p1_fid")
-        apdu = CommandApdu(select.cla[0], select.ins, p1, select.param("p2")[0], target.fid.to_bytes(_FID_BYTES, "big"))  # type: ignore[index]
+        apdu = CommandApdu(select.cla[0], select.ins, p1, select.byte_list("p2")[0], target.fid.to_bytes(_FID_BYTES, "big"))
         response = session.terminal.send(apdu)
         session.forget_selection()
         if not response.ok or response.data:
@@ -302,7 +302,7 @@ def absent_file_selects(profile: Profile) -> dict[str, CommandApdu]:
     """SELECT commands for files the profile does not declare: "df_fid" (general P1), "ef_fid"
     (EF of the current DF) and "name" (by DF name). A conforming card answers file not found."""
     select = profile.command("select")
-    p2 = select.param("p2")[0]  # type: ignore[index]
+    p2 = select.byte_list("p2")[0]
     fid = absent_fid(profile).to_bytes(_FID_BYTES, "big")
     return {
         "df_fid": CommandApdu(select.cla[0], select.ins, select.byte("p1_fid"), p2, fid),

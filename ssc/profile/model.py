@@ -141,6 +141,13 @@ class CommandDef:
         assert isinstance(value, int)
         return value
 
+    def byte_list(self, key: str) -> tuple[int, ...]:
+        """A list-valued parameter (the P2 values, the allowed Le, the key versions): the loader
+        reads a YAML list of hex bytes as a tuple of ints."""
+        value = self.param(key)
+        assert isinstance(value, tuple) and all(isinstance(v, int) for v in value), f"command {self.name!r}: {key} is not a list"
+        return value
+
 
 @dataclass(frozen=True)
 class StatusWord:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
+from typing import Self
 
 from terminal.errors import HarnessError
 
@@ -109,7 +110,7 @@ class Transport(ABC):
     def close(self) -> None:  # noqa: B027 - a transport with nothing to release keeps this default
         """Release the reader or card; further use is an error. Safe to call twice."""
 
-    def __enter__(self) -> Transport:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

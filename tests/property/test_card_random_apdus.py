@@ -28,7 +28,7 @@ from ssc.crypto.recipes import auth_cryptogram
 from ssc.keyset import TestKeySet, derive_card_key
 from ssc.profile import load_profile
 from ssc.profile.access import Pin
-from ssc.profile.model import Profile
+from ssc.profile.model import FileDef, Profile
 
 GENERATIONS = ("gen1", "gen2", "gen3")
 APDUS_PER_EXAMPLE = 50
@@ -51,6 +51,16 @@ def _send(card: ReferenceCard, apdu: bytes) -> tuple[bytes, int]:
     return out[:-2], int.from_bytes(out[-2:], "big")
 
 
+def _df_name(df: FileDef) -> bytes:
+    assert df.name is not None, f"{df.path}: every DF holding an EF is selected by name"
+    return df.name
+
+
+def _sfi(ef: FileDef) -> int:
+    assert ef.sfi is not None, f"{ef.path}: every EF declares its SFI (the profile loader requires one)"
+    return ef.sfi
+
+
 @functools.cache
 def secrets_of(generation: str) -> Secrets:
     """Read every protected file on an oracle card, opening each rule with the right PIN/keys."""
@@ -68,7 +78,7 @@ def secrets_of(generation: str) -> Secrets:
             continue
         df = profile.file(f.parent or "MF")
         card.power_on()
-        _send(card, bytes([0, 0xA4, 4, 0, len(df.name)]) + df.name)
+        _send(card, bytes([0, 0xA4, 4, 0, len(_df_name(df))]) + _df_name(df))
         if rule.needs_pin:
             pin = encode_pin(card.personalization.pin or profile.security.pin.initial)
             assert _send(card, bytes([0, 0x20, 0, 0, len(pin)]) + pin)[1] == 0x9000
@@ -88,10 +98,10 @@ def secrets_of(generation: str) -> Secrets:
                 contents.append(data)
         else:
             for n in range(1, 20):
-                data, sw = _send(card, bytes([0, 0xB2, n, f.sfi << 3 | 4, 0]))
+                data, sw = _send(card, bytes([0, 0xB2, n, _sfi(f) << 3 | 4, 0]))
                 if sw >> 8 != 0x6C:
                     break
-                data, sw = _send(card, bytes([0, 0xB2, n, f.sfi << 3 | 4, sw & 0xFF]))
+                data, sw = _send(card, bytes([0, 0xB2, n, _sfi(f) << 3 | 4, sw & 0xFF]))
                 assert sw == 0x9000
                 contents.append(data)
         pin_alone = rule.kind in ("single", "or") and any(isinstance(t, Pin) for t in rule.terms)
@@ -186,16 +196,16 @@ def chunk_strategy(profile: Profile) -> st.SearchStrategy[list[bytes]]:
     pin = encode_pin(profile.security.pin.initial)
     targets = [(profile.file(f.parent or "MF"), f) for f in profile.efs() if f.sfi is not None]
 
-    def deep(verify: bool, target: tuple, number: int, le: int) -> list[bytes]:
+    def deep(verify: bool, target: tuple[FileDef, FileDef], number: int, le: int) -> list[bytes]:
         df, ef = target
         out = []
         if verify:
-            out += [bytes([0, 0xA4, 4, 0, len(ssse.name)]) + ssse.name, bytes([0, 0x20, 0, 0, len(pin)]) + pin]
-        out.append(bytes([0, 0xA4, 4, 0, len(df.name)]) + df.name)
+            out += [bytes([0, 0xA4, 4, 0, len(_df_name(ssse))]) + _df_name(ssse), bytes([0, 0x20, 0, 0, len(pin)]) + pin]
+        out.append(bytes([0, 0xA4, 4, 0, len(_df_name(df))]) + _df_name(df))
         if ef.kind == "transparent":
-            out.append(bytes([0, 0xB0, 0x80 | ef.sfi, number, le]))
+            out.append(bytes([0, 0xB0, 0x80 | _sfi(ef), number, le]))
         else:
-            out.append(bytes([0, 0xB2, number, ef.sfi << 3 | 4, le]))
+            out.append(bytes([0, 0xB2, number, _sfi(ef) << 3 | 4, le]))
         return out
 
     deep_read = st.builds(deep, st.booleans(), st.sampled_from(targets), st.integers(1, 8), st.sampled_from([0, 0x10]))

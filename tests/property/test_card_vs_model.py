@@ -26,7 +26,14 @@ PIN_DF = PROFILE.security.pin.df
 DFS = [f for f in PROFILE.files.values() if f.is_df and f.name and f.presence != "optional"]
 RECORD_EFS = [f for f in PROFILE.efs() if f.kind == "linear" and f.records and "dir" not in f.flags]
 KEYS = [k for k in PROFILE.keys() if k.use == "external"]
-SFIS = sorted({f.sfi for f in RECORD_EFS})
+
+
+def _sfi(ef: FileDef) -> int:
+    assert ef.sfi is not None, f"{ef.path}: every EF declares its SFI (the profile loader requires one)"
+    return ef.sfi
+
+
+SFIS = sorted({_sfi(f) for f in RECORD_EFS})
 WRONG_PIN = "000000"
 
 
@@ -88,6 +95,7 @@ class CardVsModel(RuleBasedStateMachine):
 
     @rule(df=st.sampled_from(DFS))
     def select_df(self, df: FileDef) -> None:
+        assert df.name is not None, "DFS holds only DFs with a name"
         _, sw = self.send(bytes([0, 0xA4, 4, 0, len(df.name)]) + df.name)
         assert SW["more_data"].matches(sw)
         if df.path != self.df:
@@ -143,7 +151,7 @@ class CardVsModel(RuleBasedStateMachine):
             self.auth.discard(target.name)
 
     def pick_sfi(self, index: int, here: bool) -> int:
-        local = [f.sfi for f in RECORD_EFS if f.parent == self.df]
+        local = [_sfi(f) for f in RECORD_EFS if f.parent == self.df]
         return local[index % len(local)] if here and local else SFIS[index % len(SFIS)]
 
     @rule(index=st.integers(0, 15), here=st.booleans(), number=st.integers(1, 3))

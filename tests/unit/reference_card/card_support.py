@@ -66,6 +66,18 @@ class Host:
     def select_name(self, name: bytes, p2: int = 0) -> Response:
         return self.send(bytes([0x00, 0xA4, 0x04, p2, len(name)]) + name)
 
+    def df_name(self, path: str) -> bytes:
+        """The DF name (AID) the profile gives the DF at `path`, to SELECT it by."""
+        name = self.profile.file(path).name
+        assert name is not None, f"profile {self.profile.name} gives {path} no DF name to select it by"
+        return name
+
+    def ef_size(self, path: str) -> int:
+        """The size the profile declares for the transparent EF at `path`."""
+        size = self.profile.file(path).size
+        assert size is not None, f"profile {self.profile.name}: {path} is not a transparent EF (it declares no size)"
+        return size
+
     def select_path(self, path: str) -> Response:
         """Select a DF by name (or MF by FID), then an EF by FID if the path names one."""
         f = self.profile.file(path)

@@ -53,9 +53,9 @@ def test_internal_authenticate_errors(host: Host, apdu: str, name: str) -> None:
 
 
 def test_internal_authenticate_works_from_adfs_not_from_pse(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF04").name)
+    host.select_name(host.df_name("SSSE/DF04"))
     assert host.send("0088000010" + "00" * 16).sw == host.sw("more_data", 8)
-    host.select_name(host.profile.file("PSE").name)
+    host.select_name(host.df_name("PSE"))
     assert host.send("0088000010" + "00" * 16).sw == host.sw("key_not_found")
 
 
@@ -67,7 +67,7 @@ def test_every_national_key_authenticates_in_every_version(host: Host) -> None:
     keys = _national_keys(host)
     assert {("SSSE", "MK"), ("SSSE", "UKSSSE"), ("SSSE/DF01", "UK1DF01"), ("SSSE/DF04", "UK2DF04")} <= set(keys)  # PROFILE §6.1
     for df, name in keys:
-        host.select_name(host.profile.file(df).name)
+        host.select_name(host.df_name(df))
         for version in (1, 2, 3):
             assert host.external_auth(name, version).sw == host.sw("ok"), (name, version)
         assert host.external_auth(name, 0).sw == host.sw("ok")
@@ -112,7 +112,7 @@ def test_external_authenticate_check_order(host: Host) -> None:
 
 
 def test_key_lookup_is_in_the_current_df_only(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     assert host.external_auth("UKSSSE").sw == host.sw("key_not_found")
 
 
@@ -142,6 +142,5 @@ def test_card_checks_the_d_sent_not_r(host: Host) -> None:
 
 
 def test_local_keys_come_from_the_city_root(host: Host) -> None:
-    df80 = host.profile.file("SSSE/DF80")
-    host.select_name(df80.name)
+    host.select_name(host.df_name("SSSE/DF80"))
     assert host.external_auth("RLK").sw == host.sw("ok")

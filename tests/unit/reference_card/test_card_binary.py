@@ -15,7 +15,7 @@ def host() -> Host:
 
 
 def _photo(host: Host) -> bytes:
-    size = host.profile.file("SSSE/EF08").size
+    size = host.ef_size("SSSE/EF08")
     out = b""
     while len(out) < size:
         chunk = min(256, size - len(out))
@@ -28,7 +28,7 @@ def _photo(host: Host) -> bytes:
 def test_read_whole_photo_by_offset_and_by_sfi(host: Host) -> None:
     host.select_fid(0xEF08)
     photo = _photo(host)
-    assert len(photo) == host.profile.file("SSSE/EF08").size
+    assert len(photo) == host.ef_size("SSSE/EF08")
     host.select_fid(0xDDF1)
     r = host.send("00B0881010")
     assert r.data == photo[0x10:0x20]
@@ -36,7 +36,7 @@ def test_read_whole_photo_by_offset_and_by_sfi(host: Host) -> None:
 
 def test_le_rules(host: Host) -> None:
     host.select_fid(0xEF08)
-    size = host.profile.file("SSSE/EF08").size
+    size = host.ef_size("SSSE/EF08")
     last = size - 5
     assert host.send(bytes([0, 0xB0, last >> 8, last & 0xFF, 0x10])).sw == host.sw("wrong_le", 5)
     assert host.send(bytes([0, 0xB0, last >> 8, last & 0xFF, 0x03])).sw == host.sw("ok")
@@ -79,7 +79,7 @@ def test_update_binary(host: Host) -> None:
 def test_update_binary_bounds(host: Host) -> None:
     host.external_auth("UKSSSE")
     host.select_fid(0xEF07)
-    size = host.profile.file("SSSE/EF07").size
+    size = host.ef_size("SSSE/EF07")
     end = size - 2
     assert host.send(bytes([0, 0xD6, end >> 8, end & 0xFF, 4]) + bytes(4)).sw == host.sw("not_enough_space")
     assert host.send(bytes([0, 0xD6, size >> 8, size & 0xFF, 1, 0])).sw == host.sw("offset_beyond_ef")

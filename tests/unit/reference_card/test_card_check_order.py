@@ -46,12 +46,12 @@ def test_status_word_order(host: Host, apdu: str, name: str) -> None:
 
 def test_no_record_length_without_access(host: Host) -> None:
     """A PIN-protected record: 6982 before 6Cxx, and 6A83 before 6982 (file/record first)."""
-    host.select_name(host.profile.file("SSSE/DF02").name)
+    host.select_name(host.df_name("SSSE/DF02"))
     assert host.read_record(1, sfi=6).sw == host.sw("security_not_satisfied")
     assert host.read_record(9, sfi=6).sw == host.sw("record_not_found")
 
 
 def test_security_before_data_content(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     bad = bytes([0x99, 0x01, 0x00])
     assert host.send(bytes([0, 0xDC, 1, 0x2C, len(bad)]) + bad).sw == host.sw("security_not_satisfied")

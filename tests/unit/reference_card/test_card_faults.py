@@ -18,7 +18,7 @@ from tests.unit.reference_card.card_support import PIN, SSSE_NAME, Host, new_car
 
 
 def _enter(host: Host, path: str) -> None:
-    host.select_name(host.profile.file(path).name)
+    host.select_name(host.df_name(path))
 
 
 def pin_counter(host: Host) -> bool:

@@ -32,7 +32,7 @@ def test_block_and_unblock(host: Host) -> None:
 
 def test_blocked_application_leaves_the_pse_usable(host: Host) -> None:
     host.send(host.mac_apdu(BLOCK, b"", "STK"))
-    host.select_name(host.profile.file("PSE/ADF1").name)
+    host.select_name(host.df_name("PSE/ADF1"))
     assert host.read_record_auto(1, sfi=1).sw == host.sw("ok")
 
 

@@ -90,7 +90,7 @@ def test_atr_layout(generation: str) -> None:
 @pytest.mark.parametrize("generation", GENERATIONS)
 def test_card_identification_code_verifies_under_irk(generation: str) -> None:
     host = Host(new_card(generation))
-    host.select_name(host.profile.file("SSSE").name)
+    host.select_name(host.df_name("SSSE"))
     code = host.read_record_auto(1, sfi=5).data[2:]
     layout = host.profile.card_id
     assert decode_cn(code[layout.region]) == PERSO.region
@@ -103,7 +103,7 @@ def test_card_identification_code_verifies_under_irk(generation: str) -> None:
 @pytest.mark.parametrize("generation", GENERATIONS)
 def test_issuer_records(generation: str) -> None:
     host = Host(new_card(generation))
-    host.select_name(host.profile.file("SSSE").name)
+    host.select_name(host.df_name("SSSE"))
     values = {rec.item: host.read_record_auto(rec.tag, sfi=5, by_tag=True).data for rec in host.profile.file("SSSE/EF05").records}
     assert decode_an(values["spec_version"][2:]) == host.profile.spec_version
     assert decode_an(values["card_number"][2:]) == PERSO.card_number
@@ -114,7 +114,7 @@ def test_issuer_records(generation: str) -> None:
 @pytest.mark.parametrize("generation", ["gen1", "gen2"])
 def test_cardholder_records_follow_the_generation(generation: str) -> None:
     host = Host(new_card(generation))
-    host.select_name(host.profile.file("SSSE").name)
+    host.select_name(host.df_name("SSSE"))
     ef06 = host.profile.file("SSSE/EF06")
     for rec in ef06.records:
         r = host.read_record_auto(rec.number, sfi=6)
@@ -128,8 +128,9 @@ def test_cardholder_records_follow_the_generation(generation: str) -> None:
 @pytest.mark.parametrize("generation", GENERATIONS)
 def test_dir_lists_exactly_the_adfs_present(generation: str) -> None:
     host = Host(new_card(generation))
-    host.select_name(host.profile.file("SSSE").name)
+    host.select_name(host.df_name("SSSE"))
     dir_file = host.profile.file("SSSE/EF0B")
+    assert dir_file.sfi is not None, "SSSE/EF0B has an SFI (every EF declares one)"
     expected_paths = ["SSSE/DF01", "SSSE/DF02", "SSSE/DF03", "SSSE/DF04", *PERSO.optional_dfs, "SSSE/DF80"]
     got = []
     n = 1
@@ -149,8 +150,8 @@ def test_card_without_optional_dfs_or_local_extension() -> None:
     card.power_on()
     host = Host(card)
     for path in ("SSSE/DF05", "SSSE/DF80"):
-        assert host.select_name(host.profile.file(path).name).sw == host.sw("file_not_found")
-    assert host.select_name(host.profile.file("SSSE/DF04").name).sw >> 8 == 0x61
+        assert host.select_name(host.df_name(path)).sw == host.sw("file_not_found")
+    assert host.select_name(host.df_name("SSSE/DF04")).sw >> 8 == 0x61
 
 
 def test_key_versions_limit_loaded_keys() -> None:
@@ -158,6 +159,6 @@ def test_key_versions_limit_loaded_keys() -> None:
     card = ReferenceCard(load_profile("gen2"), p)
     card.power_on()
     host = Host(card)
-    host.select_name(host.profile.file("SSSE").name)
+    host.select_name(host.df_name("SSSE"))
     assert host.external_auth("UKSSSE", 1).sw == host.sw("ok")
     assert host.external_auth("UKSSSE", 2).sw == host.sw("key_not_found")

@@ -59,7 +59,7 @@ def test_verify_errors(host: Host, apdu: str, name: str) -> None:
 def test_verify_outside_ssse_is_6a88(host: Host) -> None:
     host.select_fid(0x3F00)
     assert host.verify().sw == host.sw("key_not_found")
-    host.select_name(host.profile.file("SSSE/DF02").name)
+    host.select_name(host.df_name("SSSE/DF02"))
     assert host.verify().sw == host.sw("ok")
 
 
@@ -75,7 +75,7 @@ def test_change_pin(host: Host) -> None:
 
 
 def test_change_pin_sets_the_pin_state(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF02").name)
+    host.select_name(host.df_name("SSSE/DF02"))
     assert host.read_record_auto(1, sfi=6).sw == host.sw("security_not_satisfied")
     assert _change(host, PIN, "135790") == host.sw("ok")
     assert host.read_record_auto(1, sfi=6).sw == host.sw("ok")
@@ -129,6 +129,6 @@ def test_unblock_pin(host: Host) -> None:
 
 def test_puk_state_is_lost_on_df_change(host: Host) -> None:
     host.external_auth("PUK")
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     host.select_fid(0xDDF1)
     assert host.send(host.mac_apdu(bytes([0x84, 0x24, 0x00, 0x00]), b"", "PUK")).sw == host.sw("security_not_satisfied")

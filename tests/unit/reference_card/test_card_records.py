@@ -62,12 +62,12 @@ def test_read_record_errors(host: Host, apdu: str, name: str) -> None:
 
 
 def test_reserved_files_have_no_records(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF05").name)
+    host.select_name(host.df_name("SSSE/DF05"))
     assert host.read_record(1, sfi=5, le=0).sw == host.sw("record_not_found")
 
 
 def test_update_record_needs_the_uk(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     new = bytes([0x20, 3]) + bytes.fromhex("441803")
     assert host.send(bytes([0, 0xDC, 1, 0x2C, len(new)]) + new).sw == host.sw("security_not_satisfied")
     assert host.external_auth("UK1DF01").sw == host.sw("ok")
@@ -80,13 +80,13 @@ def test_update_record_needs_the_uk(host: Host) -> None:
     [bytes([0x21, 3]) + b"\x44\x18\x03", bytes([0x20, 2]) + b"\x44\x18", bytes([0x20, 3]) + b"\x44\x18", b"\x20"],
 )
 def test_update_record_tag_and_length_must_match(host: Host, payload: bytes) -> None:
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     host.external_auth("UK1DF01")
     assert host.send(bytes([0, 0xDC, 1, 0x2C, len(payload)]) + payload).sw == host.sw("wrong_data")
 
 
 def test_update_record_errors_before_security(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     rec = bytes([0x20, 3, 0x44, 0x18, 0x03])
     assert host.send(bytes([0, 0xDC, 9, 0x2C, 5]) + rec).sw == host.sw("record_not_found")
     assert host.send(bytes([0, 0xDC, 1, 0x28, 5]) + rec).sw == host.sw("wrong_p1p2")  # by-tag mode
@@ -94,13 +94,13 @@ def test_update_record_errors_before_security(host: Host) -> None:
 
 
 def test_update_record_on_a_cyclic_file_is_6981(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF04").name)
+    host.select_name(host.df_name("SSSE/DF04"))
     rec = bytes([0x55, 16]) + bytes(16)
     assert host.send(bytes([0, 0xDC, 1, 0x44, len(rec)]) + rec).sw == host.sw("incompatible_file_structure")
 
 
 def test_append_record_on_a_linear_file_is_6a84(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF04").name)
+    host.select_name(host.df_name("SSSE/DF04"))
     rec = bytes([0x52, 3, 0x44, 0x18, 0x02])
     assert host.send(bytes([0, 0xE2, 0, 0x30, len(rec)]) + rec).sw == host.sw("not_enough_space")
 
@@ -110,23 +110,23 @@ def _transaction(i: int) -> bytes:
 
 
 def test_cyclic_append_rotates(host: Host) -> None:
-    df04 = host.profile.file("SSSE/DF04")
-    ef08 = host.profile.file("SSSE/DF04/EF08")
-    host.select_name(df04.name)
+    capacity = host.profile.file("SSSE/DF04/EF08").record_count
+    assert capacity is not None, "SSSE/DF04/EF08 is a cyclic EF: it declares its record_count"
+    host.select_name(host.df_name("SSSE/DF04"))
     assert host.verify().sw == host.sw("ok")
     assert host.read_record(1, sfi=8, le=0x12).sw == host.sw("record_not_found")
-    for i in range(ef08.record_count + 2):
+    for i in range(capacity + 2):
         apdu = host.mac_apdu(bytes([0x04, 0xE2, 0x00, 0x08 << 3]), _transaction(i), "UK2DF04")
         assert host.send(apdu).sw == host.sw("ok")
-    newest = ef08.record_count + 1
-    for n in range(1, ef08.record_count + 1):
+    newest = capacity + 1
+    for n in range(1, capacity + 1):
         assert host.read_record(n, sfi=8, le=0x12).data == _transaction(newest - n + 1)
-    assert host.read_record(ef08.record_count + 1, sfi=8, le=0x12).sw == host.sw("record_not_found")
+    assert host.read_record(capacity + 1, sfi=8, le=0x12).sw == host.sw("record_not_found")
     assert host.read_record(0x55, sfi=8, le=0x12, by_tag=True).data == _transaction(newest)
 
 
 def test_append_record_needs_a_valid_mac(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF04").name)
+    host.select_name(host.df_name("SSSE/DF04"))
     rec = _transaction(1)
     assert host.send(bytes([0, 0xE2, 0, 0x40, len(rec)]) + rec).sw == host.sw("security_not_satisfied")
     apdu = host.mac_apdu(bytes([0x04, 0xE2, 0x00, 0x40]), rec, "UK1DF04")
@@ -138,7 +138,7 @@ def test_append_record_needs_a_valid_mac(host: Host) -> None:
 
 
 def test_sm_update_of_the_nationwide_file(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF04").name)
+    host.select_name(host.df_name("SSSE/DF04"))
     rec = bytes([0x53, 4]) + bytes.fromhex("20250101")
     assert host.send(bytes([0x00, 0xDC, 2, 0x34, len(rec)]) + rec).sw == host.sw("security_not_satisfied")
     host.external_auth("UK2DF04")
@@ -150,7 +150,7 @@ def test_sm_update_of_the_nationwide_file(host: Host) -> None:
 
 
 def test_cla_04_on_a_rule_without_sm_is_6982(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     host.external_auth("UK1DF01")
     apdu = host.mac_apdu(bytes([0x04, 0xDC, 1, 0x2C]), bytes([0x20, 3, 0x44, 0x18, 0x03]), "UK1DF01")
     assert host.send(apdu).sw == host.sw("security_not_satisfied")

@@ -14,7 +14,7 @@ def _host(generation: str = "gen2") -> Host:
 
 
 def _enter(host: Host, path: str) -> None:
-    host.select_name(host.profile.file(path).name)
+    host.select_name(host.df_name(path))
 
 
 def test_free_read_uk_write() -> None:  # SEC-AC-1
@@ -117,7 +117,7 @@ def test_key_state_lost_on_df_change_kept_on_ef_select() -> None:  # SEC-AC-8
     _enter(host, "SSSE/DF03")
     host.external_auth("RK1DF03")
     host.select_fid(0xEF05)
-    host.select_name(host.profile.file("SSSE/DF03").name)  # re-selecting the current DF keeps it
+    host.select_name(host.df_name("SSSE/DF03"))  # re-selecting the current DF keeps it
     assert host.read_record_auto(1, sfi=5).sw == host.sw("ok")
     host.select_fid(0xDDF1)
     host.select_fid(0xDF03)

@@ -28,9 +28,8 @@ def test_select_ssse_by_name_answers_611e_then_fci(generation: str) -> None:
 
 @pytest.mark.parametrize("path", ["SSSE/DF01", "SSSE/DF02", "SSSE/DF03", "SSSE/DF04", "SSSE/DF80", "PSE", "PSE/ADF1"])
 def test_select_df_by_name_gives_its_fci(host: Host, path: str) -> None:
-    f = host.profile.file(path)
-    fci = fci_for(host.profile, f)
-    r = host.select_name(f.name)
+    fci = fci_for(host.profile, host.profile.file(path))
+    r = host.select_name(host.df_name(path))
     assert r.sw == host.sw("more_data", len(fci))
     assert host.send(bytes([0, 0xC0, 0, 0, len(fci)])).data == fci
 
@@ -49,7 +48,7 @@ def test_select_by_fid_has_no_response_data(host: Host) -> None:
 
 
 def test_select_p1_00_reaches_parent_and_siblings(host: Host) -> None:
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     assert host.select_fid(0xDF04).sw == host.sw("ok")  # sibling DF
     assert host.select_fid(0xDDF1).sw == host.sw("ok")  # parent
     assert host.select_fid(0xDF03).sw == host.sw("ok")  # child DF

@@ -21,7 +21,7 @@ def _reinsert(host: Host) -> None:
 
 def test_hook_apdu_arms_a_cut() -> None:
     host = _host()
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     host.external_auth("UK1DF01")
     old = host.read_record_auto(2, sfi=5).data
     new = old[:2] + bytes(len(old) - 2)
@@ -30,14 +30,14 @@ def test_hook_apdu_arms_a_cut() -> None:
         host.send(bytes([0, 0xDC, 2, 0x2C, len(new)]) + new)
     assert not host.card.powered
     _reinsert(host)
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     assert host.read_record_auto(2, sfi=5).data == old
 
 
 @pytest.mark.parametrize("cut", [0, 1, 30, 61, 62, 100])
 def test_torn_record_is_old_or_new(cut: int) -> None:
     host = _host()
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     host.external_auth("UK1DF01")
     old = host.read_record_auto(2, sfi=5).data
     new = old[:2] + b"\x41" * (len(old) - 2)
@@ -45,7 +45,7 @@ def test_torn_record_is_old_or_new(cut: int) -> None:
     with pytest.raises(PowerCut):
         host.send(bytes([0, 0xDC, 2, 0x2C, len(new)]) + new)
     _reinsert(host)
-    host.select_name(host.profile.file("SSSE/DF01").name)
+    host.select_name(host.df_name("SSSE/DF01"))
     got = host.read_record_auto(2, sfi=5).data
     assert got == (new if cut >= len(new) else old)
 

@@ -48,7 +48,7 @@ def _cmd(profile: Profile, name: str, p1: int, p2: int, data: bytes = b"", le: i
 
 def _select(profile: Profile, fid: int) -> CommandApdu:
     sel = profile.command("select")
-    return _cmd(profile, "select", sel.byte("p1_fid"), sel.param("p2")[0], fid.to_bytes(2, "big"))
+    return _cmd(profile, "select", sel.byte("p1_fid"), sel.byte_list("p2")[0], fid.to_bytes(2, "big"))
 
 
 def _derive(profile: Profile, usage: str, key: KeyDef, version: int, factors_root_first: list[bytes]) -> CommandApdu:

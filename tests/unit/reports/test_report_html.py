@@ -132,8 +132,11 @@ def test_a_failed_matrix_cell_turns_its_grid_cell_red(run_dir: Path, results: di
     matrix["cells"][rid][row][col] = {"verdict": "failed", "reason": "refused: no basic data", "apdus": 3}
     (copy / "results.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     page = write_report(copy).read_text(encoding="utf-8")
-    grid = re.search(r'<table class="grid" id="matrix-combined">(.*?)</table>', page, re.S).group(1)
-    line = re.search(rf"<tr><th>{re.escape(row)}</th>(.*?)</tr>", grid, re.S).group(1)
+    found_grid = re.search(r'<table class="grid" id="matrix-combined">(.*?)</table>', page, re.S)
+    assert found_grid, "no combined matrix grid in the report"
+    found_line = re.search(rf"<tr><th>{re.escape(row)}</th>(.*?)</tr>", found_grid.group(1), re.S)
+    assert found_line, f"no grid row for {row}"
+    line = found_line.group(1)
     assert re.findall(r'<td class="([a-z-]+)"', line)[2] == "failed"
     assert "refused: no basic data" in line
 
@@ -257,7 +260,9 @@ MUTANTS = {
 def test_a_mutants_run_gets_the_fault_by_requirement_table(tmp_path: Path) -> None:
     (tmp_path / "mutants.json").write_text(json.dumps(MUTANTS, ensure_ascii=False), encoding="utf-8")
     page = write_report(tmp_path).read_text(encoding="utf-8")
-    table = re.search(r'<table class="mut" id="mutants-table">(.*?)</table>', page, re.S).group(1)
+    found = re.search(r'<table class="mut" id="mutants-table">(.*?)</table>', page, re.S)
+    assert found, "no mutants table in the report"
+    table = found.group(1)
     header = re.findall(r"<th>([A-Z]{3}-[A-Z0-9-]+)</th>", table)
     assert header == ["STD-DATA-1", "SEC-PIN-1", "SEC-AUTH-1", "INT-XR-7"]  # catalogue order
     rows = re.findall(r"<tr><th>([a-z_]+)</th>(.*?)</tr>", table, re.S)
@@ -302,7 +307,8 @@ def test_decode_historical_splits_the_historical_bytes_as_the_profile_lays_them_
 
 def test_decode_historical_of_a_short_atr_says_why_and_leaves_missing_fields_empty() -> None:
     out = decode_historical(load_profile("gen2").atr, bytes.fromhex("3B6D0000008152"))
-    assert "historical bytes" in out["error"] and out["chip_maker"] == "0081" and out["cos_id"] == "52"
+    error = out["error"]
+    assert error is not None and "historical bytes" in error and out["chip_maker"] == "0081" and out["cos_id"] == "52"
     assert out["card_sn"] is None and out["card_maker"] is None
 
 

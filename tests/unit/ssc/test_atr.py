@@ -91,9 +91,10 @@ def test_a_deviating_atr_names_expected_and_actual(spec, raw: bytes, expected: d
     assert set(findings) == set(ASPECTS)
     for aspect in ASPECTS:
         if aspect in expected:
-            assert findings[aspect] is not None, aspect
+            found = findings[aspect]
+            assert found is not None, aspect
             for fragment in expected[aspect]:
-                assert fragment in findings[aspect], findings[aspect]
+                assert fragment in found, found
         else:
             assert findings[aspect] is None, (aspect, findings[aspect])
 

@@ -50,7 +50,8 @@ def _t0_card(profile: Profile) -> tuple[ScriptedCard, bytes, bytes]:
     ssse = profile.file("SSSE")
     get_response = profile.command("get_response")
     fci = b"\x6f\x03\x84\x01\x00"
-    command = CommandApdu(select.cla[0], select.ins, select.byte("p1_name"), select.param("p2")[0], ssse.name).to_bytes()
+    assert ssse.name is not None, "SSSE has a DF name in every profile"
+    command = CommandApdu(select.cla[0], select.ins, select.byte("p1_name"), select.byte_list("p2")[0], ssse.name).to_bytes()
     gr = bytes([get_response.cla[0], get_response.ins, 0, 0, len(fci)])
     rr = profile.command("read_record")
     read = CommandApdu(rr.cla[0], rr.ins, 1, rr.byte("p2_by_number"), b"", 0).to_bytes()
@@ -406,6 +407,7 @@ def test_reads_and_selection(gen: str) -> None:
     assert (s.current_df, s.current_ef) == ("SSSE/DF01", "SSSE/DF01/EF05")
     assert s.read_record(number=1).ok  # the current EF
     ssse = profile.file("SSSE")
+    assert ssse.name is not None, "SSSE has a DF name in every profile"
     raw = s.select_by_name(ssse.name, raw=True)
     assert raw.means("more_data") and raw.sw2 == len(fci_for(profile, ssse)) and raw.data == b""
     assert s.read_record("SSSE/EF05", 99, check=False).means("record_not_found")
@@ -441,6 +443,7 @@ def test_update_and_read_binary(gen: str, offset: int) -> None:
         assert s.external_authenticate("RKSSSE", 0, rig.home).ok
     assert s.read_binary(path, offset, len(data)).data == data
     size = rig.profile.file(path).size
+    assert size is not None, f"{path} is a transparent EF: it declares its size"
     raw = s.read_binary(path, size - 4, 8, raw=True)
     assert raw.sw == rig.profile.sw["wrong_le"].with_value(4)
     assert len(s.read_binary(path, size - 4, 8).data) == 4  # re-issued with Le 04

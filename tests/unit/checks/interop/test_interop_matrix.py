@@ -8,7 +8,7 @@ Runs on a small set (three regions in two provinces) to stay fast; the suite run
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -26,6 +26,8 @@ from terminal.channel import Terminal
 from terminal.invalid_lists import InvalidCardLists
 from terminal.regions import load_regions
 from terminal.session import CardSession
+from terminal.transports.inprocess import InProcessTransport
+from terminal.transports.tracing import TracingTransport
 from tests.unit import rig
 
 REGIONS = (rig.HOME_REGION, "330200", "320500")  # Qingyuan (home of the default card), Ningbo, Suzhou
@@ -59,7 +61,7 @@ REQUIREMENTS = [f"INT-XR-{n}" for n in range(1, 9)]
 
 
 @pytest.fixture(scope="module")
-def clean_run() -> InteropRun:
+def clean_run() -> Iterator[InteropRun]:
     run = _run()
     yield run
     run.close()
@@ -212,4 +214,6 @@ def test_a_dut_only_set_is_the_dut_at_every_terminal() -> None:
         assert run.run(requirement, check, include_defective=defective) == [], requirement
     assert run.unexercised_list_levels() == []
     run.close()
-    assert not card.transport.inner.removed  # the DUT is the session's to close, not the run's
+    traced = card.transport
+    assert isinstance(traced, TracingTransport) and isinstance(traced.inner, InProcessTransport), "issue_card traces an in-process card"
+    assert not traced.inner.removed  # the DUT is the session's to close, not the run's

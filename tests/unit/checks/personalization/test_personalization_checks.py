@@ -7,6 +7,7 @@ personalization data and the profile, not from the code under test."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def _psam(profile_name: str, region: str) -> PsamClient:
     return rig.open_psam(load_profile(profile_name), region)
 
 
-def _session(generation: str, region: str | None = None, **perso_changes: object) -> tuple[CardSession, PsamClient]:
+def _session(generation: str, region: str | None = None, **perso_changes: Any) -> tuple[CardSession, PsamClient]:
     """A session on a freshly issued reference card, addressed as a card of `region` (default: the
     region it reads out), and the PSAM of a terminal in that region."""
     profile = load_profile(generation)
