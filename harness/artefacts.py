@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TextIO
 
-from terminal.errors import HarnessError
+from terminal.errors import HarnessError, InputError
 
 ALLURE_TIMEOUT_S = 180
 
@@ -46,7 +46,7 @@ def build_report(run_dir: Path) -> Path:
     return write_report(run_dir)
 
 
-class SignKeyError(ValueError):
+class SignKeyError(InputError):
     """--sign-key cannot sign: one line naming the key and the reason (the CLI exits 2 on it)."""
 
 

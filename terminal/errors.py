@@ -31,6 +31,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── CardSpecError           [harness.cardspec] the --card value
         ├── DeclarationError        [harness.declaration] the issuer declaration
         ├── TagError                [harness.tags] a --tags expression
+        ├── SignKeyError            [harness.artefacts] the --sign-key cannot sign this run's evidence
         └── UsageError              [harness.exitstatus] a command-line option
             ├── RunDirError         [harness.rundir] the report directory cannot be created, written or locked
             └── RunDocumentError    [harness.rundocs] a stored results.json / mutants.json is unreadable
