@@ -17,11 +17,15 @@ def raw_probe(profile: Profile, command: str, *, ef_path: str, pin: str) -> Comm
     ef = profile.file(ef_path)
     cmd = profile.command(command)
     if command == "select":
-        return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1_name"), cmd.byte_list("p2")[0], ssse.name or b"")
+        if ssse.name is None:
+            raise ValueError(f"{ssse.path} has no DF name: a raw SELECT by name needs one")
+        return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1_name"), cmd.byte_list("p2")[0], ssse.name)
     if command == "get_challenge":
         return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), b"", profile.security.challenge_external_auth)
     if command == "read_record":
-        p2 = ((ef.sfi or 0) << cmd.byte("sfi_shift")) | cmd.byte("p2_by_number")
+        if ef.sfi is None:  # SFI 0 would silently read the current EF instead of the one asked for
+            raise ValueError(f"{ef_path} has no SFI: a raw READ RECORD probe needs one")
+        p2 = (ef.sfi << cmd.byte("sfi_shift")) | cmd.byte("p2_by_number")
         return CommandApdu(cmd.cla[0], cmd.ins, 1, p2, b"", ef.records[0].record_length)
     if command == "verify":
         return CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), encode_pin(pin))

@@ -76,3 +76,17 @@ def test_live_card_takes_the_probes_and_a_terminated_card_refuses_them(
         sw = session.terminal.send(raw_probe(profile, command, ef_path=EF, pin=pin), raw=True).sw
         terminated[command] = profile.sw["function_not_supported"].matches(sw)
     assert terminated == dict.fromkeys(PROBES, True)
+
+
+def test_a_read_probe_refuses_an_ef_without_sfi() -> None:
+    """SFI 0 would read the current EF: a probe of a file without SFI is refused, not sent."""
+    from dataclasses import replace
+
+    from ssc.profile import load_profile
+
+    profile = load_profile("gen2")
+    path = profile.file("SSSE/EF05").path
+    ef = replace(profile.file(path), sfi=None)
+    broken = replace(profile, files={**profile.files, path: ef})
+    with pytest.raises(ValueError, match="no SFI"):
+        raw_probe(broken, "read_record", ef_path=path, pin="123456")
