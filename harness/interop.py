@@ -342,4 +342,15 @@ def interop_run(session: Any) -> InteropRun:
 def matrix_report(session: Any) -> dict[str, Any] | None:
     """``run.interop_matrix`` of results.json: rows (cards), columns (terminal regions), cells."""
     run: InteropRun | None = getattr(session, "interop", None)
-    return None if run is None else run.matrix.to_dict()
+    if run is None:
+        return None
+    out = run.matrix.to_dict()
+    # Who the rows are: on the embedded reference card, harness-issued cards exercising the
+    # terminals (the DUT itself is not among them; `dut_row` names the row of its region and
+    # generation); on a real card, the DUT is the only row.
+    out["rows_issued"] = run.issued
+    dut = getattr(session, "dut", None)
+    region = (getattr(dut, "identity", None) or {}).get("region") if dut is not None else None
+    twin = f"{region}/{session.profile.name}" if region else None
+    out["dut_row"] = run.cards[0].label if not run.issued and run.cards else (twin if twin in run.matrix.rows else None)
+    return out
