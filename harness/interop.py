@@ -19,6 +19,7 @@ from typing import Any
 
 from checks.interop.crossregion import Abort, CellOutcome, RegionTerminal, Visit, invalid_card_refused, listed_card_refused
 from harness.cardset import DEFAULT_GENERATIONS, UNKNOWN_ISSUER, CardDeclaration, IssuedCard, issue_card, issue_card_set
+from harness.interop_expectations import DeclaredListing, ListExpectations, load_expectations
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
@@ -124,6 +125,7 @@ class InteropRun:
     lists: InvalidCardLists
     pin: str
     matrix: InteropMatrix
+    expectations: ListExpectations  # INT-XR-6: which cards the lists are declared to name
     issued: bool = True  # True: the harness issued the set (reference cards); False: the set is the DUT
     owns_psams: bool = True  # False: the PSAMs belong to the harness session, which closes them
     extra_terminals: dict[str, RegionTerminal] = field(default_factory=dict)  # home terminals outside the columns
@@ -152,25 +154,23 @@ class InteropRun:
 
     # -- expectations from declarations and fixtures ------------------------------------------------
 
-    def _listed_levels(self, card: IssuedCard, identity: Any) -> set[str]:
-        """Levels of the covering lists naming the card: by its declared card number, or by the
-        identity its first (home) terminal read."""
-        decl = card.declaration
-        levels = {
-            lst.level
-            for lst in self.lists.covering(decl.region)
-            if decl.card_number is not None and any(e.card_number == decl.card_number for e in lst.entries)
-        }
-        return levels | {hit.list.level for hit in self.lists.hits(identity)}
+    def declared_listing(self, card: IssuedCard) -> DeclaredListing | None:
+        """What the expectations declaration says of `card`: by its row (issued cards only: a
+        lab's DUT may share a row label with no harness card) or by its declared card number."""
+        return self.expectations.for_card(card.label if self.issued else None, card.declaration.card_number)
 
     def listed_check(self) -> Callable[[Visit, IssuedCard], CellOutcome]:
-        """INT-XR-6 cell check: expected refused as listed iff `_listed_levels` is not empty."""
+        """INT-XR-6 cell check. Expected: refused as listed iff the expectations declaration
+        (fixtures/interop_expectations.yaml) names the card and this terminal among those that must
+        refuse it — never from the terminal's own list matching, which is what is under test."""
 
         def check(v: Visit, card: IssuedCard) -> CellOutcome:
-            if "listed_levels" not in v.memo:
-                v.card.select_mf(check=True)
-                v.memo["listed_levels"] = card.notes["listed_levels"] = self._listed_levels(card, v.card.identity(refresh=True))
-            return listed_card_refused(v, self.lists, self.registry, bool(v.memo["listed_levels"]))
+            listing = self.declared_listing(card)
+            card.notes["listed_levels"] = listing.levels if listing is not None else set()
+            expect = listing is not None and listing.refused_at(v.terminal.region)
+            outcome = listed_card_refused(v, self.lists, self.registry, expect)
+            declared = f"declared on {', '.join(listing.lists)}" if listing is not None else "declared on no list"
+            return CellOutcome(outcome.ok, f"{outcome.detail} ({declared}, {self.expectations.source})", outcome.applicable)
 
         return check
 
@@ -184,8 +184,8 @@ class InteropRun:
         return check
 
     def unexercised_list_levels(self) -> list[str]:
-        """List levels that named no card of an issued set in the INT-XR-6 walk (empty for a
-        DUT-only set: the lab's lists need not name the DUT)."""
+        """List levels that are declared to name no card of an issued set in the INT-XR-6 walk
+        (empty for a DUT-only set: the lab's lists need not name the DUT)."""
         if not self.issued:
             return []
         hit: set[str] = set()
@@ -258,6 +258,7 @@ def build_interop_run(
     faults: Sequence[str] = (),
     lists: InvalidCardLists | None = None,
     psam_for: Callable[[Region], PsamClient] | None = None,
+    expectations: ListExpectations | None = None,
 ) -> InteropRun:
     """The run's card set and terminals.
 
@@ -310,6 +311,7 @@ def build_interop_run(
         lists or InvalidCardLists.load(),
         pin,
         matrix,
+        expectations or load_expectations(),
         issued=dut is None,
         owns_psams=psam_for is None,
         _psam_factory=terminal_of,
@@ -340,4 +342,15 @@ def interop_run(session: Any) -> InteropRun:
 def matrix_report(session: Any) -> dict[str, Any] | None:
     """``run.interop_matrix`` of results.json: rows (cards), columns (terminal regions), cells."""
     run: InteropRun | None = getattr(session, "interop", None)
-    return None if run is None else run.matrix.to_dict()
+    if run is None:
+        return None
+    out = run.matrix.to_dict()
+    # Who the rows are: on the embedded reference card, harness-issued cards exercising the
+    # terminals (the DUT itself is not among them; `dut_row` names the row of its region and
+    # generation); on a real card, the DUT is the only row.
+    out["rows_issued"] = run.issued
+    dut = getattr(session, "dut", None)
+    region = (getattr(dut, "identity", None) or {}).get("region") if dut is not None else None
+    twin = f"{region}/{session.profile.name}" if region else None
+    out["dut_row"] = run.cards[0].label if not run.issued and run.cards else (twin if twin in run.matrix.rows else None)
+    return out

@@ -68,6 +68,11 @@ _ALL = (
         "reveals the result (a right PIN answers with no write at all)",
         ("SEC-TEAR-2",),
     ),
+    Fault(
+        "fci_wrong_algorithm_id",
+        "the FCIs announce the other generation's algorithm id (01 <-> 03) in their proprietary template",
+        ("STD-FS-1",),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}

@@ -10,6 +10,8 @@ value) and binary contents as a bytearray: these are the persistent contents, ch
 
 from __future__ import annotations
 
+import dataclasses
+
 from reference_card.faults import FAULTS
 from reference_card.issuance import CardImage
 from reference_card.security import AccessControl, CardKey, CompiledRule
@@ -105,6 +107,9 @@ class FileSystem:
                 self._df_tables(node)
                 if f.fci is not None and f.name is not None:
                     node.fci = fci_for(profile, f)
+                    if "fci_wrong_algorithm_id" in faults:
+                        # 01 (3DES) <-> 03 (SM4): the FCI announces the other generation's algorithm
+                        node.fci = fci_for(dataclasses.replace(profile, algorithm_id=profile.algorithm_id ^ 0x02), f)
             else:
                 self._ef_content(node, f, image, access, faults)
 

@@ -329,6 +329,9 @@ class _Builder:
             return view.Matrix(combined=None, requirements=[])
         reqs = list(cells)
         summary = _d(matrix.get("summary"))
+        issued = matrix.get("rows_issued")
+        rows_issued = issued if isinstance(issued, bool) else None
+        dut_row = matrix.get("dut_row") if isinstance(matrix.get("dut_row"), str) else None
 
         def one(q: str) -> CellPicker:
             return lambda r, c: [(q, _d(_d(cells.get(q)).get(r)).get(c))]
@@ -343,11 +346,17 @@ class _Builder:
                     en=en,
                     counts=", ".join(f"{k} {v}" for k, v in _d(summary.get(q)).items()),
                     stand_in=self._stand_in(q),
-                    grid=_grid(f"matrix-{q}", rows, cols, one(q)),
+                    grid=_grid(f"matrix-{q}", rows, cols, one(q), _row_mark(dut_row, rows_issued)),
                 )
             )
-        combined = _grid("matrix-combined", rows, cols, lambda r, c: [(q, _d(_d(cells.get(q)).get(r)).get(c)) for q in reqs])
-        return view.Matrix(combined=combined, requirements=per_requirement)
+        combined = _grid(
+            "matrix-combined",
+            rows,
+            cols,
+            lambda r, c: [(q, _d(_d(cells.get(q)).get(r)).get(c)) for q in reqs],
+            _row_mark(dut_row, rows_issued),
+        )
+        return view.Matrix(combined=combined, requirements=per_requirement, rows_issued=rows_issued, dut_row=dut_row)
 
     def _mutants(self) -> view.Mutants:
         m = _d(self.mutants)
@@ -443,8 +452,18 @@ class _Builder:
         return f"{word.zh} / {word.en}{extra}"
 
 
-def _grid(ident: str, rows: list[Any], cols: list[Any], pick: CellPicker) -> view.Grid:
-    """A grid of card rows × terminal columns; each cell shows the worst verdict of what `pick` gives."""
+def _row_mark(dut_row: str | None, rows_issued: bool | None) -> dict[str, str]:
+    """Row label → the mark that tells a reader which row is (or stands beside) the DUT."""
+    if dut_row is None:
+        return {}
+    if rows_issued:
+        return {dut_row: "◆ 与被测卡同地区同代别（工具签发卡，非被测卡）/ DUT's region and generation (harness-issued, not the DUT)"}
+    return {dut_row: "◆ 被测卡 / device under test"}
+
+
+def _grid(ident: str, rows: list[Any], cols: list[Any], pick: CellPicker, marks: Mapping[str, str] | None = None) -> view.Grid:
+    """A grid of card rows × terminal columns; each cell shows the worst verdict of what `pick` gives.
+    `marks` adds a note to a row's label (the DUT's row)."""
     out = []
     for r in rows:
         cells = []
@@ -459,7 +478,7 @@ def _grid(ident: str, rows: list[Any], cols: list[Any], pick: CellPicker) -> vie
             tip = "\n".join(f"{q}: {cell.get('verdict')} — {cell.get('reason') or ''} ({cell.get('apdus', '?')} APDU)" for q, cell in found)
             label = f"{ok}/{len(found)}" if len(found) > 1 else {"passed": "✔", "failed": "✘"}.get(worst, "–")
             cells.append(view.GridCell(verdict=worst, tip=tip, text=label))
-        out.append(view.GridRow(label=text(r), cells=cells))
+        out.append(view.GridRow(label=text(r), cells=cells, mark=(marks or {}).get(str(r), "")))
     return view.Grid(ident=ident, columns=[text(c) for c in cols], rows=out)
 
 

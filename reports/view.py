@@ -145,6 +145,7 @@ class GridCell:
 class GridRow:
     label: str
     cells: list[GridCell]
+    mark: str = ""  # a note beside the label: the DUT's row
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +171,8 @@ class MatrixRequirement:
 class Matrix:
     combined: Grid | None
     requirements: list[MatrixRequirement]
+    rows_issued: bool | None = None  # True: harness-issued cards; False: the DUT; None: not recorded
+    dut_row: str | None = None  # the DUT's row (a real card) or the row of its region/generation
 
 
 @dataclass(frozen=True, slots=True)

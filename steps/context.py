@@ -118,6 +118,7 @@ class SecurityState(StepState):
     blocked: tuple[KeyDef, int]  # 对一个不用于任何访问规则的全国密钥的最后一个版本…: key, version
     secured: Response  # 以有效 MAC 安全改写 "…" 的第一条记录为原值: the command to replay
     probe_record: bytes  # 以有效 MAC 锁定应用: the probe file's record, to write in the blocked application
+    firewall_start: int  # 依次执行以上各项防火墙检查: index of the first trace entry of the checks
 
 
 class InteropState(StepState):

@@ -17,9 +17,9 @@ from checks.security.auth_probes import (
     secured_record_update,
     send_secured,
     tampered,
-    verify_pin_here,
     wrong_cryptogram,
 )
+from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent_behind_firewall
 from checks.security.key_diagnosis import check_key
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
 from steps.context import ScenarioContext, sw_text
@@ -408,16 +408,33 @@ def update_refused(ctx: ScenarioContext, path: str, name: str) -> None:
     )
 
 
-@when(parsers.parse('选择 "{df}" 后在其中校验 PIN'))
-def verify_in_other_app(ctx: ScenarioContext, df: str) -> None:
+@when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"'))
+def pin_then_cross(ctx: ScenarioContext, df: str) -> None:
+    ctx.card.select_path(ctx.profile.security.pin.df, check=True)
+    ctx.card.verify_pin(ctx.pin, check=True)
     ctx.card.select_path(df, check=True)
-    ctx.response = verify_pin_here(ctx.card, ctx.pin)
 
 
-@when(parsers.parse('在 "{df}" 中以 SSSE 的密钥 "{key}" 外部认证'))
-def auth_foreign_key_here(ctx: ScenarioContext, df: str, key: str) -> None:
-    ctx.card.ensure_df(df)
-    ctx.response = external_authenticate_as(ctx.card, ctx.psam, key, 0, 0, here=True)
+@when(parsers.parse('在 "{df}" 中取随机数，回到 SSSE 后以 "{key}" 对该随机数计算的正确密文外部认证'))
+def foreign_challenge(ctx: ScenarioContext, df: str, key: str) -> None:
+    ctx.response = foreign_challenge_in_home_app(ctx.card, ctx.psam, df, key)
+
+
+@when("依次执行以上各项防火墙检查")
+def all_firewall_checks(ctx: ScenarioContext) -> None:
+    ctx.security.firewall_start = len(ctx.session.dut.recorder.entries)
+    auth_then_cross(ctx, "MK", "PSE/ADF1")
+    read_probe(ctx.card, "PSE/ADF1/EF02")
+    pin_then_cross(ctx, "PSE/ADF1")
+    read_probe(ctx.card, "PSE/ADF1/EF02")
+    foreign_challenge(ctx, "PSE/ADF1", "UKSSSE")
+    pin_round_trip(ctx, "PSE/ADF1")
+
+
+@then("当前目录为 PSE 内的文件时，终端未发送任何携带 PIN 或密钥密文的命令")
+def no_secret_across(ctx: ScenarioContext) -> None:
+    leaks = secrets_sent_behind_firewall(ctx.profile, ctx.session.dut.recorder.entries[ctx.security.firewall_start :])
+    assert not leaks, "a secret-carrying command was sent while a firewalled DF was current: " + "; ".join(leaks)
 
 
 @when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"，再回到 SSSE'))

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checks.standards.fci import fci_problems
 from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef, Profile
-from ssc.profile.templates import dir_record_for, fci_for
+from ssc.profile.templates import dir_record_for
 from ssc.record_checks import expected_record
 from terminal.channel import Response
 from terminal.session import CardSession
@@ -157,17 +158,22 @@ def type_findings(session: CardSession, files: list[FileDef]) -> list[str]:
 
 
 def aid_findings(session: CardSession, files: list[FileDef]) -> list[str]:
-    """Every named DF is selectable by its name (AID) and answers the FCI of its template."""
+    """Every named DF is selectable by its name (AID) and answers a valid FCI for that name.
+
+    Valid as the requirement states it (`checks.standards.fci`): one FCI template carrying the
+    selected DF name and, where the profile's template has one, the generation's algorithm id —
+    not the bytes of the profile's stand-in template.
+    """
     findings = []
     for f in files:
         if not f.is_df or f.name is None or f.fci is None:
             continue
         response = session.select_by_name(f.name, check=False)
-        expected = fci_for(session.profile, f)
-        if not response.ok or response.data != expected:
+        problems = fci_problems(session.profile, f, response.data) if response.ok else [f"answered {response.describe()}"]
+        if problems:
             findings.append(
-                f"{f.path} name {f.name.hex().upper()}: expected FCI {expected.hex().upper()} with 9000, "
-                f"got {response.data.hex().upper()} {response.describe()}; APDUs: {_hex(response)}"
+                f"{f.path} name {f.name.hex().upper()}: FCI {response.data.hex().upper()} {response.describe()}: "
+                f"{'; '.join(problems)}; APDUs: {_hex(response)}"
             )
     return findings
 

@@ -14,6 +14,7 @@ from ssc.checks import is_valid_card_number
 from ssc.codecs import decode_an
 from ssc.crypto.mac import mac
 from ssc.crypto.recipes import auth_cryptogram
+from ssc.tlv import find_tag
 from tests.unit.reference_card.card_support import PIN, SSSE_NAME, Host, new_card
 
 
@@ -146,6 +147,12 @@ def counter_first(host: Host) -> bool:
     return False
 
 
+def fci_algorithm(host: Host) -> bool:
+    sw1 = host.select_name(SSSE_NAME).sw & 0xFF
+    fci = host.send(bytes([0x00, 0xC0, 0x00, 0x00, sw1])).data
+    return find_tag(fci, 0x9F0C) == bytes([0x86, 0x01, host.profile.algorithm_id])
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "pin_counter_not_decremented": ("gen2", pin_counter),
     "gen3_ef06_free_read": ("gen3", ef06_gen3),
@@ -166,6 +173,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "security_before_record": ("gen2", record_before_security),
     "no_anti_tearing": ("gen2", anti_tearing),
     "try_counter_after_compare": ("gen2", counter_first),
+    "fci_wrong_algorithm_id": ("gen2", fci_algorithm),
 }
 
 

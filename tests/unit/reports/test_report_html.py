@@ -113,9 +113,12 @@ def test_the_matrix_grid_has_a_cell_per_card_and_terminal_with_the_worst_verdict
     matrix = results["run"]["interop_matrix"]
     grid = re.search(r'<table class="grid" id="matrix-combined">(.*?)</table>', page, re.S)
     assert grid, "no combined matrix grid in the report"
-    rows = re.findall(r"<tr><th>(.*?)</th>(.*?)</tr>", grid.group(1), re.S)
-    assert [r for r, _ in rows] == matrix["rows"]
-    for row, cells_html in rows:
+    rows = re.findall(r'<tr><th>(.*?)(?: <small class="dut-mark">(.*?)</small>)?</th>(.*?)</tr>', grid.group(1), re.S)
+    assert [r for r, _, _ in rows] == matrix["rows"]
+    # the embedded card's matrix: harness-issued rows, said above the grid; the DUT's twin row marked
+    assert matrix["rows_issued"] is True and 'id="matrix-rows"' in page and "不是被测卡" in page
+    assert [r for r, mark, _ in rows if mark] == [matrix["dut_row"]]
+    for row, _, cells_html in rows:
         classes = re.findall(r'<td class="([a-z-]+)"', cells_html)
         assert len(classes) == len(matrix["columns"]), row
         for col, cls in zip(matrix["columns"], classes):
@@ -134,7 +137,7 @@ def test_a_failed_matrix_cell_turns_its_grid_cell_red(run_dir: Path, results: di
     page = write_report(copy).read_text(encoding="utf-8")
     found_grid = re.search(r'<table class="grid" id="matrix-combined">(.*?)</table>', page, re.S)
     assert found_grid, "no combined matrix grid in the report"
-    found_line = re.search(rf"<tr><th>{re.escape(row)}</th>(.*?)</tr>", found_grid.group(1), re.S)
+    found_line = re.search(rf'<tr><th>{re.escape(row)}(?: <small class="dut-mark">.*?</small>)?</th>(.*?)</tr>', found_grid.group(1), re.S)
     assert found_line, f"no grid row for {row}"
     line = found_line.group(1)
     assert re.findall(r'<td class="([a-z-]+)"', line)[2] == "failed"
