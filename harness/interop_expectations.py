@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from harness.interop_expectations_schema import FORMAT, ExpectationsDocument
 from ssc.datafile import read_data_file
+from ssc.formats import validate
 from terminal.errors import InputError
-from terminal.invalid_lists import LEVELS
 
 __all__ = ["DEFAULT_EXPECTATIONS", "DeclaredListing", "ExpectationError", "ListExpectations", "load_expectations"]
 
 DEFAULT_EXPECTATIONS = Path(__file__).resolve().parents[1] / "fixtures" / "interop_expectations.yaml"
-FORMAT = "ssc-interop-expectations/1"
-ALL = "all"
 
 
 class ExpectationError(InputError):
@@ -60,37 +58,16 @@ class ListExpectations:
 
 
 def load_expectations(path: str | Path | None = None) -> ListExpectations:
+    """The declaration at `path` (default: fixtures/interop_expectations.yaml); one-line errors
+    name the file and the field (the shape is checked by the schema model)."""
     p = Path(path) if path is not None else DEFAULT_EXPECTATIONS
     src = p.name
-
-    def fail(field: str, message: str) -> ExpectationError:
-        return ExpectationError(f"{src}: {field}: {message}")
-
     data = read_data_file(p, FORMAT, ExpectationError)
-    raw = data.get("listed") or []
-    if not isinstance(raw, list):
-        raise fail("listed", f"expected a list, got {type(raw).__name__}")
-    return ListExpectations(tuple(_listing(e, f"listed[{i}]", fail) for i, e in enumerate(raw)), src)
-
-
-def _listing(raw: Any, field: str, fail: Any) -> DeclaredListing:
-    if not isinstance(raw, dict):
-        raise fail(field, f"expected a mapping, got {raw!r}")
-    card, number = raw.get("card"), raw.get("card_number")
-    if (card is None) == (number is None):
-        raise fail(field, "give exactly one of card and card_number")
-    if card is not None and (not isinstance(card, str) or "/" not in card):
-        raise fail(f"{field}.card", f'expected a card-set row such as "441800/gen3", got {card!r}')
-    if number is not None and not isinstance(number, str):
-        raise fail(f"{field}.card_number", f"expected a quoted card number, got {number!r}")
-    lists = raw.get("lists")
-    if not isinstance(lists, list) or not lists or not all(isinstance(x, str) and x.split()[0] in LEVELS for x in lists):
-        raise fail(f"{field}.lists", f"expected a non-empty list of 'national' / 'provincial <code>' / 'city <code>', got {lists!r}")
-    refused = raw.get("refused_by", ALL)
-    if refused == ALL:
-        refused_by = None
-    elif isinstance(refused, list) and all(isinstance(x, str) for x in refused):
-        refused_by = tuple(refused)
-    else:
-        raise fail(f"{field}.refused_by", f'expected "all" or a list of quoted region codes, got {refused!r}')
-    return DeclaredListing(card, number, tuple(lists), refused_by)
+    doc = validate(ExpectationsDocument, data, lambda field, message: ExpectationError(f"{src}: {field}: {message}"))
+    return ListExpectations(
+        tuple(
+            DeclaredListing(e.card, e.card_number, tuple(e.lists), None if isinstance(e.refused_by, str) else tuple(e.refused_by))
+            for e in doc.listed
+        ),
+        src,
+    )

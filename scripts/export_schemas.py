@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness.declaration_schema import DeclarationFile
+from harness.interop_expectations_schema import ExpectationsDocument
 from ssc.keyset_schema import LabKeyDocument
 from ssc.profile.schema import ProfileLayer
 from terminal.invalid_lists_schema import InvalidListDocument
@@ -58,6 +59,7 @@ FORMATS = (
     DataFormat("ssc-declaration", 1, DeclarationFile, ("fixtures/issuers/*.yaml",)),
     DataFormat("ssc-keys", 1, LabKeyDocument, ("fixtures/keys/*.yaml",)),
     DataFormat("ssc-regions", 1, RegionsDocument, ("fixtures/regions.yaml",)),
+    DataFormat("ssc-interop-expectations", 1, ExpectationsDocument, ("fixtures/interop_expectations.yaml",)),
     DataFormat("ssc-invalid-list", 1, InvalidListDocument, ("fixtures/invalid_lists/*.yaml",)),
 )
 
