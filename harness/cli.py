@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for a card that was removed or stopped answering before the remaining scenarios are not run (default 3)",
     )
+    run.add_argument(
+        "--random-bits",
+        type=_bit_count,
+        metavar="N",
+        help="bits of GET CHALLENGE output the randomness battery of STD-CMD-3 (@slow) judges "
+        "(default and minimum: the profile's randomness.min_bits, 20000 in the built-in profiles)",
+    )
 
     mutants = sub.add_parser(
         "mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught"
@@ -132,6 +139,16 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text!r}")
+    return value
+
+
+def _bit_count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bits, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bits, got {text!r}")
     return value
 
 
@@ -183,6 +200,8 @@ def _check_run_options(args: argparse.Namespace) -> str | None:
 
             resolve_faults(args.fault)
         tags = to_marker_expression(args.tags) if args.tags is not None else None
+        if args.random_bits is not None:
+            _check_random_bits(args)
     # ValueError: our InputErrors (CardSpecError, DeclarationError, TagError) and the stdlib-based
     # format errors of ssc/ (KeyFileError), --psam and the fault registry are all ValueErrors.
     except ValueError as exc:
@@ -190,6 +209,17 @@ def _check_run_options(args: argparse.Namespace) -> str | None:
     if tags and args.markers:
         return f"({args.markers}) and ({tags})"
     return tags or args.markers
+
+
+def _check_random_bits(args: argparse.Namespace) -> None:
+    """--random-bits below the profile's minimum would give the battery a sample it cannot judge."""
+    from harness.profiles import initial_profile
+
+    minimum = initial_profile(parse_card_spec(args.card), args.profile).randomness.min_bits
+    if args.random_bits < minimum:
+        raise UsageError(
+            f"--random-bits {args.random_bits}: the randomness battery needs at least {minimum} bits (profile randomness.min_bits)"
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -239,6 +269,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for opt, seconds in (("--ssc-apdu-timeout", args.apdu_timeout), ("--ssc-card-grace", args.card_grace)):
         if seconds is not None:
             pytest_args.append(f"{opt}={seconds}")
+    if args.random_bits is not None:
+        pytest_args.append(f"--ssc-random-bits={args.random_bits}")
     pytest_args += [f"--ssc-fault={f}" for f in args.fault]
     if args.allow_destructive:
         pytest_args.append("--ssc-allow-destructive")

@@ -14,11 +14,12 @@ card is the operator's to fix, not a verdict on the card.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--ssc-card-grace", type=float, default=None, help="seconds to wait for a card that was removed or stopped answering (default 3)"
+    )
+    group.addoption(
+        "--ssc-random-bits",
+        type=int,
+        default=None,
+        help="bits the STD-CMD-3 randomness battery judges (default: the profile's randomness.min_bits)",
     )
 
 
@@ -123,12 +130,41 @@ class SscSession:
         return self.psams[region_code]
 
     @property
+    def random_bits(self) -> int:
+        """The sample size of the randomness battery: --random-bits, else the profile's minimum."""
+        given = self.config.getoption("--ssc-random-bits")
+        return int(given) if given is not None else int(self.profile.randomness.min_bits)
+
+    @property
+    def physical_reader(self) -> bool:
+        """True when the card under test sits in a PC/SC reader (slow APDUs worth an estimate)."""
+        return self.card_spec.kind == "reader"
+
+    def announce(self, text: str) -> None:
+        """A line for the operator in the middle of a scenario (e.g. what a long check will cost),
+        past pytest's output capture and above the progress line."""
+        import sys
+
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        progress = self.config.stash.get(_PROGRESS, None)
+        with capture.global_and_fixture_disabled() if capture is not None else _nothing():
+            if progress is not None:
+                progress.note(text)
+            else:
+                print(text, file=sys.stderr, flush=True)
+
+    @property
     def card_region(self) -> str | None:
         """The issuing region the card under test reads out (None when it could not be read)."""
         if self.dut is None:
             return None
         region = self.dut.identity.get("region")
         return str(region) if region else None
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _build_session(config: pytest.Config) -> SscSession:
@@ -339,7 +375,7 @@ def pytest_bdd_before_step_call(
     listener = _allure_listener(request.config)
     if listener is None:
         return
-    from allure_pytest_bdd.steps import get_step_uuid
+    from allure_pytest_bdd.steps import get_step_uuid  # type: ignore[import-untyped]
 
     with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as step_result:
         if step_result is not None:
@@ -395,7 +431,7 @@ def _tags(item: pytest.Item) -> set[str]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     if not _is_scenario(item):

@@ -31,7 +31,7 @@ def format_duration(seconds: float) -> str:
 def fit(text: str, columns: int) -> str:
     """`text` cut to `columns` terminal cells (CJK characters take two), so the status line never
     wraps — a wrapped line could not be rewritten in place."""
-    used, out = 0, []
+    used, out = 0, list[str]()
     for ch in text:
         cells = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if used + cells > columns - 1:
@@ -95,6 +95,11 @@ class Progress:
             self._clear()
             self._write(line + "\n")
         self._status(f"[{self.done}/{self.total}] {self.failed} failed · {reqs} · {self.timing()}")
+
+    def note(self, text: str) -> None:
+        """A line of its own for the operator (on a terminal, above the status line)."""
+        self._clear()
+        self._write(text + "\n")
 
     def close(self) -> None:
         """The run is over: leave the terminal on a fresh line."""

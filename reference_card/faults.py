@@ -68,6 +68,12 @@ _ALL = (
         "reveals the result (a right PIN answers with no write at all)",
         ("SEC-TEAR-2",),
     ),
+    Fault(
+        "challenge_restarts_at_reset",
+        "the GET CHALLENGE generator is re-seeded identically at every power-on/reset (the same challenges after each reset)",
+        ("STD-CMD-3",),
+    ),
+    Fault("counter_challenge", "GET CHALLENGE answers a counter (little-endian, step 1, from a random start)", ("STD-CMD-3",)),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}

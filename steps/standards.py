@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from checks.security.randomness import (
+    BatteryParameters,
+    challenges_needed,
+    counter_findings,
+    judge_battery,
+    repeated_first_challenges,
+)
 from checks.standards import file_survey as survey
 from checks.standards.check_order import Probe, challenge_lengths, check_order_probes, record_le_probe
 from checks.standards.file_survey import RecordScan
@@ -542,6 +550,104 @@ def challenge_series(ctx: ScenarioContext, count: int, length: int) -> None:
 def challenges_fresh(ctx: ScenarioContext) -> None:
     values = [r.data for _, r in ctx.standards.challenges]
     assert len(set(values)) == len(values), f"repeated challenge values: {[v.hex().upper() for v in values]}"
+
+
+# -- STD-CMD-3: is GET CHALLENGE a random number generator? (parameters: profile `randomness`) ------
+
+
+def _challenge_values(ctx: ScenarioContext) -> list[bytes]:
+    """The challenges a when-step collected, each checked to be a 9000 answer of length Le."""
+    bad = [
+        f"challenge {i + 1}, Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
+        for i, (n, r) in enumerate(ctx.standards.challenges)
+        if not r.ok or len(r.data) != n
+    ]
+    assert not bad, "GET CHALLENGE did not answer a challenge of the requested length: " + "; ".join(bad)
+    return [r.data for _, r in ctx.standards.challenges]
+
+
+@when("卡片复位规定次数，每次复位后立即取一个随机数")
+def first_challenge_after_each_reset(ctx: ScenarioContext) -> None:
+    spec = ctx.profile.randomness
+    firsts = []
+    for _ in range(spec.resets):
+        ctx.card.reset()
+        firsts.append((spec.challenge_length, ctx.card.get_challenge(spec.challenge_length, check=False)))
+    ctx.standards.challenges = firsts
+
+
+@then("各次复位后的第一个随机数互不相同")
+def first_challenges_differ(ctx: ScenarioContext) -> None:
+    values = _challenge_values(ctx)
+    repeats = repeated_first_challenges(values)
+    assert not repeats, (
+        f"the first challenge after reset {', '.join(f'{j + 1} repeats that after reset {i + 1}' for i, j in repeats)} "
+        f"({len(values)} resets; a generator that restarts from the same state at power-on): " + ", ".join(v.hex().upper() for v in values)
+    )
+
+
+@when("连续取规定个数的随机数")
+def challenge_profile_series(ctx: ScenarioContext) -> None:
+    spec = ctx.profile.randomness
+    ctx.standards.challenges = [
+        (spec.challenge_length, ctx.card.get_challenge(spec.challenge_length, check=False)) for _ in range(spec.series)
+    ]
+
+
+@then("所取随机数按大端、小端整数及逐字节位置均不构成等差数列")
+def challenges_no_counter(ctx: ScenarioContext) -> None:
+    values = _challenge_values(ctx)
+    findings = counter_findings(values)
+    assert not findings, (
+        f"successive challenges are a counter or progression: {'; '.join(findings)}; challenges: {', '.join(v.hex().upper() for v in values)}"
+    )
+
+
+_PILOT = 8  # GET CHALLENGEs timed on a card in a reader before the battery's cost is announced
+
+
+@when("取运行选项规定比特数的随机数作为样本，进行随机性统计检测")
+def randomness_battery(ctx: ScenarioContext) -> None:
+    spec = ctx.profile.randomness
+    bits = ctx.session.random_bits
+    assert bits >= spec.min_bits, f"--random-bits {bits} is below the battery's minimum of {spec.min_bits} bits (randomness.min_bits)"
+    count = challenges_needed(bits, spec.challenge_length)
+    pilot: list[bytes] = []
+    if ctx.session.physical_reader:  # an in-process card answers in microseconds: nothing to announce
+        started = time.monotonic()
+        pilot = [_challenge(ctx, spec.challenge_length) for _ in range(min(_PILOT, count))]
+        per_apdu = (time.monotonic() - started) / len(pilot)
+        ctx.session.announce(
+            f"STD-CMD-3 randomness battery: {count} GET CHALLENGE APDUs ({bits} bits in {spec.challenge_length}-byte challenges"
+            f"{f', and {count} more for each of up to {spec.retests} retest(s) if one test fails' if spec.retests else ''}), "
+            f"about {count * per_apdu:.0f} s at {per_apdu * 1000:.1f} ms per APDU (measured on the first {len(pilot)})"
+        )
+
+    def draw() -> bytes:
+        nonlocal pilot
+        sample = pilot + [_challenge(ctx, spec.challenge_length) for _ in range(count - len(pilot))]
+        pilot = []
+        return b"".join(sample)
+
+    ctx.standards.battery = judge_battery(draw, BatteryParameters.from_profile(spec))
+
+
+def _challenge(ctx: ScenarioContext, length: int) -> bytes:
+    r = ctx.card.get_challenge(length, check=False)
+    assert r.ok and len(r.data) == length, (
+        f"GET CHALLENGE Le {length:02X} answered {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}"
+    )
+    return r.data
+
+
+@then("样本通过单比特频数、块内频数、游程与扑克检测")
+def battery_passed(ctx: ScenarioContext) -> None:
+    verdict = ctx.standards.battery
+    spec = ctx.profile.randomness
+    assert verdict.passed, (
+        f"the challenges fail the randomness battery at α = {spec.alpha} (GM/T 0005 / NIST SP 800-22; "
+        f"a sample failing one test gets {spec.retests} retest(s), two failing tests or a failed retest fail):\n{verdict.describe()}"
+    )
 
 
 # -- STD-CMD-4 ---------------------------------------------------------------------------------------

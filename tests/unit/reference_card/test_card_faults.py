@@ -18,7 +18,9 @@ from tests.unit.reference_card.card_support import PIN, SSSE_NAME, Host, new_car
 
 
 def _enter(host: Host, path: str) -> None:
-    host.select_name(host.profile.file(path).name)
+    name = host.profile.file(path).name
+    assert name is not None, f"{path} has no name"
+    host.select_name(name)
 
 
 def pin_counter(host: Host) -> bool:
@@ -146,6 +148,19 @@ def counter_first(host: Host) -> bool:
     return False
 
 
+def first_challenges_differ(host: Host) -> bool:
+    firsts = []
+    for _ in range(4):
+        host.card.power_on()
+        firsts.append(host.send("0084000008").data)
+    return len(set(firsts)) == len(firsts)
+
+
+def no_counter(host: Host) -> bool:
+    values = [int.from_bytes(host.send("0084000008").data, "little") for _ in range(3)]
+    return not values[2] - values[1] == values[1] - values[0] == 1
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "pin_counter_not_decremented": ("gen2", pin_counter),
     "gen3_ef06_free_read": ("gen3", ef06_gen3),
@@ -166,6 +181,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "security_before_record": ("gen2", record_before_security),
     "no_anti_tearing": ("gen2", anti_tearing),
     "try_counter_after_compare": ("gen2", counter_first),
+    "challenge_restarts_at_reset": ("gen2", first_challenges_differ),
+    "counter_challenge": ("gen2", no_counter),
 }
 
 
