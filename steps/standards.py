@@ -20,6 +20,7 @@ from checks.standards.check_order import Probe, challenge_lengths, check_order_p
 from checks.standards.file_survey import RecordScan
 from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
+from harness.results import NOT_APPLICABLE
 from ssc.apdu import CommandApdu
 from ssc.atr import atr_findings
 from ssc.atr_fields import historical_problems
@@ -221,15 +222,34 @@ def linear_records_are_tlvs(ctx: ScenarioContext) -> None:
     _assert_no_findings(ctx, "linear records (PROFILE §3: one TLV per record)")
 
 
-@then("每条循环记录的长度与规范定义一致")
+@then("卡上现有的每条循环记录的长度与规范定义一致")
 def cyclic_records_sized(ctx: ScenarioContext) -> None:
+    """Only the records the card holds can be measured without APPEND RECORD, which cannot be
+    undone. An empty file (as issued) has no record size to read: this scenario then does not
+    apply, and the requirement rests on the @destructive scenario that fills the file itself —
+    not run without it, never passed on an empty file."""
     walked = _walked(ctx, ("cyclic",))
     if not any(scan.records for _, scan in walked):
         pytest.skip(
-            f"the cyclic file(s) {', '.join(f.path for f, _ in walked)} hold no records yet (empty at issue): no record size to check"
+            f"{NOT_APPLICABLE}the cyclic file(s) {', '.join(f.path for f, _ in walked)} hold no records (empty as issued): "
+            "no record size can be read without appending; the @destructive scenario fills the file and checks it"
         )
     ctx.standards.findings = [p for f, scan in walked for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
     _assert_no_findings(ctx, "cyclic records (PROFILE §3.3)")
+
+
+@then(parsers.parse('"{path}" 的记录条数等于文件容量，且每条记录的长度与规范定义一致'))
+def filled_cyclic_records_sized(ctx: ScenarioContext, path: str) -> None:
+    f = ctx.profile.file(path)
+    scan = ctx.standards.scan
+    findings = [p for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
+    if len(scan.records) != f.record_count:
+        findings.append(
+            f"{path}: {len(scan.records)} record(s) read after filling it, the file holds {f.record_count} "
+            f"(the scan ended at record {scan.end_number} with {scan.end.describe()})"
+        )
+    ctx.standards.findings = findings
+    _assert_no_findings(ctx, "cyclic records of a filled file (PROFILE §3.3)")
 
 
 @then("每条必备记录的标记、长度与记录号与数据字典一致")
@@ -706,11 +726,11 @@ def ok_with_exact_data(ctx: ScenarioContext) -> None:
 # -- STD-CMD-5 ---------------------------------------------------------------------------------------
 
 
-@when(parsers.parse('以安全报文向 "{path}" 追加比文件容量多 1 条的互不相同的记录'))
-def append_rotation(ctx: ScenarioContext, path: str) -> None:
+@when(parsers.re(r'以安全报文向 "(?P<path>[^"]+)" 追加(?P<how>比文件容量多 1 条|与文件容量相同条数)的互不相同的记录$'))
+def append_rotation(ctx: ScenarioContext, path: str, how: str) -> None:
     f = ctx.profile.file(path)
     psam = _home_psam(ctx)
-    records = distinct_records(f, (f.record_count or 0) + 1)
+    records = distinct_records(f, (f.record_count or 0) + (1 if how.startswith("比") else 0))
     ctx.standards.appended = records
     ctx.standards.appends = [ctx.card.secure_append_record(path, record, psam, check=False) for record in records]
     ctx.standards.scan = survey.scan_records(ctx.card, path, f.record_count or 0)
