@@ -600,9 +600,12 @@ def first_challenge_after_each_reset(ctx: ScenarioContext) -> None:
 def first_challenges_differ(ctx: ScenarioContext) -> None:
     values = _challenge_values(ctx)
     repeats = repeated_first_challenges(values)
+    shown = "; ".join(f"reset {j + 1} repeats reset {i + 1}" for i, j in repeats[:5]) + (
+        f" (+{len(repeats) - 5} more)" if len(repeats) > 5 else ""
+    )
     assert not repeats, (
-        f"the first challenge after reset {', '.join(f'{j + 1} repeats that after reset {i + 1}' for i, j in repeats)} "
-        f"({len(values)} resets; a generator that restarts from the same state at power-on): " + ", ".join(v.hex().upper() for v in values)
+        f"{len(values)} resets gave only {len(set(values))} distinct first challenges (a generator that restarts from the same "
+        f"state at power-on): {shown}; first challenges: {', '.join(v.hex().upper() for v in values)}"
     )
 
 

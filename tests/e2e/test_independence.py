@@ -26,7 +26,7 @@ def test_every_requirement_alone_gets_its_verdict_of_the_full_run(tmp_path: Path
         cwd=PROJECT,
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=1800,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads((tmp_path / "independence.json").read_text(encoding="utf-8"))
