@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for a card that was removed or stopped answering before the remaining scenarios are not run (default 3)",
     )
+    run.add_argument(
+        "--random-bits",
+        type=_bit_count,
+        metavar="N",
+        help="bits of GET CHALLENGE output the randomness battery of STD-CMD-3 (@slow) judges "
+        "(default and minimum: the profile's randomness.min_bits, 20000 in the built-in profiles)",
+    )
 
     mutants = sub.add_parser(
         "mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught"
@@ -132,6 +139,16 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text!r}")
+    return value
+
+
+def _bit_count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bits, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bits, got {text!r}")
     return value
 
 
@@ -180,6 +197,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         quiet=args.quiet,
         apdu_timeout=args.apdu_timeout,
         card_grace=args.card_grace,
+        random_bits=args.random_bits,
     )
 
 

@@ -14,6 +14,7 @@ card is the operator's to fix, not a verdict on the card.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import platform
@@ -60,6 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--ssc-card-grace", type=float, default=None, help="seconds to wait for a card that was removed or stopped answering (default 3)"
+    )
+    group.addoption(
+        "--ssc-random-bits",
+        type=int,
+        default=None,
+        help="bits the STD-CMD-3 randomness battery judges (default: the profile's randomness.min_bits)",
     )
 
 
@@ -124,12 +131,41 @@ class SscSession:
         return self.psams[region_code]
 
     @property
+    def random_bits(self) -> int:
+        """The sample size of the randomness battery: --random-bits, else the profile's minimum."""
+        given = self.config.getoption("--ssc-random-bits")
+        return int(given) if given is not None else int(self.profile.randomness.min_bits)
+
+    @property
+    def physical_reader(self) -> bool:
+        """True when the card under test sits in a PC/SC reader (slow APDUs worth an estimate)."""
+        return self.card_spec.kind == "reader"
+
+    def announce(self, text: str) -> None:
+        """A line for the operator in the middle of a scenario (e.g. what a long check will cost),
+        past pytest's output capture and above the progress line."""
+        import sys
+
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        progress = self.config.stash.get(_PROGRESS, None)
+        with capture.global_and_fixture_disabled() if capture is not None else _nothing():
+            if progress is not None:
+                progress.note(text)
+            else:
+                print(text, file=sys.stderr, flush=True)
+
+    @property
     def card_region(self) -> str | None:
         """The issuing region the card under test reads out (None when it could not be read)."""
         if self.dut is None:
             return None
         region = self.dut.identity.get("region")
         return str(region) if region else None
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _build_session(config: pytest.Config) -> SscSession:

@@ -97,6 +97,11 @@ class Progress:
             self._write(line + "\n")
         self._status(f"[{self.done}/{self.total}] {self.failed} failed · {reqs} · {self.timing()}")
 
+    def note(self, text: str) -> None:
+        """A line of its own for the operator (on a terminal, above the status line)."""
+        self._clear()
+        self._write(text + "\n")
+
     def close(self) -> None:
         """The run is over: leave the terminal on a fresh line."""
         if self.tty and self._status_shown:

@@ -48,6 +48,7 @@ class RunOptions:
     quiet: bool = False  # no per-scenario progress lines
     apdu_timeout: float | None = None  # seconds a reader card has per command; None: the plugin's default
     card_grace: float | None = None  # seconds to wait for a removed or mute card; None: the plugin's default
+    random_bits: int | None = None  # GET CHALLENGE bits the randomness battery judges; None: the profile's minimum
     results_only: bool = False  # only results.json: no junit.xml, Allure results, report or bundle (mutants)
 
     def validate(self) -> str | None:
@@ -80,6 +81,11 @@ class RunOptions:
         profile = run_profile(spec, self.profile)
         if self.pin is not None:
             check_pin(self.pin, profile)
+        if self.random_bits is not None and self.random_bits < profile.randomness.min_bits:
+            raise UsageError(
+                f"--random-bits {self.random_bits}: the randomness battery needs at least {profile.randomness.min_bits} bits "
+                "(profile randomness.min_bits)"
+            )
         if self.regions is not None:
             check_regions(self.regions)
         if self.keys is not None:
@@ -182,6 +188,7 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         ("--ssc-psam", options.psam),
         ("--ssc-apdu-timeout", options.apdu_timeout),
         ("--ssc-card-grace", options.card_grace),
+        ("--ssc-random-bits", options.random_bits),
     )
     args += [f"{opt}={value}" for opt, value in valued if value is not None]
     args += [f"--ssc-fault={f}" for f in options.faults]

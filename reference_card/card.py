@@ -9,6 +9,11 @@ public test roots). Faults (`reference_card.faults.FAULTS`) turn it into a mutan
 requirement. With ``tearing_hook=True`` the card accepts `FF 7E P1 P2` (and `arm_power_cut`) and
 raises `ssc.card.PowerCut` when an armed write is torn; the persistent state survives power cycles,
 the volatile state does not.
+
+GET CHALLENGE draws from a pseudo-random generator seeded once per card from its serial number
+(unless `rng` is given): the stream runs on across resets as a real card's does, and the reference
+card's verdicts are reproducible. The randomness battery of STD-CMD-3 tests at α = 0.01, where a
+fresh unpredictable stream would let the clean reference card fail now and then by chance.
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ class ReferenceCard:
         image = issue(profile, personalization, self.keyset, self.faults)
         self.atr = image.atr
         self.card_sn = image.card_sn
+        if rng is None:
+            rng = random.Random(b"ssc-reference-card|" + image.card_sn)
         self._cos = Cos(profile, image, faults=self.faults, tearing_hook=tearing_hook, rng=rng)
         self._powered = False
 

@@ -84,7 +84,7 @@ class Cos:
                 )
         self.sw = StatusBytes(profile.sw)
         self.store = PersistentStore(anti_tearing="no_anti_tearing" not in faults)
-        self.session = Session(None)
+        self.session = Session(None)  # type: ignore[arg-type]  # placed at the MF below, once the file system exists
         self.access = AccessControl(
             self.session,
             self.sw,
@@ -106,11 +106,13 @@ class Cos:
         lifecycle_key = profile.command_key("application_block")
         self._app = self.fs.nodes.get(lifecycle_key.df)
 
+        self._exchange = Exchange(self, rng)
+        self._exchange.power_on()
         families = [
             Select(self),
             Records(self),
             Binary(self),
-            Exchange(self, rng),
+            self._exchange,
             Authentication(self),
             PinCommands(self, image.initial_pin),
             Lifecycle(self),
@@ -197,6 +199,7 @@ class Cos:
         """Power-on (or power loss): the session is cleared and an armed power cut forgotten."""
         self.session.reset(self.fs.mf)
         self.store.disarm()
+        self._exchange.power_on()
 
     @staticmethod
     def within(node: Node | None, ancestor: Node | None) -> bool:

@@ -73,6 +73,11 @@ _ALL = (
         "the FCIs announce the other generation's algorithm id (01 <-> 03) in their proprietary template",
         ("STD-FS-1",),
     ),
+        "challenge_restarts_at_reset",
+        "the GET CHALLENGE generator is re-seeded identically at every power-on/reset (the same challenges after each reset)",
+        ("STD-CMD-3",),
+    ),
+    Fault("counter_challenge", "GET CHALLENGE answers a counter (little-endian, step 1, from a random start)", ("STD-CMD-3",)),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}

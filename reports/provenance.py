@@ -104,6 +104,8 @@ def resolve_reference(profile: Profile, ref: str) -> str:
         return _entity(profile.psam.prov, profile.psam, parts[1:], "psam")
     if section == "dir_record":
         return _entity(profile.dir_record.prov, profile.dir_record, parts[1:], "dir_record")
+    if section == "randomness":
+        return _entity(profile.randomness.prov, profile.randomness, parts[1:], "randomness")
     if parts[:2] == ["data_elements", "card_id_code"]:
         return _entity(profile.card_id.prov, profile.card_id, parts[2:], "data_elements.card_id_code")
     if section == "security" and len(parts) >= 2:
@@ -122,7 +124,7 @@ def resolve_reference(profile: Profile, ref: str) -> str:
             return _entity(flat[parts[1]], None, parts[2:], f"security.{parts[1]}", _SECURITY_FLAT[parts[1]])
     raise ProvenanceReferenceError(
         f"{ref!r} names nothing in profile {profile.name}; known sections: files, status_words, commands, "
-        f"fci_templates, behaviour, {', '.join(_SCALARS)}, atr, psam, dir_record, data_elements.card_id_code, "
+        f"fci_templates, behaviour, {', '.join(_SCALARS)}, atr, psam, dir_record, randomness, data_elements.card_id_code, "
         f"security.pin/key_defaults/diversification/test_roots/{'/'.join(_SECURITY_FLAT)}"
     )
 

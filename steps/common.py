@@ -7,6 +7,13 @@ from pytest_bdd import given, parsers, then, when
 from steps.context import ScenarioContext, sw_text
 
 
+@given("卡片已复位")
+def card_reset(ctx: ScenarioContext) -> None:
+    """A scenario that must not inherit selection, PIN or key states of an earlier one starts here."""
+    ctx.card.reset()
+    ctx.selected = None
+
+
 @given(parsers.parse('已选择 "{path}"'))
 def given_selected(ctx: ScenarioContext, path: str) -> None:
     ctx.response = ctx.card.select_path(path, check=True)

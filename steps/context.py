@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from checks.personalization.declared_keys import DeclaredKeysCheck
     from checks.security.access_plan import Condition
     from checks.security.key_diagnosis import KeyCheckReport
+    from checks.security.randomness import BatteryVerdict
     from checks.standards.check_order import Probe
     from checks.standards.file_survey import RecordScan
     from checks.standards.record_walk import FileWalk
@@ -93,6 +94,7 @@ class StandardsState(StepState):
     appends: list[Response]  # the same step: the card's answers
     scan: RecordScan  # the same step: the records read back
     probe: Probe  # 已选择探测命令 "…" 所需的 DF…
+    battery: BatteryVerdict  # 取运行选项规定比特数的随机数作为样本…
 
     def __init__(self) -> None:
         self.survey = "survey"

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from checks.security.randomness import (
+    BatteryParameters,
+    challenges_needed,
+    counter_findings,
+    judge_battery,
+    repeated_first_challenges,
+)
 from checks.standards import file_survey as survey
 from checks.standards.check_order import Probe, challenge_lengths, check_order_probes, record_le_probe
 from checks.standards.fci import fci_problems
 from checks.standards.file_survey import RecordScan
 from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
+from harness.results import NOT_APPLICABLE
 from ssc.apdu import CommandApdu
 from ssc.atr import atr_findings
 from ssc.atr_fields import historical_problems
@@ -216,15 +225,34 @@ def linear_records_are_tlvs(ctx: ScenarioContext) -> None:
     _assert_no_findings(ctx, "linear records (PROFILE §3: one TLV per record)")
 
 
-@then("每条循环记录的长度与规范定义一致")
+@then("卡上现有的每条循环记录的长度与规范定义一致")
 def cyclic_records_sized(ctx: ScenarioContext) -> None:
+    """Only the records the card holds can be measured without APPEND RECORD, which cannot be
+    undone. An empty file (as issued) has no record size to read: this scenario then does not
+    apply, and the requirement rests on the @destructive scenario that fills the file itself —
+    not run without it, never passed on an empty file."""
     walked = _walked(ctx, ("cyclic",))
     if not any(scan.records for _, scan in walked):
         pytest.skip(
-            f"the cyclic file(s) {', '.join(f.path for f, _ in walked)} hold no records yet (empty at issue): no record size to check"
+            f"{NOT_APPLICABLE}the cyclic file(s) {', '.join(f.path for f, _ in walked)} hold no records (empty as issued): "
+            "no record size can be read without appending; the @destructive scenario fills the file and checks it"
         )
     ctx.standards.findings = [p for f, scan in walked for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
     _assert_no_findings(ctx, "cyclic records (PROFILE §3.3)")
+
+
+@then(parsers.parse('"{path}" 的记录条数等于文件容量，且每条记录的长度与规范定义一致'))
+def filled_cyclic_records_sized(ctx: ScenarioContext, path: str) -> None:
+    f = ctx.profile.file(path)
+    scan = ctx.standards.scan
+    findings = [p for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
+    if len(scan.records) != f.record_count:
+        findings.append(
+            f"{path}: {len(scan.records)} record(s) read after filling it, the file holds {f.record_count} "
+            f"(the scan ended at record {scan.end_number} with {scan.end.describe()})"
+        )
+    ctx.standards.findings = findings
+    _assert_no_findings(ctx, "cyclic records of a filled file (PROFILE §3.3)")
 
 
 @then("每条必备记录的标记、长度与记录号与数据字典一致")
@@ -547,6 +575,107 @@ def challenges_fresh(ctx: ScenarioContext) -> None:
     assert len(set(values)) == len(values), f"repeated challenge values: {[v.hex().upper() for v in values]}"
 
 
+# -- STD-CMD-3: is GET CHALLENGE a random number generator? (parameters: profile `randomness`) ------
+
+
+def _challenge_values(ctx: ScenarioContext) -> list[bytes]:
+    """The challenges a when-step collected, each checked to be a 9000 answer of length Le."""
+    bad = [
+        f"challenge {i + 1}, Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
+        for i, (n, r) in enumerate(ctx.standards.challenges)
+        if not r.ok or len(r.data) != n
+    ]
+    assert not bad, "GET CHALLENGE did not answer a challenge of the requested length: " + "; ".join(bad)
+    return [r.data for _, r in ctx.standards.challenges]
+
+
+@when("卡片复位规定次数，每次复位后立即取一个随机数")
+def first_challenge_after_each_reset(ctx: ScenarioContext) -> None:
+    spec = ctx.profile.randomness
+    firsts = []
+    for _ in range(spec.resets):
+        ctx.card.reset()
+        firsts.append((spec.challenge_length, ctx.card.get_challenge(spec.challenge_length, check=False)))
+    ctx.standards.challenges = firsts
+
+
+@then("各次复位后的第一个随机数互不相同")
+def first_challenges_differ(ctx: ScenarioContext) -> None:
+    values = _challenge_values(ctx)
+    repeats = repeated_first_challenges(values)
+    shown = "; ".join(f"reset {j + 1} repeats reset {i + 1}" for i, j in repeats[:5]) + (
+        f" (+{len(repeats) - 5} more)" if len(repeats) > 5 else ""
+    )
+    assert not repeats, (
+        f"{len(values)} resets gave only {len(set(values))} distinct first challenges (a generator that restarts from the same "
+        f"state at power-on): {shown}; first challenges: {', '.join(v.hex().upper() for v in values)}"
+    )
+
+
+@when("连续取规定个数的随机数")
+def challenge_profile_series(ctx: ScenarioContext) -> None:
+    spec = ctx.profile.randomness
+    ctx.standards.challenges = [
+        (spec.challenge_length, ctx.card.get_challenge(spec.challenge_length, check=False)) for _ in range(spec.series)
+    ]
+
+
+@then("所取随机数按大端、小端整数及逐字节位置均不构成等差数列")
+def challenges_no_counter(ctx: ScenarioContext) -> None:
+    values = _challenge_values(ctx)
+    findings = counter_findings(values)
+    assert not findings, (
+        f"successive challenges are a counter or progression: {'; '.join(findings)}; challenges: {', '.join(v.hex().upper() for v in values)}"
+    )
+
+
+_PILOT = 8  # GET CHALLENGEs timed on a card in a reader before the battery's cost is announced
+
+
+@when("取运行选项规定比特数的随机数作为样本，进行随机性统计检测")
+def randomness_battery(ctx: ScenarioContext) -> None:
+    spec = ctx.profile.randomness
+    bits = ctx.session.random_bits
+    assert bits >= spec.min_bits, f"--random-bits {bits} is below the battery's minimum of {spec.min_bits} bits (randomness.min_bits)"
+    count = challenges_needed(bits, spec.challenge_length)
+    pilot: list[bytes] = []
+    if ctx.session.physical_reader:  # an in-process card answers in microseconds: nothing to announce
+        started = time.monotonic()
+        pilot = [_challenge(ctx, spec.challenge_length) for _ in range(min(_PILOT, count))]
+        per_apdu = (time.monotonic() - started) / len(pilot)
+        ctx.session.announce(
+            f"STD-CMD-3 randomness battery: {count} GET CHALLENGE APDUs ({bits} bits in {spec.challenge_length}-byte challenges"
+            f"{f', and {count} more for each of up to {spec.retests} retest(s) if one test fails' if spec.retests else ''}), "
+            f"about {count * per_apdu:.0f} s at {per_apdu * 1000:.1f} ms per APDU (measured on the first {len(pilot)})"
+        )
+
+    def draw() -> bytes:
+        nonlocal pilot
+        sample = pilot + [_challenge(ctx, spec.challenge_length) for _ in range(count - len(pilot))]
+        pilot = []
+        return b"".join(sample)
+
+    ctx.standards.battery = judge_battery(draw, BatteryParameters.from_profile(spec))
+
+
+def _challenge(ctx: ScenarioContext, length: int) -> bytes:
+    r = ctx.card.get_challenge(length, check=False)
+    assert r.ok and len(r.data) == length, (
+        f"GET CHALLENGE Le {length:02X} answered {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}"
+    )
+    return r.data
+
+
+@then("样本通过单比特频数、块内频数、游程与扑克检测")
+def battery_passed(ctx: ScenarioContext) -> None:
+    verdict = ctx.standards.battery
+    spec = ctx.profile.randomness
+    assert verdict.passed, (
+        f"the challenges fail the randomness battery at α = {spec.alpha} (GM/T 0005 / NIST SP 800-22; "
+        f"a sample failing one test gets {spec.retests} retest(s), two failing tests or a failed retest fail):\n{verdict.describe()}"
+    )
+
+
 # -- STD-CMD-4 ---------------------------------------------------------------------------------------
 
 
@@ -603,11 +732,11 @@ def ok_with_exact_data(ctx: ScenarioContext) -> None:
 # -- STD-CMD-5 ---------------------------------------------------------------------------------------
 
 
-@when(parsers.parse('以安全报文向 "{path}" 追加比文件容量多 1 条的互不相同的记录'))
-def append_rotation(ctx: ScenarioContext, path: str) -> None:
+@when(parsers.re(r'以安全报文向 "(?P<path>[^"]+)" 追加(?P<how>比文件容量多 1 条|与文件容量相同条数)的互不相同的记录$'))
+def append_rotation(ctx: ScenarioContext, path: str, how: str) -> None:
     f = ctx.profile.file(path)
     psam = _home_psam(ctx)
-    records = distinct_records(f, (f.record_count or 0) + 1)
+    records = distinct_records(f, (f.record_count or 0) + (1 if how.startswith("比") else 0))
     ctx.standards.appended = records
     ctx.standards.appends = [ctx.card.secure_append_record(path, record, psam, check=False) for record in records]
     ctx.standards.scan = survey.scan_records(ctx.card, path, f.record_count or 0)

@@ -14,25 +14,37 @@ module judges a sample of challenges in two ways:
 
 The statistic formulas are those of NIST SP 800-22 rev. 1a §2.1 (frequency), §2.2 (block
 frequency), §2.3 (runs) and GM/T 0005-2021 §6.3 (poker); the known-answer examples of SP 800-22
-are in the unit tests. The parameters (α, block lengths) are inputs, so a lab can use the values of
-its own edition of the standard.
+are in the unit tests. The parameters (α, block lengths, sample sizes) come from the profile's
+`randomness` section, so a lab can use the values of its own edition of the standard.
+
+At α = 0.01 a perfect generator fails one of the four tests in about 4 % of samples, so a single
+sample cannot carry a verdict a lab signs. `judge_battery` applies the retest rule of BSI AIS 31:
+a sample failing exactly one test is replaced by a fresh one (as often as the profile allows); a
+sample failing two or more tests, or a failing retest, fails the generator.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from scipy.special import gammaincc
 
+from ssc.profile.model import RandomnessSpec
+
 __all__ = [
     "BatteryParameters",
+    "BatteryVerdict",
     "TestResult",
     "arithmetic_progressions",
     "bits_of",
     "block_frequency_test",
+    "byte_progressions",
+    "challenges_needed",
+    "counter_findings",
+    "judge_battery",
     "monobit_test",
     "poker_test",
     "repeated_first_challenges",
@@ -43,12 +55,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class BatteryParameters:
-    """The battery's parameters (GM/T 0005-2021 / NIST SP 800-22 rev. 1a)."""
+    """The battery's parameters (GM/T 0005-2021 / NIST SP 800-22 rev. 1a), from the profile."""
 
-    alpha: float = 0.01  # significance level of both standards
-    block_length: int = 256  # block frequency: M ≥ 20, M > 0.01·n and n/M < 100 for n = 20,000
-    poker_width: int = 4  # poker: m-bit words, m = 4 or 8 in GM/T 0005 (m = 8 needs n ≥ 5·2^8·8 bits)
-    min_bits: int = 20_000
+    alpha: float  # significance level of every test
+    block_length: int  # block frequency: M ≥ 20, M > 0.01·n and n/M < 100 for n = min_bits
+    poker_width: int  # poker: m-bit words, m = 4 or 8 in GM/T 0005 (m = 8 needs n ≥ 5·2^8·8 bits)
+    min_bits: int  # the smallest sample judged
+    retests: int = 0  # fresh samples allowed after a sample failing exactly one test
+
+    @classmethod
+    def from_profile(cls, spec: RandomnessSpec) -> BatteryParameters:
+        return cls(spec.alpha, spec.block_length, spec.poker_width, spec.min_bits, spec.retests)
 
 
 @dataclass(frozen=True)
@@ -130,7 +147,7 @@ def poker_test(bits: Sequence[int], width: int, alpha: float = 0.01) -> TestResu
     return TestResult("poker", v, p, p >= alpha, f"m={width}, N={n_words}")
 
 
-def run_battery(sample: bytes, parameters: BatteryParameters = BatteryParameters()) -> list[TestResult]:
+def run_battery(sample: bytes, parameters: BatteryParameters) -> list[TestResult]:
     """Every statistical test of the battery on `sample` (the concatenated challenges)."""
     bits = bits_of(sample)
     if len(bits) < parameters.min_bits:
@@ -174,3 +191,75 @@ def arithmetic_progressions(challenges: Sequence[bytes], min_length: int = 3) ->
                 found.append(f"{order}-endian, step {values[k] - values[k - 1]}, from challenge {k - run + 1}")
                 break
     return found
+
+
+def byte_progressions(challenges: Sequence[bytes]) -> list[str]:
+    """Byte positions whose value steps by the same amount (mod 256) from each challenge to the
+    next, over the whole series.
+
+    A counter with any step, stored in any byte order (big- or little-endian, or bytes permuted),
+    has one byte position — its least significant byte that changes — stepping by a constant
+    modulo 256; a constant step of 0 is a byte that never changes. For random challenges a given
+    position does so over k challenges with probability 256^-(k-2): negligible for the profile's
+    series of 16."""
+    if len(challenges) < 3:
+        raise ValueError(f"a progression needs at least 3 challenges, got {len(challenges)}")
+    width = min(len(c) for c in challenges)
+    found = []
+    for pos in range(width):
+        values = [c[pos] for c in challenges]
+        steps = {(b - a) % 256 for a, b in zip(values, values[1:], strict=False)}
+        if len(steps) == 1:
+            step = steps.pop()
+            what = f"never changes (always {values[0]:02X})" if step == 0 else f"steps by {step:02X} (mod 256) each time"
+            found.append(f"byte {pos + 1} of {width} {what} over {len(challenges)} challenges")
+    return found
+
+
+def counter_findings(challenges: Sequence[bytes]) -> list[str]:
+    """Everything that shows `challenges` (successive, from one session) to be a counter or an
+    arithmetic progression: as whole big- or little-endian integers, or at any byte position."""
+    return [f"the challenges form an arithmetic progression ({p})" for p in arithmetic_progressions(challenges)] + byte_progressions(
+        challenges
+    )
+
+
+def challenges_needed(bits: int, challenge_length: int) -> int:
+    """GET CHALLENGEs of `challenge_length` bytes that give at least `bits` bits."""
+    return -(-bits // (8 * challenge_length))
+
+
+@dataclass(frozen=True)
+class BatteryVerdict:
+    """The battery's outcome: every sample judged (the first, then any retests) and the verdict."""
+
+    rounds: tuple[tuple[TestResult, ...], ...]
+    passed: bool
+
+    def describe(self) -> str:
+        lines = []
+        for i, results in enumerate(self.rounds):
+            label = "sample" if i == 0 else f"retest {i}"
+            lines.append(
+                f"{label}: "
+                + "; ".join(
+                    f"{r.name} p={r.p_value:.4f} {'pass' if r.passed else 'FAIL'} (statistic {r.statistic:.3f}, {r.detail})"
+                    for r in results
+                )
+            )
+        return "\n".join(lines)
+
+
+def judge_battery(draw: Callable[[], bytes], parameters: BatteryParameters) -> BatteryVerdict:
+    """Run the battery on `draw()`; a sample failing exactly one test is replaced by a fresh
+    `draw()` up to `parameters.retests` times (BSI AIS 31's retest rule). Two or more failing
+    tests in one sample, or a failure left after the last retest, fail the generator."""
+    rounds: list[tuple[TestResult, ...]] = []
+    while True:
+        results = tuple(run_battery(draw(), parameters))
+        rounds.append(results)
+        failed = sum(1 for r in results if not r.passed)
+        if failed == 0:
+            return BatteryVerdict(tuple(rounds), True)
+        if failed > 1 or len(rounds) > parameters.retests:
+            return BatteryVerdict(tuple(rounds), False)

@@ -297,6 +297,7 @@ class _Builder:
             t0_case4=self.t0_case4(self.get(raw, "t0", ""), commands),
             t0_max_response=self.integer(self.get(self.get(raw, "t0", ""), "max_response", "t0"), "t0.max_response", 1),
             timing=self.timing(raw.get("timing"), commands),
+            randomness=self.randomness(self.get(raw, "randomness", ""), commands),
             security=self.security(self.get(raw, "security", ""), files, commands),
             fci_templates={
                 k: self.tlv_template(v, f"fci_templates.{k}", FCI_PLACEHOLDERS)
@@ -423,6 +424,33 @@ class _Builder:
                 raise self.fail(f"timing.slow_commands[{i}]", f"expected a command name from commands, got {n!r}")
         factor = self.integer(self.get(raw, "slow_factor", "timing"), "timing.slow_factor", 1)
         return m.TimingSpec(frozenset(names), factor, self.prov(raw, "timing"))
+
+    def randomness(self, raw: Any, commands: Mapping[str, m.CommandDef]) -> m.RandomnessSpec:
+        """The `randomness` section: the parameters of the GET CHALLENGE randomness checks."""
+        raw = self.mapping(raw, "randomness")
+        alpha = self.get(raw, "alpha", "randomness")
+        if not isinstance(alpha, float) or not 0 < alpha < 1:
+            raise self.fail("randomness.alpha", f"expected a significance level between 0 and 1 such as 0.01, got {alpha!r}")
+        width = self.integer(self.get(raw, "poker_width", "randomness"), "randomness.poker_width", 1)
+        if width > 16:
+            raise self.fail("randomness.poker_width", f"expected a word width of at most 16 bits (GM/T 0005 uses 2, 4 or 8), got {width}")
+        length = self.integer(self.get(raw, "challenge_length", "randomness"), "randomness.challenge_length", 1)
+        allowed = commands["get_challenge"].param("le") if "get_challenge" in commands else []
+        if length not in allowed:  # type: ignore[operator]
+            raise self.fail(
+                "randomness.challenge_length", f"expected a GET CHALLENGE length of commands.get_challenge.le {allowed}, got {length}"
+            )
+        return m.RandomnessSpec(
+            alpha=alpha,
+            block_length=self.integer(self.get(raw, "block_length", "randomness"), "randomness.block_length", 2),
+            poker_width=width,
+            min_bits=self.integer(self.get(raw, "min_bits", "randomness"), "randomness.min_bits", 64),
+            challenge_length=length,
+            resets=self.integer(self.get(raw, "resets", "randomness"), "randomness.resets", 2),
+            series=self.integer(self.get(raw, "series", "randomness"), "randomness.series", 3),
+            retests=self.integer(self.get(raw, "retests", "randomness"), "randomness.retests", 0),
+            prov=self.prov(raw, "randomness"),
+        )
 
     def files(self, raw: Mapping[str, Any]) -> dict[str, m.FileDef]:
         if not isinstance(raw, Mapping) or "MF" not in raw:

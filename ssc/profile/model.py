@@ -350,6 +350,23 @@ class TimingSpec:
 
 
 @dataclass(frozen=True)
+class RandomnessSpec:
+    """How STD-CMD-3 judges GET CHALLENGE as a random number generator (GM/T 0005-2021, which
+    follows NIST SP 800-22 rev. 1a, for the statistics; the structural checks are this project's).
+    Kept as data so a lab applies the parameters of its own edition of the standards."""
+
+    alpha: float  # significance level of every statistical test
+    block_length: int  # block frequency test: bits per block (M)
+    poker_width: int  # poker test: bits per word (m)
+    min_bits: int  # smallest sample the battery judges; the default of the run option --random-bits
+    challenge_length: int  # Le of the GET CHALLENGEs that collect the samples
+    resets: int  # power-ons whose first challenges must all differ
+    series: int  # successive challenges examined for counters and arithmetic progressions
+    retests: int  # fresh samples allowed after a sample that fails exactly one test
+    prov: Provenance
+
+
+@dataclass(frozen=True)
 class BehaviourChoice(Generic[T]):
     """A decision where PROFILE.md is silent or ambiguous, recorded as data with its reason."""
 
@@ -406,6 +423,7 @@ class Profile:
     t0_case4: frozenset[str]
     t0_max_response: int
     timing: TimingSpec
+    randomness: RandomnessSpec
     security: SecuritySpec
     fci_templates: Mapping[str, TlvTemplate]
     dir_record: TlvTemplate

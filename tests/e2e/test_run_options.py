@@ -142,3 +142,29 @@ def test_hardware_psam_in_a_second_reader_serves_the_cards_region(tmp_path: Path
     assert doc is not None, out
     assert verdicts(doc) == {"PER-2": "passed", "INT-XR-1": "passed"}, out
     assert code == 0
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [("19999", "needs at least 20000 bits (profile randomness.min_bits)"), ("lots", "expected a whole number of bits")],
+)
+def test_random_bits_is_validated(tmp_path: Path, value: str, words: str) -> None:
+    code, out, doc, _ = run_cli("run", "--random-bits", value, "--report-dir", str(tmp_path))
+    assert code == 2 and words in out and doc is None, out
+
+
+def test_random_bits_sets_the_battery_sample(tmp_path: Path) -> None:
+    code, out, doc, _ = run_cli("run", "-q", "--tags", "STD-CMD-3 and slow", "--random-bits", "40000", "--report-dir", str(tmp_path))
+    assert doc is not None and code == 0, out
+    (battery,) = doc["scenarios"]
+    assert battery["verdict"] == "passed" and battery["apdus"] == 313, battery  # 40000 bits in 16-byte challenges
+    assert "GET CHALLENGE APDUs" not in out  # no estimate for the in-process card
+
+
+@pytest.mark.pcsc
+def test_the_battery_announces_its_cost_on_a_card_in_a_reader(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
+    served = serve_card(ReferenceCard.default("gen2"))
+    code, out, doc, _ = run_cli("run", "--card", f"reader:{served.reader}", "--tags", "STD-CMD-3 and slow", "--report-dir", str(tmp_path))
+    assert doc is not None and code == 0, out
+    assert "STD-CMD-3 randomness battery: 157 GET CHALLENGE APDUs (20000 bits in 16-byte challenges" in out, out
+    assert out.index("GET CHALLENGE APDUs") < out.index("PASS STD-CMD-3"), out

@@ -153,6 +153,19 @@ def fci_algorithm(host: Host) -> bool:
     return find_tag(fci, 0x9F0C) == bytes([0x86, 0x01, host.profile.algorithm_id])
 
 
+def first_challenges_differ(host: Host) -> bool:
+    firsts = []
+    for _ in range(4):
+        host.card.power_on()
+        firsts.append(host.send("0084000008").data)
+    return len(set(firsts)) == len(firsts)
+
+
+def no_counter(host: Host) -> bool:
+    values = [int.from_bytes(host.send("0084000008").data, "little") for _ in range(3)]
+    return not values[2] - values[1] == values[1] - values[0] == 1
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "pin_counter_not_decremented": ("gen2", pin_counter),
     "gen3_ef06_free_read": ("gen3", ef06_gen3),
@@ -174,6 +187,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "no_anti_tearing": ("gen2", anti_tearing),
     "try_counter_after_compare": ("gen2", counter_first),
     "fci_wrong_algorithm_id": ("gen2", fci_algorithm),
+    "challenge_restarts_at_reset": ("gen2", first_challenges_differ),
+    "counter_challenge": ("gen2", no_counter),
 }
 
 

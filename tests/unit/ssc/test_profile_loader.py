@@ -284,6 +284,11 @@ def _overlay(tmp_path: Path, body: str, name: str = "lab.yaml") -> Path:
 
 
 DEFECTS = [
+    pytest.param("randomness:\n  alpha: 1\n", "lab.yaml", "randomness.alpha", "between 0 and 1", id="randomness-alpha"),
+    pytest.param(
+        "randomness:\n  challenge_length: 12\n", "lab.yaml", "randomness.challenge_length", "GET CHALLENGE length", id="randomness-le"
+    ),
+    pytest.param("randomness:\n  resets: 1\n", "lab.yaml", "randomness.resets", "integer ≥ 2", id="randomness-resets"),
     pytest.param("commands:\n  select: {ins: 0xA4}\n", "lab.yaml", "commands.select.ins", "quoted hex string", id="unquoted-hex-ins"),
     pytest.param("files:\n  SSSE/EF05: {sfi: 05}\n", "lab.yaml", "files.SSSE/EF05.sfi", "quote it", id="unquoted-octal-sfi"),
     pytest.param('files:\n  MF: {fid: "3F"}\n', "lab.yaml", "files.MF.fid", "expected 2 byte(s)", id="short-fid"),
