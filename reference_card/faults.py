@@ -73,6 +73,7 @@ _ALL = (
         "the FCIs announce the other generation's algorithm id (01 <-> 03) in their proprietary template",
         ("STD-FS-1",),
     ),
+    Fault(
         "challenge_restarts_at_reset",
         "the GET CHALLENGE generator is re-seeded identically at every power-on/reset (the same challenges after each reset)",
         ("STD-CMD-3",),
