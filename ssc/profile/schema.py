@@ -251,6 +251,29 @@ class TimingSpec(DataModel):
     """multiplier of the per-APDU deadline"""
 
 
+class RandomnessSpec(DataModel):
+    """The GET CHALLENGE randomness checks of STD-CMD-3: the GM/T 0005 / NIST SP 800-22 battery's
+    significance level and parameters, and how many challenges the structure checks collect."""
+
+    prov: Prov
+    alpha: Annotated[float, Field(gt=0, lt=1)]
+    """significance level of each statistical test (0.01 in GM/T 0005 and SP 800-22)"""
+    block_length: Count
+    """block frequency test: bits per block"""
+    poker_width: Count
+    """poker test: bits per word (4 or 8 in GM/T 0005)"""
+    min_bits: Count
+    """bits of challenge output the battery needs at least (the default of --random-bits)"""
+    challenge_length: Count
+    """Le of the GET CHALLENGEs that collect the samples"""
+    resets: Count
+    """resets whose first challenges must all differ"""
+    series: Count
+    """successive challenges checked for counters and progressions"""
+    retests: Annotated[int, Field(ge=0)]
+    """fresh samples allowed after a sample that fails exactly one test"""
+
+
 class TaggedCount(DataModel):
     """A count with its provenance."""
 
@@ -530,6 +553,8 @@ class ProfileDocument(DataModel):
     check_order: CheckOrder
     commands: dict[str, CommandSpec]
     t0: T0Spec
+    randomness: RandomnessSpec
+    """parameters of the GET CHALLENGE randomness checks (STD-CMD-3)"""
     timing: TimingSpec | None = None
     """per-command deadlines; without it every command gets the plain per-APDU deadline"""
     security: SecuritySpec
