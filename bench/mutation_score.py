@@ -48,6 +48,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -462,7 +463,8 @@ def report(summary: Summary, *, wall: float, modules: Sequence[str], generations
     )
     score = "n/a" if summary.score is None else f"{summary.score:.1%}"
     met = "" if summary.score is None else (" -> met" if summary.score >= 0.9 else " -> NOT met")
-    print(f"mutation score over non-equivalent mutants: {score} (target ≥ 90 %){met}")
+    partial = f" — partial: {c[NOT_RUN]} of {summary.total} mutants not run" if c[NOT_RUN] else ""
+    print(f"mutation score over non-equivalent mutants: {score} (target ≥ 90 %){met}{partial}")
     print(f"wall time: {wall / 60:.1f} min (target ≤ 30 min on 2 cores){' -> met' if wall <= 1800 else ' -> NOT met'}")
     print(f"\nsurviving mutants (suite gaps): {len(summary.survivors)}")
     for r in summary.survivors:
@@ -517,8 +519,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for tree in trees[1:]:
             shutil.copytree(template, tree, symlinks=True)
         timeouts = {}
-        for generation in generations:  # the clean card must pass; its time sets the time-out
-            code, _, seconds, failed = oracle.run(template, generation, 600)
+        # the clean card must pass every generation; its time sets the time-out (jobs at a time)
+        with ThreadPoolExecutor(max_workers=len(trees)) as pool:
+            clean = list(pool.map(lambda i: oracle.run(trees[i % len(trees)], generations[i], 600), range(len(generations))))
+        for generation, (code, _, seconds, failed) in zip(generations, clean):
             if code != 0:
                 print(f"the clean reference card {generation} does not pass (exit {code}; failed {failed}): no oracle", file=sys.stderr)
                 return 2
