@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import json
 import os
+import platform
 import random
 import shutil
 import signal
@@ -45,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import tokenize
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -114,13 +117,26 @@ def changed_line(original: str, mutated: str, line: int) -> tuple[str, str]:
     rewrites through parso, which keeps the layout, so the mutated source has the same lines."""
     before = original.splitlines()
     after = mutated.splitlines()
-    old = before[line - 1].strip() if 0 < line <= len(before) else ""
-    new = after[line - 1].strip() if 0 < line <= len(after) else ""
+    old = before[line - 1] if 0 < line <= len(before) else ""
+    new = after[line - 1] if 0 < line <= len(after) else ""
     if old == new:  # the change is on another line (a multi-line node): show the first that differs
         for a, b in zip(before, after):
             if a != b:
-                return a.strip(), b.strip()
-    return old, new
+                old, new = a, b
+                break
+    return strip_comment(old), strip_comment(new)
+
+
+def strip_comment(line: str) -> str:
+    """`line` trimmed and without its trailing comment, so that rewording a comment does not orphan
+    an equivalents entry (a line that does not tokenize alone is only trimmed)."""
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline):
+            if tok.type == tokenize.COMMENT:
+                return line.strip()[: tok.start[1]].rstrip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return line.strip()
 
 
 def inert_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -453,10 +469,16 @@ def run_all(
 
 
 # -- output --------------------------------------------------------------------------------------
-def report(summary: Summary, *, wall: float, modules: Sequence[str], generations: Sequence[str], jobs: int, limit: int | None) -> None:
+def report(summary: Summary, meta: dict[str, Any]) -> None:
     c = summary.counts
-    print(f"\nmodules: {', '.join(modules)}")
-    print(f"generations (in order, first kill stops): {', '.join(generations)}; jobs: {jobs}" + (f"; sample of {limit}" if limit else ""))
+    wall = float(meta["wall_s"])
+    print(f"\n{meta['date']} on {meta['machine']}")
+    print(f"modules: {', '.join(meta['modules'])}")
+    limit = meta.get("limit")
+    print(
+        f"generations (in order, first kill stops): {', '.join(meta['generations'])}; jobs: {meta['jobs']}"
+        + (f"; sample of {limit}" if limit else "")
+    )
     print(
         f"killed {c[KILLED]} / survived {c[SURVIVED]} (equivalent {len(summary.equivalent)}) / timed out {c[TIMED_OUT]}"
         f" / incompetent {c[INCOMPETENT]} / not run {c[NOT_RUN]} / total {summary.total}"
@@ -465,7 +487,8 @@ def report(summary: Summary, *, wall: float, modules: Sequence[str], generations
     met = "" if summary.score is None else (" -> met" if summary.score >= 0.9 else " -> NOT met")
     partial = f" — partial: {c[NOT_RUN]} of {summary.total} mutants not run" if c[NOT_RUN] else ""
     print(f"mutation score over non-equivalent mutants: {score} (target ≥ 90 %){met}{partial}")
-    print(f"wall time: {wall / 60:.1f} min (target ≤ 30 min on 2 cores){' -> met' if wall <= 1800 else ' -> NOT met'}")
+    verdict = " (partial run: not comparable)" if partial or limit else (" -> met" if wall <= 1800 else " -> NOT met")
+    print(f"wall time: {wall / 60:.1f} min (target ≤ 30 min on 2 cores){verdict}")
     print(f"\nsurviving mutants (suite gaps): {len(summary.survivors)}")
     for r in summary.survivors:
         print(f"  {r.mutant.describe()}")
@@ -494,6 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="start no mutant after this many seconds (the rest: not run)")
     parser.add_argument("--json", type=Path, help="also write every mutant's result here")
     parser.add_argument("--list", action="store_true", help="list the mutants (after --limit) and run nothing")
+    parser.add_argument("--rescore", type=Path, metavar="JSON", help="re-read a --json file with the current equivalents; run nothing")
     args = parser.parse_args(argv)
     cfg = tomllib.loads(args.config.read_text(encoding="utf-8"))
     ms = cfg["mutation-score"]
@@ -501,6 +525,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     generations = [g.strip() for g in args.generations.split(",") if g.strip()] if args.generations else list(ms["generations"])
     jobs = max(1, args.jobs or int(ms["jobs"]))
     equivalents = load_equivalents(EQUIVALENTS)
+    if args.rescore:
+        meta, results = read_results(json.loads(args.rescore.read_text(encoding="utf-8")))
+        report(summarize(results, equivalents, complete=bool(meta["complete"])), meta)
+        return 0
+    machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
     oracle = Oracle()
     start = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
@@ -540,11 +569,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall = time.monotonic() - start
     complete = args.limit is None and all(r.outcome != NOT_RUN for r in results) and not args.modules
     summary = summarize(results, equivalents, complete=complete)
-    report(summary, wall=wall, modules=modules, generations=generations, jobs=jobs, limit=args.limit)
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine + f", {os.getloadavg()[0]:.1f} at end",
+        "modules": modules,
+        "generations": generations,
+        "jobs": jobs,
+        "limit": args.limit,
+        "wall_s": round(wall, 1),
+        "complete": complete,
+        "command": " ".join(["bench/mutation_score.py", *(argv if argv is not None else sys.argv[1:])]),
+    }
+    report(summary, meta)
     if args.json:
         rows = [asdict(r) | {"key": r.mutant.key} for r in sorted(results, key=lambda r: (r.mutant.path, r.mutant.line))]
-        args.json.write_text(json.dumps({"summary": asdict(summary), "results": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+        doc = {"meta": meta, "summary": asdict(summary), "results": rows}
+        args.json.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
+
+
+def read_results(doc: dict[str, Any]) -> tuple[dict[str, Any], list[MutantResult]]:
+    """(meta, results) of a --json file; the changed lines are normalized again (strip_comment), so
+    a file written before a change of that rule is read with today's keys."""
+    results = []
+    for row in doc["results"]:
+        m = dict(row["mutant"])
+        m["original"], m["mutated"] = strip_comment(m["original"]), strip_comment(m["mutated"])
+        fields = {k: row[k] for k in ("generations", "failed_requirements", "seconds", "detail") if k in row}
+        results.append(MutantResult(Mutant(**m), row["outcome"], **fields))
+    meta: dict[str, Any] = {
+        "date": "?",
+        "machine": "?",
+        "modules": [],
+        "generations": [],
+        "jobs": "?",
+        "limit": None,
+        "wall_s": 0.0,
+        "complete": False,
+    }
+    return meta | doc.get("meta", {}), results
 
 
 if __name__ == "__main__":

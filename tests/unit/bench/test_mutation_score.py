@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import tomllib
+from dataclasses import asdict
 from pathlib import Path
 from types import ModuleType
 
@@ -155,3 +156,21 @@ def test_cosmic_ray_mutation_is_described_from_the_changed_line() -> None:
     m = ms._mutant("j", "m.py", "core/ReplaceComparisonOperator_Eq_NotEq", 0, (2, 13), source)
     assert (m.operator, m.line, m.original, m.mutated) == ("ReplaceComparisonOperator_Eq_NotEq", 2, "return a == 1", "return a != 1")
     assert ms._mutant("j", "m.py", "core/ReplaceComparisonOperator_Eq_NotEq", 1, (2, 13), source) is None  # no second ==
+
+
+def test_trailing_comments_are_not_part_of_the_key() -> None:
+    assert ms.strip_comment("  if x >= n:  # type: ignore[union-attr]") == "if x >= n:"
+    assert ms.strip_comment('s = "# not a comment"  # one') == 's = "# not a comment"'
+    assert ms.strip_comment("f(a,  # open bracket") == "f(a,"  # a line that is not complete code alone
+    before = "def f(a):\n    return a == 1  # why\n"
+    assert ms.changed_line(before, before.replace("==", "!="), 2) == ("return a == 1", "return a != 1")
+
+
+def test_a_json_file_is_read_back_with_todays_keys() -> None:
+    m = ms.Mutant("j", "m.py", "AddNot", 0, 3, 1, "if x:  # old comment", "if not x:  # old comment")
+    r = ms.MutantResult(m, "survived", ["gen2", "gen3"], [], 9.5, "")
+    doc = {"meta": {"complete": True, "wall_s": 12.0}, "results": [{**asdict(r), "key": "whatever"}]}
+    meta, (back,) = ms.read_results(doc)
+    assert meta["complete"] is True and meta["wall_s"] == 12.0 and meta["modules"] == []
+    assert back.mutant.key == "m.py: AddNot: if x: → if not x:"
+    assert (back.outcome, back.generations, back.seconds) == ("survived", ["gen2", "gen3"], 9.5)
