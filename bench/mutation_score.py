@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -489,6 +490,11 @@ def report(summary: Summary, meta: dict[str, Any]) -> None:
     print(f"mutation score over non-equivalent mutants: {score} (target ≥ 90 %){met}{partial}")
     verdict = " (partial run: not comparable)" if partial or limit else (" -> met" if wall <= 1800 else " -> NOT met")
     print(f"wall time: {wall / 60:.1f} min (target ≤ 30 min on 2 cores){verdict}")
+    if meta.get("cpu_s"):
+        cpu, runs = float(meta["cpu_s"]), int(meta["suite_runs"])
+        print(
+            f"CPU time of the suite runs: {cpu / 60:.1f} min for {runs} runs ({cpu / max(runs, 1):.1f} s a run; / 2 cores = {cpu / 120:.1f} min)"
+        )
     print(f"\nsurviving mutants (suite gaps): {len(summary.survivors)}")
     for r in summary.survivors:
         print(f"  {r.mutant.describe()}")
@@ -567,6 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         oracle.stop()
         shutil.rmtree(work, ignore_errors=True)
     wall = time.monotonic() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    runs = sum(len(r.generations) for r in results) + len(generations)
     complete = args.limit is None and all(r.outcome != NOT_RUN for r in results) and not args.modules
     summary = summarize(results, equivalents, complete=complete)
     meta = {
@@ -577,6 +585,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "jobs": jobs,
         "limit": args.limit,
         "wall_s": round(wall, 1),
+        # CPU of every child (cosmic-ray init and the suite runs): on a busy machine the wall time
+        # says more about the neighbours than about the suite; CPU / cores bounds an idle run
+        "cpu_s": round(children.ru_utime + children.ru_stime, 1),
+        "suite_runs": runs,
         "complete": complete,
         "command": " ".join(["bench/mutation_score.py", *(argv if argv is not None else sys.argv[1:])]),
     }
