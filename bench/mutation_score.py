@@ -81,11 +81,13 @@ class Mutant:
     col: int
     original: str
     mutated: str
+    definition: str = ""  # the enclosing class.function ("" at module level)
 
     @property
     def key(self) -> str:
-        """Stable across unrelated edits (no line number): what the equivalents file is keyed by."""
-        return f"{self.path}: {self.operator}: {self.original} → {self.mutated}"
+        """Stable across unrelated edits (no line number; the enclosing function tells apart the same
+        line written twice in one file): what the equivalents file is keyed by."""
+        return f"{self.path}: {self.definition or '<module>'}: {self.operator}: {self.original} → {self.mutated}"
 
     def describe(self) -> str:
         return f"{self.path}:{self.line}  {self.operator}  {self.original} → {self.mutated}"
@@ -126,6 +128,23 @@ def changed_line(original: str, mutated: str, line: int) -> tuple[str, str]:
                 old, new = a, b
                 break
     return strip_comment(old), strip_comment(new)
+
+
+def definition_at(source: str, line: int) -> str:
+    """The dotted name of the innermost class/function around `line` ("" at module level)."""
+    names: list[str] = []
+
+    def visit(node: ast.AST, prefix: list[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if child.lineno <= line <= (child.end_lineno or child.lineno):
+                    names[:] = [*prefix, child.name]
+                    visit(child, [*prefix, child.name])
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), [])
+    return ".".join(names)
 
 
 def strip_comment(line: str) -> str:
@@ -299,7 +318,7 @@ def _mutant(job_id: str, path: str, operator_name: str, occurrence: int, start: 
     if mutated is None:
         return None
     old, new = changed_line(source, mutated, start[0])
-    return Mutant(job_id, path, operator_name.rpartition("/")[2], occurrence, start[0], start[1], old, new)
+    return Mutant(job_id, path, operator_name.rpartition("/")[2], occurrence, start[0], start[1], old, new, definition_at(source, start[0]))
 
 
 def _mutate(source: str, operator_name: str, occurrence: int) -> str | None:
@@ -532,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = max(1, args.jobs or int(ms["jobs"]))
     equivalents = load_equivalents(EQUIVALENTS)
     if args.rescore:
-        meta, results = read_results(json.loads(args.rescore.read_text(encoding="utf-8")))
+        meta, results = read_results(json.loads(args.rescore.read_text(encoding="utf-8")), ROOT)
         report(summarize(results, equivalents, complete=bool(meta["complete"])), meta)
         return 0
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
@@ -600,13 +619,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def read_results(doc: dict[str, Any]) -> tuple[dict[str, Any], list[MutantResult]]:
+def read_results(doc: dict[str, Any], root: Path | None = None) -> tuple[dict[str, Any], list[MutantResult]]:
     """(meta, results) of a --json file; the changed lines are normalized again (strip_comment), so
-    a file written before a change of that rule is read with today's keys."""
+    a file written before a change of that rule is read with today's keys. A file from before keys
+    named the enclosing function gets it from the source under `root` (valid while unchanged)."""
     results = []
+    sources: dict[str, str] = {}
     for row in doc["results"]:
         m = dict(row["mutant"])
         m["original"], m["mutated"] = strip_comment(m["original"]), strip_comment(m["mutated"])
+        if "definition" not in m and root is not None:
+            if m["path"] not in sources:
+                sources[m["path"]] = (root / m["path"]).read_text(encoding="utf-8")
+            m["definition"] = definition_at(sources[m["path"]], int(m["line"]))
         fields = {k: row[k] for k in ("generations", "failed_requirements", "seconds", "detail") if k in row}
         results.append(MutantResult(Mutant(**m), row["outcome"], **fields))
     meta: dict[str, Any] = {

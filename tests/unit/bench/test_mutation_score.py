@@ -29,7 +29,7 @@ ms = _load()
 
 
 def _mutant(line: int = 10, operator: str = "AddNot", original: str = "if x:", mutated: str = "if not x:", path: str = "m.py") -> object:
-    return ms.Mutant(f"job{line}{operator}", path, operator, 0, line, 4, original, mutated)
+    return ms.Mutant(f"job{line}{operator}", path, operator, 0, line, 4, original, mutated, "C.f")
 
 
 def _result(outcome: str, **kw: object) -> object:
@@ -56,7 +56,7 @@ def test_classify_follows_the_exit_status_contract(code: int | None, timed_out: 
 def test_key_is_stable_across_line_moves_and_description_names_the_line() -> None:
     a = _mutant(line=10)
     b = _mutant(line=42)
-    assert a.key == b.key == "m.py: AddNot: if x: → if not x:"  # type: ignore[attr-defined]
+    assert a.key == b.key == "m.py: C.f: AddNot: if x: → if not x:"  # type: ignore[attr-defined]
     assert a.describe() == "m.py:10  AddNot  if x: → if not x:"  # type: ignore[attr-defined]
 
 
@@ -101,8 +101,8 @@ def test_equivalents_file_is_a_mapping_of_key_to_reason(tmp_path: Path) -> None:
     assert ms.load_equivalents(tmp_path / "missing.yaml") == {}
     f.write_text("# nothing yet\n{}\n", encoding="utf-8")
     assert ms.load_equivalents(f) == {}
-    f.write_text('"m.py: AddNot: if x: → if not x:": " x is always true here "\n', encoding="utf-8")
-    assert ms.load_equivalents(f) == {"m.py: AddNot: if x: → if not x:": "x is always true here"}
+    f.write_text('"m.py: C.f: AddNot: if x: → if not x:": " x is always true here "\n', encoding="utf-8")
+    assert ms.load_equivalents(f) == {"m.py: C.f: AddNot: if x: → if not x:": "x is always true here"}
     for bad in ('- "m.py: AddNot: a → b"\n', '"m.py: AddNot: a → b": ""\n', '"k": 3\n'):
         f.write_text(bad, encoding="utf-8")
         with pytest.raises(ValueError, match="mapping of mutant key"):
@@ -118,7 +118,7 @@ def test_summary_scores_non_equivalent_mutants_only() -> None:
         _result("survived", line=30, original="if y:", mutated="if not y:"),  # a gap
         _result("survived", line=31),  # equivalent, by key
     ]
-    summary = ms.summarize(results, {"m.py: AddNot: if x: → if not x:": "dead code", "gone: X: a → b": "old"}, complete=False)
+    summary = ms.summarize(results, {"m.py: C.f: AddNot: if x: → if not x:": "dead code", "gone: X: a → b": "old"}, complete=False)
     assert summary.counts == {"killed": 6, "survived": 2, "timed out": 1, "incompetent": 1, "not run": 1}
     assert summary.total == 11
     assert summary.score == pytest.approx(7 / 8)
@@ -146,7 +146,7 @@ def test_committed_config_and_equivalents_are_usable() -> None:
     for path in cfg["cosmic-ray"]["module-path"]:
         assert (ROOT / path).exists(), path
     for key in ms.load_equivalents(ms.EQUIVALENTS):
-        path, operator, change = key.split(": ", 2)
+        path, _definition, operator, change = key.split(": ", 3)
         assert (ROOT / path).is_file() and operator in cfg["mutation-score"]["operators"] and " → " in change, key
 
 
@@ -154,7 +154,13 @@ def test_cosmic_ray_mutation_is_described_from_the_changed_line() -> None:
     pytest.importorskip("cosmic_ray")
     source = "def f(a):\n    return a == 1\n"
     m = ms._mutant("j", "m.py", "core/ReplaceComparisonOperator_Eq_NotEq", 0, (2, 13), source)
-    assert (m.operator, m.line, m.original, m.mutated) == ("ReplaceComparisonOperator_Eq_NotEq", 2, "return a == 1", "return a != 1")
+    assert (m.operator, m.line, m.original, m.mutated, m.definition) == (
+        "ReplaceComparisonOperator_Eq_NotEq",
+        2,
+        "return a == 1",
+        "return a != 1",
+        "f",
+    )
     assert ms._mutant("j", "m.py", "core/ReplaceComparisonOperator_Eq_NotEq", 1, (2, 13), source) is None  # no second ==
 
 
@@ -166,11 +172,25 @@ def test_trailing_comments_are_not_part_of_the_key() -> None:
     assert ms.changed_line(before, before.replace("==", "!="), 2) == ("return a == 1", "return a != 1")
 
 
-def test_a_json_file_is_read_back_with_todays_keys() -> None:
-    m = ms.Mutant("j", "m.py", "AddNot", 0, 3, 1, "if x:  # old comment", "if not x:  # old comment")
+def test_a_json_file_is_read_back_with_todays_keys(tmp_path: Path) -> None:
+    m = ms.Mutant("j", "m.py", "AddNot", 0, 3, 1, "if x:  # old comment", "if not x:  # old comment", "C.f")
     r = ms.MutantResult(m, "survived", ["gen2", "gen3"], [], 9.5, "")
     doc = {"meta": {"complete": True, "wall_s": 12.0}, "results": [{**asdict(r), "key": "whatever"}]}
     meta, (back,) = ms.read_results(doc)
     assert meta["complete"] is True and meta["wall_s"] == 12.0 and meta["modules"] == []
-    assert back.mutant.key == "m.py: AddNot: if x: → if not x:"
+    assert back.mutant.key == "m.py: C.f: AddNot: if x: → if not x:"
+    # a file written before keys named the function: filled from the source under root
+    old = {**asdict(r), "key": "whatever"}
+    del old["mutant"]["definition"]
+    root = tmp_path
+    (root / "m.py").write_text("class C:\n    def f(self, x):\n        if x:\n            pass\n", encoding="utf-8")
+    _, (filled,) = ms.read_results({"results": [old]}, root)
+    assert filled.mutant.definition == "C.f"
     assert (back.outcome, back.generations, back.seconds) == ("survived", ["gen2", "gen3"], 9.5)
+
+
+def test_definition_at_names_the_innermost_function() -> None:
+    source = "X = 1\nclass C:\n    def f(self):\n        def g():\n            return 1\n        return g\n    Y = 2\ndef h():\n    pass\n"
+    assert [ms.definition_at(source, n) for n in (1, 2, 5, 6, 7, 9)] == ["", "C", "C.f.g", "C.f", "C", "h"]
+    m = ms.Mutant("j", "m.py", "NumberReplacer", 0, 1, 4, "X = 1", "X = 2")
+    assert m.key == "m.py: <module>: NumberReplacer: X = 1 → X = 2"
