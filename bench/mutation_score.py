@@ -103,12 +103,23 @@ class MutantResult:
     detail: str = ""
 
 
+# One suite run as `ssc-conform run -q` does it, writing only results.json (no report or bundle:
+# the oracle needs the verdicts, nothing else).
+_ORACLE = (
+    "import sys; from pathlib import Path; from harness.run import RunOptions, run_suite; "
+    "sys.exit(run_suite(RunOptions(card=sys.argv[1], report_dir=Path(sys.argv[2]), quiet=True, results_only=True)).exit_code)"
+)
+# Exit statuses of a run that found no failed requirement: every requirement passed (0), or the
+# plan is incomplete only because some requirement did not run (4, e.g. no scenario yet).
+NO_FAILURE = (0, 4)
+
+
 def classify(exit_code: int | None, timed_out: bool) -> str:
-    """The outcome of one oracle run from `ssc-conform run`'s exit status (README: 0 every
-    requirement passed, 1 one failed, 2 bad input, 3 the run could not complete)."""
+    """The outcome of one oracle run from `ssc-conform run`'s exit status (README: 0 pass, 1 a
+    requirement failed, 2 bad input, 3 the run could not complete, 4 incomplete or partial)."""
     if timed_out:
         return TIMED_OUT
-    if exit_code == 0:
+    if exit_code in NO_FAILURE:
         return SURVIVED
     if exit_code == 1:
         return KILLED
@@ -363,8 +374,8 @@ class Oracle:
         """(exit status, timed out, seconds, failed requirements) of one suite run."""
         report = tree / f"mutation-report-{generation}"
         shutil.rmtree(report, ignore_errors=True)
-        env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1", SSC_CONFORM_RESULTS_ONLY="1")
-        cmd = [sys.executable, "-m", "harness.cli", "run", "-q", "--card", f"reference:{generation}", "--report-dir", str(report)]
+        env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
+        cmd = [sys.executable, "-c", _ORACLE, f"reference:{generation}", str(report)]
         start = time.monotonic()
         with self._lock:
             if self.stopping.is_set():
@@ -577,7 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=len(trees)) as pool:
             clean = list(pool.map(lambda i: oracle.run(trees[i % len(trees)], generations[i], 600), range(len(generations))))
         for generation, (code, _, seconds, failed) in zip(generations, clean):
-            if code != 0:
+            if code not in NO_FAILURE:
                 print(f"the clean reference card {generation} does not pass (exit {code}; failed {failed}): no oracle", file=sys.stderr)
                 return 2
             timeouts[generation] = max(float(ms["min-timeout"]), float(ms["timeout-factor"]) * seconds)
