@@ -31,13 +31,11 @@ def _child(generation: str, tags: str | None, report_dir: str) -> None:
     os.dup2(fd, 2)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-    from harness.cli import main
+    from harness.run import RunOptions, run_suite
 
-    args = ["run", "-q", "--card", f"reference:{generation}", "--report-dir", report_dir]
-    if tags is not None:
-        args += ["--tags", tags]
+    options = RunOptions(card=f"reference:{generation}", report_dir=Path(report_dir), tags=tags, quiet=True, results_only=True)
     try:
-        code = main(args)
+        code = run_suite(options).exit_code
     except BaseException as exc:
         print(f"independence: run crashed: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = 3
@@ -93,10 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--generations", default="gen1,gen2,gen3")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
-    os.environ["SSC_CONFORM_RESULTS_ONLY"] = "1"  # harness.cli.RESULTS_ONLY_ENV: results.json only
     import pytest  # noqa: F401  (warm the parent: children fork with the harness imported)
 
-    import harness.cli  # noqa: F401
+    import harness.run  # noqa: F401
     import reference_card  # noqa: F401
     from ssc.profile import load_profile
 
