@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.cardspec import CardSpecError, parse_card_spec
-from harness.exitstatus import BAD_INPUT, EPILOG, INCOMPLETE, UsageError
+from harness.exitstatus import BAD_INPUT, EPILOG, UNFINISHED, UsageError
 from harness.rundir import new_run_id, open_run_dir
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         path = build_report(run_dir)
     except ArtefactUnavailable as exc:
         print(f"ssc-conform: report.html not produced: {exc}", file=sys.stderr)
-        return INCOMPLETE
+        return UNFINISHED
     except (OSError, ValueError) as exc:
         raise UsageError(f"{run_dir}: report.html not produced: {' '.join(str(exc).split())}") from None
     print(f"report: {path}")

@@ -5,7 +5,10 @@ The suite runs against the clean reference card and against every fault of
 *caught* on a generation when at least one requirement in its `requirement_ids` — the requirements
 that name the defect — fails there; the clean card must pass everything. A fault none of whose
 requirements has a scenario that runs on the clean card of that generation is *not covered by
-this suite version*: listed, but not a failure.
+this suite version*: listed, but not a failure. The clean card's run is 未完成 (exit status 4),
+never 通过, while requirements of the card plan have no scenario (SEC-TEAR-1/2, SEC-ROB-1 today):
+that alone counts as clean; any other requirement of the plan left not run or inconclusive, and
+any failed one, does not.
 
 Each run is a `harness.run.run_suite` call in a child process (forked from a parent that has already
 imported the harness and parsed the profiles, so a child starts in milliseconds, and no pytest or
@@ -43,6 +46,9 @@ class RunOutcome:
     verdicts: dict[str, str] = field(default_factory=dict)  # requirement → verdict (with scenarios)
     failed_scenarios: list[dict[str, Any]] = field(default_factory=list)  # name, requirements, reason
     error: str | None = None
+    # requirements of the plan neither passed nor failed for a reason other than "no scenario in
+    # this suite version" (harness.plan): what keeps a clean run from being clean
+    open_requirements: list[str] = field(default_factory=list)
 
     @property
     def failed_requirements(self) -> list[str]:
@@ -80,7 +86,7 @@ def _child(generation: str, fault: str | None, report_dir: str, log_path: str) -
     os.dup2(fd, 2)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-    from harness.exitstatus import BAD_INPUT, INCOMPLETE, UsageError
+    from harness.exitstatus import BAD_INPUT, UNFINISHED, UsageError
     from harness.run import RunOptions, run_suite
 
     options = RunOptions(
@@ -97,7 +103,7 @@ def _child(generation: str, fault: str | None, report_dir: str, log_path: str) -
         code = BAD_INPUT
     except BaseException as exc:  # a crash is an outcome of its own, reported by the parent
         print(f"ssc-conform mutants: run crashed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        code = INCOMPLETE
+        code = UNFINISHED
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -166,7 +172,19 @@ def _outcome(generation: str, fault: str | None, out: Path, code: int, duration:
         for s in doc["scenarios"]
         if s["verdict"] == "failed"
     ]
-    if code not in (0, 1):
+    from harness.exitstatus import FAILED, INCOMPLETE_OR_PARTIAL, PASSED
+    from harness.plan import NO_SCENARIO
+
+    verdict = doc.get("verdict") or {}
+    outcome.open_requirements = [
+        str(i.get("requirement"))
+        for key in ("not_run", "inconclusive")
+        for i in verdict.get(key) or []
+        if not (key == "not_run" and i.get("reason") == NO_SCENARIO)
+    ]
+    if not verdict:
+        outcome.open_requirements = ["(results.json carries no overall verdict)"]
+    if code not in (PASSED, FAILED, INCOMPLETE_OR_PARTIAL):
         outcome.error = f"ssc-conform run exited with status {code}; see {out / 'run.log'}"
     return outcome
 
@@ -206,9 +224,11 @@ def clean_problems(clean: Sequence[RunOutcome]) -> list[str]:
     for o in clean:
         if o.error is not None:
             out.append(f"{o.generation}: {o.error}")
-        elif o.failed_requirements or o.exit_code != 0:
+        elif o.failed_requirements or o.exit_code not in (0, 4):
             names = "; ".join(s["name"] for s in o.failed_scenarios) or f"exit status {o.exit_code}"
             out.append(f"{o.generation}: clean card fails {', '.join(o.failed_requirements) or '(no requirement)'}: {names}")
+        elif o.open_requirements:
+            out.append(f"{o.generation}: clean card run incomplete beyond requirements without scenarios: {', '.join(o.open_requirements)}")
     return out
 
 
@@ -224,7 +244,7 @@ def print_table(
     w = max([len(v.fault) for v in verdicts] + [len("fault")])
     print(file=out)
     for o in clean:
-        state = "passes every requirement" if not clean_problems([o]) else "FAILS"
+        state = "passes every requirement with a scenario" if not clean_problems([o]) else "FAILS"
         ran = sum(1 for v in o.verdicts.values() if v == "passed")
         print(f"clean reference card {o.generation}: {state} ({ran} requirements passed, {o.duration_s:.1f} s)", file=out)
     for line in clean_problems(clean):

@@ -19,7 +19,7 @@ import datetime
 import hashlib
 import platform
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,17 @@ from harness.cardspec import CardSpec, parse_card_spec
 from harness.cardwatch import DEFAULT_CARD_GRACE, CardWatch, loss_of
 from harness.exitstatus import UNAVAILABLE_ERRORS
 from harness.progress import Progress
-from harness.results import FAILED, NOT_APPLICABLE, NOT_RUN, PASSED, ScenarioResult, write_results
+from harness.results import (
+    FAILED,
+    INCONCLUSIVE,
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_VERDICT,
+    NOT_RUN,
+    PASSED,
+    ScenarioResult,
+    inconclusive_reason,
+    write_results,
+)
 from harness.tags import GENERATION_TAGS, OTHER_TAGS
 from ssc.catalogue import load_catalogue
 
@@ -68,6 +78,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="bits the STD-CMD-3 randomness battery judges (default: the profile's randomness.min_bits)",
     )
+
+
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    """Remember what --tags, -k or -m left out: the plan is computed over the whole suite, so a
+    narrowed run is a partial plan and its deselected requirements show as not run."""
+    for item in items:
+        if _is_scenario(item):
+            item.config.stash.setdefault(_DESELECTED, []).append(sorted(_tags(item)))
+
+
+_DESELECTED = pytest.StashKey[list]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -439,11 +460,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Gener
         return
     reports = item.stash.setdefault(_REPORTS, [])
     reports.append(report)
+    if report.failed and call.excinfo is not None and _INCONCLUSIVE not in item.stash:
+        reason = inconclusive_reason(call.excinfo.value)
+        if reason is None and report.when == "setup" and not call.excinfo.errisinstance(pytest.fail.Exception):
+            reason = f"inconclusive (set-up error, not the card's answer): {call.excinfo.typename}: {call.excinfo.value}"
+        if reason is not None:
+            item.stash[_INCONCLUSIVE] = reason
     if report.when == "teardown":
         _record_scenario(item, reports)
 
 
 _REPORTS = pytest.StashKey[list]()
+_INCONCLUSIVE = pytest.StashKey[str]()  # why a failed phase of the scenario is inconclusive (harness.results)
 
 
 def _failure_text(report: pytest.TestReport) -> str:
@@ -464,9 +492,13 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
         if rep.skipped:
             verdict = NOT_RUN
             reason = rep.longrepr[2].removeprefix("Skipped: ") if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+            if reason.startswith(NOT_APPLICABLE):
+                verdict = NOT_APPLICABLE_VERDICT
             break
         if rep.failed:
             verdict, reason = FAILED, _failure_text(rep)
+            if _INCONCLUSIVE in item.stash:
+                verdict, reason = INCONCLUSIVE, item.stash[_INCONCLUSIVE]
             break
     session: SscSession | None = item.config.stash.get(_SESSION, None)
     trace: list[dict[str, Any]] = []
@@ -491,7 +523,7 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
         duration_s=round(sum(r.duration for r in reports), 4),
         apdus=sum(1 for e in trace if e["kind"] == "apdu"),
         resets=sum(1 for e in trace if e["kind"] == "reset"),
-        applicable=not (item.stash.get(_NOT_APPLICABLE, False) or (verdict == NOT_RUN and reason.startswith(NOT_APPLICABLE))),
+        applicable=not (item.stash.get(_NOT_APPLICABLE, False) or verdict == NOT_APPLICABLE_VERDICT),
         trace=trace,
     )
     item.config.stash[_RESULTS].append(result)
@@ -534,8 +566,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         provenance = _provenance_of(ssc.profile)
     run_info["features"] = _feature_files(session.items)
     write_results(
-        Path(report_dir) / "results.json", dut_info, run_info, session.config.stash[_RESULTS], load_catalogue(), provenance=provenance
+        Path(report_dir) / "results.json",
+        dut_info,
+        run_info,
+        session.config.stash[_RESULTS],
+        load_catalogue(),
+        provenance=provenance,
+        verdict=_overall_verdict(session, ssc, interrupted),
     )
+
+
+def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupted: bool) -> Any:
+    """requirement verdicts → the overall verdict block (harness.plan) against the card plan of
+    the card's generation over the whole suite as collected, deselected scenarios included."""
+    from harness.plan import card_plan, overall_verdict
+
+    config = session.config
+    deselected: list[list[str]] = config.stash.get(_DESELECTED, [])
+    suite = [sorted(_tags(item)) for item in session.items if _is_scenario(item)] + deselected
+    generation = ssc.profile.name if ssc is not None else "unknown"
+    plan = card_plan(load_catalogue(), suite, generation)
+    partial = bool(config.getoption("keyword", "") or config.getoption("markexpr", "") or deselected)
+    return lambda requirements: overall_verdict(plan, requirements, partial=partial, interrupted=interrupted)
 
 
 INTERRUPTED = "the run was interrupted (Ctrl-C)"

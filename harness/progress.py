@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TextIO
 
-MARK = {"passed": "PASS", "failed": "FAIL", "not-run": "n/r "}
+MARK = {"passed": "PASS", "failed": "FAIL", "inconclusive": "INC ", "not-run": "n/r ", "not-applicable": "n/a "}
 
 
 def format_duration(seconds: float) -> str:

@@ -1,10 +1,34 @@
 """Per-scenario outcomes folded into per-requirement verdicts, written as results.json.
 
-A requirement passes only when every one of its scenarios that applies to the card ran and passed;
-it fails when any scenario failed; otherwise it is *not run*, with the reasons of the scenarios that
-did not run — never silently passed (REQUIREMENTS.md). A scenario for another generation does not
-apply to the card and neither passes nor blocks the requirement; a destructive scenario not opted
-into does apply, so its requirement stays *not run*.
+Scenario verdicts (TTCN-3 style):
+
+- ``passed`` — the scenario ran to its end and every check held.
+- ``failed`` — the card did something the requirement forbids: an assertion on its answer, a card
+  answer the operation could not use (``OperationError``), no answer in time, an over-long answer.
+- ``inconclusive`` — the scenario could not reach its precondition or observe its effect, for a
+  reason that is not the card's answer (`inconclusive_reason`): it raised
+  ``checks.verdicts.Inconclusive``; the try guard refused to send a command that could block a key
+  or the PIN (``TryGuardRefusal``: nothing reached the card); an access right could not be granted
+  from the profile's rules (``GrantError``: no PIN or no PSAM given, an SM-only or ``never`` rule —
+  decided before any command is sent); the lab's PSAM refused (``PsamError``: the lab's equipment
+  or keys, not the card); or anything at all went wrong in the scenario's *set-up* phase (its
+  fixtures — the harness's own wiring, which runs before any Given step talks to the card), except
+  the harness's deliberate "card could not be opened / declaration unusable" failures, which keep
+  their verdict. A refused EXTERNAL AUTHENTICATE or VERIFY is the card's answer and fails: one
+  63Cx cannot tell a wrong lab key from a wrongly diversified card, and the dedicated
+  authentication scenarios (SEC-AUTH-2, SEC-KEY-1) say which. A set-up failure is never reported
+  as a card failure.
+- ``not-run`` — skipped, with the reason: destructive not opted into, no issuer declaration, the
+  card was removed, another generation (then also ``applicable=False``), the run was interrupted.
+- ``not-applicable`` — the card's declaration (or the profile's presence rule) says the option the
+  scenario checks is absent from this card: a skip whose reason starts with "not applicable: ".
+
+A requirement is *failed* if any of its applicable scenarios failed; else *inconclusive* if any was
+inconclusive; else *not-run* if any applicable scenario did not run; else *passed* when at least one
+ran and passed. A requirement none of whose scenarios applies is *not-applicable* when its options
+are declared absent, *not-run* (with the reason, e.g. another generation) otherwise; a requirement
+without scenarios is *not-run*. Never silently passed (REQUIREMENTS.md). Which requirements a run
+must cover, and the overall verdict, are `harness.plan`'s.
 """
 
 from __future__ import annotations
@@ -17,11 +41,33 @@ from typing import Any
 
 from ssc.catalogue import Catalogue
 
-PASSED, FAILED, NOT_RUN = "passed", "failed", "not-run"
+PASSED, FAILED, INCONCLUSIVE, NOT_RUN = "passed", "failed", "inconclusive", "not-run"
+NOT_APPLICABLE_VERDICT = "not-applicable"
+VERDICTS = (PASSED, FAILED, INCONCLUSIVE, NOT_RUN, NOT_APPLICABLE_VERDICT)
 # A skip whose reason starts with this means the scenario does not apply to the card (e.g. its
-# file is optional and absent): like a scenario of another generation, it neither passes nor
-# blocks its requirement. Any other skip leaves the requirement not run.
+# file is optional and absent): verdict not-applicable, it neither passes nor blocks its
+# requirement. Any other skip leaves the requirement not run.
 NOT_APPLICABLE = "not applicable: "
+
+
+def inconclusive_reason(exc: BaseException) -> str | None:
+    """ "inconclusive: …" when `exc` means the scenario could not reach its precondition for a
+    reason other than the card's answer (the rule is in the module docstring); None otherwise."""
+    from checks.verdicts import Inconclusive
+    from terminal.grants import GrantError
+    from terminal.psam_client import PsamError
+    from terminal.transports.tryguard import TryGuardRefusal
+
+    labels: tuple[tuple[type[BaseException], str], ...] = (
+        (Inconclusive, "precondition not reached"),
+        (TryGuardRefusal, "the try guard refused to send a command that could block a key or the PIN"),
+        (GrantError, "the access right cannot be obtained from the run's inputs"),
+        (PsamError, "the lab's PSAM refused"),
+    )
+    for cls, label in labels:
+        if isinstance(exc, cls):
+            return f"inconclusive ({label}): {exc}"
+    return None
 
 
 @dataclass
@@ -59,13 +105,20 @@ def requirement_verdicts(
         }
         applicable = [s for s in items if s.applicable]
         failed = [s for s in applicable if s.verdict == FAILED]
-        not_run = [s for s in applicable if s.verdict == NOT_RUN]
+        inconclusive = [s for s in applicable if s.verdict == INCONCLUSIVE]
+        not_run = [s for s in applicable if s.verdict not in (PASSED, FAILED, INCONCLUSIVE)]
         if not items:
             entry.update(verdict=NOT_RUN, reason="no scenario for this requirement in this suite version or selection")
         elif not applicable:
-            entry.update(verdict=NOT_RUN, reason="; ".join(sorted({s.reason for s in items})))
+            declared_absent = [s for s in items if s.verdict == NOT_APPLICABLE_VERDICT]
+            entry.update(
+                verdict=NOT_APPLICABLE_VERDICT if declared_absent else NOT_RUN,
+                reason="; ".join(sorted({s.reason for s in (declared_absent or items)})),
+            )
         elif failed:
             entry.update(verdict=FAILED, reason="; ".join(f"{s.name}: {s.reason}" for s in failed))
+        elif inconclusive:
+            entry.update(verdict=INCONCLUSIVE, reason="; ".join(f"{s.name}: {s.reason}" for s in inconclusive))
         elif not_run:
             entry.update(verdict=NOT_RUN, reason="; ".join(sorted({f"{s.name}: {s.reason}" for s in not_run})))
         else:
@@ -87,11 +140,16 @@ def write_results(
     scenarios: list[ScenarioResult],
     catalogue: Catalogue,
     provenance: Callable[[str], dict[str, Any]] | None = None,
+    verdict: Callable[[dict[str, dict[str, Any]]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    doc = {
+    """Write results.json; `verdict` (the per-requirement verdicts → the overall ``verdict``
+    block, `harness.plan.overall_verdict` bound to the run's plan) puts the overall verdict first."""
+    requirements = requirement_verdicts(scenarios, catalogue, provenance)
+    doc: dict[str, Any] = {"verdict": verdict(requirements)} if verdict is not None else {}
+    doc |= {
         "dut": dut,
         "run": run,
-        "requirements": requirement_verdicts(scenarios, catalogue, provenance),
+        "requirements": requirements,
         "scenarios": [asdict(s) for s in scenarios],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +159,6 @@ def write_results(
     return doc
 
 
-def run_passed(doc: dict[str, Any]) -> bool:
-    """True when every requirement that ran passed (and at least one ran)."""
-    verdicts = [r["verdict"] for r in doc["requirements"].values()]
-    return FAILED not in verdicts and PASSED in verdicts
+def any_failed(doc: dict[str, Any]) -> bool:
+    """True when a requirement failed: a verdict on the card, whatever the plan."""
+    return any(r.get("verdict") == FAILED for r in doc.get("requirements", {}).values())

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cardspec import CardSpecError, parse_card_spec
-from harness.exitstatus import BAD_INPUT, FAILED, INCOMPLETE, PASSED, UNAVAILABLE_ERRORS, UsageError
+from harness.exitstatus import BAD_INPUT, FAILED, INCOMPLETE_OR_PARTIAL, PASSED, UNAVAILABLE_ERRORS, UNFINISHED, UsageError
 from harness.rundir import new_run_id, open_run_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -130,19 +130,23 @@ def run_suite(options: RunOptions) -> RunResult:
         code = int(pytest.main(_pytest_args(options, report_dir, run_id, markers)))
         if not results.exists():
             print(f"ssc-conform: the run wrote no results (pytest exit status {code}); see the messages above", file=sys.stderr)
-            return RunResult(INCOMPLETE, report_dir, None)
+            return RunResult(UNFINISHED, report_dir, None)
         doc = json.loads(results.read_text(encoding="utf-8"))
         print_summary(doc, results)
         if not options.results_only:
             from harness.artefacts import finish_run
 
             if finish_run(report_dir, options.sign_key).evidence is None:
-                return RunResult(INCOMPLETE, report_dir, doc)  # the evidence was not produced (the reason is printed)
+                return RunResult(UNFINISHED, report_dir, doc)  # the evidence was not produced (the reason is printed)
         return RunResult(_exit_code(doc, code), report_dir, doc)
 
 
 def _exit_code(doc: dict[str, Any], pytest_code: int) -> int:
-    from harness.results import run_passed
+    """The exit status of a run that wrote results.json: 2 when the card could not be opened, 3
+    when pytest stopped without verdicts, else the overall verdict — 0 pass, 1 fail, 4 incomplete
+    or partial (a document without a verdict block, from an older harness, is never 0)."""
+    from harness.plan import FAIL, PASS
+    from harness.results import any_failed
 
     error_type = doc.get("dut", {}).get("error_type")
     if error_type in UNAVAILABLE_ERRORS:
@@ -152,8 +156,11 @@ def _exit_code(doc: dict[str, Any], pytest_code: int) -> int:
         return BAD_INPUT
     if pytest_code not in _PYTEST_VERDICT_STATUSES:  # 1 = some scenario failed: the verdicts say so
         print(f"ssc-conform: pytest stopped with exit status {pytest_code}", file=sys.stderr)
-        return INCOMPLETE
-    return PASSED if run_passed(doc) else FAILED
+        return UNFINISHED
+    overall = doc.get("verdict", {}).get("overall")
+    if overall == FAIL or any_failed(doc):
+        return FAILED
+    return PASSED if overall == PASS else INCOMPLETE_OR_PARTIAL
 
 
 def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: str | None) -> list[str]:

@@ -1,5 +1,9 @@
-"""The summary printed at the end of `ssc-conform run`: the device under test, then one table per
-review (STD / SEC / INT / PER …, titled as in the requirement catalogue), then the totals."""
+"""The summary printed at the end of `ssc-conform run`: the overall verdict first (Chinese, then
+English: 通过 / PASS, 不通过 / FAIL, 未完成 / INCOMPLETE, with the plan and what did not run or was
+inconclusive, and why), then the device under test, one table per review (STD / SEC / INT / PER …,
+titled as in the requirement catalogue) and the totals. The certification statement is printed
+only for a full plan that passed (`harness.plan.certification_statement`); the verdict is repeated
+as the last line, where an operator's eye lands."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Any, TextIO
 
 from ssc.catalogue import load_catalogue
 
-SYMBOL = {"passed": "PASS", "failed": "FAIL", "not-run": "n/r "}
+SYMBOL = {"passed": "PASS", "failed": "FAIL", "inconclusive": "INC ", "not-run": "n/r ", "not-applicable": "n/a "}
+COUNTED = ("passed", "failed", "inconclusive", "not-run", "not-applicable")
 REASON_WIDTH = 160
 INTERRUPTED_REASON = "the run was interrupted (Ctrl-C)"  # harness.plugin.INTERRUPTED
 
@@ -31,32 +36,87 @@ def review_tables(doc: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, d
     return out
 
 
+def verdict_lines(doc: dict[str, Any]) -> list[str]:
+    """The overall verdict block: headline, certification statement (full plan that passed only),
+    then the requirements of the plan that failed, were inconclusive or did not run, with reasons."""
+    from harness.plan import PARTIAL, certification_statement, headline
+
+    verdict = doc.get("verdict")
+    if not isinstance(verdict, dict):
+        return ["总体结论 overall verdict: 未完成 / INCOMPLETE — results.json carries no overall verdict"]
+    lines = [f"总体结论 overall verdict: {headline(verdict)}"]
+    statement = certification_statement(verdict)
+    if statement is not None:
+        lines += [f"  {statement[0]}", f"  {statement[1]}"]
+    elif verdict.get("plan") == PARTIAL:
+        lines.append(
+            "  部分计划：本次运行经 --tags/-k/-m 缩小，不构成认证结论 / partial plan: narrowed by --tags/-k/-m, no certification statement"
+        )
+    else:
+        lines.append("  无认证结论 / no certification statement")
+    lines.append(f"  {verdict.get('passed', 0)} of {verdict.get('requirements', 0)} requirements of the plan passed")
+    for key, zh, en in (("failed", "不通过", "failed"), ("inconclusive", "无结论", "inconclusive"), ("not_run", "未执行", "not run")):
+        items = [i for i in verdict.get(key) or [] if isinstance(i, dict)]
+        if items:
+            lines.append(f"  {zh} {en} ({len(items)}):")
+            lines += _grouped(items)
+    return lines
+
+
+def _grouped(items: list[dict[str, Any]], most: int = 3) -> list[str]:
+    """One line per requirement, except that a reason shared by more than `most` requirements
+    (e.g. "deselected" in a partial run) is one line listing them."""
+    by_reason: dict[str, list[str]] = {}
+    for i in items:
+        by_reason.setdefault(str(i.get("reason", "")), []).append(str(i.get("requirement")))
+    out = []
+    for i in items:
+        reason, rid = str(i.get("reason", "")), str(i.get("requirement"))
+        group = by_reason[reason]
+        if len(group) <= most:
+            out.append(f"    {rid}: {reason[:REASON_WIDTH]}")
+        elif rid == group[0]:
+            out.append(f"    {len(group)} requirements — {reason[:REASON_WIDTH]}: {', '.join(group)}")
+    return out
+
+
 def print_summary(doc: dict[str, Any], path: Path, out: TextIO | None = None) -> None:
     def say(text: str = "") -> None:
         print(text, file=out)
 
+    lines = verdict_lines(doc)
+    say()
+    for line in lines:
+        say(line)
     dut = doc.get("dut", {})
     say()
     say(f"Device under test: {dut.get('description', dut.get('card'))}")
     for key in ("reader", "atr", "card_sn", "card_number", "region", "generation", "declared_cos_version", "error"):
         if dut.get(key):
             say(f"  {key}: {dut[key]}")
-    counts = {"passed": 0, "failed": 0, "not-run": 0}
+    counts = dict.fromkeys(COUNTED, 0)
     ran = 0
     for _, heading, rows in review_tables(doc):
         per = {v: sum(1 for _, r in rows if r["verdict"] == v) for v in counts}
-        say(f"\n{heading}: {per['passed']} passed, {per['failed']} failed, {per['not-run']} not run")
+        say(
+            f"\n{heading}: {per['passed']} passed, {per['failed']} failed, {per['inconclusive']} inconclusive, "
+            f"{per['not-run']} not run, {per['not-applicable']} not applicable"
+        )
         say(f"  {'requirement':<12} verdict  scenarios  reason")
         for rid, r in rows:
-            counts[r["verdict"]] += 1
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
             ran += 1
             reason = "" if r["verdict"] == "passed" else r["reason"]
-            say(f"  {rid:<12} {SYMBOL[r['verdict']]}     {len(r['scenarios']):>5}      {reason[:REASON_WIDTH]}")
+            say(f"  {rid:<12} {SYMBOL.get(r['verdict'], r['verdict'])}     {len(r['scenarios']):>5}      {reason[:REASON_WIDTH]}")
     without = [rid for rid, r in doc["requirements"].items() if not r["scenarios"]]
     if without:
-        say(f"\nnot run (no scenario in this suite yet): {len(without)} requirement(s)")
-    say(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['not-run']} not run (of {ran} requirements with scenarios)")
+        say(f"\nnot run (no scenario in this suite or selection): {len(without)} requirement(s): {', '.join(without)}")
+    say(
+        f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['inconclusive']} inconclusive, {counts['not-run']} not run, "
+        f"{counts['not-applicable']} not applicable (of {ran} requirements with scenarios)"
+    )
     if doc.get("run", {}).get("interrupted"):
         left = sum(1 for s in doc.get("scenarios", []) if s.get("reason") == INTERRUPTED_REASON)
         say(f"run INTERRUPTED (Ctrl-C): {left} scenario(s) not run; the results cover what ran before")
     say(f"results: {path}")
+    say(lines[0])

@@ -23,9 +23,18 @@ from ssc.profile.model import Profile
 
 __all__ = ["VERDICTS", "WORST_FIRST", "build_page", "verdict_class"]
 
-VERDICTS = ("passed", "failed", "error", "not-run")  # CSS classes; anything else is "unknown"
-VERDICT_TEXT = {"passed": "通过 pass", "failed": "不通过 FAIL", "error": "错误 ERROR", "not-run": "未执行 not run"}
-WORST_FIRST = ("error", "failed", "unknown", "not-run", "passed")  # order for "worst verdict" of a cell
+VERDICTS = ("passed", "failed", "error", "inconclusive", "not-run", "not-applicable")  # CSS classes; anything else is "unknown"
+VERDICT_TEXT = {
+    "passed": "通过 pass",
+    "failed": "不通过 FAIL",
+    "error": "错误 ERROR",
+    "inconclusive": "无结论 inconclusive",
+    "not-run": "未执行 not run",
+    "not-applicable": "不适用 not applicable",
+}
+WORST_FIRST = ("error", "failed", "unknown", "inconclusive", "not-run", "not-applicable", "passed")  # "worst verdict" of a cell
+# the overall verdict (harness.plan) as a badge: its CSS class and its text
+OVERALL_BADGE = {"pass": ("passed", "通过 PASS"), "fail": ("failed", "不通过 FAIL"), "incomplete": ("not-run", "未完成 INCOMPLETE")}
 TAG_TEXT = {
     "C": "C 实卡代码 code seen with real cards",
     "D": "D 公开文档 public documents",
@@ -192,12 +201,40 @@ class _Builder:
         ]
 
     def _overall(self) -> view.Overall | None:
+        """The overall verdict of results.json's ``verdict`` block; a results file without one (an
+        older harness, a hand-edit) is 未完成 — never 通过. The certification statement is derived
+        here from overall and plan, not read from the file."""
         if not self.requirements:
             return None
+        from harness.plan import certification_statement, headline
+
         counts = Counter(verdict_class(_d(r).get("verdict")) for r in self.requirements.values())
-        worst = "failed" if counts["failed"] or counts["error"] else "passed" if counts["passed"] else "not-run"
+        verdict = _d(self.results.get("verdict"))
+        overall = verdict.get("overall") if verdict.get("overall") in OVERALL_BADGE else "incomplete"
+        if counts["failed"] or counts["error"]:
+            overall = "fail"
+        css, label = OVERALL_BADGE[str(overall)]
+        shown = dict(verdict, overall=overall)
+
+        def listed(key: str) -> list[view.Listed]:
+            return [
+                view.Listed(requirement=text(i.get("requirement")), reason=text(i.get("reason")))
+                for i in _l(verdict.get(key))
+                if isinstance(i, dict)
+            ]
+
         return view.Overall(
-            badge=badge(worst), passed=counts["passed"], failed=counts["failed"] + counts["error"], not_run=counts["not-run"]
+            badge=view.Badge(css=css, raw=text(overall), text=label),
+            headline=headline(shown) if verdict else f"{label} — results.json carries no overall verdict",
+            plan=text(verdict.get("plan") or MISSING),
+            statement=certification_statement(shown),
+            failed_list=listed("failed"),
+            inconclusive_list=listed("inconclusive"),
+            not_run_list=listed("not_run"),
+            passed=counts["passed"],
+            failed=counts["failed"] + counts["error"],
+            inconclusive=counts["inconclusive"],
+            not_run=counts["not-run"],
         )
 
     def _key_warning(self) -> view.KeyWarning | None:
@@ -218,7 +255,7 @@ class _Builder:
                     en=title.en,
                     passed=c["passed"],
                     failed=c["failed"] + c["error"],
-                    not_run=c["not-run"] + c["unknown"],
+                    not_run=c["not-run"] + c["unknown"] + c["inconclusive"],
                     stand_in=sum(1 for r in ids if self._is_stand_in(r)),
                 )
             )

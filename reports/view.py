@@ -40,10 +40,29 @@ class StandIn:
 
 
 @dataclass(frozen=True, slots=True)
+class Listed:
+    """A requirement of the plan named in the overall verdict (failed, inconclusive, not run), with why."""
+
+    requirement: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Overall:
+    """The overall verdict a lab signs (harness.plan): the headline badge (通过 / 不通过 / 未完成),
+    the plan, the certification statement (None unless a full plan passed) and what kept it from
+    passing; then the per-requirement counts."""
+
     badge: Badge
+    headline: str
+    plan: str
+    statement: tuple[str, str] | None
+    failed_list: list[Listed]
+    inconclusive_list: list[Listed]
+    not_run_list: list[Listed]
     passed: int
     failed: int
+    inconclusive: int
     not_run: int
 
 

@@ -20,10 +20,21 @@ WITHOUT_SCENARIOS = {"SEC-TEAR-1", "SEC-TEAR-2", "SEC-ROB-1", "RDR-1", "RDR-2", 
 
 
 @pytest.mark.parametrize("generation", ["gen1", "gen2", "gen3"])
-def test_run_on_the_embedded_reference_card_passes_every_requirement(tmp_path: Path, generation: str) -> None:
+def test_run_on_the_embedded_reference_card_passes_every_requirement_with_a_scenario(tmp_path: Path, generation: str) -> None:
+    """Every requirement with a scenario passes, yet the run is 未完成 (exit 4), not 通过: the card
+    plan includes SEC-TEAR-1/2 and SEC-ROB-1, which no scenario of this suite version checks."""
     code, out, doc, _ = run_cli("run", "--card", f"reference:{generation}", "--report-dir", str(tmp_path))
     assert doc is not None, out
-    assert code == 0, out
+    assert code == 4, out
+    verdict = doc["verdict"]
+    assert (verdict["overall"], verdict["plan"], verdict["generation"]) == ("incomplete", "full", generation), verdict
+    assert {i["requirement"] for i in verdict["not_run"]} == {"SEC-TEAR-1", "SEC-TEAR-2", "SEC-ROB-1"}, verdict
+    assert all("no scenario in this suite version" in i["reason"] for i in verdict["not_run"])
+    assert verdict["failed"] == [] and verdict["inconclusive"] == []
+    assert ("SEC-AC-7" in verdict["out_of_plan"]["other_generation"]) == (generation != "gen3")
+    summary = out[out.index("总体结论") :]
+    assert summary.startswith("总体结论 overall verdict: 未完成 / INCOMPLETE — 完整计划 / full plan"), summary[:300]
+    assert "conforms" not in out and "SEC-ROB-1: no scenario in this suite version" in out
     reqs = doc["requirements"]
     assert all(reqs[rid]["verdict"] == "passed" for rid in SLICE), out
     for rid, r in reqs.items():
@@ -52,7 +63,23 @@ def test_run_fails_the_requirement_a_fault_violates(tmp_path: Path, fault: str, 
     assert doc is not None, out
     assert doc["requirements"][requirement]["verdict"] == "failed", out
     assert doc["dut"]["faults"] == [fault]
+    assert doc["verdict"]["overall"] == "fail" and requirement in {i["requirement"] for i in doc["verdict"]["failed"]}
+    assert "总体结论 overall verdict: 不通过 / FAIL" in out
     assert code == 1, out
+
+
+def test_a_run_narrowed_by_tags_is_a_partial_plan_and_exits_4(tmp_path: Path) -> None:
+    code, out, doc, _ = run_cli("run", "-q", "--tags", "SEC-PIN-1", "--report-dir", str(tmp_path))
+    assert doc is not None, out
+    assert verdicts(doc) == {"SEC-PIN-1": "passed"}, out
+    assert (doc["verdict"]["overall"], doc["verdict"]["plan"]) == ("incomplete", "partial"), doc["verdict"]
+    deselected = {i["requirement"] for i in doc["verdict"]["not_run"] if i["reason"].startswith("deselected")}
+    assert "STD-ATR-1" in deselected and "SEC-PIN-1" not in deselected
+    assert "总体结论 overall verdict: 未完成 / INCOMPLETE — 部分计划 / partial plan" in out
+    assert "no certification statement" in out and "conforms" not in out
+    assert code == 4, out
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'data-overall="incomplete" data-plan="partial"' in html and 'id="statement"' not in html
 
 
 def test_bad_card_option_is_a_clear_usage_error(tmp_path: Path) -> None:
@@ -88,7 +115,7 @@ def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serv
     )
     assert doc is not None and in_process is not None, out
     assert verdicts(doc) == verdicts(in_process), out
-    assert code == 0, out
+    assert code == 4, out  # as in-process: 未完成 while SEC-TEAR-1/2 and SEC-ROB-1 have no scenario
     assert doc["dut"]["atr"] == in_process["dut"]["atr"]
     assert doc["dut"]["kind"] == "PC/SC reader"
 
@@ -101,7 +128,8 @@ def test_destructive_scenarios_are_not_run_on_a_reader_without_opt_in(tmp_path: 
     pin = doc["requirements"]["SEC-PIN-1"]
     assert pin["verdict"] == "not-run" and "--allow-destructive" in pin["reason"], out
     assert doc["dut"]["generation"] == 3  # detected from the card's spec-version item
-    assert code == 0, out  # every requirement that ran passed
+    assert code == 4, out  # nothing failed, but SEC-PIN-1 (destructive) did not run: 未完成
+    assert "SEC-PIN-1" in {i["requirement"] for i in doc["verdict"]["not_run"]}
 
 
 @pytest.mark.pcsc

@@ -62,6 +62,24 @@ def test_a_clean_card_failure_fails_the_command() -> None:
     assert not passed(clean, verdicts)
 
 
+@pytest.mark.parametrize(
+    "code, open_requirements, clean_ok",
+    [
+        (4, [], True),  # 未完成 only because SEC-TEAR-1/2 and SEC-ROB-1 have no scenario: clean
+        (0, [], True),
+        (4, ["SEC-PIN-1"], False),  # a requirement with scenarios left not run or inconclusive: not clean
+        (3, [], False),  # the run could not complete
+    ],
+)
+def test_a_clean_run_is_clean_when_only_requirements_without_scenarios_kept_it_incomplete(
+    code: int, open_requirements: list[str], clean_ok: bool
+) -> None:
+    run = _run(None, {"SEC-PIN-1": "passed"}, code=code)
+    run.open_requirements = open_requirements
+    clean, verdicts = evaluate([run, _run("pin_counter_not_decremented", {"SEC-PIN-1": "failed"}, code=1)])
+    assert passed(clean, verdicts) is clean_ok
+
+
 def test_plan_runs_each_fault_on_its_generations_after_the_clean_cards() -> None:
     runs = plan(["gen3_ef06_free_read", "pin_counter_not_decremented"], ["gen1", "gen2", "gen3"])
     assert runs[:3] == [("gen1", None), ("gen2", None), ("gen3", None)]

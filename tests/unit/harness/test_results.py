@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from harness.cardspec import CardSpec, CardSpecError, parse_card_spec
-from harness.results import FAILED, NOT_RUN, PASSED, ScenarioResult, requirement_verdicts, run_passed, write_results
+from harness.results import (
+    FAILED,
+    NOT_APPLICABLE_VERDICT,
+    NOT_RUN,
+    PASSED,
+    ScenarioResult,
+    any_failed,
+    requirement_verdicts,
+    write_results,
+)
 from ssc.catalogue import Catalogue, Requirement
 from ssc.profile.model import Text
 
@@ -104,17 +113,16 @@ def _doc(*verdicts: str) -> dict:
 @pytest.mark.parametrize(
     "verdicts, expected",
     [
-        ((PASSED,), True),
-        ((PASSED, NOT_RUN), True),
-        ((PASSED, PASSED, NOT_RUN, NOT_RUN), True),
-        ((NOT_RUN,), False),  # nothing ran: not a pass
+        ((PASSED,), False),
+        ((PASSED, NOT_RUN), False),
+        ((NOT_RUN,), False),
         ((), False),
-        ((PASSED, FAILED), False),
-        ((FAILED, NOT_RUN), False),
+        ((PASSED, FAILED), True),
+        ((FAILED, NOT_RUN), True),
     ],
 )
-def test_run_passed(verdicts: tuple[str, ...], expected: bool) -> None:
-    assert run_passed(_doc(*verdicts)) is expected
+def test_any_failed(verdicts: tuple[str, ...], expected: bool) -> None:
+    assert any_failed(_doc(*verdicts)) is expected
 
 
 def test_write_results_round_trips_and_folds(tmp_path: Path) -> None:
@@ -123,7 +131,8 @@ def test_write_results_round_trips_and_folds(tmp_path: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8")) == doc
     assert doc["requirements"]["STD-A-1"]["verdict"] == FAILED
     assert [s["verdict"] for s in doc["scenarios"]] == [PASSED, FAILED]
-    assert not run_passed(doc)
+    assert any_failed(doc)
+    assert "verdict" not in doc  # only with a plan to judge against (harness.plan)
     assert not list(tmp_path.glob("out/*.tmp"))
 
 
@@ -167,7 +176,7 @@ def test_bad_card_specs_are_refused_clearly(text: str, fragments: list[str]) -> 
 
 
 def _inapplicable(name: str) -> ScenarioResult:
-    s = scenario(name, NOT_RUN, "not applicable: SSSE/DF80/EF05 is local and absent from this card")
+    s = scenario(name, NOT_APPLICABLE_VERDICT, "not applicable: SSSE/DF80/EF05 is local and absent from this card")
     s.applicable = False
     return s
 
@@ -176,6 +185,6 @@ def test_inapplicable_scenarios_neither_pass_nor_block_a_requirement() -> None:
     out = requirement_verdicts([scenario("a", PASSED), _inapplicable("b")], CATALOGUE)
     assert out["STD-A-1"]["verdict"] == PASSED and "1 not applicable" in out["STD-A-1"]["reason"]
     only = requirement_verdicts([_inapplicable("b")], CATALOGUE)
-    assert only["STD-A-1"]["verdict"] == NOT_RUN and "absent" in only["STD-A-1"]["reason"]
+    assert only["STD-A-1"]["verdict"] == NOT_APPLICABLE_VERDICT and "absent" in only["STD-A-1"]["reason"]
     failing = requirement_verdicts([scenario("a", FAILED, "boom"), _inapplicable("b")], CATALOGUE)
     assert failing["STD-A-1"]["verdict"] == FAILED

@@ -27,6 +27,9 @@ def test_one_table_per_review_in_catalogue_order_with_counts() -> None:
     out = io.StringIO()
     print_summary(doc, Path("r/results.json"), out=out)
     text = out.getvalue()
-    assert "SEC — security (安全性审核): 0 passed, 1 failed, 1 not run" in text
-    assert "1 passed, 1 failed, 1 not run (of 3 requirements with scenarios)" in text
-    assert text.rstrip().endswith("results: r/results.json")
+    assert "SEC — security (安全性审核): 0 passed, 1 failed, 0 inconclusive, 1 not run, 0 not applicable" in text
+    assert "1 passed, 1 failed, 0 inconclusive, 1 not run, 0 not applicable (of 3 requirements with scenarios)" in text
+    lines = text.strip().splitlines()
+    assert lines[-2] == "results: r/results.json"
+    # the overall verdict opens and closes the summary; without a verdict block it is never a pass
+    assert lines[0] == lines[-1] == "总体结论 overall verdict: 未完成 / INCOMPLETE — results.json carries no overall verdict"
