@@ -71,7 +71,7 @@ def test_another_regions_declaration_fails_card_data_and_keys(tmp_path: Path) ->
 @pytest.mark.parametrize(
     "content, words",
     [
-        ("format: ssc-declaration/1\nregion: 441800\n", "region: expected a quoted string of 6 digits"),
+        ("format: ssc-declaration/1\nregion: 441800\n", "region: expected a quoted string of 6 decimal digits"),
         ("format: other\n", "format: expected 'ssc-declaration/1'"),
     ],
 )
