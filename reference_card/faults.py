@@ -68,6 +68,44 @@ _ALL = (
         "reveals the result (a right PIN answers with no write at all)",
         ("SEC-TEAR-2",),
     ),
+    # one killing fault per requirement (issue 8 §7)
+    Fault("atr_wrong_guard_time", "the ATR's TC1 asks for an extra guard time of 5 etu instead of §2's value", ("STD-ATR-1",)),
+    Fault("atr_without_card_sn", "the card SN bytes of the ATR (T6-T13) were never personalized: left FF", ("STD-ATR-2",)),
+    Fault(
+        "mandatory_ef_missing",
+        "the mandatory EF PSE/ADF1/EF01 was not created at personalization",
+        ("STD-FS-2",),
+        target="PSE/ADF1/EF01",
+    ),
+    Fault("dir_misses_adf", "the DIR was not updated when the last optional ADF was created: it lists one ADF fewer", ("STD-FS-3",)),
+    Fault(
+        "record_with_two_tlvs",
+        "a linear record carries a second (empty) TLV after its data element",
+        ("STD-REC-1",),
+        target="SSSE/DF01/EF06",
+    ),
+    Fault("extra_record", "a linear EF holds one record more than the data dictionary defines", ("STD-REC-2",), target="SSSE/DF01/EF05"),
+    Fault("bad_ssn_check", "the social security number is personalized with a wrong check character", ("STD-DATA-3",)),
+    Fault("issue_after_expiry", "issue date and expiry date are personalized swapped (issued after it expires)", ("STD-DATA-5",)),
+    Fault("name_not_gbk", "the name record holds bytes that are not GBK (a UTF-8/GBK mix-up at personalization)", ("STD-DATA-6",)),
+    Fault("no_select_parent_by_fid", "SELECT by FID (P1 00) in an ADF does not reach its parent DF nor its sibling DFs", ("STD-CMD-1",)),
+    Fault(
+        "cyclic_append_no_rotation", "APPEND RECORD on a full cyclic file answers 6A84 instead of overwriting the oldest", ("STD-CMD-5",)
+    ),
+    Fault(
+        "ef05_update_free", "the card-issuer data SSSE/EF05 was personalized with a free update right", ("SEC-AC-1",), target="SSSE/EF05"
+    ),
+    Fault(
+        "pin_file_free_read",
+        "the employment file SSSE/DF02/EF06 was personalized readable without the PIN",
+        ("SEC-AC-3",),
+        target="SSSE/DF02/EF06",
+    ),
+    Fault("write_key_grants_read", "the write key UK1DF03 also opens reading of SSSE/DF03/EF05", ("SEC-AC-4",), target="SSSE/DF03/EF05"),
+    Fault("irk_versions_identical", "all versions of the internal authentication key were loaded with the same key", ("SEC-KEY-2",)),
+    Fault("wrong_init_institution", "the card carries another (well-formed) initialization institution number than declared", ("PER-1",)),
+    Fault("external_keys_missing_last_version", "the external keys were loaded without their last declared version", ("PER-2",)),
+    Fault("gender_contradicts_ssn", "the gender record contradicts the parity of the social security number", ("PER-3",)),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}
