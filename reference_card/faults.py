@@ -73,9 +73,9 @@ _ALL = (
     Fault("atr_without_card_sn", "the card SN bytes of the ATR (T6-T13) were never personalized: left FF", ("STD-ATR-2",)),
     Fault(
         "mandatory_ef_missing",
-        "the mandatory EF PSE/ADF1/EF01 was not created at personalization",
+        "the mandatory EF SSSE/DF03/EF07 was not created at personalization",
         ("STD-FS-2",),
-        target="PSE/ADF1/EF01",
+        target="SSSE/DF03/EF07",
     ),
     Fault("dir_misses_adf", "the DIR was not updated when the last optional ADF was created: it lists one ADF fewer", ("STD-FS-3",)),
     Fault(
@@ -105,6 +105,11 @@ _ALL = (
     Fault("irk_versions_identical", "all versions of the internal authentication key were loaded with the same key", ("SEC-KEY-2",)),
     Fault("wrong_init_institution", "the card carries another (well-formed) initialization institution number than declared", ("PER-1",)),
     Fault("external_keys_missing_last_version", "the external keys were loaded without their last declared version", ("PER-2",)),
+    Fault(
+        "card_number_not_as_issued",
+        "EF05 carries another well-formed card number than the issuer registered (a row slip in the personalization file)",
+        ("INT-XR-6",),
+    ),
     Fault("gender_contradicts_ssn", "the gender record contradicts the parity of the social security number", ("PER-3",)),
 )
 

@@ -209,6 +209,10 @@ def _item_values(
         right = card_number_check_char(number[:-1])
         wrong = next(c for c in _CARD_ALPHABET if c != right)
         values["card_number"] = number[:-1] + wrong
+    if "card_number_not_as_issued" in faults:
+        body = perso.card_number[:-1]
+        body = body[:-1] + _CARD_ALPHABET[(_CARD_ALPHABET.index(body[-1]) + 1) % 10]
+        values["card_number"] = body + card_number_check_char(body)
     if "bad_ssn_check" in faults:
         ssn = str(values["ssn"])
         values["ssn"] = ssn[:-1] + next(c for c in "0123456789X" if c != ssn[-1])
