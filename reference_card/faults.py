@@ -51,14 +51,14 @@ _ALL = (
     Fault(
         "swapped_diversification",
         "the card's national keys are diversified with the province and city factors swapped",
-        ("SEC-KEY-1", "SEC-AUTH-1", "SEC-AUTH-2"),
+        ("SEC-KEY-1", "SEC-AUTH-1", "SEC-AUTH-2", "INT-XR-1", "INT-XR-8"),
     ),
     Fault(
         "local_keys_from_national_root",
         "DF80 local keys are derived from the national test root instead of the city's local root",
         ("INT-XR-5",),
     ),
-    Fault("no_read_record_by_tag", "READ RECORD by record identifier (tag) is not supported (6A86)", ("STD-REC-3",)),
+    Fault("no_read_record_by_tag", "READ RECORD by record identifier (tag) is not supported (6A86)", ("STD-REC-3", "INT-XR-2")),
     Fault("application_block_ignored", "APPLICATION BLOCK answers 9000 but the application stays usable", ("SEC-LC-1",)),
     Fault("security_before_record", "the access rule is checked before the record's existence (6982 instead of 6A83)", ("STD-SW-1",)),
     Fault("no_anti_tearing", "a write torn by a power cut leaves the first bytes new and the rest old", ("SEC-TEAR-1",)),
