@@ -269,15 +269,19 @@ def _mutants_in(report_dir: Path, faults: list[str], generations: list[str], job
     started = time.monotonic()
     outcomes = mutants.run_all(runs, report_dir, jobs=jobs, progress=progress)
     clean, verdicts = mutants.evaluate(outcomes)
+    from reference_card import FAULTS
+
+    complete = set(faults) == set(FAULTS)  # every fault ran: a requirement no fault names is a gap
     mutants.print_table(clean, verdicts)
+    mutants.print_requirements(mutants.requirement_table(clean, verdicts, complete=complete))
     path = report_dir / "mutants.json"
-    mutants.write_report(path, clean, verdicts, time.monotonic() - started)
+    mutants.write_report(path, clean, verdicts, time.monotonic() - started, complete=complete)
     print(f"mutants: {path}")
     from harness.artefacts import finish_run
 
     if finish_run(report_dir, sign_key, allure=False).evidence is None:
         return 3  # the run's evidence was not produced (the reason is printed): the run failed
-    return 0 if mutants.passed(clean, verdicts) else 1
+    return 0 if mutants.passed(clean, verdicts, complete=complete) else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -10,6 +10,11 @@ never 通过, while requirements of the card plan have no scenario (SEC-TEAR-1/2
 that alone counts as clean; any other requirement of the plan left not run or inconclusive, and
 any failed one, does not.
 
+The same verdicts read per requirement (`requirement_table`): for each requirement of the
+catalogue, the faults that name it and whether it killed them (failed on the mutant). When the run
+covers the whole registry, a requirement whose scenarios ran on the clean card but that kills no
+fault fails the command: the suite would not notice if that requirement's check stopped checking.
+
 Each run is a `harness.run.run_suite` call in a child process (forked from a parent that has already
 imported the harness and parsed the profiles, so a child starts in milliseconds, and no pytest or
 card state leaks from one run into the next), at most `jobs` at a time. Each run's results.json
@@ -32,6 +37,10 @@ from typing import Any
 
 CLEAN = "clean"
 CAUGHT, MISSED, NOT_COVERED, ERROR = "caught", "MISSED", "not covered", "error"
+# Per-requirement states (`RequirementVerdict.state`); NOT_KILLED and NO_FAULT fail the command.
+KILLS, NOT_KILLED, NO_FAULT = "kills", "NOT KILLED", "NO FAULT"
+# In a run of chosen faults (--fault) the table only informs: another fault may kill the requirement.
+NO_SCENARIO, NOT_IN_RUN, NOT_KILLED_HERE = "no scenario in this suite version", "no fault of this run names it", "not killed here"
 
 
 @dataclass
@@ -66,6 +75,21 @@ class FaultVerdict:
     other_failed: list[str]
     failed_scenarios: list[dict[str, Any]]
     detail: str = ""
+
+
+@dataclass
+class RequirementVerdict:
+    """One requirement of the catalogue against the faults that name it."""
+
+    requirement: str
+    faults: list[str]  # faults of this run naming the requirement (registry order)
+    killed: list[str]  # "fault (generation)" of every mutant run on which this requirement failed
+    survived: list[str]  # "fault (generation)" of the runs naming it on which it did not fail
+    state: str  # KILLS, NOT_KILLED, NO_FAULT, NO_SCENARIO; in a partial run NOT_KILLED_HERE or NOT_IN_RUN
+
+    @property
+    def failing(self) -> bool:
+        return self.state in (NOT_KILLED, NO_FAULT)
 
 
 def plan(faults: Sequence[str], generations: Sequence[str]) -> list[tuple[str, str | None]]:
@@ -232,8 +256,41 @@ def clean_problems(clean: Sequence[RunOutcome]) -> list[str]:
     return out
 
 
-def passed(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict]) -> bool:
-    return not clean_problems(clean) and all(v.verdict in (CAUGHT, NOT_COVERED) for v in verdicts)
+def requirement_table(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], *, complete: bool) -> list[RequirementVerdict]:
+    """One row per catalogue requirement, catalogue order. A requirement *has scenarios* when one
+    of them ran (passed or failed) on a clean card of the run; one without is listed as NO_SCENARIO.
+    `complete`: the run holds every fault of the registry, so a requirement with scenarios that kills
+    none of its faults (NOT_KILLED), or that no fault names (NO_FAULT), is a gap; in a run of chosen
+    faults these are only NOT_KILLED_HERE and NOT_IN_RUN (another fault may kill the requirement)."""
+    from ssc.catalogue import load_catalogue
+
+    ran = {r for o in clean for r, v in o.verdicts.items() if v in ("passed", "failed")}
+    rows = []
+    for rid in load_catalogue().requirements:
+        naming = [v for v in verdicts if rid in v.expected]
+        faults = list(dict.fromkeys(v.fault for v in naming))
+        killed = [f"{v.fault} ({v.generation})" for v in naming if rid in v.caught_by]
+        survived = [f"{v.fault} ({v.generation})" for v in naming if rid not in v.caught_by]
+        if rid not in ran:
+            state = NO_SCENARIO
+        elif killed:
+            state = KILLS
+        elif faults:
+            state = NOT_KILLED if complete else NOT_KILLED_HERE
+        else:
+            state = NO_FAULT if complete else NOT_IN_RUN
+        rows.append(RequirementVerdict(rid, faults, killed, survived, state))
+    return rows
+
+
+def passed(clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], *, complete: bool = False) -> bool:
+    """The clean cards pass, every fault is caught (or not covered), and every requirement with
+    scenarios kills a fault that names it (`requirement_table`)."""
+    return (
+        not clean_problems(clean)
+        and all(v.verdict in (CAUGHT, NOT_COVERED) for v in verdicts)
+        and not any(r.failing for r in requirement_table(clean, verdicts, complete=complete))
+    )
 
 
 def print_table(
@@ -280,13 +337,45 @@ def print_table(
     print(f"{len(verdicts)} mutant runs: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in (CAUGHT, MISSED, NOT_COVERED, ERROR)), file=out)
 
 
-def write_report(path: Path, clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], elapsed: float) -> None:
+def print_requirements(rows: Sequence[RequirementVerdict], out: Any = None, *, max_faults: int = 4) -> None:
+    """Per requirement: its state and the faults naming it, killed or survived (lists shortened)."""
+    out = out or sys.stdout
+
+    def short(items: list[str]) -> str:
+        return ", ".join(items[:max_faults]) + (f" (+{len(items) - max_faults} more)" if len(items) > max_faults else "")
+
+    w = max([len(r.requirement) for r in rows] + [len("requirement")])
+    print(file=out)
+    print(f"{'requirement':<{w}}  {'state':<10}  faults naming it: killed / survived", file=out)
+    for r in rows:
+        if r.state in (NO_SCENARIO, NOT_IN_RUN):
+            print(f"{r.requirement:<{w}}  {'—':<10}  {r.state}", file=out)
+            continue
+        parts = [f"killed {short(r.killed)}"] if r.killed else []
+        parts += [f"survived {short(r.survived)}"] if r.survived else []
+        print(f"{r.requirement:<{w}}  {r.state:<10}  {'; '.join(parts) or 'no fault in the registry names it'}", file=out)
+    failing = [r.requirement for r in rows if r.failing]
+    print(file=out)
+    print(
+        f"{sum(1 for r in rows if r.state == KILLS)} requirements kill a fault naming them"
+        + (f"; {len(failing)} with scenarios kill none: {', '.join(failing)}" if failing else "")
+        + f"; {sum(1 for r in rows if r.state == NO_SCENARIO)} have no scenario in this suite version",
+        file=out,
+    )
+
+
+def write_report(
+    path: Path, clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], elapsed: float, *, complete: bool = False
+) -> None:
+    rows = requirement_table(clean, verdicts, complete=complete)
     doc = {
-        "passed": passed(clean, verdicts),
+        "passed": passed(clean, verdicts, complete=complete),
+        "complete": complete,
         "elapsed_s": round(elapsed, 1),
         "clean": [asdict(o) | {"problems": clean_problems([o])} for o in clean],
         "faults": [asdict(v) for v in verdicts],
         "not_covered": sorted({v.fault for v in verdicts if v.verdict == NOT_COVERED}),
+        "requirements": {r.requirement: {k: v for k, v in asdict(r).items() if k != "requirement"} for r in rows},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -51,14 +51,14 @@ _ALL = (
     Fault(
         "swapped_diversification",
         "the card's national keys are diversified with the province and city factors swapped",
-        ("SEC-KEY-1", "SEC-AUTH-1", "SEC-AUTH-2"),
+        ("SEC-KEY-1", "SEC-AUTH-1", "SEC-AUTH-2", "INT-XR-1", "INT-XR-8"),
     ),
     Fault(
         "local_keys_from_national_root",
         "DF80 local keys are derived from the national test root instead of the city's local root",
         ("INT-XR-5",),
     ),
-    Fault("no_read_record_by_tag", "READ RECORD by record identifier (tag) is not supported (6A86)", ("STD-REC-3",)),
+    Fault("no_read_record_by_tag", "READ RECORD by record identifier (tag) is not supported (6A86)", ("STD-REC-3", "INT-XR-2")),
     Fault("application_block_ignored", "APPLICATION BLOCK answers 9000 but the application stays usable", ("SEC-LC-1",)),
     Fault("security_before_record", "the access rule is checked before the record's existence (6982 instead of 6A83)", ("STD-SW-1",)),
     Fault("no_anti_tearing", "a write torn by a power cut leaves the first bytes new and the rest old", ("SEC-TEAR-1",)),
@@ -79,6 +79,49 @@ _ALL = (
         ("STD-CMD-3",),
     ),
     Fault("counter_challenge", "GET CHALLENGE answers a counter (little-endian, step 1, from a random start)", ("STD-CMD-3",)),
+    # one killing fault per requirement (issue 8 §7)
+    Fault("atr_wrong_guard_time", "the ATR's TC1 asks for an extra guard time of 5 etu instead of §2's value", ("STD-ATR-1",)),
+    Fault("atr_without_card_sn", "the card SN bytes of the ATR (T6-T13) were never personalized: left FF", ("STD-ATR-2",)),
+    Fault(
+        "mandatory_ef_missing",
+        "the mandatory EF SSSE/DF03/EF07 was not created at personalization",
+        ("STD-FS-2",),
+        target="SSSE/DF03/EF07",
+    ),
+    Fault("dir_misses_adf", "the DIR was not updated when the last optional ADF was created: it lists one ADF fewer", ("STD-FS-3",)),
+    Fault(
+        "record_with_two_tlvs",
+        "a linear record carries a second (empty) TLV after its data element",
+        ("STD-REC-1",),
+        target="SSSE/DF01/EF06",
+    ),
+    Fault("extra_record", "a linear EF holds one record more than the data dictionary defines", ("STD-REC-2",), target="SSSE/DF01/EF05"),
+    Fault("bad_ssn_check", "the social security number is personalized with a wrong check character", ("STD-DATA-3",)),
+    Fault("issue_after_expiry", "issue date and expiry date are personalized swapped (issued after it expires)", ("STD-DATA-5",)),
+    Fault("name_not_gbk", "the name record holds bytes that are not GBK (a UTF-8/GBK mix-up at personalization)", ("STD-DATA-6",)),
+    Fault("no_select_parent_by_fid", "SELECT by FID (P1 00) in an ADF does not reach its parent DF nor its sibling DFs", ("STD-CMD-1",)),
+    Fault(
+        "cyclic_append_no_rotation", "APPEND RECORD on a full cyclic file answers 6A84 instead of overwriting the oldest", ("STD-CMD-5",)
+    ),
+    Fault(
+        "ef05_update_free", "the card-issuer data SSSE/EF05 was personalized with a free update right", ("SEC-AC-1",), target="SSSE/EF05"
+    ),
+    Fault(
+        "pin_file_free_read",
+        "the employment file SSSE/DF02/EF06 was personalized readable without the PIN",
+        ("SEC-AC-3",),
+        target="SSSE/DF02/EF06",
+    ),
+    Fault("write_key_grants_read", "the write key UK1DF03 also opens reading of SSSE/DF03/EF05", ("SEC-AC-4",), target="SSSE/DF03/EF05"),
+    Fault("irk_versions_identical", "all versions of the internal authentication key were loaded with the same key", ("SEC-KEY-2",)),
+    Fault("wrong_init_institution", "the card carries another (well-formed) initialization institution number than declared", ("PER-1",)),
+    Fault("external_keys_missing_last_version", "the external keys were loaded without their last declared version", ("PER-2",)),
+    Fault(
+        "card_number_not_as_issued",
+        "EF05 carries another well-formed card number than the issuer registered (a row slip in the personalization file)",
+        ("INT-XR-6",),
+    ),
+    Fault("gender_contradicts_ssn", "the gender record contradicts the parity of the social security number", ("PER-3",)),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}

@@ -15,13 +15,19 @@ import dataclasses
 from reference_card.faults import FAULTS
 from reference_card.issuance import CardImage
 from reference_card.security import AccessControl, CardKey, CompiledRule
-from ssc.profile.access import AccessRule
+from ssc.profile.access import parse_rule
 from ssc.profile.model import FileDef, Profile
 from ssc.profile.templates import fci_for
 
 __all__ = ["FileSystem", "Node"]
 
-_FREE_READ_FAULT = "gen3_ef06_free_read"
+# Faults that personalize one file (the fault's target) with another access rule: fault → (right, rule).
+_RULE_FAULTS: dict[str, tuple[str, str]] = {
+    "gen3_ef06_free_read": ("read", "free"),
+    "ef05_update_free": ("update", "free"),
+    "pin_file_free_read": ("read", "free"),
+    "write_key_grants_read": ("read", "AUTH RK1DF03 or AUTH UK1DF03"),
+}
 
 
 class Node:
@@ -86,6 +92,7 @@ class Node:
 
 class FileSystem:
     def __init__(self, profile: Profile, image: CardImage, access: AccessControl, faults: frozenset[str]) -> None:
+        self._no_parent_by_fid = "no_select_parent_by_fid" in faults
         self.nodes: dict[str, Node] = {}
         for path in image.present:
             f = profile.file(path)
@@ -135,7 +142,7 @@ class FileSystem:
         # PROFILE §3, SELECT P1 00: an EF of the current DF, the MF, the current DF, its child
         # DFs, its parent and the parent's child DFs — first match in that order.
         reach = efs + [self.mf, df] + [c for c in df.children if c.is_df]
-        if df.parent is not None:
+        if df.parent is not None and not (self._no_parent_by_fid and df.kind == "adf"):
             reach += [df.parent] + [c for c in df.parent.children if c.is_df]
         for n in reach:
             df.select_any.setdefault(n.fid, n)
@@ -153,12 +160,13 @@ class FileSystem:
 
     def _ef_content(self, node: Node, f: FileDef, image: CardImage, access: AccessControl, faults: frozenset[str]) -> None:
         df_keys = node.parent.keys_by_name if node.parent else {}
-        read_rule = f.rule("read")
-        if _FREE_READ_FAULT in faults and f.path == FAULTS[_FREE_READ_FAULT].target:
-            read_rule = AccessRule("free")
-        node.read = access.compile(read_rule, df_keys)
-        node.update = access.compile(f.rule("update"), df_keys)
-        node.append = access.compile(f.rule("append"), df_keys)
+        rules = {right: f.rule(right) for right in ("read", "update", "append")}
+        for fault, (right, rule) in _RULE_FAULTS.items():
+            if fault in faults and f.path == FAULTS[fault].target:
+                rules[right] = parse_rule(rule)
+        node.read = access.compile(rules["read"], df_keys)
+        node.update = access.compile(rules["update"], df_keys)
+        node.append = access.compile(rules["append"], df_keys)
         if f.kind == "transparent":
             node.data = bytearray(image.binaries[f.path])
             return

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reference_card.faults import FAULTS
 from reference_card.personalization import Personalization, PersonalizationError
 from ssc.checks import card_number_check_char
 from ssc.codecs import encode_an, encode_b, encode_cn, encode_pin
@@ -34,6 +35,9 @@ _IDENTITY_ITEMS = ("card_type", "init_institution", "issue_date", "expiry_date",
 _PROVINCE_LEVEL, _CITY_LEVEL = "province", "city"
 _LOCAL_LEVEL, _NATIONAL_LEVEL = "local", "national"
 _CARD_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TC1_OFFSET, _WRONG_GUARD_TIME = 3, 0x05  # TS T0 TB1 TC1: the ATR_wrong_guard_time fault's byte
+_INTERNAL_USE, _EXTERNAL_USE = "internal", "external"
+_NAME_ITEM, _NOT_GBK = "name", b"\xff\xfe"  # the name_not_gbk fault: no GBK sequence starts with FF
 
 
 @dataclass
@@ -52,7 +56,9 @@ class CardImage:
 
 def issue(profile: Profile, perso: Personalization, keyset: KeySet, faults: frozenset[str] = frozenset()) -> CardImage:
     present = _present_files(profile, perso)
-    atr = _atr(profile, perso)
+    if "mandatory_ef_missing" in faults:
+        present = tuple(p for p in present if p != FAULTS["mandatory_ef_missing"].target)
+    atr = _atr(profile, perso, faults)
     card_sn = profile.atr.card_sn_of(atr)
     keys = _card_keys(profile, perso, keyset, present, card_sn, faults)
     values = _item_values(profile, perso, keys, card_sn, faults)
@@ -63,7 +69,7 @@ def issue(profile: Profile, perso: Personalization, keyset: KeySet, faults: froz
         if f.kind == "transparent":
             binaries[path] = _binary(f, perso)
         elif f.is_record_file:
-            records[path] = _records(profile, f, present, values)
+            records[path] = _records(profile, f, present, values, faults)
     pin = perso.pin if perso.pin is not None else profile.security.pin.initial
     spec = profile.command("verify")
     encoded = encode_pin(pin)
@@ -102,7 +108,7 @@ def _present_files(profile: Profile, perso: Personalization) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _atr(profile: Profile, perso: Personalization) -> bytes:
+def _atr(profile: Profile, perso: Personalization, faults: frozenset[str]) -> bytes:
     spec = profile.atr
     chip_cos = spec.reference_prefix if perso.chip_cos is None else perso.chip_cos
     maker = spec.reference_card_maker if perso.card_maker is None else perso.card_maker
@@ -112,7 +118,14 @@ def _atr(profile: Profile, perso: Personalization) -> bytes:
             "chip_cos",
             f"chip/COS ({len(chip_cos)}) + card maker ({len(maker)}) + serial ({len(perso.serial)}) bytes make {len(historical)} historical bytes; the profile needs {spec.historical_length}",
         )
-    return spec.prefix + historical
+    atr = bytearray(spec.prefix + historical)
+    if "atr_wrong_guard_time" in faults:
+        atr[_TC1_OFFSET] = _WRONG_GUARD_TIME
+    if "atr_without_card_sn" in faults:
+        offset, length = spec.card_sn
+        start = len(spec.prefix) + offset
+        atr[start : start + length] = b"\xff" * length
+    return bytes(atr)
 
 
 def _key_roots_for(key: KeyDef, faults: frozenset[str]) -> KeyDef:
@@ -141,8 +154,13 @@ def _card_keys(
         if key.df not in present_set:
             continue
         versions = key.versions if perso.key_versions is None else tuple(v for v in key.versions if v in perso.key_versions)
+        if "external_keys_missing_last_version" in faults and key.use == _EXTERNAL_USE and len(versions) > 1:
+            versions = versions[:-1]
         try:
             out[key.name] = {v: _derive(profile, keyset, key, v, perso.region, card_sn, faults) for v in versions}
+            if "irk_versions_identical" in faults and key.use == _INTERNAL_USE:
+                first = out[key.name][versions[0]]
+                out[key.name] = dict.fromkeys(versions, first)
         except KeyError as exc:
             raise PersonalizationError("key_versions", f"cannot derive {key.name}: {exc}") from None
     return out
@@ -191,6 +209,20 @@ def _item_values(
         right = card_number_check_char(number[:-1])
         wrong = next(c for c in _CARD_ALPHABET if c != right)
         values["card_number"] = number[:-1] + wrong
+    if "card_number_not_as_issued" in faults:
+        body = perso.card_number[:-1]
+        body = body[:-1] + _CARD_ALPHABET[(_CARD_ALPHABET.index(body[-1]) + 1) % 10]
+        values["card_number"] = body + card_number_check_char(body)
+    if "bad_ssn_check" in faults:
+        ssn = str(values["ssn"])
+        values["ssn"] = ssn[:-1] + next(c for c in "0123456789X" if c != ssn[-1])
+    if "issue_after_expiry" in faults:
+        values["issue_date"], values["expiry_date"] = values["expiry_date"], values["issue_date"]
+    if "wrong_init_institution" in faults:
+        number = str(values["init_institution"])
+        values["init_institution"] = number[:-1] + str((int(number[-1]) + 1) % 10)
+    if "gender_contradicts_ssn" in faults:
+        values["gender"] = {"1": "2", "2": "1"}.get(str(values["gender"]), "1")
     for f in profile.files.values():
         for rec in f.records:
             if rec.item == _CARD_ID_ITEM:
@@ -212,10 +244,14 @@ def _encode_item(rec: RecordDef, value: object, where: str) -> bytes:
         raise PersonalizationError(where, str(exc)) from None
 
 
-def _records(profile: Profile, f: FileDef, present: tuple[str, ...], values: Mapping[str, object]) -> list[bytes]:
+def _records(
+    profile: Profile, f: FileDef, present: tuple[str, ...], values: Mapping[str, object], faults: frozenset[str] = frozenset()
+) -> list[bytes]:
     if "dir" in f.flags:
         parent = f.parent or "MF"
         adfs = [profile.file(p) for p in present if profile.file(p).kind == "adf" and profile.file(p).parent == parent]
+        if "dir_misses_adf" in faults:
+            adfs = adfs[:-1]
         return [dir_record_for(profile, adf) for adf in adfs]
     if "reserved" in f.flags or f.kind == "cyclic":
         return []
@@ -224,7 +260,15 @@ def _records(profile: Profile, f: FileDef, present: tuple[str, ...], values: Map
         where = f"records.{rec.item}"
         if rec.item not in values:
             raise PersonalizationError(where, f"missing: {f.path} record {rec.tag:02X} ({rec.title.en}) needs a value")
-        out.append(bytes([rec.tag, rec.length]) + _encode_item(rec, values[rec.item], where))
+        encoded = _encode_item(rec, values[rec.item], where)
+        if "name_not_gbk" in faults and rec.item == _NAME_ITEM:
+            encoded = _NOT_GBK + encoded[len(_NOT_GBK) :]
+        out.append(bytes([rec.tag, rec.length]) + encoded)
+    if "record_with_two_tlvs" in faults and f.path == FAULTS["record_with_two_tlvs"].target:
+        out[-1] += bytes([f.records[-1].tag, 0])  # a second, empty TLV behind the data element
+    if "extra_record" in faults and f.path == FAULTS["extra_record"].target:
+        last = f.records[-1]
+        out.append(bytes([last.tag + 1, 1, 0]))  # a record the data dictionary does not define
     return out
 
 

@@ -35,6 +35,7 @@ class Records(CommandFamily):
         self.ap_shift = ap.byte("sfi_shift")
         self._no_tag = "no_read_record_by_tag" in self.faults
         self._security_first = "security_before_record" in self.faults
+        self._no_rotation = "cyclic_append_no_rotation" in self.faults
 
     def handlers(self) -> dict[str, object]:
         return {"read_record": self.read_record, "update_record": self.update_record, "append_record": self.append_record}
@@ -172,6 +173,8 @@ class Records(CommandFamily):
             return sw.wrong_data
         records = node.records  # type: ignore[union-attr]
         capacity = node.capacity  # type: ignore[union-attr]
+        if self._no_rotation and len(records) >= capacity:
+            return sw.not_enough_space
         old = records[-1] if len(records) >= capacity else bytes(len(payload))
 
         def commit(value: bytes) -> None:

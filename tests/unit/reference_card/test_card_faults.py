@@ -10,12 +10,12 @@ import pytest
 from reference_card import FAULTS, ReferenceCard
 from ssc.card import PowerCut
 from ssc.catalogue import load_catalogue
-from ssc.checks import is_valid_card_number
-from ssc.codecs import decode_an
+from ssc.checks import is_valid_card_number, ssn_check_char
+from ssc.codecs import decode_an, encode_cn
 from ssc.crypto.mac import mac
 from ssc.crypto.recipes import auth_cryptogram
 from ssc.tlv import find_tag
-from tests.unit.reference_card.card_support import PIN, SSSE_NAME, Host, new_card
+from tests.unit.reference_card.card_support import PERSO, PIN, SSSE_NAME, Host, new_card
 
 
 def _enter(host: Host, path: str) -> None:
@@ -166,6 +166,119 @@ def no_counter(host: Host) -> bool:
     return not values[2] - values[1] == values[1] - values[0] == 1
 
 
+# -- one killing fault per requirement (issue 8 §7) ------------------------------------------------
+def atr_guard_time(host: Host) -> bool:
+    return host.card.atr.startswith(host.profile.atr.prefix)
+
+
+def atr_card_sn(host: Host) -> bool:
+    return host.card_sn != b"\xff" * len(host.card_sn)
+
+
+def mandatory_ef(host: Host) -> bool:
+    return host.select_path(FAULTS["mandatory_ef_missing"].target or "").sw == host.sw("ok")
+
+
+def dir_adfs(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    adfs = [f for f in host.profile.files.values() if f.kind == "adf" and f.parent == "SSSE"]  # all on the default card
+    return host.read_record_auto(len(adfs), sfi=0x0B).sw == host.sw("ok")
+
+
+def one_tlv(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    data = host.read_record_auto(2, sfi=6).data
+    return len(data) == 2 + data[1]
+
+
+def no_extra_record(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    return host.read_record_auto(3, sfi=5).sw == host.sw("record_not_found")
+
+
+def ssn_check(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    ssn = decode_an(host.read_record_auto(1, sfi=6).data[2:])
+    return ssn_check_char(ssn[:17]) == ssn[17]
+
+
+def dates_ordered(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return host.read_record_auto(5, sfi=5).data[2:] < host.read_record_auto(6, sfi=5).data[2:]
+
+
+def name_gbk(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    try:
+        host.read_record_auto(2, sfi=6).data[2:].decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def parent_by_fid(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    return host.select_fid(host.profile.file("SSSE").fid).sw == host.sw("ok")
+
+
+def cyclic_rotation(host: Host) -> bool:
+    _enter(host, "SSSE/DF04")
+    f = host.profile.file("SSSE/DF04/EF08")
+    assert f.sfi is not None and f.record_count is not None
+    header = bytes([0x04, 0xE2, 0, f.sfi << 3])
+    sws = [host.send(host.mac_apdu(header, bytes([0x55, 16, i]) + bytes(15), "UK2DF04")).sw for i in range(f.record_count + 1)]
+    return set(sws) == {host.sw("ok")}
+
+
+def ef05_protected(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    rec = host.read_record_auto(2, sfi=5).data
+    return host.send(bytes([0, 0xDC, 2, 0x2C, len(rec)]) + rec).sw == host.sw("security_not_satisfied")
+
+
+def pin_read(host: Host) -> bool:
+    _enter(host, "SSSE/DF02")
+    return host.read_record_auto(1, sfi=6).sw == host.sw("security_not_satisfied")
+
+
+def write_key_no_read(host: Host) -> bool:
+    _enter(host, "SSSE/DF03")
+    host.external_auth("UK1DF03")
+    return host.read_record_auto(1, sfi=5).sw == host.sw("security_not_satisfied")
+
+
+def irk_versions(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    irk = host.profile.key("IRK")
+    results = set()
+    for version in irk.versions:
+        r = host.send(bytes([0, 0x88, version, irk.id, 16]) + bytes(range(16)))
+        results.add(host.send(bytes([0, 0xC0, 0, 0, r.sw & 0xFF])).data)
+    return len(results) == len(irk.versions)
+
+
+def institution(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return host.read_record_auto(4, sfi=5).data[2:] == encode_cn(PERSO.init_institution, 12)
+
+
+def last_key_version(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return host.external_auth("UKSSSE", max(host.profile.key("UKSSSE").versions)).sw == host.sw("ok")
+
+
+def gender_parity(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    ssn = decode_an(host.read_record_auto(1, sfi=6).data[2:])
+    gender = decode_an(host.read_record_auto(4, sfi=6).data[2:])
+    return gender == ("1" if int(ssn[16]) % 2 else "2")
+
+
+def card_number_issued(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    return decode_an(host.read_record_auto(7, sfi=5).data[2:]) == PERSO.card_number
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "pin_counter_not_decremented": ("gen2", pin_counter),
     "gen3_ef06_free_read": ("gen3", ef06_gen3),
@@ -189,6 +302,25 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "fci_wrong_algorithm_id": ("gen2", fci_algorithm),
     "challenge_restarts_at_reset": ("gen2", first_challenges_differ),
     "counter_challenge": ("gen2", no_counter),
+    "atr_wrong_guard_time": ("gen2", atr_guard_time),
+    "atr_without_card_sn": ("gen3", atr_card_sn),
+    "mandatory_ef_missing": ("gen2", mandatory_ef),
+    "dir_misses_adf": ("gen2", dir_adfs),
+    "record_with_two_tlvs": ("gen2", one_tlv),
+    "extra_record": ("gen1", no_extra_record),
+    "bad_ssn_check": ("gen2", ssn_check),
+    "issue_after_expiry": ("gen2", dates_ordered),
+    "name_not_gbk": ("gen2", name_gbk),
+    "no_select_parent_by_fid": ("gen2", parent_by_fid),
+    "cyclic_append_no_rotation": ("gen2", cyclic_rotation),
+    "ef05_update_free": ("gen2", ef05_protected),
+    "pin_file_free_read": ("gen2", pin_read),
+    "write_key_grants_read": ("gen2", write_key_no_read),
+    "irk_versions_identical": ("gen2", irk_versions),
+    "wrong_init_institution": ("gen2", institution),
+    "external_keys_missing_last_version": ("gen2", last_key_version),
+    "gender_contradicts_ssn": ("gen2", gender_parity),
+    "card_number_not_as_issued": ("gen2", card_number_issued),
 }
 
 
