@@ -33,6 +33,7 @@ from terminal.session import CardSession
 
 if TYPE_CHECKING:
     from checks.personalization.declared_keys import DeclaredKeysCheck
+    from checks.security.access_check import AccessAttempt
     from checks.security.access_plan import Condition
     from checks.security.key_diagnosis import KeyCheckReport
     from checks.standards.check_order import Probe
@@ -145,6 +146,7 @@ class AccessState(StepState):
     path: str  # 从主文件开始，满足条件 "…" 后对 "…" 执行…操作
     right: str  # the same step
     conditions: tuple[Condition, ...]  # the same step
+    attempt: AccessAttempt  # the same step: the answer and what the access did to the file
 
 
 @dataclass

@@ -23,6 +23,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── GrantError                  [terminal.grants] an access rule cannot be satisfied before the command
     ├── TryGuardRefusal             [terminal.transports.tryguard] not sent: it could block a key or the PIN
     ├── Abort                       [checks.interop.crossregion] stop a card's row of the interop matrix
+    ├── Inconclusive                [checks.verdicts] a case could not reach its precondition or observe its effect
     ├── ProfileDetectionError       [harness.profiles] no built-in profile fits the card (also a RuntimeError)
     ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
     └── InputError                  a file or option the lab gives is wrong (also a ValueError)
