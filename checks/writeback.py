@@ -17,11 +17,13 @@ from terminal.channel import Response
 from terminal.session import CardSession, OperationError
 
 __all__ = [
+    "RefusedWrite",
     "WriteBack",
     "distinct_records",
     "flip",
     "flip_value",
     "mismatched_tag",
+    "refused_record_write",
     "update_binary_and_restore",
     "update_record_and_restore",
 ]
@@ -64,17 +66,51 @@ def distinct_records(f: FileDef, count: int) -> list[bytes]:
     return [bytes([rec.tag, rec.length]) + os.urandom(rec.length - 1) + bytes([i]) for i in range(count)]
 
 
-def update_record_and_restore(session: CardSession, path: str, number: int, make: Callable[[bytes], bytes]) -> WriteBack:
-    """UPDATE RECORD `number` of `path` with `make(original record)`, read back, write the original back."""
+RecordWriter = Callable[[bytes], Response]  # sends one UPDATE RECORD of the given record, answer unchecked
+
+
+def update_record_and_restore(
+    session: CardSession, path: str, number: int, make: Callable[[bytes], bytes], *, write: RecordWriter | None = None
+) -> WriteBack:
+    """UPDATE RECORD `number` of `path` with `make(original record)`, read back, write the original
+    back. `write` sends the UPDATE (default: plain UPDATE RECORD; e.g. a MAC-protected one)."""
+    send = write or (lambda record: session.update_record(path, record, number=number, check=False))
     first = session.read_record(path, number, check=True)
     original = first.data
     written = make(original)
-    write = session.update_record(path, written, number=number, check=False)
+    response = send(written)
     try:
         after = session.read_record(path, number, check=False)
     finally:
-        restore = session.update_record(path, original, number=number, check=False)
-    return WriteBack(original, written, write, after, restore, session.read_record(path, number, check=False))
+        restore = send(original)
+    return WriteBack(original, written, response, after, restore, session.read_record(path, number, check=False))
+
+
+@dataclass(frozen=True)
+class RefusedWrite:
+    """An UPDATE RECORD the card must refuse, sent with a value that differs from the record, and
+    the record read back afterwards: a refusal that writes anyway shows."""
+
+    original: bytes
+    written: bytes
+    write: Response
+    read_after: Response
+    restore: Response | None  # sent only when the record changed
+
+    @property
+    def unchanged(self) -> bool:
+        return self.read_after.ok and self.read_after.data == self.original
+
+
+def refused_record_write(session: CardSession, path: str, number: int, write: RecordWriter, restore: RecordWriter) -> RefusedWrite:
+    """Send `write` with record `number` of `path` value-flipped, read the record back (the read
+    right must be held or free), and `restore` the original if the card changed it anyway."""
+    original = session.read_record(path, number, check=True).data
+    written = flip_value(original)
+    response = write(written)
+    after = session.read_record(path, number, check=False)
+    undo = restore(original) if not (after.ok and after.data == original) else None
+    return RefusedWrite(original, written, response, after, undo)
 
 
 def update_binary_and_restore(session: CardSession, path: str, offset: int, length: int) -> WriteBack:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from checks.verdicts import Inconclusive
 from harness.cardspec import CardSpec, parse_card_spec
 from harness.cardwatch import DEFAULT_CARD_GRACE, CardWatch, loss_of
 from harness.exitstatus import UNAVAILABLE_ERRORS
@@ -476,8 +477,8 @@ _INCONCLUSIVE = pytest.StashKey[str]()  # why a failed phase of the scenario is 
 
 def _failure_text(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        return crash.message
+    if crash is not None:  # an inconclusive case reads "inconclusive: …", not the exception's class
+        return str(crash.message).removeprefix(f"{Inconclusive.__module__}.{Inconclusive.__name__}: ")
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "failed"
 
 

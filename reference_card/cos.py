@@ -102,6 +102,7 @@ class Cos:
         self._pin_slot = profile.command("verify").byte("max_pin_bytes") + 1
         self._pin_cell = self._pin_cell_for(decode_pin(image.pin))
         self._keep_challenge = "reusable_challenge" in faults
+        self._keep_pin_state = "pin_state_survives_reset" in faults
         self._short: bytes = getattr(self.sw, profile.behaviour.card_short_apdu.value)
         lifecycle_key = profile.command_key("application_block")
         self._app = self.fs.nodes.get(lifecycle_key.df)
@@ -197,7 +198,9 @@ class Cos:
     # -- services for the handlers -------------------------------------------------------------
     def reset_volatile(self) -> None:
         """Power-on (or power loss): the session is cleared and an armed power cut forgotten."""
+        pin_ok = self.session.pin_ok
         self.session.reset(self.fs.mf)
+        self.session.pin_ok = pin_ok and self._keep_pin_state
         self.store.disarm()
         self._exchange.power_on()
 

@@ -122,6 +122,29 @@ _ALL = (
         ("INT-XR-6",),
     ),
     Fault("gender_contradicts_ssn", "the gender record contradicts the parity of the social security number", ("PER-3",)),
+    # every check proves its effect (issue 8 §2)
+    Fault(
+        "write_ignored",
+        "UPDATE BINARY and UPDATE RECORD answer 9000 without writing anything",
+        ("SEC-AC-1", "SEC-AC-4", "SEC-AC-6", "SEC-SM-1", "STD-CMD-2", "INT-XR-3"),
+    ),
+    Fault(
+        "write_despite_refusal",
+        "an UPDATE BINARY/RECORD refused for its access rule (6982) still writes the data",
+        ("SEC-AC-1", "SEC-AC-2", "SEC-AC-4", "SEC-AC-6", "SEC-AC-8"),
+    ),
+    Fault(
+        "change_pin_no_effect", "CHANGE PIN with the right old PIN answers 9000 but changes neither the PIN nor the counter", ("SEC-PIN-2",)
+    ),
+    Fault("reload_pin_no_effect", "RELOAD PIN answers 9000 but changes neither the PIN nor the counter", ("SEC-PIN-3",)),
+    Fault("unblock_pin_no_effect", "UNBLOCK PIN answers 9000 but leaves the PIN try counter as it was", ("SEC-PIN-3",)),
+    Fault(
+        "read_wrong_data",
+        "a granted READ RECORD by record identifier (tag) of a protected file returns the file's next record",
+        ("STD-REC-3", "SEC-AC-3", "SEC-AC-4", "SEC-AC-5", "SEC-AC-6", "SEC-AC-8"),
+    ),
+    Fault("pin_state_survives_reset", "the PIN-verified state survives a reset", ("SEC-AC-8",)),
+    Fault("sm_any_key_mac", "a secure-messaging MAC computed under any key of the file's DF is accepted", ("SEC-SM-1",)),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}

@@ -79,13 +79,16 @@ class CardKey:
 class CompiledRule:
     """An access rule ready to evaluate: `mode` is "free", "never", "all" or "any"."""
 
-    __slots__ = ("mode", "pin", "auth_ids", "sm_keys", "text")
+    __slots__ = ("mode", "pin", "auth_ids", "sm_keys", "df_keys", "text")
 
-    def __init__(self, mode: str, pin: bool, auth_ids: tuple[int, ...], sm_keys: tuple[CardKey, ...], text: str) -> None:
+    def __init__(
+        self, mode: str, pin: bool, auth_ids: tuple[int, ...], sm_keys: tuple[CardKey, ...], text: str, df_keys: tuple[CardKey, ...] = ()
+    ) -> None:
         self.mode = mode
         self.pin = pin
         self.auth_ids = auth_ids
         self.sm_keys = sm_keys
+        self.df_keys = df_keys  # every key of the file's DF (the sm_any_key_mac fault accepts their MACs)
         self.text = text
 
     @property
@@ -118,6 +121,7 @@ class AccessControl:
         self._any_key = "any_key_opens_auth" in faults
         self._mac_unchecked = "mac_not_checked" in faults
         self._late_counter = "try_counter_after_compare" in faults
+        self._any_mac_key = "sm_any_key_mac" in faults
 
     # -- rules ---------------------------------------------------------------------------------
     def compile(self, rule: AccessRule | None, keys: dict[str, CardKey]) -> CompiledRule:
@@ -134,7 +138,7 @@ class AccessControl:
         pin = any(isinstance(t, Pin) for t in rule.terms)
         auth_ids = tuple(keys[t.key].id for t in rule.terms if isinstance(t, Auth) and t.key in keys)
         sm_keys = tuple(keys[t.key] for t in rule.terms if isinstance(t, Sm) and t.key in keys)
-        return CompiledRule(mode, pin, auth_ids, sm_keys, str(rule))
+        return CompiledRule(mode, pin, auth_ids, sm_keys, str(rule), tuple(keys.values()))
 
     def check(self, rule: CompiledRule, apdu: bytes, data: bytes, chal: bytes | None) -> bytes | None:
         """None when `rule` allows this command, else the status word. `data` is the whole data
@@ -152,6 +156,8 @@ class AccessControl:
             if chal is None or len(chal) != self.mac_challenge_length:
                 return self.sw.referenced_data_invalid
             sm_ok = tuple(k for k in rule.sm_keys if self.mac_valid(k, self.sm_version_of(k), apdu, data, chal))
+            if self._any_mac_key and any(self.mac_valid(k, self.sm_version_of(k), apdu, data, chal) for k in rule.df_keys):
+                sm_ok = rule.sm_keys
             if not sm_ok:
                 return self.sw.sm_data_incorrect
         session = self.session

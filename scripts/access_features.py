@@ -56,7 +56,10 @@ def render_access_feature(cases: Sequence[AccessCase], skips: Sequence[PlanSkip]
         "  对每个受保护文件的每种权限（读、改写、追加），检查满足规则的最小条件能打开它，",
         "  而相近但不满足的条件（同一 DF 的另一密钥、“与”规则只满足其一、另一权限的密钥、",
         "  DF 切换或复位后的密钥状态、离开应用后的 PIN 状态……）不能打开它（规范 §3.3）。",
-        "  每个用例从主文件开始，不带任何安全状态；写操作写回原记录，卡片内容不变。",
+        "  每个用例从主文件开始，不带任何安全状态。状态字不足以证明效果：写操作写入与原值不同的值，",
+        "  之后取得读权限（用后放弃）读回——允许的写入须读回新值，被拒绝的写入须读回原值——",
+        "  再以写权限写回原值并读回核实，卡片内容不变；允许的读取须与按标记或按当前文件读得的数据相同。",
+        "  无法以任何权限读回的文件，用例判为无法判定（inconclusive），不判为通过。",
     ]
     if skips:
         lines.append("  未生成的权限：")
@@ -71,6 +74,7 @@ def render_access_feature(cases: Sequence[AccessCase], skips: Sequence[PlanSkip]
             "    假如 访问控制检查使用发卡地终端的 PSAM",
             '    当 从主文件开始，满足条件 "<条件>" 后对 "<文件>" 执行<权限>操作',
             '    那么 访问结果为 "<预期>"',
+            "    而且 经读回核实：允许的写入已写入新值并已恢复原值，被拒绝的写入未改变文件，允许的读取与另一寻址方式读得的数据相同",
         ]
         blocks: dict[tuple[tuple[str, ...], tuple[str, ...]], list[AccessCase]] = defaultdict(list)
         for case in by_req[rid]:

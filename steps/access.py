@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import parsers, then, when
 
-from checks.security.access_check import attempt_access
+from checks.security.access_check import AccessAttempt, attempt_access, effect_problems
 from checks.security.access_plan import Outcome, expected_outcome, format_conditions, parse_conditions, right_label, right_of_label
 from harness.results import NOT_APPLICABLE
 from steps.context import ScenarioContext, sw_text
@@ -38,6 +38,7 @@ def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, ri
         pytest.fail(f"could not set up “{format_conditions(parsed)}” before the {right_name} of {path}: {exc}", pytrace=False)
     ctx.response = attempt.response
     ctx.access.path, ctx.access.right, ctx.access.conditions = path, right_name, parsed
+    ctx.access.attempt = attempt
 
 
 @then(parsers.parse('访问结果为 "{expected}"'))
@@ -58,3 +59,14 @@ def access_outcome(ctx: ScenarioContext, expected: str) -> None:
         assert word.matches(actual), (
             f"{what} must be refused with {word.pattern} ({word.en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
         )
+
+
+@then("经读回核实：允许的写入已写入新值并已恢复原值，被拒绝的写入未改变文件，允许的读取与另一寻址方式读得的数据相同")
+def access_effect(ctx: ScenarioContext) -> None:
+    """The status word is not the verdict: the effect is (checks.security.access_check)."""
+    path, right, conditions = ctx.access.path, ctx.access.right, ctx.access.conditions
+    attempt: AccessAttempt = ctx.access.attempt
+    opens = expected_outcome(ctx.profile, path, right, conditions).opens
+    problems = effect_problems(attempt, opens)  # Inconclusive when the effect could not be observed
+    what = f"{right_label(right)} {path} after “{format_conditions(conditions)}”"
+    assert not problems, f"{what}: " + " | ".join(problems) + f"; APDUs: {ctx.apdu_text()}"

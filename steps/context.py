@@ -33,13 +33,15 @@ from terminal.session import CardSession
 
 if TYPE_CHECKING:
     from checks.personalization.declared_keys import DeclaredKeysCheck
+    from checks.security.access_check import AccessAttempt
     from checks.security.access_plan import Condition
     from checks.security.key_diagnosis import KeyCheckReport
+    from checks.security.pin_admin import PinProof
     from checks.security.randomness import BatteryVerdict
     from checks.standards.check_order import Probe
     from checks.standards.file_survey import RecordScan
     from checks.standards.record_walk import FileWalk
-    from checks.writeback import WriteBack
+    from checks.writeback import RefusedWrite, WriteBack
     from harness.declaration import Declaration
     from harness.interop import InteropRun
     from harness.plugin import SscSession
@@ -111,7 +113,7 @@ class StandardsState(StepState):
 class SecurityState(StepState):
     """The security review (steps/security.py)."""
 
-    pin_now: str  # 将 PIN 修改为一个临时 PIN: the PIN the card holds now
+    pin_proof: PinProof  # 先校验一次错误的 PIN，再以…将 PIN 设为一个临时 PIN…: the exchanges and whether the PIN was given back
     internal: list[InternalAuthResult]  # the INTERNAL AUTHENTICATE with every IRK version steps
     auth_failures: list[str]  # 以每个全国外部认证密钥的…版本进行外部认证
     key: str  # 以错误的密文对 "…" 进行外部认证
@@ -119,6 +121,8 @@ class SecurityState(StepState):
     version_problems: list[str]  # 以 "…" 的每个版本计算的密文冒充其他版本进行外部认证
     blocked: tuple[KeyDef, int]  # 对一个不用于任何访问规则的全国密钥的最后一个版本…: key, version
     secured: Response  # 以有效 MAC 安全改写 "…" 的第一条记录为原值: the command to replay
+    writeback: WriteBack  # 以有效 MAC 将 "…" 的第一条记录安全改写为不同的值后读回…
+    refused_write: tuple[str, RefusedWrite]  # 以 MAC 错误的命令 / 以同一 DF 中另一密钥计算的 MAC 将 "…" …: path, what happened
     probe_record: bytes  # 以有效 MAC 锁定应用: the probe file's record, to write in the blocked application
     firewall_start: int  # 依次执行以上各项防火墙检查: index of the first trace entry of the checks
 
@@ -148,6 +152,7 @@ class AccessState(StepState):
     path: str  # 从主文件开始，满足条件 "…" 后对 "…" 执行…操作
     right: str  # the same step
     conditions: tuple[Condition, ...]  # the same step
+    attempt: AccessAttempt  # the same step: the answer and what the access did to the file
 
 
 @dataclass

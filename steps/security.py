@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pytest_bdd import given, parsers, then, when
 
 from checks.security.access_check import current_content, read_probe
 from checks.security.auth_probes import (
+    SecuredCommand,
     external_authenticate_as,
     external_authenticate_without_challenge,
     internal_auth_all_versions,
     national_external_keys,
+    other_key_of_df,
     reload_pin_command,
     replay,
     sacrificial_key,
@@ -21,7 +25,8 @@ from checks.security.auth_probes import (
 )
 from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent_behind_firewall
 from checks.security.key_diagnosis import check_key
-from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
+from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
+from checks.writeback import flip_value, refused_record_write, update_record_and_restore
 from steps.context import ScenarioContext, sw_text
 from terminal.channel import Response
 
@@ -90,22 +95,35 @@ def _fail_text(ctx: ScenarioContext, response: Response) -> str:
 # -- SEC-PIN-2: CHANGE PIN -------------------------------------------------------------------------
 
 
-@when("将 PIN 修改为一个临时 PIN")
-def change_to_temporary(ctx: ScenarioContext) -> None:
-    temporary = temporary_pin(ctx.pin, ctx.initial_pin)
-    ctx.response = ctx.card.change_pin(ctx.pin, temporary, check=False)
-    ctx.security.pin_now = temporary if ctx.response.ok else ctx.pin
+_REPLACEMENT_COMMANDS = {"修改 PIN": "change_pin", "重装 PIN": "reload_pin"}
 
 
-@then("以临时 PIN 校验通过")
-def temporary_verifies(ctx: ScenarioContext) -> None:
-    response = ctx.card.verify_pin(ctx.security.pin_now, check=False)
-    assert response.ok, f"after CHANGE PIN, VERIFY with the new PIN answered {_fail_text(ctx, response)}"
+@when(
+    parsers.re(
+        r"先校验一次错误的 PIN，再以(?P<command>修改 PIN|重装 PIN) 将 PIN 设为一个临时 PIN，然后分别以原 PIN 与临时 PIN 校验，最后恢复本次检测给定的 PIN$"
+    )
+)
+def replace_pin_and_prove(ctx: ScenarioContext, command: str) -> None:
+    ctx.security.pin_proof = prove_pin_replacement(ctx.card, ctx.psam, ctx.pin, ctx.initial_pin, _REPLACEMENT_COMMANDS[command])
 
 
-@when("将 PIN 改回本次检测给定的 PIN")
-def change_back(ctx: ScenarioContext) -> None:
-    ctx.response = restore_pin(ctx.card, ctx.psam, ctx.security.pin_now, ctx.pin, initial=ctx.initial_pin)
+@then("命令返回 ok，此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
+def pin_replaced(ctx: ScenarioContext) -> None:
+    proof = ctx.security.pin_proof
+    bad = [f"{s.what}: expected {s.expected}, got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    assert not bad, "the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
+
+
+@then("卡片的 PIN 已恢复为本次检测给定的 PIN")
+def pin_given_back(ctx: ScenarioContext) -> None:
+    assert ctx.security.pin_proof.restored, ctx.security.pin_proof.problems[-1]
+
+
+@then("错误计数器为满值：校验错误的 PIN 后剩余次数为最大次数减 1，之后以本次检测给定的 PIN 校验通过")
+def pin_counter_is_full(ctx: ScenarioContext) -> None:
+    proof = counter_full_proof(ctx.card, ctx.pin)
+    bad = [f"{s.what}: expected {s.expected}, got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    assert not bad, "the PIN try counter is not full: " + " | ".join(bad)
 
 
 @then("以本次检测给定的 PIN 校验通过")
@@ -139,6 +157,8 @@ def _pin_command(ctx: ScenarioContext, command: str, *, puk: bool, mac_ok: bool,
     else:
         secured = secured_command(card, ctx.psam, command, puk_name)
     ctx.response = send_secured(card, secured if mac_ok else tampered(secured))
+    if command == "reload_pin" and new_pin != ctx.pin and ctx.response.ok:  # wrongly reloaded: give the PIN back first
+        card.reload_pin(ctx.psam, ctx.pin, check=False)
 
 
 @when("未经 PUK 认证发送携带有效 MAC 的解锁 PIN 命令")
@@ -156,19 +176,14 @@ def unblock_good_mac(ctx: ScenarioContext) -> None:
     _pin_command(ctx, "unblock_pin", puk=True, mac_ok=True)
 
 
-@when("未经 PUK 认证发送携带有效 MAC 的重装 PIN 命令，新 PIN 为本次检测给定的 PIN")
+@when("未经 PUK 认证发送携带有效 MAC 的重装 PIN 命令，新 PIN 为一个临时 PIN")
 def reload_without_puk(ctx: ScenarioContext) -> None:
-    _pin_command(ctx, "reload_pin", puk=False, mac_ok=True, new_pin=ctx.pin)
+    _pin_command(ctx, "reload_pin", puk=False, mac_ok=True, new_pin=temporary_pin(ctx.pin, ctx.initial_pin))
 
 
-@when("PUK 认证后发送 MAC 错误的重装 PIN 命令，新 PIN 为本次检测给定的 PIN")
+@when("PUK 认证后发送 MAC 错误的重装 PIN 命令，新 PIN 为一个临时 PIN")
 def reload_bad_mac(ctx: ScenarioContext) -> None:
-    _pin_command(ctx, "reload_pin", puk=True, mac_ok=False, new_pin=ctx.pin)
-
-
-@when("PUK 认证后发送 MAC 正确的重装 PIN 命令，新 PIN 为本次检测给定的 PIN")
-def reload_good_mac(ctx: ScenarioContext) -> None:
-    _pin_command(ctx, "reload_pin", puk=True, mac_ok=True, new_pin=ctx.pin)
+    _pin_command(ctx, "reload_pin", puk=True, mac_ok=False, new_pin=temporary_pin(ctx.pin, ctx.initial_pin))
 
 
 # -- SEC-AUTH-1/2/3, SEC-KEY-1/2: authentication and keys ------------------------------------------
@@ -359,10 +374,70 @@ def secure_update_same(ctx: ScenarioContext, path: str) -> None:
     ctx.security.secured = ctx.response
 
 
-@when(parsers.parse('以 MAC 错误的命令安全改写 "{path}" 的第一条记录为原值'))
+def _first_record_number(ctx: ScenarioContext, path: str) -> int:
+    return min(r.number for r in ctx.profile.file(path).records)
+
+
+@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全改写为不同的值后读回，再以有效 MAC 写回原值'))
+def secure_update_roundtrip(ctx: ScenarioContext, path: str) -> None:
+    number = _first_record_number(ctx, path)
+    ctx.security.writeback = update_record_and_restore(
+        ctx.card,
+        path,
+        number,
+        flip_value,
+        write=lambda record: ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False),
+    )
+
+
+@then("安全改写与写回均成功，读回的数据先为新值、后为原值")
+def secure_roundtrip_ok(ctx: ScenarioContext) -> None:
+    wb = ctx.security.writeback
+    for what, response, data in (
+        ("secure update", wb.write, None),
+        ("read back", wb.read_after_write, wb.written),
+        ("secure write-back", wb.restore, None),
+        ("read after write-back", wb.read_after_restore, wb.original),
+    ):
+        assert response.ok and (data is None or response.data == data), (
+            f"{what}: expected 9000{' with ' + data.hex().upper() if data is not None else ''}, got {response.data.hex().upper()} "
+            f"{_fail_text(ctx, response)}" + ("" if wb.restored else f" — THE ORIGINAL {wb.original.hex().upper()} COULD NOT BE RESTORED")
+        )
+
+
+def _refused_secure_update(ctx: ScenarioContext, path: str, make: Callable[[bytes], SecuredCommand]) -> None:
+    number = _first_record_number(ctx, path)
+    result = refused_record_write(
+        ctx.card,
+        path,
+        number,
+        lambda record: send_secured(ctx.card, make(record)),
+        lambda record: ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False),
+    )
+    ctx.security.refused_write = (path, result)
+    ctx.response = result.write
+
+
+@when(parsers.parse('以 MAC 错误的命令将 "{path}" 的第一条记录安全改写为不同的值'))
 def secure_update_bad_mac(ctx: ScenarioContext, path: str) -> None:
-    content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
-    ctx.response = send_secured(ctx.card, tampered(secured_record_update(ctx.card, ctx.psam, path, content)))
+    _refused_secure_update(ctx, path, lambda record: tampered(secured_record_update(ctx.card, ctx.psam, path, record)))
+
+
+@when(parsers.parse('以同一 DF 中另一密钥计算的 MAC 将 "{path}" 的第一条记录安全改写为不同的值'))
+def secure_update_other_key(ctx: ScenarioContext, path: str) -> None:
+    other = other_key_of_df(ctx.profile, path, "update")
+    _refused_secure_update(ctx, path, lambda record: secured_record_update(ctx.card, ctx.psam, path, record, other.name))
+
+
+@then("读回的记录仍为原值")
+def refused_write_left_record(ctx: ScenarioContext) -> None:
+    path, result = ctx.security.refused_write
+    restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
+    assert result.unchanged, (
+        f"the card answered {_fail_text(ctx, result.write)} to the update of {path} with {result.written.hex().upper()}, "
+        f"but the record now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} "
+        f"instead of {result.original.hex().upper()}{restored}"
+    )
 
 
 @when("原样重放上一条安全改写命令")

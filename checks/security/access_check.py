@@ -1,44 +1,102 @@
-"""Carry out one access case on a card: conditions first, then the read or write (PROFILE §3.3).
+"""Carry out one access case on a card and prove its effect (PROFILE §3.3).
 
 `attempt_access` starts from an explicit state (the MF selected: no key state, no PIN state), applies
 the conditions of `checks.security.access_plan` in order (VERIFY, EXTERNAL AUTHENTICATE through the PSAM,
-a DF change, a reset, selecting the MF), then sends the access itself and returns the card's answer
-unchecked. A write always carries the file's current content, read beforehand with the read right
-of the file, so a write the card accepts — rightly or wrongly — leaves the card as it was. (An
-APPEND has no current content to repeat; the plan only asks for appends that must be refused.)
+a DF change, a reset, selecting the MF), then sends the access itself and keeps the card's answer.
+
+A status word alone proves nothing a lab can sign, so each case also observes what the access did:
+
+- a write carries a value that differs from the file's current content (read beforehand with the
+  file's read right). Afterwards the target is read back with the read right, gained from a clean
+  state and dropped again: an allowed write must show the new value, a refused one the old value.
+  Whatever the card did, the original is written back with the write right and read once more, so
+  the card is left as found (an APPEND cannot be undone: the plan only sends appends that must be
+  refused, and one the card wrongly performs stays on the card, which the finding says).
+- a granted read is compared with the same data read another legitimate way under the same
+  security state (by tag instead of by number, as the current EF instead of by SFI).
+
+`effect_problems` judges the observation; a target that no right lets the terminal read back makes
+the case inconclusive (`checks.verdicts.Inconclusive`), never passed.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from checks.security.access_plan import AUTH, DF_CHANGE, PIN, RESET, SELECT_MF, SM, Condition, grant_conditions, other_df
+from checks.verdicts import Inconclusive
+from checks.writeback import flip, flip_value
 from ssc.profile.model import FileDef
 from terminal.channel import Response
+from terminal.grants import GrantError, grant, terminal_can_grant
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession, OperationError
 
-__all__ = ["AccessAttempt", "attempt_access", "current_content", "read_probe"]
+__all__ = [
+    "AccessAttempt",
+    "ReadEffect",
+    "WriteEffect",
+    "attempt_access",
+    "current_content",
+    "effect_problems",
+    "read_back",
+    "read_probe",
+    "write_back",
+]
 
 BINARY_PROBE = 16  # bytes read or rewritten at offset 0 of a transparent file (a test choice)
+
+
+class _Unreadable(Exception):
+    """The target cannot be read with any right this terminal can obtain (control flow only)."""
+
+
+@dataclass(frozen=True)
+class WriteEffect:
+    """What a write did, as seen by reading the target with the file's read right."""
+
+    before: Response  # the target before the case
+    written: bytes  # what the write carried: differs from `before`
+    after: Response | None  # the target after the write; None when it could not be read back
+    restore: Response | None  # the original written back; None when nothing was (or could be) sent
+    after_restore: Response | None  # the target after the restore
+    problem: str | None = None  # why reading back or restoring was impossible
+
+
+@dataclass(frozen=True)
+class ReadEffect:
+    """The data of a granted read, read again other legitimate ways under the same security state."""
+
+    others: dict[str, Response] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class AccessAttempt:
     response: Response  # the card's answer to the access itself
-    content: bytes | None  # what a write carried (the file's content before the case)
+    content: bytes | None  # what a write carried (a value different from the file's content)
+    write: WriteEffect | None = None
+    read: ReadEffect | None = None
 
 
 def attempt_access(card: CardSession, psam: PsamClient, pin: str, path: str, right: str, conditions: Sequence[Condition]) -> AccessAttempt:
-    """Apply `conditions` from a clean state, then do `right` on `path`; the answer is not checked.
+    """Apply `conditions` from a clean state, do `right` on `path`, and observe its effect.
 
-    Preparation (reading the content a write carries, the conditions themselves) raises
-    `OperationError` when the card refuses it: the case could not be set up."""
+    Preparation raises `OperationError` when the card refuses it (the conditions could not be set
+    up), and `Inconclusive` when a write's target cannot be read beforehand with any right (no
+    value to compare with and none to restore: the write is not sent)."""
     profile = card.profile
     f = profile.file(path)
     card.identity()  # cached before any DF is made current: computing factors later selects nothing
-    content = current_content(card, psam, pin, f) if right != "read" else None
+    before: Response | None = None
+    written: bytes | None = None
+    if right != "read":
+        try:
+            before = _read_target(card, psam, pin, f)
+        except _Unreadable as exc:
+            raise Inconclusive(f"the {right} of {path} was not sent: {exc}") from None
+        written = _different_value(f, before)
     card.select_mf(check=True)
     sm_key = None
     for c in conditions:
@@ -57,7 +115,12 @@ def attempt_access(card: CardSession, psam: PsamClient, pin: str, path: str, rig
             card.select_mf(check=True)
         else:
             raise ValueError(f"unknown condition {c}")
-    return AccessAttempt(_access(card, psam, f, right, content, sm_key), content)
+    if right == "read":
+        response = read_probe(card, f.path)
+        return AccessAttempt(response, None, read=_read_elsewhere(card, f) if response.ok else None)
+    assert before is not None and written is not None
+    response = _access(card, psam, f, right, written, sm_key)
+    return AccessAttempt(response, written, write=_observe_write(card, psam, pin, f, right, before, written, response))
 
 
 def read_probe(card: CardSession, path: str) -> Response:
@@ -99,6 +162,147 @@ def _probe(f: FileDef) -> int:
     return min(BINARY_PROBE, f.size)
 
 
+# -- observing the effect -------------------------------------------------------------------------
+
+
+def _target_record(f: FileDef) -> int:
+    return 1 if f.kind == "cyclic" else _first_record(f)
+
+
+def _read_target(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -> Response:
+    """The case's target (first record, record 1 of a cyclic file, first bytes of a transparent
+    file) read from a clean state with the file's read right, which is dropped again afterwards
+    (the MF selected). A cyclic file may answer "record not found" (nothing appended yet)."""
+    profile = card.profile
+    rule = f.rule("read")
+    if rule is None or rule.is_never or not terminal_can_grant(profile, f.path, "read"):
+        raise _Unreadable(f"{f.path} cannot be read back by any right this terminal can obtain (read rule: {rule})")
+    card.select_mf(check=True)
+    try:
+        grant(card, f.path, "read", psam, pin)
+    except (OperationError, GrantError) as exc:
+        raise _Unreadable(f"the read right of {f.path} ({rule}) could not be obtained: {exc}") from None
+    if f.is_record_file:
+        response = card.read_record(f.path, number=_target_record(f), check=False)
+    else:
+        response = card.read_binary(f.path, 0, _probe(f), check=False)
+    card.select_mf(check=True)
+    empty_cyclic = f.kind == "cyclic" and profile.sw["record_not_found"].matches(response.sw)
+    if not response.ok and not empty_cyclic:
+        raise _Unreadable(f"reading {f.path} with its read right ({rule}) answered {response.describe()}")
+    return response
+
+
+def read_back(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -> Response:
+    """The target of an access case as the card holds it now (read right gained, then dropped);
+    `Inconclusive` when no right lets the terminal read it."""
+    try:
+        return _read_target(card, psam, pin, f)
+    except _Unreadable as exc:
+        raise Inconclusive(str(exc)) from None
+
+
+def _different_value(f: FileDef, before: Response) -> bytes:
+    """A value for the target that differs from what it holds in every value byte (so a partial or
+    skipped write shows); for a cyclic file a fresh random record of the declared layout."""
+    if f.kind == "cyclic":
+        rec = f.records[0]
+        return bytes([rec.tag, rec.length]) + os.urandom(rec.length)
+    if f.is_record_file:
+        return flip_value(before.data)
+    return flip(before.data)
+
+
+def write_back(card: CardSession, psam: PsamClient, pin: str, f: FileDef, content: bytes) -> Response:
+    """Write `content` to the target with the file's update right, from a clean state: the
+    cheapest PIN/key grant, or a MAC under the rule's SM key when only SM opens it."""
+    card.select_mf(check=True)
+    try:
+        grant(card, f.path, "update", psam, pin)
+    except GrantError:  # SM only: the right travels with the command
+        return card.secure_update_record(f.path, content, psam, number=_target_record(f), check=False)
+    if f.is_record_file:
+        return card.update_record(f.path, content, number=_target_record(f), check=False)
+    return card.update_binary(f.path, 0, content, check=False)
+
+
+def _observe_write(
+    card: CardSession, psam: PsamClient, pin: str, f: FileDef, right: str, before: Response, written: bytes, response: Response
+) -> WriteEffect:
+    problem: str | None = None
+    try:
+        after: Response | None = _read_target(card, psam, pin, f)
+    except _Unreadable as exc:
+        after, problem = None, f"could not be read back after the {right}: {exc}"
+    changed = after is None or (after.sw, after.data) != (before.sw, before.data)
+    if not (response.ok or changed):
+        return WriteEffect(before, written, after, None, None, problem)
+    if right != "update":
+        note = "an APPEND cannot be undone: the appended record stays on the card" if changed else None
+        return WriteEffect(before, written, after, None, None, problem or note)
+    try:
+        restore: Response | None = write_back(card, psam, pin, f, before.data)
+        after_restore: Response | None = _read_target(card, psam, pin, f)
+    except (OperationError, GrantError, _Unreadable) as exc:
+        restore, after_restore = None, None
+        problem = (problem + "; " if problem else "") + f"the original could not be written back: {exc}"
+    return WriteEffect(before, written, after, restore, after_restore, problem)
+
+
+def _read_elsewhere(card: CardSession, f: FileDef) -> ReadEffect:
+    """The probe's data read again other legitimate ways, right after the granted read: by tag
+    through the SFI, and as the current EF (selected by FID, which keeps the security state)."""
+    others: dict[str, Response] = {}
+    if f.is_record_file:
+        rec = next(r for r in f.records if r.number == _first_record(f))
+        others["by tag, SFI"] = card.read_record(f.path, tag=rec.tag, check=False)
+        card.select_ef(f.path, check=True)
+        others["by number, current EF"] = card.read_record(None, rec.number, le=rec.record_length, check=False)
+    else:
+        card.select_ef(f.path, check=True)
+        others["current EF"] = card.read_binary(None, 0, _probe(f), check=False)
+    return ReadEffect(others)
+
+
+def _hex(response: Response | None) -> str:
+    if response is None:
+        return "(not read)"
+    return f"{response.data.hex().upper() or '(no data)'} {response.describe()}"
+
+
+def effect_problems(attempt: AccessAttempt, opens: bool) -> list[str]:
+    """What the observation says against the case (empty: the effect is as required). Raises
+    `Inconclusive` when the effect of a write could not be observed."""
+    problems: list[str] = []
+    response = attempt.response
+    if attempt.read is not None and opens:
+        for how, other in attempt.read.others.items():
+            if (other.sw, other.data) != (response.sw, response.data):
+                problems.append(f"the granted read gave {_hex(response)}, the same data read {how} gave {_hex(other)}")
+    if attempt.write is None and not opens and response.data:
+        problems.append(f"a refused access returned data: {_hex(response)}")
+    w = attempt.write
+    if w is None:
+        return problems
+    if w.after is None:
+        raise Inconclusive(w.problem or "the target could not be read back")
+    if opens:
+        if not (w.after.ok and w.after.data == w.written):
+            problems.append(f"wrote {w.written.hex().upper()} (answer {response.describe()}), read back {_hex(w.after)}")
+    elif (w.after.sw, w.after.data) != (w.before.sw, w.before.data):
+        problems.append(
+            f"the card refused the write ({response.describe()}) but changed the target: {_hex(w.before)} before, {_hex(w.after)} after"
+        )
+    restored = w.after_restore is not None and (w.after_restore.sw, w.after_restore.data) == (w.before.sw, w.before.data)
+    if w.restore is not None and not (w.restore.ok and restored):
+        problems.append(
+            f"THE ORIGINAL {w.before.data.hex().upper()} COULD NOT BE RESTORED: write-back {_hex(w.restore)}, read {_hex(w.after_restore)}"
+        )
+    elif w.restore is None and w.problem:
+        problems.append(w.problem)
+    return problems
+
+
 def current_content(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -> bytes:
     """What a write of `f` carries: for a record file its first record as the card holds it, for a
     transparent file its first bytes, for an append a blank record of the declared layout. The read
@@ -110,9 +314,9 @@ def current_content(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -
     if rule is None or rule.is_never:
         raise OperationError(None, None, f"{f.path}: the read rule ({rule}) does not let the terminal learn the content to write back")
     refusal: Response | None = None
-    for grant in rule.minimal_grants():  # the first grant the card honours (PIN before keys)
+    for terms in rule.minimal_grants():  # the first grant the card honours (PIN before keys)
         card.select_mf(check=True)
-        for c in grant_conditions(grant, rule):
+        for c in grant_conditions(terms, rule):
             if c.kind == PIN:
                 card.verify_pin(pin, check=True)
             elif c.kind == AUTH:

@@ -26,6 +26,7 @@ __all__ = [
     "external_authenticate_as",
     "external_authenticate_without_challenge",
     "national_external_keys",
+    "other_key_of_df",
     "reload_pin_command",
     "replay",
     "sacrificial_key",
@@ -174,3 +175,14 @@ def secured_record_update(
     apdu = card.record_apdu("update_record", path, bytes(record), None, cla=card.mac_cla("update_record"))
     secured = card.with_mac(apdu, psam, key, version, factors, card.profile.df_of(path).path)
     return SecuredCommand(secured, f"secure update of {path} under {key.name}")
+
+
+def other_key_of_df(profile: Profile, path: str, right: str) -> KeyDef:
+    """A key of `path`'s DF that the `right` rule does not name (a MAC under it is a MAC under the
+    wrong key, not a corrupted one): the first such key the terminal authenticates with."""
+    rule = profile.file(path).rule(right)
+    named = rule.keys if rule is not None else frozenset()
+    for key in profile.df_of(path).keys.values():
+        if key.use == "external" and key.name not in named:
+            return key
+    raise LookupError(f"profile {profile.name}: the DF of {path} has no key besides {', '.join(sorted(named))}")

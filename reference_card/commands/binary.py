@@ -21,6 +21,8 @@ class Binary(CommandFamily):
         self.overflow_sw: bytes = getattr(self.sw, self.profile.behaviour.card_update_binary_overflow.value)
         if self.profile.behaviour.card_missing_le.value != "exact_length":
             raise NotImplementedError("only 'exact_length' is implemented for a missing Le")
+        self._ignore_write = "write_ignored" in self.faults
+        self._write_anyway = "write_despite_refusal" in self.faults
 
     def handlers(self) -> dict[str, object]:
         return {"read_binary": self.read_binary, "update_binary": self.update_binary}
@@ -87,12 +89,15 @@ class Binary(CommandFamily):
         end = offset + len(payload)
         if end > len(content):
             return self.overflow_sw
-        err = self.access.check(node.update, apdu, data, chal)  # type: ignore[union-attr]
-        if err is not None:
-            return err
 
         def commit(value: bytes) -> None:
             content[offset:end] = value
 
-        self.store.write(bytes(content[offset:end]), bytes(payload), commit)
+        err = self.access.check(node.update, apdu, data, chal)  # type: ignore[union-attr]
+        if err is not None:
+            if self._write_anyway and err == self.sw.security_not_satisfied:
+                self.store.write(bytes(content[offset:end]), bytes(payload), commit)
+            return err
+        if not self._ignore_write:
+            self.store.write(bytes(content[offset:end]), bytes(payload), commit)
         return self.sw.ok

@@ -35,6 +35,9 @@ class PinCommands(CommandFamily):
         self.blocked_first = self.profile.behaviour.card_pin_blocked_before_format.value
         self.reload_sets_state = self.profile.behaviour.card_reload_pin_sets_pin_state.value
         self._no_decrement = "pin_counter_not_decremented" in self.faults
+        self._change_no_effect = "change_pin_no_effect" in self.faults
+        self._reload_no_effect = "reload_pin_no_effect" in self.faults
+        self._unblock_no_effect = "unblock_pin_no_effect" in self.faults
         self.counter = cos.pin_counter
         self.puk: CardKey | None = self.fs.keys_by_name.get(self.profile.command_key("reload_pin").name)
         self.unblock_puk: CardKey | None = self.fs.keys_by_name.get(self.profile.command_key("unblock_pin").name)
@@ -99,6 +102,8 @@ class PinCommands(CommandFamily):
             return self.sw.method_blocked
         if malformed:
             return self.sw.wrong_data
+        if self._change_no_effect and self._matches(old):  # type: ignore[arg-type]
+            return self.sw.ok
         if not self._compare(old):
             return self.sw.tries_left(self.counter.value)
         self.cos.write_pin(new)
@@ -133,6 +138,8 @@ class PinCommands(CommandFamily):
             return self.sw.wrong_data
         if self._digits(encode_pin(digits)) is None:
             return self.sw.wrong_data
+        if self._reload_no_effect:
+            return self.sw.ok
         self.cos.write_pin(digits)
         self.cos.access.set_counter(self.counter, self.counter.limit)
         if self.reload_sets_state:
@@ -145,5 +152,7 @@ class PinCommands(CommandFamily):
         err, _ = self._puk_session(self.unblock_puk, apdu, data, chal)
         if err is not None:
             return err
+        if self._unblock_no_effect:
+            return self.sw.ok
         self.cos.access.set_counter(self.counter, self.counter.limit)
         return self.sw.ok

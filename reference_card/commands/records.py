@@ -36,6 +36,9 @@ class Records(CommandFamily):
         self._no_tag = "no_read_record_by_tag" in self.faults
         self._security_first = "security_before_record" in self.faults
         self._no_rotation = "cyclic_append_no_rotation" in self.faults
+        self._ignore_write = "write_ignored" in self.faults
+        self._write_anyway = "write_despite_refusal" in self.faults
+        self._wrong_data = "read_wrong_data" in self.faults
 
     def handlers(self) -> dict[str, object]:
         return {"read_record": self.read_record, "update_record": self.update_record, "append_record": self.append_record}
@@ -85,6 +88,8 @@ class Records(CommandFamily):
             err = self.access.check(rule, apdu, b"", chal)
             if err is not None:
                 return err
+            if self._wrong_data and mode == self.by_tag:
+                rec = records[(records.index(rec) + 1) % len(records)]
         if le != len(rec):
             return self.wrong_le(len(rec))
         return rec + sw.ok
@@ -133,19 +138,23 @@ class Records(CommandFamily):
         records = node.records  # type: ignore[union-attr]
         if p1 > len(records):
             return sw.record_not_found
-        if not self._security_first:
-            err = self.access.check(rule, apdu, data, chal)  # type: ignore[arg-type]
-            if err is not None:
-                return err
         old = records[p1 - 1]
-        if len(payload) != len(old) or payload[0] != old[0] or payload[1] != old[1]:
-            return sw.wrong_data
         index = p1 - 1
 
         def commit(value: bytes) -> None:
             records[index] = value
 
-        self.store.write(old, bytes(payload), commit)
+        well_formed = len(payload) == len(old) and payload[0] == old[0] and payload[1] == old[1]
+        if not self._security_first:
+            err = self.access.check(rule, apdu, data, chal)  # type: ignore[arg-type]
+            if err is not None:
+                if self._write_anyway and well_formed and err == sw.security_not_satisfied:
+                    self.store.write(old, bytes(payload), commit)
+                return err
+        if not well_formed:
+            return sw.wrong_data
+        if not self._ignore_write:
+            self.store.write(old, bytes(payload), commit)
         return sw.ok
 
     # -- APPEND RECORD -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from reference_card import FAULTS, ReferenceCard
 from ssc.card import PowerCut
 from ssc.catalogue import load_catalogue
 from ssc.checks import is_valid_card_number, ssn_check_char
-from ssc.codecs import decode_an, encode_cn
+from ssc.codecs import decode_an, encode_cn, encode_pin
 from ssc.crypto.mac import mac
 from ssc.crypto.recipes import auth_cryptogram
 from ssc.tlv import find_tag
@@ -279,6 +279,71 @@ def card_number_issued(host: Host) -> bool:
     return decode_an(host.read_record_auto(7, sfi=5).data[2:]) == PERSO.card_number
 
 
+_NEW_PIN = "234567"  # neither the embedded card's PIN nor the initial PIN
+
+
+def _flipped(record: bytes) -> bytes:
+    return record[:2] + bytes(b ^ 0xFF for b in record[2:])
+
+
+def write_lands(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    host.external_auth("UK1DF01")
+    new = _flipped(host.read_record_auto(1, sfi=5).data)
+    return host.send(bytes([0, 0xDC, 1, 0x2C, len(new)]) + new).sw == host.sw("ok") and host.read_record_auto(1, sfi=5).data == new
+
+
+def refused_write_changes_nothing(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    old = host.read_record_auto(1, sfi=5).data
+    new = _flipped(old)
+    refused = host.send(bytes([0, 0xDC, 1, 0x2C, len(new)]) + new).sw == host.sw("security_not_satisfied")
+    return refused and host.read_record_auto(1, sfi=5).data == old
+
+
+def change_pin_takes_effect(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    data = encode_pin(PIN) + b"\xff" + encode_pin(_NEW_PIN)
+    changed = host.send(bytes([0x80, 0x5E, 0x01, 0x00, len(data)]) + data).sw == host.sw("ok")
+    return changed and host.verify(PIN).sw == host.sw("verification_failed", 2) and host.verify(_NEW_PIN).sw == host.sw("ok")
+
+
+def reload_pin_takes_effect(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    host.external_auth("PUK")
+    reloaded = host.send(host.mac_apdu(bytes([0x84, 0x24, 0x00, 0x01]), host.pin_block(_NEW_PIN), "PUK")).sw == host.sw("ok")
+    return reloaded and host.verify(_NEW_PIN).sw == host.sw("ok")
+
+
+def unblock_fills_counter(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    for _ in range(host.profile.security.pin.tries):
+        host.verify(_NEW_PIN)
+    host.external_auth("PUK")
+    unblocked = host.send(host.mac_apdu(bytes([0x84, 0x24, 0x00, 0x00]), b"", "PUK")).sw == host.sw("ok")
+    return unblocked and host.verify(PIN).sw == host.sw("ok")
+
+
+def read_by_tag_protected(host: Host) -> bool:
+    _enter(host, "SSSE/DF02")
+    host.verify()
+    return host.read_record_auto(0x31, sfi=6, by_tag=True).data[:1] == b"\x31"
+
+
+def reset_clears_pin_state(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    host.verify()
+    host.card.power_on()
+    _enter(host, "SSSE/DF02")
+    return host.read_record(1, sfi=6).sw == host.sw("security_not_satisfied")
+
+
+def mac_under_other_key(host: Host) -> bool:
+    _enter(host, "SSSE/DF04")
+    rec = bytes([0x53, 4]) + bytes.fromhex("20250101")
+    return host.send(host.mac_apdu(bytes([0x04, 0xDC, 2, 0x34]), rec, "UK1DF04")).sw == host.sw("sm_data_incorrect")
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "pin_counter_not_decremented": ("gen2", pin_counter),
     "gen3_ef06_free_read": ("gen3", ef06_gen3),
@@ -321,6 +386,14 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "external_keys_missing_last_version": ("gen2", last_key_version),
     "gender_contradicts_ssn": ("gen2", gender_parity),
     "card_number_not_as_issued": ("gen2", card_number_issued),
+    "write_ignored": ("gen2", write_lands),
+    "write_despite_refusal": ("gen2", refused_write_changes_nothing),
+    "change_pin_no_effect": ("gen2", change_pin_takes_effect),
+    "reload_pin_no_effect": ("gen2", reload_pin_takes_effect),
+    "unblock_pin_no_effect": ("gen2", unblock_fills_counter),
+    "read_wrong_data": ("gen2", read_by_tag_protected),
+    "pin_state_survives_reset": ("gen2", reset_clears_pin_state),
+    "sm_any_key_mac": ("gen2", mac_under_other_key),
 }
 
 

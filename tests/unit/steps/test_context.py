@@ -21,14 +21,14 @@ def test_every_slot_is_documented_and_typed(state: type[StepState]) -> None:
 
 def test_a_written_slot_reads_back() -> None:
     state = SecurityState()
-    state.pin_now = "123456"
-    assert state.pin_now == "123456"
+    state.key = "UKSSSE"
+    assert state.key == "UKSSSE"
 
 
 def test_a_misspelt_slot_cannot_be_written() -> None:
     state: Any = SecurityState()
-    with pytest.raises(AttributeError, match="no slot 'pin_nwo'"):
-        state.pin_nwo = "123456"
+    with pytest.raises(AttributeError, match="no slot 'kye'"):
+        state.kye = "UKSSSE"
 
 
 def test_a_slot_not_written_yet_names_itself() -> None:

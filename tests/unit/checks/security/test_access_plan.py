@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.security.access_check import attempt_access
+from checks.security.access_check import attempt_access, effect_problems
 from checks.security.access_plan import (
     AccessCase,
     Condition,
@@ -25,6 +25,7 @@ from checks.security.access_plan import (
     plan_for_profiles,
     skipped_rights,
 )
+from checks.verdicts import Inconclusive
 from scripts.access_features import FEATURE_PATH, render_for_profiles
 from ssc.catalogue import load_catalogue
 from ssc.profile import builtin_profiles, load_profile
@@ -207,13 +208,50 @@ def test_executor_on_the_clean_reference_card(gen: str, path: str, right: str, c
     assert p.sw[status].matches(attempt.response.sw), attempt.response
 
 
-def test_executor_writes_back_what_it_read() -> None:
+def test_executor_writes_a_new_value_reads_it_back_and_restores() -> None:
     p = PROFILES["gen2"]
     session, psam = _session(p)
     before = session.read_record("SSSE/DF01/EF05", number=1, check=True).data
     attempt = attempt_access(session, psam, PIN, "SSSE/DF01/EF05", "update", parse_conditions("AUTH UK1DF01"))
-    assert attempt.response.ok and attempt.content == before
+    assert attempt.response.ok and attempt.content is not None and attempt.content != before
+    assert attempt.write is not None and attempt.write.after is not None and attempt.write.after.data == attempt.content
+    assert effect_problems(attempt, opens=True) == []
     assert session.read_record("SSSE/DF01/EF05", number=1, check=True).data == before
+
+
+@pytest.mark.parametrize(
+    ("fault", "path", "right", "conditions", "opens", "finding"),
+    [
+        ("write_ignored", "SSSE/DF01/EF05", "update", "AUTH UK1DF01", True, "read back"),
+        ("write_ignored", "SSSE/EF07", "update", "AUTH UKSSSE", True, "read back"),
+        ("write_ignored", "SSSE/DF04/EF06", "update", "SM UK2DF04", True, "read back"),
+        ("write_despite_refusal", "SSSE/DF01/EF05", "update", "无", False, "changed the target"),
+        ("write_despite_refusal", "SSSE/EF07", "update", "PIN", False, "changed the target"),
+        ("read_wrong_data", "SSSE/DF02/EF06", "read", "PIN", True, "by tag"),
+    ],
+)
+def test_effects_expose_faults_the_status_word_hides(fault: str, path: str, right: str, conditions: str, opens: bool, finding: str) -> None:
+    p = PROFILES["gen2"]
+    parsed = parse_conditions(conditions)
+    assert expected_outcome(p, path, right, parsed).opens == opens
+    clean_session, clean_psam = _session(p)
+    assert effect_problems(attempt_access(clean_session, clean_psam, PIN, path, right, parsed), opens) == []
+    session, psam = _session(p, (fault,))
+    attempt = attempt_access(session, psam, PIN, path, right, parsed)
+    assert p.sw["ok" if opens else "security_not_satisfied"].matches(attempt.response.sw)  # the status word alone looks right
+    problems = effect_problems(attempt, opens)
+    assert any(finding in problem for problem in problems), problems
+
+
+def test_a_write_whose_target_cannot_be_read_is_inconclusive() -> None:
+    """A file no right lets the terminal read (here: the read rule made `never`) is never passed."""
+    p = PROFILES["gen2"]
+    f = p.file("SSSE/DF01/EF05")
+    unreadable = dataclasses.replace(p, files={**p.files, f.path: dataclasses.replace(f, access={**f.access, "read": parse_rule("never")})})
+    session, psam = _session(p)
+    session.profile = unreadable
+    with pytest.raises(Inconclusive, match="^inconclusive: the update of SSSE/DF01/EF05 was not sent"):
+        attempt_access(session, psam, PIN, f.path, "update", parse_conditions("AUTH UK1DF01"))
 
 
 @pytest.mark.parametrize(
