@@ -134,7 +134,9 @@ _ALL = (
         ("SEC-AC-1", "SEC-AC-2", "SEC-AC-4", "SEC-AC-6", "SEC-AC-8"),
     ),
     Fault(
-        "change_pin_no_effect", "CHANGE PIN with the right old PIN answers 9000 but changes neither the PIN nor the counter", ("SEC-PIN-2",)
+        "change_pin_no_effect",
+        "CHANGE PIN with the right old PIN answers 9000 but changes neither the PIN nor the counter",
+        ("SEC-PIN-2", "INT-XR-4"),
     ),
     Fault("reload_pin_no_effect", "RELOAD PIN answers 9000 but changes neither the PIN nor the counter", ("SEC-PIN-3",)),
     Fault("unblock_pin_no_effect", "UNBLOCK PIN answers 9000 but leaves the PIN try counter as it was", ("SEC-PIN-3",)),

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from checks.personalization.declared_keys import DeclaredKeysCheck
     from checks.security.access_check import AccessAttempt
     from checks.security.access_plan import Condition
-    from checks.security.key_diagnosis import KeyCheckReport
+    from checks.security.key_diagnosis import KeySurvey
     from checks.security.pin_admin import PinProof
     from checks.security.randomness import BatteryVerdict
     from checks.standards.check_order import Probe
@@ -117,7 +117,7 @@ class SecurityState(StepState):
     internal: list[InternalAuthResult]  # the INTERNAL AUTHENTICATE with every IRK version steps
     auth_failures: list[str]  # 以每个全国外部认证密钥的…版本进行外部认证
     key: str  # 以错误的密文对 "…" 进行外部认证
-    key_reports: list[KeyCheckReport]  # 逐个检查每个全国密钥当前版本的分散级
+    key_survey: KeySurvey  # 逐个检查每个全国密钥当前版本的分散级
     version_problems: list[str]  # 以 "…" 的每个版本计算的密文冒充其他版本进行外部认证
     blocked: tuple[KeyDef, int]  # 对一个不用于任何访问规则的全国密钥的最后一个版本…: key, version
     secured: Response  # 以有效 MAC 安全改写 "…" 的第一条记录为原值: the command to replay

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from ssc.profile.model import KeyDef
 from terminal.psam_client import PsamClient, PsamError
 from terminal.session import CardSession
+from terminal.transports.tryguard import TryGuardRefusal
 
-__all__ = ["KeyCheckReport", "LevelTrial", "check_key"]
+__all__ = ["KeyCheckReport", "KeySurvey", "LevelTrial", "check_key", "survey_keys"]
 
 MATCH = "match"
 NO_MATCH = "no match"
@@ -185,3 +186,25 @@ def _check_external(
             trials.append(LevelTrial(levels, CARD_REFUSED, response.describe()))
             stop = f"card refused: {response.describe()}"
     return trials
+
+
+@dataclass(frozen=True)
+class KeySurvey:
+    """`check_key` over several keys: the reports of the keys that could be checked, and the keys
+    the try guard kept the check from (their remaining tries were too few to risk another try)."""
+
+    reports: list[KeyCheckReport]
+    not_checked: list[tuple[str, str]]  # (key name, why)
+
+
+def survey_keys(session: CardSession, psam: PsamClient, key_names: list[str], version: int = 0) -> KeySurvey:
+    """Check each key in turn; a key the try guard will not risk is recorded, not fatal, so a wrong
+    key found before it is still reported as a finding (a definite failure outranks an unchecked key)."""
+    reports: list[KeyCheckReport] = []
+    not_checked: list[tuple[str, str]] = []
+    for name in key_names:
+        try:
+            reports.append(check_key(session, psam, name, version))
+        except TryGuardRefusal as exc:
+            not_checked.append((name, str(exc)))
+    return KeySurvey(reports, not_checked)
