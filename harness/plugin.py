@@ -441,11 +441,11 @@ def _scenario_names(item: pytest.Item) -> tuple[str, str]:
     try:
         from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-        template = scenario_wrapper_template_registry[item.obj]  # type: ignore[attr-defined]
+        template = scenario_wrapper_template_registry[item.obj]  # type: ignore[attr-defined]  # pytest-bdd items are Functions
         example = item.callspec.params.get("_pytest_bdd_example", {}) if hasattr(item, "callspec") else {}
         return template.feature.name, template.render(example).name
     except (ImportError, KeyError, AttributeError):
-        feature, _, name = (item.obj.__doc__ or item.name).partition(": ")  # type: ignore[attr-defined]
+        feature, _, name = (item.obj.__doc__ or item.name).partition(": ")  # type: ignore[attr-defined]  # as above
         return feature, name or item.name
 
 
@@ -633,7 +633,7 @@ def _feature_files(items: list[pytest.Item]) -> list[dict[str, str]]:
         try:
             from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-            paths.add(Path(scenario_wrapper_template_registry[item.obj].feature.filename))  # type: ignore[attr-defined]
+            paths.add(Path(scenario_wrapper_template_registry[item.obj].feature.filename))  # type: ignore[attr-defined]  # as above
         except (ImportError, KeyError, AttributeError, TypeError):
             continue
     root = Path(str(items[0].config.rootpath)) if items else Path.cwd()

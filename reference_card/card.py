@@ -76,11 +76,11 @@ class ReferenceCard:
     @classmethod
     def default(cls, generation: str = "gen2", **kwargs: object) -> ReferenceCard:
         """The embedded reference card (``data/default_card.yaml``) for a built-in profile."""
-        return cls(_builtin_profile(generation), _default_personalization(str(DEFAULT_CARD_PATH)), **kwargs)  # type: ignore[arg-type]
+        return cls(_builtin_profile(generation), _default_personalization(str(DEFAULT_CARD_PATH)), **kwargs)  # type: ignore[arg-type]  # **kwargs are __init__'s keyword options, checked there
 
     @classmethod
     def from_files(cls, profile: str | Path, personalization: str | Path, **kwargs: object) -> ReferenceCard:
-        return cls(load_profile(profile), load_personalization(personalization), **kwargs)  # type: ignore[arg-type]
+        return cls(load_profile(profile), load_personalization(personalization), **kwargs)  # type: ignore[arg-type]  # as in default()
 
     # -- CardModel -----------------------------------------------------------------------------
     def power_on(self) -> bytes:

@@ -122,7 +122,7 @@ class Cos:
             families.append(TearingHook(self))
         handlers: dict[str, Handler] = {}
         for family in families:
-            handlers.update(family.handlers())  # type: ignore[arg-type]
+            handlers.update(family.handlers())  # type: ignore[arg-type]  # bound methods: their parameter names differ from Handler's
         self._build_table(handlers, tearing_hook)
 
     # -- dispatch table ------------------------------------------------------------------------

@@ -233,7 +233,12 @@ def _item_values(
 def _encode_item(rec: RecordDef, value: object, where: str) -> bytes:
     try:
         if rec.fmt == "b":
-            raw = bytes.fromhex(value) if isinstance(value, str) else bytes(value)  # type: ignore[arg-type]
+            if isinstance(value, str):
+                raw = bytes.fromhex(value)
+            elif isinstance(value, (bytes, bytearray, list, tuple)):
+                raw = bytes(value)
+            else:
+                raise ValueError(f"expected hex text or bytes, got {value!r}")
             return encode_b(raw, rec.length)
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {value!r}")

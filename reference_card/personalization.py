@@ -124,7 +124,7 @@ def _text(raw: Mapping[str, Any], key: str, where: str, default: Any = ...) -> s
     if key not in raw or raw[key] is None:
         if default is ...:
             raise PersonalizationError(path, "missing (required)")
-        return default  # type: ignore[no-any-return]
+        return default
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise PersonalizationError(path, f"expected text, got {value!r}")

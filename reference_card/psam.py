@@ -78,7 +78,7 @@ class PsamCard:
         self._ef_content = encode_cn(terminal_number, spec.terminal_number_length)
         select = profile.command("select")
         self._select_p1 = select.byte("p1_fid")
-        self._select_p2 = frozenset(select.param("p2"))  # type: ignore[arg-type]
+        self._select_p2 = frozenset(select.byte_list("p2"))
         self._sfi_flag = profile.command("read_binary").byte("p1_sfi_flag")
         self._usage_mask = (1 << spec.levels_shift) - 1
         self._usage_by_code = {code: name for name, code in spec.key_usage.items()}

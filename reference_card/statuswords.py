@@ -31,12 +31,12 @@ class StatusBytes:
 
     def more_data_for(self, length: int) -> bytes:
         """61xx announcing `length` bytes (256 is encoded as 00, as for Le)."""
-        return self.more_data[length & 0xFF]  # type: ignore[no-any-return]
+        return self.more_data[length & 0xFF]
 
     def wrong_le_for(self, length: int) -> bytes:
         """6Cxx giving the exact length (256 → 00)."""
-        return self.wrong_le[length & 0xFF]  # type: ignore[no-any-return]
+        return self.wrong_le[length & 0xFF]
 
     def tries_left(self, tries: int) -> bytes:
         """63Cx with x tries left."""
-        return self.verification_failed[tries]  # type: ignore[no-any-return]
+        return self.verification_failed[tries]

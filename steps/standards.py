@@ -361,7 +361,7 @@ def init_institution_valid(ctx: ScenarioContext) -> None:
 def dates_ordered(ctx: ScenarioContext) -> None:
     issue, expiry = ctx.standards.item_text("issue_date"), ctx.standards.item_text("expiry_date")
     problems = date_problems(issue, "issue date") + date_problems(expiry, "expiry date")
-    if not problems and not parse_date(issue) < parse_date(expiry):  # type: ignore[operator]
+    if not problems and not parse_date(issue) < parse_date(expiry):  # type: ignore[operator]  # both dates parsed: problems would be non-empty otherwise
         problems.append(f"expiry date {expiry} is not after the issue date {issue}")
     assert not problems, "; ".join(problems) + " (PROFILE §3.1)"
 

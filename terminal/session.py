@@ -306,7 +306,8 @@ class CardSession:
             le = rec.record_length if rec is not None else 0
         p1 = number if tag is None else tag
         what = f"read record {'#' + str(number) if tag is None else f'tag {tag:02X}'} of {path or (f'SFI {sfi:02X}' if sfi else 'the current EF')}"
-        return self._send(self._apdu("read_record", p1, p2, b"", le), what, check, raw=raw)  # type: ignore[arg-type]
+        assert p1 is not None  # a record number or a tag: the caller gives one of them
+        return self._send(self._apdu("read_record", p1, p2, b"", le), what, check, raw=raw)
 
     def read_item(self, item: str) -> str | bytes:
         """Read data item `item` (profile name, e.g. "card_number") and decode it by its format:

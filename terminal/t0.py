@@ -53,7 +53,7 @@ class Exchange:
             return NotImplemented
         return (self.steps, self.data, self.sw, self.exhausted) == (other.steps, other.data, other.sw, other.exhausted)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # the Python idiom for "unhashable"; mypy expects a method
 
     def __repr__(self) -> str:
         steps = ", ".join(f"({c.hex().upper()}, {r.hex().upper()})" for c, r in self.steps)

@@ -306,7 +306,8 @@ def _primary(profile: Profile, peers: Sequence[Profile], f: FileDef, right: str,
     if right == "read":
         for peer in peers:
             other = peer.files.get(f.path)
-            if other is not None and other.rule("read") is not None and other.rule("read").is_free:  # type: ignore[union-attr]
+            other_read = other.rule("read") if other is not None else None
+            if other_read is not None and other_read.is_free:
                 return "SEC-AC-7"  # protected here, free in another generation (gen3 EF06, photo)
         if rule.kind == "single" and rule.needs_pin:
             return "SEC-AC-3"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from checks.standards.file_survey import RecordScan, adf_presence, dir_adfs, mandatory_files, present_files, scan_records, select_ef
-from ssc.profile.access import Auth
+from ssc.profile.access import AccessRule, Auth
 from ssc.profile.model import FileDef
 from terminal.channel import Response
 from terminal.grants import cheapest_grant, grant, terminal_can_grant
@@ -68,12 +68,12 @@ def addressing_survey(session: CardSession, psam: Callable[[], PsamClient], pin:
     """
     profile = session.profile
     files = [f for f in mandatory_files(profile) if f.kind == "linear" and f.records and terminal_can_grant(profile, f.path, _READ)]
-    files.sort(key=lambda f: any(isinstance(t, Auth) for t in cheapest_grant(f.rule(_READ))))  # type: ignore[arg-type]
+    files.sort(key=lambda f: any(isinstance(t, Auth) for t in cheapest_grant(_read_rule(f))))
     findings: list[str] = []
     for f in files:
         try:
             session.select_mf(check=True)
-            needs_key = any(isinstance(t, Auth) for t in cheapest_grant(f.rule(_READ)))  # type: ignore[arg-type]
+            needs_key = any(isinstance(t, Auth) for t in cheapest_grant(_read_rule(f)))
             grant(session, f.path, _READ, psam() if needs_key else None, pin)
         except OperationError as exc:
             findings.append(f"{f.path}: the read right could not be obtained: {exc}")
@@ -99,3 +99,10 @@ def addressing_findings(session: CardSession, f: FileDef) -> list[str]:
             detail = "; ".join(f"{how}: {r.data.hex().upper()} {r.describe()}" for how, r in reads.items())
             findings.append(f"{f.path} record {rec.number} (tag {rec.tag:02X}): {detail}")
     return findings
+
+
+def _read_rule(f: FileDef) -> AccessRule:
+    """The read rule of a file the walk may read (terminal_can_grant passed, so it has one)."""
+    rule = f.rule(_READ)
+    assert rule is not None, f"{f.path} has no read rule"
+    return rule

@@ -25,7 +25,7 @@ class Authentication(CommandFamily):
         self.ia_lc = ia.byte("lc")
         self.ia_response = ia.byte("response_length")
         self.ia_active = ia.byte("active_version")
-        self.ia_versions = frozenset(ia.param("versions"))  # type: ignore[arg-type]
+        self.ia_versions = frozenset(ia.byte_list("versions"))
         ea = self.profile.command("external_authenticate")
         self.ea_lc = ea.byte("lc")
         self.ea_active = ea.byte("active_version")

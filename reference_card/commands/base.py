@@ -47,7 +47,7 @@ class CommandFamily:
     def ef_by_sfi(self, sfi: int) -> Node | bytes:
         """SFI 0 → the current EF (6986 if none); else the EF of the current DF (6A82)."""
         if sfi:
-            node = self.session.df.by_sfi.get(sfi)  # type: ignore[attr-defined]
+            node = self.session.df.by_sfi.get(sfi)
             return self.sw.file_not_found if node is None else node
         node = self.session.ef
         return self.sw.no_current_ef if node is None else node

@@ -38,11 +38,11 @@ class Binary(CommandFamily):
 
     def _file(self, sfi: int, offset: int) -> Node | bytes:
         node = self.ef_by_sfi(sfi)
-        if node.__class__ is bytes:
+        if isinstance(node, bytes):
             return node
-        if node.kind != "transparent":  # type: ignore[union-attr]
+        if node.kind != "transparent":
             return self.sw.incompatible_file_structure
-        if offset >= len(node.data):  # type: ignore[union-attr]
+        if offset >= len(node.data):
             return self.sw.offset_beyond_ef
         return node
 
@@ -54,14 +54,15 @@ class Binary(CommandFamily):
             return self.sw.wrong_length
         offset = addr[1]
         node = self._file(addr[0], offset)
-        if node.__class__ is bytes:
-            return node  # type: ignore[return-value]
-        rule = node.read  # type: ignore[union-attr]
+        if isinstance(node, bytes):
+            return node
+        rule = node.read
+        assert rule is not None, "every EF has a compiled read rule"
         if rule.mode != "free":
             err = self.access.check(rule, apdu, b"", chal)
             if err is not None:
                 return err
-        content = node.data  # type: ignore[union-attr]
+        content = node.data
         remaining = len(content) - offset
         if le is None:
             return self.wrong_le(min(remaining, self.max_response))
@@ -83,9 +84,9 @@ class Binary(CommandFamily):
             payload = data[: -self.mac_length]
         offset = addr[1]
         node = self._file(addr[0], offset)
-        if node.__class__ is bytes:
-            return node  # type: ignore[return-value]
-        content = node.data  # type: ignore[union-attr]
+        if isinstance(node, bytes):
+            return node
+        content = node.data
         end = offset + len(payload)
         if end > len(content):
             return self.overflow_sw
@@ -93,7 +94,8 @@ class Binary(CommandFamily):
         def commit(value: bytes) -> None:
             content[offset:end] = value
 
-        err = self.access.check(node.update, apdu, data, chal)  # type: ignore[union-attr]
+        assert node.update is not None, "every EF has a compiled update rule"
+        err = self.access.check(node.update, apdu, data, chal)
         if err is not None:
             if self._write_anyway and err == self.sw.security_not_satisfied:
                 self.store.write(bytes(content[offset:end]), bytes(payload), commit)

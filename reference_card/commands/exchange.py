@@ -57,9 +57,9 @@ class Exchange(CommandFamily):
     def get_challenge(self, apdu: bytes, data: bytes | None, le: int | None, chal: bytes | None, pending: bytes | None) -> bytes:
         if apdu[2] != self.gc_p1 or apdu[3] != self.gc_p2:
             return self.sw.wrong_p1p2
-        if data is None or data or le not in self.challenge_les:
+        if data is None or data or le is None or le not in self.challenge_les:
             return self.sw.wrong_length
-        value = self._random(le)  # type: ignore[arg-type]
+        value = self._random(le)
         self.session.challenge = value
         return value + self.sw.ok
 

@@ -102,7 +102,8 @@ class PinCommands(CommandFamily):
             return self.sw.method_blocked
         if malformed:
             return self.sw.wrong_data
-        if self._change_no_effect and self._matches(old):  # type: ignore[arg-type]
+        assert old is not None and new is not None  # not malformed: both parts parsed
+        if self._change_no_effect and self._matches(old):
             return self.sw.ok
         if not self._compare(old):
             return self.sw.tries_left(self.counter.value)
@@ -133,7 +134,8 @@ class PinCommands(CommandFamily):
         if err is not None:
             return err
         try:
-            digits = decipher_pin_block(self.algorithm, self.puk.versions[version], data[:block])  # type: ignore[union-attr]
+            assert self.puk is not None  # _puk_session refused the command when the card has no PUK
+            digits = decipher_pin_block(self.algorithm, self.puk.versions[version], data[:block])
         except ValueError:
             return self.sw.wrong_data
         if self._digits(encode_pin(digits)) is None:

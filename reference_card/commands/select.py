@@ -21,8 +21,7 @@ class Select(CommandFamily):
         self.p1_ef = cmd.byte("p1_ef")
         self.p1_name = cmd.byte("p1_name")
         self.p1s = frozenset((self.p1_fid, self.p1_ef, self.p1_name))
-        p2s = cmd.param("p2")
-        self.p2s = frozenset(p2s)  # type: ignore[arg-type]
+        self.p2s = frozenset(cmd.byte_list("p2"))
         no_fci = self.profile.behaviour.card_select_p2_without_fci.value
         self.p2_fci = frozenset(p for p in self.p2s if p != no_fci)
         if self.profile.behaviour.card_select_by_name_match.value != "exact":
@@ -60,6 +59,7 @@ class Select(CommandFamily):
             df = node
             s.ef = None
         else:
+            assert node.parent is not None, "an EF always sits in a DF"
             df = node.parent
             s.ef = node
         old = s.df

@@ -33,7 +33,7 @@ def _mutant(line: int = 10, operator: str = "AddNot", original: str = "if x:", m
 
 
 def _result(outcome: str, **kw: object) -> object:
-    return ms.MutantResult(_mutant(**kw), outcome)  # type: ignore[arg-type]
+    return ms.MutantResult(_mutant(**kw), outcome)  # type: ignore[arg-type]  # keyword overrides drawn from the test
 
 
 @pytest.mark.parametrize(
@@ -57,8 +57,8 @@ def test_classify_follows_the_exit_status_contract(code: int | None, timed_out: 
 def test_key_is_stable_across_line_moves_and_description_names_the_line() -> None:
     a = _mutant(line=10)
     b = _mutant(line=42)
-    assert a.key == b.key == "m.py: C.f: AddNot: if x: → if not x:"  # type: ignore[attr-defined]
-    assert a.describe() == "m.py:10  AddNot  if x: → if not x:"  # type: ignore[attr-defined]
+    assert a.key == b.key == "m.py: C.f: AddNot: if x: → if not x:"  # type: ignore[attr-defined]  # the bench module is loaded from its file, untyped
+    assert a.describe() == "m.py:10  AddNot  if x: → if not x:"  # type: ignore[attr-defined]  # as above
 
 
 def test_changed_line_trims_and_falls_back_to_the_first_differing_line() -> None:
@@ -134,7 +134,7 @@ def test_operator_selection_and_sample() -> None:
     assert ms.select_operators("core/AddNot", ["AddNot"])
     assert not ms.select_operators("core/ReplaceComparisonOperator_Eq_Lt", ["ReplaceComparisonOperator_Eq_NotEq"])
     mutants = [_mutant(line=i) for i in range(50, 0, -1)]
-    assert ms.sample(mutants, None, 1) == sorted(mutants, key=lambda m: m.line)  # type: ignore[attr-defined]
+    assert ms.sample(mutants, None, 1) == sorted(mutants, key=lambda m: m.line)  # type: ignore[attr-defined]  # as above
     picked = ms.sample(mutants, 5, 1)
     assert len(picked) == 5 and picked == ms.sample(mutants, 5, 1)
     assert [m.line for m in picked] == sorted(m.line for m in picked)

@@ -43,7 +43,7 @@ def test_no_declaration_for_a_region_without_a_file(tmp_path: Path) -> None:
 
 
 def test_reference_card_identity_matches_its_declaration() -> None:
-    decl = load_declaration(default_declaration_path(PERSO.region))  # type: ignore[arg-type]
+    decl = load_declaration(default_declaration_path(PERSO.region))  # type: ignore[arg-type]  # the default card's region is set in its personalization data
     assert decl.region == PERSO.region
     assert decl.init_institution == PERSO.init_institution
     assert decl.card_type == PERSO.card_type

@@ -27,7 +27,7 @@ def test_run_options_are_a_frozen_value_with_results_only_as_a_field() -> None:
     options = RunOptions(results_only=True)
     assert options.results_only and options.card == "reference"
     with pytest.raises(dataclasses.FrozenInstanceError):
-        options.card = "reader:x"  # type: ignore[misc]
+        options.card = "reader:x"  # type: ignore[misc]  # assigning to a frozen field is what the test checks
 
 
 def test_good_options_validate_and_give_the_marker_expression() -> None:
@@ -131,7 +131,7 @@ def test_a_key_file_without_usable_keys_is_bad_input(tmp_path: Path, content: st
     [("keyword", "PIN and ("), ("keyword", "not"), ("markers", "slow or"), ("markers", "(slow")],
 )
 def test_a_bad_k_or_m_expression_is_bad_input(field: str, value: str) -> None:
-    text = refused(RunOptions(**{field: value}))  # type: ignore[arg-type]
+    text = refused(RunOptions(**{field: value}))  # type: ignore[arg-type]  # field names and values come from a parametrize table
     assert text.startswith("-k" if field == "keyword" else "-m") and value in text, text
 
 

@@ -97,7 +97,7 @@ def _a_file(tmp_path: Path) -> Path:
     ids=["a-file", "under-a-file", "under-proc", "unwritable"],
 )
 def test_an_unusable_report_dir_is_one_line_of_bad_input(tmp_path: Path, where: object, words: str) -> None:
-    target = where(tmp_path)  # type: ignore[operator]
+    target = where(tmp_path)  # type: ignore[operator]  # the parametrized path builder is typed loosely by the table
     with pytest.raises(RunDirError) as info, open_run_dir(target, "20260101T000000Z-aaaa"):
         pytest.fail("an unusable directory must be refused")
     text = str(info.value)

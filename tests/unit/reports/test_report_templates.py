@@ -48,7 +48,7 @@ def test_a_missing_template_variable_raises() -> None:
     with pytest.raises(jinja2.UndefinedError, match="page"):
         environment().get_template(TEMPLATE).render()
     with pytest.raises(jinja2.UndefinedError, match="zh"):
-        environment().get_template("macros.html").module.kv_table([SimpleNamespace(en="en", value="v")])  # type: ignore[attr-defined]
+        environment().get_template("macros.html").module.kv_table([SimpleNamespace(en="en", value="v")])  # type: ignore[attr-defined]  # Jinja's template module exposes macros dynamically
 
 
 @given(st.text())

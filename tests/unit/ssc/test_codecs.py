@@ -83,7 +83,7 @@ def test_gbk_round_trip(text):
 
 def test_encode_gbk_wants_text():
     with pytest.raises(TypeError):
-        encode_gbk(b"AB", 4)  # type: ignore[arg-type]
+        encode_gbk(b"AB", 4)  # type: ignore[arg-type]  # bytes where text belongs is what the test feeds in
 
 
 # --- cn -----------------------------------------------------------------------------------------

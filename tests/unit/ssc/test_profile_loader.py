@@ -795,5 +795,5 @@ def test_rule_properties() -> None:
 )
 def test_parse_rule_rejects(text: object, fragment: str) -> None:
     with pytest.raises(AccessRuleError) as info:
-        parse_rule(text)  # type: ignore[arg-type]
+        parse_rule(text)  # type: ignore[arg-type]  # a value of the wrong type is what the test feeds in
     assert fragment in str(info.value)

@@ -44,5 +44,5 @@ def test_a_misspelt_slot_cannot_be_read() -> None:
 
 def test_accumulating_slots_start_empty_per_scenario() -> None:
     first, second = StandardsState(), StandardsState()
-    first.binary.append((0, None))  # type: ignore[arg-type]
+    first.binary.append((0, None))  # type: ignore[arg-type]  # a wrongly typed entry is what the test feeds in
     assert second.binary == [] and second.records == [] and second.survey == "survey"

@@ -129,7 +129,7 @@ def test_psam_client_reselects_its_df_after_reading_the_terminal_number() -> Non
     client = _psam_client(profile)
     client.select_for(Algorithm.SM4)
     client.terminal_number()
-    assert client.transport.card.algorithm is Algorithm.SM4  # type: ignore[attr-defined]
+    assert client.transport.card.algorithm is Algorithm.SM4  # type: ignore[attr-defined]  # the in-process transport's card, typed as the Transport base
 
 
 def test_psam_errors_name_the_apdu_and_the_status_word() -> None:

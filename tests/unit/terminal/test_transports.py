@@ -38,11 +38,11 @@ def test_testcards_keep_the_card_model_contract(make: Callable[[], CardModel]) -
     """What CardModel promises, by behaviour (an isinstance on the runtime-checkable Protocol
     only checks that the three method names exist)."""
     card = make()
-    assert card.power_on() == ECHO_ATR and card.powered  # type: ignore[attr-defined]
+    assert card.power_on() == ECHO_ATR and card.powered  # type: ignore[attr-defined]  # the test card's own attribute, beyond the CardModel protocol
     assert card.process(H("00A4000000")) == H("9000")
     card.power_off()
-    assert not card.powered  # type: ignore[attr-defined]
-    assert card.power_on() == ECHO_ATR and card.powered  # type: ignore[attr-defined]
+    assert not card.powered  # type: ignore[attr-defined]  # as above
+    assert card.power_on() == ECHO_ATR and card.powered  # type: ignore[attr-defined]  # as above
 
 
 def test_inprocess_powers_on_and_transmits() -> None:
@@ -112,7 +112,7 @@ def test_transport_abc_requires_the_contract() -> None:
             return command
 
     with pytest.raises(TypeError):
-        Incomplete()  # type: ignore[abstract]
+        Incomplete()  # type: ignore[abstract]  # instantiating the incomplete class is what the test checks
 
 
 # ------------------------------------------------------------------------------------ T=0 policy

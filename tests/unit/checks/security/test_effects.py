@@ -51,7 +51,7 @@ def test_a_mac_under_another_key_of_the_df_is_refused_and_writes_nothing(faults:
     card, psam = rig.open_session("gen2", faults=faults), rig.open_psam(PROFILE)
     path = "SSSE/DF04/EF06"
     other = other_key_of_df(PROFILE, path, "update")
-    assert other.name not in PROFILE.file(path).rule("update").keys  # type: ignore[union-attr]
+    assert other.name not in PROFILE.file(path).rule("update").keys  # type: ignore[union-attr]  # the file has an update rule in the built-in profiles
     result = refused_record_write(
         card,
         path,
@@ -75,4 +75,4 @@ def test_an_inconclusive_case_fails_with_a_reason_starting_inconclusive() -> Non
     with pytest.raises(Inconclusive) as raised:
         raise Inconclusive("SSSE/EF99 cannot be read back by any right")
     report = SimpleNamespace(longrepr=raised.getrepr())  # what pytest stores for a failed step
-    assert _failure_text(report) == "inconclusive: SSSE/EF99 cannot be read back by any right"  # type: ignore[arg-type]
+    assert _failure_text(report) == "inconclusive: SSSE/EF99 cannot be read back by any right"  # type: ignore[arg-type]  # a hand-built report stands in for pytest's

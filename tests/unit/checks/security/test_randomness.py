@@ -185,20 +185,20 @@ def test_a_sample_failing_one_test_is_retested_once() -> None:
     first = run_battery(one, PARAMETERS)
     assert [r.name for r in first if not r.passed] == ["monobit"], first
     drawn, draw = _sampler([one, good])
-    verdict = judge_battery(draw, PARAMETERS)  # type: ignore[arg-type]
+    verdict = judge_battery(draw, PARAMETERS)  # type: ignore[arg-type]  # a stub draw function stands in for the card
     assert verdict.passed and len(verdict.rounds) == 2 and len(drawn) == 2
     drawn, draw = _sampler([one, one])
-    verdict = judge_battery(draw, PARAMETERS)  # type: ignore[arg-type]
+    verdict = judge_battery(draw, PARAMETERS)  # type: ignore[arg-type]  # as above
     assert not verdict.passed and len(verdict.rounds) == 2 and "retest 1" in verdict.describe()
 
 
 def test_a_sample_failing_two_tests_is_not_retested() -> None:
     drawn, draw = _sampler([bytes([0x55, 0xAA]) * 1250, sha256_stream(2500)])
-    verdict = judge_battery(draw, PARAMETERS)  # type: ignore[arg-type]
+    verdict = judge_battery(draw, PARAMETERS)  # type: ignore[arg-type]  # as above
     assert not verdict.passed and len(verdict.rounds) == 1 and len(drawn) == 1
 
 
 def test_no_retest_when_the_profile_allows_none() -> None:
     strict = BatteryParameters(PARAMETERS.alpha, PARAMETERS.block_length, PARAMETERS.poker_width, PARAMETERS.min_bits, retests=0)
     drawn, draw = _sampler([ONE_FAILURE, sha256_stream(2500)])
-    assert not judge_battery(draw, strict).passed and len(drawn) == 1  # type: ignore[arg-type]
+    assert not judge_battery(draw, strict).passed and len(drawn) == 1  # type: ignore[arg-type]  # as above

@@ -50,5 +50,5 @@ def test_challenge_lengths() -> None:
 def test_record_le_probe(case: str, le: int | None) -> None:
     p = rig.PROFILES["gen2"]
     f = p.file("SSSE/EF05")
-    apdu = record_le_probe(p, f, f.record_by_tag(0x07), case)  # type: ignore[arg-type]
+    apdu = record_le_probe(p, f, f.record_by_tag(0x07), case)  # type: ignore[arg-type]  # EF05 declares record tag 07 in every built-in profile
     assert apdu == CommandApdu(0x00, 0xB2, 7, 0x2C, b"", le)  # PROFILE §3: real readers send 00 B2 07 2C 0B

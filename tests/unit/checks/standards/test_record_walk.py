@@ -20,7 +20,7 @@ def test_record_walk_and_addressing(session: CardSession, psam_client: PsamClien
     assert skipped == {"PSE/ADF1/EF02"}
     scanned = [w for w in walks if w.scan is not None]
     assert len(scanned) == len(walks) - len(skipped) and "SSSE/EF05" in {w.file.path for w in scanned}
-    assert [w.file.path for w in scanned if not w.scan.ended_cleanly] == []  # type: ignore[union-attr]
+    assert [w.file.path for w in scanned if not w.scan.ended_cleanly] == []  # type: ignore[union-attr]  # every walked file has a scan
     assert addressing_survey(session, lambda: rig.open_psam(GEN3), pin)[1] == []
     bad = rig.open_session("gen3", faults=("no_read_record_by_tag",))
     assert addressing_survey(bad, lambda: rig.open_psam(GEN3), pin)[1]
