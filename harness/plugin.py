@@ -43,7 +43,7 @@ from harness.results import (
     write_results,
 )
 from harness.tags import GENERATION_TAGS, OTHER_TAGS
-from ssc.catalogue import load_catalogue
+from ssc.catalogue import Catalogue, load_catalogue
 
 if TYPE_CHECKING:
     from pluggy import Result
@@ -349,19 +349,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         return None
     catalogue = load_catalogue()
     for item in scenarios:
-        feature_name, scenario_name = _scenario_names(item)
-        tags = sorted(_tags(item))
-        config.stash[_RESULTS].append(
-            ScenarioResult(
-                id=item.nodeid,
-                feature=feature_name,
-                name=scenario_name,
-                requirements=[t for t in tags if catalogue.is_requirement(t)],
-                tags=tags,
-                verdict=NOT_RUN,
-                reason=f"the card under test could not be opened: {ssc.dut_error}",
-            )
-        )
+        config.stash[_RESULTS].append(_not_run(item, catalogue, f"the card under test could not be opened: {ssc.dut_error}"))
     return True
 
 
@@ -601,19 +589,22 @@ def _record_not_run(session: pytest.Session, reason: str) -> None:
     catalogue = load_catalogue()
     for item in session.items:
         if _is_scenario(item) and item.nodeid not in done:
-            feature_name, scenario_name = _scenario_names(item)
-            tags = sorted(_tags(item))
-            results.append(
-                ScenarioResult(
-                    id=item.nodeid,
-                    feature=feature_name,
-                    name=scenario_name,
-                    requirements=[t for t in tags if catalogue.is_requirement(t)],
-                    tags=tags,
-                    verdict=NOT_RUN,
-                    reason=reason,
-                )
-            )
+            results.append(_not_run(item, catalogue, reason))
+
+
+def _not_run(item: pytest.Item, catalogue: Catalogue, reason: str) -> ScenarioResult:
+    """The result of a scenario that never ran (card not opened, run interrupted), with `reason`."""
+    feature_name, scenario_name = _scenario_names(item)
+    tags = sorted(_tags(item))
+    return ScenarioResult(
+        id=item.nodeid,
+        feature=feature_name,
+        name=scenario_name,
+        requirements=[t for t in tags if catalogue.is_requirement(t)],
+        tags=tags,
+        verdict=NOT_RUN,
+        reason=reason,
+    )
 
 
 def _provenance_of(profile: Any) -> Any:
