@@ -251,12 +251,21 @@ class TimingSpec(DataModel):
     """multiplier of the per-APDU deadline"""
 
 
+def _alpha(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise value_error(f"expected a significance level between 0 and 1 (exclusive), got {value!r}")
+    return float(value)
+
+
+Alpha = Annotated[float, Check(_alpha, {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1})]
+
+
 class RandomnessSpec(DataModel):
     """The GET CHALLENGE randomness checks of STD-CMD-3: the GM/T 0005 / NIST SP 800-22 battery's
     significance level and parameters, and how many challenges the structure checks collect."""
 
     prov: Prov
-    alpha: Annotated[float, Field(gt=0, lt=1)]
+    alpha: Alpha
     """significance level of each statistical test (0.01 in GM/T 0005 and SP 800-22)"""
     block_length: Count
     """block frequency test: bits per block"""
