@@ -251,8 +251,9 @@ def _temporary_pin(pin: str, initial: str) -> str:
 
 
 def pin_verify_and_change(v: Visit) -> CellOutcome:
-    """VERIFY, CHANGE PIN to a temporary PIN, VERIFY it, and back (CHANGE PIN, or RELOAD PIN at
-    the home terminal when the card refuses the personalized initial PIN as a new PIN)."""
+    """VERIFY, CHANGE PIN to a temporary PIN, VERIFY it, check the old PIN is refused (63Cx) and
+    verify the new one again (the counter is full), then back (CHANGE PIN, or RELOAD PIN at the home
+    terminal when the card refuses the personalized initial PIN as a new PIN)."""
     card, pin = v.card, v.pin
     card.select_mf(check=True)
     r = card.verify_pin(pin, check=False)
@@ -267,6 +268,13 @@ def pin_verify_and_change(v: Visit) -> CellOutcome:
         return CellOutcome.failed(f"CHANGE PIN answered {_sw(r)}")
     r = card.verify_pin(temporary, check=False)
     outcome = CellOutcome.passed() if r.ok else CellOutcome.failed(f"VERIFY with the changed PIN answered {_sw(r)}")
+    if r.ok:  # the change took effect only if the old PIN is now refused (one try, given back below)
+        old = card.verify_pin(pin, check=False)
+        if not v.profile.sw["verification_failed"].matches(old.sw):
+            outcome = CellOutcome.failed(f"after CHANGE PIN, VERIFY with the old PIN answered {_sw(old)} (expected 63Cx)")
+        again = card.verify_pin(temporary, check=False)  # a right PIN fills the try counter again
+        if not again.ok:
+            outcome = CellOutcome.failed(f"VERIFY with the changed PIN after one wrong try answered {_sw(again)}")
     try:
         back = card.change_pin(temporary, pin, check=False)
         if not back.ok:
