@@ -123,3 +123,23 @@ class Transport(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
+
+
+class WrappingTransport(Transport):
+    """A transport that adds one concern around another (as httpx's wrapping transports do):
+    subclasses override `transmit` (and `reset` where the concern touches it); the ATR and
+    closing are the inner transport's."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.description = inner.description
+
+    def reset(self, **options: float) -> bytes:
+        return self.inner.reset(**options)  # backend options (e.g. PcscTransport's timeout) pass through
+
+    @property
+    def atr(self) -> bytes | None:
+        return self.inner.atr
+
+    def close(self) -> None:
+        self.inner.close()

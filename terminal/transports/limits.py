@@ -8,10 +8,10 @@ length and a bounded prefix kept for the evidence — never the whole answer.
 
 from __future__ import annotations
 
-from terminal.transports.base import ResponseTooLongError, Transport
+from terminal.transports.base import ResponseTooLongError, Transport, WrappingTransport
 
 
-class ResponseLimitTransport(Transport):
+class ResponseLimitTransport(WrappingTransport):
     """Raises `ResponseTooLongError` for any response APDU longer than `max_length` bytes.
 
     `max_length` counts the whole response APDU (data ‖ SW1 SW2); `source` names where that bound
@@ -21,10 +21,9 @@ class ResponseLimitTransport(Transport):
     def __init__(self, inner: Transport, max_length: int, *, source: str = "") -> None:
         if max_length < 2:
             raise ValueError(f"a response APDU has at least SW1 SW2: max_length {max_length} < 2")
-        self.inner = inner
+        super().__init__(inner)
         self.max_length = max_length
         self.source = source
-        self.description = inner.description
 
     def transmit(self, command: bytes) -> bytes:
         response = self.inner.transmit(command)
@@ -37,13 +36,3 @@ class ResponseLimitTransport(Transport):
                 prefix=response[: self.max_length],
             )
         return response
-
-    def reset(self, **options: float) -> bytes:
-        return self.inner.reset(**options)
-
-    @property
-    def atr(self) -> bytes | None:
-        return self.inner.atr
-
-    def close(self) -> None:
-        self.inner.close()

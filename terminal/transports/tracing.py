@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from terminal.t0 import SW1_MORE_DATA
-from terminal.transports.base import ResponseTooLongError, Transport
+from terminal.transports.base import ResponseTooLongError, Transport, WrappingTransport
 
 MASK_TEXT = "**"
 # Bytes of one response kept in a trace entry unless the recorder is told otherwise: a short
@@ -207,13 +207,12 @@ class TraceRecorder:
         return len(self.entries)
 
 
-class TracingTransport(Transport):
+class TracingTransport(WrappingTransport):
     """Records every transmit and reset of `inner` into `recorder`."""
 
     def __init__(self, inner: Transport, recorder: TraceRecorder) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.recorder = recorder
-        self.description = inner.description
 
     def transmit(self, command: bytes) -> bytes:
         start = time.perf_counter_ns()
@@ -246,10 +245,3 @@ class TracingTransport(Transport):
             raise
         self.recorder.record(b"", atr, time.perf_counter_ns() - start, kind="reset")
         return atr
-
-    @property
-    def atr(self) -> bytes | None:
-        return self.inner.atr
-
-    def close(self) -> None:
-        self.inner.close()

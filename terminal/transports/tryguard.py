@@ -16,17 +16,16 @@ import hashlib
 
 from ssc.profile.model import Profile
 from terminal.errors import HarnessError
-from terminal.transports.base import Transport
+from terminal.transports.base import Transport, WrappingTransport
 
 
 class TryGuardRefusal(HarnessError):
     """A command was not sent because it could block a key or the PIN."""
 
 
-class TryGuardTransport(Transport):
+class TryGuardTransport(WrappingTransport):
     def __init__(self, inner: Transport, profile: Profile, *, reserve: int = 1) -> None:
-        self.inner = inner
-        self.description = inner.description
+        super().__init__(inner)
         self.reserve = reserve
         self.armed = True
         self._failed = profile.sw["verification_failed"]
@@ -106,13 +105,3 @@ class TryGuardTransport(Transport):
     @staticmethod
     def _digest(command: bytes) -> bytes:
         return hashlib.sha256(command[4:]).digest()
-
-    def reset(self, **options: float) -> bytes:
-        return self.inner.reset(**options)
-
-    @property
-    def atr(self) -> bytes | None:
-        return self.inner.atr
-
-    def close(self) -> None:
-        self.inner.close()
