@@ -97,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
         help="bits of GET CHALLENGE output the randomness battery of STD-CMD-3 (@slow) judges "
         "(default and minimum: the profile's randomness.min_bits, 20000 in the built-in profiles)",
     )
+    run.add_argument(
+        "--tearing-offsets",
+        type=_offset_count,
+        metavar="N",
+        help="SEC-TEAR-1 through the tearing hook: cut at about N byte offsets per write, the first ones and then "
+        "jumping towards the end (default: every byte offset; over vpcd each cut costs about a second)",
+    )
 
     mutants = sub.add_parser(
         "mutants", help="run the suite on the clean reference card and on every fault; exit 0 only if each fault is caught"
@@ -152,6 +159,16 @@ def _bit_count(text: str) -> int:
     return value
 
 
+def _offset_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of byte offsets, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2 byte offsets (the first byte and the completed write), got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -198,6 +215,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         apdu_timeout=args.apdu_timeout,
         card_grace=args.card_grace,
         random_bits=args.random_bits,
+        tearing_offsets=args.tearing_offsets,
     )
 
 

@@ -93,7 +93,9 @@ def open_dut(
         personalization = load_personalization(DEFAULT_CARD_PATH)
         if pin is not None:
             personalization = dataclasses.replace(personalization, pin=pin)
-        card = ReferenceCard(profile, personalization, faults=list(faults), keyset=keyset)
+        # the embedded card is a virtual card the harness builds: it carries the PROFILE §6.5 tearing
+        # hook, which SEC-TEAR-1/2 drive (no other scenario sends CLA FF)
+        card = ReferenceCard(profile, personalization, faults=list(faults), keyset=keyset, tearing_hook=True)
         inner: Transport = InProcessTransport(card)
         kind = "reference card (in-process)"
     else:

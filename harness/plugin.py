@@ -79,6 +79,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="bits the STD-CMD-3 randomness battery judges (default: the profile's randomness.min_bits)",
     )
+    group.addoption(
+        "--ssc-tearing-offsets", type=int, default=None, help="SEC-TEAR-1: about this many byte offsets per write (default: every byte)"
+    )
 
 
 def pytest_deselected(items: Sequence[pytest.Item]) -> None:
@@ -131,6 +134,7 @@ class SscSession:
     declaration_error: str | None = None
     psam_reader: str | None = None  # --psam reader:NAME: hardware PSAM for the card's region
     card_watch: CardWatch = field(default_factory=CardWatch)  # a removed or mute card, and the grace it gets
+    scenario_summary: dict[str, Any] | None = None  # a bulk check's summary for the running scenario's result
 
     @property
     def initial_pin(self) -> str:
@@ -157,6 +161,12 @@ class SscSession:
         """The sample size of the randomness battery: --random-bits, else the profile's minimum."""
         given = self.config.getoption("--ssc-random-bits")
         return int(given) if given is not None else int(self.profile.randomness.min_bits)
+
+    @property
+    def tearing_offsets(self) -> int | None:
+        """SEC-TEAR-1's byte offsets per write through the hook: --tearing-offsets, else None (every byte)."""
+        given = self.config.getoption("--ssc-tearing-offsets")
+        return int(given) if given is not None else None
 
     @property
     def physical_reader(self) -> bool:
@@ -297,6 +307,8 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     if gone is not None:
         pytest.skip(gone)
     request.node.stash[_TRACE_START] = len(dut.recorder)
+    request.node.stash[_UNRECORDED_START] = dut.recorder.unrecorded
+    session.scenario_summary = None
     if dut.try_guard is not None:  # a @destructive scenario may block on purpose; nothing else may
         dut.try_guard.armed = "destructive" not in tags
     try:
@@ -320,6 +332,7 @@ def _resetter(dut: Any) -> Any:
 
 
 _TRACE_START = pytest.StashKey[int]()
+_UNRECORDED_START = pytest.StashKey[int]()  # exchanges counted, not kept, before the scenario (summarized checks)
 _NOT_APPLICABLE = pytest.StashKey[bool]()
 NO_DECLARATION = "no issuer declaration given (--declaration)"
 DECLARATION_REVIEW = "PER"  # the personalization review checks a card against its issuer's declaration
@@ -491,7 +504,11 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             break
     session: SscSession | None = item.config.stash.get(_SESSION, None)
     trace: list[dict[str, Any]] = []
+    unrecorded = 0
+    summary: dict[str, Any] | None = None
     if session is not None and session.dut is not None and _TRACE_START in item.stash:
+        unrecorded = session.dut.recorder.unrecorded - item.stash.get(_UNRECORDED_START, session.dut.recorder.unrecorded)
+        summary, session.scenario_summary = session.scenario_summary, None
         entries = session.dut.recorder.entries[item.stash[_TRACE_START] :]
         trace = [e.to_dict() for e in entries]
         lost = next(((loss, e.error) for e in entries if (loss := loss_of(e.error)) is not None), None)
@@ -510,10 +527,11 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
         verdict=verdict,
         reason=reason,
         duration_s=round(sum(r.duration for r in reports), 4),
-        apdus=sum(1 for e in trace if e["kind"] == "apdu"),
+        apdus=sum(1 for e in trace if e["kind"] == "apdu") + unrecorded,
         resets=sum(1 for e in trace if e["kind"] == "reset"),
         applicable=not (item.stash.get(_NOT_APPLICABLE, False) or verdict == NOT_APPLICABLE_VERDICT),
         trace=trace,
+        summary=summary,
     )
     item.config.stash[_RESULTS].append(result)
     progress = item.config.stash.get(_PROGRESS, None)

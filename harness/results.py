@@ -84,6 +84,9 @@ class ScenarioResult:
     resets: int = 0
     applicable: bool = True  # False: the scenario does not apply to this card (e.g. another generation)
     trace: list[dict[str, Any]] = field(default_factory=list)
+    # what a bulk check (SEC-ROB-1's thousands of APDUs) keeps instead of a full trace: its own
+    # summary (counts per INS and outcome, the failing APDUs); None for every other scenario
+    summary: dict[str, Any] | None = None
 
 
 def requirement_verdicts(

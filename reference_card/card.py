@@ -96,7 +96,9 @@ class ReferenceCard:
         if not self._powered:
             raise CardNotPowered("the card is not powered; call power_on() first")
         try:
-            return self._cos.process(apdu)
+            response = self._cos.process(apdu)
+            self._cos.store.end_command()
+            return response
         except PowerCut:
             self._powered = False
             raise

@@ -104,6 +104,10 @@ class Cos:
         self._keep_challenge = "reusable_challenge" in faults
         self._keep_pin_state = "pin_state_survives_reset" in faults
         self._short: bytes = getattr(self.sw, profile.behaviour.card_short_apdu.value)
+        if "truncated_apdu_answers_data" in faults:
+            self._short = image.card_sn + self.sw.ok
+        self._unknown_ins = self.sw.ok if "undefined_ins_answers_ok" in faults else self.sw.ins_not_supported
+        self._mute_on_bad_lc = "inconsistent_lc_mute" in faults
         lifecycle_key = profile.command_key("application_block")
         self._app = self.fs.nodes.get(lifecycle_key.df)
 
@@ -178,7 +182,7 @@ class Cos:
             if apdu[0] not in self._known_cla:
                 return self.sw.cla_not_supported
             if apdu[1] not in self._known_ins:
-                return self.sw.ins_not_supported
+                return self._unknown_ins
             return self.sw.cla_not_supported
         if self.lifecycle == APPLICATION_BLOCKED and s.df.app is self._app and pair not in self._blocked_ok:
             return self.sw.function_not_supported
@@ -193,6 +197,8 @@ class Cos:
                 return handler(apdu, apdu[HEADER_LENGTH + 1 :], None, chal, pending)
             if n == body + 1:
                 return handler(apdu, apdu[HEADER_LENGTH + 1 : body], apdu[body], chal, pending)
+        if self._mute_on_bad_lc:
+            return b""  # the fault: the command interpreter gives no answer at all
         return handler(apdu, None, None, chal, pending)  # extended or inconsistent Lc → 6700
 
     # -- services for the handlers -------------------------------------------------------------

@@ -146,6 +146,23 @@ _ALL = (
         ("STD-REC-3", "SEC-AC-3", "SEC-AC-4", "SEC-AC-5", "SEC-AC-6", "SEC-AC-8"),
     ),
     Fault("pin_state_survives_reset", "the PIN-verified state survives a reset", ("SEC-AC-8",)),
+    # robustness (issue 8 §2): malformed and unknown APDUs
+    Fault("undefined_ins_answers_ok", "an INS the profile does not define, under a known CLA, answers 9000 instead of 6D00", ("SEC-ROB-1",)),
+    Fault(
+        "truncated_apdu_answers_data",
+        "an APDU shorter than its 4-byte header is answered with data (the card SN) and 9000",
+        ("SEC-ROB-1",),
+    ),
+    Fault(
+        "inconsistent_lc_mute",
+        "an APDU whose Lc disagrees with its length gets no answer at all (no status word: the command interpreter crashed)",
+        ("SEC-ROB-1",),
+    ),
+    Fault(
+        "malformed_p2_reads_protected",
+        "READ RECORD with the reserved P2 mode 'by number' | 1 reads the record by number without checking its read rule",
+        ("SEC-ROB-1",),
+    ),
     Fault("sm_any_key_mac", "a secure-messaging MAC computed under any key of the file's DF is accepted", ("SEC-SM-1",)),
 )
 

@@ -8,7 +8,10 @@ torn by a power cut leaves the old value (anti-tearing).
 The tearing hook arms a cut "after N bytes of the next persistent write": a write of L bytes with
 N < L is torn (old value kept; with the `no_anti_tearing` fault the first N bytes land on top of
 the old value), and the card raises `ssc.card.PowerCut` instead of answering. With N ≥ L the
-write completes and power is cut right after it (behaviour `card_tearing_at_write_end`).
+write completes and the remaining N − L bytes carry over to the command's next write, so one
+command that writes several items (a try counter, then the PIN) can be torn inside any of them;
+when the command's writes end before N bytes, power is cut right after its last write, before it
+answers (`end_command`, behaviour `card_tearing_at_write_end`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class PersistentStore:
         self.writes = 0  # completed writes since the card was made (tests and benches read it)
         self.bytes_written = 0
         self._cut_after: int | None = None
+        self._carried = False  # an armed cut already let a write of this command complete
 
     @property
     def armed(self) -> int | None:
@@ -36,9 +40,18 @@ class PersistentStore:
         if after_bytes < 0:
             raise ValueError(f"after_bytes must be ≥ 0, got {after_bytes}")
         self._cut_after = after_bytes
+        self._carried = False
 
     def disarm(self) -> None:
         self._cut_after = None
+        self._carried = False
+
+    def end_command(self) -> None:
+        """Called when a command has been processed: an armed cut that let its writes complete
+        cuts power now, before the answer leaves the card."""
+        if self._carried:
+            self.disarm()
+            raise PowerCut("power cut right after the command's last persistent write")
 
     def write(self, old: bytes, new: bytes, commit: Callable[[bytes], None]) -> None:
         """Replace `old` by `new` through `commit` (which performs the actual update), unless an
@@ -49,8 +62,8 @@ class PersistentStore:
             self.writes += 1
             self.bytes_written += len(new)
             return
-        self._cut_after = None
         if cut < len(new):
+            self.disarm()
             if not self.anti_tearing:
                 padded = (old + bytes(len(new)))[: len(new)]
                 commit(new[:cut] + padded[cut:])  # a torn write: part new, part old
@@ -58,4 +71,5 @@ class PersistentStore:
         commit(new)
         self.writes += 1
         self.bytes_written += len(new)
-        raise PowerCut(f"power cut right after a {len(new)}-byte persistent write")
+        self._cut_after = cut - len(new)
+        self._carried = True

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from checks.security.key_diagnosis import KeySurvey
     from checks.security.pin_admin import PinProof
     from checks.security.randomness import BatteryVerdict
+    from checks.security.robustness import BatteryReport
+    from checks.security.tearing import ReaderCut, TearReport, TryProbe
     from checks.standards.check_order import Probe
     from checks.standards.file_survey import RecordScan
     from checks.standards.record_walk import FileWalk
@@ -125,6 +127,11 @@ class SecurityState(StepState):
     refused_write: tuple[str, RefusedWrite]  # 以 MAC 错误的命令 / 以同一 DF 中另一密钥计算的 MAC 将 "…" …: path, what happened
     probe_record: bytes  # 以有效 MAC 锁定应用: the probe file's record, to write in the blocked application
     firewall_start: int  # 依次执行以上各项防火墙检查: index of the first trace entry of the checks
+    secrets: list[bytes]  # 终端以相应权限读取各受保护文件的内容后复位卡片…: what must never come back without a right
+    robustness: BatteryReport  # 在预算内发送各类异常指令…
+    tears: list[TearReport]  # 对…从第 0 个字节起逐字节掉电…
+    try_probes: tuple[list[TryProbe], list[str]]  # 在写入错误计数器之前掉电…: the probes and the problems they show
+    reader_cuts: list[ReaderCut]  # 在改写记录与错误的 PIN 校验发出后…由读卡器断电
 
 
 class InteropState(StepState):

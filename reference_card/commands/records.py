@@ -39,6 +39,8 @@ class Records(CommandFamily):
         self._ignore_write = "write_ignored" in self.faults
         self._write_anyway = "write_despite_refusal" in self.faults
         self._wrong_data = "read_wrong_data" in self.faults
+        # the reserved P2 mode "by number" | 1 (e.g. 2D for SFI 05) reads by number, rule unchecked
+        self._reserved_mode_leak = self.by_number | 1 if "malformed_p2_reads_protected" in self.faults else None
 
     def handlers(self) -> dict[str, object]:
         return {"read_record": self.read_record, "update_record": self.update_record, "append_record": self.append_record}
@@ -50,6 +52,9 @@ class Records(CommandFamily):
         mode = p2 & self.mode_mask
         sfi = p2 >> self.sfi_shift
         sw = self.sw
+        unchecked = mode == self._reserved_mode_leak
+        if unchecked:
+            mode = self.by_number
         if mode == self.by_number:
             if p1 == 0:
                 return sw.wrong_p1p2
@@ -85,7 +90,7 @@ class Records(CommandFamily):
             if idx is None:
                 return sw.record_not_found
             rec = records[idx]
-        if rule.mode != "free" and not self._security_first:
+        if rule.mode != "free" and not self._security_first and not unchecked:
             err = self.access.check(rule, apdu, b"", chal)
             if err is not None:
                 return err

@@ -298,6 +298,8 @@ class _Builder:
             t0_max_response=self.integer(self.get(self.get(raw, "t0", ""), "max_response", "t0"), "t0.max_response", 1),
             timing=self.timing(raw.get("timing"), commands),
             randomness=self.randomness(self.get(raw, "randomness", ""), commands),
+            robustness=self.robustness(raw.get("robustness")),
+            tearing=self.tearing(raw.get("tearing")),
             security=self.security(self.get(raw, "security", ""), files, commands),
             fci_templates={
                 k: self.tlv_template(v, f"fci_templates.{k}", FCI_PLACEHOLDERS)
@@ -424,6 +426,35 @@ class _Builder:
                 raise self.fail(f"timing.slow_commands[{i}]", f"expected a command name from commands, got {n!r}")
         factor = self.integer(self.get(raw, "slow_factor", "timing"), "timing.slow_factor", 1)
         return m.TimingSpec(frozenset(names), factor, self.prov(raw, "timing"))
+
+    def robustness(self, raw: Any) -> m.RobustnessSpec | None:
+        """The optional `robustness` section (SEC-ROB-1)."""
+        if raw is None:
+            return None
+        raw = self.mapping(raw, "robustness")
+
+        def bytes_list(key: str) -> tuple[int, ...]:
+            items = self.sequence(self.get(raw, key, "robustness"), f"robustness.{key}")
+            return tuple(self.hexint(v, f"robustness.{key}[{i}]") for i, v in enumerate(items))
+
+        return m.RobustnessSpec(
+            budget_reader=self.integer(self.get(raw, "budget_reader", "robustness"), "robustness.budget_reader", 1),
+            budget_embedded=self.integer(self.get(raw, "budget_embedded", "robustness"), "robustness.budget_embedded", 1),
+            cla_classes=bytes_list("cla_classes"),
+            p1p2_edges=bytes_list("p1p2_edges"),
+            seed=self.integer(self.get(raw, "seed", "robustness"), "robustness.seed"),
+            prov=self.prov(raw, "robustness"),
+        )
+
+    def tearing(self, raw: Any) -> m.TearingSpec | None:
+        """The optional `tearing` section (SEC-TEAR-1 through a reader)."""
+        if raw is None:
+            return None
+        raw = self.mapping(raw, "tearing")
+        delays = self.sequence(self.get(raw, "reader_delays_ms", "tearing"), "tearing.reader_delays_ms")
+        return m.TearingSpec(
+            tuple(self.integer(v, f"tearing.reader_delays_ms[{i}]") for i, v in enumerate(delays)), self.prov(raw, "tearing")
+        )
 
     def randomness(self, raw: Any, commands: Mapping[str, m.CommandDef]) -> m.RandomnessSpec:
         """The `randomness` section: the parameters of the GET CHALLENGE randomness checks."""

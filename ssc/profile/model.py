@@ -367,6 +367,27 @@ class RandomnessSpec:
 
 
 @dataclass(frozen=True)
+class RobustnessSpec:
+    """SEC-ROB-1's malformed- and random-APDU battery: budgets (APDUs) for a card in a reader and
+    for the embedded card, the CLA classes and P1/P2 edge values swept, the random APDUs' seed."""
+
+    budget_reader: int
+    budget_embedded: int
+    cla_classes: tuple[int, ...]
+    p1p2_edges: tuple[int, ...]
+    seed: int
+    prov: Provenance
+
+
+@dataclass(frozen=True)
+class TearingSpec:
+    """SEC-TEAR-1 through a reader: delays (ms) after sending a write at which power is cut."""
+
+    reader_delays_ms: tuple[int, ...]
+    prov: Provenance
+
+
+@dataclass(frozen=True)
 class BehaviourChoice(Generic[T]):
     """A decision where PROFILE.md is silent or ambiguous, recorded as data with its reason."""
 
@@ -425,6 +446,8 @@ class Profile:
     timing: TimingSpec
     randomness: RandomnessSpec
     security: SecuritySpec
+    robustness: RobustnessSpec | None  # None: the profile declares no SEC-ROB-1 battery
+    tearing: TearingSpec | None  # None: no power cuts through a reader
     fci_templates: Mapping[str, TlvTemplate]
     dir_record: TlvTemplate
     psam: PsamSpec

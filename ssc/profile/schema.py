@@ -251,6 +251,32 @@ class TimingSpec(DataModel):
     """multiplier of the per-APDU deadline"""
 
 
+class RobustnessSpec(DataModel):
+    """The malformed- and random-APDU battery of SEC-ROB-1: how many APDUs it may send and which
+    CLA classes and P1/P2 edge values its systematic phases sweep."""
+
+    prov: Prov
+    budget_reader: Count
+    """APDUs sent to a card in a reader"""
+    budget_embedded: Count
+    """APDUs sent to the embedded reference card (in-process)"""
+    cla_classes: list[Hex1]
+    """one CLA per ISO/IEC 7816-4 class (plain, secure messaging, channels, chaining, proprietary, invalid)"""
+    p1p2_edges: list[Hex1]
+    """the P1 and P2 values every defined command is sent with"""
+    seed: Annotated[int, Field(ge=0)]
+    """seed of the random APDUs (the same card gets the same APDUs in every run)"""
+
+
+class TearingSpec(DataModel):
+    """SEC-TEAR-1 on a card in a reader: the delays after sending a write at which the reader cuts
+    the card's power (best effort: PC/SC cannot cut inside an exchange it is still waiting for)."""
+
+    prov: Prov
+    reader_delays_ms: list[Annotated[int, Field(ge=0)]]
+    """milliseconds between sending the write and cutting power"""
+
+
 def _alpha(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
         raise value_error(f"expected a significance level between 0 and 1 (exclusive), got {value!r}")
@@ -566,6 +592,10 @@ class ProfileDocument(DataModel):
     """parameters of the GET CHALLENGE randomness checks (STD-CMD-3)"""
     timing: TimingSpec | None = None
     """per-command deadlines; without it every command gets the plain per-APDU deadline"""
+    robustness: RobustnessSpec | None = None
+    """the SEC-ROB-1 battery; without it SEC-ROB-1 is inconclusive"""
+    tearing: TearingSpec | None = None
+    """power cuts through a reader for SEC-TEAR-1; without it that scenario is inconclusive"""
     security: SecuritySpec
     fci_templates: dict[str, TlvTemplate]
     dir_record: TlvTemplate

@@ -110,6 +110,13 @@ class Transport(ABC):
     def close(self) -> None:  # noqa: B027 - a transport with nothing to release keeps this default
         """Release the reader or card; further use is an error. Safe to call twice."""
 
+    def transmit_with_power_cut(self, command: bytes, delay: float) -> bytes | None:
+        """Send `command` and have the reader cut the card's power `delay` seconds after it left
+        (anti-tearing tests of a card in a reader): the response if the card answered before the
+        cut, else None. The card is powered again afterwards (call `reset()` before using it).
+        Only a transport that can cut power implements it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot cut the card's power")
+
     def __enter__(self) -> Self:
         return self
 
@@ -140,6 +147,9 @@ class WrappingTransport(Transport):
     @property
     def atr(self) -> bytes | None:
         return self.inner.atr
+
+    def transmit_with_power_cut(self, command: bytes, delay: float) -> bytes | None:
+        return self.inner.transmit_with_power_cut(command, delay)
 
     def close(self) -> None:
         self.inner.close()

@@ -27,6 +27,7 @@ Facts this module relies on (measured with pcscd 1.9.9 + vpcd, see ENVIRONMENT.m
 from __future__ import annotations
 
 import fnmatch
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -260,6 +261,39 @@ class PcscTransport(Transport):
         if rc or len(response) < 2:
             raise self._transmit_error(rc, len(response))
         return bytes(response)
+
+    def transmit_with_power_cut(self, command: bytes, delay: float) -> bytes | None:
+        """The command goes out on a thread of its own; `delay` s later the reader is told to
+        power the card down and up again (SCardReconnect with SCARD_UNPOWER_CARD). pcsc-lite
+        carries out the reconnect once an exchange in flight is over, so with most readers the
+        cut lands after the card answered: a best effort the caller reports with its delays."""
+        hcard = self._hcard
+        if not hcard:
+            raise CardMuteError("card does not answer (an earlier command got no answer; the card was not reset since)")
+        box: dict[str, Any] = {}
+
+        def send() -> None:
+            try:
+                box["answer"] = _transmit(hcard, self._pci, list(command))
+            except scard.error as exc:
+                box["error"] = exc
+
+        sender = threading.Thread(target=send, name="pcsc-power-cut", daemon=True)
+        sender.start()
+        time.sleep(delay)
+        try:
+            rc, active = scard.SCardReconnect(hcard, scard.SCARD_SHARE_SHARED, self._protocols, scard.SCARD_UNPOWER_CARD)
+        except scard.error as exc:
+            raise TransportError(f"SCardReconnect (power cut): {exc}") from exc
+        sender.join(self._timeout_for(command))
+        if rc != scard.SCARD_S_SUCCESS:
+            raise _error_for(rc, "SCardReconnect (power cut)", connected=True)
+        self._set_protocol(active)
+        self._read_atr()
+        answer = box.get("answer")
+        if answer is None or answer[0] or len(answer[1]) < 2:
+            return None
+        return bytes(answer[1])
 
     def _timeout_for(self, command: bytes | None) -> float:
         timeout = self.apdu_timeout

@@ -154,6 +154,22 @@ class TraceRecorder:
         self.max_response = max_response
         self.entries: list[TraceEntry] = []
         self.label: str | None = None
+        self.summarizing = False
+        self.keep_errors = True
+        self.unrecorded = 0  # exchanges counted but not kept (inside `summarized`)
+
+    @contextmanager
+    def summarized(self, *, keep_errors: bool = True) -> Iterator[None]:
+        """Inside the block, exchanges are counted, not kept: a bulk check (tens of thousands of
+        APDUs) keeps its own summary instead, so the trace — and results.json — stays small.
+        Exchanges that raised (no answer, card removed) are still recorded unless `keep_errors`
+        is false (a check that removes the card on purpose, again and again)."""
+        previous = self.summarizing, self.keep_errors
+        self.summarizing, self.keep_errors = True, keep_errors
+        try:
+            yield
+        finally:
+            self.summarizing, self.keep_errors = previous
 
     @contextmanager
     def labelled(self, label: str) -> Iterator[None]:
@@ -173,9 +189,13 @@ class TraceRecorder:
         kind: str = "apdu",
         error: str | None = None,
         response_length: int | None = None,
-    ) -> TraceEntry:
+    ) -> TraceEntry | None:
         """Record one exchange; `response_length` is the full length when `response` is already a
-        prefix (the rest never reached the host side)."""
+        prefix (the rest never reached the host side). Inside `summarized` an exchange without
+        an error is only counted (None is returned)."""
+        if self.summarizing and (error is None or not self.keep_errors):
+            self.unrecorded += 1
+            return None
         if kind == "apdu":
             complete = response_length is None or response_length <= len(response)
             masked_command, masked_response, reason = self.masker.apply(command, response, complete=complete)
@@ -227,6 +247,17 @@ class TracingTransport(WrappingTransport):
             self.recorder.record(command, b"", time.perf_counter_ns() - start, error=f"{type(exc).__name__}: {exc}")
             raise
         self.recorder.record(command, response, time.perf_counter_ns() - start)
+        return response
+
+    def transmit_with_power_cut(self, command: bytes, delay: float) -> bytes | None:
+        """Recorded like a transmit; a command the cut left unanswered shows the error "power cut"."""
+        start = time.perf_counter_ns()
+        response = self.inner.transmit_with_power_cut(command, delay)
+        elapsed = time.perf_counter_ns() - start
+        if response is None:
+            self.recorder.record(command, b"", elapsed, error=f"PowerCut: the reader cut the power {delay * 1000:g} ms after sending")
+        else:
+            self.recorder.record(command, response, elapsed)
         return response
 
     def reset(self, **options: float) -> bytes:

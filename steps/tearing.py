@@ -1,0 +1,96 @@
+"""Steps of SEC-TEAR-1/2 (features/security/tearing.feature); the logic is in checks/security/tearing.py."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from checks.security.tearing import NEW, hook_present, reader_cuts, sweep, tear_items, try_probes
+from checks.verdicts import Inconclusive
+from harness.results import NOT_APPLICABLE
+from steps.context import ScenarioContext
+
+# the example column of the scenario outline → the items of checks.security.tearing.tear_items
+_GROUPS = {
+    "改写二进制、改写记录、追加记录": "data",
+    "修改 PIN、重装 PIN、PIN 错误计数器": "pin",
+    "密钥错误计数器": "counters",
+    "应用锁定、卡片锁定": "lifecycle",
+}
+
+
+@given("防拔检查使用发卡地终端的 PSAM")
+def tearing_psam(ctx: ScenarioContext) -> None:
+    ctx.psam = ctx.session.psam_for(ctx.card.identity().region)
+
+
+@given("卡片带有掉电测试钩子")
+def has_hook(ctx: ScenarioContext) -> None:
+    reason = hook_present(ctx.card)
+    if reason is not None:
+        pytest.skip(reason)
+
+
+@given("卡片在可由读卡器断电的读卡器中")
+def in_a_reader(ctx: ScenarioContext) -> None:
+    if not ctx.session.physical_reader:
+        pytest.skip(f"{NOT_APPLICABLE}the embedded reference card has no reader to cut its power; its writes are torn through the PROFILE §6.5 hook")
+
+
+@when(parsers.parse("对{group}从第 0 个字节起逐字节掉电，每次复位后以相应权限读回数据项，直至写入完整"))
+def tear_every_byte(ctx: ScenarioContext, group: str) -> None:
+    if group not in _GROUPS:
+        raise ValueError(f"unknown write group {group!r}; known: {', '.join(_GROUPS)}")
+    offsets = ctx.session.tearing_offsets
+    with ctx.session.dut.recorder.summarized(keep_errors=False):
+        items = tear_items(ctx.card, ctx.psam, ctx.pin, ctx.initial_pin, _GROUPS[group])
+        ctx.security.tears = [sweep(ctx.card, item, offsets) for item in items]
+    ctx.session.scenario_summary = {"kind": "tearing", "offsets_per_item": offsets or "every byte", "items": [t.summary() for t in ctx.security.tears]}
+
+
+@then("每次掉电后数据项均为旧值或新值，写入完整时为新值，卡片均正确应答")
+def old_or_new(ctx: ScenarioContext) -> None:
+    tears = ctx.security.tears
+    assert tears, "no item of this group could be torn"
+    problems = [p for t in tears for p in t.problems]
+    assert not problems, " | ".join(problems)
+    for t in tears:
+        assert t.cuts[-1].left == NEW or len(t.cuts) == 1, f"{t.item}: the write never came through"
+
+
+@when("在写入错误计数器之前掉电，分别以正确与错误的 PIN 校验、以正确与错误的密文外部认证；再在写入计数器之后掉电，以错误的 PIN 与错误的密文各试一次")
+def tear_tries(ctx: ScenarioContext) -> None:
+    with ctx.session.dut.recorder.summarized(keep_errors=False):
+        ctx.security.try_probes = try_probes(ctx.card, ctx.psam, ctx.pin)
+    probes, _ = ctx.security.try_probes
+    ctx.session.scenario_summary = {"kind": "tearing", "tries": [p.__dict__ for p in probes]}
+
+
+@then("卡片在写入错误计数器之前从未给出比较结果")
+def no_result_before_counter(ctx: ScenarioContext) -> None:
+    problems = [p for p in ctx.security.try_probes[1] if "answered" in p]
+    assert not problems, " | ".join(problems)
+
+
+@then("计数器写入之后掉电的错误尝试已计入次数")
+def try_spent(ctx: ScenarioContext) -> None:
+    problems = [p for p in ctx.security.try_probes[1] if "try counter is" in p]
+    assert not problems, " | ".join(problems)
+
+
+@when("在改写记录与错误的 PIN 校验发出后，按规范配置文件的各个延时由读卡器断电，每次复位后读回数据项")
+def reader_power_cuts(ctx: ScenarioContext) -> None:
+    spec = ctx.profile.tearing
+    if spec is None:
+        raise Inconclusive(f"profile {ctx.profile.name} declares no tearing section (the delays of the reader's power cuts)")
+    try:
+        ctx.security.reader_cuts = reader_cuts(ctx.card, ctx.psam, ctx.pin, spec.reader_delays_ms)
+    except NotImplementedError as exc:
+        raise Inconclusive(f"the reader cannot cut the card's power: {exc}") from None
+    ctx.session.scenario_summary = {"kind": "tearing (reader power cuts, best effort)", "cuts": [c.__dict__ for c in ctx.security.reader_cuts]}
+
+
+@then("每次断电后记录均为旧值或新值，PIN 错误计数器至多少一次")
+def reader_cuts_clean(ctx: ScenarioContext) -> None:
+    bad = [c for c in ctx.security.reader_cuts if c.left not in ("old", "new")]
+    assert not bad, " | ".join(f"{c.item}, cut {c.delay_ms} ms after sending: left {c.left} {c.detail}" for c in bad)
