@@ -5,9 +5,10 @@ The suite runs against the clean reference card and against every fault of
 *caught* on a generation when at least one requirement in its `requirement_ids` — the requirements
 that name the defect — fails there; the clean card must pass everything. A fault none of whose
 requirements has a scenario that runs on the clean card of that generation is *not covered by
-this suite version*: listed, but not a failure. The clean card's run is 未完成 (exit status 4),
-never 通过, while requirements of the card plan have no scenario (SEC-TEAR-1/2, SEC-ROB-1 today):
-that alone counts as clean; any other requirement of the plan left not run or inconclusive, and
+this suite version*: listed, but not a failure. The clean card's run is 通过 (exit status 0) when
+every requirement of the card plan has scenarios (the case since SEC-TEAR-1/2 and SEC-ROB-1 got
+theirs); should a requirement of the plan lack scenarios, the run's 未完成 (exit 4) for that reason
+alone still counts as clean; any other requirement of the plan left not run or inconclusive, and
 any failed one, does not.
 
 The same verdicts read per requirement (`requirement_table`): for each requirement of the

@@ -147,7 +147,9 @@ _ALL = (
     ),
     Fault("pin_state_survives_reset", "the PIN-verified state survives a reset", ("SEC-AC-8",)),
     # robustness (issue 8 §2): malformed and unknown APDUs
-    Fault("undefined_ins_answers_ok", "an INS the profile does not define, under a known CLA, answers 9000 instead of 6D00", ("SEC-ROB-1",)),
+    Fault(
+        "undefined_ins_answers_ok", "an INS the profile does not define, under a known CLA, answers 9000 instead of 6D00", ("SEC-ROB-1",)
+    ),
     Fault(
         "truncated_apdu_answers_data",
         "an APDU shorter than its 4-byte header is answered with data (the card SN) and 9000",

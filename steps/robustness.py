@@ -59,7 +59,11 @@ def all_defined(ctx: ScenarioContext) -> None:
 
 @then("未定义的指令与长度不一致的指令均未返回 9000（成功执行）或 61XX（还有数据可返回）")
 def none_accepted(ctx: ScenarioContext) -> None:
-    _assert_none(ctx.security.robustness, _ACCEPTED, "(undefined INS, CLA not allowed for the INS, or a length inconsistent with the data) were accepted")
+    _assert_none(
+        ctx.security.robustness,
+        _ACCEPTED,
+        "(undefined INS, CLA not allowed for the INS, or a length inconsistent with the data) were accepted",
+    )
 
 
 @then("短于命令头的指令只得到错误状态字，且不带数据")

@@ -34,7 +34,9 @@ def has_hook(ctx: ScenarioContext) -> None:
 @given("卡片在可由读卡器断电的读卡器中")
 def in_a_reader(ctx: ScenarioContext) -> None:
     if not ctx.session.physical_reader:
-        pytest.skip(f"{NOT_APPLICABLE}the embedded reference card has no reader to cut its power; its writes are torn through the PROFILE §6.5 hook")
+        pytest.skip(
+            f"{NOT_APPLICABLE}the embedded reference card has no reader to cut its power; its writes are torn through the PROFILE §6.5 hook"
+        )
 
 
 @when(parsers.parse("对{group}从第 0 个字节起逐字节掉电，每次复位后以相应权限读回数据项，直至写入完整"))
@@ -45,7 +47,11 @@ def tear_every_byte(ctx: ScenarioContext, group: str) -> None:
     with ctx.session.dut.recorder.summarized(keep_errors=False):
         items = tear_items(ctx.card, ctx.psam, ctx.pin, ctx.initial_pin, _GROUPS[group])
         ctx.security.tears = [sweep(ctx.card, item, offsets) for item in items]
-    ctx.session.scenario_summary = {"kind": "tearing", "offsets_per_item": offsets or "every byte", "items": [t.summary() for t in ctx.security.tears]}
+    ctx.session.scenario_summary = {
+        "kind": "tearing",
+        "offsets_per_item": offsets or "every byte",
+        "items": [t.summary() for t in ctx.security.tears],
+    }
 
 
 @then("每次掉电后数据项均为旧值或新值，写入完整时为新值，卡片均正确应答")
@@ -58,7 +64,9 @@ def old_or_new(ctx: ScenarioContext) -> None:
         assert t.cuts[-1].left == NEW or len(t.cuts) == 1, f"{t.item}: the write never came through"
 
 
-@when("在写入错误计数器之前掉电，分别以正确与错误的 PIN 校验、以正确与错误的密文外部认证；再在写入计数器之后掉电，以错误的 PIN 与错误的密文各试一次")
+@when(
+    "在写入错误计数器之前掉电，分别以正确与错误的 PIN 校验、以正确与错误的密文外部认证；再在写入计数器之后掉电，以错误的 PIN 与错误的密文各试一次"
+)
 def tear_tries(ctx: ScenarioContext) -> None:
     with ctx.session.dut.recorder.summarized(keep_errors=False):
         ctx.security.try_probes = try_probes(ctx.card, ctx.psam, ctx.pin)
@@ -87,7 +95,10 @@ def reader_power_cuts(ctx: ScenarioContext) -> None:
         ctx.security.reader_cuts = reader_cuts(ctx.card, ctx.psam, ctx.pin, spec.reader_delays_ms)
     except NotImplementedError as exc:
         raise Inconclusive(f"the reader cannot cut the card's power: {exc}") from None
-    ctx.session.scenario_summary = {"kind": "tearing (reader power cuts, best effort)", "cuts": [c.__dict__ for c in ctx.security.reader_cuts]}
+    ctx.session.scenario_summary = {
+        "kind": "tearing (reader power cuts, best effort)",
+        "cuts": [c.__dict__ for c in ctx.security.reader_cuts],
+    }
 
 
 @then("每次断电后记录均为旧值或新值，PIN 错误计数器至多少一次")

@@ -87,9 +87,9 @@ def _length(profile: Profile) -> Iterator[Probe]:
         head = bytes((cla, ins, 0, 0))
         for le in (0, 1, 255, longest % 256):
             yield Probe("length", head + bytes((le,)), DEFINED)
-        yield Probe("length", head + b"\x00\x00\x01", REFUSED)  # extended Lc/Le: not a short APDU
         if (cla, ins) in tries:
             continue
+        yield Probe("length", head + b"\x00\x00\x01", REFUSED)  # extended Lc/Le: not a short APDU
         for lc in (1, 255):
             yield Probe("length", head + bytes((lc,)) + bytes(lc), DEFINED)
         yield Probe("length", head + b"\x05" + bytes(2), REFUSED)  # Lc 5, 2 data bytes
@@ -193,7 +193,9 @@ def _sample(items: list[Probe], k: int) -> list[Probe]:
     return [items[i * len(items) // k] for i in range(k)]
 
 
-def build_probes(profile: Profile, spec: RobustnessSpec, budget: int, protected: list[str]) -> tuple[list[Probe], dict[str, dict[str, int]]]:
+def build_probes(
+    profile: Profile, spec: RobustnessSpec, budget: int, protected: list[str]
+) -> tuple[list[Probe], dict[str, dict[str, int]]]:
     """The probes to send (at most `budget`) and, per phase, how many were planned and kept.
 
     The priority phases are kept whole; the CLA × INS and P1/P2 sweeps share what is left, sampled

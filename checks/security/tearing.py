@@ -37,7 +37,19 @@ from terminal.psam_client import PsamClient
 from terminal.session import CardSession
 from terminal.transports.base import CardUnavailableError
 
-__all__ = ["Cut", "ReaderCut", "TearItem", "TearReport", "TryProbe", "arm", "hook_present", "reader_cuts", "sweep", "tear_items", "try_probes"]
+__all__ = [
+    "Cut",
+    "ReaderCut",
+    "TearItem",
+    "TearReport",
+    "TryProbe",
+    "arm",
+    "hook_present",
+    "reader_cuts",
+    "sweep",
+    "tear_items",
+    "try_probes",
+]
 
 MAX_OFFSETS = 600  # no single command of the profile writes this many bytes
 OLD, NEW, MIXED, UNREADABLE, ANSWERED = "old", "new", "mixed", "unreadable", "answered"
@@ -75,10 +87,10 @@ class TearItem:
     name: str
     old: object
     new: object
-    prepare: Callable[[], None]
+    prepare: Callable[[], object]
     write: Callable[[], Response]
     observe: Callable[[], object]
-    restore: Callable[[], None]
+    restore: Callable[[], object]
     single_offset: bool = False  # only offset 0: the completed write cannot be undone (CARD BLOCK)
     path: str = ""  # the file written, for a record or binary item
     number: int = 0  # the record written, for a record item
@@ -104,7 +116,11 @@ class TearReport:
                 ranges[-1][1] = c.offset
             else:
                 ranges.append([c.offset, c.offset, c.left] + ([c.detail] if c.detail else []))
-        return {"item": self.item, "offsets": len(self.cuts), "left": [{"from": r[0], "to": r[1], "left": r[2], **({"detail": r[3]} if len(r) > 3 else {})} for r in ranges]}
+        return {
+            "item": self.item,
+            "offsets": len(self.cuts),
+            "left": [{"from": r[0], "to": r[1], "left": r[2], **({"detail": r[3]} if len(r) > 3 else {})} for r in ranges],
+        }
 
 
 def _cut(card: CardSession, item: TearItem, offset: int) -> Cut:
@@ -120,7 +136,7 @@ def _cut(card: CardSession, item: TearItem, offset: int) -> Cut:
     card.reset()  # over a reader: waits for the card to come back
     try:
         value = item.observe()
-    except Exception as exc:  # noqa: BLE001 - anything but a clean read back means the card did not answer correctly
+    except Exception as exc:
         return Cut(offset, UNREADABLE, f"{type(exc).__name__}: {exc}")
     if answer is not None:
         return Cut(offset, ANSWERED, f"the card answered {answer.describe()} with a cut armed; the item then held {_show(value, item)}")
@@ -204,7 +220,7 @@ def _record_item(card: CardSession, psam: PsamClient, pin: str) -> TearItem | No
         f"UPDATE RECORD {path} record {number}",
         old,
         new,
-        lambda: grant(card, path, "update", psam, pin) and None,
+        lambda: grant(card, path, "update", psam, pin),
         lambda: card.update_record(path, new, number=number, check=False),
         read,
         lambda: _write_record(card, psam, pin, path, number, old),
@@ -238,7 +254,7 @@ def _binary_item(card: CardSession, psam: PsamClient, pin: str) -> TearItem | No
         f"UPDATE BINARY {path} bytes 0-{size - 1}",
         old,
         new,
-        lambda: grant(card, path, "update", psam, pin) and None,
+        lambda: grant(card, path, "update", psam, pin),
         lambda: card.update_binary(path, 0, new, check=False),
         read,
         lambda: write_back(old),
@@ -323,7 +339,7 @@ def _reload_pin_item(card: CardSession, psam: PsamClient, pin: str, initial: str
         prepare,
         write,
         lambda: _pin_state(card, pin, new),
-        lambda: restore_pin(card, psam, new, pin, initial=initial) and None,
+        lambda: restore_pin(card, psam, new, pin, initial=initial),
     )
 
 
@@ -347,7 +363,7 @@ def _pin_counter_item(card: CardSession, pin: str) -> TearItem:
         lambda: card.ensure_inside(card.profile.security.pin.df),
         lambda: card.verify_pin(wrong_pin(pin), check=False),
         lambda: _pin_counter(card, pin),
-        lambda: card.verify_pin(pin, check=True) and None,
+        lambda: card.verify_pin(pin, check=True),
     )
 
 
@@ -375,7 +391,7 @@ def _key_counter_item(card: CardSession, psam: PsamClient) -> TearItem:
         lambda: None,
         lambda: wrong_cryptogram(card, psam, key.name),
         lambda: _key_counter(card, psam, key.name),
-        lambda: card.external_authenticate(key.name, 0, psam, check=True) and None,
+        lambda: card.external_authenticate(key.name, 0, psam, check=True),
     )
 
 
@@ -408,7 +424,7 @@ def _application_block_item(card: CardSession, psam: PsamClient) -> TearItem:
         lambda: None,
         lambda: card.application_block(psam, check=False),
         lambda: _application_state(card, probe),
-        lambda: card.application_unblock(psam, check=True) and None,
+        lambda: card.application_unblock(psam, check=True),
     )
 
 
@@ -433,7 +449,11 @@ def tear_items(card: CardSession, psam: PsamClient, pin: str, initial: str, whic
     "lifecycle" (APPLICATION BLOCK, CARD BLOCK)."""
     makers: dict[str, list[Callable[[], TearItem | None]]] = {
         "data": [lambda: _binary_item(card, psam, pin), lambda: _record_item(card, psam, pin), lambda: _append_item(card, psam, pin)],
-        "pin": [lambda: _change_pin_item(card, psam, pin, initial), lambda: _reload_pin_item(card, psam, pin, initial), lambda: _pin_counter_item(card, pin)],
+        "pin": [
+            lambda: _change_pin_item(card, psam, pin, initial),
+            lambda: _reload_pin_item(card, psam, pin, initial),
+            lambda: _pin_counter_item(card, pin),
+        ],
         "counters": [lambda: _key_counter_item(card, psam)],
         "lifecycle": [lambda: _application_block_item(card, psam), lambda: _card_block_item(card, psam)],
     }
@@ -477,7 +497,13 @@ def try_probes(card: CardSession, psam: PsamClient, pin: str) -> tuple[list[TryP
             tries_key,
             0,
         ),
-        ("VERIFY with a wrong PIN, cut after the counter's byte", lambda: card.verify_pin(wrong_pin(pin), check=False), lambda: _pin_counter(card, pin), tries_pin, 1),
+        (
+            "VERIFY with a wrong PIN, cut after the counter's byte",
+            lambda: card.verify_pin(wrong_pin(pin), check=False),
+            lambda: _pin_counter(card, pin),
+            tries_pin,
+            1,
+        ),
         (
             f"EXTERNAL AUTHENTICATE {key.name} with a wrong cryptogram, cut after the counter's byte",
             lambda: wrong_cryptogram(card, psam, key.name),
@@ -503,11 +529,15 @@ def try_probes(card: CardSession, psam: PsamClient, pin: str) -> tuple[list[TryP
         after = counter()
         probes.append(TryProbe(what, answered, after, full))
         if answered is not None:
-            problems.append(f"{what}: armed to cut at byte {offset} of its writes, the card answered {answered} (the result was observable before a try was written)")
+            problems.append(
+                f"{what}: armed to cut at byte {offset} of its writes, the card answered {answered} (the result was observable before a try was written)"
+            )
         if offset == 0 and after not in (full, full - 1):
             problems.append(f"{what}: the try counter is {after} after the cut, expected {full} (torn) or {full - 1}")
         if offset == 1 and after != full - 1:
-            problems.append(f"{what}: the try counter is {after} after a cut behind the counter's byte, expected {full - 1} (the try must be spent)")
+            problems.append(
+                f"{what}: the try counter is {after} after a cut behind the counter's byte, expected {full - 1} (the try must be spent)"
+            )
     card.reset()
     return probes, problems
 
@@ -532,7 +562,7 @@ def _reader_cut(card: CardSession, item: TearItem, command: bytes, delay_ms: int
     card.reset()
     try:
         value = item.observe()
-    except Exception as exc:  # noqa: BLE001 - a card that cannot be read back after the cut did not survive it
+    except Exception as exc:
         return ReaderCut(item.name, delay_ms, answered, UNREADABLE, f"{type(exc).__name__}: {exc}")
     if value == item.new:
         card.reset()

@@ -32,8 +32,8 @@ def test_every_requirement_alone_gets_its_verdict_of_the_full_run(tmp_path: Path
     doc = json.loads((tmp_path / "independence.json").read_text(encoding="utf-8"))
     mismatches = []
     for generation, entry in doc["generations"].items():
-        # 4 (未完成): the clean card fails nothing, but requirements without a scenario keep the plan open
-        assert entry["full_exit"] in (0, 4), f"{generation}: the full run on the clean card exited {entry['full_exit']}"
+        # 0 (通过): every requirement of the card plan has scenarios and the clean card passes them all
+        assert entry["full_exit"] == 0, f"{generation}: the full run on the clean card exited {entry['full_exit']}"
         failed = sorted(rid for rid, v in entry["full"].items() if v["verdict"] in ("failed", "inconclusive"))
         assert not failed, f"{generation}: the clean card's full run did not pass {failed}"
         assert len(entry["full"]) >= 40, f"{generation}: only {len(entry['full'])} requirements with scenarios in the full run"

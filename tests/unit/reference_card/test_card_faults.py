@@ -137,6 +137,31 @@ def anti_tearing(host: Host) -> bool:
     return host.read_record_auto(2, sfi=5).data == old
 
 
+def undefined_ins(host: Host) -> bool:
+    """INS CA is not a command of the profile: 6D00, never 9000 (SEC-ROB-1)."""
+    return host.send("00CA0000").sw == host.sw("ins_not_supported")
+
+
+def truncated_apdu(host: Host) -> bool:
+    """An APDU shorter than its header gets an error and no data."""
+    response = host.send("00B2")
+    return not response.data and response.sw != host.sw("ok")
+
+
+def inconsistent_lc(host: Host) -> bool:
+    """Lc 5 with 2 data bytes: a status word (6700), not silence."""
+    return len(host.card.process(bytes.fromhex("00A40000050000"))) == 2
+
+
+def reserved_p2_mode(host: Host) -> bool:
+    """READ RECORD with the reserved P2 mode 'by number' | 1 on a PIN-protected file, no PIN: no data."""
+    f = host.profile.file("SSSE/DF02/EF06")
+    assert f.sfi is not None and str(f.rule("read")) == "PIN"
+    _enter(host, "SSSE/DF02")
+    rec = f.records[0]
+    return not host.send(bytes([0, 0xB2, rec.number, f.sfi << 3 | 0x05, rec.record_length])).data
+
+
 def counter_first(host: Host) -> bool:
     host.select_name(SSSE_NAME)
     host.card.arm_power_cut(0)
@@ -394,6 +419,10 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "read_wrong_data": ("gen2", read_by_tag_protected),
     "pin_state_survives_reset": ("gen2", reset_clears_pin_state),
     "sm_any_key_mac": ("gen2", mac_under_other_key),
+    "undefined_ins_answers_ok": ("gen2", undefined_ins),
+    "truncated_apdu_answers_data": ("gen2", truncated_apdu),
+    "inconsistent_lc_mute": ("gen2", inconsistent_lc),
+    "malformed_p2_reads_protected": ("gen2", reserved_p2_mode),
 }
 
 
