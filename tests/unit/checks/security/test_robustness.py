@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks.security.robustness import NO_ANSWER, outcome_of, protected_content, protected_files, run_battery
+from checks.security.robustness import NO_ANSWER, BatteryReport, outcome_of, protected_content, protected_files, run_battery
 from checks.security.robustness_plan import NO_DATA, REFUSED, TRY_COMMANDS, build_probes
 from reference_card import ReferenceCard
 from ssc.profile import load_profile
@@ -22,7 +22,7 @@ assert SPEC is not None
 BUDGET = 4000  # a quick look; the profile's budgets are 2,000 (reader) and 20,000 (embedded)
 
 
-def _battery(card: CardSession, budget: int = BUDGET) -> tuple[list[bytes], object]:
+def _battery(card: CardSession, budget: int = BUDGET) -> tuple[list[bytes], BatteryReport]:
     assert SPEC is not None
     files = protected_files(PROFILE)
     secrets = protected_content(card, rig.open_psam(PROFILE), rig.PIN, files)
