@@ -98,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
         "(default and minimum: the profile's randomness.min_bits, 20000 in the built-in profiles)",
     )
     run.add_argument(
+        "--robustness-budget",
+        type=_bit_count,
+        metavar="N",
+        help="APDUs the SEC-ROB-1 battery sends (default: the profile's robustness budget, 20000 on the embedded card, "
+        "2000 on a card in a reader)",
+    )
+    run.add_argument(
         "--tearing-offsets",
         type=_offset_count,
         metavar="N",
@@ -216,6 +223,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         card_grace=args.card_grace,
         random_bits=args.random_bits,
         tearing_offsets=args.tearing_offsets,
+        robustness_budget=args.robustness_budget,
     )
 
 

@@ -79,6 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="bits the STD-CMD-3 randomness battery judges (default: the profile's randomness.min_bits)",
     )
+    group.addoption("--ssc-robustness-budget", type=int, default=None, help="SEC-ROB-1: APDUs to send (default: the profile's budget)")
     group.addoption(
         "--ssc-tearing-offsets", type=int, default=None, help="SEC-TEAR-1: about this many byte offsets per write (default: every byte)"
     )
@@ -161,6 +162,11 @@ class SscSession:
         """The sample size of the randomness battery: --random-bits, else the profile's minimum."""
         given = self.config.getoption("--ssc-random-bits")
         return int(given) if given is not None else int(self.profile.randomness.min_bits)
+
+    def robustness_budget(self, profile_budget: int) -> int:
+        """SEC-ROB-1's APDU budget: --robustness-budget, else the profile's for this kind of card."""
+        given = self.config.getoption("--ssc-robustness-budget")
+        return int(given) if given is not None else profile_budget
 
     @property
     def tearing_offsets(self) -> int | None:

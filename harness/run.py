@@ -50,6 +50,7 @@ class RunOptions:
     card_grace: float | None = None  # seconds to wait for a removed or mute card; None: the plugin's default
     random_bits: int | None = None  # GET CHALLENGE bits the randomness battery judges; None: the profile's minimum
     tearing_offsets: int | None = None  # SEC-TEAR-1: about this many byte offsets per write; None: every byte
+    robustness_budget: int | None = None  # SEC-ROB-1: APDUs; None: the profile's budget for the kind of card
     results_only: bool = False  # only results.json: no junit.xml, Allure results, report or bundle (mutants)
 
     def validate(self) -> str | None:
@@ -87,6 +88,8 @@ class RunOptions:
                 f"--random-bits {self.random_bits}: the randomness battery needs at least {profile.randomness.min_bits} bits "
                 "(profile randomness.min_bits)"
             )
+        if self.robustness_budget is not None and self.robustness_budget < 1:
+            raise UsageError(f"--robustness-budget {self.robustness_budget}: at least 1 APDU")
         if self.tearing_offsets is not None and self.tearing_offsets < 2:
             raise UsageError(f"--tearing-offsets {self.tearing_offsets}: at least 2 (the first byte and the completed write)")
         if self.regions is not None:
@@ -200,6 +203,7 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         ("--ssc-card-grace", options.card_grace),
         ("--ssc-random-bits", options.random_bits),
         ("--ssc-tearing-offsets", options.tearing_offsets),
+        ("--ssc-robustness-budget", options.robustness_budget),
     )
     args += [f"{opt}={value}" for opt, value in valued if value is not None]
     args += [f"--ssc-fault={f}" for f in options.faults]

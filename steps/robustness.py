@@ -34,8 +34,8 @@ def send_battery(ctx: ScenarioContext) -> None:
     spec = ctx.profile.robustness
     if spec is None:
         raise Inconclusive(f"profile {ctx.profile.name} declares no robustness section (budget, CLA classes, P1/P2 edges)")
-    budget = spec.budget_reader if ctx.session.physical_reader else spec.budget_embedded
-    probes, counts = build_probes(ctx.profile, spec, budget, protected_files(ctx.profile))
+    budget = ctx.session.robustness_budget(spec.budget_reader if ctx.session.physical_reader else spec.budget_embedded)
+    probes, counts = build_probes(ctx.profile, spec, budget, protected_files(ctx.profile), reader=ctx.session.physical_reader)
     with ctx.session.dut.recorder.summarized():
         report = run_battery(ctx.card, probes, ctx.security.secrets, counts, budget=budget)
     ctx.security.robustness = report

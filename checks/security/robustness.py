@@ -42,6 +42,7 @@ MIN_SECRET = 4  # bytes: shorter values (or one byte repeated) could turn up in 
 NO_ANSWER = "no answer"
 NO_SW = "no status word"
 ERROR = "transport error"
+NOT_CARRIED = "not carried by the reader"
 CASE2_LENGTH = 5  # header ‖ Le
 
 
@@ -210,6 +211,10 @@ def run_battery(
             report.by_ins.setdefault(ins, Counter())["not sent (try guard)"] += 1
             continue
         except TransportError as exc:
+            if probe.rule == NO_DATA and not isinstance(exc, CardUnavailableError):
+                # the reader (its driver, pcscd) would not carry an APDU shorter than a header: not the card's doing
+                report.by_ins.setdefault(ins, Counter())[NOT_CARRIED] += 1
+                continue
             outcome = NO_ANSWER if isinstance(exc, CardUnavailableError) else ERROR
             report.by_ins.setdefault(ins, Counter())[outcome] += 1
             report.add(Finding(probe.phase, probe.apdu.hex().upper(), f"({exc})", f"{outcome}: {type(exc).__name__}"))

@@ -97,11 +97,11 @@ def _length(profile: Profile) -> Iterator[Probe]:
         yield Probe("length", head + b"\xff" + bytes(16), REFUSED)  # Lc 255, 16 data bytes
 
 
-def _truncated(profile: Profile) -> Iterator[Probe]:
+def _truncated(profile: Profile, shortest: int) -> Iterator[Probe]:
     seen: set[bytes] = set()
     for c in _commands(profile):
         head = bytes((c.cla[0], c.ins, 0, 0))
-        for n in range(1, HEADER):
+        for n in range(shortest, HEADER):
             if head[:n] not in seen:
                 seen.add(head[:n])
                 yield Probe("truncated", head[:n], NO_DATA)
@@ -194,14 +194,17 @@ def _sample(items: list[Probe], k: int) -> list[Probe]:
 
 
 def build_probes(
-    profile: Profile, spec: RobustnessSpec, budget: int, protected: list[str]
+    profile: Profile, spec: RobustnessSpec, budget: int, protected: list[str], *, reader: bool = False
 ) -> tuple[list[Probe], dict[str, dict[str, int]]]:
     """The probes to send (at most `budget`) and, per phase, how many were planned and kept.
 
     The priority phases are kept whole; the CLA × INS and P1/P2 sweeps share what is left, sampled
-    evenly when it is not enough; random APDUs fill the rest (at least a tenth of the budget)."""
+    evenly when it is not enough; random APDUs fill the rest (at least a tenth of the budget).
+    Through a `reader` the shortest truncated APDU has 2 bytes: a 1-byte command cannot cross
+    PC/SC to a card (vpcd reads a 1-byte payload as a power or ATR control code, and a reader's
+    T=0 driver cannot build a header from it)."""
     phases: dict[str, list[Probe]] = {
-        "truncated": list(_truncated(profile)),
+        "truncated": list(_truncated(profile, 2 if reader else 1)),
         "length": list(_length(profile)),
         "case": list(_case(profile)),
         "sm_cla": list(_sm_cla(profile)),
