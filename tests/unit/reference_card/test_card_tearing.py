@@ -128,3 +128,26 @@ def test_hook_works_in_a_blocked_application() -> None:
         host.send(host.mac_apdu(bytes([0x84, 0x18, 0, 0]), b"", "STK"))
     _reinsert(host)
     assert host.send("00B2072C0B").sw == host.sw("function_not_supported")  # still blocked
+
+
+def test_a_cut_carries_over_the_writes_of_one_command() -> None:
+    """CHANGE PIN writes the try counter (decrement, restore), then the PIN: a cut counted past the
+    counter's bytes tears the PIN itself, which stays the old one (PROFILE §6.5 behaviour
+    card_tearing_at_write_end)."""
+    host = _host()
+    before = host.card.persistent_writes
+    host.card.arm_power_cut(3)  # 2 counter bytes, then 1 byte into the PIN
+    with pytest.raises(PowerCut):
+        host.send(bytes.fromhex("805E0100") + bytes([7]) + bytes.fromhex("123456FF234567"))
+    assert host.card.persistent_writes == before + 2  # both counter writes completed, the PIN write was torn
+    _reinsert(host)
+    assert host.verify(PIN).sw == host.sw("ok")
+
+
+def test_a_cut_beyond_the_command_s_writes_comes_right_after_its_last_write() -> None:
+    host = _host()
+    host.card.arm_power_cut(500)
+    with pytest.raises(PowerCut):
+        host.send(bytes.fromhex("805E0100") + bytes([7]) + bytes.fromhex("123456FF234567"))
+    _reinsert(host)
+    assert host.verify("234567").sw == host.sw("ok")  # the whole CHANGE PIN came through, no answer was sent

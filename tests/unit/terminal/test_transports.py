@@ -384,3 +384,25 @@ def test_closed_inprocess_transport_says_so() -> None:
         transport.transmit(H("00000000"))
     with pytest.raises(TransportError, match="closed"):
         transport.reset()
+
+
+def test_only_a_reader_transport_can_cut_power_and_wrappers_pass_it_on() -> None:
+    from terminal.transports.mock import MockTransport
+    from terminal.transports.tracing import TraceRecorder, TracingTransport
+
+    traced = TracingTransport(MockTransport(lambda c: b"\x90\x00"), TraceRecorder())
+    with pytest.raises(NotImplementedError, match="cannot cut the card's power"):
+        traced.transmit_with_power_cut(b"\x00\xa4\x00\x00", 0.0)
+
+
+def test_a_summarizing_recorder_counts_exchanges_and_keeps_only_errors() -> None:
+    from terminal.transports.tracing import TraceRecorder
+
+    recorder = TraceRecorder()
+    with recorder.summarized():
+        assert recorder.record(b"\x00\xb0\x00\x00\x01", b"\x00\x90\x00", 1) is None
+        recorder.record(b"\x00\xb0\x00\x00\x01", b"", 1, error="ApduTimeoutError: no answer within 5 s")
+    with recorder.summarized(keep_errors=False):
+        recorder.record(b"\x00\xb0\x00\x00\x01", b"", 1, error="CardRemovedError: card removed")
+    recorder.record(b"\x00\xb0\x00\x00\x01", b"\x00\x90\x00", 1)
+    assert recorder.unrecorded == 2 and [e.error is not None for e in recorder.entries] == [True, False]
