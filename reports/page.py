@@ -446,6 +446,7 @@ class _Builder:
                 name=text(s.get("name") or s.get("id")),
                 requirements=_joined(s.get("requirements")),
                 entries=[self._trace_entry(t) for t in _l(s.get("trace")) if isinstance(t, dict)],
+                summary=summary_table(s.get("summary")),
             )
             for i, s in enumerate(self.scenarios)
         ]
@@ -527,3 +528,51 @@ def _mutant_cell(fault: Mapping[str, Any], rid: str) -> view.MutantCell:
     if rid in _l(fault.get("other_failed")):
         return view.MutantCell(css="other", tip="failed, though not expected for this fault", text="其它 other")
     return view.MutantCell(css=None, tip="", text="")
+
+
+def summary_table(summary: Any) -> view.SummaryTable | None:
+    """The table of a bulk check's summary (results.json `scenarios[].summary`), None without one."""
+    if not isinstance(summary, Mapping):
+        return None
+    if isinstance(summary.get("ins_outcomes"), Mapping):
+        table = summary["ins_outcomes"]
+        outcomes = sorted({str(o) for counts in table.values() if isinstance(counts, Mapping) for o in counts})
+        rows = [
+            [text(ins), *(text(counts.get(o, "")) for o in outcomes), text(sum(v for v in counts.values() if isinstance(v, int)))]
+            for ins, counts in table.items()
+            if isinstance(counts, Mapping)
+        ]
+        given = summary.get("phases")
+        phases: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        notes = [f"{text(summary.get('apdus'))} APDUs, {text(summary.get('seconds'))} s"]
+        notes += [f"{text(p)}: {text(c.get('sent'))} / {text(c.get('planned'))}" for p, c in phases.items() if isinstance(c, Mapping)]
+        notes += [
+            f"{text(f.get('phase'))} {text(f.get('apdu'))} → {text(f.get('answer'))}: {text(f.get('problem'))}"
+            for f in _l(summary.get("failing_apdus"))
+            if isinstance(f, Mapping)
+        ]
+        return view.SummaryTable("指令 × 结果 INS × outcome", ["INS", *outcomes, "合计 total"], rows, notes)
+    if _l(summary.get("items")):
+        rows = [
+            [text(item.get("item")), f"{text(r.get('from'))}–{text(r.get('to'))}", text(r.get("left")), text(r.get("detail", ""))]
+            for item in _l(summary.get("items"))
+            if isinstance(item, Mapping)
+            for r in _l(item.get("left"))
+            if isinstance(r, Mapping)
+        ]
+        return view.SummaryTable(
+            "掉电位置与结果 cut offsets and what they left", ["数据项 item", "字节 bytes", "结果 left", "说明 detail"], rows, []
+        )
+    if _l(summary.get("tries")) or _l(summary.get("cuts")):
+        rows = [
+            [
+                text(t.get("what") or t.get("item")),
+                text(t.get("delay_ms", "")),
+                text(t.get("answered") or "—"),
+                text(t.get("left") or f"{t.get('counter_before')} → {t.get('counter_after')}"),
+            ]
+            for t in _l(summary.get("tries")) + _l(summary.get("cuts"))
+            if isinstance(t, Mapping)
+        ]
+        return view.SummaryTable("掉电结果 power cuts", ["操作 operation", "延时 ms", "应答 answered", "结果 left / counter"], rows, [])
+    return None

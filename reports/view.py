@@ -243,6 +243,17 @@ class TraceEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class SummaryTable:
+    """What a bulk check kept instead of its exchanges (SEC-ROB-1: INS × outcome; SEC-TEAR: what
+    each cut left), as a table plus lines of notes (phases, failing APDUs)."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Trace:
     """One scenario's recorded APDUs, as recorded (masked at recording time)."""
 
@@ -251,6 +262,7 @@ class Trace:
     name: str
     requirements: str
     entries: list[TraceEntry]
+    summary: SummaryTable | None = None
 
 
 @dataclass(frozen=True, slots=True)

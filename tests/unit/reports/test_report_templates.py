@@ -79,3 +79,26 @@ def test_every_template_ships_as_package_data() -> None:
     assert package / "templates" / TEMPLATE in templates
     unshipped = sorted(p.relative_to(package).as_posix() for p in templates - shipped)
     assert not unshipped, f"templates not in [tool.setuptools.package-data] reports: {unshipped}"
+
+
+def test_a_bulk_check_shows_its_summary_table_instead_of_exchanges() -> None:
+    from reports.page import summary_table
+
+    robustness = summary_table(
+        {
+            "kind": "robustness",
+            "apdus": 3,
+            "seconds": 0.1,
+            "phases": {"cla_ins": {"planned": 2, "sent": 2}},
+            "ins_outcomes": {"CA": {"6D00": 2}, "B2": {"6A86": 1}},
+            "failing_apdus": [{"phase": "random", "apdu": "00CA0000", "answer": "9000", "problem": "<b>accepted</b>"}],
+        }
+    )
+    assert robustness is not None and robustness.headers == ["INS", "6A86", "6D00", "合计 total"]
+    assert robustness.rows == [["CA", "", "2", "2"], ["B2", "1", "", "1"]]
+    assert any("00CA0000" in n and "<b>accepted</b>" in n for n in robustness.notes)  # text: the template escapes it
+    tearing = summary_table(
+        {"items": [{"item": "UPDATE RECORD", "left": [{"from": 0, "to": 17, "left": "old"}, {"from": 18, "to": 18, "left": "new"}]}]}
+    )
+    assert tearing is not None and [r[1:3] for r in tearing.rows] == [["0–17", "old"], ["18–18", "new"]]
+    assert summary_table(None) is None and summary_table({"other": 1}) is None
