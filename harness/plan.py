@@ -8,7 +8,7 @@ requirements never make a card run incomplete, and a card run never certifies a 
 A requirement is in generation g's plan unless this suite has scenarios for it and every one of
 them is tagged for other generations (e.g. SEC-AC-7, gen3 only, is not in the gen2 plan): such a
 requirement cannot be checked on a card of g and does not apply to it. A requirement with no
-scenario at all in this suite version (today SEC-TEAR-1/2 and SEC-ROB-1) stays in the plan — the
+scenario at all in this suite version (none of the card plan today; SEC-TEAR-1/2 and SEC-ROB-1 were the last) stays in the plan — the
 standard asks for it whatever this suite covers — so a full card run is 未完成 until its scenarios
 land. That is the honest answer: the suite has not checked everything the card must do.
 
