@@ -191,7 +191,57 @@ class _Builder:
             matrix=self._matrix() if has_results else None,
             mutants=self._mutants() if self.mutants is not None else None,
             traces=self._traces() if has_results else None,
+            reader=self._reader() if has_results and self.results.get("plan") == "reader" else None,
         )
+
+    def _reader(self) -> view.ReaderMeasures:
+        """The reader plan's measurements: presence events, ATR variants, long run and latency."""
+        from reports.latency_svg import latency_svg
+
+        measured = _d(self.run.get("reader"))
+        fields = []
+        for event in _l(measured.get("presence")):
+            e = _d(event)
+            seconds = e.get("seconds")
+            value = f"{seconds * 1000:.0f} ms" if isinstance(seconds, int | float) else "未报告 / not reported"
+            fields.append(
+                _field(
+                    f"{'取出' if e.get('change') == 'removal' else '插入'}报告时间",
+                    f"{e.get('change')} reported after",
+                    f"{value} (≤ {e.get('limit')} s, {e.get('driven_by')})",
+                )
+            )
+        variants = [_d(v) for v in _l(measured.get("atr_variants"))]
+        if variants:
+            fields.append(
+                _field(
+                    "复位应答变体",
+                    "ATR variants",
+                    f"{sum(1 for v in variants if v.get('ok'))} / {len(variants)} 原样交付 delivered unchanged",
+                )
+            )
+        latency = _d(measured.get("latency"))
+        if latency:
+            fields.append(
+                _field(
+                    "长时间运行",
+                    "long run",
+                    f"{latency.get('completed')} / {latency.get('apdus')} APDUs, {latency.get('errors')} 差错 errors, {latency.get('seconds')} s",
+                )
+            )
+        kinds = _d(latency.get("kinds"))
+        rows = [
+            view.LatencyRow(
+                kind=text(kind),
+                count=text(_d(k).get("count")),
+                p50=text(_d(k).get("p50_us")),
+                p95=text(_d(k).get("p95_us")),
+                p99=text(_d(k).get("p99_us")),
+                max=text(_d(k).get("max_us")),
+            )
+            for kind, k in kinds.items()
+        ]
+        return view.ReaderMeasures(fields=fields, latency=rows, svg=latency_svg(kinds) if kinds else None)
 
     def _header(self) -> list[view.Field]:
         return [
