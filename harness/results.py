@@ -147,9 +147,8 @@ def write_results(
     block, `harness.plan.overall_verdict` bound to the run's plan) puts the overall verdict first.
     `plan` (top-level ``"plan"``: ``card`` or ``reader``) says what the run certifies."""
     requirements = requirement_verdicts(scenarios, catalogue, provenance)
-    doc: dict[str, Any] = {"plan": plan}
-    if verdict is not None:
-        doc["verdict"] = verdict(requirements)
+    doc: dict[str, Any] = {"verdict": verdict(requirements)} if verdict is not None else {}
+    doc["plan"] = plan
     doc |= {
         "dut": dut,
         "run": run,

@@ -28,6 +28,7 @@ def test_run_on_the_embedded_reference_card_passes_every_requirement_with_a_scen
     assert code == 4, out
     verdict = doc["verdict"]
     assert (verdict["overall"], verdict["plan"], verdict["generation"]) == ("incomplete", "full", generation), verdict
+    assert doc["plan"] == "card" and verdict["plan_of"] == "card", "a card run is judged against the card plan"
     assert {i["requirement"] for i in verdict["not_run"]} == {"SEC-TEAR-1", "SEC-TEAR-2", "SEC-ROB-1"}, verdict
     assert all("no scenario in this suite version" in i["reason"] for i in verdict["not_run"])
     assert verdict["failed"] == [] and verdict["inconclusive"] == []
