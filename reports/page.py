@@ -115,7 +115,10 @@ class _Builder:
         self.catalogue: Catalogue = load_catalogue()
         self.notes: list[str] = []
         self.profile = self._load_profile()
-        self.requirements: dict[str, Any] = _d(results.get("requirements"))
+        self.reviews = self._plan_reviews()
+        self.requirements: dict[str, Any] = {
+            rid: r for rid, r in _d(results.get("requirements")).items() if rid.split("-", 1)[0] in self.reviews
+        }
         self.scenarios: list[dict[str, Any]] = [s for s in _l(results.get("scenarios")) if isinstance(s, dict)]
         self.scenario_index = {s.get("id"): i for i, s in enumerate(self.scenarios)}
         self.provenance = {rid: self._provenance(rid) for rid in self._requirement_ids()}
@@ -141,8 +144,19 @@ class _Builder:
             )
         return profile
 
+    def _plan_reviews(self) -> tuple[str, ...]:
+        """The reviews the run's plan covers: a reader-plan report shows RDR alone, as a card-plan
+        report shows the card's reviews (and RDR, reported not run, as before)."""
+        from harness.plan import READER_REVIEWS
+
+        if self.results.get("plan") == "reader":
+            return READER_REVIEWS
+        return tuple(self.catalogue.reviews) + tuple(
+            rid.split("-", 1)[0] for rid in _d(self.results.get("requirements")) if rid.split("-", 1)[0] not in self.catalogue.reviews
+        )
+
     def _requirement_ids(self) -> list[str]:
-        ids = list(self.catalogue.requirements)
+        ids = [rid for rid in self.catalogue.requirements if self.catalogue.review_of(rid) in self.reviews]
         return ids + [r for r in self.requirements if r not in self.catalogue.requirements]
 
     def _provenance(self, rid: str) -> dict[str, Any] | None:
@@ -296,6 +310,8 @@ class _Builder:
     def _summary(self) -> list[view.ReviewCount]:
         rows = []
         for code, title in self.catalogue.reviews.items():
+            if code not in self.reviews:
+                continue
             ids = [r for r in self.catalogue.requirements if self.catalogue.review_of(r) == code]
             c = Counter(verdict_class(_d(self.requirements.get(r)).get("verdict", "not-run")) for r in ids)
             rows.append(
@@ -360,7 +376,7 @@ class _Builder:
         return view.Inputs(fields=fields, features=features)
 
     def _reviews(self) -> list[view.Review]:
-        by_review: dict[str, list[str]] = {code: [] for code in self.catalogue.reviews}
+        by_review: dict[str, list[str]] = {code: [] for code in self.catalogue.reviews if code in self.reviews}
         for rid in self.provenance:
             by_review.setdefault(rid.split("-", 1)[0], []).append(rid)
         out = []
