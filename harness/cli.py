@@ -1,8 +1,10 @@
 """`ssc-conform`: the operator's command line.
 
-run         run the conformance suite on a card (default: the embedded reference card)
+run         run the conformance suite on a card (default: the embedded reference card), or with
+            --plan reader the reader plan (RDR) on the reader given with --reader
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
-serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
+serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite);
+            --reader-test: the programmable reader-test card, --psam: the reference PSAM
 readers     list PC/SC readers, whether a card is present, and its ATR
 report      rebuild report.html of a run directory from its stored results.json (and mutants.json)
 keygen      create a lab signing key pair (Ed25519) for evidence bundles
