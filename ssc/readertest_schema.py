@@ -39,7 +39,8 @@ class ReaderTestLimits(DataModel):
     presence_s: Annotated[float, Field(gt=0)]
     """RDR-1: the reader must report an insertion or a removal through PC/SC within this many seconds"""
     reinsert_ms: Annotated[int, Field(ge=0, le=65535)]
-    """how long the served card stays away when the kit removes it (longer than pcscd's presence poll)"""
+    """how long the served card stays away for each ATR variant of RDR-2 (longer than pcscd's presence poll);
+    RDR-1 keeps it away for presence_s and a margin, so a removal reported late is still seen"""
     long_run_apdus: Annotated[int, Field(ge=1)]
     """RDR-5: APDUs of the long run (option --long-run)"""
     slow_answers_ms: Annotated[list[Annotated[int, Field(ge=0, le=65535)]], Field(min_length=1)]
