@@ -1,8 +1,10 @@
 """`ssc-conform`: the operator's command line.
 
-run         run the conformance suite on a card (default: the embedded reference card)
+run         run the conformance suite on a card (default: the embedded reference card), or with
+            --plan reader the reader plan (RDR) on the reader given with --reader
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
-serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
+serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite);
+            --reader-test: the programmable reader-test card, --psam: the reference PSAM
 readers     list PC/SC readers, whether a card is present, and its ATR
 report      rebuild report.html of a run directory from its stored results.json (and mutants.json)
 keygen      create a lab signing key pair (Ed25519) for evidence bundles
@@ -40,6 +42,23 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the conformance suite and write results.json", epilog=EPILOG)
+    run.add_argument(
+        "--plan",
+        choices=("card", "reader"),
+        default="card",
+        help="what the run certifies: card (default; STD/SEC/INT/PER on --card) or reader (RDR on --reader, with a known card in it)",
+    )
+    run.add_argument(
+        "--reader",
+        help="--plan reader: the reader under test, PC/SC name or pattern; a vpcd reader ('Virtual PCD 00 00') with no card gets the "
+        "served reader-test card and the served PSAM (second slot) for the run",
+    )
+    run.add_argument("--psam-reader", help="--plan reader: the reader holding the PSAM (default with vpcd: the other vpcd slot)")
+    run.add_argument("--lib", help="--plan reader: the reader library under test (RDR-6; without it RDR-6 is not run)")
+    run.add_argument("--card-atr", metavar="HEX", help="--plan reader: the declared ATR of the physical test card in the reader (RDR-2)")
+    run.add_argument(
+        "--long-run", type=int, metavar="N", help="--plan reader: APDUs of the RDR-5 long run (default 10000, ssc/data/reader-test.yaml)"
+    )
     run.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3] (default reference = gen2) or reader:NAME")
     run.add_argument(
         "--profile",
@@ -131,6 +150,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=35963, help="vpcd port (35963 = 'Virtual PCD 00 00', 35964 = '... 00 01')")
     serve.add_argument("--fault", action="append", default=[], help="serve a mutant with this fault")
     serve.add_argument("--tearing-hook", action="store_true", help="enable the FF 7E power-cut test hook (PROFILE §6.5)")
+    what = serve.add_mutually_exclusive_group()
+    what.add_argument(
+        "--reader-test",
+        action="store_true",
+        help="serve the programmable reader-test card (the reference card plus the in-band hook of ssc/data/reader-test.yaml) for the reader plan",
+    )
+    what.add_argument(
+        "--psam", action="store_true", help="serve the reference PSAM of the reference card's region (use --port 35964, the second slot)"
+    )
 
     sub.add_parser("readers", help="list PC/SC readers and the cards in them")
 
@@ -224,6 +252,12 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         random_bits=args.random_bits,
         tearing_offsets=args.tearing_offsets,
         robustness_budget=args.robustness_budget,
+        plan=args.plan,
+        reader=args.reader,
+        psam_reader=args.psam_reader,
+        lib=Path(args.lib) if args.lib is not None else None,
+        card_atr=args.card_atr,
+        long_run=args.long_run,
     )
 
 
@@ -319,7 +353,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if spec.kind != "reference":
         raise UsageError("serve-card serves the embedded reference card: use --card reference[:genN]")
-    return serve_reference_card(spec, args.host, args.port, faults=args.fault, tearing_hook=args.tearing_hook)
+    return serve_reference_card(
+        spec, args.host, args.port, faults=args.fault, tearing_hook=args.tearing_hook, reader_test=args.reader_test, psam=args.psam
+    )
 
 
 def cmd_readers() -> int:

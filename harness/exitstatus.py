@@ -21,7 +21,8 @@ UNFINISHED = 3  # the run could not complete (harness or pytest trouble, Ctrl-C)
 INCOMPLETE_OR_PARTIAL = 4  # 未完成: nothing failed, but the plan was partial or not all of it ran and passed
 
 EPILOG = (
-    "exit status: 0 通过 PASS — the full card plan of the card's generation ran and every applicable requirement passed; "
+    "exit status: 0 通过 PASS — the full card plan of the card's generation ran and every applicable requirement passed "
+    "(--plan reader: the full reader plan, RDR-1..6, ran and passed); "
     "1 不通过 FAIL — a requirement failed; "
     "2 bad input (an option, input file or report directory to fix, or the card could not be opened: no verdict); "
     "3 the run could not complete (no verdict); "

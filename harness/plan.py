@@ -34,13 +34,13 @@ from harness.results import FAILED, INCONCLUSIVE, NOT_APPLICABLE_VERDICT, NOT_RU
 from harness.tags import GENERATION_TAGS
 from ssc.catalogue import Catalogue
 
-__all__ = ["CARD_REVIEWS", "READER_REVIEWS", "Plan", "card_plan", "certification_statement", "overall_verdict"]
+__all__ = ["CARD_REVIEWS", "READER_REVIEWS", "Plan", "card_plan", "certification_statement", "overall_verdict", "reader_plan"]
 
 CARD_REVIEWS = ("STD", "SEC", "INT", "PER")
 READER_REVIEWS = ("RDR",)
 PASS, FAIL, INCOMPLETE = "pass", "fail", "incomplete"
 FULL, PARTIAL = "full", "partial"
-NO_SCENARIO = "no scenario in this suite version: a full card run stays 未完成 until its issue lands"
+NO_SCENARIO = "no scenario in this suite version: a full run stays 未完成 until its issue lands"
 DESELECTED = "deselected (--tags/-k/-m): not in this partial run"
 VERDICT_TEXT = {PASS: ("通过", "PASS"), FAIL: ("不通过", "FAIL"), INCOMPLETE: ("未完成", "INCOMPLETE")}
 PLAN_TEXT = {FULL: ("完整", "full"), PARTIAL: ("部分", "partial")}
@@ -83,6 +83,15 @@ def card_plan(catalogue: Catalogue, suite: Iterable[Iterable[str]], generation: 
     return Plan(generation, tuple(inside), tuple(without), tuple(other))
 
 
+def reader_plan(catalogue: Catalogue, suite: Iterable[Iterable[str]], generation: str) -> Plan:
+    """The reader plan: every requirement of the reader review (RDR), whatever the card in the
+    reader; one without a scenario in this suite version stays in the plan (the run is 未完成).
+    `generation` is that of the known card the reader holds (recorded, not a filter)."""
+    covered = {tag for tags in suite for tag in tags}
+    inside = [rid for rid, req in catalogue.requirements.items() if req.review in READER_REVIEWS]
+    return Plan(generation, tuple(inside), tuple(rid for rid in inside if rid not in covered), (), of="reader")
+
+
 def overall_verdict(
     plan: Plan, requirements: Mapping[str, Mapping[str, Any]], *, partial: bool, interrupted: bool = False
 ) -> dict[str, Any]:
@@ -123,10 +132,11 @@ def overall_verdict(
         "not_run": listed(not_run, not_run_reason),
         "inconclusive": listed(inconclusive),
         "not_applicable": listed(rid for rid in in_plan if verdict_of(rid) == NOT_APPLICABLE_VERDICT),
-        "out_of_plan": {
-            "other_generation": list(plan.other_generation),
-            "reader_plan": list(READER_REVIEWS),
-        },
+        "out_of_plan": (
+            {"card_plan": list(CARD_REVIEWS)}
+            if plan.of == "reader"
+            else {"other_generation": list(plan.other_generation), "reader_plan": list(READER_REVIEWS)}
+        ),
     }
 
 
@@ -135,6 +145,11 @@ def certification_statement(verdict: Mapping[str, Any]) -> tuple[str, str] | Non
     if verdict.get("overall") != PASS or verdict.get("plan") != FULL:
         return None
     gen, n = verdict.get("generation"), verdict.get("requirements")
+    if verdict.get("plan_of") == "reader":
+        return (
+            f"被测读写器符合本套件版本读写器检测计划（{'、'.join(READER_REVIEWS)}）的全部 {n} 项要求。",
+            f"The reader under test conforms to every requirement ({n}) of this suite version's reader plan ({', '.join(READER_REVIEWS)}).",
+        )
     reviews = "、".join(CARD_REVIEWS)
     return (
         f"被测卡符合本套件版本 {gen} 卡检测计划（{reviews}）的全部 {n} 项适用要求。",

@@ -290,7 +290,7 @@ def ssc_session(request: pytest.FixtureRequest) -> Iterator[SscSession]:
 @pytest.fixture(autouse=True)
 def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     """Decide applicability before a scenario runs: generation, destructive opt-in, card present."""
-    if not _is_scenario(request.node):
+    if not _is_scenario(request.node) or _reader_plan(request.config):
         yield
         return
     session: SscSession = request.getfixturevalue("ssc_session")
@@ -355,7 +355,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     card or pcscd is missing, report every scenario not run and run none (returns True)."""
     config = session.config
     scenarios = [item for item in session.items if _is_scenario(item)]
-    if config.option.collectonly or not scenarios:
+    if config.option.collectonly or not scenarios or _reader_plan(config):
         return None
     if config.getoption("--ssc-progress"):
         config.stash[_PROGRESS] = Progress(len(session.items))
@@ -464,7 +464,7 @@ def _tags(item: pytest.Item) -> set[str]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
-    if not _is_scenario(item):
+    if not _is_scenario(item) or _reader_plan(item.config):
         return
     reports = item.stash.setdefault(_REPORTS, [])
     reports.append(report)
@@ -550,7 +550,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if progress is not None:
         progress.close()
     report_dir = session.config.getoption("--ssc-report-dir", None)
-    if not report_dir:
+    if not report_dir or _reader_plan(session.config):  # harness.reader_plugin writes a reader plan's results
         return
     ssc: SscSession | None = session.config.stash.get(_SESSION, None)
     dut_info: dict[str, Any] = {"card": session.config.getoption("--ssc-card")}
@@ -586,7 +586,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         load_catalogue(),
         provenance=provenance,
         verdict=_overall_verdict(session, ssc, interrupted),
+        plan="card",
     )
+
+
+def _reader_plan(config: pytest.Config) -> bool:
+    """A reader-plan run (--ssc-plan reader): harness.reader_plugin runs it, this plugin stands aside."""
+    return bool(config.getoption("--ssc-plan", default="card") == "reader")
 
 
 def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupted: bool) -> Any:

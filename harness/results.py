@@ -144,11 +144,14 @@ def write_results(
     catalogue: Catalogue,
     provenance: Callable[[str], dict[str, Any]] | None = None,
     verdict: Callable[[dict[str, dict[str, Any]]], dict[str, Any]] | None = None,
+    plan: str = "card",
 ) -> dict[str, Any]:
     """Write results.json; `verdict` (the per-requirement verdicts → the overall ``verdict``
-    block, `harness.plan.overall_verdict` bound to the run's plan) puts the overall verdict first."""
+    block, `harness.plan.overall_verdict` bound to the run's plan) puts the overall verdict first.
+    `plan` (top-level ``"plan"``: ``card`` or ``reader``) says what the run certifies."""
     requirements = requirement_verdicts(scenarios, catalogue, provenance)
     doc: dict[str, Any] = {"verdict": verdict(requirements)} if verdict is not None else {}
+    doc["plan"] = plan
     doc |= {
         "dut": dut,
         "run": run,

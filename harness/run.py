@@ -23,6 +23,8 @@ from harness.rundir import new_run_id, open_run_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUITE_DIR = PROJECT_ROOT / "suite"
+READER_SUITE_DIR = PROJECT_ROOT / "reader_suite"  # the reader plan: every feature under features/readers/
+PLANS = ("card", "reader")
 # pytest's own statuses that still end in verdicts: 0 all passed, 1 some failed, 5 none selected.
 _PYTEST_VERDICT_STATUSES = (0, 1, 5)
 
@@ -52,6 +54,45 @@ class RunOptions:
     tearing_offsets: int | None = None  # SEC-TEAR-1: about this many byte offsets per write; None: every byte
     robustness_budget: int | None = None  # SEC-ROB-1: APDUs; None: the profile's budget for the kind of card
     results_only: bool = False  # only results.json: no junit.xml, Allure results, report or bundle (mutants)
+    plan: str = "card"  # card: certify the card (suite/); reader: certify the reader (reader_suite/, RDR)
+    reader: str | None = None  # --plan reader: the reader under test (PC/SC name or pattern)
+    psam_reader: str | None = None  # --plan reader: the PSAM's reader; None: the other vpcd slot when served
+    lib: Path | None = None  # --plan reader: the reader library under test (RDR-6)
+    card_atr: str | None = None  # --plan reader: the declared ATR (hex) of a physical test card
+    long_run: int | None = None  # --plan reader: APDUs of the RDR-5 long run
+
+    def _validate_reader_options(self) -> None:
+        """The options of the plan not chosen are refused rather than silently ignored."""
+        reader_options = {
+            "--reader": self.reader,
+            "--psam-reader": self.psam_reader,
+            "--lib": self.lib,
+            "--card-atr": self.card_atr,
+            "--long-run": self.long_run,
+        }
+        if self.plan not in PLANS:
+            raise UsageError(f"--plan {self.plan!r}: expected one of {', '.join(PLANS)}")
+        if self.plan == "card":
+            given = [name for name, value in reader_options.items() if value is not None]
+            if given:
+                raise UsageError(f"{given[0]}: only with --plan reader (the card plan tests the card given with --card)")
+            return
+        if not self.reader:
+            raise UsageError("--reader: required with --plan reader (the PC/SC name or pattern of the reader under test)")
+        if self.card != "reference" or self.faults or self.declaration is not None or self.psam is not None:
+            raise UsageError(
+                "--plan reader: --card, --fault, --declaration and --psam belong to the card plan; use --reader and --psam-reader"
+            )
+        if self.lib is not None and not self.lib.is_file():
+            raise UsageError(f"--lib: {self.lib}: no such library file")
+        if self.card_atr is not None:
+            try:
+                if len(bytes.fromhex(self.card_atr)) < 2:
+                    raise ValueError
+            except ValueError:
+                raise UsageError(f"--card-atr {self.card_atr!r}: expected the test card's ATR as hex digits, e.g. 3B6D00…") from None
+        if self.long_run is not None and self.long_run < 1:
+            raise UsageError(f"--long-run {self.long_run}: expected at least 1 APDU")
 
     def validate(self) -> str | None:
         """Check every option, loading each input file once; returns the pytest marker expression
@@ -62,6 +103,9 @@ class RunOptions:
         from harness.tags import TagError, to_marker_expression
         from reference_card.faults import resolve_faults
 
+        self._validate_reader_options()
+        if self.plan == "reader":
+            return self._reader_markers()
         try:
             spec = parse_card_spec(self.card)
             if self.declaration is not None:
@@ -104,6 +148,24 @@ class RunOptions:
             return f"({self.markers}) and ({tags})"
         return tags or self.markers or None
 
+    def _reader_markers(self) -> str | None:
+        from harness.optioncheck import check_expression
+        from harness.tags import TagError, to_marker_expression
+
+        if self.sign_key is not None and not self.sign_key.is_file():
+            raise UsageError(f"--sign-key: {self.sign_key}: no such key file (create one with: ssc-conform keygen --out lab)")
+        try:
+            tags = to_marker_expression(self.tags) if self.tags is not None else None
+        except TagError as exc:
+            raise UsageError(str(exc)) from None
+        if self.keyword:
+            check_expression("-k", self.keyword)
+        if self.markers:
+            check_expression("-m", self.markers)
+        if tags and self.markers:
+            return f"({self.markers}) and ({tags})"
+        return tags or self.markers or None
+
 
 def parse_regions(text: str) -> tuple[str, ...]:
     """``--regions 441800,330200`` → the codes; a list without any code is bad input."""
@@ -133,7 +195,18 @@ def run_suite(options: RunOptions) -> RunResult:
     run_id = new_run_id()
     with open_run_dir(options.report_dir, run_id) as report_dir:
         results = report_dir / "results.json"
-        code = int(pytest.main(_pytest_args(options, report_dir, run_id, markers)))
+        if options.plan == "reader":
+            from harness.reader_serve import served_readers
+
+            try:
+                with served_readers(str(options.reader), options.psam_reader) as readers:
+                    args = _pytest_args(options, report_dir, run_id, markers) + _reader_args(options, readers.psam_reader)
+                    code = int(pytest.main(args))
+            except RuntimeError as exc:
+                print(f"ssc-conform: {exc}", file=sys.stderr)
+                return RunResult(UNFINISHED, report_dir, None)
+        else:
+            code = int(pytest.main(_pytest_args(options, report_dir, run_id, markers)))
         if not results.exists():
             print(f"ssc-conform: the run wrote no results (pytest exit status {code}); see the messages above", file=sys.stderr)
             return RunResult(UNFINISHED, report_dir, None)
@@ -169,9 +242,21 @@ def _exit_code(doc: dict[str, Any], pytest_code: int) -> int:
     return PASSED if overall == PASS else INCOMPLETE_OR_PARTIAL
 
 
+def _reader_args(options: RunOptions, psam_reader: str | None) -> list[str]:
+    """The reader plan's own pytest options (harness.reader_plugin)."""
+    args = ["--ssc-plan=reader", f"--ssc-reader={options.reader}"]
+    valued = (
+        ("--ssc-psam-reader", psam_reader),
+        ("--ssc-lib", options.lib),
+        ("--ssc-card-atr", options.card_atr),
+        ("--ssc-long-run", options.long_run),
+    )
+    return args + [f"{opt}={value}" for opt, value in valued if value is not None]
+
+
 def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: str | None) -> list[str]:
     args = [
-        str(SUITE_DIR),
+        str(READER_SUITE_DIR if options.plan == "reader" else SUITE_DIR),
         "-p",
         "harness.plugin",
         "-p",

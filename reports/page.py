@@ -115,7 +115,10 @@ class _Builder:
         self.catalogue: Catalogue = load_catalogue()
         self.notes: list[str] = []
         self.profile = self._load_profile()
-        self.requirements: dict[str, Any] = _d(results.get("requirements"))
+        self.reviews = self._plan_reviews()
+        self.requirements: dict[str, Any] = {
+            rid: r for rid, r in _d(results.get("requirements")).items() if rid.split("-", 1)[0] in self.reviews
+        }
         self.scenarios: list[dict[str, Any]] = [s for s in _l(results.get("scenarios")) if isinstance(s, dict)]
         self.scenario_index = {s.get("id"): i for i, s in enumerate(self.scenarios)}
         self.provenance = {rid: self._provenance(rid) for rid in self._requirement_ids()}
@@ -141,8 +144,19 @@ class _Builder:
             )
         return profile
 
+    def _plan_reviews(self) -> tuple[str, ...]:
+        """The reviews the run's plan covers: a reader-plan report shows RDR alone, as a card-plan
+        report shows the card's reviews (and RDR, reported not run, as before)."""
+        from harness.plan import READER_REVIEWS
+
+        if self.results.get("plan") == "reader":
+            return READER_REVIEWS
+        return tuple(self.catalogue.reviews) + tuple(
+            rid.split("-", 1)[0] for rid in _d(self.results.get("requirements")) if rid.split("-", 1)[0] not in self.catalogue.reviews
+        )
+
     def _requirement_ids(self) -> list[str]:
-        ids = list(self.catalogue.requirements)
+        ids = [rid for rid in self.catalogue.requirements if self.catalogue.review_of(rid) in self.reviews]
         return ids + [r for r in self.requirements if r not in self.catalogue.requirements]
 
     def _provenance(self, rid: str) -> dict[str, Any] | None:
@@ -191,7 +205,57 @@ class _Builder:
             matrix=self._matrix() if has_results else None,
             mutants=self._mutants() if self.mutants is not None else None,
             traces=self._traces() if has_results else None,
+            reader=self._reader() if has_results and self.results.get("plan") == "reader" else None,
         )
+
+    def _reader(self) -> view.ReaderMeasures:
+        """The reader plan's measurements: presence events, ATR variants, long run and latency."""
+        from reports.latency_svg import latency_svg
+
+        measured = _d(self.run.get("reader"))
+        fields = []
+        for event in _l(measured.get("presence")):
+            e = _d(event)
+            seconds = e.get("seconds")
+            value = f"{seconds * 1000:.0f} ms" if isinstance(seconds, int | float) else "未报告 / not reported"
+            fields.append(
+                _field(
+                    f"{'取出' if e.get('change') == 'removal' else '插入'}报告时间",
+                    f"{e.get('change')} reported after",
+                    f"{value} (≤ {e.get('limit')} s, {e.get('driven_by')})",
+                )
+            )
+        variants = [_d(v) for v in _l(measured.get("atr_variants"))]
+        if variants:
+            fields.append(
+                _field(
+                    "复位应答变体",
+                    "ATR variants",
+                    f"{sum(1 for v in variants if v.get('ok'))} / {len(variants)} 原样交付 delivered unchanged",
+                )
+            )
+        latency = _d(measured.get("latency"))
+        if latency:
+            fields.append(
+                _field(
+                    "长时间运行",
+                    "long run",
+                    f"{latency.get('completed')} / {latency.get('apdus')} APDUs, {latency.get('errors')} 差错 errors, {latency.get('seconds')} s",
+                )
+            )
+        kinds = _d(latency.get("kinds"))
+        rows = [
+            view.LatencyRow(
+                kind=text(kind),
+                count=text(_d(k).get("count")),
+                p50=text(_d(k).get("p50_us")),
+                p95=text(_d(k).get("p95_us")),
+                p99=text(_d(k).get("p99_us")),
+                max=text(_d(k).get("max_us")),
+            )
+            for kind, k in kinds.items()
+        ]
+        return view.ReaderMeasures(fields=fields, latency=rows, svg=latency_svg(kinds) if kinds else None)
 
     def _header(self) -> list[view.Field]:
         return [
@@ -246,6 +310,8 @@ class _Builder:
     def _summary(self) -> list[view.ReviewCount]:
         rows = []
         for code, title in self.catalogue.reviews.items():
+            if code not in self.reviews:
+                continue
             ids = [r for r in self.catalogue.requirements if self.catalogue.review_of(r) == code]
             c = Counter(verdict_class(_d(self.requirements.get(r)).get("verdict", "not-run")) for r in ids)
             rows.append(
@@ -310,7 +376,7 @@ class _Builder:
         return view.Inputs(fields=fields, features=features)
 
     def _reviews(self) -> list[view.Review]:
-        by_review: dict[str, list[str]] = {code: [] for code in self.catalogue.reviews}
+        by_review: dict[str, list[str]] = {code: [] for code in self.catalogue.reviews if code in self.reviews}
         for rid in self.provenance:
             by_review.setdefault(rid.split("-", 1)[0], []).append(rid)
         out = []

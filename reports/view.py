@@ -266,6 +266,28 @@ class Trace:
 
 
 @dataclass(frozen=True, slots=True)
+class LatencyRow:
+    """One APDU kind of the RDR-5 long run, figures in microseconds as text."""
+
+    kind: str
+    count: str
+    p50: str
+    p95: str
+    p99: str
+    max: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderMeasures:
+    """What a reader-plan run measured (results.json ``run.reader``); `svg` is the latency
+    histogram, markup built by reports.latency_svg from numbers only (its texts escaped there)."""
+
+    fields: list[Field]
+    latency: list[LatencyRow]
+    svg: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """The whole report. Sections that need results are None for a mutants-only report."""
 
@@ -282,3 +304,4 @@ class Page:
     matrix: Matrix | None
     mutants: Mutants | None
     traces: list[Trace] | None
+    reader: ReaderMeasures | None = None  # a reader-plan run only

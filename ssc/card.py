@@ -18,6 +18,19 @@ class PowerCut(Exception):
     """
 
 
+class Withdraw(PowerCut):
+    """Raised by a card model that answers a command and then leaves the reader (the reader-test
+    card's "remove" hook): a transport that can deliver `answer` first does so, then treats the
+    card as removed for `away_s` seconds and re-inserts it. One that cannot treats it as a
+    `PowerCut` (removed, no answer).
+    """
+
+    def __init__(self, answer: bytes, away_s: float) -> None:
+        super().__init__(f"the card leaves the reader for {away_s:g} s")
+        self.answer = answer
+        self.away_s = away_s
+
+
 @runtime_checkable
 class CardModel(Protocol):
     def power_on(self) -> bytes:

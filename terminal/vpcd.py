@@ -15,7 +15,8 @@ TCP_QUICKACK after every `recv` the kernel delays its ACKs and each APDU costs ~
 
 Tearing: a card model raising `ssc.card.PowerCut` is handled as a removal — the connection is
 closed without an answer, and after `reinsert_delay` seconds the server connects again and powers
-the card on (virtual re-insertion), keeping whatever the model committed.
+the card on (virtual re-insertion), keeping whatever the model committed. `ssc.card.Withdraw` (a
+PowerCut with an answer) is answered first, and the card stays away for the time it names.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ssc.card import CardModel, PowerCut
+from ssc.card import CardModel, PowerCut, Withdraw
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,15 @@ class VpcdServer:
         except _Disconnected:
             if not self._stop.is_set():
                 log.info("vpcd: driver closed the connection; reconnecting")
+        except Withdraw as exc:  # answered, then removed: re-inserted after the time it asked for
+            log.info("vpcd: %s; card removed after its answer", exc)
+            try:
+                sock.sendall(len(exc.answer).to_bytes(2, "big") + exc.answer)
+            except OSError:
+                pass
+            self._close_socket()
+            self._power_off_quietly()
+            self._stop.wait(exc.away_s)
         except PowerCut as exc:
             log.info("vpcd: power cut (%s); card removed, re-inserting in %.1f s", exc, self.reinsert_delay)
             self._close_socket()

@@ -175,6 +175,33 @@ def reader_states() -> list[tuple[str, bool, bytes | None]]:
     return result
 
 
+def await_presence(reader: str, *, present: bool, timeout: float) -> float | None:
+    """Block in SCardGetStatusChange until pcscd reports a card in `reader` (present=True) or
+    none; returns `time.monotonic()` when it did (at once if it already does), None after
+    `timeout` seconds. This is the event a PC/SC application sees, not a poll of our own, so the
+    time it returns is when the reader's insertion or removal reached applications."""
+    with _context() as ctx:
+        name = select_reader(reader, _reader_names(ctx))
+        deadline = time.monotonic() + timeout
+        known = scard.SCARD_STATE_UNAWARE
+        while True:
+            wait_ms = 0 if known == scard.SCARD_STATE_UNAWARE else max(int((deadline - time.monotonic()) * 1000), 0)
+            rc, states = scard.SCardGetStatusChange(ctx, wait_ms, [(name, known)])
+            now = time.monotonic()
+            if rc == scard.SCARD_E_TIMEOUT:
+                if now >= deadline:
+                    return None
+                continue
+            if rc != scard.SCARD_S_SUCCESS:
+                raise _error_for(rc, "SCardGetStatusChange", connected=False)
+            state = states[0][1]
+            if bool(state & scard.SCARD_STATE_PRESENT) == present:
+                return now
+            if now >= deadline:
+                return None
+            known = state & ~scard.SCARD_STATE_CHANGED
+
+
 class _Handles:
     """The PC/SC handles, kept apart from the transport so a finalizer can release them."""
 

@@ -29,6 +29,7 @@ def test_run_on_the_embedded_reference_card_passes_every_requirement_with_a_scen
     verdict = doc["verdict"]
     assert (verdict["overall"], verdict["plan"], verdict["generation"]) == ("pass", "full", generation), verdict
     assert verdict["not_run"] == [] and verdict["failed"] == [] and verdict["inconclusive"] == [], verdict
+    assert doc["plan"] == "card" and verdict["plan_of"] == "card", "a card run is judged against the card plan"
     assert ("SEC-AC-7" in verdict["out_of_plan"]["other_generation"]) == (generation != "gen3")
     summary = out[out.index("总体结论") :]
     assert summary.startswith("总体结论 overall verdict: 通过 / PASS — 完整计划 / full plan"), summary[:300]

@@ -150,7 +150,7 @@ def test_terminal_names_no_requirement_id() -> None:
     assert not offenders, f"terminal/ is the host side, review logic goes to checks/: {offenders}"
 
 
-@pytest.mark.parametrize("review", ["standards", "security", "interop", "personalization"])
+@pytest.mark.parametrize("review", ["standards", "security", "interop", "personalization", "readers"])
 def test_every_feature_folder_has_its_checks_folder(review: str) -> None:
     assert (ROOT / "features" / review).is_dir()
     assert list((ROOT / "checks" / review).glob("*.py")), f"checks/{review}/ holds the review logic of features/{review}/"

@@ -76,7 +76,7 @@ def test_every_data_file_validates_against_its_schema_and_points_to_it(fmt: Data
 
 def test_every_format_of_a_repository_data_file_has_a_schema() -> None:
     formats = set()
-    for path in [*ROOT.glob("fixtures/**/*.yaml"), *DATA_DIR.glob("*.yaml")]:
+    for path in [*ROOT.glob("fixtures/**/*.yaml"), *ROOT.glob("ssc/data/*.yaml"), *DATA_DIR.glob("*.yaml")]:
         formats.add(yaml.safe_load(path.read_text(encoding="utf-8"))["format"])
     assert formats == {fmt.format for fmt in FORMATS}
 

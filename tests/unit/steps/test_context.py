@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from steps.context import AccessState, InteropState, PersonalizationState, SecurityState, StandardsState, StepState
+from steps.reader_context import ReaderState
 
-STATES: list[type[StepState]] = [StandardsState, SecurityState, InteropState, PersonalizationState, AccessState]
+STATES: list[type[StepState]] = [StandardsState, SecurityState, InteropState, PersonalizationState, AccessState, ReaderState]
 
 
 @pytest.mark.parametrize("state", STATES, ids=lambda s: s.__name__)

@@ -1,0 +1,150 @@
+"""RDR-3: every APDU case, 61xx/6Cxx sequence, 256-byte answer and 255-byte command crosses the
+reader unchanged, byte for byte.
+
+Each case is a command to the programmable reader-test card whose answer the kit knows in advance
+(ssc.readertest.pattern), followed by the hook's ``last`` command: the card answers with the
+previous command exactly as it received it, so a reader that alters a command (drops Le, cuts the
+data, rewrites a case 4 as case 3) is caught on the command side too, not only on the answer side.
+Both 61xx and 6Cxx are checked twice: driven step by step by the kit (the raw answers must be 61xx /
+6Cxx exactly), and through the stack's automatic GET RESPONSE / re-issue (terminal.t0.T0Policy),
+which must yield the whole answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ssc.readertest import ReaderTest, pattern
+from terminal.t0 import T0Policy
+from terminal.transports.base import Transport
+
+OK = b"\x90\x00"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One exchange and what must come back."""
+
+    name: str
+    command: bytes
+    expected: bytes
+    min_seconds: float = 0.0  # a slow answer may not come back sooner than the card was asked to wait
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _hex(data: bytes, limit: int = 24) -> str:
+    text = data[:limit].hex(" ").upper()
+    return text + (f" … ({len(data)} bytes)" if len(data) > limit else "")
+
+
+def apdu_cases(hooks: ReaderTest) -> dict[str, list[Case]]:
+    """The single-exchange cases by APDU case, each with its Lc/Le edges."""
+    c = hooks.command
+    out: dict[str, list[Case]] = {
+        "case1": [Case("case 1", c("delay", 0), OK)],
+        "case2": [Case(f"case 2, Le {n}", c("respond", n, le=n), pattern(n) + OK) for n in (1, 2, 128, 255, 256)],
+        "case3": [Case(f"case 3, Lc {n}", c("echo", 0, bytes(range(n))), OK) for n in (1, 2, 128, 254, 255)],
+        "case4": [
+            Case(
+                f"case 4, Lc {n}, Le {le}",
+                c("echo", 0, bytes((0xFF - i) & 0xFF for i in range(n)), le=le),
+                bytes((0xFF - i) & 0xFF for i in range(n)) + OK,
+            )
+            for n, le in ((1, 1), (1, 256), (128, 128), (255, 255), (255, 256))
+        ],
+        "response256": [Case("256-byte answer", c("respond", 256, le=256), pattern(256) + OK)],
+        "command255": [Case("255-byte command data", c("echo", 0, bytes(range(255)), le=256), bytes(range(255)) + OK)],
+    }
+    return out
+
+
+def slow_cases(hooks: ReaderTest) -> list[Case]:
+    return [Case(f"answer after {ms} ms", hooks.command("delay", ms), OK, ms / 1000) for ms in hooks.limits.slow_answers_ms]
+
+
+def run_case(transport: Transport, hooks: ReaderTest, case: Case) -> Outcome:
+    """Send the case, compare the answer; then ask the card what it received."""
+    started = time.monotonic()
+    answer = transport.transmit(case.command)
+    took = time.monotonic() - started
+    if answer != case.expected:
+        return Outcome(case.name, False, f"{case.name}: sent {_hex(case.command)}, expected {_hex(case.expected)}, got {_hex(answer)}")
+    if took < case.min_seconds:
+        return Outcome(
+            case.name, False, f"{case.name}: the answer came after {took:.3f} s, before the card sent it ({case.min_seconds:g} s)"
+        )
+    return _received_unchanged(transport, hooks, case.name, case.command)
+
+
+def _received_unchanged(transport: Transport, hooks: ReaderTest, name: str, command: bytes) -> Outcome:
+    seen = transport.transmit(hooks.command("last", le=256))
+    if seen != command + OK:
+        return Outcome(name, False, f"{name}: the card received {_hex(seen[:-2])} for the command {_hex(command)}")
+    return Outcome(name, True, f"{name}: {len(command)}-byte command and answer unchanged")
+
+
+def chain_raw(transport: Transport, hooks: ReaderTest, total: int, chunk: int) -> Outcome:
+    """61xx driven by the kit: every raw answer must be the 61xx announcing what is left (up to
+    the chunk size), the data must add up to the card's, and the last GET RESPONSE must have
+    reached the card unchanged."""
+    name = f"61xx chain of {total} bytes in chunks of {chunk}, GET RESPONSE by the kit"
+    answer = transport.transmit(hooks.command("chain", 0, total.to_bytes(2, "big") + bytes((chunk & 0xFF,))))
+    got = b""
+    get_response = b""
+    while True:
+        left = total - len(got)
+        want = OK if left <= 0 else bytes((0x61, min(left, chunk) & 0xFF))
+        if answer[-2:] != want:
+            return Outcome(name, False, f"{name}: after {len(got)} bytes expected status {want.hex().upper()}, got {_hex(answer)}")
+        if left <= 0:
+            break
+        get_response = bytes((0x00, 0xC0, 0x00, 0x00, answer[-1]))
+        answer = transport.transmit(get_response)
+        got += answer[:-2]
+    if got != pattern(total):
+        return Outcome(name, False, f"{name}: the {len(got)} chained bytes differ from the card's {total} ({_hex(got)})")
+    last = _received_unchanged(transport, hooks, name, get_response)
+    if not last.ok:
+        return last
+    return Outcome(name, True, f"{name}: every raw 61xx, the GET RESPONSE commands and the {total} data bytes unchanged")
+
+
+def chain_auto(transport: Transport, hooks: ReaderTest, total: int, chunk: int) -> Outcome:
+    """61xx through the stack's automatic GET RESPONSE: the whole answer must come back."""
+    name = f"61xx chain of {total} bytes in chunks of {chunk}, automatic GET RESPONSE"
+    policy = T0Policy(transport, max_get_response=total // max(chunk, 1) + 2)
+    exchange = policy.exchange(hooks.command("chain", 0, total.to_bytes(2, "big") + bytes((chunk & 0xFF,))))
+    if exchange.sw != 0x9000 or exchange.data != pattern(total):
+        return Outcome(name, False, f"{name}: got {len(exchange.data)} bytes and {exchange.sw:04X} ({_hex(exchange.data)})")
+    return Outcome(name, True, f"{name}: {len(exchange.steps) - 1} GET RESPONSE, {total} bytes unchanged")
+
+
+def wrong_le_raw(transport: Transport, hooks: ReaderTest, n: int) -> Outcome:
+    """6Cxx driven by the kit: Le 00 gets 6C n; re-issued with Le n the answer is complete."""
+    name = f"6C{n & 0xFF:02X} with the command re-issued by the kit"
+    first = transport.transmit(hooks.command("wrong_le", n, le=0 if n != 256 else 1))
+    if first != bytes((0x6C, n & 0xFF)):
+        return Outcome(name, False, f"{name}: expected 6C{n & 0xFF:02X}, got {_hex(first)}")
+    command = hooks.command("wrong_le", n, le=n)
+    case = Case(name, command, pattern(n) + OK)
+    return run_case(transport, hooks, case)
+
+
+def wrong_le_auto(transport: Transport, hooks: ReaderTest, n: int) -> Outcome:
+    name = f"6C{n & 0xFF:02X} with the stack's automatic re-issue"
+    exchange = T0Policy(transport).exchange(hooks.command("wrong_le", n, le=0 if n != 256 else 1))
+    if exchange.sw != 0x9000 or exchange.data != pattern(n):
+        return Outcome(name, False, f"{name}: got {len(exchange.data)} bytes and {exchange.sw:04X}")
+    return Outcome(name, True, f"{name}: {n} bytes unchanged after the re-issue")
+
+
+def run_all(checks: list[Callable[[], Outcome]]) -> list[Outcome]:
+    return [check() for check in checks]

@@ -1,0 +1,266 @@
+"""Steps of the reader plan, RDR-1..5 (features/readers/*.feature): thin calls into checks/readers.
+
+The programmable reader-test card is needed for the cases it steers (removal by the card, ATR
+variants, every APDU case): with another card in the reader those steps are inconclusive, with the
+reason — a lab's own test card cannot be told to answer 61xx chains or present another ATR.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pytest_bdd import parsers, then, when
+
+from checks.readers import atr_variants, exchanges, long_run, presence
+from checks.verdicts import Inconclusive
+from harness.reader_session import ReaderSession
+from steps.reader_context import ReaderContext
+from terminal.channel import Terminal
+from terminal.session import CardSession
+from terminal.transports.base import Transport
+from terminal.transports.pcsc import await_presence
+from terminal.transports.readers import list_readers
+
+INTERLEAVED_ROUNDS = 20
+
+
+def _programmable(session: ReaderSession) -> None:
+    if not session.programmable:
+        raise Inconclusive(
+            "the card in the reader does not answer the reader-test hook (ssc/data/reader-test.yaml): "
+            "this case needs the programmable reader-test card (ssc-conform serve-card --reader-test)"
+        )
+
+
+def _transport(session: ReaderSession) -> Transport:
+    assert session.transport is not None
+    return session.transport
+
+
+def _failures(outcomes: list[exchanges.Outcome]) -> list[str]:
+    return [o.detail for o in outcomes if not o.ok]
+
+
+# -- RDR-1 ----------------------------------------------------------------------------------------
+
+
+@when("列出 PC/SC 读写器")
+def list_pcsc_readers(rctx: ReaderContext) -> None:
+    rctx.state.listed = [r.name for r in list_readers()]
+
+
+@then("被测读写器在列表中")
+def reader_listed(rctx: ReaderContext) -> None:
+    assert rctx.session.reader in rctx.state.listed, f"{rctx.session.reader!r} is not among the readers PC/SC lists: {rctx.state.listed}"
+
+
+@when("卡片离开被测读写器后再插回")
+def remove_and_reinsert(rctx: ReaderContext) -> None:
+    session = rctx.session
+    assert session.reader is not None
+    if session.programmable:
+        events = presence.by_card(_transport(session), session.hooks, session.reader)
+    else:
+        events = presence.by_operator(session.reader, _prompt, session.hooks.limits.presence_s)
+    rctx.state.events = events
+    session.measurements["presence"] = [e.to_dict() for e in events]
+    session.reopen()
+
+
+def _prompt(text: str) -> None:
+    print(f"\n>>> {text}", file=sys.stderr, flush=True)
+
+
+@then("取出与插入均在时限内经 PC/SC 报告")
+def presence_reported(rctx: ReaderContext) -> None:
+    bad = [e.describe() for e in rctx.state.events if not e.ok]
+    assert not bad, "; ".join(bad)
+
+
+# -- RDR-2 ----------------------------------------------------------------------------------------
+
+
+@when("读取被测读写器交付的复位应答")
+def read_delivered_atr(rctx: ReaderContext) -> None:
+    atr = _transport(rctx.session).atr
+    assert atr is not None, "the reader delivered no ATR"
+    rctx.state.atr = bytes(atr)
+
+
+@then("复位应答与卡片的复位应答逐字节一致")
+def atr_matches(rctx: ReaderContext) -> None:
+    expected = rctx.session.expected_atr
+    if expected is None:
+        raise Inconclusive("the card's ATR is unknown: the card is not the reader-test card and no --card-atr was declared")
+    got = rctx.state.atr
+    assert got == expected, f"the reader delivered ATR {got.hex(' ').upper()}, the card sent {expected.hex(' ').upper()}"
+
+
+@when("可编程测试卡依次以每种复位应答变体重新插入")
+def atr_variants_reinserted(rctx: ReaderContext) -> None:
+    session = rctx.session
+    _programmable(session)
+    hooks = session.hooks
+    outcomes: list[tuple[str, bytes, bytes]] = []
+    try:
+        for variant in atr_variants.variants(hooks.limits.historical_bytes):
+            outcomes.append((variant.label, variant.atr, _reinsert_with(session, variant.atr)))
+    finally:
+        _reinsert_with(session, None)  # the card's own ATR again, for the scenarios after this one
+    rctx.state.atr_outcomes = outcomes
+    session.measurements["atr_variants"] = [
+        {"variant": label, "sent": sent.hex().upper(), "delivered": got.hex().upper(), "ok": sent == got} for label, sent, got in outcomes
+    ]
+
+
+def _reinsert_with(session: ReaderSession, atr: bytes | None) -> bytes:
+    """Program the ATR of the next insertion, have the card leave and come back, reconnect."""
+    hooks = session.hooks
+    transport = _transport(session)
+    answer = transport.transmit(hooks.command("set_atr", 0, atr or b""))
+    assert answer == b"\x90\x00", (
+        f"the reader-test card refused the ATR {atr.hex().upper() if atr else '(its own)'}: {answer.hex().upper()}"
+    )
+    transport.transmit(hooks.command("remove", hooks.limits.reinsert_ms))
+    assert session.reader is not None
+    await_presence(session.reader, present=False, timeout=hooks.limits.reinsert_ms / 1000)
+    await_presence(session.reader, present=True, timeout=hooks.limits.reinsert_ms / 1000 + hooks.limits.presence_s)
+    return session.reopen()
+
+
+@then("每种变体的复位应答均原样交付")
+def every_variant_delivered(rctx: ReaderContext) -> None:
+    bad = [
+        f"{label}: sent {sent.hex(' ').upper()}, delivered {got.hex(' ').upper()}"
+        for label, sent, got in rctx.state.atr_outcomes
+        if sent != got
+    ]
+    assert rctx.state.atr_outcomes, "no ATR variant was tried"
+    assert not bad, f"{len(bad)} of {len(rctx.state.atr_outcomes)} ATR variants changed: " + "; ".join(bad)
+
+
+# -- RDR-3 ----------------------------------------------------------------------------------------
+
+
+@when(parsers.parse('经被测读写器发送 "{kind}" 的全部命令'))
+def send_case_kind(rctx: ReaderContext, kind: str) -> None:
+    session = rctx.session
+    _programmable(session)
+    cases = exchanges.apdu_cases(session.hooks)
+    assert kind in cases, f"unknown APDU kind {kind!r}; known: {', '.join(cases)}"
+    rctx.state.outcomes = [exchanges.run_case(_transport(session), session.hooks, case) for case in cases[kind]]
+
+
+@when(parsers.parse("经被测读写器取回各长度的 61xx 响应链（{how}）"))
+def send_chains(rctx: ReaderContext, how: str) -> None:
+    session = rctx.session
+    _programmable(session)
+    check = exchanges.chain_raw if how == "终端逐条取响应" else exchanges.chain_auto
+    transport = _transport(session)
+    rctx.state.outcomes = [
+        check(transport, session.hooks, total, chunk) for total in session.hooks.limits.chain_lengths for chunk in (256, 100)
+    ]
+
+
+@when(parsers.parse("经被测读写器发送 Le 错误的命令（{how}）"))
+def send_wrong_le(rctx: ReaderContext, how: str) -> None:
+    session = rctx.session
+    _programmable(session)
+    check = exchanges.wrong_le_raw if how == "终端重发" else exchanges.wrong_le_auto
+    rctx.state.outcomes = [check(_transport(session), session.hooks, n) for n in (1, 200, 255, 256)]
+
+
+@when("经被测读写器发送卡片延迟应答的命令")
+def send_slow(rctx: ReaderContext) -> None:
+    session = rctx.session
+    _programmable(session)
+    rctx.state.outcomes = [exchanges.run_case(_transport(session), session.hooks, case) for case in exchanges.slow_cases(session.hooks)]
+
+
+@then("每条应答与卡片发出的逐字节一致，卡片收到的命令与终端发出的逐字节一致")
+def all_unchanged(rctx: ReaderContext) -> None:
+    outcomes = rctx.state.outcomes
+    assert outcomes, "no exchange was made"
+    bad = _failures(outcomes)
+    assert not bad, f"{len(bad)} of {len(outcomes)} exchanges changed: " + "; ".join(bad)
+
+
+# -- RDR-4 ----------------------------------------------------------------------------------------
+
+
+@when("交替向卡片和 PSAM 发送命令")
+def interleave(rctx: ReaderContext) -> None:
+    session = rctx.session
+    psam = session.psam()
+    card = CardSession(Terminal(_transport(session), session.profile), check=False)
+    outcomes = []
+    for i in range(INTERLEAVED_ROUNDS):
+        challenge = card.get_challenge(8)
+        ok = challenge.sw == 0x9000 and len(challenge.data) == 8
+        outcomes.append(
+            exchanges.Outcome(f"card {i + 1}", ok, f"card GET CHALLENGE {i + 1}: {challenge.sw:04X}, {len(challenge.data)} bytes")
+        )
+        psam.select_for(session.profile.algorithm)  # a SELECT the PSAM must answer 9000 (PsamError otherwise)
+        outcomes.append(exchanges.Outcome(f"PSAM {i + 1}", True, f"PSAM SELECT {i + 1}: 9000"))
+    rctx.state.outcomes = outcomes
+
+
+@when("终端经 PSAM 认证卡片并读取基本信息")
+def basic_information(rctx: ReaderContext) -> None:
+    session = rctx.session
+    psam = session.psam()
+    card = CardSession(Terminal(_transport(session), session.profile), check=True)
+    identity = card.identity()
+    auth = card.internal_authenticate_and_verify(psam, check=False)
+    items = {name: card.read_item(name) for name in ("card_number", "issue_date", "expiry_date", "ssn", "name")}
+    terminal_number = psam.terminal_number()
+    outcomes = [
+        exchanges.Outcome(
+            "internal authentication",
+            auth.verified,
+            f"internal authentication through the PSAM: card {auth.card_result.hex().upper()}, PSAM {auth.expected.hex().upper()}",
+        )
+    ]
+    outcomes += [exchanges.Outcome(name, bool(value), f"{name}: {'read' if value else 'empty'}") for name, value in items.items()]
+    outcomes.append(exchanges.Outcome("terminal number", bool(terminal_number), f"PSAM terminal number {terminal_number!r}"))
+    rctx.state.outcomes = outcomes
+    session.measurements["basic_information"] = {
+        "region": identity.region,
+        "card_number": str(items["card_number"]),
+        "internal_authentication": auth.verified,
+        "terminal_number": terminal_number,
+    }
+
+
+@then("每一步均得到正确应答")
+def every_step_right(rctx: ReaderContext) -> None:
+    bad = _failures(rctx.state.outcomes)
+    assert not bad, "; ".join(bad)
+
+
+# -- RDR-5 ----------------------------------------------------------------------------------------
+
+
+@when("经被测读写器连续发送长时间运行的命令")
+def long_run_sent(rctx: ReaderContext) -> None:
+    session = rctx.session
+    _programmable(session)
+    total = session.long_run or session.hooks.limits.long_run_apdus
+    assert session.raw is not None
+    run = long_run.run(session.raw, session.hooks, total)  # untraced: 10,000 exchanges would swamp the trace
+    rctx.state.long_run = run
+    session.measurements["latency"] = run.summary()
+
+
+@then("全部命令无差错完成")
+def long_run_clean(rctx: ReaderContext) -> None:
+    run = rctx.state.long_run
+    assert run.error_count == 0, f"{run.error_count} of {run.total} APDUs failed: " + "; ".join(run.errors)
+    assert run.done == run.total, f"only {run.done} of {run.total} APDUs completed"
+
+
+@then("各类命令的时延分布已记录")
+def latency_recorded(rctx: ReaderContext) -> None:
+    kinds = rctx.session.measurements["latency"]["kinds"]
+    empty = [kind for kind, summary in kinds.items() if not summary["count"]]
+    assert kinds and not empty, f"no latency recorded for {', '.join(empty) or 'any APDU kind'}"
