@@ -23,6 +23,7 @@ from harness.declaration_schema import DeclarationFile
 from harness.interop_expectations_schema import ExpectationsDocument
 from ssc.keyset_schema import LabKeyDocument
 from ssc.profile.schema import ProfileLayer
+from ssc.reader_interface.schema import ReaderInterfaceDocument
 from terminal.invalid_lists_schema import InvalidListDocument
 from terminal.regions_schema import RegionsDocument
 
@@ -61,6 +62,7 @@ FORMATS = (
     DataFormat("ssc-regions", 1, RegionsDocument, ("fixtures/regions.yaml",)),
     DataFormat("ssc-interop-expectations", 1, ExpectationsDocument, ("fixtures/interop_expectations.yaml",)),
     DataFormat("ssc-invalid-list", 1, InvalidListDocument, ("fixtures/invalid_lists/*.yaml",)),
+    DataFormat("ssc-reader-interface", 1, ReaderInterfaceDocument, ("ssc/reader_interface/data/*.yaml",)),
 )
 
 
