@@ -7,5 +7,6 @@ from steps.common import *  # noqa: E402, F403
 from steps.context import ctx  # noqa: E402,F401
 from steps.interop import *  # noqa: E402, F403
 from steps.personalization import *  # noqa: E402, F403
+from steps.readers_library import *  # noqa: E402, F403
 from steps.security import *  # noqa: E402, F403
 from steps.standards import *  # noqa: E402, F403

@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         help="how long to wait for a card that was removed or stopped answering before the remaining scenarios are not run (default 3)",
     )
     run.add_argument(
+        "--lib",
+        metavar="PATH",
+        help="a reader vendor's library (Linux .so, cdecl) for RDR-6: each function of READER-INTERFACE.md is called in a child "
+        "process against the reference card and PSAM served on vpcd (needs pcscd with vpcd; select with --tags @RDR-6); "
+        "e.g. readerlib/build/libsscreader.so. Without it the RDR-6 scenarios are not run",
+    )
+    run.add_argument(
         "--random-bits",
         type=_bit_count,
         metavar="N",
@@ -198,6 +205,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         apdu_timeout=args.apdu_timeout,
         card_grace=args.card_grace,
         random_bits=args.random_bits,
+        lib=Path(args.lib) if args.lib is not None else None,
     )
 
 

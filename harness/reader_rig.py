@@ -14,7 +14,8 @@ card (the wire, not the model's state).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from reference_card import ReferenceCard
@@ -22,7 +23,10 @@ from reference_card.psam import PsamCard
 from ssc.card import CardModel
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
+from terminal.channel import Terminal
+from terminal.psam_client import PsamClient
 from terminal.regions import load_regions
+from terminal.session import CardSession
 from terminal.transports.readers import wait_for_card
 from terminal.vpcd import ServerThread, VpcdServer
 
@@ -35,11 +39,16 @@ NAME_EXTENSION = "·阿不都热合曼"  # gives the served gen2/gen3 card a nam
 
 
 class Recorder:
-    """A card model that keeps every command APDU it receives (what reached the card)."""
+    """A card model that keeps every command APDU it receives and its answer (what reached the
+    card and what the card said)."""
 
     def __init__(self, inner: CardModel) -> None:
         self.inner = inner
-        self.commands: list[bytes] = []
+        self.exchanges: list[tuple[bytes, bytes]] = []
+
+    @property
+    def commands(self) -> list[bytes]:
+        return [c for c, _ in self.exchanges]
 
     def power_on(self) -> bytes:
         return self.inner.power_on()
@@ -48,8 +57,9 @@ class Recorder:
         self.inner.power_off()
 
     def process(self, apdu: bytes) -> bytes:
-        self.commands.append(bytes(apdu))
-        return self.inner.process(apdu)
+        response = self.inner.process(apdu)
+        self.exchanges.append((bytes(apdu), response))
+        return response
 
 
 class _PsamVariant:
@@ -96,11 +106,15 @@ def build_psam(kind: str, generation: str) -> CardModel:
     if kind == "no_algorithm":
         hidden = bytes.fromhex(f"{spec.dfs[profile.algorithm]:04X}")
         select_cla, select_ins = spec.commands["select"]
-        return _PsamVariant(psam, lambda a: profile.sw.file_not_found if a[:2] == bytes([select_cla, select_ins]) and a[5:7] == hidden else None)
+        return _PsamVariant(
+            psam, lambda a: profile.sw.file_not_found if a[:2] == bytes([select_cla, select_ins]) and a[5:7] == hidden else None
+        )
     if kind == "no_rksse":
         derive_cla, derive_ins = spec.commands["derive_key"]
         rksse = profile.key("RKSSSE").id
-        return _PsamVariant(psam, lambda a: profile.sw.key_not_found if a[:2] == bytes([derive_cla, derive_ins]) and a[3] == rksse else None)
+        return _PsamVariant(
+            psam, lambda a: profile.sw.key_not_found if a[:2] == bytes([derive_cla, derive_ins]) and a[3] == rksse else None
+        )
     raise ValueError(f"unknown PSAM kind {kind!r}; known: {', '.join(PSAM_KINDS)}")
 
 
@@ -119,9 +133,11 @@ class ReaderRig:
     psam_kind: str | None = None
     _threads: dict[int, ServerThread] = field(default_factory=dict)
 
-    def insert_card(self, kind: str | None) -> Recorder | None:
-        if kind == self.card_kind and self.card is not None:
-            self.card.commands.clear()
+    def insert_card(self, kind: str | None, *, fresh: bool = False) -> Recorder | None:
+        """Serve a card of `kind` (CARD_KINDS; None: no card). The card already served is kept
+        unless `fresh`: a case that changes the card (PIN, records) asks for a new one."""
+        if kind == self.card_kind and self.card is not None and not fresh:
+            self.card.exchanges.clear()
             return self.card
         self.card = Recorder(build_card(kind)) if kind is not None else None
         self._serve(CARD_PORT, self.card)
@@ -134,6 +150,29 @@ class ReaderRig:
             return
         self._serve(PSAM_PORT, build_psam(kind, generation) if kind is not None else None)
         self.psam_kind = key
+
+    @contextmanager
+    def card_session(self, generation: str) -> Iterator[CardSession]:
+        """The harness's own PC/SC connection to the served card, closed afterwards so the library
+        under test finds the card as a terminal would."""
+        from terminal.transports.pcsc import PcscTransport
+
+        transport = PcscTransport(self.card_reader)
+        try:
+            yield CardSession(Terminal(transport, load_profile(generation)))
+        finally:
+            transport.close()
+
+    @contextmanager
+    def psam_client(self, generation: str) -> Iterator[PsamClient]:
+        """The harness's own PC/SC connection to the served PSAM (its key DF not yet selected)."""
+        from terminal.transports.pcsc import PcscTransport
+
+        transport = PcscTransport(self.psam_reader)
+        try:
+            yield PsamClient(transport, load_profile(generation))
+        finally:
+            transport.close()
 
     def close(self) -> None:
         for port in list(self._threads):
@@ -153,4 +192,3 @@ class ReaderRig:
         if not handle.wait_connected(CARD_WAIT):
             raise RuntimeError(f"the served card could not connect to vpcd on port {port} (is vpcd installed and pcscd running?)")
         wait_for_card(reader, timeout=CARD_WAIT)
-

@@ -49,6 +49,7 @@ class RunOptions:
     apdu_timeout: float | None = None  # seconds a reader card has per command; None: the plugin's default
     card_grace: float | None = None  # seconds to wait for a removed or mute card; None: the plugin's default
     random_bits: int | None = None  # GET CHALLENGE bits the randomness battery judges; None: the profile's minimum
+    lib: Path | None = None  # a reader library for RDR-6 (harness.reader_rig); None: RDR-6 not run
     results_only: bool = False  # only results.json: no junit.xml, Allure results, report or bundle (mutants)
 
     def validate(self) -> str | None:
@@ -76,6 +77,8 @@ class RunOptions:
             resolve_faults(self.faults)
         except ValueError as exc:
             raise UsageError(f"--fault: {exc}") from None
+        if self.lib is not None and not self.lib.is_file():
+            raise UsageError(f"--lib: {self.lib}: no such library file (build the reference library with: make -C readerlib)")
         if self.sign_key is not None and not self.sign_key.is_file():
             raise UsageError(f"--sign-key: {self.sign_key}: no such key file (create one with: ssc-conform keygen --out lab)")
         profile = run_profile(spec, self.profile)
@@ -196,6 +199,7 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         ("--ssc-apdu-timeout", options.apdu_timeout),
         ("--ssc-card-grace", options.card_grace),
         ("--ssc-random-bits", options.random_bits),
+        ("--ssc-lib", options.lib),
     )
     args += [f"{opt}={value}" for opt, value in valued if value is not None]
     args += [f"--ssc-fault={f}" for f in options.faults]

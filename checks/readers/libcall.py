@@ -37,11 +37,14 @@ def _out_buffer() -> ctypes.Array[ctypes.c_char]:
 def _read_out(buffer: ctypes.Array[ctypes.c_char]) -> dict[str, Any]:
     raw = bytes(buffer.raw)
     body, guard = raw[:OUT_SIZE], raw[OUT_SIZE : OUT_SIZE + GUARD_SIZE]
+    pattern = bytes([GUARD_BYTE]) * GUARD_SIZE
+    if body == bytes([GUARD_BYTE]) * OUT_SIZE:  # never written (e.g. an error return): an empty output
+        return {"hex": "", "terminated": True, "guard_intact": guard == pattern}
     end = body.find(b"\x00")
     return {
         "hex": (body if end < 0 else body[:end]).hex(),
         "terminated": end >= 0,
-        "guard_intact": guard == bytes([GUARD_BYTE]) * GUARD_SIZE,
+        "guard_intact": guard == pattern,
     }
 
 
@@ -73,7 +76,7 @@ def main(argv: list[str]) -> int:
     if len(paths) != 1:
         print("usage: python -m checks.readers.libcall [--stdcall] LIBRARY", file=sys.stderr)
         return 2
-    loader = getattr(ctypes, "WinDLL") if stdcall else ctypes.CDLL
+    loader = ctypes.WinDLL if stdcall else ctypes.CDLL
     try:
         library = loader(paths[0])
     except OSError as exc:

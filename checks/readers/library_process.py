@@ -23,7 +23,7 @@ CALL_TIMEOUT = 30.0  # seconds one library call may take (card and PSAM exchange
 OUT = {"out": True}  # an output-buffer argument
 
 
-def InBytes(data: bytes) -> dict[str, str]:  # noqa: N802 - reads as a constructor in argument lists
+def InBytes(data: bytes) -> dict[str, str]:
     """A NUL-terminated input string argument (bytes as given, e.g. GBK)."""
     return {"in": data.hex()}
 
