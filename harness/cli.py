@@ -2,6 +2,7 @@
 
 run         run the conformance suite on a card (default: the embedded reference card)
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
+reader-faults  run RDR-6 on the reference reader library (readerlib/) clean and with each of its faults
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
 readers     list PC/SC readers, whether a card is present, and its ATR
 report      rebuild report.html of a run directory from its stored results.json (and mutants.json)
@@ -125,6 +126,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[], help="serve a mutant with this fault")
     serve.add_argument("--tearing-hook", action="store_true", help="enable the FF 7E power-cut test hook (PROFILE §6.5)")
 
+    reader_faults = sub.add_parser(
+        "reader-faults",
+        help="run RDR-6 on the reference reader library clean and with each of its faults; exit 0 only if each fault is caught",
+    )
+    reader_faults.add_argument(
+        "--lib", default="readerlib/build/libsscreader.so", metavar="PATH", help="the reference library (default: %(default)s)"
+    )
+    reader_faults.add_argument("--fault", action="append", default=None, help="only this fault (repeatable; default: every fault)")
+    reader_faults.add_argument("--report-dir", default=None, help="where each run's results go (default: a new temporary directory)")
+
     sub.add_parser("readers", help="list PC/SC readers and the cards in them")
 
     report = sub.add_parser("report", help="rebuild report.html of a run directory from its results.json")
@@ -166,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "mutants":
             return cmd_mutants(args)
+        if args.command == "reader-faults":
+            return cmd_reader_faults(args)
         if args.command == "serve-card":
             return cmd_serve(args)
         if args.command == "readers":
@@ -233,6 +246,25 @@ def _sign_key(option: str | None, report_dir: str | None) -> Path | None:
     except SignKeyError as exc:
         raise UsageError(f"{source}: {exc}") from None
     return path
+
+
+def cmd_reader_faults(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from harness.exitstatus import FAILED, PASSED, UsageError
+    from harness.reader_faults import print_outcomes, run_reader_faults
+
+    lib = Path(args.lib)
+    if not lib.is_file():
+        raise UsageError(f"--lib: {lib}: no such library file (build it with: make -C readerlib)")
+    report_dir = Path(args.report_dir) if args.report_dir else Path(tempfile.mkdtemp(prefix="ssc-reader-faults-"))
+    try:
+        outcomes = run_reader_faults(lib, args.fault, report_dir)
+    except ValueError as exc:
+        raise UsageError(f"--fault: {exc}") from None
+    ok = print_outcomes(outcomes)
+    print(f"runs: {report_dir / 'reader-faults'}")
+    return PASSED if ok else FAILED
 
 
 def cmd_mutants(args: argparse.Namespace) -> int:

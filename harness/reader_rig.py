@@ -153,13 +153,14 @@ class ReaderRig:
 
     @contextmanager
     def card_session(self, generation: str) -> Iterator[CardSession]:
-        """The harness's own PC/SC connection to the served card, closed afterwards so the library
-        under test finds the card as a terminal would."""
+        """The harness's own PC/SC connection to the served card. The card is reset before it is
+        closed, so no PIN or key state the harness gained helps the library under test."""
         from terminal.transports.pcsc import PcscTransport
 
         transport = PcscTransport(self.card_reader)
         try:
             yield CardSession(Terminal(transport, load_profile(generation)))
+            transport.reset()
         finally:
             transport.close()
 

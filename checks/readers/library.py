@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ssc.atr import parse_atr
 from ssc.codecs import encode_pin
+from ssc.keyset import diversification_factors
 from ssc.reader_interface import ReaderInterface
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession, find_item
@@ -206,7 +207,7 @@ def pin_reached_card(commands: Sequence[bytes], pin: str, cla_ins: tuple[int, in
     return any(c[:2] == bytes(cla_ins) and len(c) >= 5 and c[5 : 5 + c[4]] == block for c in commands)
 
 
-def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, card: CardSession, iface: ReaderInterface) -> tuple[bytes, list[str]]:
+def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, atr: bytes, iface: ReaderInterface) -> tuple[bytes, list[str]]:
     """Act as the back office's HSM for Step1's output: check its fields against the card and
     compute pKey = internal-auth result ‖ (gen3) external-auth cryptogram. `hsm` is a PSAM used as
     the HSM; the card's factors come from `facts` (read before Step1: reading the card now would
@@ -221,19 +222,18 @@ def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, card: CardSessio
         problems.append(f"Step1 region {got['region']!r}, the card's is {facts.region!r}")
     if got["card_id"] != facts.fields["card_id"].decode():
         problems.append(f"Step1 card_id {got['card_id']!r}, the card's is {facts.fields['card_id'].decode()!r}")
-    atr = card.terminal.atr
-    if atr is not None and got["atr"] != atr.hex().upper():
+    if got["atr"] != atr.hex().upper():
         problems.append(f"Step1 atr {got['atr']!r}, the card's is {atr.hex().upper()!r}")
     if problems:
         return b"", problems
-    profile = card.profile
+    profile = hsm.profile
     try:
         f, d = bytes.fromhex(got["int_auth_factor"]), bytes.fromhex(got["int_auth_data"])
     except ValueError:
         return b"", [f"Step1's internal-authentication factor/data are not hex: {got['int_auth_factor']!r}, {got['int_auth_data']!r}"]
     irk = profile.internal_key()
     hsm.select_for(profile.algorithm)
-    hsm.derive("internal_auth", irk, 0, card.factors(irk, region=facts.region, card_sn=facts.card_sn))
+    hsm.derive("internal_auth", irk, 0, diversification_factors(profile, irk, facts.region, facts.card_sn))
     answer = hsm.process(f, d).hex().upper() + iface.separator
     read_rule = profile.file(find_item(profile, "name")[0].path).rule("read")
     for key_name in sorted(read_rule.keys) if read_rule is not None else []:
@@ -245,6 +245,6 @@ def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, card: CardSessio
         if not r:
             return b"", [f"Step1 gave no external-authentication challenge, but this card's EF06 needs {key_name}"]
         key = profile.key(key_name)
-        hsm.derive("external_auth", key, 0, card.factors(key, region=facts.region, card_sn=facts.card_sn))
+        hsm.derive("external_auth", key, 0, diversification_factors(profile, key, facts.region, facts.card_sn))
         answer += hsm.process(r, data).hex().upper() + iface.separator
     return answer.encode("ascii"), []

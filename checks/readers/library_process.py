@@ -8,6 +8,7 @@ a fresh child. So a bad library is a failed case, never a crashed harness.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -92,7 +93,8 @@ class LibraryProcess:
         child.wait()
         for stream in (child.stdin, child.stdout):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(BrokenPipeError):
+                    stream.close()
 
     def _ensure_child(self) -> subprocess.Popen[str] | None:
         if self._child is not None and self._child.poll() is None:
@@ -113,5 +115,9 @@ class LibraryProcess:
     def _died(self, function: str) -> CallOutcome:
         child, self._child = self._child, None
         code = child.wait() if child is not None else None
+        for stream in (child.stdin, child.stdout) if child is not None else ():
+            if stream is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    stream.close()
         how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
         return CallOutcome(function, crash=f"the library crashed in {function} ({how})")
