@@ -42,7 +42,7 @@ from harness.results import (
     inconclusive_reason,
     write_results,
 )
-from harness.tags import GENERATION_TAGS, OTHER_TAGS, test_case_tags
+from harness.tags import GENERATION_TAGS, OTHER_TAGS, case_id_tags
 from ssc.catalogue import Catalogue, load_catalogue
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: applies to {tag} cards")
     for tag, text in OTHER_TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {text}")
-    for tag in test_case_tags():
+    for tag in case_id_tags():
         config.addinivalue_line("markers", f"{tag}: test case")
     config.stash[_RESULTS] = []
 

@@ -96,7 +96,7 @@ def _one(lib: Path, fault: str | None, report_dir: Path) -> ReaderFaultOutcome:
     results = out / "results.json"
     results.unlink(missing_ok=True)
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     started = time.monotonic()
     proc: Any = ctx.Process(target=_child, args=(str(lib), fault, case, str(out)))
     proc.start()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from terminal.errors import InputError
 
-__all__ = ["GENERATION_TAGS", "OTHER_TAGS", "TagError", "known_tags", "test_case_tags", "to_marker_expression"]
+__all__ = ["GENERATION_TAGS", "OTHER_TAGS", "TagError", "known_tags", "case_id_tags", "to_marker_expression"]
 
 # Tags the harness itself gives meaning to (beside the requirement IDs of the catalogue).
 GENERATION_TAGS = ("gen1", "gen2", "gen3")
@@ -42,14 +42,14 @@ def known_tags() -> list[str]:
     feature files carry (``@TC-RDR-6-01``)."""
     from ssc.catalogue import load_catalogue
 
-    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS) + test_case_tags()
+    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS) + case_id_tags()
 
 
 _TEST_CASE_TAG = re.compile(r"@(TC-[A-Za-z0-9-]+)")
 FEATURES_DIR = Path(__file__).resolve().parents[1] / "features"
 
 
-def test_case_tags() -> list[str]:
+def case_id_tags() -> list[str]:
     """Every test-case ID tag of the feature files, in file order."""
     found: dict[str, None] = {}
     for path in sorted(FEATURES_DIR.rglob("*.feature")):

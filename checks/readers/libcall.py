@@ -76,7 +76,10 @@ def main(argv: list[str]) -> int:
     if len(paths) != 1:
         print("usage: python -m checks.readers.libcall [--stdcall] LIBRARY", file=sys.stderr)
         return 2
-    loader = ctypes.WinDLL if stdcall else ctypes.CDLL
+    loader: Any = vars(ctypes).get("WinDLL") if stdcall else ctypes.CDLL  # WinDLL (stdcall) exists on Windows only
+    if loader is None:
+        print(json.dumps({"load_error": "--stdcall needs Windows (ctypes.WinDLL)"}), flush=True)
+        return 1
     try:
         library = loader(paths[0])
     except OSError as exc:
