@@ -61,6 +61,10 @@ class LibraryProcess:
     _child: subprocess.Popen[str] | None = None
     load_error: str | None = None
 
+    def load(self) -> str | None:
+        """Start the child and load the library; the loader's error, or None."""
+        return self.load_error if self._ensure_child() is None else None
+
     def call(self, function: str, *args: Any, env: dict[str, str | None] | None = None) -> CallOutcome:
         child = self._ensure_child()
         if child is None:
