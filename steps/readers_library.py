@@ -100,6 +100,17 @@ def rdr6(reader_library: LibraryProcess | None, request: pytest.FixtureRequest) 
     return LibraryCase(reader_library, request.getfixturevalue("reader_rig"), load_reader_interface())
 
 
+def _pinpad(text: str) -> None:
+    """A vendor library with a physical PIN pad waits for the operator: tell them what to type. The
+    prompt goes to the controlling terminal (there is none in CI, where the reference library
+    reads its documented test input SSCREADER_PINPAD instead)."""
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            tty.write(f"\n[RDR-6] 请在密码键盘上输入 / enter on the PIN pad: {text}\n")
+    except OSError:
+        pass
+
+
 def _assert_no(problems: list[str]) -> None:
     assert not problems, "; ".join(problems)
 
@@ -199,6 +210,8 @@ def rdr6_call_read_card(rdr6: LibraryCase, auth: str, addr: str) -> None:
         except HarnessError:
             pfile = addr  # the harness cannot read it either (e.g. gen3 EF06 without RKSSSE): only the code is judged
             rdr6.pins["expected_out"] = ""
+    if auth_type == rdr6.iface.auth_types["pin"]:
+        _pinpad(rdr6.initial_pin)
     rdr6.outcome = rdr6.library.call(
         "iReadCard",
         rdr6.iface.types["contact"],
@@ -229,6 +242,7 @@ def rdr6_call_write_card(rdr6: LibraryCase, file: str, tag: str, value: str) -> 
 def rdr6_call_verify(rdr6: LibraryCase, which: str) -> None:
     pin = rdr6.initial_pin if which == "正确" else WRONG_PIN
     rdr6.pins["entered"] = pin
+    _pinpad(pin)
     rdr6.outcome = rdr6.library.call("iVerifyPIN", rdr6.iface.types["contact"], OUT, env={PINPAD: pin})
 
 
@@ -236,12 +250,14 @@ def rdr6_call_verify(rdr6: LibraryCase, which: str) -> None:
 def rdr6_call_change(rdr6: LibraryCase, new: str) -> None:
     rdr6.pins["new"] = new
     entry = f"{rdr6.initial_pin}{rdr6.iface.separator}{new}"
+    _pinpad(f"{rdr6.initial_pin}, then {new} (twice if the PIN pad asks)")
     rdr6.outcome = rdr6.library.call("iChangePIN", rdr6.iface.types["contact"], OUT, env={PINPAD: entry})
 
 
 @when(parsers.parse('在密码键盘输入新 PIN "{new}" 并调用 iReloadPIN'))
 def rdr6_call_reload(rdr6: LibraryCase, new: str) -> None:
     rdr6.pins["new"] = new
+    _pinpad(new)
     rdr6.outcome = rdr6.library.call("iReloadPIN", rdr6.iface.types["contact"], InBytes(b""), OUT, env={PINPAD: new})
 
 
