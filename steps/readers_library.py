@@ -180,8 +180,9 @@ def rdr6_call_hsm_steps_wrong(rdr6: LibraryCase) -> None:
 
 
 def _hsm_steps(rdr6: LibraryCase, *, tamper: bool) -> None:
-    with rdr6.rig.card_session(rdr6.generation) as card:
-        rdr6.facts = card_facts(card, None, rdr6.iface, terminal=HSM_TERMINAL)
+    with rdr6.rig.card_session(rdr6.generation) as card, rdr6.rig.psam_client(rdr6.generation) as psam:
+        psam.select_for(card.algorithm)  # the harness's own reads (gen3 EF06 needs RKSSSE); the library gets no PSAM help
+        rdr6.facts = card_facts(card, psam, rdr6.iface, terminal=HSM_TERMINAL)
         ident = card.identity()
         profile = card.profile
         atr = card.terminal.atr or b""
