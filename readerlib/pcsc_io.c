@@ -58,7 +58,7 @@ long dev_connect(device_t *dev, slot_t *slot, const char *env_name, int default_
         return rc;
     LONG r = SCardConnect(dev->context, name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &slot->handle,
                           &slot->protocol);
-    if (r == SCARD_E_NO_SMARTCARD || r == SCARD_W_REMOVED_CARD || r == SCARD_E_NO_SMARTCARD)
+    if (r == SCARD_E_NO_SMARTCARD || r == SCARD_W_REMOVED_CARD)
         return RC_NO_CARD;
     if (r == SCARD_W_UNRESPONSIVE_CARD || r == SCARD_W_UNPOWERED_CARD)
         return RC_NO_ANSWER;
