@@ -3,6 +3,7 @@
 run         run the conformance suite on a card (default: the embedded reference card), or with
             --plan reader the reader plan (RDR) on the reader given with --reader
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
+reader-faults  run RDR-6 on the reference reader library (readerlib/) clean and with each of its faults
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite);
             --reader-test: the programmable reader-test card, --psam: the reference PSAM
 readers     list PC/SC readers, whether a card is present, and its ATR
@@ -110,6 +111,13 @@ def _parser() -> argparse.ArgumentParser:
         help="how long to wait for a card that was removed or stopped answering before the remaining scenarios are not run (default 3)",
     )
     run.add_argument(
+        "--lib",
+        metavar="PATH",
+        help="a reader vendor's library (Linux .so, cdecl) for RDR-6: each function of READER-INTERFACE.md is called in a child "
+        "process against the reference card and PSAM served on vpcd (needs pcscd with vpcd; select with --tags @RDR-6); "
+        "e.g. readerlib/build/libsscreader.so. Without it the RDR-6 scenarios are not run",
+    )
+    run.add_argument(
         "--random-bits",
         type=_bit_count,
         metavar="N",
@@ -159,6 +167,16 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--psam", action="store_true", help="serve the reference PSAM of the reference card's region (use --port 35964, the second slot)"
     )
+
+    reader_faults = sub.add_parser(
+        "reader-faults",
+        help="run RDR-6 on the reference reader library clean and with each of its faults; exit 0 only if each fault is caught",
+    )
+    reader_faults.add_argument(
+        "--lib", default="readerlib/build/libsscreader.so", metavar="PATH", help="the reference library (default: %(default)s)"
+    )
+    reader_faults.add_argument("--fault", action="append", default=None, help="only this fault (repeatable; default: every fault)")
+    reader_faults.add_argument("--report-dir", default=None, help="where each run's results go (default: a new temporary directory)")
 
     sub.add_parser("readers", help="list PC/SC readers and the cards in them")
 
@@ -211,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "mutants":
             return cmd_mutants(args)
+        if args.command == "reader-faults":
+            return cmd_reader_faults(args)
         if args.command == "serve-card":
             return cmd_serve(args)
         if args.command == "readers":
@@ -285,6 +305,25 @@ def _sign_key(option: str | None, report_dir: str | None) -> Path | None:
     except SignKeyError as exc:
         raise UsageError(f"{source}: {exc}") from None
     return path
+
+
+def cmd_reader_faults(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from harness.exitstatus import FAILED, PASSED, UsageError
+    from harness.reader_faults import print_outcomes, run_reader_faults
+
+    lib = Path(args.lib)
+    if not lib.is_file():
+        raise UsageError(f"--lib: {lib}: no such library file (build it with: make -C readerlib)")
+    report_dir = Path(args.report_dir) if args.report_dir else Path(tempfile.mkdtemp(prefix="ssc-reader-faults-"))
+    try:
+        outcomes = run_reader_faults(lib, args.fault, report_dir)
+    except ValueError as exc:
+        raise UsageError(f"--fault: {exc}") from None
+    ok = print_outcomes(outcomes)
+    print(f"runs: {report_dir / 'reader-faults'}")
+    return PASSED if ok else FAILED
 
 
 def cmd_mutants(args: argparse.Namespace) -> int:

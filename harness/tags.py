@@ -13,10 +13,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from terminal.errors import InputError
 
-__all__ = ["GENERATION_TAGS", "OTHER_TAGS", "TagError", "known_tags", "to_marker_expression"]
+__all__ = ["GENERATION_TAGS", "OTHER_TAGS", "TagError", "known_tags", "case_id_tags", "to_marker_expression"]
 
 # Tags the harness itself gives meaning to (beside the requirement IDs of the catalogue).
 GENERATION_TAGS = ("gen1", "gen2", "gen3")
@@ -37,10 +38,23 @@ class TagError(InputError):
 
 
 def known_tags() -> list[str]:
-    """Requirement IDs of the catalogue, then the harness's own tags."""
+    """Requirement IDs of the catalogue, then the harness's own tags, then the test-case IDs the
+    feature files carry (``@TC-RDR-6-01``)."""
     from ssc.catalogue import load_catalogue
 
-    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS)
+    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS) + case_id_tags()
+
+
+_TEST_CASE_TAG = re.compile(r"@(TC-[A-Za-z0-9-]+)")
+FEATURES_DIR = Path(__file__).resolve().parents[1] / "features"
+
+
+def case_id_tags() -> list[str]:
+    """Every test-case ID tag of the feature files, in file order."""
+    found: dict[str, None] = {}
+    for path in sorted(FEATURES_DIR.rglob("*.feature")):
+        found.update(dict.fromkeys(_TEST_CASE_TAG.findall(path.read_text(encoding="utf-8"))))
+    return list(found)
 
 
 def _tokens(text: str) -> list[str]:

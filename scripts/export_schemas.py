@@ -24,6 +24,7 @@ from harness.interop_expectations_schema import ExpectationsDocument
 from ssc.keyset_schema import LabKeyDocument
 from ssc.profile.schema import ProfileLayer
 from ssc.readertest_schema import ReaderTestDocument
+from ssc.reader_interface.schema import ReaderInterfaceDocument
 from terminal.invalid_lists_schema import InvalidListDocument
 from terminal.regions_schema import RegionsDocument
 
@@ -63,6 +64,7 @@ FORMATS = (
     DataFormat("ssc-interop-expectations", 1, ExpectationsDocument, ("fixtures/interop_expectations.yaml",)),
     DataFormat("ssc-invalid-list", 1, InvalidListDocument, ("fixtures/invalid_lists/*.yaml",)),
     DataFormat("ssc-reader-test", 1, ReaderTestDocument, ("ssc/data/reader-test.yaml",)),
+    DataFormat("ssc-reader-interface", 1, ReaderInterfaceDocument, ("ssc/reader_interface/data/*.yaml",)),
 )
 
 

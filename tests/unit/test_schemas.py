@@ -25,6 +25,7 @@ from scripts.export_schemas import BASE_ID, FORMATS, DataFormat, render
 from ssc.keyset import KeyFileError, LabKeyFile
 from ssc.profile import ProfileError, load_profile, loader, schema
 from ssc.profile.loader import DATA_DIR
+from ssc.reader_interface import DEFAULT_FILE as READER_INTERFACE_FILE
 from terminal.invalid_lists import InvalidListError, load_list
 from terminal.regions import RegionError, load_regions
 
@@ -74,9 +75,12 @@ def test_every_data_file_validates_against_its_schema_and_points_to_it(fmt: Data
         assert (path.parent / match[1]).resolve() == (ROOT / fmt.path).resolve(), path
 
 
+READER_INTERFACE_DIR = READER_INTERFACE_FILE.parent
+
+
 def test_every_format_of_a_repository_data_file_has_a_schema() -> None:
     formats = set()
-    for path in [*ROOT.glob("fixtures/**/*.yaml"), *ROOT.glob("ssc/data/*.yaml"), *DATA_DIR.glob("*.yaml")]:
+    for path in [*ROOT.glob("fixtures/**/*.yaml"), *ROOT.glob("ssc/data/*.yaml"), *DATA_DIR.glob("*.yaml"), *READER_INTERFACE_DIR.glob("*.yaml")]:
         formats.add(yaml.safe_load(path.read_text(encoding="utf-8"))["format"])
     assert formats == {fmt.format for fmt in FORMATS}
 

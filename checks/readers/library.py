@@ -1,0 +1,250 @@
+"""RDR-6: what a reader library must return, computed independently from the card and the PSAM.
+
+The library under test runs in a child process (`library_process`); this module computes the
+expected output from APDUs the harness sends itself — the card through a `CardSession`, the PSAM
+through a `PsamClient` — and compares. Field order, separators, lengths and return codes come
+from the reader-interface data (`ssc.reader_interface`), never from literals here. Every judgement
+returns a list of findings: empty means the case holds, each finding is one sentence a lab can act
+on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ssc.atr import parse_atr
+from ssc.codecs import encode_pin
+from ssc.keyset import diversification_factors
+from ssc.reader_interface import ReaderInterface
+from terminal.psam_client import PsamClient
+from terminal.session import CardSession, find_item
+
+from .library_process import CallOutcome
+
+__all__ = [
+    "CardFacts",
+    "buffer_problems",
+    "card_facts",
+    "code_of",
+    "expected_basic_info",
+    "expected_read_card",
+    "hsm_answer",
+    "output_problems",
+    "pin_reached_card",
+    "rc_problems",
+]
+
+GBK = "gbk"  # READER-INTERFACE.md §1: strings are 8-bit GBK
+
+
+def code_of(iface: ReaderInterface, name: str) -> int:
+    try:
+        return iface.codes[name].code
+    except KeyError:
+        raise KeyError(f"the reader interface names no return code {name!r}; known: {', '.join(iface.codes)}") from None
+
+
+def describe_code(iface: ReaderInterface, rc: int) -> str:
+    for name, code in iface.codes.items():
+        if code.code == rc:
+            return f"{rc}（{code.zh}, {name}）"
+    if -0xFFFF <= rc <= -0x6000:
+        return f"{rc} (the status word {-rc:04X})"
+    return str(rc)
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What the harness read from the card and the PSAM over APDUs."""
+
+    region: str
+    card_sn: bytes
+    fields: dict[str, bytes]  # reader-interface basic field name → expected bytes
+
+
+def card_facts(card: CardSession, psam: PsamClient | None, iface: ReaderInterface, *, terminal: tuple[str, str] | None = None) -> CardFacts:
+    """The expected iReadCardBas fields. gen3 cards need RKSSSE for EF06: authenticated here
+    through `psam`. `terminal` overrides the PSAM's numbers (HSM mode: the library's own)."""
+    ident = card.identity()
+    atr = card.terminal.atr
+    assert atr is not None, "the card session has no ATR"
+    card_id = bytes(card.read_item("card_id_code"))  # type: ignore[arg-type]  # a `b` item: bytes
+    rule = card.profile.file(find_item(card.profile, "name")[0].path).rule("read")
+    if rule is not None and rule.keys and psam is not None:
+        for key in sorted(rule.keys):
+            card.external_authenticate(key, 0, psam, check=True)
+    name = str(card.read_item("name"))
+    try:
+        name += str(card.read_item("name_ext"))
+    except KeyError:
+        pass  # gen1: no name extension record in the profile
+    if terminal is None:
+        assert psam is not None, "the PSAM's terminal numbers need a PSAM"
+        psam_atr = psam.atr
+        terminal = (psam.terminal_number(), parse_atr(psam_atr).historical.hex().upper() if psam_atr else "")
+    number = str(card.read_item("card_number"))[: iface.card_number_length]
+    values = {
+        "region": ident.region,
+        "ssn": str(card.read_item("ssn")),
+        "card_number": number,
+        "card_id": card_id.hex().upper(),
+        "atr_historical": parse_atr(atr).historical.hex().upper(),
+        "spec_version": str(card.read_item("spec_version")),
+        "issue_date": str(card.read_item("issue_date")),
+        "expiry_date": str(card.read_item("expiry_date")),
+        "terminal_number": terminal[0],
+        "terminal_device_number": terminal[1],
+    }
+    fields = {k: v.encode("ascii") for k, v in values.items()}
+    fields["name"] = name.encode(GBK)
+    missing = [f for f in iface.basic_fields if f not in fields]
+    assert not missing, f"the reader interface lists basic fields this check cannot compute: {missing}"
+    return CardFacts(ident.region, ident.card_sn, fields)
+
+
+def expected_basic_info(facts: CardFacts, iface: ReaderInterface) -> bytes:
+    sep = iface.separator.encode()
+    return b"".join(facts.fields[f] + sep for f in iface.basic_fields)
+
+
+def buffer_problems(outcome: CallOutcome, iface: ReaderInterface) -> list[str]:
+    """Crash, missing export, overrun of an output buffer, missing NUL."""
+    if outcome.missing:
+        return [f"the library exports no function {outcome.function}"]
+    if outcome.crash is not None:
+        return [outcome.crash]
+    problems = []
+    for i, out in enumerate(outcome.out, 1):
+        if not out.guard_intact:
+            problems.append(
+                f"{outcome.function} wrote past the end of output buffer {i} ({iface.out_size} bytes): the guard pattern changed"
+            )
+        if not out.terminated:
+            problems.append(f"{outcome.function} left output buffer {i} without a terminating NUL")
+    return problems
+
+
+def rc_problems(outcome: CallOutcome, expected: str, iface: ReaderInterface) -> list[str]:
+    """The call returned the code named `expected` (a name of the reader-interface codes, or
+    ``ok``, or ``sw:XXXX`` for a card status word as its negative decimal)."""
+    problems = buffer_problems(outcome, iface)
+    if outcome.rc is None:
+        return problems
+    if expected == "ok":
+        want = 0
+    elif expected.startswith("sw:"):
+        want = -int(expected[3:], 16)
+    else:
+        want = code_of(iface, expected)
+    if outcome.rc != want:
+        problems.append(f"{outcome.function} returned {describe_code(iface, outcome.rc)}, expected {describe_code(iface, want)}")
+    return problems
+
+
+def output_problems(outcome: CallOutcome, expected: bytes, iface: ReaderInterface, fields: Sequence[str] = ()) -> list[str]:
+    """Return code 0 and the output string exactly `expected`; a difference is explained field by
+    field (names from `fields`, e.g. the basic fields), with the separator rules first."""
+    problems = rc_problems(outcome, "ok", iface)
+    if problems:
+        return problems
+    got = outcome.first.data
+    if got == expected:
+        return []
+    sep = iface.separator.encode()
+    if expected.endswith(sep) and not got.endswith(sep):
+        problems.append(f"the output does not end with the separator {iface.separator!r}")
+    got_fields, want_fields = got.split(sep), expected.split(sep)
+    if len(got_fields) != len(want_fields):
+        problems.append(f"the output has {len(got_fields) - 1} separators, expected {len(want_fields) - 1}")
+    for i, (g, w) in enumerate(zip(got_fields, want_fields, strict=False)):
+        if g != w:
+            label = fields[i] if i < len(fields) else f"field {i + 1}"
+            problems.append(f"{label}: got {_show(g)}, expected {_show(w)}")
+    if not problems:
+        problems.append(f"the output differs: got {_show(got)}, expected {_show(expected)}")
+    return problems
+
+
+def _show(data: bytes) -> str:
+    try:
+        text = data.decode(GBK)
+    except UnicodeDecodeError:
+        return f"bytes {data.hex(' ').upper()} (not GBK)"
+    if any(ord(c) > 0x7F for c in text):
+        return f"{text!r} (GBK {data.hex(' ').upper()})"
+    return repr(text)
+
+
+def _file_path(name: str) -> str:
+    """iReadCard file names (``SSSEEF05``, ``DF01EF05``) → profile paths (SSSE/EF05, SSSE/DF01/EF05)."""
+    if name.startswith("SSSE"):
+        return f"SSSE/{name[4:]}"
+    return f"SSSE/{name[:4]}/{name[4:]}"
+
+
+def expected_read_card(card: CardSession, files: Sequence[tuple[str, Sequence[int]]], iface: ReaderInterface) -> tuple[bytes, bytes]:
+    """(pFileAddr, expected pOutInfo) of iReadCard for `files` = [(file name, [tags])]: each
+    value decoded by its record format — an: GBK text without padding, cn: digits, b: upper hex."""
+    sep, end = iface.separator, iface.file_separator
+    addr, out = b"", b""
+    for name, tags in files:
+        f = card.profile.file(_file_path(name))
+        addr += (name + sep + "".join(f"{t:02X}{sep}" for t in tags) + end).encode()
+        out += (name + sep).encode()
+        for tag in tags:
+            rec = next(r for r in f.records if r.tag == tag)
+            value = card.read_item(rec.item)
+            text = value.hex().upper() if isinstance(value, bytes) else value
+            out += text.encode(GBK) + sep.encode()
+        out += end.encode()
+    return addr, out
+
+
+def pin_reached_card(commands: Sequence[bytes], pin: str, cla_ins: tuple[int, int]) -> bool:
+    """A command with this CLA/INS carrying exactly the PIN's BCD encoding reached the card."""
+    block = encode_pin(pin)
+    return any(c[:2] == bytes(cla_ins) and len(c) >= 5 and c[5 : 5 + c[4]] == block for c in commands)
+
+
+def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, atr: bytes, iface: ReaderInterface) -> tuple[bytes, list[str]]:
+    """Act as the back office's HSM for Step1's output: check its fields against the card and
+    compute pKey = internal-auth result ‖ (gen3) external-auth cryptogram. `hsm` is a PSAM used as
+    the HSM; the card's factors come from `facts` (read before Step1: reading the card now would
+    spend the challenge Step1 left for Step2)."""
+    values = step1.decode("ascii", "replace").split(iface.separator)
+    want = len(iface.hsm_step1_fields)
+    if len(values) != want + 1 or values[-1] != "":
+        return b"", [f"Step1's output has {len(values) - 1} separator-terminated fields, expected {want}: {step1!r}"]
+    got = dict(zip(iface.hsm_step1_fields, values, strict=False))
+    problems = []
+    if got["region"] != facts.region:
+        problems.append(f"Step1 region {got['region']!r}, the card's is {facts.region!r}")
+    if got["card_id"] != facts.fields["card_id"].decode():
+        problems.append(f"Step1 card_id {got['card_id']!r}, the card's is {facts.fields['card_id'].decode()!r}")
+    if got["atr"] != atr.hex().upper():
+        problems.append(f"Step1 atr {got['atr']!r}, the card's is {atr.hex().upper()!r}")
+    if problems:
+        return b"", problems
+    profile = hsm.profile
+    try:
+        f, d = bytes.fromhex(got["int_auth_factor"]), bytes.fromhex(got["int_auth_data"])
+    except ValueError:
+        return b"", [f"Step1's internal-authentication factor/data are not hex: {got['int_auth_factor']!r}, {got['int_auth_data']!r}"]
+    irk = profile.internal_key()
+    hsm.select_for(profile.algorithm)
+    hsm.derive("internal_auth", irk, 0, diversification_factors(profile, irk, facts.region, facts.card_sn))
+    answer = hsm.process(f, d).hex().upper() + iface.separator
+    read_rule = profile.file(find_item(profile, "name")[0].path).rule("read")
+    for key_name in sorted(read_rule.keys) if read_rule is not None else []:
+        try:
+            r = bytes.fromhex(got["ext_auth_factor"])
+            data = bytes.fromhex(got["ext_auth_data"]) or r
+        except ValueError:
+            return b"", [f"Step1's external-authentication challenge is not hex: {got['ext_auth_factor']!r}"]
+        if not r:
+            return b"", [f"Step1 gave no external-authentication challenge, but this card's EF06 needs {key_name}"]
+        key = profile.key(key_name)
+        hsm.derive("external_auth", key, 0, diversification_factors(profile, key, facts.region, facts.card_sn))
+        answer += hsm.process(r, data).hex().upper() + iface.separator
+    return answer.encode("ascii"), []
