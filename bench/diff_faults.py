@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import print_table
 
 from harness.diff.command import DiffOptions, prepare
-from harness.diff.lockstep import run_lockstep
+from harness.diff.lockstep import DiffRun, run_lockstep
 from reference_card.faults import FAULTS
 
 SHRINK_TARGET = 10
@@ -53,7 +53,7 @@ def _faults(args: argparse.Namespace, generations: list[str]) -> list[tuple[str,
     return out
 
 
-def _one(card: str, gen: str, faults: tuple[str, ...], budget: int, seed: int, first: bool) -> tuple[object, float]:
+def _one(card: str, gen: str, faults: tuple[str, ...], budget: int, seed: int, first: bool) -> tuple[DiffRun, float]:
     options = DiffOptions(card=card, profile=gen, faults=faults, max_apdus=budget, seed=seed, stop_at_first=first, allow_destructive=True)
     _, run, _ = prepare(options)
     started = time.perf_counter()
@@ -73,7 +73,7 @@ def main() -> int:
     generations = [g.strip() for g in args.generations.split(",") if g.strip()]
     if args.via == "vpcd":
         from bench_vpcd import served
-    rows = []
+    rows: list[tuple[object, ...]] = []
     missed = 0
     for name, gen in _faults(args, generations):
         if name in OUT_OF_REACH:
@@ -107,7 +107,7 @@ def main() -> int:
     print_table(("fault", "gen", "result", "APDUs to first", "shrunk", "s", "requirements / reason"), rows)
     reachable = [r for r in rows if r[2] != "out of reach"]
     print(f"\n{len(reachable) - missed}/{len(reachable)} reachable faults found within target; {len(rows) - len(reachable)} out of reach")
-    clean_rows = []
+    clean_rows: list[tuple[object, ...]] = []
     if args.clean:
         for gen in generations:
             if args.via == "vpcd":

@@ -72,7 +72,10 @@ class ReferenceCard:
             image = issue(profile, personalization, self.keyset, self.faults)
         else:  # issued before for this personalization and these faults: a fresh copy of its content
             image = dataclasses.replace(
-                image, records={k: list(v) for k, v in image.records.items()}, binaries=dict(image.binaries), keys={k: dict(v) for k, v in image.keys.items()}
+                image,
+                records={k: list(v) for k, v in image.records.items()},
+                binaries=dict(image.binaries),
+                keys={k: dict(v) for k, v in image.keys.items()},
             )
         self.image = image  # as issued (pass it as `image` to build the same card again)
         self.atr = image.atr

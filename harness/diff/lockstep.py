@@ -65,7 +65,7 @@ _STATE_OPS = (
     "application_unblock",
 )
 _AUTH_OPS = ("external_authenticate", "internal_authenticate")
-_MAX_FAMILY = 255  # the variant index of a key's or a file's operations (taken modulo their count)
+_MAX_INDEX = 1023  # a step's indices into its group (taken modulo the group's size)
 _RESERVE = 3  # a wrong PIN or key attempt only while the card reported at least this many tries (or none yet)
 _SW_LENGTH = 2
 VERBOSITY = Verbosity.quiet  # tests and the benchmark may set Verbosity.debug to watch the shrinker
@@ -181,6 +181,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
+    groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, malformed]
 
     class Lockstep(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -209,27 +210,19 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             run.sequences += 1
             self._do(Operation.of("reset"))
 
-        @rule(index=st.integers(0, len(state_ops) - 1))
-        def state(self, index: int) -> None:
-            self._do(state_ops[index])
-
-        @rule(index=st.integers(0, len(select_ops) - 1))
-        def select(self, index: int) -> None:
-            self._do(select_ops[index])
-
-        @rule(family=st.integers(0, len(auth_ops) - 1), index=st.integers(0, _MAX_FAMILY))
-        def authenticate(self, family: int, index: int) -> None:
-            ops_of_key = auth_ops[family]
-            self._do(ops_of_key[index % len(ops_of_key)])
-
-        @rule(family=st.integers(0, len(access_ops) - 1), index=st.integers(0, _MAX_FAMILY))
-        def access(self, family: int, index: int) -> None:
-            ops_of_file = access_ops[family]
-            self._do(ops_of_file[index % len(ops_of_file)])
-
-        @rule(index=st.integers(0, len(malformed) - 1))
-        def raw(self, index: int) -> None:
-            self._do(malformed[index])
+        @rule(group=st.integers(0, len(groups) - 1), a=st.integers(0, _MAX_INDEX), b=st.integers(0, _MAX_INDEX))
+        def step(self, group: int, a: int, b: int) -> None:
+            """One operation; every step draws the same three integers, so Hypothesis can delete
+            any step of a failing sequence without misaligning the rest."""
+            chosen = groups[group]
+            if isinstance(chosen[0], list):  # families (a key, a file): the family, then a variant
+                family = chosen[a % len(chosen)]
+                assert isinstance(family, list)
+                self._do(family[b % len(family)])
+            else:
+                op = chosen[a % len(chosen)]
+                assert isinstance(op, Operation)
+                self._do(op)
 
         def _risky(self, op: Operation) -> bool:
             if op.name == "verify" and op.arg("pin") == "wrong":
