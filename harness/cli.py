@@ -146,7 +146,11 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--first", action="store_true", help="stop at the first divergence")
 
     replay = sub.add_parser("replay", help="replay an ssc-replay/1 script on a card; exit 0 same answers, 1 a step differs")
-    replay.add_argument("script", metavar="SCRIPT", help="a divergence-N.json of a diff run, or any ssc-replay/1 file")
+    replay.add_argument(
+        "script", metavar="SCRIPT", help="a divergence-N.json of a diff run, any ssc-replay/1 file, or a run's results.json / run directory"
+    )
+    replay.add_argument("--scenario", help="with a run's results.json: the scenario (part of its id or name) whose trace to replay")
+    replay.add_argument("--save-script", metavar="PATH", help="also write the script replayed (e.g. the one made from a trace)")
     replay.add_argument("--card", default="reference", help="reader:NAME or reference[:genN]")
     replay.add_argument("--profile", help="built-in profile or profile YAML (default: the script's)")
     replay.add_argument("--keys", help="lab test-key file, ssc-keys/1 YAML")
@@ -371,6 +375,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         psam=args.psam,
         faults=tuple(args.fault),
         allow_destructive=args.allow_destructive,
+        scenario=args.scenario,
+        save_script=Path(args.save_script) if args.save_script else None,
     )
 
 
