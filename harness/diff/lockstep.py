@@ -37,9 +37,10 @@ from reference_card.issuance import CardImage
 from reference_card.personalization import Personalization
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
+from terminal.channel import Terminal
 from terminal.errors import AnswerError
 from terminal.psam_client import PsamClient
-from terminal.session import CardIdentity
+from terminal.session import CardIdentity, CardSession
 from terminal.transports.base import Transport, TransportError
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.tryguard import TryGuardRefusal
@@ -189,7 +190,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             self.mirror: MirrorTransport | None = None
             self.steps: list[StepRecord] = []
             self.pin_tries: int | None = None
-            self.key_tries: dict[str, int] = {}
+            self.key_tries: dict[tuple[str, str], int] = {}  # (key, version) → tries the card reported
 
         @initialize()
         def start(self) -> None:
@@ -228,7 +229,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             if op.name == "verify" and op.arg("pin") == "wrong":
                 return self.pin_tries is not None and self.pin_tries < _RESERVE
             if op.name == "external_authenticate" and op.arg("cryptogram", "right") != "right":
-                tries = self.key_tries.get(op.arg("key"))
+                tries = self.key_tries.get((op.arg("key"), op.arg("version", "00")))
                 return tries is not None and tries < _RESERVE
             return False
 
@@ -245,7 +246,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             if op.name in ("verify", "change_pin", "reload_pin", "unblock_pin"):
                 self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
             elif op.name == "external_authenticate":
-                key = op.arg("key")
+                key = (op.arg("key"), op.arg("version", "00"))
                 if tries is not None:
                     self.key_tries[key] = tries
                 elif ok:
@@ -285,21 +286,28 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 return
             run.apdus += self.mirror.apdus
             if not run.fresh_dut:
-                _restore(run, self.mirror.dut, self.ctx, set(self.key_tries))
+                names = {step.op.name for step in self.steps}
+                _restore(run, self.mirror.dut, self.ctx, set(self.key_tries), unblock="application_block" in names)
+                if "append_record" in names:
+                    _follow_appends(run, self.mirror.dut)
 
     return seed(rng.getrandbits(64))(Lockstep)  # Hypothesis' own generator, seeded per round (reproducible)
 
 
-def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_keys: set[str]) -> None:
-    """Put the DUT back as found: files written back, the PIN given back and verified, the keys a
-    wrong cryptogram was sent with authenticated right (refilling their counters), a reset."""
+def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_keys: set[tuple[str, str]], *, unblock: bool = False) -> None:
+    """Put the DUT back as found: the application unblocked (when a sequence blocked it), files
+    written back, the PIN given back and verified, the keys a wrong cryptogram was sent with
+    authenticated right (refilling their counters), a reset."""
     if run.fatal is not None:
         return
-    ctx = OperationContext.over(dut, run.profile, run.pin, run.psam, identity=run.identity)
+    ctx = OperationContext.over(dut, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=True)
     ctx.originals = dict(mirrored.originals)
     ctx.pin_now = mirrored.pin_now
     try:
         ctx.session.reset()
+        if unblock:
+            perform(Operation.of("application_unblock"), ctx)
+            ctx.session.reset()
         if ctx.pin_now != ctx.pin:
             out = perform(Operation.of("change_pin", to="run"), ctx)
             if ctx.pin_now != ctx.pin:
@@ -318,17 +326,33 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_key
                 run.restore_problems.append(f"{path} ({where}) may differ from what the run found, and cannot be checked: {exc}")
         ctx.session.reset()
         perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
-        for key in sorted(tried_keys):
+        for key, version in sorted(tried_keys):
             ctx.session.reset()
-            out = perform(Operation.of("external_authenticate", key=key), ctx)
+            out = perform(Operation.of("external_authenticate", key=key, version=version), ctx)
             if _last_sw(out) != "9000":
-                run.restore_problems.append(f"{key}: a right authentication to refill its try counter answered {_last_sw(out)}")
+                run.restore_problems.append(f"{key} v{version}: a right authentication to refill its try counter answered {_last_sw(out)}")
         ctx.session.reset()
     except (AnswerError, TryGuardRefusal, OperationUnavailable) as exc:
         run.restore_problems.append(f"restoring the DUT: {exc}")
     except TransportError as exc:
         run.fatal = exc
     run.apdus += ctx.capture.sent
+
+
+def _follow_appends(run: DiffRun, dut: Transport) -> None:
+    """APPEND RECORD cannot be undone: the twins from now on hold the cyclic records the DUT holds."""
+    import dataclasses
+
+    from harness.diff.twin import read_cyclic
+
+    session = CardSession(Terminal(dut, run.profile), check=False, identity=run.identity)
+    try:
+        cyclic = read_cyclic(session, run.psam, run.pin)
+    except (AnswerError, TryGuardRefusal) as exc:
+        run.restore_problems.append(f"the cyclic files could not be read after APPEND RECORD: {exc}")
+        return
+    run.personalization = dataclasses.replace(run.personalization, cyclic_records=cyclic)
+    run._twin_image = None
 
 
 def _content(run: DiffRun, ctx: OperationContext, path: str, where: str) -> bytes | None:

@@ -40,7 +40,7 @@ from terminal.grants import GrantError, grant, terminal_can_grant
 from terminal.psam_client import PsamClient
 from terminal.session import CardIdentity, CardSession
 
-__all__ = ["InjectedRandom", "TwinSource", "build_twin", "read_twin_source"]
+__all__ = ["InjectedRandom", "TwinSource", "build_twin", "read_cyclic", "read_twin_source"]
 
 _CARDHOLDER = ("ssn", "name", "name_ext", "gender", "ethnicity", "birthplace", "birth_date")
 _IDENTITY = ("card_type", "init_institution", "issue_date", "expiry_date", "card_number")
@@ -138,13 +138,7 @@ def read_twin_source(session: CardSession, psam: PsamClient | None, pin: str) ->
             except AnswerError as exc:
                 source.unread.append(f"{f.path}: {exc}")
         elif f.kind == "cyclic":
-            records = []
-            for number in range(1, (f.record_count or 0) + 1):
-                response = session.read_record(f.path, number, check=False)
-                if not response.ok:
-                    break
-                records.append(response.data)
-            source.cyclic[f.path] = tuple(records)
+            source.cyclic[f.path] = _cyclic_records(session, f)
         else:
             for rec in f.records:
                 if rec.item in _DERIVED:
@@ -157,6 +151,30 @@ def read_twin_source(session: CardSession, psam: PsamClient | None, pin: str) ->
                 source.values[rec.item] = _decode(rec, data[2 : 2 + data[1]])
     session.reset()
     return source
+
+
+def _cyclic_records(session: CardSession, f: FileDef) -> tuple[bytes, ...]:
+    records = []
+    for number in range(1, (f.record_count or 0) + 1):
+        response = session.read_record(f.path, number, check=False)
+        if not response.ok:
+            break
+        records.append(response.data)
+    return tuple(records)
+
+
+def read_cyclic(session: CardSession, psam: PsamClient | None, pin: str) -> dict[str, tuple[bytes, ...]]:
+    """The records of every cyclic file the run can read (newest first); resets before and after."""
+    out: dict[str, tuple[bytes, ...]] = {}
+    unread: list[str] = []
+    for f in session.profile.efs():
+        if f.kind != "cyclic":
+            continue
+        session.reset()
+        if _readable(session, f, psam, pin, unread):
+            out[f.path] = _cyclic_records(session, f)
+    session.reset()
+    return out
 
 
 def _normalized(values: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
