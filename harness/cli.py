@@ -406,7 +406,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     run_dir = Path(args.run_dir)
     documents = [run_dir / name for name in (RESULTS, MUTANTS) if (run_dir / name).exists()]
-    if not documents:
+    if not documents and not (run_dir / "diff.json").exists():
         raise UsageError(f"{run_dir}: no results.json here — expected a run directory such as reports/latest")
     for path in documents:
         read_run_document(path)  # one line naming the file when it is broken

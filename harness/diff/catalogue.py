@@ -57,14 +57,37 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
             if case.right == "update" and not terminal_can_grant(profile, case.file, "read"):
                 continue
             ops.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
+    ops += _firewall(profile)
     irk = profile.internal_key()
     ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
     ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]
-    ops += [Operation.of("reload_pin", to="temp"), Operation.of("reload_pin", to="run"), Operation.of("unblock_pin")]
+    ops += [
+        Operation.of("reload_pin", to="temp"),
+        Operation.of("reload_pin", to="run"),
+        Operation.of("unblock_pin"),
+        Operation.of("unblock_pin", probe="counter"),
+    ]
     if destructive:
         for mac in ("right", "wrong"):
             ops += [Operation.of("application_block", mac=mac), Operation.of("application_unblock", mac=mac)]
     return ops
+
+
+def _firewall(profile: Profile) -> list[Operation]:
+    """SEC-FW-1's near miss: a file behind the firewall whose rule names a key this terminal cannot
+    use, read after authenticating a key it can use with the same key id (a key state must not
+    cross the firewall)."""
+    out = []
+    usable = [k for k in profile.keys() if k.use == "external" and terminal_can_grant_key(profile, k.name)]
+    for f in profile.efs():
+        rule = f.rule("read")
+        if rule is None or not profile.behind_firewall(f.path):
+            continue
+        ids = {profile.key(name).id for name in rule.keys}
+        for key in usable:
+            if key.id in ids:
+                out.append(Operation.of("access", path=f.path, right="read", conditions=f"AUTH {key.name}"))
+    return out
 
 
 def terminal_can_grant_key(profile: Profile, key: str) -> bool:

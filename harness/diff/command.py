@@ -175,7 +175,7 @@ def diff_document(card: OpenCard, run: DiffRun, source: TwinSource, run_dir: Pat
         "sequences": run.sequences,
         "states": len(run.states),
         "commands": sorted(run.commands),
-        "commands_covered": len(run.commands),
+        "commands_covered": len([c for c in run.commands if c in run.profile.commands]),
         "elapsed_s": round(elapsed, 1),
         "divergences": [_divergence(run, i, found, run_dir) for i, found in enumerate(run.divergences, 1)],
         "restore_problems": sorted(set(run.restore_problems)),

@@ -53,7 +53,8 @@ SHRINK_MIN = 2_000  # APDUs shrinking may spend at least, after the search budge
 MAX_DIVERGENCES = 8  # distinct divergences a run looks for before it stops
 MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # The groups Hypothesis draws from, each as often as the others: security state changes (few,
-# so each is drawn often), selections, authentications, accesses (everything else), malformed APDUs.
+# so each is drawn often), selections, authentications, accesses (by file), the access-control
+# plan's cases (conditions and access in one operation), malformed APDUs.
 _SELECT_OPS = ("select",)
 _STATE_OPS = (
     "reset",
@@ -64,6 +65,7 @@ _STATE_OPS = (
     "get_challenge",
     "application_block",
     "application_unblock",
+    "append_record",
 )
 _AUTH_OPS = ("external_authenticate", "internal_authenticate")
 _MAX_INDEX = 1023  # a step's indices into its group (taken modulo the group's size)
@@ -141,7 +143,7 @@ class DiffRun:
         for name, cmd in self.profile.commands.items():
             if len(command) >= 2 and command[1] == cmd.ins and command[0] in cmd.cla:
                 return name
-        return f"unknown {command[:2].hex().upper()}" if len(command) >= 2 else "short APDU"
+        return "(no command of the profile)"  # malformed: unknown class or instruction, or too short
 
 
 def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...]:
@@ -176,13 +178,14 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     auth_ops = _by(
         ops, lambda op: op.arg("key") if op.name == "external_authenticate" else ("IRK" if op.name == "internal_authenticate" else None)
     )
-    access_ops = _by(ops, lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS else None)
-    for group in (state_ops, select_ops, malformed, auth_ops, access_ops):
+    plan_ops = [op for op in ops if op.name == "access"]
+    access_ops = _by(ops, lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) else None)
+    for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
         rng.shuffle(group)
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
-    groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, malformed]
+    groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
 
     class Lockstep(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -228,6 +231,8 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
         def _risky(self, op: Operation) -> bool:
             if op.name == "verify" and op.arg("pin") == "wrong":
                 return self.pin_tries is not None and self.pin_tries < _RESERVE
+            if op.name == "unblock_pin" and op.arg("probe", "plain") == "counter":
+                return self.pin_tries is not None  # spends two tries if UNBLOCK does nothing: only from a full counter
             if op.name == "external_authenticate" and op.arg("cryptogram", "right") != "right":
                 tries = self.key_tries.get((op.arg("key"), op.arg("version", "00")))
                 return tries is not None and tries < _RESERVE

@@ -284,7 +284,17 @@ def _reload_pin(ctx: OperationContext, op: Operation) -> None:
 
 
 def _unblock_pin(ctx: OperationContext, op: Operation) -> None:
-    ctx.session.unblock_pin(ctx.need_psam("UNBLOCK PIN"), check=False)
+    """UNBLOCK PIN; ``probe=counter`` proves its effect the way the suite does: a wrong VERIFY
+    spends a try, UNBLOCK PIN, a second wrong VERIFY must show the full counter less one again,
+    and a right VERIFY refills it (never more than two tries spent)."""
+    s = ctx.session
+    probe = op.arg("probe", "plain") == "counter"
+    if probe:
+        s.verify_pin(wrong_pin(ctx.pin_now), check=False)
+    s.unblock_pin(ctx.need_psam("UNBLOCK PIN"), check=False)
+    if probe:
+        s.verify_pin(wrong_pin(ctx.pin_now), check=False)
+        s.verify_pin(ctx.pin_now, check=False)
 
 
 def _get_challenge(ctx: OperationContext, op: Operation) -> None:
@@ -556,7 +566,7 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     "verify": OperationSpec(_verify, {"pin": _RIGHT_WRONG}, True, False, ("SEC-PIN-1", "SEC-AC-8")),
     "change_pin": OperationSpec(_change_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-2", "INT-XR-4")),
     "reload_pin": OperationSpec(_reload_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-3",)),
-    "unblock_pin": OperationSpec(_unblock_pin, {}, True, False, ("SEC-PIN-3",)),
+    "unblock_pin": OperationSpec(_unblock_pin, {"probe": ("plain", "counter")}, True, False, ("SEC-PIN-3",), frozenset({"probe"})),
     "get_challenge": OperationSpec(_get_challenge, {"n": ("4", "8", "16")}, False, False, ("STD-CMD-3",), frozenset({"n"})),
     "external_authenticate": OperationSpec(
         _external_authenticate,
