@@ -122,6 +122,7 @@ def _reads(profile: Profile, path: str) -> list[Operation]:
         numbers = range(1, count + 2) if auth in ("none", "rule") else range(1, 2)
         tags = [r.tag for r in f.records] if auth in ("none", "rule") and f.kind != "cyclic" else []
         if f.is_record_file:
+            out.append(Operation.of("read_records", path=path, auth=auth))
             out += [Operation.of("read_record", path=path, number=str(n), auth=auth) for n in numbers]
             out += [Operation.of("read_record", path=path, tag=f"{t:02X}", auth=auth) for t in tags]
         elif f.size:

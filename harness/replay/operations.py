@@ -388,6 +388,20 @@ def _read_record(ctx: OperationContext, op: Operation) -> None:
         ctx.session.read_record(path, _record_number(f, op), check=False)
 
 
+def _read_records(ctx: OperationContext, op: Operation) -> None:
+    """READ RECORD of every record of `path` by number, one past the last too (the DIR: one per
+    ADF of its DF), in the security state `auth` sets up."""
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    _granted(ctx, path, "read", op.arg("auth", "none"))
+    if "dir" in f.flags:
+        count = sum(1 for d in ctx.profile.children(ctx.profile.df_of(path).path) if d.kind == "adf")
+    else:
+        count = (f.record_count or 0) if f.kind == "cyclic" else len(f.records)
+    for number in range(1, count + 2):
+        ctx.session.read_record(path, number, check=False)
+
+
 def _new_value(ctx: OperationContext, key: tuple[str, str], current: bytes, value: str, record: bool) -> bytes:
     """The bytes a write carries: "changed" flips the content the run first found (remembered as
     the original), "original" writes that content back (the current one, when nothing was changed)."""
@@ -607,6 +621,9 @@ OPERATIONS: Mapping[str, OperationSpec] = {
         False,
         ("STD-REC-3", "STD-CMD-2", "SEC-AC-3"),
         frozenset({"number", "tag", "auth"}),
+    ),
+    "read_records": OperationSpec(
+        _read_records, {"path": None, "auth": _AUTH}, False, False, ("STD-REC-2", "STD-REC-3"), frozenset({"auth"})
     ),
     "update_record": OperationSpec(
         _update_record,
