@@ -1,0 +1,701 @@
+"""Card operations by name: the vocabulary of replay scripts, lockstep diffs and learned automata.
+
+An `Operation` is a name and string arguments, nothing else: ``Operation("verify", (("pin",
+"right"),))`` says *what* a terminal does ("VERIFY with the run PIN"), never the secret bytes, so a
+script made of operations holds no PIN, key or cryptogram and replays on any card of the same key
+set. `perform(op, ctx)` turns it into APDUs through the run's `CardSession` (which builds every
+command from the profile) and the run's PSAM, and returns the exchanges it made, masked for
+recording.
+
+`OPERATIONS` is the registry: for each name the callable, the arguments it accepts (with their
+allowed values, ``None`` = free text), whether it carries secrets (its exchanges are compared by
+status word only when replayed elsewhere), whether it is destructive (it can block the card,
+the PIN or a key, or leaves a trace that cannot be undone), and the requirements its command
+belongs to (a divergence in it is classified under them).
+
+Preparatory steps that the card refuses (the PIN a VERIFY before an update needs, an
+authentication) stop the operation: `perform` returns the exchanges made up to and including the
+refused one, because that answer is the observable outcome. The PSAM refusing is the harness's
+problem and raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from checks.security.access_check import read_probe
+from checks.security.access_plan import AUTH, DF_CHANGE, NO_CONDITION, PIN, RESET, SELECT_MF, SM, other_df, parse_conditions
+from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
+from harness.dut import mask_rules
+from ssc.apdu import CommandApdu
+from ssc.profile.model import FileDef, Profile
+from terminal.channel import Terminal
+from terminal.errors import HarnessError, InputError
+from terminal.grants import GrantError, grant
+from terminal.psam_client import PsamClient
+from terminal.session import CardIdentity, CardSession, OperationError
+from terminal.transports.base import Transport, WrappingTransport
+from terminal.transports.tracing import Masker
+
+__all__ = [
+    "OPERATIONS",
+    "CaptureTransport",
+    "Exchange",
+    "Operation",
+    "OperationContext",
+    "OperationSpec",
+    "OperationUnavailable",
+    "check_operation",
+    "perform",
+    "recorded",
+    "recorder",
+]
+
+RESET_COMMAND = "RESET"  # the `command` of a recorded reset (its response is the ATR)
+_IA_F = bytes(range(1, 9))  # default INTERNAL AUTHENTICATE factor and data: fixed, so replays compare
+_IA_D = bytes(range(0x11, 0x19))
+
+
+class OperationUnavailable(InputError):
+    """An operation or argument this registry does not know, or one the context cannot perform
+    (no PSAM for an authentication, a destructive one without permission)."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A named card operation with string arguments (sorted by `of`); hashable, JSON-friendly."""
+
+    name: str
+    args: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **args: str) -> Operation:
+        return cls(name, tuple(sorted(args.items())))
+
+    def arg(self, key: str, default: str | None = None) -> str:
+        for k, v in self.args:
+            if k == key:
+                return v
+        if default is None:
+            raise OperationUnavailable(f"operation {self.name}: argument {key!r} is missing")
+        return default
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.args)
+        return f"{self.name}({inner})"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One raw APDU exchange (or a reset) as recorded: `command` and `response` in hex with secret
+    spans as ``**``; `sw` None for a reset. `comparable` is False when the response data cannot be
+    expected to repeat (a fresh challenge) or is masked: then only the status word is compared."""
+
+    command: str
+    response: str
+    sw: int | None
+    data: str | None  # response data hex; None when masked or not comparable
+    comparable: bool = True
+
+    def same_outcome(self, other: Exchange) -> bool:
+        if self.sw != other.sw:
+            return False
+        if self.sw is None:
+            return self.response == other.response
+        return self.data is None or other.data is None or self.data == other.data
+
+
+class CaptureTransport(WrappingTransport):
+    """Keeps the raw exchanges and resets that pass through since the last `take()`."""
+
+    def __init__(self, inner: Transport) -> None:
+        super().__init__(inner)
+        self.events: list[tuple[bytes | None, bytes]] = []  # (command, response); command None = reset
+        self.sent = 0  # commands sent since the capture was made
+
+    def transmit(self, command: bytes) -> bytes:
+        self.sent += 1
+        response = self.inner.transmit(command)
+        self.events.append((bytes(command), bytes(response)))
+        return response
+
+    def reset(self, **options: float) -> bytes:
+        atr = self.inner.reset(**options)
+        self.events.append((None, bytes(atr)))
+        return atr
+
+    def take(self) -> list[tuple[bytes | None, bytes]]:
+        out, self.events = self.events, []
+        return out
+
+
+@dataclass
+class OperationContext:
+    """Where operations run: the card session, the run's secrets and what operations remember.
+
+    `pin` is the run's PIN (the card's PIN when the run starts), `psam` computes cryptograms and
+    MACs with the run's key set (None: authentication operations are unavailable). The session's
+    terminal is re-wrapped with a `CaptureTransport` so `perform` can return the exchanges.
+    """
+
+    session: CardSession
+    pin: str
+    psam: PsamClient | None = None
+    allow_destructive: bool = False
+    pin_now: str = ""  # the PIN the card holds now (changes with change_pin)
+    originals: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (path, where) → content before a write
+    last_external_auth: bytes | None = None  # the last EXTERNAL AUTHENTICATE sent (for a replay)
+    capture: CaptureTransport = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.pin_now:
+            self.pin_now = self.pin
+        terminal = self.session.terminal
+        if isinstance(terminal.transport, CaptureTransport):
+            self.capture = terminal.transport
+        else:
+            self.capture = CaptureTransport(terminal.transport)
+            self.session.terminal = Terminal(self.capture, terminal.profile, t0=terminal.t0)
+        self._masker = Masker(mask_rules(self.profile))
+        self._challenge_ins = self.profile.command("get_challenge").ins
+
+    @classmethod
+    def over(
+        cls,
+        transport: Transport,
+        profile: Profile,
+        pin: str,
+        psam: PsamClient | None = None,
+        *,
+        identity: CardIdentity | None = None,
+        **kwargs: object,
+    ) -> OperationContext:
+        """A context on a bare transport (a session with unchecked answers is built on it).
+        `identity`: the card's, read before (operations that rewrite EF05 must not make it unreadable)."""
+        session = CardSession(Terminal(CaptureTransport(transport), profile), check=False, identity=identity)
+        return cls(session, pin, psam, **kwargs)  # type: ignore[arg-type]  # **kwargs are the dataclass's keyword fields, checked there
+
+    @property
+    def profile(self) -> Profile:
+        return self.session.profile
+
+    def need_psam(self, what: str) -> PsamClient:
+        if self.psam is None:
+            raise OperationUnavailable(f"{what} needs a PSAM (the run's key set) and none was given")
+        return self.psam
+
+    def record(self, events: list[tuple[bytes | None, bytes]]) -> list[Exchange]:
+        """Mask and classify raw events for recording (see `Exchange`)."""
+        return recorded(self._masker, self._challenge_ins, events)
+
+
+def recorded(masker: Masker, challenge_ins: int, events: list[tuple[bytes | None, bytes]]) -> list[Exchange]:
+    """Raw (command, response) events as recorded `Exchange`s: secrets masked, a fresh challenge's
+    data not comparable; a reset (command None) keeps the ATR as its data."""
+    out = []
+    for command, response in events:
+        if command is None:
+            out.append(Exchange(RESET_COMMAND, response.hex().upper(), None, response.hex().upper()))
+            continue
+        masked_command, masked_response, _ = masker.apply(command, response)
+        sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else None
+        fresh = len(command) >= 2 and command[1] == challenge_ins
+        comparable = not fresh and masked_response.span is None
+        data = response[:-2].hex().upper() if comparable else None
+        out.append(Exchange(masked_command.hex(), masked_response.hex(), sw, data, comparable))
+    return out
+
+
+def recorder(profile: Profile) -> Callable[[list[tuple[bytes | None, bytes]]], list[Exchange]]:
+    """`recorded` with the masks and the challenge instruction of `profile`."""
+    masker = Masker(mask_rules(profile))
+    ins = profile.command("get_challenge").ins
+    return lambda events: recorded(masker, ins, events)
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """What the registry knows of one operation name."""
+
+    run: Callable[[OperationContext, Operation], None]
+    args: Mapping[str, tuple[str, ...] | None]  # argument → allowed values (None: free; names a file, key, hex…)
+    secret: bool
+    destructive: bool
+    requirements: tuple[str, ...]
+    optional: frozenset[str] = frozenset()  # arguments with a default
+
+    def describe(self, name: str) -> str:
+        parts = [f"{a}={'|'.join(v) if v else '…'}" for a, v in self.args.items()]
+        return f"{name}({', '.join(parts)})"
+
+
+# -- the operations --------------------------------------------------------------------------------
+
+
+def _select(ctx: OperationContext, op: Operation) -> None:
+    s = ctx.session
+    path, by = op.arg("path"), op.arg("by", "name")
+    f = ctx.profile.file(path)
+    if by == "name":
+        df = ctx.profile.df_of(path)
+        if df.name is None:
+            raise OperationUnavailable(f"select: {df.path} has no DF name")
+        s.select_by_name(df.name)
+        if f.is_ef:
+            s.select_ef(path)
+    elif by == "fid":
+        s.select_path(path, by="fid")
+    elif by == "child":  # one SELECT by FID from wherever the card is now (P1 00 for a DF, 02 for an EF)
+        cmd = ctx.profile.command("select")
+        p1 = cmd.byte("p1_ef") if f.is_ef else cmd.byte("p1_fid")
+        s.forget_selection()
+        s.terminal.send(CommandApdu(cmd.cla[0], cmd.ins, p1, cmd.byte_list("p2")[0], f.fid.to_bytes(2, "big")))
+    else:
+        raise OperationUnavailable(f"select: by={by!r}; expected name, fid or child")
+
+
+def _verify(ctx: OperationContext, op: Operation) -> None:
+    right = op.arg("pin") == "right"
+    ctx.session.verify_pin(ctx.pin_now if right else wrong_pin(ctx.pin_now), check=False)
+
+
+def _change_pin(ctx: OperationContext, op: Operation) -> None:
+    """to=temp: CHANGE PIN from the run PIN to a temporary one; to=run: give the run PIN back
+    (CHANGE PIN, or RELOAD PIN after PUK authentication when the run PIN is the initial PIN,
+    which CHANGE PIN must refuse — `checks.security.pin_admin.restore_pin`)."""
+    initial = ctx.profile.security.pin.initial
+    if op.arg("to") == "temp":
+        new = temporary_pin(ctx.pin, initial)
+        if ctx.session.change_pin(ctx.pin_now, new, check=False).ok:
+            ctx.pin_now = new
+        return
+    if ctx.pin_now == ctx.pin:
+        return  # the card holds the run PIN: nothing to give back, nothing sent
+    restore_pin(ctx.session, ctx.need_psam("giving the initial PIN back"), ctx.pin_now, ctx.pin)
+    ctx.pin_now = ctx.pin
+
+
+def _reload_pin(ctx: OperationContext, op: Operation) -> None:
+    """RELOAD PIN (after PUK authentication) to a temporary PIN (to=temp) or to the run PIN (to=run)."""
+    new = temporary_pin(ctx.pin, ctx.profile.security.pin.initial) if op.arg("to") == "temp" else ctx.pin
+    if ctx.session.reload_pin(ctx.need_psam("RELOAD PIN"), new, check=False).ok:
+        ctx.pin_now = new
+
+
+def _unblock_pin(ctx: OperationContext, op: Operation) -> None:
+    """UNBLOCK PIN; ``probe=counter`` proves its effect the way the suite does: a wrong VERIFY
+    spends a try, UNBLOCK PIN, a second wrong VERIFY must show the full counter less one again,
+    and a right VERIFY refills it (never more than two tries spent)."""
+    s = ctx.session
+    probe = op.arg("probe", "plain") == "counter"
+    if probe:
+        s.verify_pin(wrong_pin(ctx.pin_now), check=False)
+    s.unblock_pin(ctx.need_psam("UNBLOCK PIN"), check=False)
+    if probe:
+        s.verify_pin(wrong_pin(ctx.pin_now), check=False)
+        s.verify_pin(ctx.pin_now, check=False)
+
+
+def _get_challenge(ctx: OperationContext, op: Operation) -> None:
+    ctx.session.get_challenge(int(op.arg("n", "8")), check=False)
+
+
+class _WrongPsam:
+    """A PSAM whose cryptograms and MACs have their last bit flipped: a terminal with a wrong key."""
+
+    def __init__(self, inner: PsamClient) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def process(self, f8: bytes, d8: bytes) -> bytes:
+        out = self._inner.process(f8, d8)
+        return out[:-1] + bytes([out[-1] ^ 0x01])
+
+    def mac(self, iv: bytes, message: bytes) -> bytes:
+        out = self._inner.mac(iv, message)
+        return out[:-1] + bytes([out[-1] ^ 0x01])
+
+
+def _psam_for(ctx: OperationContext, what: str, right: bool) -> PsamClient:
+    psam = ctx.need_psam(what)
+    return psam if right else _WrongPsam(psam)  # type: ignore[return-value]  # duck-typed: the session only calls derive/process/mac/select_for
+
+
+def _external_authenticate(ctx: OperationContext, op: Operation) -> None:
+    key, version, cryptogram = op.arg("key"), int(op.arg("version", "00"), 16), op.arg("cryptogram", "right")
+    s = ctx.session
+    if cryptogram == "replayed" and ctx.last_external_auth is not None:
+        s.ensure_df(ctx.profile.key(key).df)
+        s.terminal.send(ctx.last_external_auth)
+        return
+    if cryptogram not in ("right", "wrong", "replayed"):
+        raise OperationUnavailable(f"external_authenticate: cryptogram={cryptogram!r}; expected right, wrong or replayed")
+    s.identity()
+    mark = len(ctx.capture.events)
+    s.external_authenticate(key, version, _psam_for(ctx, "external authentication", cryptogram != "wrong"), check=False)
+    sent = [c for c, _ in ctx.capture.events[mark:] if c is not None]
+    ctx.last_external_auth = sent[-1] if sent else None
+    if cryptogram == "replayed" and ctx.last_external_auth is not None:
+        s.terminal.send(ctx.last_external_auth)
+
+
+def _internal_authenticate(ctx: OperationContext, op: Operation) -> None:
+    f = bytes.fromhex(op.arg("f", _IA_F.hex()))
+    d = bytes.fromhex(op.arg("d", _IA_D.hex()))
+    ctx.session.internal_authenticate(f, d, int(op.arg("version", "00"), 16), check=False)
+
+
+def _granted(ctx: OperationContext, path: str, right: str, auth: str) -> None:
+    """Set up the security state an access is sent in: ``rule`` obtains `right` on `path` the
+    legitimate way, ``none`` nothing, ``pin`` only the PIN, ``key:NAME`` only an authentication
+    with key NAME (a near miss: another key of the file's DF). Raises OperationError when refused."""
+    s = ctx.session
+    if auth == "rule":
+        try:
+            grant(s, path, right, ctx.psam, ctx.pin_now)
+        except GrantError as exc:
+            raise OperationUnavailable(str(exc)) from None
+        return
+    if auth == "pin":
+        s.verify_pin(ctx.pin_now, check=True)
+    elif auth.startswith("key:"):
+        key = ctx.profile.key(auth[4:])
+        s.identity()
+        s.ensure_df(key.df)
+        s.external_authenticate(
+            key.name, ctx.profile.command("external_authenticate").byte("active_version"), ctx.need_psam(auth), check=True
+        )
+    elif auth != "none":
+        raise OperationUnavailable(f"auth={auth!r}; expected rule, none, pin or key:<name>")
+    s.ensure_df(ctx.profile.df_of(path).path)
+
+
+def _record_number(f: FileDef, op: Operation) -> int:
+    return int(op.arg("number", str(f.records[0].number if f.records else 1)))
+
+
+def _read_record(ctx: OperationContext, op: Operation) -> None:
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    _granted(ctx, path, "read", op.arg("auth", "none"))
+    tag = op.arg("tag", "")
+    if tag:
+        ctx.session.read_record(path, tag=int(tag, 16), check=False)
+    else:
+        ctx.session.read_record(path, _record_number(f, op), check=False)
+
+
+def _read_records(ctx: OperationContext, op: Operation) -> None:
+    """READ RECORD of every record of `path` by number, one past the last too (the DIR: one per
+    ADF of its DF), in the security state `auth` sets up."""
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    _granted(ctx, path, "read", op.arg("auth", "none"))
+    if "dir" in f.flags:
+        count = sum(1 for d in ctx.profile.children(ctx.profile.df_of(path).path) if d.kind == "adf")
+    else:
+        count = (f.record_count or 0) if f.kind == "cyclic" else len(f.records)
+    for number in range(1, count + 2):
+        ctx.session.read_record(path, number, check=False)
+
+
+def _new_value(ctx: OperationContext, key: tuple[str, str], current: bytes, value: str, record: bool) -> bytes:
+    """The bytes a write carries: "changed" flips the content the run first found (remembered as
+    the original), "original" writes that content back (the current one, when nothing was changed)."""
+    ctx.originals.setdefault(key, current)
+    base = ctx.originals[key]
+    if value == "changed":
+        return base[:2] + bytes(b ^ 0xFF for b in base[2:]) if record else bytes(b ^ 0xFF for b in base)
+    if value == "original":
+        return base
+    raise OperationUnavailable(f"value={value!r}; expected changed or original")
+
+
+def _current_record(ctx: OperationContext, path: str, number: int) -> bytes:
+    """The record as it is now, read with the file's read right (state is spent: callers grant
+    their own right afterwards)."""
+    key = (path, f"record {number}")
+    if key in ctx.originals:
+        return ctx.originals[key]
+    _granted(ctx, path, "read", "rule")
+    response = ctx.session.read_record(path, number, check=True)
+    return response.data
+
+
+def _update_record(ctx: OperationContext, op: Operation) -> None:
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    number = _record_number(f, op)
+    current = _current_record(ctx, path, number)
+    data = _new_value(ctx, (path, f"record {number}"), current, op.arg("value", "changed"), True)
+    _granted(ctx, path, "update", op.arg("auth", "rule"))
+    ctx.session.update_record(path, data, number=number, check=False)
+
+
+def _sm_update(ctx: OperationContext, op: Operation) -> None:
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    number = _record_number(f, op)
+    current = _current_record(ctx, path, number)
+    data = _new_value(ctx, (path, f"record {number}"), current, op.arg("value", "changed"), True)
+    mac = op.arg("mac", "right")
+    key_name = None
+    if mac == "other":  # a right MAC under another external key of the file's DF
+        rule_keys = f.rule("update").sm_keys if f.rule("update") is not None else frozenset()  # type: ignore[union-attr]  # checked in the same expression
+        others = sorted(k.name for k in ctx.profile.df_of(path).keys.values() if k.use == "external" and k.name not in rule_keys)
+        if not others:
+            raise OperationUnavailable(f"sm_update: {path}'s DF has no other external key")
+        key_name = others[0]
+    psam = _psam_for(ctx, "a MAC", mac != "wrong")
+    ctx.session.secure_update_record(path, data, psam, key_name, number=number, check=False)
+
+
+def _append_record(ctx: OperationContext, op: Operation) -> None:
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    if not f.records:
+        raise OperationUnavailable(f"append_record: {path} declares no record layout")
+    layout = f.records[0]
+    record = bytes([layout.tag, layout.length]) + bytes([_APPEND_FILL]) * layout.length
+    psam = _psam_for(ctx, "a MAC", op.arg("mac", "right") == "right")
+    times = (f.record_count or 0) + 1 if op.arg("times", "1") == "fill" else 1
+    for _ in range(times):  # "fill": one more than the file holds, so the oldest must be overwritten
+        ctx.session.secure_append_record(path, record, psam, check=False)
+
+
+_APPEND_FILL = 0xA5  # the value bytes an appended record carries (a test choice)
+_BINARY_PROBE = 16  # bytes read or rewritten at an offset of a transparent file (a test choice)
+
+
+def _read_binary(ctx: OperationContext, op: Operation) -> None:
+    path = op.arg("path")
+    _granted(ctx, path, "read", op.arg("auth", "none"))
+    ctx.session.read_binary(path, int(op.arg("offset", "0")), int(op.arg("length", str(_BINARY_PROBE))), check=False)
+
+
+def _update_binary(ctx: OperationContext, op: Operation) -> None:
+    path = op.arg("path")
+    offset, length = int(op.arg("offset", "0")), int(op.arg("length", str(_BINARY_PROBE)))
+    key = (path, f"binary {offset}+{length}")
+    if key not in ctx.originals:
+        _granted(ctx, path, "read", "rule")
+        current = ctx.session.read_binary(path, offset, length, check=True).data
+    else:
+        current = ctx.originals[key]
+    data = _new_value(ctx, key, current, op.arg("value", "changed"), False)
+    _granted(ctx, path, "update", op.arg("auth", "rule"))
+    ctx.session.update_binary(path, offset, data, check=False)
+
+
+def _access(ctx: OperationContext, op: Operation) -> None:
+    """An access case of the access-control plan (`checks.security.access_plan`): from a reset,
+    the conditions in the plan's notation ("PIN → 复位", "AUTH UK1DF03", "无") in order, then the
+    read (the file's first record or bytes) or the update (a changed value) of `path`."""
+    s, profile = ctx.session, ctx.profile
+    path, right = op.arg("path"), op.arg("right")
+    f = profile.file(path)
+    try:
+        conditions = parse_conditions(op.arg("conditions", NO_CONDITION))
+    except ValueError as exc:
+        raise OperationUnavailable(f"access: {exc}") from None
+    data = b""
+    if right == "update":
+        key = (path, "binary 0+16" if f.size else f"record {_first_record(f)}")
+        s.reset()
+        current = ctx.originals.get(key) or _read_for_write(ctx, path, key)
+        data = _new_value(ctx, key, current, "changed", not f.size)
+    s.identity()
+    s.reset()
+    s.select_mf(check=True)
+    sm_key = None
+    for c in conditions:
+        if c.kind == PIN:
+            s.verify_pin(ctx.pin_now, check=True)
+        elif c.kind == AUTH and c.key is not None:
+            s.external_authenticate(
+                c.key, profile.command("external_authenticate").byte("active_version"), ctx.need_psam(str(c)), check=True
+            )
+        elif c.kind == SM:
+            sm_key = c.key
+        elif c.kind == DF_CHANGE:
+            s.select_path(other_df(profile, s.current_df), check=True)
+        elif c.kind == RESET:
+            s.reset()
+        elif c.kind == SELECT_MF:
+            s.select_mf(check=True)
+    if right == "read":
+        read_probe(s, path)
+    elif sm_key is not None:
+        s.secure_update_record(path, data, ctx.need_psam(f"SM {sm_key}"), sm_key, number=_first_record(f), check=False)
+    elif f.size:
+        s.update_binary(path, 0, data, check=False)
+    else:
+        s.update_record(path, data, number=_first_record(f), check=False)
+
+
+def _first_record(f: FileDef) -> int:
+    return f.records[0].number if f.records else 1
+
+
+def _read_for_write(ctx: OperationContext, path: str, key: tuple[str, str]) -> bytes:
+    _granted(ctx, path, "read", "rule")
+    if key[1].startswith("binary"):
+        return ctx.session.read_binary(path, 0, _BINARY_PROBE, check=True).data
+    return ctx.session.read_record(path, int(key[1].split()[1]), check=True).data
+
+
+def _lifecycle(command: str) -> Callable[[OperationContext, Operation], None]:
+    def run(ctx: OperationContext, op: Operation) -> None:
+        psam = _psam_for(ctx, command, op.arg("mac", "right") == "right")
+        ctx.session.identity()
+        getattr(ctx.session, command)(psam, check=False)
+
+    return run
+
+
+def _reset(ctx: OperationContext, op: Operation) -> None:
+    ctx.session.reset()
+
+
+def _apdu(ctx: OperationContext, op: Operation) -> None:
+    ctx.session.forget_selection()
+    try:
+        command = bytes.fromhex(op.arg("hex"))
+    except ValueError:
+        raise OperationUnavailable(f"apdu: hex={op.arg('hex')!r} is not hexadecimal") from None
+    ctx.session.terminal.send(command, raw=op.arg("raw", "no") == "yes")
+
+
+_RIGHT_WRONG = ("right", "wrong")
+_AUTH = None  # rule, none, pin or key:<name>
+_VALUE = ("changed", "original")
+
+OPERATIONS: Mapping[str, OperationSpec] = {
+    "select": OperationSpec(
+        _select, {"path": None, "by": ("name", "fid", "child")}, False, False, ("STD-CMD-1", "STD-FS-1", "STD-FS-2"), frozenset({"by"})
+    ),
+    "verify": OperationSpec(_verify, {"pin": _RIGHT_WRONG}, True, False, ("SEC-PIN-1", "SEC-AC-8")),
+    "change_pin": OperationSpec(_change_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-2", "INT-XR-4")),
+    "reload_pin": OperationSpec(_reload_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-3",)),
+    "unblock_pin": OperationSpec(_unblock_pin, {"probe": ("plain", "counter")}, True, False, ("SEC-PIN-3",), frozenset({"probe"})),
+    "get_challenge": OperationSpec(_get_challenge, {"n": ("4", "8", "16")}, False, False, ("STD-CMD-3",), frozenset({"n"})),
+    "external_authenticate": OperationSpec(
+        _external_authenticate,
+        {"key": None, "version": None, "cryptogram": ("right", "wrong", "replayed")},
+        True,
+        False,
+        ("SEC-AUTH-2", "SEC-AUTH-3", "SEC-KEY-1", "SEC-KEY-2"),
+        frozenset({"version", "cryptogram"}),
+    ),
+    "internal_authenticate": OperationSpec(
+        _internal_authenticate,
+        {"version": None, "f": None, "d": None},
+        False,
+        False,
+        ("SEC-AUTH-1", "SEC-KEY-2"),
+        frozenset({"version", "f", "d"}),
+    ),
+    "read_binary": OperationSpec(
+        _read_binary,
+        {"path": None, "offset": None, "length": None, "auth": _AUTH},
+        False,
+        False,
+        ("STD-CMD-2", "SEC-AC-3"),
+        frozenset({"offset", "length", "auth"}),
+    ),
+    "update_binary": OperationSpec(
+        _update_binary,
+        {"path": None, "offset": None, "length": None, "value": _VALUE, "auth": _AUTH},
+        True,
+        False,
+        ("STD-CMD-2", "SEC-AC-1"),
+        frozenset({"offset", "length", "value", "auth"}),
+    ),
+    "read_record": OperationSpec(
+        _read_record,
+        {"path": None, "number": None, "tag": None, "auth": _AUTH},
+        False,
+        False,
+        ("STD-REC-3", "STD-CMD-2", "SEC-AC-3"),
+        frozenset({"number", "tag", "auth"}),
+    ),
+    "read_records": OperationSpec(
+        _read_records, {"path": None, "auth": _AUTH}, False, False, ("STD-REC-2", "STD-REC-3"), frozenset({"auth"})
+    ),
+    "update_record": OperationSpec(
+        _update_record,
+        {"path": None, "number": None, "value": _VALUE, "auth": _AUTH},
+        True,
+        False,
+        ("STD-CMD-2", "SEC-AC-1", "SEC-AC-2", "SEC-AC-4"),
+        frozenset({"number", "value", "auth"}),
+    ),
+    "sm_update": OperationSpec(
+        _sm_update,
+        {"path": None, "number": None, "value": _VALUE, "mac": ("right", "wrong", "other")},
+        True,
+        False,
+        ("SEC-SM-1",),
+        frozenset({"number", "value", "mac"}),
+    ),
+    "append_record": OperationSpec(
+        _append_record,
+        {"path": None, "mac": _RIGHT_WRONG, "times": ("1", "fill")},
+        True,
+        True,
+        ("STD-CMD-5", "SEC-SM-1"),
+        frozenset({"mac", "times"}),
+    ),
+    "application_block": OperationSpec(
+        _lifecycle("application_block"), {"mac": _RIGHT_WRONG}, True, True, ("SEC-LC-1",), frozenset({"mac"})
+    ),
+    "application_unblock": OperationSpec(
+        _lifecycle("application_unblock"), {"mac": _RIGHT_WRONG}, True, True, ("SEC-LC-1",), frozenset({"mac"})
+    ),
+    "reset": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
+    "power_cycle": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
+    "access": OperationSpec(
+        _access, {"path": None, "right": ("read", "update"), "conditions": None}, True, False, ("SEC-AC-1",), frozenset({"conditions"})
+    ),
+    "apdu": OperationSpec(_apdu, {"hex": None, "raw": ("yes", "no")}, False, False, ("STD-SW-1", "STD-CMD-4"), frozenset({"raw"})),
+}
+
+
+def check_operation(op: Operation) -> OperationSpec:
+    """The spec of `op`, after checking its name and arguments (OperationUnavailable names the bad one)."""
+    spec = OPERATIONS.get(op.name)
+    if spec is None:
+        raise OperationUnavailable(f"unknown operation {op.name!r}; known: {', '.join(sorted(OPERATIONS))}")
+    given = dict(op.args)
+    for key, value in given.items():
+        if key not in spec.args:
+            raise OperationUnavailable(f"operation {op.name}: unknown argument {key!r}; expected {spec.describe(op.name)}")
+        allowed = spec.args[key]
+        if allowed is not None and value not in allowed:
+            raise OperationUnavailable(f"operation {op.name}: {key}={value!r}; expected one of {', '.join(allowed)}")
+    missing = [a for a in spec.args if a not in given and a not in spec.optional]
+    if missing:
+        raise OperationUnavailable(f"operation {op.name}: missing argument(s) {', '.join(missing)}")
+    return spec
+
+
+def perform(op: Operation, ctx: OperationContext) -> list[Exchange]:
+    """Carry out `op` on the context's card; the exchanges it made, masked for recording.
+
+    A destructive operation needs ``ctx.allow_destructive``. A preparatory step the card refuses
+    ends the operation (the refused exchange is the last one returned)."""
+    spec = check_operation(op)
+    if spec.destructive and not ctx.allow_destructive:
+        raise OperationUnavailable(f"operation {op} is destructive: it needs --allow-destructive")
+    ctx.capture.take()
+    try:
+        spec.run(ctx, op)
+    except OperationError:
+        pass  # the card refused a preparatory step: its answer is the outcome, recorded below
+    except HarnessError:
+        ctx.capture.take()
+        raise
+    return ctx.record(ctx.capture.take())
