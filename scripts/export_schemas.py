@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from harness.declaration_schema import DeclarationFile
 from harness.interop_expectations_schema import ExpectationsDocument
+from harness.learn.alphabet_schema import AlphabetDocument
 from harness.replay.script import ReplayScript
 from ssc.keyset_schema import LabKeyDocument
 from ssc.profile.schema import ProfileLayer
@@ -62,6 +63,7 @@ FORMATS = (
     DataFormat("ssc-regions", 1, RegionsDocument, ("fixtures/regions.yaml",)),
     DataFormat("ssc-interop-expectations", 1, ExpectationsDocument, ("fixtures/interop_expectations.yaml",)),
     DataFormat("ssc-invalid-list", 1, InvalidListDocument, ("fixtures/invalid_lists/*.yaml",)),
+    DataFormat("ssc-alphabet", 1, AlphabetDocument, ("fixtures/alphabets/*.yaml",)),
     DataFormat("ssc-replay", 1, ReplayScript, ("fixtures/replay/*.yaml",)),
 )
 

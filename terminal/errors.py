@@ -26,6 +26,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── Inconclusive                [checks.verdicts] the case could not reach its precondition or observe its effect
     ├── ProfileDetectionError       [harness.profiles] no built-in profile fits the card (also a RuntimeError)
     ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
+    ├── BudgetExceeded              [harness.learn.sul] learning needs more APDUs than --max-apdus allows
     └── InputError                  a file or option the lab gives is wrong (also a ValueError)
         ├── RegionError             [terminal.regions] the region registry
         ├── InvalidListError        [terminal.invalid_lists] an invalid-card list
@@ -33,6 +34,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── DeclarationError        [harness.declaration] the issuer declaration
         ├── ExpectationError        [harness.interop_expectations] the declared interop expectations
         ├── TagError                [harness.tags] a --tags expression
+        ├── AlphabetError           [harness.learn.alphabet] a learning alphabet
         ├── SignKeyError            [harness.artefacts] the --sign-key cannot sign this run's evidence
         └── UsageError              [harness.exitstatus] a command-line option
             ├── RunDirError         [harness.rundir] the report directory cannot be created, written or locked
