@@ -63,7 +63,7 @@ FORMATS = (
     DataFormat("ssc-regions", 1, RegionsDocument, ("fixtures/regions.yaml",)),
     DataFormat("ssc-interop-expectations", 1, ExpectationsDocument, ("fixtures/interop_expectations.yaml",)),
     DataFormat("ssc-invalid-list", 1, InvalidListDocument, ("fixtures/invalid_lists/*.yaml",)),
-    DataFormat("ssc-alphabet", 1, AlphabetDocument, ("fixtures/alphabets/*.yaml",)),
+    DataFormat("ssc-alphabet", 1, AlphabetDocument, ("fixtures/alphabets/*.yaml", "fixtures/alphabets/focus/*.yaml")),
     DataFormat("ssc-replay", 1, ReplayScript, ("fixtures/replay/*.yaml",)),
 )
 

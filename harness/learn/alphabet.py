@@ -55,8 +55,8 @@ def load_alphabet(path: str | Path, profile: Profile) -> Alphabet:
     src = p.name
     data = read_data_file(p, FORMAT, AlphabetError, what="the learning alphabet")
     doc = validate(AlphabetDocument, data, lambda field, message: AlphabetError(f"{src}: {field}: {message}"))
-    if doc.profile != profile.name:
-        raise AlphabetError(f"{src}: profile: the alphabet is for {doc.profile}, the card's profile is {profile.name}")
+    if profile.name not in doc.profiles:
+        raise AlphabetError(f"{src}: profiles: the alphabet is for {', '.join(doc.profiles)}, the card's profile is {profile.name}")
     symbols = []
     seen: set[str] = set()
     for i, s in enumerate(doc.symbols):

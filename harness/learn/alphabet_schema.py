@@ -65,8 +65,8 @@ class AlphabetDocument(DataModel):
 
     format: Literal["ssc-alphabet/1"]
     """the format and its version"""
-    profile: NonEmptyStr
-    """the profile (gen1, gen2, gen3) whose files, keys and commands the symbols name"""
+    profiles: Annotated[list[NonEmptyStr], Field(min_length=1)]
+    """the profiles (gen1, gen2, gen3) whose files, keys and commands the symbols name"""
     title: str = ""
     """what the alphabet is for"""
     symbols: Annotated[list[SymbolDocument], Field(min_length=1)]

@@ -8,6 +8,7 @@ differs from the other machine is drawn red and bold, its differing pairs marked
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -21,29 +22,46 @@ def _quote(text: str) -> str:
 
 
 def to_dot(machine: MachineView, title: str, marks: set[tuple[str, str]] | None = None) -> str:
+    """DOT text of `machine`; `marks` are its (state, input) transitions that differ from the other
+    machine. Self-loops are folded into the state's box (most transitions of a card are loops:
+    a read that changes nothing), the other transitions are edges."""
     marks = marks or set()
     edges: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    loops: dict[str, list[tuple[str, bool]]] = {s: [] for s in machine.states}
     for s in machine.states:
         for a in machine.inputs:
-            edges.setdefault((s, machine.delta[(s, a)]), []).append((f"{a} / {machine.output[(s, a)]}", (s, a) in marks))
+            label = (f"{a} / {machine.output[(s, a)]}", (s, a) in marks)
+            target = machine.delta[(s, a)]
+            if target == s:
+                loops[s].append(label)
+            else:
+                edges.setdefault((s, target), []).append(label)
     lines = [
         f"digraph {_quote(title)} {{",
         "  rankdir=LR;",
-        '  node [shape=circle, fontname="Helvetica", fontsize=10];',
+        '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=9];',
         '  edge [fontname="Helvetica", fontsize=8];',
         f"  label={_quote(title)}; labelloc=t;",
         '  __start [shape=point, label=""];',
         f"  __start -> {machine.initial};",
     ]
     for s in machine.states:
-        lines.append(f"  {s} [label={_quote(s)}];")
+        own = loops[s]
+        text = _lines([f"{s}" + (" (initial)" if s == machine.initial else "")] + [("≠ " if m else "↺ ") + t for t, m in sorted(own)])
+        style = ', color="#c0392b", fontcolor="#c0392b", penwidth=2.5' if any(m for _, m in own) else ""
+        lines.append(f"  {s} [label={text}{style}];")
     for (src, dst), labels in edges.items():
         differing = any(m for _, m in labels)
-        text = "\\n".join(("≠ " if m else "") + label for label, m in sorted(labels))
+        text = _lines([("≠ " if m else "") + t for t, m in sorted(labels)])
         style = ', color="#c0392b", fontcolor="#c0392b", penwidth=2.5' if differing else ""
-        lines.append(f"  {src} -> {dst} [label={_quote(text).replace(chr(92) * 2 + 'n', chr(92) + 'n')}{style}];")
+        lines.append(f"  {src} -> {dst} [label={text}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _lines(parts: list[str]) -> str:
+    """A quoted DOT label of left-aligned lines."""
+    return '"' + "".join(p.replace("\\", "\\\\").replace('"', '\\"') + "\\l" for p in parts) + '"'
 
 
 def render_svg(dot: str, *, timeout: float = 60.0) -> str | None:
@@ -60,4 +78,9 @@ def render_svg(dot: str, *, timeout: float = 60.0) -> str | None:
         return None
     svg = done.stdout.decode("utf-8")
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else None
+    if start < 0:
+        return None
+    svg = svg[start:]
+    head_end = svg.find(">")
+    head = re.sub(r'\s(width|height)="[^"]*"', "", svg[:head_end])  # scale to the page: the viewBox stays
+    return head + ' style="width:100%;height:auto"' + svg[head_end:]

@@ -29,7 +29,7 @@ from harness.cardspec import CardSpec, parse_card_spec
 from harness.exitstatus import UNFINISHED, UsageError
 from harness.learn.alphabet import Alphabet, default_alphabet_path, load_alphabet
 from harness.learn.compare import Difference, compare
-from harness.learn.engine import Learned, learn_machine
+from harness.learn.engine import Learned, Witness, learn_machine
 from harness.learn.render import render_svg, to_dot
 from harness.learn.sul import BudgetExceeded, CardSUL, CountingTransport
 from harness.replay.script import ReplayScript, ReplayStep
@@ -83,6 +83,10 @@ class EmbeddedModel:
 
 
 MODEL_SOURCES: dict[str, Callable[[], ModelSource]] = {"embedded": EmbeddedModel}
+
+# The model's machine depends only on these; a process that learns several DUTs (the tests, the
+# benchmark, a lab comparing cards) learns each model once.
+_MODEL_CACHE: dict[tuple[object, ...], Learned] = {}
 
 
 @dataclass
@@ -222,8 +226,11 @@ def _learn_in(
         ),
     )
     say(f"learn: alphabet {alphabet.source} ({len(names)} symbols: {', '.join(names)}), profile {profile.name}")
-    say(f"learn: learning the reference model's machine ({options.model}, in-process) …")
-    model_learned = learn_machine(model.sul, names, seed=options.seed)
+    cache_key = (options.model, profile.name, tuple((s.name, s.op) for s in alphabet.symbols), options.allow_destructive, options.seed)
+    model_learned = _MODEL_CACHE.get(cache_key)
+    if model_learned is None:
+        say(f"learn: learning the reference model's machine ({options.model}, in-process) …")
+        model_learned = _MODEL_CACHE[cache_key] = learn_machine(model.sul, names, seed=options.seed)
     say(_figures_line("model", model_learned))
 
     dut_counting = CountingTransport(dut_transport)
@@ -238,18 +245,23 @@ def _learn_in(
         f"learn: the DUT ({spec}) is expected to need about {estimate:,} APDUs (as the model did), "
         f"~{estimate * latency:.0f} s at its measured {latency * 1000:.2f} ms per APDU; bound: --max-apdus {options.max_apdus:,}"
     )
-    dut_counting.limit = dut_counting.apdus + options.max_apdus
+    dut_counting.budget = options.max_apdus
     dut_learned = learn_machine(dut.sul, names, guide=model_learned.machine, seed=options.seed)
+    dut_counting.limit = None  # the budget bounds learning; confirming the differences costs a few APDUs more
     say(_figures_line("DUT", dut_learned))
 
     differences, model_marks, dut_marks = compare(model_learned.machine, dut_learned.machine)
+    if not dut_learned.complete:
+        say(f"learn: learning the DUT stopped early: {dut_learned.stopped}; its diagram is the last hypothesis")
+        differences = _from_witnesses(dut_learned.witnesses)
     run_dir_learn = run_dir / "learn"
     run_dir_learn.mkdir(exist_ok=True)
     findings = []
     for i, d in enumerate(differences, 1):
         findings.append(_finding(i, d, alphabet, model, dut, profile, run_dir_learn))
     equivalent = not differences
-    doc = _document(options, spec, profile, alphabet, model_learned, dut_learned, findings, equivalent)
+    verdict = "different" if differences else ("equivalent" if dut_learned.complete else "incomplete")
+    doc = _document(options, spec, profile, alphabet, model_learned, dut_learned, findings, verdict)
     dots = {
         "model": to_dot(model_learned.machine, f"reference model ({options.model}, {profile.name})", model_marks),
         "dut": to_dot(dut_learned.machine, f"DUT ({spec})", dut_marks),
@@ -264,6 +276,10 @@ def _learn_in(
     from reports.learn_page import write_learn_report
 
     write_learn_report(run_dir / "report.html", doc, svgs, dots)
+    if verdict == "incomplete":
+        say("learn: INCOMPLETE — no difference found before learning stopped; raise --max-apdus")
+        say(f"learn: {run_dir / 'learn.json'}, {run_dir / 'report.html'}")
+        return UNFINISHED
     if equivalent:
         say(f"learn: EQUIVALENT — the DUT's machine equals the model's ({len(dut_learned.machine.states)} states)")
     else:
@@ -275,6 +291,20 @@ def _learn_in(
             )
     say(f"learn: {run_dir / 'learn.json'}, {run_dir / 'report.html'}")
     return EQUIVALENT if equivalent else DIFFERENT
+
+
+def _from_witnesses(witnesses: tuple[Witness, ...]) -> list[Difference]:
+    """Differences the card proved by its answers while learning stopped early: one per kind
+    (last symbol, model output, DUT output), shortest first, cut at the first differing output."""
+    out: list[Difference] = []
+    kinds: set[tuple[str, str, str]] = set()
+    for w in witnesses:
+        n = next(i for i, (m, d) in enumerate(zip(w.model_outputs, w.dut_outputs)) if m != d) + 1
+        kind = (w.sequence[n - 1], w.model_outputs[n - 1], w.dut_outputs[n - 1])
+        if kind not in kinds:
+            kinds.add(kind)
+            out.append(Difference(w.sequence[:n], w.model_outputs[:n], w.dut_outputs[:n], "", ""))
+    return sorted(out, key=lambda d: len(d.sequence))
 
 
 def _figures_line(label: str, learned: Learned) -> str:
@@ -329,7 +359,7 @@ def _document(
     model: Learned,
     dut: Learned,
     findings: list[dict[str, Any]],
-    equivalent: bool,
+    verdict: str,
 ) -> dict[str, Any]:
     return {
         "format": LEARN_FORMAT,
@@ -340,7 +370,9 @@ def _document(
         "model_source": options.model,
         "allow_destructive": options.allow_destructive,
         "max_apdus": options.max_apdus,
-        "verdict": "equivalent" if equivalent else "different",
+        "verdict": verdict,
+        "learning_complete": dut.complete,
+        "stopped": dut.stopped,
         "alphabet": {
             "source": alphabet.source,
             "symbols": [

@@ -1,0 +1,127 @@
+"""Automata learning (ssc-conform learn): figures per generation and the fault proofs.
+
+    .venv/bin/python bench/bench_learn.py [--generations gen1,gen2,gen3] [--faults all|NAME,...|none]
+    scripts/pcsc-sandbox .venv/bin/python bench/bench_learn.py --vpcd      # also through vpcd + pcscd
+
+1. Per generation, the clean reference card is learned twice in-process with the default alphabet
+   (fixtures/alphabets/<gen>.yaml); both must come out equivalent to the model. With --vpcd the
+   same card is also served on vpcd (`Virtual PCD 00 00`) and learned through pcscd + pyscard.
+   Printed: states, queries, APDUs, seconds. Targets: ≤ 30 s in-process, ≤ 60,000 APDUs (DUT).
+2. Every fault of reference_card.FAULTS (on gen2, or on its own generation) is learned with the
+   default alphabet and then the focus alphabets (fixtures/alphabets/focus/) until one shows a
+   difference; printed: the alphabet, the length of the shortest distinguishing sequence (target
+   ≤ 12) and the sequence. A fault no alphabet shows is listed as unseen (see README for why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import print_table
+
+from harness.learn.alphabet import ALPHABETS_DIR
+from harness.learn.run import LearnOptions, run_learn
+from reference_card.faults import FAULTS
+
+FOCUS = ("keys", "sm", "pin-admin", "lifecycle")
+VPCD_READER = "Virtual PCD 00 00"
+
+
+def learn(out: Path, **kwargs: Any) -> tuple[int, dict[str, Any], float]:
+    start = time.perf_counter()
+    code = run_learn(LearnOptions(report_dir=out, **kwargs), out=lambda _text: None)
+    seconds = time.perf_counter() - start
+    doc = json.loads((out / "learn.json").read_text(encoding="utf-8")) if (out / "learn.json").exists() else {}
+    return code, doc, seconds
+
+
+def figures(generations: list[str], vpcd: bool, tmp: Path) -> bool:
+    rows = []
+    ok = True
+    for gen in generations:
+        runs = [("in-process #1", {}), ("in-process #2", {})]
+        for label, extra in runs:
+            code, doc, _ = learn(tmp / f"{gen}-{label[-1]}", card=f"reference:{gen}", **extra)
+            ok &= code == 0
+            m, d = doc["model"]["figures"], doc["dut"]["figures"]
+            rows.append(
+                [
+                    gen,
+                    label,
+                    "equivalent" if code == 0 else f"exit {code}",
+                    d["states"],
+                    d["queries"],
+                    d["apdus"],
+                    d["seconds"],
+                    m["seconds"],
+                ]
+            )
+        if vpcd:
+            from reference_card import ReferenceCard
+            from terminal.vpcd import VpcdServer
+
+            handle = VpcdServer(ReferenceCard.default(gen)).run_in_thread()
+            try:
+                if not handle.wait_connected(5.0):
+                    raise SystemExit("bench_learn: the served card did not connect to vpcd (run under scripts/pcsc-sandbox)")
+                time.sleep(1.0)  # pcscd notices the card
+                code, doc, _ = learn(tmp / f"{gen}-vpcd", card=f"reader:{VPCD_READER}", profile=gen)
+            finally:
+                handle.stop()
+            ok &= code == 0
+            d = doc["dut"]["figures"]
+            rows.append(
+                [gen, "vpcd", "equivalent" if code == 0 else f"exit {code}", d["states"], d["queries"], d["apdus"], d["seconds"], "-"]
+            )
+    print_table(["gen", "DUT", "verdict", "states", "queries", "APDUs", "DUT s", "model s"], rows)
+    return ok
+
+
+def faults(names: list[str], tmp: Path) -> None:
+    rows = []
+    for name in names:
+        fault = FAULTS[name]
+        gen = "gen2" if not fault.generations or "gen2" in fault.generations else fault.generations[0]
+        alphabets: list[tuple[str, Path | None]] = [("default", None)] + [(f, ALPHABETS_DIR / "focus" / f"{f}.yaml") for f in FOCUS]
+        seen = None
+        for label, path in alphabets:
+            code, doc, seconds = learn(tmp / f"{name}-{label}", card=f"reference:{gen}", faults=(name,), alphabet=path)
+            if code == 1:
+                shortest = min(doc["differences"], key=lambda d: len(d["sequence"]))
+                seen = [name, gen, label, len(shortest["sequence"]), f"{seconds:.1f}", " → ".join(shortest["sequence"])]
+                break
+            if code not in (0, 1):
+                seen = [name, gen, label, "-", f"{seconds:.1f}", f"could not complete (exit {code})"]
+                break
+        rows.append(seen or [name, gen, "unseen", "-", "-", "no alphabet shows it"])
+        print(" | ".join(str(c) for c in rows[-1]), flush=True)
+    print()
+    print_table(["fault", "gen", "alphabet", "length", "s", "shortest distinguishing sequence"], rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--generations", default="gen1,gen2,gen3")
+    ap.add_argument("--faults", default="all", help="all, none, or comma-separated fault names")
+    ap.add_argument("--vpcd", action="store_true", help="also learn the card served on vpcd (needs pcscd + vpcd)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-learn-") as d:
+        tmp = Path(d)
+        ok = figures(args.generations.split(","), args.vpcd, tmp)
+        if args.faults != "none":
+            names = sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
+            faults(names, tmp)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
