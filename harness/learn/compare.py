@@ -45,6 +45,19 @@ class MachineView:
         output = {(names[id(s)], a): str(s.output_fun[a]) for s in order for a in inputs}
         return cls("s0", tuple(names[id(s)] for s in order), tuple(inputs), delta, output)
 
+    def access_sequences(self) -> dict[str, tuple[str, ...]]:
+        """The shortest input word that reaches each state (breadth-first, inputs in order)."""
+        reach: dict[str, tuple[str, ...]] = {self.initial: ()}
+        queue = deque([self.initial])
+        while queue:
+            s = queue.popleft()
+            for a in self.inputs:
+                t = self.delta[(s, a)]
+                if t not in reach:
+                    reach[t] = reach[s] + (a,)
+                    queue.append(t)
+        return reach
+
     def run(self, word: list[str] | tuple[str, ...]) -> list[str]:
         state, out = self.initial, []
         for a in word:

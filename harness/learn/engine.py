@@ -2,11 +2,14 @@
 L* for the same machine, which is what costs APDUs on a real card) and an equivalence oracle that
 looks first where a difference from the reference model would be.
 
-The *model-guided* oracle: when the reference model's machine is known, every shortest sequence on
-which the hypothesis differs from the model is asked of the card first; a card that behaves like
-its hypothesis there keeps the difference, and a card that behaves like the model refutes the
-hypothesis at once. Then random W-method walks (seeded: the same run learns the same way) look for
-anything else.
+The *model-guided* oracle, in three passes, cheapest and surest first:
+1. when the reference model's machine is known, every shortest sequence on which the hypothesis
+   differs from the model is asked of the card: a card that behaves like its hypothesis there keeps
+   the difference (a witness), a card that behaves like the model refutes the hypothesis at once;
+2. from every state of the hypothesis (its shortest access word), every word of the alphabet up to
+   the depth that keeps this under `EXHAUSTIVE_WORDS` queries (depth 3 for a 2-state machine over 5 symbols, 1 for
+   the 56-state default) — random walks alone miss short paths in small machines;
+3. random W-method walks (seeded: the same run learns the same way), at least `MIN_WALKS` in all.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ __all__ = ["Learned", "ModelGuidedEqOracle", "Witness", "learn_machine"]
 
 WALKS_PER_STATE = 10
 WALK_LENGTH = 10
+MIN_WALKS = 200
+EXHAUSTIVE_WORDS = 600
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,21 @@ class Witness:
 
 
 class ModelGuidedEqOracle(Oracle):  # aalpy is untyped: Oracle is Any to mypy
-    def __init__(self, alphabet: list[str], sul: SUL, guide: MachineView | None, seed: int) -> None:
+    def __init__(
+        self,
+        alphabet: list[str],
+        sul: SUL,
+        guide: MachineView | None,
+        seed: int,
+        *,
+        known: tuple[tuple[str, ...], ...] = (),
+        walks_per_state: int = WALKS_PER_STATE,
+    ) -> None:
         super().__init__(alphabet, sul)
         self.guide = guide
-        self.inner = RandomWMethodEqOracle(alphabet, sul, walks_per_state=WALKS_PER_STATE, walk_len=WALK_LENGTH)
+        self.known = known  # words that refuted an earlier learning of this card: asked first
+        self.walks_per_state = walks_per_state
+        self.inner = RandomWMethodEqOracle(alphabet, sul, walks_per_state=walks_per_state, walk_len=WALK_LENGTH)
         self.seed = seed
         self.witnesses: dict[tuple[str, ...], Witness] = {}
         self.last: MachineView | None = None  # the last hypothesis (a partial result if learning stops)
@@ -52,6 +68,12 @@ class ModelGuidedEqOracle(Oracle):  # aalpy is untyped: Oracle is Any to mypy
         self.inner.sul = self.sul  # the learner wraps the SUL in its cache after construction
         view = MachineView.of(hypothesis, list(self.alphabet))
         self.last = view
+        for word in self.known:
+            self.num_queries += 1
+            answered = tuple(self.sul.query(word))
+            if answered != tuple(view.run(word)):
+                self._witness(word, answered)
+                return word
         if self.guide is not None:
             differences, _, _ = compare(self.guide, view, limit=50)
             for d in differences:
@@ -61,18 +83,44 @@ class ModelGuidedEqOracle(Oracle):  # aalpy is untyped: Oracle is Any to mypy
                     self.witnesses.setdefault(d.sequence, Witness(d.sequence, d.model_outputs, answered))
                 if answered != d.dut_outputs:
                     return d.sequence
+        cex = self._exhaustive(view)
+        if cex is not None:
+            return cex
         random.seed(self.seed)
+        self.inner.walks_per_state = max(self.walks_per_state, -(-MIN_WALKS // len(view.states)))
         cex = self.inner.find_cex(hypothesis)
         self.num_queries += self.inner.num_queries
         self.inner.num_queries = 0
         if cex is None:
             return None
         cex = tuple(cex)
-        if self.guide is not None:
-            answered = tuple(self.sul.query(cex))  # from the learner's cache: no APDU
-            if answered != tuple(self.guide.run(cex)):
-                self.witnesses.setdefault(cex, Witness(cex, tuple(self.guide.run(cex)), answered))
+        self._witness(cex, tuple(self.sul.query(cex)))  # from the learner's cache: no APDU
         return cex
+
+    def _exhaustive(self, view: MachineView) -> tuple[str, ...] | None:
+        """Pass 2: every word up to the affordable depth from every state."""
+        n, k = len(view.states), len(self.alphabet)
+        depth = 1
+        while n * k ** (depth + 1) <= EXHAUSTIVE_WORDS:
+            depth += 1
+        words: list[tuple[str, ...]] = [()]
+        for _ in range(depth):
+            words = [w + (a,) for w in words for a in self.alphabet]
+        for prefix in view.access_sequences().values():
+            for suffix in words:
+                word = prefix + suffix
+                self.num_queries += 1
+                answered = tuple(self.sul.query(word))
+                if answered != tuple(view.run(word)):
+                    self._witness(word, answered)
+                    return word
+        return None
+
+    def _witness(self, word: tuple[str, ...], answered: tuple[str, ...]) -> None:
+        if self.guide is not None:
+            expected = tuple(self.guide.run(word))
+            if answered != expected:
+                self.witnesses.setdefault(word, Witness(word, expected, answered))
 
 
 @dataclass(frozen=True)
@@ -97,11 +145,21 @@ class Learned:
         }
 
 
-def learn_machine(sul: Any, inputs: list[str], *, guide: MachineView | None = None, seed: int = 1) -> Learned:
-    """Learn `sul` (a CardSUL: counts its APDUs in ``sul.transport``) over `inputs`."""
+def learn_machine(
+    sul: Any,
+    inputs: list[str],
+    *,
+    guide: MachineView | None = None,
+    seed: int = 1,
+    known: tuple[tuple[str, ...], ...] = (),
+    walks_per_state: int = WALKS_PER_STATE,
+) -> Learned:
+    """Learn `sul` (a CardSUL: counts its APDUs in ``sul.transport``) over `inputs`; `known` are
+    words an earlier learning of the same card got wrong (tried first as counterexamples)."""
     start_apdus = sul.transport.apdus
+    start_queries, start_steps = sul.num_queries, sul.num_steps
     start = time.perf_counter()
-    oracle = ModelGuidedEqOracle(inputs, sul, guide, seed)
+    oracle = ModelGuidedEqOracle(inputs, sul, guide, seed, known=known, walks_per_state=walks_per_state)
     try:
         machine = run_KV(inputs, sul, oracle, automaton_type="mealy", print_level=0)
     except BudgetExceeded as exc:
@@ -109,8 +167,8 @@ def learn_machine(sul: Any, inputs: list[str], *, guide: MachineView | None = No
             raise
         return Learned(
             oracle.last,
-            sul.num_queries,
-            sul.num_steps,
+            sul.num_queries - start_queries,
+            sul.num_steps - start_steps,
             sul.transport.apdus - start_apdus,
             time.perf_counter() - start,
             complete=False,
@@ -119,8 +177,8 @@ def learn_machine(sul: Any, inputs: list[str], *, guide: MachineView | None = No
         )
     return Learned(
         MachineView.of(machine, inputs),
-        sul.num_queries,
-        sul.num_steps,
+        sul.num_queries - start_queries,
+        sul.num_steps - start_steps,
         sul.transport.apdus - start_apdus,
         time.perf_counter() - start,
         witnesses=tuple(sorted(oracle.witnesses.values(), key=lambda w: len(w.sequence))),

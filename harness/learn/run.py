@@ -44,6 +44,8 @@ __all__ = ["DEFAULT_MAX_APDUS", "EQUIVALENT", "DIFFERENT", "LearnOptions", "run_
 
 EQUIVALENT, DIFFERENT = 0, 1
 DEFAULT_MAX_APDUS = 200_000
+MODEL_WALKS_PER_STATE = 30  # the model is learned in-process: more random walks cost seconds, not card wear
+REFINEMENTS = 3  # rounds of learning again when the cards refute a difference of the learned machines
 LEARN_FORMAT = "ssc-learn/1"
 
 
@@ -230,7 +232,7 @@ def _learn_in(
     model_learned = _MODEL_CACHE.get(cache_key)
     if model_learned is None:
         say(f"learn: learning the reference model's machine ({options.model}, in-process) …")
-        model_learned = _MODEL_CACHE[cache_key] = learn_machine(model.sul, names, seed=options.seed)
+        model_learned = learn_machine(model.sul, names, seed=options.seed, walks_per_state=MODEL_WALKS_PER_STATE)
     say(_figures_line("model", model_learned))
 
     dut_counting = CountingTransport(dut_transport)
@@ -247,8 +249,30 @@ def _learn_in(
     )
     dut_counting.budget = options.max_apdus
     dut_learned = learn_machine(dut.sul, names, guide=model_learned.machine, seed=options.seed)
-    dut_counting.limit = None  # the budget bounds learning; confirming the differences costs a few APDUs more
     say(_figures_line("DUT", dut_learned))
+    # A learned machine is a hypothesis: a difference the two cards do not both confirm shows that
+    # one learning missed a state. That card is learned again with the refuting words first.
+    model_known: tuple[tuple[str, ...], ...] = ()
+    dut_known: tuple[tuple[str, ...], ...] = ()
+    for _round in range(REFINEMENTS):
+        if not dut_learned.complete:
+            break
+        differences, _, _ = compare(model_learned.machine, dut_learned.machine)
+        model_wrong = [d.sequence for d in differences if tuple(model.sul.query(d.sequence)) != d.model_outputs]
+        dut_wrong = [d.sequence for d in differences if tuple(dut.sul.query(d.sequence)) != d.dut_outputs]
+        if not model_wrong and not dut_wrong:
+            break
+        if model_wrong:
+            model_known += tuple(model_wrong)
+            say(f"learn: {len(model_wrong)} difference(s) refuted by the model card itself: learning the model again")
+            model_learned = learn_machine(model.sul, names, seed=options.seed, known=model_known, walks_per_state=MODEL_WALKS_PER_STATE)
+            say(_figures_line("model", model_learned))
+        dut_known += tuple(dut_wrong)
+        say("learn: learning the DUT again against the corrected model" if model_wrong else "learn: learning the DUT again")
+        dut_learned = learn_machine(dut.sul, names, guide=model_learned.machine, seed=options.seed, known=dut_known)
+        say(_figures_line("DUT", dut_learned))
+    _MODEL_CACHE[cache_key] = model_learned
+    dut_counting.limit = None  # the budget bounds learning; confirming the differences costs a few APDUs more
 
     differences, model_marks, dut_marks = compare(model_learned.machine, dut_learned.machine)
     if not dut_learned.complete:
