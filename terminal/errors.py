@@ -27,6 +27,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── ProfileDetectionError       [harness.profiles] no built-in profile fits the card (also a RuntimeError)
     ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
     ├── BudgetExceeded              [harness.learn.sul] learning needs more APDUs than --max-apdus allows
+    ├── NonDeterministicCard        [harness.learn.engine] the same learning query got different answers
     └── InputError                  a file or option the lab gives is wrong (also a ValueError)
         ├── RegionError             [terminal.regions] the region registry
         ├── InvalidListError        [terminal.invalid_lists] an invalid-card list

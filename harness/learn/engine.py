@@ -25,13 +25,19 @@ from aalpy.oracles import RandomWMethodEqOracle
 
 from harness.learn.compare import MachineView, compare
 from harness.learn.sul import BudgetExceeded
+from terminal.errors import HarnessError
 
-__all__ = ["Learned", "ModelGuidedEqOracle", "Witness", "learn_machine"]
+__all__ = ["Learned", "ModelGuidedEqOracle", "NonDeterministicCard", "Witness", "learn_machine"]
 
 WALKS_PER_STATE = 10
 WALK_LENGTH = 10
 MIN_WALKS = 200
 EXHAUSTIVE_WORDS = 600
+
+
+class NonDeterministicCard(HarnessError):
+    """The same query from the restored card got different answers: the card (or its restore)
+    is not deterministic under the alphabet's abstraction, so no machine describes it."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,11 @@ def learn_machine(
     oracle = ModelGuidedEqOracle(inputs, sul, guide, seed, known=known, walks_per_state=walks_per_state)
     try:
         machine = run_KV(inputs, sul, oracle, automaton_type="mealy", print_level=0)
+    except SystemExit as exc:  # aalpy's cache ends the process when a query's answers change
+        if not str(exc).startswith("Non-determinism detected"):
+            raise
+        detail = " ".join(str(exc).split("\n")[1:3])
+        raise NonDeterministicCard(f"the card answered the same query differently ({detail})") from None
     except BudgetExceeded as exc:
         if oracle.last is None:
             raise

@@ -184,8 +184,8 @@ def run_learn(options: LearnOptions, out: Callable[[str], None] | None = None) -
         except HarnessError as exc:
             say(f"learn: could not complete: {type(exc).__name__}: {exc}")
             return UNFINISHED
-        except ValueError as exc:  # aalpy's non-determinism check: the same query, different answers
-            say(f"learn: could not complete: the card answered the same query differently ({exc})")
+        except KeyboardInterrupt:
+            say("learn: could not complete: interrupted (Ctrl-C)")
             return UNFINISHED
         finally:
             dut_transport.close()

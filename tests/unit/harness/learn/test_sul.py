@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.learn.alphabet import ALPHABETS_DIR as ALPHABET_DIR
 from harness.learn.alphabet import default_alphabet_path, load_alphabet
 from harness.learn.sul import GUARD, BudgetExceeded, CardSUL, CountingTransport
 from terminal.transports.inprocess import InProcessTransport
@@ -74,3 +75,19 @@ def test_the_budget_stops_the_card() -> None:
     with pytest.raises(BudgetExceeded, match="more than --max-apdus 1 APDUs"):
         transport.transmit(bytes.fromhex("0084000008"))
     assert transport.apdus == 1
+
+
+def test_a_card_that_answers_a_query_differently_stops_learning() -> None:
+    from harness.learn.engine import NonDeterministicCard, learn_machine
+
+    sul = card_sul(alphabet=ALPHABET_DIR / "focus" / "sm.yaml")
+    answers = iter(range(10**6))
+    real = sul.step
+
+    def flaky(letter: str | None) -> str:
+        out = real(letter)
+        return f"{out} #{next(answers)}" if letter == "get_challenge" else out
+
+    sul.step = flaky  # type: ignore[method-assign]
+    with pytest.raises(NonDeterministicCard, match="answered the same query differently"):
+        learn_machine(sul, sul.alphabet.names)
