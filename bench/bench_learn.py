@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ from harness.learn.alphabet import ALPHABETS_DIR
 from harness.learn.run import LearnOptions, run_learn
 from reference_card.faults import FAULTS
 
-FOCUS = ("keys", "sm", "pin-admin", "lifecycle")
+FOCUS = ("keys", "access", "sm", "pin-admin", "lifecycle")
 VPCD_READER = "Virtual PCD 00 00"
 
 
@@ -48,7 +50,7 @@ def figures(generations: list[str], vpcd: bool, tmp: Path) -> bool:
     rows = []
     ok = True
     for gen in generations:
-        runs = [("in-process #1", {}), ("in-process #2", {})]
+        runs: list[tuple[str, dict[str, Any]]] = [("in-process #1", {}), ("in-process #2", {})]
         for label, extra in runs:
             code, doc, _ = learn(tmp / f"{gen}-{label[-1]}", card=f"reference:{gen}", **extra)
             ok &= code == 0
@@ -86,24 +88,28 @@ def figures(generations: list[str], vpcd: bool, tmp: Path) -> bool:
     return ok
 
 
-def faults(names: list[str], tmp: Path) -> None:
+def fault_row(name: str, tmp: Path) -> list[object]:
+    """The first alphabet that shows `name`, with its shortest distinguishing sequence."""
+    fault = FAULTS[name]
+    gen = "gen2" if not fault.generations or "gen2" in fault.generations else fault.generations[0]
+    alphabets: list[tuple[str, Path | None]] = [("default", None)] + [(f, ALPHABETS_DIR / "focus" / f"{f}.yaml") for f in FOCUS]
+    for label, path in alphabets:
+        code, doc, seconds = learn(tmp / f"{name}-{label}", card=f"reference:{gen}", faults=(name,), alphabet=path)
+        if code == 1:
+            shortest = min(doc["differences"], key=lambda d: len(d["sequence"]))
+            return [name, gen, label, len(shortest["sequence"]), f"{seconds:.1f}", " → ".join(shortest["sequence"])]
+        if code not in (0, 1):
+            return [name, gen, label, "-", f"{seconds:.1f}", f"could not complete (exit {code})"]
+    return [name, gen, "unseen", "-", "-", "no alphabet shows it"]
+
+
+def faults(names: list[str], tmp: Path, jobs: int) -> None:
+    """Each fault in a process forked from this one (the models learned above are inherited)."""
     rows = []
-    for name in names:
-        fault = FAULTS[name]
-        gen = "gen2" if not fault.generations or "gen2" in fault.generations else fault.generations[0]
-        alphabets: list[tuple[str, Path | None]] = [("default", None)] + [(f, ALPHABETS_DIR / "focus" / f"{f}.yaml") for f in FOCUS]
-        seen = None
-        for label, path in alphabets:
-            code, doc, seconds = learn(tmp / f"{name}-{label}", card=f"reference:{gen}", faults=(name,), alphabet=path)
-            if code == 1:
-                shortest = min(doc["differences"], key=lambda d: len(d["sequence"]))
-                seen = [name, gen, label, len(shortest["sequence"]), f"{seconds:.1f}", " → ".join(shortest["sequence"])]
-                break
-            if code not in (0, 1):
-                seen = [name, gen, label, "-", f"{seconds:.1f}", f"could not complete (exit {code})"]
-                break
-        rows.append(seen or [name, gen, "unseen", "-", "-", "no alphabet shows it"])
-        print(" | ".join(str(c) for c in rows[-1]), flush=True)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        for row in pool.map(fault_row, names, [tmp] * len(names)):
+            rows.append(row)
+            print(" | ".join(str(c) for c in row), flush=True)
     print()
     print_table(["fault", "gen", "alphabet", "length", "s", "shortest distinguishing sequence"], rows)
 
@@ -113,13 +119,14 @@ def main() -> None:
     ap.add_argument("--generations", default="gen1,gen2,gen3")
     ap.add_argument("--faults", default="all", help="all, none, or comma-separated fault names")
     ap.add_argument("--vpcd", action="store_true", help="also learn the card served on vpcd (needs pcscd + vpcd)")
+    ap.add_argument("--jobs", type=int, default=2, help="faults learned in parallel (default 2)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-learn-") as d:
         tmp = Path(d)
         ok = figures(args.generations.split(","), args.vpcd, tmp)
         if args.faults != "none":
             names = sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
-            faults(names, tmp)
+            faults(names, tmp, args.jobs)
     sys.exit(0 if ok else 1)
 
 

@@ -29,7 +29,7 @@ from terminal.errors import HarnessError
 
 __all__ = ["Learned", "ModelGuidedEqOracle", "NonDeterministicCard", "Witness", "learn_machine"]
 
-WALKS_PER_STATE = 10
+WALKS_PER_STATE = 6
 WALK_LENGTH = 10
 MIN_WALKS = 200
 EXHAUSTIVE_WORDS = 600

@@ -164,20 +164,46 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
     # -- set-up -----------------------------------------------------------------------------------
 
     def _read_originals(self) -> None:
-        """What every read of the alphabet answers on the restored card, read with its right."""
+        """What every read of the alphabet should answer on the restored card: read at set-up with
+        the file's right, a record read by tag read *by number* (the same record read another way,
+        so a card that answers a tag with the wrong record shows ``other``). When the cheapest grant
+        of the rule is refused, every condition of the rule is granted (a card that enforces an
+        'or' as an 'and' must not make its own reference value unreadable)."""
         self.restore()
         for s in self.alphabet.symbols:
             if s.op.name in ("read_record", "read_binary") and s.op not in self.originals:
-                self._do(Operation.of("reset"))
-                granted = Operation(s.op.name, tuple(sorted({**dict(s.op.args), "auth": "rule"}.items())))
-                try:
-                    self._do(granted)
-                except HarnessError:
-                    continue  # the terminal cannot obtain the right (a bank key): any data read is "other"
-                last = self.transport.last
-                if last is not None and last[1][-2:] == b"\x90\x00":
-                    self.originals[s.op] = last[1][:-2]
+                args = dict(s.op.args)
+                if s.op.name == "read_record" and "tag" in args:
+                    record = self.profile.file(args["path"]).record_by_tag(int(args.pop("tag"), 16))
+                    if record is not None:
+                        args["number"] = str(record.number)
+                    else:
+                        args = dict(s.op.args)
+                data = self._read_granted(Operation(s.op.name, tuple(sorted({**args, "auth": "rule"}.items()))))
+                if data is None:
+                    data = self._read_granted(Operation(s.op.name, tuple(sorted({**args, "auth": "none"}.items()))), every_term=True)
+                if data is not None:
+                    self.originals[s.op] = data
         self._previous = None
+
+    def _read_granted(self, op: Operation, *, every_term: bool = False) -> bytes | None:
+        """The data `op` reads from a reset card (after granting every term of the read rule
+        first when `every_term`); None when the card or the terminal cannot give it."""
+        self._do(Operation.of("reset"))
+        try:
+            if every_term:
+                rule = self.profile.file(op.arg("path")).rule("read")
+                if rule is None:
+                    return None
+                if rule.needs_pin:
+                    self._do(Operation.of("verify", pin="right"))
+                for key in sorted(rule.keys - rule.sm_keys):
+                    self._do(Operation.of("external_authenticate", key=key))
+            self._do(op)
+        except HarnessError:
+            return None  # the terminal cannot obtain the right (a bank key): any data read is "other"
+        last = self.transport.last
+        return last[1][:-2] if last is not None and last[1][-2:] == b"\x90\x00" else None
 
     # -- one query --------------------------------------------------------------------------------
 
