@@ -244,8 +244,9 @@ def _learn_in(
     latency = dut_counting.latency
     estimate = model_learned.apdus
     say(
-        f"learn: the DUT ({spec}) is expected to need about {estimate:,} APDUs (as the model did), "
-        f"~{estimate * latency:.0f} s at its measured {latency * 1000:.2f} ms per APDU; bound: --max-apdus {options.max_apdus:,}"
+        f"learn: the DUT ({spec}) is expected to need at most about {estimate:,} APDUs (what the model needed with more "
+        f"random walks), ~{estimate * latency:.0f} s at its measured {latency * 1000:.2f} ms per APDU (resets included); "
+        f"bound: --max-apdus {options.max_apdus:,}"
     )
     dut_counting.budget = options.max_apdus
     dut_learned = learn_machine(dut.sul, names, guide=model_learned.machine, seed=options.seed)

@@ -79,9 +79,15 @@ class CountingTransport(WrappingTransport):
         self.last = (bytes(command), bytes(answer))
         return answer
 
+    def reset(self, **options: float) -> bytes:
+        start = time.perf_counter()
+        atr = self.inner.reset(**options)
+        self.seconds += time.perf_counter() - start  # resets are part of the cost per APDU
+        return atr
+
     @property
     def latency(self) -> float:
-        """Mean seconds per APDU so far (0 before the first)."""
+        """Mean seconds per APDU so far, the resets' time included (0 before the first APDU)."""
         return self.seconds / self.apdus if self.apdus else 0.0
 
 

@@ -35,7 +35,7 @@ def test_the_clean_card_is_equivalent_to_its_model(tmp_path: Path) -> None:
     assert code == 0, lines
     assert doc["verdict"] == "equivalent" and doc["differences"] == []
     assert doc["model"]["figures"]["states"] == doc["dut"]["figures"]["states"] >= 4  # type: ignore[index]
-    assert any("expected to need about" in line and "--max-apdus" in line for line in lines), "the estimate comes first"
+    assert any("expected to need at most about" in line and "--max-apdus" in line for line in lines), "the estimate comes first"
     html = (tmp_path / "clean" / "report.html").read_text(encoding="utf-8")
     assert "等价 EQUIVALENT" in html and html.count("<svg") + html.count("<pre>digraph") == 2
 
