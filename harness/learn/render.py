@@ -14,7 +14,7 @@ import subprocess
 
 from harness.learn.compare import MachineView
 
-__all__ = ["render_svg", "to_dot"]
+__all__ = ["path_dot", "render_svg", "to_dot"]
 
 
 def _quote(text: str) -> str:
@@ -55,6 +55,29 @@ def to_dot(machine: MachineView, title: str, marks: set[tuple[str, str]] | None 
         text = _lines([("≠ " if m else "") + t for t, m in sorted(labels)])
         style = ', color="#c0392b", fontcolor="#c0392b", penwidth=2.5' if differing else ""
         lines.append(f"  {src} -> {dst} [label={text}{style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def path_dot(model: MachineView, dut: MachineView, sequence: tuple[str, ...], title: str) -> str:
+    """The distinguishing sequence walked in both machines, one row each, the last step red: the
+    readable view of a difference (the full diagrams of a 50-state card are dense)."""
+    lines = [
+        f"digraph {_quote(title)} {{",
+        "  rankdir=LR;",
+        '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=9];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for side, machine in (("model", model), ("DUT", dut)):
+        state = machine.initial
+        prefix = "m" if side == "model" else "d"
+        lines.append(f'  {prefix}0 [label="{side}: {state}"];')
+        for i, a in enumerate(sequence, 1):
+            out, state = machine.output[(state, a)], machine.delta[(state, a)]
+            last = i == len(sequence)
+            style = ', color="#c0392b", fontcolor="#c0392b", penwidth=2.5' if last else ""
+            lines.append(f"  {prefix}{i} [label={_quote(state)}];")
+            lines.append(f"  {prefix}{i - 1} -> {prefix}{i} [label={_quote(f'{a} / {out}')}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -30,7 +30,7 @@ from harness.exitstatus import UNFINISHED, UsageError
 from harness.learn.alphabet import Alphabet, default_alphabet_path, load_alphabet
 from harness.learn.compare import Difference, compare
 from harness.learn.engine import Learned, Witness, learn_machine
-from harness.learn.render import render_svg, to_dot
+from harness.learn.render import path_dot, render_svg, to_dot
 from harness.learn.sul import BudgetExceeded, CardSUL, CountingTransport
 from harness.replay.script import ReplayScript, ReplayStep
 from harness.rundir import new_run_id, open_run_dir
@@ -291,6 +291,10 @@ def _learn_in(
         "model": to_dot(model_learned.machine, f"reference model ({options.model}, {profile.name})", model_marks),
         "dut": to_dot(dut_learned.machine, f"DUT ({spec})", dut_marks),
     }
+    for f in findings:  # each difference drawn as its path through both machines
+        if dut_learned.complete:
+            path = path_dot(model_learned.machine, dut_learned.machine, tuple(f["sequence"]), f"difference {f['index']}")
+            dots[f"difference-{f['index']}"] = path
     for side, dot in dots.items():
         (run_dir_learn / f"{side}.dot").write_text(dot, encoding="utf-8")
     svgs = {side: render_svg(dot) for side, dot in dots.items()}

@@ -44,3 +44,13 @@ def test_graphviz_renders_an_svg_that_scales_to_the_page() -> None:
 def test_no_svg_without_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     assert render_svg("digraph g { a -> b }") is None
+
+
+def test_a_difference_is_drawn_as_its_path_through_both_machines() -> None:
+    from harness.learn.render import path_dot
+
+    dot = path_dot(counter(3), counter(3, decrements=False), ("wrong", "wrong"), "difference 1")
+    assert 'm0 [label="model: s0"]' in dot and 'd0 [label="DUT: s0"]' in dot
+    last = [line for line in dot.splitlines() if "->" in line and "#c0392b" in line]
+    assert [line.split("[")[0].strip() for line in last] == ["m1 -> m2", "d1 -> d2"]
+    assert "wrong / 63C1" in last[0] and "wrong / 63C3" in last[1]

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.learn.alphabet import ALPHABETS_DIR as ALPHABET_DIR
-from harness.learn.alphabet import default_alphabet_path, load_alphabet
+from harness.learn.alphabet import ALPHABETS_DIR, default_alphabet_path, load_alphabet
 from harness.learn.sul import GUARD, BudgetExceeded, CardSUL, CountingTransport
 from terminal.transports.inprocess import InProcessTransport
 from tests.unit import rig
@@ -80,7 +79,7 @@ def test_the_budget_stops_the_card() -> None:
 def test_a_card_that_answers_a_query_differently_stops_learning() -> None:
     from harness.learn.engine import NonDeterministicCard, learn_machine
 
-    sul = card_sul(alphabet=ALPHABET_DIR / "focus" / "sm.yaml")
+    sul = card_sul(alphabet=ALPHABETS_DIR / "focus" / "sm.yaml")
     answers = iter(range(10**6))
     real = sul.step
 
