@@ -4,6 +4,8 @@ run         run the conformance suite on a card (default: the embedded reference
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
 learn       learn the card's state machine over an abstract alphabet and compare it with the reference model's
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
+diff        lockstep differential test: every command to the card and to its reference twin, answers compared
+replay      replay a divergence script (ssc-replay/1) on a card and show where its answers differ
 readers     list PC/SC readers, whether a card is present, and its ATR
 report      rebuild report.html of a run directory from its stored results.json (and mutants.json)
 keygen      create a lab signing key pair (Ed25519) for evidence bundles
@@ -134,6 +136,13 @@ def _parser() -> argparse.ArgumentParser:
     learn.add_argument("--pin", help="the card's current PIN (default: the profile's initial test PIN)")
     learn.add_argument("--report-dir", help="write learn.json, report.html and learn/ exactly here (default: a new reports/<run-id>/)")
     learn.add_argument("--seed", type=int, default=1, help="seed of the random equivalence walks (default 1: reproducible)")
+    learn.add_argument(
+        "--model",
+        default="embedded",
+        choices=["embedded", "twin"],
+        help="the reference model: the embedded reference card of the DUT's generation (default) or the DUT's twin "
+        "(a reference card personalized from the DUT's data, as `diff` builds it)",
+    )
 
     serve = sub.add_parser("serve-card", help="serve the reference card on the vpcd virtual reader")
     serve.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3]")
@@ -141,6 +150,45 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=35963, help="vpcd port (35963 = 'Virtual PCD 00 00', 35964 = '... 00 01')")
     serve.add_argument("--fault", action="append", default=[], help="serve a mutant with this fault")
     serve.add_argument("--tearing-hook", action="store_true", help="enable the FF 7E power-cut test hook (PROFILE §6.5)")
+
+    diff = sub.add_parser(
+        "diff",
+        help="lockstep differential test against the card's reference twin; exit 0 no divergence, 1 divergence(s), 2 bad input, 3 unfinished",
+    )
+    diff.add_argument("--card", default="reference", help="reader:NAME, or reference[:gen1|gen2|gen3] (with --fault: a mutant)")
+    diff.add_argument("--profile", help="built-in profile or profile YAML (default: the reference card's generation, or detected)")
+    diff.add_argument("--keys", help="lab test-key file, ssc-keys/1 YAML (default: the profile's public test roots)")
+    diff.add_argument("--pin", help="the card's current PIN (default: the profile's initial test PIN); never written anywhere")
+    diff.add_argument("--psam", help="reader:NAME — a hardware PSAM (default: the software PSAM of the card's region)")
+    diff.add_argument(
+        "--declaration", "--ics", dest="declaration", help="issuer declaration (ssc-declaration/1): institution, key versions"
+    )
+    budget = diff.add_mutually_exclusive_group()
+    budget.add_argument("--max-apdus", type=int, metavar="N", help="APDUs to send to the card, shrinking included (default 20000)")
+    budget.add_argument("--seconds", type=_positive_seconds, metavar="S", help="wall time to spend instead of an APDU budget")
+    diff.add_argument("--seed", type=int, default=0, help="seed of the command sequences (default 0: a run is reproducible)")
+    diff.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="also APPEND RECORD on the cyclic file and APPLICATION BLOCK/UNBLOCK (irreversible)",
+    )
+    diff.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (repeatable)")
+    diff.add_argument("--report-dir", help="write diff.json, the scripts and report.html here (default: a new reports/<run-id>/)")
+    diff.add_argument("--first", action="store_true", help="stop at the first divergence")
+
+    replay = sub.add_parser("replay", help="replay an ssc-replay/1 script on a card; exit 0 same answers, 1 a step differs")
+    replay.add_argument(
+        "script", metavar="SCRIPT", help="a divergence-N.json of a diff run, any ssc-replay/1 file, or a run's results.json / run directory"
+    )
+    replay.add_argument("--scenario", help="with a run's results.json: the scenario (part of its id or name) whose trace to replay")
+    replay.add_argument("--save-script", metavar="PATH", help="also write the script replayed (e.g. the one made from a trace)")
+    replay.add_argument("--card", default="reference", help="reader:NAME or reference[:genN]")
+    replay.add_argument("--profile", help="built-in profile or profile YAML (default: the script's)")
+    replay.add_argument("--keys", help="lab test-key file, ssc-keys/1 YAML")
+    replay.add_argument("--pin", help="the card's current PIN (the script only says right or wrong)")
+    replay.add_argument("--psam", help="reader:NAME — a hardware PSAM")
+    replay.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card")
+    replay.add_argument("--allow-destructive", action="store_true", help="replay destructive steps too (otherwise they are not run)")
 
     sub.add_parser("readers", help="list PC/SC readers and the cards in them")
 
@@ -187,6 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(args)
         if args.command == "learn":
             return cmd_learn(args)
+        if args.command == "diff":
+            return cmd_diff(args)
+        if args.command == "replay":
+            return cmd_replay(args)
         if args.command == "readers":
             return cmd_readers()
         if args.command == "report":
@@ -324,6 +376,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
         pin=args.pin,
         report_dir=Path(args.report_dir) if args.report_dir else None,
         seed=args.seed,
+        model=args.model,
     )
     return run_learn(options)
 
@@ -338,6 +391,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if spec.kind != "reference":
         raise UsageError("serve-card serves the embedded reference card: use --card reference[:genN]")
     return serve_reference_card(spec, args.host, args.port, faults=args.fault, tearing_hook=args.tearing_hook)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from harness.diff.command import DiffOptions, run_diff
+
+    return run_diff(
+        DiffOptions(
+            card=args.card,
+            profile=args.profile,
+            keys=Path(args.keys) if args.keys else None,
+            pin=args.pin,
+            psam=args.psam,
+            declaration=Path(args.declaration) if args.declaration else None,
+            max_apdus=args.max_apdus,
+            seconds=args.seconds,
+            seed=args.seed,
+            allow_destructive=args.allow_destructive,
+            faults=tuple(args.fault),
+            report_dir=Path(args.report_dir) if args.report_dir else None,
+            stop_at_first=args.first,
+        )
+    )
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from harness.replay.command import run_replay
+
+    return run_replay(
+        Path(args.script),
+        args.card,
+        profile=args.profile,
+        keys=Path(args.keys) if args.keys else None,
+        pin=args.pin,
+        psam=args.psam,
+        faults=tuple(args.fault),
+        allow_destructive=args.allow_destructive,
+        scenario=args.scenario,
+        save_script=Path(args.save_script) if args.save_script else None,
+    )
 
 
 def cmd_readers() -> int:

@@ -5,7 +5,8 @@
     card.process(bytes.fromhex("00A4040F7378312E73682EC9E7BBE1B1A3D5CF"))   # → 61 1E
 
 Built from a profile and a personalization; keys come from a `KeySet` (default: the profile's
-public test roots). Faults (`reference_card.faults.FAULTS`) turn it into a mutant that breaks one
+public test roots). `image` skips issuing: a card built many times (the lockstep diff's twin and
+its mutants, one per sequence) is issued once and copied. Faults (`reference_card.faults.FAULTS`) turn it into a mutant that breaks one
 requirement. With ``tearing_hook=True`` the card accepts `FF 7E P1 P2` (and `arm_power_cut`) and
 raises `ssc.card.PowerCut` when an armed write is torn; the persistent state survives power cycles,
 the volatile state does not.
@@ -18,6 +19,7 @@ fresh unpredictable stream would let the clean reference card fail now and then 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 from collections.abc import Iterable
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from reference_card.cos import Cos
 from reference_card.faults import resolve_faults
-from reference_card.issuance import issue
+from reference_card.issuance import CardImage, issue
 from reference_card.personalization import DEFAULT_CARD_PATH, Personalization, load_personalization
 from ssc.card import PowerCut
 from ssc.keyset import KeySet, TestKeySet
@@ -59,13 +61,23 @@ class ReferenceCard:
         keyset: KeySet | None = None,
         tearing_hook: bool = False,
         rng: random.Random | None = None,
+        image: CardImage | None = None,
     ) -> None:
         self.profile = profile
         self.personalization = personalization
         self.faults = resolve_faults(faults)
         self.keyset = keyset if keyset is not None else TestKeySet.for_profile(profile)
         self.tearing_hook = tearing_hook
-        image = issue(profile, personalization, self.keyset, self.faults)
+        if image is None:
+            image = issue(profile, personalization, self.keyset, self.faults)
+        else:  # issued before for this personalization and these faults: a fresh copy of its content
+            image = dataclasses.replace(
+                image,
+                records={k: list(v) for k, v in image.records.items()},
+                binaries=dict(image.binaries),
+                keys={k: dict(v) for k, v in image.keys.items()},
+            )
+        self.image = image  # as issued (pass it as `image` to build the same card again)
         self.atr = image.atr
         self.card_sn = image.card_sn
         if rng is None:
@@ -112,6 +124,13 @@ class ReferenceCard:
     def persistent_writes(self) -> int:
         """Completed persistent writes since issue (for tests of the counter-first rule)."""
         return self._cos.store.writes
+
+    @property
+    def state(self) -> tuple[object, ...]:
+        """A summary of the card's security state (current DF, PIN verified, authenticated key ids,
+        lifecycle, PIN tries left): the lockstep diff counts the distinct states a run reached."""
+        s = self._cos.session
+        return (s.df.path, s.pin_ok, tuple(sorted(s.auth)), self._cos.lifecycle, self._cos.pin_counter.value)
 
     @property
     def powered(self) -> bool:

@@ -69,7 +69,7 @@ def issue(profile: Profile, perso: Personalization, keyset: KeySet, faults: froz
         if f.kind == "transparent":
             binaries[path] = _binary(f, perso)
         elif f.is_record_file:
-            records[path] = _records(profile, f, present, values, faults)
+            records[path] = _records(profile, f, present, values, faults, perso)
     pin = perso.pin if perso.pin is not None else profile.security.pin.initial
     spec = profile.command("verify")
     encoded = encode_pin(pin)
@@ -250,7 +250,12 @@ def _encode_item(rec: RecordDef, value: object, where: str) -> bytes:
 
 
 def _records(
-    profile: Profile, f: FileDef, present: tuple[str, ...], values: Mapping[str, object], faults: frozenset[str] = frozenset()
+    profile: Profile,
+    f: FileDef,
+    present: tuple[str, ...],
+    values: Mapping[str, object],
+    faults: frozenset[str] = frozenset(),
+    perso: Personalization | None = None,
 ) -> list[bytes]:
     if "dir" in f.flags:
         parent = f.parent or "MF"
@@ -258,7 +263,9 @@ def _records(
         if "dir_misses_adf" in faults:
             adfs = adfs[:-1]
         return [dir_record_for(profile, adf) for adf in adfs]
-    if "reserved" in f.flags or f.kind == "cyclic":
+    if f.kind == "cyclic":
+        return list(perso.cyclic_records.get(f.path, ())) if perso is not None else []
+    if "reserved" in f.flags:
         return []
     out = []
     for rec in f.records:

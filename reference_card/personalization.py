@@ -86,6 +86,7 @@ class Personalization:
     binaries: Mapping[str, bytes] = field(default_factory=dict)
     chip_cos: bytes | None = None  # ATR T1-T5; None = the profile's reference prefix
     card_maker: bytes | None = None  # ATR T6-T7; None = the profile's reference card maker
+    cyclic_records: Mapping[str, tuple[bytes, ...]] = field(default_factory=dict)  # cyclic EF → records, newest first (a card in use)
 
     def cardholder_values(self) -> dict[str, str]:
         """EF06 item values by profile item name."""

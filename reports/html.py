@@ -1,7 +1,7 @@
 """The certification report: one self-contained HTML file a lab can read, archive and sign.
 
 `write_report(run_dir)` reads the run's `results.json` (and `mutants.json` when the run was a
-mutants run) and writes `report.html` beside them. The page opens from disk with no server and no
+mutants run, `diff.json` for a lockstep diff) and writes `report.html` beside them. The page opens from disk with no server and no
 network: the style sheet is inline, there are no scripts, fonts or images, and a Content-Security-
 Policy forbids loading anything. Traces are shown as recorded — already masked by
 `terminal.transports.tracing`; the report never sees, and so never restores, a secret.
@@ -43,10 +43,11 @@ def write_report(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     results = _read_json(run_dir / "results.json")
     mutants = _read_json(run_dir / "mutants.json")
-    if results is None and mutants is None:
-        raise FileNotFoundError(f"{run_dir} holds neither results.json nor mutants.json: nothing to report")
+    diff = _read_json(run_dir / "diff.json")
+    if results is None and mutants is None and diff is None:
+        raise FileNotFoundError(f"{run_dir} holds neither results.json, mutants.json nor diff.json: nothing to report")
     out = run_dir / REPORT_NAME
-    out.write_text(render_report(results or {}, mutants), encoding="utf-8")
+    out.write_text(render_report(results or {}, mutants, diff), encoding="utf-8")
     return out
 
 
@@ -62,9 +63,9 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def render_report(results: Mapping[str, Any], mutants: Mapping[str, Any] | None = None) -> str:
+def render_report(results: Mapping[str, Any], mutants: Mapping[str, Any] | None = None, diff: Mapping[str, Any] | None = None) -> str:
     """The whole page as a string (`write_report` stores it)."""
-    return environment().get_template(TEMPLATE).render(page=build_page(results, mutants))
+    return environment().get_template(TEMPLATE).render(page=build_page(results, mutants, diff))
 
 
 def escape_text(value: Any) -> Any:

@@ -10,6 +10,7 @@ when it cannot, or differs from the one the run used, the page says so in a note
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -57,9 +58,54 @@ YES_NO: dict[Any, str] = {True: "是 yes", False: "否 no"}  # keyed by JSON val
 CellPicker = Callable[[Any, Any], list[tuple[str, Any]]]
 
 
-def build_page(results: Mapping[str, Any], mutants: Mapping[str, Any] | None) -> view.Page:
-    """The view model of the whole report; `results` may be empty (a mutants-only report)."""
-    return _Builder(results, mutants).page()
+def build_page(results: Mapping[str, Any], mutants: Mapping[str, Any] | None, diff: Mapping[str, Any] | None = None) -> view.Page:
+    """The view model of the whole report; `results` may be empty (a mutants-only or diff-only report)."""
+    page = _Builder(results, mutants).page()
+    return page if diff is None else dataclasses.replace(page, diff=diff_view(diff), title=text(diff.get("card") or page.title))
+
+
+def diff_view(diff: Mapping[str, Any]) -> view.Diff:
+    """diff.json as the report shows it: the figures, then each divergence's transcript with the
+    DUT's and the model's answers side by side (as recorded: masked)."""
+    budget = _d(diff.get("budget"))
+    figures = [
+        _field("被测卡", "card", diff.get("card") or MISSING),
+        _field("配置", "profile", diff.get("profile") or MISSING),
+        _field("发送 APDU", "APDUs sent", diff.get("apdus")),
+        _field("序列", "sequences", diff.get("sequences")),
+        _field("到达的安全状态", "states reached", diff.get("states")),
+        _field("覆盖的命令", "commands covered", diff.get("commands_covered")),
+        _field("预算", "budget", f"{budget.get('max_apdus') or '-'} APDUs / {budget.get('seconds') or '-'} s, seed {diff.get('seed')}"),
+        _field("差异", "divergences", len(_l(diff.get("divergences")))),
+    ]
+    out = []
+    for i, d in enumerate(_l(diff.get("divergences")), 1):
+        d = _d(d)
+        rows = []
+        for step in _l(d.get("transcript")):
+            step = _d(step)
+            for dut, model in zip(_l(step.get("dut")), _l(step.get("model")), strict=False):
+                dut, model = _d(dut), _d(model)
+                rows.append(
+                    view.DiffRow(
+                        op=text(step.get("op")),
+                        command=text(dut.get("command")),
+                        dut=text(dut.get("response")),
+                        model=text(model.get("response")),
+                        differs=dut.get("response") != model.get("response"),
+                    )
+                )
+        out.append(
+            view.DiffDivergence(
+                index=i,
+                what=text(d.get("what")),
+                requirements=_joined(d.get("requirements")),
+                commands=[text(c) for c in _l(d.get("commands"))],
+                script=text(d.get("script")),
+                rows=rows,
+            )
+        )
+    return view.Diff(figures=figures, divergences=out, restore_problems=[text(p) for p in _l(diff.get("restore_problems"))])
 
 
 def text(value: Any) -> str:

@@ -254,6 +254,36 @@ class Trace:
 
 
 @dataclass(frozen=True, slots=True)
+class DiffRow:
+    """One exchange of a divergence's transcript: the command and both cards' answers."""
+
+    op: str
+    command: str
+    dut: str
+    model: str
+    differs: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DiffDivergence:
+    index: int
+    what: str
+    requirements: str
+    commands: list[str]
+    script: str
+    rows: list[DiffRow]
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """A lockstep diff run (diff.json): its figures and each divergence side by side."""
+
+    figures: list[Field]
+    divergences: list[DiffDivergence]
+    restore_problems: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """The whole report. Sections that need results are None for a mutants-only report."""
 
@@ -270,3 +300,4 @@ class Page:
     matrix: Matrix | None
     mutants: Mutants | None
     traces: list[Trace] | None
+    diff: Diff | None = None

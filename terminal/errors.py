@@ -28,6 +28,8 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
     ├── BudgetExceeded              [harness.learn.sul] learning needs more APDUs than --max-apdus allows
     ├── NonDeterministicCard        [harness.learn.engine] the same learning query got different answers
+    ├── Divergence                  [harness.diff.mirror] the DUT and its reference twin answered a command differently
+    ├── TwinError                   [harness.diff.twin] the DUT's data cannot personalize its reference twin
     └── InputError                  a file or option the lab gives is wrong (also a ValueError)
         ├── RegionError             [terminal.regions] the region registry
         ├── InvalidListError        [terminal.invalid_lists] an invalid-card list
@@ -37,6 +39,8 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── TagError                [harness.tags] a --tags expression
         ├── AlphabetError           [harness.learn.alphabet] a learning alphabet
         ├── SignKeyError            [harness.artefacts] the --sign-key cannot sign this run's evidence
+        ├── OperationUnavailable    [harness.replay.operations] an operation unknown, or not possible with this context
+        ├── ScriptError             [harness.replay.script] a replay script
         └── UsageError              [harness.exitstatus] a command-line option
             ├── RunDirError         [harness.rundir] the report directory cannot be created, written or locked
             └── RunDocumentError    [harness.rundocs] a stored results.json / mutants.json is unreadable

@@ -113,10 +113,12 @@ class CardSession:
     The session tracks the DF it last selected so it does not re-select needlessly: the card
     clears key-authentication states when the current DF changes (PROFILE §3.3), so a needless
     MF → SSSE → DF walk would lose them. Use `reset()` here rather than on the terminal.
-    `region` overrides the region read from the card (e.g. a card with a damaged EF05).
+    `region` overrides the region read from the card (e.g. a card with a damaged EF05); `identity`
+    is one already read (a second session on the same card need not read it again, and can do
+    without it when the card's EF05 is being rewritten).
     """
 
-    def __init__(self, terminal: Terminal, *, region: str | None = None, check: bool = True) -> None:
+    def __init__(self, terminal: Terminal, *, region: str | None = None, check: bool = True, identity: CardIdentity | None = None) -> None:
         self.terminal = terminal
         self.profile = terminal.profile
         self.check = check
@@ -124,7 +126,7 @@ class CardSession:
         self.current_df: str | None = None
         self.current_ef: str | None = None
         self.last_fci: bytes | None = None
-        self._identity: CardIdentity | None = None
+        self._identity: CardIdentity | None = identity
         p = self.profile
         self._select = p.command("select")
         self._df_by_name = {f.name: f.path for f in p.files.values() if f.is_df and f.name is not None}

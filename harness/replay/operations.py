@@ -24,16 +24,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from checks.security.access_check import read_probe
+from checks.security.access_plan import AUTH, DF_CHANGE, NO_CONDITION, PIN, RESET, SELECT_MF, SM, other_df, parse_conditions
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
+from harness.dut import mask_rules
 from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef, Profile
 from terminal.channel import Terminal
 from terminal.errors import HarnessError, InputError
 from terminal.grants import GrantError, grant
 from terminal.psam_client import PsamClient
-from terminal.session import CardSession, OperationError
+from terminal.session import CardIdentity, CardSession, OperationError
 from terminal.transports.base import Transport, WrappingTransport
-from terminal.transports.tracing import Masker, MaskRule
+from terminal.transports.tracing import Masker
 
 __all__ = [
     "OPERATIONS",
@@ -45,6 +48,8 @@ __all__ = [
     "OperationUnavailable",
     "check_operation",
     "perform",
+    "recorded",
+    "recorder",
 ]
 
 RESET_COMMAND = "RESET"  # the `command` of a recorded reset (its response is the ATR)
@@ -107,8 +112,10 @@ class CaptureTransport(WrappingTransport):
     def __init__(self, inner: Transport) -> None:
         super().__init__(inner)
         self.events: list[tuple[bytes | None, bytes]] = []  # (command, response); command None = reset
+        self.sent = 0  # commands sent since the capture was made
 
     def transmit(self, command: bytes) -> bytes:
+        self.sent += 1
         response = self.inner.transmit(command)
         self.events.append((bytes(command), bytes(response)))
         return response
@@ -121,15 +128,6 @@ class CaptureTransport(WrappingTransport):
     def take(self) -> list[tuple[bytes | None, bytes]]:
         out, self.events = self.events, []
         return out
-
-
-def _mask_rules(profile: Profile) -> list[MaskRule]:
-    rules = []
-    for cmd in profile.commands.values():
-        if cmd.sensitive:
-            for cla in cmd.cla:
-                rules.append(MaskRule(cla, cmd.ins, cmd.sensitive == "command_data", cmd.sensitive == "response_data", cmd.name))
-    return rules
 
 
 @dataclass
@@ -159,13 +157,24 @@ class OperationContext:
         else:
             self.capture = CaptureTransport(terminal.transport)
             self.session.terminal = Terminal(self.capture, terminal.profile, t0=terminal.t0)
-        self._masker = Masker(_mask_rules(self.profile))
+        self._masker = Masker(mask_rules(self.profile))
         self._challenge_ins = self.profile.command("get_challenge").ins
 
     @classmethod
-    def over(cls, transport: Transport, profile: Profile, pin: str, psam: PsamClient | None = None, **kwargs: object) -> OperationContext:
-        """A context on a bare transport (a session with unchecked answers is built on it)."""
-        return cls(CardSession(Terminal(CaptureTransport(transport), profile), check=False), pin, psam, **kwargs)  # type: ignore[arg-type]  # **kwargs are the dataclass's keyword fields, checked there
+    def over(
+        cls,
+        transport: Transport,
+        profile: Profile,
+        pin: str,
+        psam: PsamClient | None = None,
+        *,
+        identity: CardIdentity | None = None,
+        **kwargs: object,
+    ) -> OperationContext:
+        """A context on a bare transport (a session with unchecked answers is built on it).
+        `identity`: the card's, read before (operations that rewrite EF05 must not make it unreadable)."""
+        session = CardSession(Terminal(CaptureTransport(transport), profile), check=False, identity=identity)
+        return cls(session, pin, psam, **kwargs)  # type: ignore[arg-type]  # **kwargs are the dataclass's keyword fields, checked there
 
     @property
     def profile(self) -> Profile:
@@ -178,18 +187,31 @@ class OperationContext:
 
     def record(self, events: list[tuple[bytes | None, bytes]]) -> list[Exchange]:
         """Mask and classify raw events for recording (see `Exchange`)."""
-        out = []
-        for command, response in events:
-            if command is None:
-                out.append(Exchange(RESET_COMMAND, response.hex().upper(), None, response.hex().upper()))
-                continue
-            masked_command, masked_response, reason = self._masker.apply(command, response)
-            sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else None
-            fresh = len(command) >= 2 and command[1] == self._challenge_ins
-            comparable = not fresh and masked_response.span is None
-            data = response[:-2].hex().upper() if comparable else None
-            out.append(Exchange(masked_command.hex(), masked_response.hex(), sw, data, comparable))
-        return out
+        return recorded(self._masker, self._challenge_ins, events)
+
+
+def recorded(masker: Masker, challenge_ins: int, events: list[tuple[bytes | None, bytes]]) -> list[Exchange]:
+    """Raw (command, response) events as recorded `Exchange`s: secrets masked, a fresh challenge's
+    data not comparable; a reset (command None) keeps the ATR as its data."""
+    out = []
+    for command, response in events:
+        if command is None:
+            out.append(Exchange(RESET_COMMAND, response.hex().upper(), None, response.hex().upper()))
+            continue
+        masked_command, masked_response, _ = masker.apply(command, response)
+        sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else None
+        fresh = len(command) >= 2 and command[1] == challenge_ins
+        comparable = not fresh and masked_response.span is None
+        data = response[:-2].hex().upper() if comparable else None
+        out.append(Exchange(masked_command.hex(), masked_response.hex(), sw, data, comparable))
+    return out
+
+
+def recorder(profile: Profile) -> Callable[[list[tuple[bytes | None, bytes]]], list[Exchange]]:
+    """`recorded` with the masks and the challenge instruction of `profile`."""
+    masker = Masker(mask_rules(profile))
+    ins = profile.command("get_challenge").ins
+    return lambda events: recorded(masker, ins, events)
 
 
 @dataclass(frozen=True)
@@ -254,6 +276,17 @@ def _change_pin(ctx: OperationContext, op: Operation) -> None:
     ctx.pin_now = ctx.pin
 
 
+def _reload_pin(ctx: OperationContext, op: Operation) -> None:
+    """RELOAD PIN (after PUK authentication) to a temporary PIN (to=temp) or to the run PIN (to=run)."""
+    new = temporary_pin(ctx.pin, ctx.profile.security.pin.initial) if op.arg("to") == "temp" else ctx.pin
+    if ctx.session.reload_pin(ctx.need_psam("RELOAD PIN"), new, check=False).ok:
+        ctx.pin_now = new
+
+
+def _unblock_pin(ctx: OperationContext, op: Operation) -> None:
+    ctx.session.unblock_pin(ctx.need_psam("UNBLOCK PIN"), check=False)
+
+
 def _get_challenge(ctx: OperationContext, op: Operation) -> None:
     ctx.session.get_challenge(int(op.arg("n", "8")), check=False)
 
@@ -306,16 +339,28 @@ def _internal_authenticate(ctx: OperationContext, op: Operation) -> None:
 
 
 def _granted(ctx: OperationContext, path: str, right: str, auth: str) -> None:
-    """Obtain `right` on `path` when `auth` is "rule" (raises OperationError when refused)."""
+    """Set up the security state an access is sent in: ``rule`` obtains `right` on `path` the
+    legitimate way, ``none`` nothing, ``pin`` only the PIN, ``key:NAME`` only an authentication
+    with key NAME (a near miss: another key of the file's DF). Raises OperationError when refused."""
+    s = ctx.session
     if auth == "rule":
         try:
-            grant(ctx.session, path, right, ctx.psam, ctx.pin_now)
+            grant(s, path, right, ctx.psam, ctx.pin_now)
         except GrantError as exc:
             raise OperationUnavailable(str(exc)) from None
-    elif auth == "none":
-        ctx.session.ensure_df(ctx.profile.df_of(path).path)
-    else:
-        raise OperationUnavailable(f"auth={auth!r}; expected rule or none")
+        return
+    if auth == "pin":
+        s.verify_pin(ctx.pin_now, check=True)
+    elif auth.startswith("key:"):
+        key = ctx.profile.key(auth[4:])
+        s.identity()
+        s.ensure_df(key.df)
+        s.external_authenticate(
+            key.name, ctx.profile.command("external_authenticate").byte("active_version"), ctx.need_psam(auth), check=True
+        )
+    elif auth != "none":
+        raise OperationUnavailable(f"auth={auth!r}; expected rule, none, pin or key:<name>")
+    s.ensure_df(ctx.profile.df_of(path).path)
 
 
 def _record_number(f: FileDef, op: Operation) -> int:
@@ -334,16 +379,14 @@ def _read_record(ctx: OperationContext, op: Operation) -> None:
 
 
 def _new_value(ctx: OperationContext, key: tuple[str, str], current: bytes, value: str, record: bool) -> bytes:
-    """The bytes a write carries: "changed" flips the current content (remembered as the original),
-    "original" writes back what the first change found."""
+    """The bytes a write carries: "changed" flips the content the run first found (remembered as
+    the original), "original" writes that content back (the current one, when nothing was changed)."""
+    ctx.originals.setdefault(key, current)
+    base = ctx.originals[key]
     if value == "changed":
-        ctx.originals.setdefault(key, current)
-        base = ctx.originals[key]
         return base[:2] + bytes(b ^ 0xFF for b in base[2:]) if record else bytes(b ^ 0xFF for b in base)
     if value == "original":
-        if key not in ctx.originals:
-            raise OperationUnavailable(f"{key[0]}: nothing to restore (no earlier changed write)")
-        return ctx.originals[key]
+        return base
     raise OperationUnavailable(f"value={value!r}; expected changed or original")
 
 
@@ -374,8 +417,16 @@ def _sm_update(ctx: OperationContext, op: Operation) -> None:
     number = _record_number(f, op)
     current = _current_record(ctx, path, number)
     data = _new_value(ctx, (path, f"record {number}"), current, op.arg("value", "changed"), True)
-    psam = _psam_for(ctx, "a MAC", op.arg("mac", "right") == "right")
-    ctx.session.secure_update_record(path, data, psam, number=number, check=False)
+    mac = op.arg("mac", "right")
+    key_name = None
+    if mac == "other":  # a right MAC under another external key of the file's DF
+        rule_keys = f.rule("update").sm_keys if f.rule("update") is not None else frozenset()  # type: ignore[union-attr]  # checked in the same expression
+        others = sorted(k.name for k in ctx.profile.df_of(path).keys.values() if k.use == "external" and k.name not in rule_keys)
+        if not others:
+            raise OperationUnavailable(f"sm_update: {path}'s DF has no other external key")
+        key_name = others[0]
+    psam = _psam_for(ctx, "a MAC", mac != "wrong")
+    ctx.session.secure_update_record(path, data, psam, key_name, number=number, check=False)
 
 
 def _append_record(ctx: OperationContext, op: Operation) -> None:
@@ -386,7 +437,9 @@ def _append_record(ctx: OperationContext, op: Operation) -> None:
     layout = f.records[0]
     record = bytes([layout.tag, layout.length]) + bytes([_APPEND_FILL]) * layout.length
     psam = _psam_for(ctx, "a MAC", op.arg("mac", "right") == "right")
-    ctx.session.secure_append_record(path, record, psam, check=False)
+    times = (f.record_count or 0) + 1 if op.arg("times", "1") == "fill" else 1
+    for _ in range(times):  # "fill": one more than the file holds, so the oldest must be overwritten
+        ctx.session.secure_append_record(path, record, psam, check=False)
 
 
 _APPEND_FILL = 0xA5  # the value bytes an appended record carries (a test choice)
@@ -411,6 +464,63 @@ def _update_binary(ctx: OperationContext, op: Operation) -> None:
     data = _new_value(ctx, key, current, op.arg("value", "changed"), False)
     _granted(ctx, path, "update", op.arg("auth", "rule"))
     ctx.session.update_binary(path, offset, data, check=False)
+
+
+def _access(ctx: OperationContext, op: Operation) -> None:
+    """An access case of the access-control plan (`checks.security.access_plan`): from a reset,
+    the conditions in the plan's notation ("PIN → 复位", "AUTH UK1DF03", "无") in order, then the
+    read (the file's first record or bytes) or the update (a changed value) of `path`."""
+    s, profile = ctx.session, ctx.profile
+    path, right = op.arg("path"), op.arg("right")
+    f = profile.file(path)
+    try:
+        conditions = parse_conditions(op.arg("conditions", NO_CONDITION))
+    except ValueError as exc:
+        raise OperationUnavailable(f"access: {exc}") from None
+    data = b""
+    if right == "update":
+        key = (path, "binary 0+16" if f.size else f"record {_first_record(f)}")
+        s.reset()
+        current = ctx.originals.get(key) or _read_for_write(ctx, path, key)
+        data = _new_value(ctx, key, current, "changed", not f.size)
+    s.identity()
+    s.reset()
+    s.select_mf(check=True)
+    sm_key = None
+    for c in conditions:
+        if c.kind == PIN:
+            s.verify_pin(ctx.pin_now, check=True)
+        elif c.kind == AUTH and c.key is not None:
+            s.external_authenticate(
+                c.key, profile.command("external_authenticate").byte("active_version"), ctx.need_psam(str(c)), check=True
+            )
+        elif c.kind == SM:
+            sm_key = c.key
+        elif c.kind == DF_CHANGE:
+            s.select_path(other_df(profile, s.current_df), check=True)
+        elif c.kind == RESET:
+            s.reset()
+        elif c.kind == SELECT_MF:
+            s.select_mf(check=True)
+    if right == "read":
+        read_probe(s, path)
+    elif sm_key is not None:
+        s.secure_update_record(path, data, ctx.need_psam(f"SM {sm_key}"), sm_key, number=_first_record(f), check=False)
+    elif f.size:
+        s.update_binary(path, 0, data, check=False)
+    else:
+        s.update_record(path, data, number=_first_record(f), check=False)
+
+
+def _first_record(f: FileDef) -> int:
+    return f.records[0].number if f.records else 1
+
+
+def _read_for_write(ctx: OperationContext, path: str, key: tuple[str, str]) -> bytes:
+    _granted(ctx, path, "read", "rule")
+    if key[1].startswith("binary"):
+        return ctx.session.read_binary(path, 0, _BINARY_PROBE, check=True).data
+    return ctx.session.read_record(path, int(key[1].split()[1]), check=True).data
 
 
 def _lifecycle(command: str) -> Callable[[OperationContext, Operation], None]:
@@ -443,7 +553,7 @@ def _apdu(ctx: OperationContext, op: Operation) -> None:
 
 
 _RIGHT_WRONG = ("right", "wrong")
-_AUTH = ("rule", "none")
+_AUTH = None  # rule, none, pin or key:<name>
 _VALUE = ("changed", "original")
 
 OPERATIONS: Mapping[str, OperationSpec] = {
@@ -452,6 +562,8 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     ),
     "verify": OperationSpec(_verify, {"pin": _RIGHT_WRONG}, True, False, ("SEC-PIN-1", "SEC-AC-8")),
     "change_pin": OperationSpec(_change_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-2", "INT-XR-4")),
+    "reload_pin": OperationSpec(_reload_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-3",)),
+    "unblock_pin": OperationSpec(_unblock_pin, {}, True, False, ("SEC-PIN-3",)),
     "get_challenge": OperationSpec(_get_challenge, {"n": ("4", "8", "16")}, False, False, ("STD-CMD-3",), frozenset({"n"})),
     "external_authenticate": OperationSpec(
         _external_authenticate,
@@ -503,14 +615,19 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     ),
     "sm_update": OperationSpec(
         _sm_update,
-        {"path": None, "number": None, "value": _VALUE, "mac": _RIGHT_WRONG},
+        {"path": None, "number": None, "value": _VALUE, "mac": ("right", "wrong", "other")},
         True,
         False,
         ("SEC-SM-1",),
         frozenset({"number", "value", "mac"}),
     ),
     "append_record": OperationSpec(
-        _append_record, {"path": None, "mac": _RIGHT_WRONG}, True, True, ("STD-CMD-5", "SEC-SM-1"), frozenset({"mac"})
+        _append_record,
+        {"path": None, "mac": _RIGHT_WRONG, "times": ("1", "fill")},
+        True,
+        True,
+        ("STD-CMD-5", "SEC-SM-1"),
+        frozenset({"mac", "times"}),
     ),
     "application_block": OperationSpec(
         _lifecycle("application_block"), {"mac": _RIGHT_WRONG}, True, True, ("SEC-LC-1",), frozenset({"mac"})
@@ -521,6 +638,9 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     "unblock_pin": OperationSpec(_unblock_pin, {"mac": _RIGHT_WRONG}, True, False, ("SEC-PIN-3",), frozenset({"mac"})),
     "reset": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "power_cycle": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
+    "access": OperationSpec(
+        _access, {"path": None, "right": ("read", "update"), "conditions": None}, True, False, ("SEC-AC-1",), frozenset({"conditions"})
+    ),
     "apdu": OperationSpec(_apdu, {"hex": None, "raw": ("yes", "no")}, False, False, ("STD-SW-1", "STD-CMD-4"), frozenset({"raw"})),
 }
 

@@ -3,7 +3,8 @@
 Each step's operation is performed again (`harness.replay.operations.perform`) and its exchanges
 are compared with the recorded ones: same number of exchanges, same status words, and the same
 response data wherever the recording kept data (masked data and fresh challenges compare by status
-word only). A step that cannot be performed here (no PSAM, destructive without permission) is
+word only). A step made from a run's trace records only the exchange the trace showed; an operation
+may need a SELECT first, so such steps are compared on their last exchanges. A step that cannot be performed here (no PSAM, destructive without permission) is
 reported as such, with the reason, and the replay goes on.
 """
 
@@ -49,6 +50,7 @@ def replay(script: ReplayScript, ctx: OperationContext) -> list[StepComparison]:
         except OperationUnavailable as exc:
             out.append(StepComparison(i, op, "not-run", recorded, [], str(exc)))
             continue
-        status = "same" if outcomes_match(recorded, replayed) else "differs"
+        compared = replayed[-len(recorded) :] if script.source == "trace" and recorded else replayed
+        status = "same" if outcomes_match(recorded, compared) else "differs"
         out.append(StepComparison(i, op, status, recorded, replayed))
     return out

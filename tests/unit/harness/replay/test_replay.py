@@ -98,3 +98,21 @@ def test_a_bad_script_names_the_field(tmp_path: Path) -> None:
     bad.write_text('{"format": "ssc-replay/1", "profile": "gen2", "source": "guess", "steps": []}')
     with pytest.raises(ScriptError, match="source"):
         load(bad)
+
+
+def test_a_trace_becomes_a_script_with_operations_for_its_secrets() -> None:
+    from harness.replay.trace import script_from_trace
+    from ssc.profile import load_profile
+
+    entries = [
+        {"kind": "reset", "command": "", "response": "3B6D000000815246308684000000000001"},
+        {"kind": "apdu", "command": "00A404000F7378312E73682EC9E7BBE1B1A3D5CF", "response": "611E"},
+        {"kind": "apdu", "command": "0020000003******", "response": "63C2"},
+        {"kind": "apdu", "command": "0084000008", "response": "0102030405060708" + "9000"},
+        {"kind": "apdu", "command": "0082000410" + "00" * 16, "response": "9000"},
+        {"kind": "apdu", "command": "04DC0134095203BBE7FD7748B14B", "response": "9000"},
+    ]
+    script, left_out = script_from_trace(load_profile("gen2"), entries)
+    assert [s.op for s in script.steps] == ["reset", "apdu", "verify", "external_authenticate"]
+    assert script.steps[2].args == {"pin": "wrong"} and script.steps[3].args["key"] == "UKSSSE"
+    assert len(left_out) == 1 and "MAC" in left_out[0]

@@ -1,0 +1,126 @@
+"""Lockstep diff against every fault of the reference card's registry, and against the clean card.
+
+    .venv/bin/python bench/diff_faults.py [--budget 20000] [--clean 100000] [--generations gen1,gen2,gen3]
+                                          [--fault NAME ...] [--via inprocess|vpcd] [--seed 0]
+
+Destructive operations are on (APPEND RECORD, APPLICATION BLOCK/UNBLOCK): each sequence gets a
+fresh card. For each fault (in every generation where it is observable, or --generations' first one when it
+is observable everywhere), `ssc-conform diff`'s lockstep runs against the mutant and prints the
+APDUs sent to the DUT before the first diverging sequence, the length of the shrunk sequence, its
+requirements and the time. Targets (issue 8 §1): every fault found within 20,000 APDUs and shrunk
+to at most 10 commands; no divergence on the clean card of each generation in 100,000 APDUs.
+
+Faults out of diff's reach are listed with the reason instead of being run as if they could be
+caught (`OUT_OF_REACH`). ``--via vpcd`` serves each card through the vpcd virtual reader (run it
+inside scripts/test's pcscd sandbox or with pcscd + vpcd running) and diffs it as ``reader:``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import print_table
+
+from harness.diff.command import DiffOptions, prepare
+from harness.diff.lockstep import DiffRun, run_lockstep
+from reference_card.faults import FAULTS
+
+SHRINK_TARGET = 10
+
+# Faults the lockstep cannot see by construction, and why (the suite's checks catch them).
+OUT_OF_REACH: dict[str, str] = {
+    "no_anti_tearing": "shows only when a write is torn by a power cut: tearing is not a lockstep command (SEC-TEAR-1 checks)",
+    "try_counter_after_compare": "shows only when power is cut between the comparison and the counter write (SEC-TEAR-2 checks)",
+    "card_number_not_as_issued": "a well-formed card number the issuer did not register: the twin copies the DUT's number, "
+    "and the registration is no input of diff (INT-XR-6, invalid-card lists)",
+    "atr_without_card_sn": "an unpersonalized (FF) card SN is consistent in itself: the twin copies the ATR's SN and derives "
+    "keys and the card identification code from it (STD-ATR-2 checks)",
+}
+
+
+def _faults(args: argparse.Namespace, generations: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for name in args.fault or list(FAULTS):
+        fault = FAULTS[name]
+        gens = [g for g in generations if not fault.generations or g in fault.generations] or list(fault.generations[:1])
+        out.append((name, gens[0]))
+    return out
+
+
+def _one(card: str, gen: str, faults: tuple[str, ...], budget: int, seed: int, first: bool) -> tuple[DiffRun, float]:
+    options = DiffOptions(card=card, profile=gen, faults=faults, max_apdus=budget, seed=seed, stop_at_first=first, allow_destructive=True)
+    _, run, _ = prepare(options)
+    started = time.perf_counter()
+    run_lockstep(run)
+    return run, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--budget", type=int, default=20_000, help="APDUs per fault (default 20000)")
+    parser.add_argument("--clean", type=int, default=100_000, help="APDUs per clean generation (default 100000; 0: skip)")
+    parser.add_argument("--generations", default="gen2,gen1,gen3")
+    parser.add_argument("--fault", action="append", default=[])
+    parser.add_argument("--via", choices=("inprocess", "vpcd"), default="inprocess")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    generations = [g.strip() for g in args.generations.split(",") if g.strip()]
+    if args.via == "vpcd":
+        from bench_vpcd import served
+    rows: list[tuple[object, ...]] = []
+    missed = 0
+    for name, gen in _faults(args, generations):
+        if name in OUT_OF_REACH:
+            rows.append((name, gen, "out of reach", None, None, None, OUT_OF_REACH[name]))
+            continue
+        if args.via == "vpcd":
+            with served(gen, (name,)) as reader:
+                run, seconds = _one(f"reader:{reader}", gen, (), args.budget, args.seed, True)
+        else:
+            run, seconds = _one(f"reference:{gen}", gen, (name,), args.budget, args.seed, True)
+        print(f"{name} ({gen}): {len(run.divergences)} divergence(s), {run.apdus:,} APDUs, {seconds:.1f} s", file=sys.stderr, flush=True)
+        if run.divergences:
+            found = run.divergences[0]
+            ok = found.apdus_before <= args.budget and len(found.steps) <= SHRINK_TARGET
+            missed += not ok
+            rows.append(
+                (
+                    name,
+                    gen,
+                    "found" if ok else "found (over target)",
+                    found.apdus_before,
+                    len(found.steps),
+                    seconds,
+                    ", ".join(found.requirements),
+                )
+            )
+        else:
+            missed += 1
+            rows.append((name, gen, "NOT FOUND", run.apdus, None, seconds, ""))
+    print(f"lockstep diff against each fault ({args.via}): budget {args.budget:,} APDUs, shrink target ≤ {SHRINK_TARGET} commands")
+    print_table(("fault", "gen", "result", "APDUs to first", "shrunk", "s", "requirements / reason"), rows)
+    reachable = [r for r in rows if r[2] != "out of reach"]
+    print(f"\n{len(reachable) - missed}/{len(reachable)} reachable faults found within target; {len(rows) - len(reachable)} out of reach")
+    clean_rows: list[tuple[object, ...]] = []
+    if args.clean:
+        for gen in generations:
+            if args.via == "vpcd":
+                with served(gen, ()) as reader:
+                    run, seconds = _one(f"reader:{reader}", gen, (), args.clean, args.seed, False)
+            else:
+                run, seconds = _one(f"reference:{gen}", gen, (), args.clean, args.seed, False)
+            clean_rows.append((gen, run.apdus, run.sequences, len(run.states), len(run.commands), len(run.divergences), seconds))
+            missed += bool(run.divergences)
+        print(f"\nclean reference card ({args.via}): no divergence expected")
+        print_table(("gen", "APDUs", "sequences", "states", "commands", "divergences", "s"), clean_rows)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Lockstep differential testing: the DUT paired with its twin reference card."""

@@ -1,0 +1,180 @@
+"""The operations a lockstep diff draws from, generated from the profile (every command, every form).
+
+Each file, key and command of the profile gives its operations: SELECT by name, by path of FIDs
+and by child FID; READ RECORD by every record number (one past the last as well) and by tag, with
+and without the read right; READ BINARY at the start, the end and past the end; UPDATE of every
+file the terminal can write (a changed value, and the original back), with the right and without
+it; secure-messaging updates with right and wrong MACs; GET CHALLENGE of every length; EXTERNAL
+AUTHENTICATE of every key the terminal's PSAM serves, active and every version, right, wrong and
+replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN; resets. Destructive ones
+(APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
+
+Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions, and the non-writing
+commands with another class byte, other P1-P2, a wrong Lc or Le. Writing commands are only ever
+sent malformed with a class byte no profile command uses, so a malformed APDU cannot write a
+file the run would then have to restore.
+"""
+
+from __future__ import annotations
+
+import random
+
+from checks.security.access_plan import build_plan, format_conditions
+from harness.replay.operations import Operation
+from ssc.profile.model import Profile
+from terminal.grants import terminal_can_grant
+
+__all__ = ["catalogue", "malformed_apdus"]
+
+_NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
+_WRITING = ("update_binary", "update_record", "append_record", "verify", "change_pin", "external_authenticate")
+
+
+def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]:
+    """Every operation of the lockstep for `profile`, simplest first (Hypothesis shrinks towards
+    the start of the list)."""
+    ops: list[Operation] = [Operation.of("reset"), Operation.of("select", path="MF", by="fid")]
+    ops += [Operation.of("get_challenge", n=str(n)) for n in profile.command("get_challenge").byte_list("le")]
+    ops += [Operation.of("verify", pin="right"), Operation.of("verify", pin="wrong")]
+    for f in profile.files.values():
+        if f.path == "MF":
+            continue
+        if f.is_df and f.name is not None:
+            ops.append(Operation.of("select", path=f.path, by="name"))
+        ops.append(Operation.of("select", path=f.path, by="fid"))
+        ops.append(Operation.of("select", path=f.path, by="child"))
+    for f in profile.efs():
+        ops += _reads(profile, f.path)
+        ops += _writes(profile, f.path, destructive)
+    for key in profile.keys():
+        if key.use != "external" or not terminal_can_grant_key(profile, key.name):
+            continue
+        for version in ("00", *(f"{v:02X}" for v in key.versions)):
+            for cryptogram in ("right", "wrong", "replayed"):
+                ops.append(Operation.of("external_authenticate", key=key.name, version=version, cryptogram=cryptogram))
+    for case in build_plan(profile):  # the access-control plan: each file right after its conditions
+        if case.right in ("read", "update") and all(c.key is None or terminal_can_grant_key(profile, c.key) for c in case.conditions):
+            if case.right == "update" and not terminal_can_grant(profile, case.file, "read"):
+                continue
+            ops.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
+    irk = profile.internal_key()
+    ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
+    ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]
+    ops += [Operation.of("reload_pin", to="temp"), Operation.of("reload_pin", to="run"), Operation.of("unblock_pin")]
+    if destructive:
+        for mac in ("right", "wrong"):
+            ops += [Operation.of("application_block", mac=mac), Operation.of("application_unblock", mac=mac)]
+    return ops
+
+
+def terminal_can_grant_key(profile: Profile, key: str) -> bool:
+    """Whether the terminal's PSAM serves `key` (behaviour ``psam_key_scope``)."""
+    if profile.behaviour.psam_key_scope.value == "ssse":
+        return not profile.behind_firewall(profile.key(key).df)
+    return True
+
+
+def _near_misses(profile: Profile, path: str) -> list[str]:
+    """The security states an access is tried in: none, the legitimate grant (rule), the PIN
+    alone, and each external key of the file's DF alone (another key must not open it)."""
+    out = ["none", "pin"]
+    keys = [k.name for k in profile.df_of(path).keys.values() if k.use == "external" and terminal_can_grant_key(profile, k.name)]
+    out += [f"key:{k}" for k in keys]
+    return out
+
+
+def _reads(profile: Profile, path: str) -> list[Operation]:
+    f = profile.file(path)
+    out = []
+    auths = _near_misses(profile, path) + (["rule"] if terminal_can_grant(profile, path, "read") else [])
+    if "dir" in f.flags:
+        count = sum(1 for d in profile.children(profile.df_of(path).path) if d.kind == "adf")
+    elif f.kind == "cyclic":
+        count = f.record_count or 0
+    else:
+        count = len(f.records)
+    for auth in auths:
+        # every record (one past the last too) and every tag with no right and with the right;
+        # the near misses (the PIN alone, another key) on the first record
+        numbers = range(1, count + 2) if auth in ("none", "rule") else range(1, 2)
+        tags = [r.tag for r in f.records] if auth in ("none", "rule") and f.kind != "cyclic" else []
+        if f.is_record_file:
+            out += [Operation.of("read_record", path=path, number=str(n), auth=auth) for n in numbers]
+            out += [Operation.of("read_record", path=path, tag=f"{t:02X}", auth=auth) for t in tags]
+        elif f.size:
+            for offset in sorted({0, max(f.size - 16, 0), f.size}):
+                out.append(Operation.of("read_binary", path=path, offset=str(offset), auth=auth))
+    return out
+
+
+def _writes(profile: Profile, path: str, destructive: bool) -> list[Operation]:
+    f = profile.file(path)
+    out = []
+    update = f.rule("update")
+    readable = terminal_can_grant(profile, path, "read")
+    if update is not None and readable and f.kind != "cyclic" and "dir" not in f.flags:
+        if update.sm_keys:
+            for mac in ("right", "wrong", "other"):
+                for value in ("changed", "original"):
+                    out.append(Operation.of("sm_update", path=path, mac=mac, value=value))
+        else:
+            auths = _near_misses(profile, path) + (["rule"] if terminal_can_grant(profile, path, "update") else [])
+            for auth in auths:
+                for value in ("changed", "original"):
+                    if f.is_record_file:
+                        out.append(Operation.of("update_record", path=path, value=value, auth=auth))
+                    elif f.size:
+                        out.append(Operation.of("update_binary", path=path, value=value, auth=auth))
+    if f.kind == "cyclic" and destructive and f.rule("append") is not None:
+        out += [Operation.of("append_record", path=path, mac=mac) for mac in ("right", "wrong")]
+        out.append(Operation.of("append_record", path=path, mac="right", times="fill"))
+    return out
+
+
+def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[bytes]:
+    """`count` raw APDUs a card must refuse with a defined status word (see the module docstring)."""
+    known_ins = {c.ins for c in profile.commands.values()}
+    used_cla = sorted({cla for c in profile.commands.values() for cla in c.cla})
+    free_cla = [c for c in range(256) if c not in used_cla]
+    free_ins = [i for i in range(256) if i not in known_ins]
+    non_writing = [profile.command(n) for n in _NON_WRITING]
+    writing = [profile.command(n) for n in _WRITING]
+
+    def byte() -> int:
+        return rng.randrange(256)
+
+    def body() -> bytes:
+        return rng.randbytes(rng.choice((0, 0, 1, 2, 4, 8, 16, 24)))
+
+    def le() -> int | None:
+        return None if rng.random() < 0.5 else byte()
+
+    out = []
+    for _ in range(count):
+        kind = rng.randrange(4)
+        if kind == 0:
+            apdu = _short(byte(), rng.choice(free_ins), byte(), byte(), body(), le())
+        elif kind == 1:
+            cmd = rng.choice(non_writing)
+            apdu = _short(cmd.cla[0], cmd.ins, byte(), byte(), body(), le())
+        elif kind == 2:
+            cmd = rng.choice(non_writing + writing)
+            apdu = _short(rng.choice(free_cla), cmd.ins, 0, 0, body(), None)
+        else:
+            cmd = rng.choice(non_writing)
+            data = body()
+            lc = rng.choice([n for n in range(256) if n not in (len(data), len(data) - 1)])
+            apdu = bytes([cmd.cla[0], cmd.ins, 0, 0, lc]) + data
+        out.append(apdu)
+    return out
+
+
+def _short(cla: int, ins: int, p1: int, p2: int, data: bytes, le: int | None) -> bytes:
+    out = bytes([cla, ins, p1, p2])
+    if data:
+        out += bytes([len(data)]) + data
+    if le is not None:
+        out += bytes([le])
+    if len(out) == 4:
+        out += b"\x00"
+    return out

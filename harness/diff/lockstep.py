@@ -1,0 +1,404 @@
+"""The lockstep: a Hypothesis state machine that drives the DUT and its twin with the same commands.
+
+Each example starts from a fresh twin and the DUT as found (reset), draws operations from the
+profile's `catalogue` and malformed APDUs, and performs them on a `MirrorTransport`: the first
+answer that differs raises `Divergence`, Hypothesis shrinks the sequence to a minimal one, and the
+run keeps it with both sides' exchanges. Between examples the DUT is put back as found (every file
+written back, the PIN given back and verified, a reset): a physical card cannot be replaced, and
+shrinking re-executes sequences on it.
+
+Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
+left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
+a key is blocked; destructive operations only with ``allow_destructive``.
+
+Budget: `DiffRun.max_apdus` counts commands sent to the DUT, shrinking included; `seconds` bounds
+the wall time. Each round of examples seeds Hypothesis from the run's `seed` (and permutes the
+catalogue), so a run is reproducible and two seeds explore differently.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, assume, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+
+from harness.diff.catalogue import catalogue, malformed_apdus
+from harness.diff.mirror import Divergence, MirroredExchange, MirrorTransport
+from harness.diff.twin import build_twin
+from harness.replay.operations import OPERATIONS, Exchange, Operation, OperationContext, OperationUnavailable, perform
+from reference_card import ReferenceCard
+from reference_card.issuance import CardImage
+from reference_card.personalization import Personalization
+from ssc.keyset import KeySet
+from ssc.profile.model import Profile
+from terminal.errors import AnswerError
+from terminal.psam_client import PsamClient
+from terminal.session import CardIdentity
+from terminal.transports.base import Transport, TransportError
+from terminal.transports.inprocess import InProcessTransport
+from terminal.transports.tryguard import TryGuardRefusal
+
+__all__ = ["DiffRun", "FoundDivergence", "StepRecord", "run_lockstep"]
+
+STEPS_PER_EXAMPLE = 30  # operations per drawn sequence (Hypothesis' stateful_step_count)
+EXAMPLES_PER_ROUND = 40  # sequences per Hypothesis run; rounds repeat until the budget is spent
+SHRINK_MIN = 2_000  # APDUs shrinking may spend at least, after the search budget
+MAX_DIVERGENCES = 8  # distinct divergences a run looks for before it stops
+MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
+# The groups Hypothesis draws from, each as often as the others: security state changes (few,
+# so each is drawn often), selections, authentications, accesses (everything else), malformed APDUs.
+_SELECT_OPS = ("select",)
+_STATE_OPS = (
+    "reset",
+    "verify",
+    "change_pin",
+    "reload_pin",
+    "unblock_pin",
+    "get_challenge",
+    "application_block",
+    "application_unblock",
+)
+_AUTH_OPS = ("external_authenticate", "internal_authenticate")
+_MAX_INDEX = 1023  # a step's indices into its group (taken modulo the group's size)
+_RESERVE = 3  # a wrong PIN or key attempt only while the card reported at least this many tries (or none yet)
+_SW_LENGTH = 2
+VERBOSITY = Verbosity.quiet  # tests and the benchmark may set Verbosity.debug to watch the shrinker
+
+
+@dataclass
+class StepRecord:
+    """One operation of a sequence and what each side answered, raw (not yet masked)."""
+
+    op: Operation
+    exchanges: list[MirroredExchange]
+
+
+@dataclass
+class FoundDivergence:
+    steps: list[StepRecord]  # the minimal sequence; the last step holds the diverging exchange
+    divergence: Divergence
+    requirements: tuple[str, ...]
+    apdus_before: int  # APDUs sent to the DUT before the first failing sequence was found
+
+    @property
+    def signature(self) -> tuple[str, str, str]:
+        return _signature(self.steps[-1].op, self.divergence)
+
+
+def _signature(op: Operation, d: Divergence) -> tuple[str, str, str]:
+    return (op.name, d.dut[-_SW_LENGTH:].hex(), d.model[-_SW_LENGTH:].hex())
+
+
+@dataclass
+class DiffRun:
+    """Everything one lockstep run needs, and what it found."""
+
+    profile: Profile
+    personalization: Personalization  # the twin's
+    keyset: KeySet
+    open_dut: Callable[[], Transport]  # the DUT's transport for the next sequence (reset)
+    psam: PsamClient | None
+    pin: str
+    identity: CardIdentity | None = None  # the DUT's, read once before the run
+    max_apdus: int = 20_000
+    seconds: float | None = None
+    seed: int = 0
+    allow_destructive: bool = False
+    fci_extension: bool = False
+    stop_at_first: bool = False
+    fresh_dut: bool = False  # open_dut builds a new card each time: nothing to restore between sequences
+    # results
+    apdus: int = 0
+    sequences: int = 0  # examples run (shrinking included)
+    rounds: int = 0
+    states: set[tuple[object, ...]] = field(default_factory=set)
+    commands: set[str] = field(default_factory=set)
+    divergences: list[FoundDivergence] = field(default_factory=list)
+    restore_problems: list[str] = field(default_factory=list)
+    fatal: BaseException | None = None
+    _started: float = field(default_factory=time.monotonic)
+    _failing: list[StepRecord] | None = None
+    _failure: Divergence | None = None
+    _first_seen: int | None = None
+    _twin_image: CardImage | None = None
+
+    def budget_left(self) -> bool:
+        """APDUs (and seconds) left; once a divergence is found, shrinking it may spend the budget
+        again (a minimal sequence is worth it, and the search is over)."""
+        limit = self.max_apdus + (max(self.max_apdus, SHRINK_MIN) if self._first_seen is not None else 0)
+        if self.fatal is not None or self.apdus >= limit:
+            return False
+        return self.seconds is None or time.monotonic() - self._started < self.seconds
+
+    def command_name(self, command: bytes) -> str:
+        for name, cmd in self.profile.commands.items():
+            if len(command) >= 2 and command[1] == cmd.ins and command[0] in cmd.cla:
+                return name
+        return f"unknown {command[:2].hex().upper()}" if len(command) >= 2 else "short APDU"
+
+
+def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...]:
+    """Requirement IDs of the diverging command: its operation's, or for a raw APDU the command's."""
+    if d.command is not None and d.rule.startswith("freshness"):
+        return OPERATIONS["get_challenge"].requirements
+    if step.op.name != "apdu":
+        return OPERATIONS[step.op.name].requirements
+    name = run.command_name(d.command or b"")
+    reqs = list(OPERATIONS["apdu"].requirements)
+    if name in OPERATIONS:
+        reqs += [r for r in OPERATIONS[name].requirements if r not in reqs]
+    return tuple(reqs)
+
+
+def _by(ops: list[Operation], family: Callable[[Operation], str | None]) -> list[list[Operation]]:
+    """`ops` grouped by `family` (a key, a file; None: not in any), in first-seen order."""
+    out: dict[str, list[Operation]] = {}
+    for op in ops:
+        name = family(op)
+        if name is not None:
+            out.setdefault(name, []).append(op)
+    return list(out.values())
+
+
+def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedStateMachine]:
+    rng = random.Random(f"ssc-diff|{run.seed}|{run.rounds}")
+    ops = catalogue(run.profile, destructive=run.allow_destructive)
+    malformed = [Operation.of("apdu", hex=apdu.hex().upper()) for apdu in malformed_apdus(run.profile, rng, MALFORMED)]
+    state_ops = [op for op in ops if op.name in _STATE_OPS]
+    select_ops = [op for op in ops if op.name in _SELECT_OPS]
+    auth_ops = _by(
+        ops, lambda op: op.arg("key") if op.name == "external_authenticate" else ("IRK" if op.name == "internal_authenticate" else None)
+    )
+    access_ops = _by(ops, lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS else None)
+    for group in (state_ops, select_ops, malformed, auth_ops, access_ops):
+        rng.shuffle(group)
+    for family in (*auth_ops, *access_ops):
+        rng.shuffle(family)
+    state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
+    groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, malformed]
+
+    class Lockstep(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.mirror: MirrorTransport | None = None
+            self.steps: list[StepRecord] = []
+            self.pin_tries: int | None = None
+            self.key_tries: dict[str, int] = {}
+
+        @initialize()
+        def start(self) -> None:
+            assume(run.budget_left())
+            twin, twin_rng = build_twin(run.profile, run.personalization, run.keyset, run._twin_image)
+            run._twin_image = twin.image
+            twin_transport = InProcessTransport(twin)
+            self.twin = twin
+            try:
+                dut = run.open_dut()
+            except TransportError as exc:
+                run.fatal = exc
+                assume(False)
+            self.mirror = MirrorTransport(dut, twin_transport, twin_rng, run.profile, fci_extension=run.fci_extension)
+            self.ctx = OperationContext.over(
+                self.mirror, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=run.allow_destructive
+            )
+            run.sequences += 1
+            self._do(Operation.of("reset"))
+
+        @rule(group=st.integers(0, len(groups) - 1), a=st.integers(0, _MAX_INDEX), b=st.integers(0, _MAX_INDEX))
+        def step(self, group: int, a: int, b: int) -> None:
+            """One operation; every step draws the same three integers, so Hypothesis can delete
+            any step of a failing sequence without misaligning the rest."""
+            chosen = groups[group]
+            if isinstance(chosen[0], list):  # families (a key, a file): the family, then a variant
+                family = chosen[a % len(chosen)]
+                assert isinstance(family, list)
+                self._do(family[b % len(family)])
+            else:
+                op = chosen[a % len(chosen)]
+                assert isinstance(op, Operation)
+                self._do(op)
+
+        def _risky(self, op: Operation) -> bool:
+            if op.name == "verify" and op.arg("pin") == "wrong":
+                return self.pin_tries is not None and self.pin_tries < _RESERVE
+            if op.name == "external_authenticate" and op.arg("cryptogram", "right") != "right":
+                tries = self.key_tries.get(op.arg("key"))
+                return tries is not None and tries < _RESERVE
+            return False
+
+        def _observe(self, op: Operation, exchanges: list[MirroredExchange]) -> None:
+            for e in exchanges:
+                if e.command is not None:
+                    run.commands.add(run.command_name(e.command))
+            last = next((e for e in reversed(exchanges) if e.command is not None), None)
+            if last is None or len(last.dut) < _SW_LENGTH:
+                return
+            sw1, sw2 = last.dut[-2], last.dut[-1]
+            tries = sw2 & 0x0F if sw1 == 0x63 and sw2 & 0xF0 == 0xC0 else None
+            ok = last.dut[-2:] == b"\x90\x00"
+            if op.name in ("verify", "change_pin", "reload_pin", "unblock_pin"):
+                self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
+            elif op.name == "external_authenticate":
+                key = op.arg("key")
+                if tries is not None:
+                    self.key_tries[key] = tries
+                elif ok:
+                    self.key_tries.pop(key, None)
+
+        def _do(self, op: Operation) -> None:
+            assert self.mirror is not None
+            if not run.budget_left():
+                return
+            if self._risky(op):
+                return
+            try:
+                perform(op, self.ctx)
+            except Divergence as d:
+                step = StepRecord(op, self.mirror.take())
+                self.steps.append(step)
+                if _signature(op, d) in known:
+                    assume(False)  # already reported: this sequence says nothing new
+                if run._first_seen is None:
+                    run._first_seen = run.apdus + self.mirror.apdus
+                if run._failing is None or len(self.steps) <= len(run._failing):
+                    run._failing, run._failure = list(self.steps), d
+                raise
+            except (TryGuardRefusal, OperationUnavailable, AnswerError):
+                pass  # not sent (guard), not possible here (nothing to restore), or the PSAM refused: both cards saw the same
+            except TransportError as exc:
+                run.fatal = exc
+                self.mirror.take()
+                assume(False)
+            exchanges = self.mirror.take()
+            self.steps.append(StepRecord(op, exchanges))
+            self._observe(op, exchanges)
+            run.states.add(self.twin.state)
+
+        def teardown(self) -> None:
+            if self.mirror is None:
+                return
+            run.apdus += self.mirror.apdus
+            if not run.fresh_dut:
+                _restore(run, self.mirror.dut, self.ctx, set(self.key_tries))
+
+    return seed(rng.getrandbits(64))(Lockstep)  # Hypothesis' own generator, seeded per round (reproducible)
+
+
+def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_keys: set[str]) -> None:
+    """Put the DUT back as found: files written back, the PIN given back and verified, the keys a
+    wrong cryptogram was sent with authenticated right (refilling their counters), a reset."""
+    if run.fatal is not None:
+        return
+    ctx = OperationContext.over(dut, run.profile, run.pin, run.psam, identity=run.identity)
+    ctx.originals = dict(mirrored.originals)
+    ctx.pin_now = mirrored.pin_now
+    try:
+        ctx.session.reset()
+        if ctx.pin_now != ctx.pin:
+            out = perform(Operation.of("change_pin", to="run"), ctx)
+            if ctx.pin_now != ctx.pin:
+                run.restore_problems.append(f"the PIN could not be given back: {_last_sw(out)}")
+        for (path, where), original in list(ctx.originals.items()):
+            try:
+                ctx.session.reset()
+                if _content(run, ctx, path, where) == original:
+                    continue
+                ctx.session.reset()
+                out = perform(_write_back(run, path, where), ctx)
+                ctx.session.reset()
+                if _content(run, ctx, path, where) != original:
+                    run.restore_problems.append(f"{path} ({where}) could not be written back: {_last_sw(out)}")
+            except OperationUnavailable as exc:
+                run.restore_problems.append(f"{path} ({where}) may differ from what the run found, and cannot be checked: {exc}")
+        ctx.session.reset()
+        perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
+        for key in sorted(tried_keys):
+            ctx.session.reset()
+            out = perform(Operation.of("external_authenticate", key=key), ctx)
+            if _last_sw(out) != "9000":
+                run.restore_problems.append(f"{key}: a right authentication to refill its try counter answered {_last_sw(out)}")
+        ctx.session.reset()
+    except (AnswerError, TryGuardRefusal, OperationUnavailable) as exc:
+        run.restore_problems.append(f"restoring the DUT: {exc}")
+    except TransportError as exc:
+        run.fatal = exc
+    run.apdus += ctx.capture.sent
+
+
+def _content(run: DiffRun, ctx: OperationContext, path: str, where: str) -> bytes | None:
+    """The target of a write as the DUT holds it now (read with the file's read right)."""
+    kind, _, place = where.partition(" ")
+    if kind == "binary":
+        offset, length = place.split("+")
+        out = perform(Operation.of("read_binary", path=path, offset=offset, length=length, auth="rule"), ctx)
+    else:
+        out = perform(Operation.of("read_record", path=path, number=place, auth="rule"), ctx)
+    last = out[-1] if out else None
+    return bytes.fromhex(last.data) if last is not None and last.sw == 0x9000 and last.data is not None else None
+
+
+def _write_back(run: DiffRun, path: str, where: str) -> Operation:
+    kind, _, place = where.partition(" ")
+    rule = run.profile.file(path).rule("update")
+    if kind == "binary":
+        offset, length = place.split("+")
+        return Operation.of("update_binary", path=path, offset=offset, length=length, value="original")
+    if rule is not None and rule.sm_keys:
+        return Operation.of("sm_update", path=path, number=place, value="original")
+    return Operation.of("update_record", path=path, number=place, value="original")
+
+
+def _last_sw(exchanges: list[Exchange]) -> str:
+    return f"{exchanges[-1].sw:04X}" if exchanges and exchanges[-1].sw is not None else "no answer"
+
+
+def _found(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
+    assert run._failing is not None and run._failure is not None
+    found = FoundDivergence(run._failing, run._failure, _requirements(run, run._failing[-1], run._failure), run._first_seen or run.apdus)
+    run._first_seen = None
+    known.add(found.signature)
+    run.divergences.append(found)
+
+
+def run_lockstep(run: DiffRun) -> DiffRun:
+    """Rounds of Hypothesis runs until the budget is spent (or MAX_DIVERGENCES, or the first
+    divergence with `stop_at_first`); fills the run's results."""
+    known: set[tuple[str, str, str]] = set()
+    while run.budget_left() and len(run.divergences) < MAX_DIVERGENCES:
+        machine = _machine(run, known)
+        run._failing, run._failure = None, None
+        config = settings(
+            max_examples=EXAMPLES_PER_ROUND,
+            stateful_step_count=STEPS_PER_EXAMPLE,
+            deadline=None,
+            database=None,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+            verbosity=VERBOSITY,
+        )
+        try:
+            run_state_machine_as_test(machine, settings=config)
+        except Divergence:
+            _found(run, known)
+            if run.stop_at_first:
+                break
+        except HypothesisException:
+            if run._failing is not None and run._failure is not None:  # shrinking ran out of budget: keep the shortest seen
+                _found(run, known)
+                if run.stop_at_first:
+                    break
+        run.rounds += 1  # a new round permutes the catalogue anew
+    return run
+
+
+def twin_card(run: DiffRun) -> ReferenceCard:
+    """A fresh twin (for reports and tests that want to look at it)."""
+    return build_twin(run.profile, run.personalization, run.keyset)[0]

@@ -1,0 +1,99 @@
+"""The lockstep diff in-process: the twin, the mirror's rules, one fault found and shrunk, the clean card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.diff.command import DiffOptions, prepare, run_diff
+from harness.diff.lockstep import run_lockstep
+from harness.diff.mirror import Divergence, MirrorTransport
+from harness.diff.twin import InjectedRandom, build_twin
+from harness.replay.command import run_replay
+from reference_card import ReferenceCard
+from reference_card.issuance import issue
+from terminal.transports.inprocess import InProcessTransport
+
+
+@pytest.mark.parametrize("generation", ["gen1", "gen2", "gen3"])
+def test_the_twin_of_the_clean_card_is_the_same_card(generation: str) -> None:
+    card, run, source = prepare(DiffOptions(card=f"reference:{generation}"))
+    dut = ReferenceCard.default(generation)
+    a, b = issue(dut.profile, dut.personalization, dut.keyset), issue(run.profile, run.personalization, run.keyset)
+    assert (a.atr, a.present, a.records, a.binaries, a.keys) == (b.atr, b.present, b.records, b.binaries, b.keys)
+    assert source.binaries, "the transparent files were read, not left to the model's defaults"
+
+
+def test_the_twin_recomputes_what_the_standard_determines() -> None:
+    """A wrong check character on the DUT is not copied: the twin's card number is right."""
+    _, run, source = prepare(DiffOptions(card="reference:gen2", faults=("bad_card_number_check",)))
+    dut = ReferenceCard.default("gen2")
+    assert run.personalization.card_number == dut.personalization.card_number
+    assert source.values["card_number"] != dut.personalization.card_number
+
+
+def _mirror(faults: tuple[str, ...] = ()) -> MirrorTransport:
+    dut = ReferenceCard.default("gen2", faults=list(faults))
+    twin, rng = build_twin(dut.profile, dut.personalization, dut.keyset)
+    dut_transport, twin_transport = InProcessTransport(dut), InProcessTransport(twin)
+    mirror = MirrorTransport(dut_transport, twin_transport, rng, dut.profile)
+    mirror.reset()
+    return mirror
+
+
+def test_the_dut_challenge_is_injected_so_the_twin_answers_the_same() -> None:
+    mirror = _mirror()
+    first = mirror.transmit(bytes.fromhex("0084000008"))
+    assert mirror.log[-1].model == first
+
+
+def test_a_repeated_or_counting_challenge_breaks_the_freshness_rule() -> None:
+    for fault, commands in (("counter_challenge", 2), ("challenge_restarts_at_reset", 1)):
+        mirror = _mirror((fault,))
+        with pytest.raises(Divergence, match="freshness"):
+            for _ in range(commands):
+                mirror.transmit(bytes.fromhex("0084000008"))
+            mirror.reset()
+            mirror.transmit(bytes.fromhex("0084000008"))
+
+
+def test_an_injected_value_of_another_length_is_not_used() -> None:
+    rng = InjectedRandom(b"seed")
+    rng.inject(b"\x01\x02")
+    assert rng.randbytes(4) != b"\x01\x02"
+
+
+def test_a_fault_is_found_and_shrunk_to_its_few_commands() -> None:
+    _, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("pin_counter_not_decremented",), stop_at_first=True))
+    run_lockstep(run)
+    (found,) = run.divergences
+    assert [step.op.name for step in found.steps] == ["reset", "verify"]
+    assert "SEC-PIN-1" in found.requirements and found.apdus_before <= 20_000
+    assert "******" in str(found.divergence), "the wrong PIN derives from the run's PIN: masked"
+
+
+def test_the_clean_card_shows_no_divergence() -> None:
+    _, run, _ = prepare(DiffOptions(card="reference:gen2", max_apdus=3_000, allow_destructive=True))
+    run_lockstep(run)
+    assert not run.divergences and not run.restore_problems
+    assert run.apdus >= 3_000 and len(run.commands) > 10 and len(run.states) > 5
+
+
+def test_the_command_writes_diff_json_a_script_and_the_report(tmp_path: Path) -> None:
+    code = run_diff(DiffOptions(card="reference:gen2", faults=("pin_counter_not_decremented",), stop_at_first=True, report_dir=tmp_path))
+    assert code == 1
+    doc = json.loads((tmp_path / "diff.json").read_text(encoding="utf-8"))
+    (d,) = doc["divergences"]
+    assert d["commands"] == ["reset()", "verify(pin=wrong)"] and d["script"] == "divergence-1.json"
+    assert d["dut"][-1]["response"] != d["model"][-1]["response"]
+    assert doc["apdus"] > 0 and doc["commands_covered"] > 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="divergence-1"' in html and "verify(pin=wrong)" in html
+    pin = ReferenceCard.default("gen2").personalization.pin or ""
+    for name in ("diff.json", "divergence-1.json", "report.html"):
+        assert pin not in (tmp_path / name).read_text(encoding="utf-8"), f"{name} holds the PIN"
+    script = tmp_path / "divergence-1.json"
+    assert run_replay(script, "reference:gen2", faults=("pin_counter_not_decremented",)) == 0
+    assert run_replay(script, "reference:gen2") == 1  # the clean card answers as the model did
