@@ -66,17 +66,20 @@ class LearnOptions:
 
 
 class ModelSource(Protocol):
-    """Where the reference model's machine comes from: a card (transport) that behaves as the
-    model. `embedded`: the embedded reference card of the profile; the diff feature's twin of
-    the DUT plugs in here."""
+    """Where the reference model's machine comes from: a card (transport) that behaves as the model
+    should. It may read the DUT (through `dut`, with the run's PIN and PSAM) to personalize itself."""
 
-    def open(self, profile: Profile, keyset: KeySet) -> Transport: ...
+    cacheable: bool  # the same model for every DUT of the profile (its machine is learned once per process)
+
+    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient) -> Transport: ...
 
 
 class EmbeddedModel:
     """The embedded reference card of the DUT's generation, clean, in-process."""
 
-    def open(self, profile: Profile, keyset: KeySet) -> Transport:
+    cacheable = True
+
+    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient) -> Transport:
         from reference_card import ReferenceCard, load_personalization
         from reference_card.personalization import DEFAULT_CARD_PATH
         from terminal.transports.inprocess import InProcessTransport
@@ -84,7 +87,26 @@ class EmbeddedModel:
         return InProcessTransport(ReferenceCard(profile, load_personalization(DEFAULT_CARD_PATH), keyset=keyset))
 
 
-MODEL_SOURCES: dict[str, Callable[[], ModelSource]] = {"embedded": EmbeddedModel}
+class TwinModel:
+    """The DUT's reference twin (the diff feature's, harness/diff/twin.py): a clean reference card
+    personalized from the data the DUT shows, so the model holds the DUT's own records and PIN."""
+
+    cacheable = False
+
+    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient) -> Transport:
+        from harness.diff.twin import build_twin, read_twin_source, twin_personalization
+        from terminal.channel import Terminal
+        from terminal.session import CardSession
+        from terminal.transports.inprocess import InProcessTransport
+
+        session = CardSession(Terminal(dut, profile), check=False)
+        personalization = twin_personalization(profile, read_twin_source(session, psam, pin), pin)
+        dut.reset()
+        card, _ = build_twin(profile, personalization, keyset)
+        return InProcessTransport(card)
+
+
+MODEL_SOURCES: dict[str, Callable[[], ModelSource]] = {"embedded": EmbeddedModel, "twin": TwinModel}
 
 # The model's machine depends only on these; a process that learns several DUTs (the tests, the
 # benchmark, a lab comparing cards) learns each model once.
@@ -214,7 +236,10 @@ def _learn_in(
     say: Callable[[str], None],
 ) -> int:
     names = alphabet.names
-    model_transport = CountingTransport(MODEL_SOURCES[options.model]().open(profile, keyset))
+    source = MODEL_SOURCES[options.model]()
+    dut_counting = CountingTransport(dut_transport)
+    dut_psam = _psam_for(dut_counting, profile, keyset)
+    model_transport = CountingTransport(source.open(profile, keyset, dut_counting, pin, dut_psam))
     model = _Card(
         "model",
         model_transport,
@@ -222,25 +247,20 @@ def _learn_in(
             model_transport,
             profile,
             _psam_for(model_transport, profile, keyset),
-            profile.security.pin.initial,
+            pin if options.model == "twin" else profile.security.pin.initial,
             alphabet,
             destructive=options.allow_destructive,
         ),
     )
     say(f"learn: alphabet {alphabet.source} ({len(names)} symbols: {', '.join(names)}), profile {profile.name}")
     cache_key = (options.model, profile.name, tuple((s.name, s.op) for s in alphabet.symbols), options.allow_destructive, options.seed)
-    model_learned = _MODEL_CACHE.get(cache_key)
+    model_learned = _MODEL_CACHE.get(cache_key) if source.cacheable else None
     if model_learned is None:
         say(f"learn: learning the reference model's machine ({options.model}, in-process) …")
         model_learned = learn_machine(model.sul, names, seed=options.seed, walks_per_state=MODEL_WALKS_PER_STATE)
     say(_figures_line("model", model_learned))
 
-    dut_counting = CountingTransport(dut_transport)
-    dut = _Card(
-        "dut",
-        dut_counting,
-        CardSUL(dut_counting, profile, _psam_for(dut_counting, profile, keyset), pin, alphabet, destructive=options.allow_destructive),
-    )
+    dut = _Card("dut", dut_counting, CardSUL(dut_counting, profile, dut_psam, pin, alphabet, destructive=options.allow_destructive))
     latency = dut_counting.latency
     estimate = model_learned.apdus
     say(
@@ -272,7 +292,8 @@ def _learn_in(
         say("learn: learning the DUT again against the corrected model" if model_wrong else "learn: learning the DUT again")
         dut_learned = learn_machine(dut.sul, names, guide=model_learned.machine, seed=options.seed, known=dut_known)
         say(_figures_line("DUT", dut_learned))
-    _MODEL_CACHE[cache_key] = model_learned
+    if source.cacheable:
+        _MODEL_CACHE[cache_key] = model_learned
     dut_counting.limit = None  # the budget bounds learning; confirming the differences costs a few APDUs more
 
     differences, model_marks, dut_marks = compare(model_learned.machine, dut_learned.machine)
