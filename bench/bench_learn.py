@@ -7,6 +7,7 @@
    (fixtures/alphabets/<gen>.yaml); both must come out equivalent to the model. With --vpcd the
    same card is also served on vpcd (`Virtual PCD 00 00`) and learned through pcscd + pyscard.
    Printed: states, queries, APDUs, seconds. Targets: ≤ 30 s in-process, ≤ 60,000 APDUs (DUT).
+   (The vpcd figures need no serve-card process: the card is served from a thread of this one.)
 2. Every fault of reference_card.FAULTS (on gen2, or on its own generation) is learned with the
    default alphabet and then the focus alphabets (fixtures/alphabets/focus/) until one shows a
    difference; printed: the alphabet, the length of the shortest distinguishing sequence (target

@@ -4,13 +4,16 @@ reference model's machine over the same alphabet, and compare them.
 Order of work, and why:
 1. Everything that can be bad input (card spec, profile, alphabet, keys, destructive symbols) is
    checked before the first APDU (exit 2).
-2. The model's machine is learned first, in-process (seconds, no card wear). Its APDU count is the
-   estimate for the DUT, printed with the DUT's measured latency before the DUT sees a query.
+2. The model's machine is learned first, in-process (seconds, no card wear): the embedded
+   reference card or the DUT's twin (`MODEL_SOURCES`). Its APDU count is the estimate for the DUT,
+   printed with the DUT's measured latency before the DUT sees a query.
 3. The DUT is learned with the model as a guide for the equivalence oracle and bounded by
-   ``--max-apdus``; running out, or a card that answers non-deterministically, ends with exit 3.
+   ``--max-apdus``; running out keeps the differences the card already answered (else exit 3), a
+   card that answers non-deterministically ends with exit 3. A difference that one card's own
+   answers refute sends that card back to learning with the refuting words first.
 4. Each difference (shortest distinguishing sequence) is confirmed by performing it again on both
-   cards from a restored state, classified to requirement IDs through its symbols, and saved as a
-   replay script (ssc-replay/1, source "learn").
+   cards from a restored state, classified to requirement IDs through its last symbol, and saved
+   as a replay script (ssc-replay/1, source "learn").
 5. learn.json, the two state diagrams and report.html go into the run directory.
 Exit status: 0 equivalent, 1 different, 2 bad input, 3 could not complete.
 """
@@ -125,7 +128,10 @@ class _Card:
 def _keyset(options: LearnOptions, profile: Profile) -> KeySet:
     if options.keys is None:
         return TestKeySet.for_profile(profile)
-    return LabKeyFile.load(options.keys)
+    try:
+        return LabKeyFile.load(options.keys)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--keys {options.keys}: {exc}") from None
 
 
 def _psam_for(transport: Transport, profile: Profile, keyset: KeySet) -> PsamClient:
@@ -187,7 +193,10 @@ def run_learn(options: LearnOptions, out: Callable[[str], None] | None = None) -
         raise UsageError(f"--alphabet {options.alphabet}: no such file")
     from harness.profiles import initial_profile
 
-    first = initial_profile(spec, options.profile)
+    try:
+        first = initial_profile(spec, options.profile)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--profile {options.profile}: {exc}") from None
     try:
         dut_transport, profile = _open_dut(spec, options, _keyset(options, first))
     except HarnessError as exc:

@@ -68,6 +68,8 @@ def test_a_pin_counter_fault_is_a_different_machine_with_a_replayable_sequence(t
         (["--card", "reference:gen9"], ["--card", "gen9"]),
         (["--fault", "no_such_fault"], ["--fault", "no_such_fault"]),
         (["--alphabet", str(ALPHABETS_DIR / "gen3.yaml")], ["profiles", "gen3", "gen2"]),
+        (["--keys", "/nonexistent/lab-keys.yaml"], ["--keys", "lab-keys.yaml"]),
+        (["--profile", "/nonexistent/lab-profile.yaml"], ["--profile", "lab-profile.yaml"]),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: list[str]) -> None:
