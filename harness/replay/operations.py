@@ -532,13 +532,6 @@ def _lifecycle(command: str) -> Callable[[OperationContext, Operation], None]:
     return run
 
 
-def _unblock_pin(ctx: OperationContext, op: Operation) -> None:
-    """UNBLOCK PIN after PUK authentication (PROFILE §5): the try counter back to full. Not
-    destructive — it is how a learner or a replay restores a PIN its wrong VERIFYs blocked."""
-    ctx.session.identity()
-    ctx.session.unblock_pin(_psam_for(ctx, "unblock pin", op.arg("mac", "right") == "right"), check=False)
-
-
 def _reset(ctx: OperationContext, op: Operation) -> None:
     ctx.session.reset()
 
@@ -635,7 +628,6 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     "application_unblock": OperationSpec(
         _lifecycle("application_unblock"), {"mac": _RIGHT_WRONG}, True, True, ("SEC-LC-1",), frozenset({"mac"})
     ),
-    "unblock_pin": OperationSpec(_unblock_pin, {"mac": _RIGHT_WRONG}, True, False, ("SEC-PIN-3",), frozenset({"mac"})),
     "reset": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "power_cycle": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "access": OperationSpec(
