@@ -4,6 +4,7 @@ run         run the conformance suite on a card (default: the embedded reference
             --plan reader the reader plan (RDR) on the reader given with --reader
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
 reader-faults  run RDR-6 on the reference reader library (readerlib/) clean and with each of its faults
+learn       learn the card's state machine over an abstract alphabet and compare it with the reference model's
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite);
             --reader-test: the programmable reader-test card, --psam: the reference PSAM
 diff        lockstep differential test: every command to the card and to its reference twin, answers compared
@@ -154,6 +155,36 @@ def _parser() -> argparse.ArgumentParser:
     mutants.add_argument("--generations", default=None, help="comma-separated generations (default: every built-in profile)")
     mutants.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
 
+    learn = sub.add_parser(
+        "learn",
+        help="learn the card's state machine (automata learning) and compare it with the reference model's; "
+        "exit 0 equivalent, 1 different, 2 bad input, 3 could not complete",
+        epilog="Exit status: 0 equivalent, 1 different, 2 bad input, 3 could not complete.",
+    )
+    learn.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3] (default reference = gen2) or reader:NAME")
+    learn.add_argument("--profile", help="built-in profile or profile YAML (default: the reference card's generation, or detected)")
+    learn.add_argument("--alphabet", help="learning alphabet, ssc-alphabet/1 YAML (default: fixtures/alphabets/<profile>.yaml)")
+    learn.add_argument(
+        "--max-apdus", type=int, default=None, help="stop (exit 3) when learning the DUT needs more APDUs than this (default 200000)"
+    )
+    learn.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="let a query block the PIN (restored with UNBLOCK PIN) and send destructive symbols (APPLICATION BLOCK) to a card in a reader",
+    )
+    learn.add_argument("--fault", action="append", default=[], help="learn a mutant of the embedded reference card")
+    learn.add_argument("--keys", help="lab test-key file, ssc-keys/1 YAML (default: the profile's public test roots)")
+    learn.add_argument("--pin", help="the card's current PIN (default: the profile's initial test PIN)")
+    learn.add_argument("--report-dir", help="write learn.json, report.html and learn/ exactly here (default: a new reports/<run-id>/)")
+    learn.add_argument("--seed", type=int, default=1, help="seed of the random equivalence walks (default 1: reproducible)")
+    learn.add_argument(
+        "--model",
+        default="embedded",
+        choices=["embedded", "twin"],
+        help="the reference model: the embedded reference card of the DUT's generation (default) or the DUT's twin "
+        "(a reference card personalized from the DUT's data, as `diff` builds it)",
+    )
+
     serve = sub.add_parser("serve-card", help="serve the reference card on the vpcd virtual reader")
     serve.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3]")
     serve.add_argument("--host", default="127.0.0.1")
@@ -274,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_reader_faults(args)
         if args.command == "serve-card":
             return cmd_serve(args)
+        if args.command == "learn":
+            return cmd_learn(args)
         if args.command == "diff":
             return cmd_diff(args)
         if args.command == "replay":
@@ -426,6 +459,25 @@ def _mutants_in(report_dir: Path, faults: list[str], generations: list[str], job
     if finish_run(report_dir, sign_key, allure=False).evidence is None:
         return 3  # the run's evidence was not produced (the reason is printed): the run failed
     return 0 if mutants.passed(clean, verdicts, complete=complete) else 1
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from harness.learn.run import DEFAULT_MAX_APDUS, LearnOptions, run_learn
+
+    options = LearnOptions(
+        card=args.card,
+        profile=args.profile,
+        alphabet=Path(args.alphabet) if args.alphabet else None,
+        max_apdus=DEFAULT_MAX_APDUS if args.max_apdus is None else args.max_apdus,
+        allow_destructive=args.allow_destructive,
+        faults=tuple(args.fault),
+        keys=Path(args.keys) if args.keys else None,
+        pin=args.pin,
+        report_dir=Path(args.report_dir) if args.report_dir else None,
+        seed=args.seed,
+        model=args.model,
+    )
+    return run_learn(options)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

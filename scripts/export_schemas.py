@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from harness.declaration_schema import DeclarationFile
 from harness.interop_expectations_schema import ExpectationsDocument
+from harness.learn.alphabet_schema import AlphabetDocument
 from harness.replay.script import ReplayScript
 from ssc.keyset_schema import LabKeyDocument
 from ssc.profile.schema import ProfileLayer
@@ -66,6 +67,7 @@ FORMATS = (
     DataFormat("ssc-invalid-list", 1, InvalidListDocument, ("fixtures/invalid_lists/*.yaml",)),
     DataFormat("ssc-reader-test", 1, ReaderTestDocument, ("ssc/data/reader-test.yaml",)),
     DataFormat("ssc-reader-interface", 1, ReaderInterfaceDocument, ("ssc/reader_interface/data/*.yaml",)),
+    DataFormat("ssc-alphabet", 1, AlphabetDocument, ("fixtures/alphabets/*.yaml", "fixtures/alphabets/focus/*.yaml")),
     DataFormat("ssc-replay", 1, ReplayScript, ("fixtures/replay/*.yaml",)),
 )
 

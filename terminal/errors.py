@@ -26,6 +26,8 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── Inconclusive                [checks.verdicts] the case could not reach its precondition or observe its effect
     ├── ProfileDetectionError       [harness.profiles] no built-in profile fits the card (also a RuntimeError)
     ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
+    ├── BudgetExceeded              [harness.learn.sul] learning needs more APDUs than --max-apdus allows
+    ├── NonDeterministicCard        [harness.learn.engine] the same learning query got different answers
     ├── Divergence                  [harness.diff.mirror] the DUT and its reference twin answered a command differently
     ├── TwinError                   [harness.diff.twin] the DUT's data cannot personalize its reference twin
     └── InputError                  a file or option the lab gives is wrong (also a ValueError)
@@ -35,6 +37,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── DeclarationError        [harness.declaration] the issuer declaration
         ├── ExpectationError        [harness.interop_expectations] the declared interop expectations
         ├── TagError                [harness.tags] a --tags expression
+        ├── AlphabetError           [harness.learn.alphabet] a learning alphabet
         ├── SignKeyError            [harness.artefacts] the --sign-key cannot sign this run's evidence
         ├── OperationUnavailable    [harness.replay.operations] an operation unknown, or not possible with this context
         ├── ScriptError             [harness.replay.script] a replay script

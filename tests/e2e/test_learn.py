@@ -1,0 +1,84 @@
+"""`ssc-conform learn` end to end, kept small for CI (the full proofs are bench/bench_learn.py):
+the clean card is equivalent to its model, a PIN-counter fault is a different machine whose
+distinguishing sequence replays, and operator mistakes are bad input (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.learn.alphabet import ALPHABETS_DIR
+from harness.learn.run import LearnOptions, run_learn
+from harness.replay.operations import OperationContext
+from harness.replay.player import replay
+from harness.replay.script import load
+from reference_card import ReferenceCard
+from terminal.transports.inprocess import InProcessTransport
+from tests.e2e.cli import run_cli
+from tests.e2e.test_bad_input import assert_one_line_of_bad_input
+from tests.unit import rig
+
+PIN_ADMIN = ALPHABETS_DIR / "focus" / "pin-admin.yaml"  # 6 symbols, 8 states: seconds, not the default's minute
+
+
+def learn(tmp_path: Path, name: str, **options: object) -> tuple[int, dict[str, object], list[str]]:
+    lines: list[str] = []
+    code = run_learn(LearnOptions(report_dir=tmp_path / name, alphabet=PIN_ADMIN, **options), out=lines.append)  # type: ignore[arg-type]
+    return code, json.loads((tmp_path / name / "learn.json").read_text(encoding="utf-8")), lines
+
+
+def test_the_clean_card_is_equivalent_to_its_model(tmp_path: Path) -> None:
+    code, doc, lines = learn(tmp_path, "clean", card="reference:gen2")
+    assert code == 0, lines
+    assert doc["verdict"] == "equivalent" and doc["differences"] == []
+    assert doc["model"]["figures"]["states"] == doc["dut"]["figures"]["states"] >= 4  # type: ignore[index]
+    assert any("expected to need at most about" in line and "--max-apdus" in line for line in lines), "the estimate comes first"
+    html = (tmp_path / "clean" / "report.html").read_text(encoding="utf-8")
+    assert "等价 EQUIVALENT" in html and html.count("<svg") + html.count("<pre>digraph") == 2
+
+
+def test_a_pin_counter_fault_is_a_different_machine_with_a_replayable_sequence(tmp_path: Path) -> None:
+    code, doc, lines = learn(tmp_path, "fault", card="reference:gen2", faults=("pin_counter_not_decremented",))
+    assert code == 1, lines
+    assert doc["verdict"] == "different"
+    first = doc["differences"][0]  # type: ignore[index]
+    assert first["sequence"] == ["verify_wrong"] and first["confirmed"]
+    assert first["model_outputs"] == ["63C2"] and first["dut_outputs"] == ["63C3"]
+    assert "SEC-PIN-1" in first["requirements"] and len(first["sequence"]) <= 12
+    script = load(tmp_path / "fault" / first["replay"])
+    assert script.source == "learn" and script.requirements == first["requirements"]
+    assert script.steps[-1].model and script.steps[-1].model[-1].sw == "63C2" and script.steps[-1].expect[-1].sw == "63C3"
+    profile = rig.PROFILES["gen2"]
+    for faults, same in ((["pin_counter_not_decremented"], True), ([], False)):
+        transport = InProcessTransport(ReferenceCard.default("gen2", faults=faults))
+        ctx = OperationContext.over(transport, profile, rig.initial_pin(profile), rig.open_psam(profile))
+        assert all(step.same for step in replay(script, ctx)) is same
+    html = (tmp_path / "fault" / "report.html").read_text(encoding="utf-8")
+    assert "不同 DIFFERENT" in html and "verify_wrong" in html and "#c0392b" in html
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--alphabet", "/nonexistent/alphabet.yaml"], ["--alphabet", "no such file"]),
+        (["--max-apdus", "0"], ["--max-apdus", "positive"]),
+        (["--card", "reference:gen9"], ["--card", "gen9"]),
+        (["--fault", "no_such_fault"], ["--fault", "no_such_fault"]),
+        (["--alphabet", str(ALPHABETS_DIR / "gen3.yaml")], ["profiles", "gen3", "gen2"]),
+        (["--keys", "/nonexistent/lab-keys.yaml"], ["--keys", "lab-keys.yaml"]),
+        (["--profile", "/nonexistent/lab-profile.yaml"], ["--profile", "lab-profile.yaml"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: list[str]) -> None:
+    code = main(["learn", "--report-dir", str(tmp_path / "out"), *args])
+    captured = capsys.readouterr()
+    assert_one_line_of_bad_input(code, captured.out + captured.err, *words)
+    assert not (tmp_path / "out" / "learn.json").exists()
+
+
+def test_bad_input_from_the_command_line(tmp_path: Path) -> None:
+    code, out, _, _ = run_cli("learn", "--report-dir", str(tmp_path / "out"), "--alphabet", str(tmp_path / "none.yaml"), timeout=60)
+    assert_one_line_of_bad_input(code, out, "--alphabet", "none.yaml")
