@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         "--declaration",
         help="issuer declaration (ssc-declaration/1 YAML) for the personalization review PER-1..3; default for the embedded reference card: fixtures/issuers/<card region>.yaml, otherwise PER is not run",
     )
+    run.add_argument(
+        "--ics",
+        help="the card's Implementation Conformance Statement (ssc-ics/1 YAML, e.g. fixtures/ics/reference-gen2.yaml): "
+        "options declared absent make their cases not-applicable, undeclared options leave them not run; "
+        "default for the embedded reference card: fixtures/ics/reference-<gen>.yaml",
+    )
     run.add_argument("--regions", help="comma-separated terminal regions of fixtures/regions.yaml, e.g. 441800,330200 (default: all)")
     run.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (mutant)")
     run.add_argument(
@@ -189,6 +195,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         psam=args.psam,
         pin=args.pin,
         declaration=Path(args.declaration) if args.declaration is not None else None,
+        ics=Path(args.ics) if args.ics is not None else None,
         regions=parse_regions(args.regions) if args.regions is not None else None,
         faults=tuple(args.fault),
         tags=args.tags,

@@ -65,6 +65,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against"
     )
+    group.addoption(
+        "--ssc-ics", default=None, help="the card's ICS (ssc-ics/1 YAML): which PROFILE options it implements; decides applicability"
+    )
     group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
     group.addoption("--ssc-run-id", default=None, help="the run's id, written into results.json (default: a new one)")
     group.addoption(
@@ -129,6 +132,8 @@ class SscSession:
     started: float = field(default_factory=time.time)
     declaration: Any = None  # harness.declaration.Declaration the PER scenarios check against
     declaration_error: str | None = None
+    ics: Any = None  # harness.ics.Ics: the options the card implements (None: no ICS, option-dependent cases not run)
+    ics_error: str | None = None
     psam_reader: str | None = None  # --psam reader:NAME: hardware PSAM for the card's region
     card_watch: CardWatch = field(default_factory=CardWatch)  # a removed or mute card, and the grace it gets
 
@@ -238,8 +243,27 @@ def _build_session(config: pytest.Config) -> SscSession:
         from harness.psam import parse_psam_option
 
         session.psam_reader = parse_psam_option(psam_option)
-    _attach_declaration(session, config.getoption("--ssc-declaration"))
+    _attach_ics(session, config.getoption("--ssc-ics"))
+    declaration = config.getoption("--ssc-declaration")
+    if declaration is None and session.ics is not None and session.ics.declaration_path is not None:
+        declaration = str(session.ics.declaration_path)
+    _attach_declaration(session, declaration)
     return session
+
+
+def _attach_ics(session: SscSession, path: str | None) -> None:
+    """The ICS given, or — for the embedded reference card — its own (fixtures/ics/reference-<gen>.yaml)."""
+    from harness.ics import IcsError, load_ics, reference_ics_path
+
+    if path is None and session.card_spec.is_virtual_reference:
+        default = reference_ics_path(session.profile.name)
+        path = str(default) if default is not None else None
+    if path is None:
+        return
+    try:
+        session.ics = load_ics(path)
+    except IcsError as exc:
+        session.ics_error = str(exc)
 
 
 def _attach_declaration(session: SscSession, path: str | None) -> None:
@@ -287,6 +311,7 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.skip("destructive (blocks or irreversibly changes the card): not run without --allow-destructive")
     if session.dut is None:
         pytest.fail(f"the card under test could not be opened: {session.dut_error}", pytrace=False)
+    _apply_ics(request.node, session, tags)
     if _needs_declaration(tags):
         if session.declaration_error is not None:
             pytest.fail(f"the issuer declaration cannot be used: {session.declaration_error}", pytrace=False)
@@ -304,6 +329,27 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         if dut.try_guard is not None:
             dut.try_guard.armed = True
+
+
+def _apply_ics(item: pytest.Item, session: SscSession, tags: set[str]) -> None:
+    """Skip a case the ICS decides against: not applicable when its option is declared absent,
+    not run when the ICS does not declare the option (harness.ics_options)."""
+    from harness.ics_options import ABSENT, UNDECLARED, decide
+
+    if session.ics_error is not None:
+        pytest.fail(f"the ICS cannot be used: {session.ics_error}", pytrace=False)
+    decision = decide(session.ics, session.profile, tags, _example_params(item))
+    if decision is None:
+        return
+    if decision.outcome in (ABSENT, UNDECLARED):  # ABSENT's reason starts "not applicable: ": verdict not-applicable
+        pytest.skip(decision.reason)
+
+
+def _example_params(item: pytest.Item) -> dict[str, Any]:
+    """The example row of a scenario outline (column → value); {} for a plain scenario."""
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    return dict(params) if isinstance(params, dict) else {}
 
 
 def _resetter(dut: Any) -> Any:
@@ -548,6 +594,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         dut_info, extra = describe_run(ssc)
         run_info.update(extra)
         run_info["declaration"] = dut_info["declaration"] = _describe_declaration(ssc)
+        run_info["ics"] = dut_info["ics"] = _describe_ics(ssc)
         from harness.interop import matrix_report
 
         if (matrix := matrix_report(ssc)) is not None:
@@ -645,3 +692,11 @@ def _describe_declaration(ssc: SscSession) -> dict[str, Any] | None:
     if decl is None:
         return None
     return {"file": str(decl.path) if decl.path else decl.source, "region": decl.region, "issuer": dict(decl.issuer)}
+
+
+def _describe_ics(ssc: SscSession) -> dict[str, Any] | None:
+    if ssc.ics_error is not None:
+        return {"error": ssc.ics_error}
+    if ssc.ics is None:
+        return None
+    return {"file": str(ssc.ics.path), "declared": ssc.ics.declared()}
