@@ -95,9 +95,25 @@ def pytest_deselected(items: Sequence[pytest.Item]) -> None:
 _DESELECTED = pytest.StashKey[list]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Scenarios that end the card's life (CARD BLOCK) run last, so nothing after them needs a live card."""
+    """Name every case of the suite as collected (before --tags/-k/-m deselect any: a case keeps its
+    ID in a narrowed run, harness.cases); scenarios that end the card's life (CARD BLOCK) run
+    last, so nothing after them needs a live card."""
+    from harness.cases import cases_of
+
+    cases = cases_of(items)
+    by_node = {c.node_id: c for c in cases}
+    for item in items:
+        if item.nodeid in by_node:
+            item.stash[_CASE_ID] = by_node[item.nodeid].case_id
+    config.stash[_CASES] = cases
     items.sort(key=lambda item: item.get_closest_marker("ends_card_life") is not None)
+
+
+_CASE_ID = pytest.StashKey[str]()
+OBSERVATIONS = pytest.StashKey[list]()  # steps.context.ScenarioContext.observations of the scenario
+_CASES = pytest.StashKey[list]()  # harness.cases.Case of every scenario collected, deselected ones included
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -548,6 +564,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             elif verdict == FAILED and lost[0] != REMOVED:
                 reason = str(lost[1]).partition(": ")[2]  # "no answer within 5 s to …", not the step's wording
     result = ScenarioResult(
+        case_id=item.stash.get(_CASE_ID, item.nodeid),
+        observations=_observations(item),
         id=item.nodeid,
         feature=feature_name,
         name=scenario_name,
@@ -565,6 +583,26 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
     progress = item.config.stash.get(_PROGRESS, None)
     if progress is not None:
         progress.finished(verdict, result.requirements, result.name, reason)
+
+
+def _observations(item: pytest.Item) -> list[dict[str, Any]]:
+    """What the scenario's checks recorded with `ctx.observe` (steps/context.py). A PIN of the run
+    that slipped into a value anyway is masked, as in the traces."""
+    found = item.stash.get(OBSERVATIONS, [])
+    session: SscSession | None = item.config.stash.get(_SESSION, None)
+    given = item.config.getoption("--ssc-pin")
+    pins = {p for p in (given, session.initial_pin if session is not None else None) if p and len(p) >= 4}
+    out = []
+    for entry in found:
+        clean = dict(entry)
+        for key in ("observed", "expected"):
+            text = clean.get(key)
+            if isinstance(text, str):
+                for pin in pins:
+                    text = text.replace(pin, "**" * ((len(pin) + 1) // 2))
+                clean[key] = text
+        out.append(clean)
+    return out
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -644,6 +682,7 @@ def _not_run(item: pytest.Item, catalogue: Catalogue, reason: str) -> ScenarioRe
     feature_name, scenario_name = _scenario_names(item)
     tags = sorted(_tags(item))
     return ScenarioResult(
+        case_id=item.stash.get(_CASE_ID, item.nodeid),
         id=item.nodeid,
         feature=feature_name,
         name=scenario_name,

@@ -84,6 +84,8 @@ class ScenarioResult:
     resets: int = 0
     applicable: bool = True  # False: the scenario does not apply to this card (e.g. another generation)
     trace: list[dict[str, Any]] = field(default_factory=list)
+    case_id: str = ""  # the test case ID a lab cites (harness.cases): the @TC-… tag, else the node id
+    observations: list[dict[str, Any]] = field(default_factory=list)  # what the checks saw (passes too), masked
 
 
 def requirement_verdicts(
