@@ -1,6 +1,7 @@
 """`ssc-conform`: the operator's command line.
 
 run         run the conformance suite on a card (default: the embedded reference card)
+plan        print the test plan (cases, flags, applicability under the ICS, estimates) and write plan.csv
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
 serve-card  serve the reference card on the vpcd virtual reader (for PC/SC clients and the suite)
 readers     list PC/SC readers, whether a card is present, and its ATR
@@ -124,6 +125,39 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[], help="serve a mutant with this fault")
     serve.add_argument("--tearing-hook", action="store_true", help="enable the FF 7E power-cut test hook (PROFILE §6.5)")
 
+    plan = sub.add_parser(
+        "plan",
+        help="print the test plan (every case, its flags, applicability under the ICS, APDU and time estimate) and write it as CSV",
+        epilog=EPILOG,
+    )
+    plan.add_argument(
+        "--card",
+        default=None,
+        help="reference[:gen1|gen2|gen3] or reader:NAME — open it to detect its profile and measure the latency (default: no card)",
+    )
+    plan.add_argument(
+        "--profile", help="built-in profile (gen1, gen2, gen3) or a profile YAML file (default: the ICS's generation, else gen2)"
+    )
+    plan.add_argument(
+        "--ics", help="the card's ICS (ssc-ics/1 YAML); default for the embedded reference card: fixtures/ics/reference-<gen>.yaml"
+    )
+    plan.add_argument("--declaration", help="issuer declaration (ssc-declaration/1) for the PER cases (default: the ICS's declaration)")
+    plan.add_argument("--allow-destructive", action="store_true", help="plan the @destructive cases on a card in a reader too")
+    plan.add_argument(
+        "--plan",
+        dest="plan_of",
+        choices=("card", "reader"),
+        default="card",
+        help="the card plan (STD, SEC, INT, PER; default) or the reader plan (RDR)",
+    )
+    plan.add_argument(
+        "--latency-ms",
+        type=_positive_ms,
+        metavar="MS",
+        help="per-APDU latency for the duration estimate (default: measured on the card when --card is given, else 20)",
+    )
+    plan.add_argument("--csv", default="plan.csv", metavar="FILE", help="write the plan here as CSV (default plan.csv; '-' for none)")
+
     sub.add_parser("readers", help="list PC/SC readers and the cards in them")
 
     report = sub.add_parser("report", help="rebuild report.html of a run directory from its results.json")
@@ -167,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_mutants(args)
         if args.command == "serve-card":
             return cmd_serve(args)
+        if args.command == "plan":
+            return cmd_plan(args)
         if args.command == "readers":
             return cmd_readers()
         if args.command == "report":
@@ -206,6 +242,38 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         card_grace=args.card_grace,
         random_bits=args.random_bits,
     )
+
+
+def _positive_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of milliseconds, got {text!r}")
+    return value
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from harness.planmake import PlanOptions, make_plan
+    from harness.testplan import print_plan, write_csv
+
+    plan = make_plan(
+        PlanOptions(
+            card=args.card,
+            profile=args.profile,
+            ics=Path(args.ics) if args.ics else None,
+            declaration=Path(args.declaration) if args.declaration else None,
+            allow_destructive=args.allow_destructive,
+            latency_ms=args.latency_ms,
+            of=args.plan_of,
+        )
+    )
+    print_plan(plan, sys.stdout)
+    if args.csv != "-":
+        write_csv(plan, Path(args.csv))
+        print(f"plan: {args.csv}")
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

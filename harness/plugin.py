@@ -639,6 +639,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             run_info["interop_matrix"] = matrix
         provenance = _provenance_of(ssc.profile)
     run_info["features"] = _feature_files(session.items)
+    if ssc is not None:
+        run_info["plan"] = _executed_plan(session.config, ssc)
     write_results(
         Path(report_dir) / "results.json",
         dut_info,
@@ -665,6 +667,35 @@ def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupte
 
 
 INTERRUPTED = "the run was interrupted (Ctrl-C)"
+
+
+def _executed_plan(config: pytest.Config, ssc: SscSession) -> dict[str, Any]:
+    """The card plan this run executed (harness.testplan), over every case collected, with the
+    latency this run measured (the median APDU of its traces)."""
+    import statistics
+
+    from harness.apdu_estimates import EstimatesError, load_estimates
+    from harness.testplan import DEFAULT_LATENCY_MS, build_test_plan
+
+    try:
+        estimates = load_estimates()
+    except EstimatesError:
+        estimates = None
+    results: list[ScenarioResult] = config.stash[_RESULTS]
+    times = [e["duration_ns"] for r in results for e in r.trace if e.get("kind") == "apdu" and isinstance(e.get("duration_ns"), int)]
+    latency, source = (round(statistics.median(times) / 1e6, 3), "measured in this run") if times else (DEFAULT_LATENCY_MS, "default")
+    plan = build_test_plan(
+        config.stash.get(_CASES, []),
+        load_catalogue(),
+        ssc.profile,
+        ssc.ics,
+        estimates,
+        allow_destructive=ssc.allow_destructive,
+        declaration=ssc.declaration is not None,
+        latency_ms=latency,
+        latency_source=source,
+    )
+    return plan.to_json()
 
 
 def _record_not_run(session: pytest.Session, reason: str) -> None:
