@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pytest
 
-__all__ = ["TC_PREFIX", "Case", "case_ids", "cases_of"]
+__all__ = ["TC_PREFIX", "Case", "case_ids", "cases_of", "example_params", "is_scenario", "item_tags", "scenario_names"]
 
 TC_PREFIX = "TC-"
 PSAM_WORD = "PSAM"  # a step naming the PSAM needs one (software by default, a lab's hardware PSAM with --psam)
@@ -34,6 +34,35 @@ class Case:
     tags: tuple[str, ...]
     params: dict[str, str] = field(default_factory=dict)  # the example row of an outline
     uses_psam: bool = False
+
+
+def is_scenario(item: pytest.Item) -> bool:
+    """pytest-bdd scenario functions all request its `_pytest_bdd_example` fixture."""
+    return "_pytest_bdd_example" in getattr(item, "fixturenames", ())
+
+
+def scenario_names(item: pytest.Item) -> tuple[str, str]:
+    """(feature name, scenario name with outline parameters filled in)."""
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry[item.obj]  # type: ignore[attr-defined]  # pytest-bdd items are Functions
+        example = item.callspec.params.get("_pytest_bdd_example", {}) if hasattr(item, "callspec") else {}
+        return template.feature.name, template.render(example).name
+    except (ImportError, KeyError, AttributeError):
+        feature, _, name = (item.obj.__doc__ or item.name).partition(": ")  # type: ignore[attr-defined]  # as above
+        return feature, name or item.name
+
+
+def item_tags(item: pytest.Item) -> set[str]:
+    return {m.name for m in item.iter_markers()}
+
+
+def example_params(item: pytest.Item) -> dict[str, Any]:
+    """The example row of a scenario outline (column → value); {} for a plain scenario."""
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    return dict(params) if isinstance(params, dict) else {}
 
 
 def _tc_tag(tags: Iterable[str]) -> str | None:
@@ -69,17 +98,16 @@ def _uses_psam(item: pytest.Item, params: dict[str, Any]) -> bool:
 
 def cases_of(items: Sequence[pytest.Item]) -> list[Case]:
     """The scenarios among `items` as cases (collection order)."""
-    from harness.plugin import _example_params, _is_scenario, _scenario_names, _tags
     from ssc.catalogue import load_catalogue
 
     catalogue = load_catalogue()
-    scenarios = [item for item in items if _is_scenario(item)]
-    tags_of = [sorted(_tags(item)) for item in scenarios]
+    scenarios = [item for item in items if is_scenario(item)]
+    tags_of = [sorted(item_tags(item)) for item in scenarios]
     ids = case_ids([(item.nodeid, tags) for item, tags in zip(scenarios, tags_of, strict=True)])
     out = []
     for item, tags, cid in zip(scenarios, tags_of, ids, strict=True):
-        params = _example_params(item)
-        feature, name = _scenario_names(item)
+        params = example_params(item)
+        feature, name = scenario_names(item)
         out.append(
             Case(
                 case_id=cid,

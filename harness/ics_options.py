@@ -95,7 +95,8 @@ def _declared(name: str) -> Judge:
 
 
 def _challenge_lengths(profile: Profile) -> Iterable[int]:
-    return tuple(profile.commands["get_challenge"].params.get("le", ()))
+    lengths = profile.commands["get_challenge"].params.get("le", ())
+    return tuple(int(n) for n in lengths) if isinstance(lengths, (tuple, list)) else ()
 
 
 def _key_versions(profile: Profile) -> Iterable[int]:

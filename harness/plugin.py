@@ -29,6 +29,10 @@ import pytest
 from checks.verdicts import Inconclusive
 from harness.cardspec import CardSpec, parse_card_spec
 from harness.cardwatch import DEFAULT_CARD_GRACE, CardWatch, loss_of
+from harness.cases import example_params as _example_params
+from harness.cases import is_scenario as _is_scenario
+from harness.cases import item_tags as _tags
+from harness.cases import scenario_names as _scenario_names
 from harness.exitstatus import UNAVAILABLE_ERRORS
 from harness.progress import Progress
 from harness.results import (
@@ -48,6 +52,7 @@ from ssc.catalogue import Catalogue, load_catalogue
 if TYPE_CHECKING:
     from pluggy import Result
 
+    from harness.cases import Case
     from terminal.psam_client import PsamClient
 
 
@@ -113,7 +118,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 _CASE_ID = pytest.StashKey[str]()
 OBSERVATIONS = pytest.StashKey[list]()  # steps.context.ScenarioContext.observations of the scenario
-_CASES = pytest.StashKey[list]()  # harness.cases.Case of every scenario collected, deselected ones included
+_CASES = pytest.StashKey[list["Case"]]()  # harness.cases.Case of every scenario collected, deselected ones included
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -361,13 +366,6 @@ def _apply_ics(item: pytest.Item, session: SscSession, tags: set[str]) -> None:
         pytest.skip(decision.reason)
 
 
-def _example_params(item: pytest.Item) -> dict[str, Any]:
-    """The example row of a scenario outline (column → value); {} for a plain scenario."""
-    callspec = getattr(item, "callspec", None)
-    params = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
-    return dict(params) if isinstance(params, dict) else {}
-
-
 def _resetter(dut: Any) -> Any:
     """reset(timeout) for the card watch: a reader waits up to `timeout` for the card; an embedded
     card is simply powered on again."""
@@ -479,28 +477,6 @@ def _is_fixture(request: pytest.FixtureRequest, name: str) -> bool:
     except Exception:
         return True
     return True
-
-
-def _is_scenario(item: pytest.Item) -> bool:
-    """pytest-bdd scenario functions all request its `_pytest_bdd_example` fixture."""
-    return "_pytest_bdd_example" in getattr(item, "fixturenames", ())
-
-
-def _scenario_names(item: pytest.Item) -> tuple[str, str]:
-    """(feature name, scenario name with outline parameters filled in)."""
-    try:
-        from pytest_bdd.scenario import scenario_wrapper_template_registry
-
-        template = scenario_wrapper_template_registry[item.obj]  # type: ignore[attr-defined]  # pytest-bdd items are Functions
-        example = item.callspec.params.get("_pytest_bdd_example", {}) if hasattr(item, "callspec") else {}
-        return template.feature.name, template.render(example).name
-    except (ImportError, KeyError, AttributeError):
-        feature, _, name = (item.obj.__doc__ or item.name).partition(": ")  # type: ignore[attr-defined]  # as above
-        return feature, name or item.name
-
-
-def _tags(item: pytest.Item) -> set[str]:
-    return {m.name for m in item.iter_markers()}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -684,8 +660,9 @@ def _executed_plan(config: pytest.Config, ssc: SscSession) -> dict[str, Any]:
     results: list[ScenarioResult] = config.stash[_RESULTS]
     times = [e["duration_ns"] for r in results for e in r.trace if e.get("kind") == "apdu" and isinstance(e.get("duration_ns"), int)]
     latency, source = (round(statistics.median(times) / 1e6, 3), "measured in this run") if times else (DEFAULT_LATENCY_MS, "default")
+    cases: list[Case] = config.stash.get(_CASES, [])
     plan = build_test_plan(
-        config.stash.get(_CASES, []),
+        cases,
         load_catalogue(),
         ssc.profile,
         ssc.ics,
