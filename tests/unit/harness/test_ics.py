@@ -90,3 +90,16 @@ def test_cases_no_option_decides_are_left_alone() -> None:
 def test_every_optional_and_local_df_of_a_profile_is_an_option() -> None:
     dfs = {p for o in options_of(GEN2) if o.field in ("optional_dfs", "local_extension") for p in o.paths}
     assert dfs == {f.path for f in GEN2.files.values() if f.is_df and f.presence in ("optional", "local")}
+
+
+def test_a_bad_ics_is_bad_input_before_a_run_or_a_plan(tmp_path: Path) -> None:
+    from harness.exitstatus import UsageError
+    from harness.planmake import PlanOptions, make_plan
+    from harness.run import RunOptions
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: ssc-ics/1\npse: perhaps\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"bad.yaml: pse"):
+        RunOptions(ics=bad).validate()
+    with pytest.raises(UsageError, match=r"--ics: bad.yaml: pse"):
+        make_plan(PlanOptions(ics=bad))
