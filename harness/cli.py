@@ -146,9 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--plan",
         dest="plan_of",
-        choices=("card", "reader"),
+        choices=("card", "reader", "all"),
         default="card",
-        help="the card plan (STD, SEC, INT, PER; default) or the reader plan (RDR)",
+        help="the card plan (STD, SEC, INT, PER; default), the reader plan (RDR), or both (all)",
     )
     plan.add_argument(
         "--latency-ms",

@@ -48,7 +48,7 @@ __all__ = [
 # Per-APDU latency of a plan made without a card to measure: a contact reader at 9600 baud answers
 # a short command in roughly 10–30 ms; the lab measures its own with --card or gives --latency-ms.
 DEFAULT_LATENCY_MS = 20.0
-PLANS = {"card": CARD_REVIEWS, "reader": READER_REVIEWS}
+PLANS = {"card": CARD_REVIEWS, "reader": READER_REVIEWS, "all": CARD_REVIEWS + READER_REVIEWS}
 RUNS, NOT_APPLICABLE, NOT_RUN = "runs", "not-applicable", "not-run"
 DECLARATION_REVIEW = "PER"
 NO_DECLARATION = "no issuer declaration given (--declaration, or the ICS's declaration)"
@@ -92,7 +92,8 @@ class TestPlan:
             "cases": sum(1 for r in self.rows if r.case_id),
             "runs": len(run),
             "not_applicable": sum(1 for r in self.rows if r.applicability == NOT_APPLICABLE),
-            "not_run": sum(1 for r in self.rows if r.applicability == NOT_RUN),
+            "not_run": sum(1 for r in self.rows if r.case_id and r.applicability == NOT_RUN),
+            "requirements_without_case": [r.requirements for r in self.rows if not r.case_id],
             "apdus": sum(r.apdus or 0 for r in run),
             "duration_s": round(sum(r.duration_s or 0.0 for r in run), 1),
             "unmeasured": [r.case_id for r in run if r.apdus is None],
@@ -251,7 +252,8 @@ def print_plan(plan: TestPlan, out: TextIO) -> None:
             file=out,
         )
     print(
-        f"{t['cases']} cases: {t['runs']} run, {t['not_applicable']} not applicable, {t['not_run']} not run; "
+        f"{t['cases']} cases: {t['runs']} run, {t['not_applicable']} not applicable, {t['not_run']} not run"
+        f" ({len(t['requirements_without_case'])} requirement(s) of the plan without a case); "
         f"{t['apdus']} APDUs, about {t['duration_s']:.0f} s at {plan.latency_ms:g} ms/APDU"
         + (f" ({len(t['unmeasured'])} running case(s) without a measured APDU count)" if t["unmeasured"] else ""),
         file=out,

@@ -347,11 +347,22 @@ class _Builder:
             _field("配置来源文件", "profile sources", _joined(prof.get("sources")) or MISSING),
             _field("允许破坏性测试", "destructive allowed", YES_NO.get(run.get("allow_destructive"), MISSING)),
             _field("终端地区", "terminal regions", _joined(run.get("terminal_regions")) or MISSING),
+            _field("实现一致性声明", "ICS", self._ics_text()),
         ]
         features = [
             view.FeatureFile(path=text(f.get("path")), sha256=text(f.get("sha256"))) for f in _l(run.get("features")) if isinstance(f, dict)
         ]
         return view.Inputs(fields=fields, features=features)
+
+    def _ics_text(self) -> str:
+        """The ICS file and what it declares (results.json run.ics), one line."""
+        ics = _d(self.run.get("ics"))
+        if ics.get("error"):
+            return text(ics["error"])
+        if not ics.get("file"):
+            return "无 none (option-dependent cases not run)"
+        declared = ", ".join(f"{k}={text(v)}" for k, v in _d(ics.get("declared")).items())
+        return f"{text(ics['file'])}: {declared}"
 
     def _reviews(self) -> list[view.Review]:
         by_review: dict[str, list[str]] = {code: [] for code in self.catalogue.reviews}

@@ -572,6 +572,8 @@ def challenge_refused_lengths(ctx: ScenarioContext) -> None:
 
 @then("每次均返回 ok 且随机数长度等于 Le")
 def challenges_have_length(ctx: ScenarioContext) -> None:
+    for n, r in ctx.standards.challenges:
+        ctx.observe(f"GET CHALLENGE Le {n:02X}", f"{len(r.data)} bytes, {r.sw:04X}", f"{n} bytes, 9000")
     bad = [
         f"Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
         for n, r in ctx.standards.challenges
@@ -583,6 +585,8 @@ def challenges_have_length(ctx: ScenarioContext) -> None:
 @then(parsers.re(r"每次均返回 (?P<name>[a-z_]+)$"))
 def challenges_refused(ctx: ScenarioContext, name: str) -> None:
     expected = ctx.profile.sw[name]
+    for n, r in ctx.standards.challenges:
+        ctx.observe(f"GET CHALLENGE Le {n:02X}", sw_text(ctx.profile, r.sw), f"{expected.pattern} ({name})")
     bad = [
         f"Le {n:02X}: {r.data.hex().upper()} {sw_text(ctx.profile, r.sw)}"
         for n, r in ctx.standards.challenges
