@@ -143,8 +143,20 @@ _STATIC = (
 )
 
 
+_OPTIONS_OF: dict[int, tuple[Profile, tuple[IcsOption, ...]]] = {}  # id(profile) → (profile, options): a run asks per case
+
+
 def options_of(profile: Profile) -> tuple[IcsOption, ...]:
     """Every option for `profile`: the fixed ones plus one per optional and local DF it declares."""
+    known = _OPTIONS_OF.get(id(profile))
+    if known is not None and known[0] is profile:
+        return known[1]
+    options = _options_of(profile)
+    _OPTIONS_OF[id(profile)] = (profile, options)
+    return options
+
+
+def _options_of(profile: Profile) -> tuple[IcsOption, ...]:
     dfs: list[IcsOption] = []
     for f in profile.files.values():
         if not f.is_df:

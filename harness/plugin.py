@@ -66,6 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-pin", default=None, help="the card's current PIN (default: the profile's initial PIN)")
     group.addoption("--ssc-regions", default=None, help="comma-separated terminal regions (default: every region of the registry)")
     group.addoption("--ssc-fault", action="append", default=[], help="inject a named fault into the reference card")
+    group.addoption(
+        "--ssc-no-plan", action="store_true", default=False, help="leave the executed test plan out of results.json (runs without a report)"
+    )
     group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
     group.addoption(
         "--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against"
@@ -615,7 +618,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             run_info["interop_matrix"] = matrix
         provenance = _provenance_of(ssc.profile)
     run_info["features"] = _feature_files(session.items)
-    if ssc is not None:
+    if ssc is not None and not session.config.getoption("--ssc-no-plan"):
         run_info["plan"] = _executed_plan(session.config, ssc)
     write_results(
         Path(report_dir) / "results.json",

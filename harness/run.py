@@ -186,7 +186,9 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         f"--ssc-report-dir={report_dir}",
         f"--ssc-run-id={run_id}",
     ]
-    if not options.results_only:
+    if options.results_only:
+        args.append("--ssc-no-plan")  # the plan goes into the report, and these runs make none
+    else:
         args += [f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_suite_name=ssc-conform"]
         if importlib.util.find_spec("allure_pytest_bdd") is not None:
             args += [f"--alluredir={report_dir / 'allure-results'}"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -107,8 +107,16 @@ class TestPlan:
             "latency_ms": self.latency_ms,
             "latency_source": self.latency_source,
             "totals": self.totals(),
-            "rows": [asdict(r) for r in self.rows],
+            "rows": [_row_dict(r) for r in self.rows],
         }
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(PlanRow))
+
+
+def _row_dict(row: PlanRow) -> dict[str, Any]:
+    """A row as a flat dict (dataclasses.asdict deep-copies, and a run makes one per case)."""
+    return {name: getattr(row, name) for name in _ROW_FIELDS}
 
 
 def _clause(catalogue: Catalogue, rids: Sequence[str]) -> str:
@@ -221,7 +229,7 @@ def write_csv(plan: TestPlan, path: Path) -> None:
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
     for row in plan.rows:
-        values = asdict(row)
+        values = _row_dict(row)
         writer.writerow(["yes" if v is True else "no" if v is False else "" if v is None else v for v in (values[c] for c in CSV_COLUMNS)])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(buf.getvalue(), encoding="utf-8-sig")
