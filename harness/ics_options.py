@@ -27,7 +27,7 @@ from harness.ics_schema import IcsFile
 from harness.results import NOT_APPLICABLE
 from ssc.profile.model import Profile
 
-__all__ = ["APPLIES", "OPTIONS", "Decision", "IcsOption", "decide", "options_of"]
+__all__ = ["ABSENT", "APPLIES", "UNDECLARED", "Decision", "IcsOption", "decide", "options_of"]
 
 APPLIES, ABSENT, UNDECLARED = "applies", "not-applicable", "not-run"
 
@@ -185,9 +185,6 @@ def _options_of(profile: Profile) -> tuple[IcsOption, ...]:
                 )
             )
     return _STATIC + tuple(dfs)
-
-
-OPTIONS = _STATIC  # the options that do not depend on the profile
 
 
 def _names_path(values: Iterable[str], prefix: str) -> bool:
