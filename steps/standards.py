@@ -54,7 +54,10 @@ def card_powered(ctx: ScenarioContext) -> None:
     ctx.standards.atr = atr if atr is not None else ctx.card.reset()
     spec = ctx.profile.atr
     ctx.observe("ATR", ctx.standards.atr, f"{spec.prefix.hex(' ').upper()} + {spec.historical_length} historical bytes (PROFILE §2)")
-    ctx.observe("ATR historical bytes decoded", decode_historical(spec, ctx.standards.atr), _declared_product(ctx))
+    declared = _declared_product(ctx)
+    ctx.observe(
+        "ATR historical bytes decoded", decode_historical(spec, ctx.standards.atr), f"the ICS declares {declared}" if declared else None
+    )
 
 
 @then(parsers.parse("复位应答的{aspect}与规范一致"))
@@ -151,17 +154,19 @@ def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
     problems = historical_problems(ctx.profile.atr, atr)[HISTORICAL_ASPECTS[aspect]]
     decoded = decode_historical(ctx.profile.atr, atr)
     field = HISTORICAL_ASPECTS[aspect]
+    parts = ("cos_id", "cos_version") if field == "cos" else (field,)  # the COS aspect is two fields
     declared = _declared_product(ctx) or {}
     ctx.observe(
-        f"historical bytes: {field}",
-        decoded.get(field) or "; ".join(problems) or "present",
-        declared.get(field, "present and valid (PROFILE §2)"),
+        f"historical bytes: {', '.join(parts)}",
+        ", ".join(str(decoded.get(p)) for p in parts if decoded.get(p)) or "; ".join(problems) or "present",
+        "present and valid (PROFILE §2)" + "".join(f"; the ICS declares {p} {declared[p]}" for p in parts if p in declared),
     )
     assert not problems, f"{'; '.join(problems)} (ATR {atr.hex(' ').upper()}, PROFILE §2)"
 
 
 def _declared_product(ctx: ScenarioContext) -> dict[str, str] | None:
-    """The identifiers the ICS declares for the ATR (chip maker, COS, card maker), uppercase hex."""
+    """The identifiers the ICS declares for the ATR (chip maker, COS, card maker), uppercase hex:
+    shown beside what the card gave (PER-1 judges them against the issuer declaration)."""
     ics = ctx.session.ics
     product = ics.doc.product if ics is not None else None
     if product is None:
