@@ -40,7 +40,7 @@ from ssc.profile.model import FileDef
 from ssc.profile.templates import fci_for
 from ssc.record_checks import cyclic_size_problems, record_dictionary_problems, record_tlv_problems
 from ssc.tlv import parse_record
-from steps.context import ScenarioContext, sw_text
+from steps.context import ScenarioContext, observation_text, sw_text
 from terminal.grants import grant
 from terminal.psam_client import PsamClient
 from terminal.session import find_item
@@ -56,7 +56,9 @@ def card_powered(ctx: ScenarioContext) -> None:
     ctx.observe("ATR", ctx.standards.atr, f"{spec.prefix.hex(' ').upper()} + {spec.historical_length} historical bytes (PROFILE §2)")
     declared = _declared_product(ctx)
     ctx.observe(
-        "ATR historical bytes decoded", decode_historical(spec, ctx.standards.atr), f"the ICS declares {declared}" if declared else None
+        "ATR historical bytes decoded",
+        decode_historical(spec, ctx.standards.atr),
+        f"the ICS declares {observation_text(declared)}" if declared else None,
     )
 
 
