@@ -2,6 +2,7 @@
 
 run         run the conformance suite on a card (default: the embedded reference card), or with
             --plan reader the reader plan (RDR) on the reader given with --reader
+plan        print the test plan (cases, flags, applicability under the ICS, estimates) and write plan.csv
 mutants     run the suite on the clean reference card and on every known fault; check each is caught
 reader-faults  run RDR-6 on the reference reader library (readerlib/) clean and with each of its faults
 learn       learn the card's state machine over an abstract alphabet and compare it with the reference model's
@@ -90,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--declaration",
         help="issuer declaration (ssc-declaration/1 YAML) for the personalization review PER-1..3; default for the embedded reference card: fixtures/issuers/<card region>.yaml, otherwise PER is not run",
+    )
+    run.add_argument(
+        "--ics",
+        help="the card's Implementation Conformance Statement (ssc-ics/1 YAML, e.g. fixtures/ics/reference-gen2.yaml): "
+        "options declared absent make their cases not-applicable, undeclared options leave them not run; "
+        "default for the embedded reference card: fixtures/ics/reference-<gen>.yaml",
     )
     run.add_argument("--regions", help="comma-separated terminal regions of fixtures/regions.yaml, e.g. 441800,330200 (default: all)")
     run.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (mutant)")
@@ -250,6 +257,39 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card")
     replay.add_argument("--allow-destructive", action="store_true", help="replay destructive steps too (otherwise they are not run)")
 
+    plan = sub.add_parser(
+        "plan",
+        help="print the test plan (every case, its flags, applicability under the ICS, APDU and time estimate) and write it as CSV",
+        epilog=EPILOG,
+    )
+    plan.add_argument(
+        "--card",
+        default=None,
+        help="reference[:gen1|gen2|gen3] or reader:NAME — open it to detect its profile and measure the latency (default: no card)",
+    )
+    plan.add_argument(
+        "--profile", help="built-in profile (gen1, gen2, gen3) or a profile YAML file (default: the ICS's generation, else gen2)"
+    )
+    plan.add_argument(
+        "--ics", help="the card's ICS (ssc-ics/1 YAML); default for the embedded reference card: fixtures/ics/reference-<gen>.yaml"
+    )
+    plan.add_argument("--declaration", help="issuer declaration (ssc-declaration/1) for the PER cases (default: the ICS's declaration)")
+    plan.add_argument("--allow-destructive", action="store_true", help="plan the @destructive cases on a card in a reader too")
+    plan.add_argument(
+        "--plan",
+        dest="plan_of",
+        choices=("card", "reader", "all"),
+        default="card",
+        help="the card plan (STD, SEC, INT, PER; default), the reader plan (RDR), or both (all)",
+    )
+    plan.add_argument(
+        "--latency-ms",
+        type=_positive_ms,
+        metavar="MS",
+        help="per-APDU latency for the duration estimate (default: measured on the card when --card is given, else 20)",
+    )
+    plan.add_argument("--csv", default="plan.csv", metavar="FILE", help="write the plan here as CSV (default plan.csv; '-' for none)")
+
     sub.add_parser("readers", help="list PC/SC readers and the cards in them")
 
     report = sub.add_parser("report", help="rebuild report.html of a run directory from its results.json")
@@ -311,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_diff(args)
         if args.command == "replay":
             return cmd_replay(args)
+        if args.command == "plan":
+            return cmd_plan(args)
         if args.command == "readers":
             return cmd_readers()
         if args.command == "report":
@@ -339,6 +381,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         psam=args.psam,
         pin=args.pin,
         declaration=Path(args.declaration) if args.declaration is not None else None,
+        ics=Path(args.ics) if args.ics is not None else None,
         regions=parse_regions(args.regions) if args.regions is not None else None,
         faults=tuple(args.fault),
         tags=args.tags,
@@ -357,6 +400,38 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         card_atr=args.card_atr,
         long_run=args.long_run,
     )
+
+
+def _positive_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of milliseconds, got {text!r}")
+    return value
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from harness.planmake import PlanOptions, make_plan
+    from harness.testplan import print_plan, write_csv
+
+    plan = make_plan(
+        PlanOptions(
+            card=args.card,
+            profile=args.profile,
+            ics=Path(args.ics) if args.ics else None,
+            declaration=Path(args.declaration) if args.declaration else None,
+            allow_destructive=args.allow_destructive,
+            latency_ms=args.latency_ms,
+            of=args.plan_of,
+        )
+    )
+    print_plan(plan, sys.stdout)
+    if args.csv != "-":
+        write_csv(plan, Path(args.csv))
+        print(f"plan: {args.csv}")
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

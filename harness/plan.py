@@ -16,8 +16,8 @@ The overall verdict (results.json ``verdict``, the top of the console summary an
 
 - ``fail`` (不通过) when any requirement failed, whatever the plan;
 - ``pass`` (通过) only when the plan is full (no --tags, -k or -m), the run was not interrupted,
-  and every requirement of the plan passed or does not apply to the card (its declaration says the
-  option is absent);
+  and every requirement of the plan passed or does not apply to the card (its ICS declares the
+  option absent);
 - ``incomplete`` (未完成) otherwise, listing each requirement of the plan that did not run or was
   inconclusive, with the reason.
 

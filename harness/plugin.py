@@ -29,6 +29,10 @@ import pytest
 from checks.verdicts import Inconclusive
 from harness.cardspec import CardSpec, parse_card_spec
 from harness.cardwatch import DEFAULT_CARD_GRACE, CardWatch, loss_of
+from harness.cases import example_params as _example_params
+from harness.cases import is_scenario as _is_scenario
+from harness.cases import item_tags as _tags
+from harness.cases import scenario_names as _scenario_names
 from harness.exitstatus import UNAVAILABLE_ERRORS
 from harness.progress import Progress
 from harness.results import (
@@ -48,6 +52,7 @@ from ssc.catalogue import Catalogue, load_catalogue
 if TYPE_CHECKING:
     from pluggy import Result
 
+    from harness.cases import Case
     from terminal.psam_client import PsamClient
 
 
@@ -61,9 +66,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-pin", default=None, help="the card's current PIN (default: the profile's initial PIN)")
     group.addoption("--ssc-regions", default=None, help="comma-separated terminal regions (default: every region of the registry)")
     group.addoption("--ssc-fault", action="append", default=[], help="inject a named fault into the reference card")
+    group.addoption(
+        "--ssc-no-plan", action="store_true", default=False, help="leave the executed test plan out of results.json (runs without a report)"
+    )
     group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
     group.addoption(
         "--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against"
+    )
+    group.addoption(
+        "--ssc-ics", default=None, help="the card's ICS (ssc-ics/1 YAML): which PROFILE options it implements; decides applicability"
     )
     group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
     group.addoption("--ssc-lib", default=None, help="a reader library (.so) whose interface RDR-6 tests (default: RDR-6 not run)")
@@ -97,9 +108,25 @@ def pytest_deselected(items: Sequence[pytest.Item]) -> None:
 _DESELECTED = pytest.StashKey[list]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Scenarios that end the card's life (CARD BLOCK) run last, so nothing after them needs a live card."""
+    """Name every case of the suite as collected (before --tags/-k/-m deselect any: a case keeps its
+    ID in a narrowed run, harness.cases); scenarios that end the card's life (CARD BLOCK) run
+    last, so nothing after them needs a live card."""
+    from harness.cases import cases_of
+
+    cases = cases_of(items)
+    by_node = {c.node_id: c for c in cases}
+    for item in items:
+        if item.nodeid in by_node:
+            item.stash[_CASE_ID] = by_node[item.nodeid].case_id
+    config.stash[_CASES] = cases
     items.sort(key=lambda item: item.get_closest_marker("ends_card_life") is not None)
+
+
+_CASE_ID = pytest.StashKey[str]()
+OBSERVATIONS = pytest.StashKey[list]()  # steps.context.ScenarioContext.observations of the scenario
+_CASES = pytest.StashKey[list["Case"]]()  # harness.cases.Case of every scenario collected, deselected ones included
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -136,6 +163,8 @@ class SscSession:
     started: float = field(default_factory=time.time)
     declaration: Any = None  # harness.declaration.Declaration the PER scenarios check against
     declaration_error: str | None = None
+    ics: Any = None  # harness.ics.Ics: the options the card implements (None: no ICS, option-dependent cases not run)
+    ics_error: str | None = None
     psam_reader: str | None = None  # --psam reader:NAME: hardware PSAM for the card's region
     card_watch: CardWatch = field(default_factory=CardWatch)  # a removed or mute card, and the grace it gets
     scenario_summary: dict[str, Any] | None = None  # a bulk check's summary for the running scenario's result
@@ -257,8 +286,27 @@ def _build_session(config: pytest.Config) -> SscSession:
         from harness.psam import parse_psam_option
 
         session.psam_reader = parse_psam_option(psam_option)
-    _attach_declaration(session, config.getoption("--ssc-declaration"))
+    _attach_ics(session, config.getoption("--ssc-ics"))
+    declaration = config.getoption("--ssc-declaration")
+    if declaration is None and session.ics is not None and session.ics.declaration_path is not None:
+        declaration = str(session.ics.declaration_path)
+    _attach_declaration(session, declaration)
     return session
+
+
+def _attach_ics(session: SscSession, path: str | None) -> None:
+    """The ICS given, or — for the embedded reference card — its own (fixtures/ics/reference-<gen>.yaml)."""
+    from harness.ics import IcsError, load_ics, reference_ics_path
+
+    if path is None and session.card_spec.is_virtual_reference:
+        default = reference_ics_path(session.profile.name)
+        path = str(default) if default is not None else None
+    if path is None:
+        return
+    try:
+        session.ics = load_ics(path)
+    except IcsError as exc:
+        session.ics_error = str(exc)
 
 
 def _attach_declaration(session: SscSession, path: str | None) -> None:
@@ -306,6 +354,7 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.skip("destructive (blocks or irreversibly changes the card): not run without --allow-destructive")
     if session.dut is None:
         pytest.fail(f"the card under test could not be opened: {session.dut_error}", pytrace=False)
+    _apply_ics(request.node, session, tags)
     if _needs_declaration(tags):
         if session.declaration_error is not None:
             pytest.fail(f"the issuer declaration cannot be used: {session.declaration_error}", pytrace=False)
@@ -325,6 +374,20 @@ def _ssc_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         if dut.try_guard is not None:
             dut.try_guard.armed = True
+
+
+def _apply_ics(item: pytest.Item, session: SscSession, tags: set[str]) -> None:
+    """Skip a case the ICS decides against: not applicable when its option is declared absent,
+    not run when the ICS does not declare the option (harness.ics_options)."""
+    from harness.ics_options import ABSENT, UNDECLARED, decide
+
+    if session.ics_error is not None:
+        pytest.fail(f"the ICS cannot be used: {session.ics_error}", pytrace=False)
+    decision = decide(session.ics, session.profile, tags, _example_params(item))
+    if decision is None:
+        return
+    if decision.outcome in (ABSENT, UNDECLARED):  # ABSENT's reason starts "not applicable: ": verdict not-applicable
+        pytest.skip(decision.reason)
 
 
 def _resetter(dut: Any) -> Any:
@@ -441,28 +504,6 @@ def _is_fixture(request: pytest.FixtureRequest, name: str) -> bool:
     return True
 
 
-def _is_scenario(item: pytest.Item) -> bool:
-    """pytest-bdd scenario functions all request its `_pytest_bdd_example` fixture."""
-    return "_pytest_bdd_example" in getattr(item, "fixturenames", ())
-
-
-def _scenario_names(item: pytest.Item) -> tuple[str, str]:
-    """(feature name, scenario name with outline parameters filled in)."""
-    try:
-        from pytest_bdd.scenario import scenario_wrapper_template_registry
-
-        template = scenario_wrapper_template_registry[item.obj]  # type: ignore[attr-defined]  # pytest-bdd items are Functions
-        example = item.callspec.params.get("_pytest_bdd_example", {}) if hasattr(item, "callspec") else {}
-        return template.feature.name, template.render(example).name
-    except (ImportError, KeyError, AttributeError):
-        feature, _, name = (item.obj.__doc__ or item.name).partition(": ")  # type: ignore[attr-defined]  # as above
-        return feature, name or item.name
-
-
-def _tags(item: pytest.Item) -> set[str]:
-    return {m.name for m in item.iter_markers()}
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
@@ -528,6 +569,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             elif verdict == FAILED and lost[0] != REMOVED:
                 reason = str(lost[1]).partition(": ")[2]  # "no answer within 5 s to …", not the step's wording
     result = ScenarioResult(
+        case_id=item.stash.get(_CASE_ID, item.nodeid),
+        observations=_observations(item),
         id=item.nodeid,
         feature=feature_name,
         name=scenario_name,
@@ -546,6 +589,26 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
     progress = item.config.stash.get(_PROGRESS, None)
     if progress is not None:
         progress.finished(verdict, result.requirements, result.name, reason)
+
+
+def _observations(item: pytest.Item) -> list[dict[str, Any]]:
+    """What the scenario's checks recorded with `ctx.observe` (steps/context.py). A PIN of the run
+    that slipped into a value anyway is masked, as in the traces."""
+    found = item.stash.get(OBSERVATIONS, [])
+    session: SscSession | None = item.config.stash.get(_SESSION, None)
+    given = item.config.getoption("--ssc-pin")
+    pins = {p for p in (given, session.initial_pin if session is not None else None) if p and len(p) >= 4}
+    out = []
+    for entry in found:
+        clean = dict(entry)
+        for key in ("observed", "expected"):
+            text = clean.get(key)
+            if isinstance(text, str):
+                for pin in pins:
+                    text = text.replace(pin, "**" * ((len(pin) + 1) // 2))
+                clean[key] = text
+        out.append(clean)
+    return out
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -575,12 +638,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         dut_info, extra = describe_run(ssc)
         run_info.update(extra)
         run_info["declaration"] = dut_info["declaration"] = _describe_declaration(ssc)
+        run_info["ics"] = dut_info["ics"] = _describe_ics(ssc)
         from harness.interop import matrix_report
 
         if (matrix := matrix_report(ssc)) is not None:
             run_info["interop_matrix"] = matrix
         provenance = _provenance_of(ssc.profile)
     run_info["features"] = _feature_files(session.items)
+    if ssc is not None and not session.config.getoption("--ssc-no-plan"):
+        run_info["plan"] = _executed_plan(session.config, ssc)
     write_results(
         Path(report_dir) / "results.json",
         dut_info,
@@ -615,6 +681,36 @@ def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupte
 INTERRUPTED = "the run was interrupted (Ctrl-C)"
 
 
+def _executed_plan(config: pytest.Config, ssc: SscSession) -> dict[str, Any]:
+    """The card plan this run executed (harness.testplan), over every case collected, with the
+    latency this run measured (the median APDU of its traces)."""
+    import statistics
+
+    from harness.apdu_estimates import EstimatesError, load_estimates
+    from harness.testplan import DEFAULT_LATENCY_MS, build_test_plan
+
+    try:
+        estimates = load_estimates()
+    except EstimatesError:
+        estimates = None
+    results: list[ScenarioResult] = config.stash[_RESULTS]
+    times = [e["duration_ns"] for r in results for e in r.trace if e.get("kind") == "apdu" and isinstance(e.get("duration_ns"), int)]
+    latency, source = (round(statistics.median(times) / 1e6, 3), "measured in this run") if times else (DEFAULT_LATENCY_MS, "default")
+    cases: list[Case] = config.stash.get(_CASES, [])
+    plan = build_test_plan(
+        cases,
+        load_catalogue(),
+        ssc.profile,
+        ssc.ics,
+        estimates,
+        allow_destructive=ssc.allow_destructive,
+        declaration=ssc.declaration is not None,
+        latency_ms=latency,
+        latency_source=source,
+    )
+    return plan.to_json()
+
+
 def _record_not_run(session: pytest.Session, reason: str) -> None:
     """Every scenario that has no result yet (the one in flight included) is not run, with `reason`."""
     results: list[ScenarioResult] = session.config.stash[_RESULTS]
@@ -630,6 +726,7 @@ def _not_run(item: pytest.Item, catalogue: Catalogue, reason: str) -> ScenarioRe
     feature_name, scenario_name = _scenario_names(item)
     tags = sorted(_tags(item))
     return ScenarioResult(
+        case_id=item.stash.get(_CASE_ID, item.nodeid),
         id=item.nodeid,
         feature=feature_name,
         name=scenario_name,
@@ -678,3 +775,11 @@ def _describe_declaration(ssc: SscSession) -> dict[str, Any] | None:
     if decl is None:
         return None
     return {"file": str(decl.path) if decl.path else decl.source, "region": decl.region, "issuer": dict(decl.issuer)}
+
+
+def _describe_ics(ssc: SscSession) -> dict[str, Any] | None:
+    if ssc.ics_error is not None:
+        return {"error": ssc.ics_error}
+    if ssc.ics is None:
+        return None
+    return {"file": str(ssc.ics.path), "declared": ssc.ics.declared()}

@@ -20,8 +20,10 @@ Scenario verdicts (TTCN-3 style):
   as a card failure.
 - ``not-run`` — skipped, with the reason: destructive not opted into, no issuer declaration, the
   card was removed, another generation (then also ``applicable=False``), the run was interrupted.
-- ``not-applicable`` — the card's declaration (or the profile's presence rule) says the option the
-  scenario checks is absent from this card: a skip whose reason starts with "not applicable: ".
+- ``not-applicable`` — the card's ICS (`harness.ics_options`: an option declared absent) or the
+  profile's presence rule says the option the scenario checks is absent from this card: a skip whose
+  reason starts with "not applicable: ". An option the ICS does not declare leaves the scenario
+  ``not-run`` ("ICS does not declare …").
 
 A requirement is *failed* if any of its applicable scenarios failed; else *inconclusive* if any was
 inconclusive; else *not-run* if any applicable scenario did not run; else *passed* when at least one
@@ -87,6 +89,8 @@ class ScenarioResult:
     # what a bulk check (SEC-ROB-1's thousands of APDUs) keeps instead of a full trace: its own
     # summary (counts per INS and outcome, the failing APDUs); None for every other scenario
     summary: dict[str, Any] | None = None
+    case_id: str = ""  # the test case ID a lab cites (harness.cases): the @TC-… tag, else the node id
+    observations: list[dict[str, Any]] = field(default_factory=list)  # what the checks saw (passes too), masked
 
 
 def requirement_verdicts(

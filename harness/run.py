@@ -42,6 +42,7 @@ class RunOptions:
     psam: str | None = None  # reader:NAME of a hardware PSAM
     pin: str | None = None  # the card's current PIN; None: the profile's initial test PIN
     declaration: Path | None = None  # issuer declaration for PER
+    ics: Path | None = None  # the card's ICS (ssc-ics/1); None: the reference card's own, none for other cards
     regions: tuple[str, ...] | None = None  # terminal regions; None: every region of the registry
     faults: tuple[str, ...] = ()  # faults injected into the reference card (a mutant)
     tags: str | None = None  # tag expression (harness.tags)
@@ -98,6 +99,7 @@ class RunOptions:
         """Check every option, loading each input file once; returns the pytest marker expression
         (--tags and -m combined). Raises `UsageError` naming the first bad option."""
         from harness.declaration import DeclarationError, load_declaration
+        from harness.ics import IcsError, load_ics
         from harness.optioncheck import check_expression, check_keys, check_pin, check_regions, run_profile
         from harness.psam import parse_psam_option
         from harness.tags import TagError, to_marker_expression
@@ -110,8 +112,10 @@ class RunOptions:
             spec = parse_card_spec(self.card)
             if self.declaration is not None:
                 load_declaration(self.declaration)
+            if self.ics is not None:
+                load_ics(self.ics)
             tags = to_marker_expression(self.tags) if self.tags is not None else None
-        except (CardSpecError, DeclarationError, TagError) as exc:
+        except (CardSpecError, DeclarationError, IcsError, TagError) as exc:
             raise UsageError(str(exc)) from None
         try:
             if self.psam is not None:
@@ -275,7 +279,9 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         f"--ssc-report-dir={report_dir}",
         f"--ssc-run-id={run_id}",
     ]
-    if not options.results_only:
+    if options.results_only:
+        args.append("--ssc-no-plan")  # the plan goes into the report, and these runs make none
+    else:
         args += [f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_suite_name=ssc-conform"]
         if importlib.util.find_spec("allure_pytest_bdd") is not None:
             args += [f"--alluredir={report_dir / 'allure-results'}"]
@@ -285,6 +291,7 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         ("--ssc-pin", options.pin),
         ("--ssc-regions", ",".join(options.regions) if options.regions is not None else None),
         ("--ssc-declaration", options.declaration),
+        ("--ssc-ics", options.ics),
         ("--ssc-psam", options.psam),
         ("--ssc-apdu-timeout", options.apdu_timeout),
         ("--ssc-card-grace", options.card_grace),

@@ -52,6 +52,7 @@ ATR_FIELDS = {
     "card_sn": ("卡序列号", "card SN"),
 }
 MISSING = "—"
+PLAN_FLAGS = (("destructive", "destructive"), ("slow", "slow"), ("needs_psam", "PSAM"), ("needs_declaration", "declaration"))
 YES_NO: dict[Any, str] = {True: "是 yes", False: "否 no"}  # keyed by JSON values, hence Any
 
 # (requirement, cell of the matrix or None) pairs a grid cell summarises
@@ -252,6 +253,7 @@ class _Builder:
             mutants=self._mutants() if self.mutants is not None else None,
             traces=self._traces() if has_results else None,
             reader=self._reader() if has_results and self.results.get("plan") == "reader" else None,
+            plan=self._plan() if has_results else None,
         )
 
     def _reader(self) -> view.ReaderMeasures:
@@ -302,6 +304,48 @@ class _Builder:
             for kind, k in kinds.items()
         ]
         return view.ReaderMeasures(fields=fields, latency=rows, svg=latency_svg(kinds) if kinds else None)
+
+    def _plan(self) -> view.PlanSection | None:
+        """The plan the run executed (results.json run.plan), each case beside its verdict and what
+        its checks observed; None for results written without a plan."""
+        plan = _d(self.run.get("plan"))
+        rows = [r for r in _l(plan.get("rows")) if isinstance(r, dict)]
+        if not rows:
+            return None
+        by_case = {s.get("case_id"): i for i, s in enumerate(self.scenarios) if s.get("case_id")}
+        lines = []
+        for r in rows:
+            idx = by_case.get(r.get("case_id"))
+            s = self.scenarios[idx] if idx is not None else {}
+            flags = [name for key, name in PLAN_FLAGS if r.get(key) is True]
+            observations = [
+                view.Observation(what=text(o.get("what")), observed=text(o.get("observed")), expected=text(o.get("expected") or ""))
+                for o in _l(s.get("observations"))
+                if isinstance(o, dict)
+            ]
+            lines.append(
+                view.PlanLine(
+                    case_id=text(r.get("case_id") or MISSING),
+                    requirements=text(r.get("requirements")),
+                    clause=text(r.get("clause")),
+                    title=text(r.get("title")),
+                    flags=", ".join(flags),
+                    applicability=text(r.get("applicability")),
+                    reason=text(r.get("reason")),
+                    apdus=text(r.get("apdus") if r.get("apdus") is not None else MISSING),
+                    badge=badge(s.get("verdict", "not-run") if s else "not-run"),
+                    observations=observations,
+                    trace=idx,
+                )
+            )
+        totals = _d(plan.get("totals"))
+        summary = (
+            f"{plan.get('of', 'card')} plan, {plan.get('generation', '?')}; ICS {plan.get('ics') or 'none'}; "
+            f"{totals.get('runs', '?')} of {totals.get('cases', '?')} cases planned to run, {totals.get('not_applicable', '?')} not applicable, "
+            f"{totals.get('not_run', '?')} not run; {totals.get('apdus', '?')} APDUs estimated, about {totals.get('duration_s', '?')} s "
+            f"at {plan.get('latency_ms', '?')} ms/APDU ({plan.get('latency_source', '?')})"
+        )
+        return view.PlanSection(summary=summary, lines=lines)
 
     def _header(self) -> list[view.Field]:
         return [
@@ -415,11 +459,22 @@ class _Builder:
             _field("配置来源文件", "profile sources", _joined(prof.get("sources")) or MISSING),
             _field("允许破坏性测试", "destructive allowed", YES_NO.get(run.get("allow_destructive"), MISSING)),
             _field("终端地区", "terminal regions", _joined(run.get("terminal_regions")) or MISSING),
+            _field("实现一致性声明", "ICS", self._ics_text()),
         ]
         features = [
             view.FeatureFile(path=text(f.get("path")), sha256=text(f.get("sha256"))) for f in _l(run.get("features")) if isinstance(f, dict)
         ]
         return view.Inputs(fields=fields, features=features)
+
+    def _ics_text(self) -> str:
+        """The ICS file and what it declares (results.json run.ics), one line."""
+        ics = _d(self.run.get("ics"))
+        if ics.get("error"):
+            return text(ics["error"])
+        if not ics.get("file"):
+            return "无 none (option-dependent cases not run)"
+        declared = ", ".join(f"{k}={text(v)}" for k, v in _d(ics.get("declared")).items())
+        return f"{text(ics['file'])}: {declared}"
 
     def _reviews(self) -> list[view.Review]:
         by_review: dict[str, list[str]] = {code: [] for code in self.catalogue.reviews if code in self.reviews}

@@ -318,6 +318,38 @@ class Diff:
 
 
 @dataclass(frozen=True, slots=True)
+class Observation:
+    """What a check saw beside what it expected (`expected` empty: a value shown as evidence)."""
+
+    what: str
+    observed: str
+    expected: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """A case of the plan the run executed, beside its result and its evidence."""
+
+    case_id: str
+    requirements: str
+    clause: str
+    title: str
+    flags: str
+    applicability: str
+    reason: str
+    apdus: str
+    badge: Badge
+    observations: list[Observation]
+    trace: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSection:
+    summary: str
+    lines: list[PlanLine]
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """The whole report. Sections that need results are None for a mutants-only report."""
 
@@ -336,3 +368,4 @@ class Page:
     traces: list[Trace] | None
     reader: ReaderMeasures | None = None  # a reader-plan run only
     diff: Diff | None = None
+    plan: PlanSection | None = None

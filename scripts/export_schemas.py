@@ -19,7 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from harness.apdu_estimates import ApduEstimates
 from harness.declaration_schema import DeclarationFile
+from harness.ics_schema import IcsFile
 from harness.interop_expectations_schema import ExpectationsDocument
 from harness.learn.alphabet_schema import AlphabetDocument
 from harness.replay.script import ReplayScript
@@ -61,6 +63,8 @@ class DataFormat:
 FORMATS = (
     DataFormat("ssc-profile", 1, ProfileLayer, ("ssc/profile/data/*.yaml",)),
     DataFormat("ssc-declaration", 1, DeclarationFile, ("fixtures/issuers/*.yaml",)),
+    DataFormat("ssc-apdu-estimates", 1, ApduEstimates, ("fixtures/apdu_estimates.yaml",)),
+    DataFormat("ssc-ics", 1, IcsFile, ("fixtures/ics/*.yaml",)),
     DataFormat("ssc-keys", 1, LabKeyDocument, ("fixtures/keys/*.yaml",)),
     DataFormat("ssc-regions", 1, RegionsDocument, ("fixtures/regions.yaml",)),
     DataFormat("ssc-interop-expectations", 1, ExpectationsDocument, ("fixtures/interop_expectations.yaml",)),

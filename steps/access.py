@@ -52,6 +52,11 @@ def access_outcome(ctx: ScenarioContext, expected: str) -> None:
     )
     actual = ctx.last_response().sw
     word = ctx.profile.sw[required.status]
+    ctx.observe(
+        f"access matrix cell: {right} {path} after “{format_conditions(conditions)}”",
+        sw_text(ctx.profile, actual),
+        f"{required.label}: {word.pattern} ({word.en})",
+    )
     what = f"{right_label(right)} {path} after “{format_conditions(conditions)}” (rule: {ctx.profile.file(path).rule(right)})"
     if required.opens:
         assert word.matches(actual), f"{what} must be allowed, got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"

@@ -38,6 +38,7 @@ def select_by_name_raw(ctx: ScenarioContext, path: str) -> None:
 def status_word_is(ctx: ScenarioContext, name: str) -> None:
     response = ctx.last_response()
     expected = ctx.profile.sw[name]
+    ctx.observe("status word", sw_text(ctx.profile, response.sw), f"{expected.pattern} ({name})")
     assert expected.matches(response.sw), (
         f"expected status word {expected.pattern} ({name}: {expected.en}), "
         f"got {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text()}"
@@ -48,3 +49,4 @@ def status_word_is(ctx: ScenarioContext, name: str) -> None:
 def read_item(ctx: ScenarioContext, item: str) -> None:
     ctx.value = ctx.card.read_item(item)
     ctx.item = item
+    ctx.observe(f"data item {item}", ctx.value)

@@ -178,6 +178,20 @@ class ScenarioContext:
     interop: InteropState = field(default_factory=InteropState)
     personalization: PersonalizationState = field(default_factory=PersonalizationState)
     access: AccessState = field(default_factory=AccessState)
+    observations: list[dict[str, Any]] = field(default_factory=list)  # what the checks saw: `observe`
+
+    def observe(self, what: str, observed: Any, expected: Any = None, *, secret: bool = False) -> None:
+        """Record what a check saw — passes too, so a lab can show what was checked — beside what
+        the requirement expected (None: nothing particular, e.g. a decoding). The plugin stores
+        them per case in results.json and report.html. A `secret` value (a PIN, a key, anything
+        derived from one) is kept only as its length, masked as the APDU traces mask it."""
+        self.observations.append(
+            {
+                "what": what,
+                "observed": _masked(observed) if secret else observation_text(observed),
+                "expected": None if expected is None else observation_text(expected),
+            }
+        )
 
     @property
     def psam(self) -> PsamClient:
@@ -222,12 +236,34 @@ class ScenarioContext:
 
 
 @pytest.fixture
-def ctx(ssc_session: SscSession) -> ScenarioContext:
+def ctx(request: pytest.FixtureRequest, ssc_session: SscSession) -> ScenarioContext:
+    from harness.plugin import OBSERVATIONS
+
     dut = ssc_session.dut
     profile = ssc_session.profile
     terminal = Terminal(dut.transport, profile)
     pin = ssc_session.config.getoption("--ssc-pin") or profile.security.pin.initial
-    return ScenarioContext(profile, CardSession(terminal, check=False), pin, ssc_session)
+    context = ScenarioContext(profile, CardSession(terminal, check=False), pin, ssc_session)
+    request.node.stash[OBSERVATIONS] = context.observations  # the plugin stores them with the case's result
+    return context
+
+
+def observation_text(value: Any) -> str:
+    """A value as the report shows it: bytes as spaced hex, mappings and sequences item by item."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex(" ").upper() if value else "(empty)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {observation_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(observation_text(v) for v in value)
+    return str(value)
+
+
+def _masked(value: Any) -> str:
+    from terminal.transports.tracing import Masked
+
+    raw = bytes(value) if isinstance(value, (bytes, bytearray)) else str(value).encode()
+    return Masked.mask(raw, 0, len(raw)).hex()
 
 
 def sw_text(profile: Profile, sw: int) -> str:

@@ -55,6 +55,9 @@ def tries_left(ctx: ScenarioContext, used: int) -> None:
     tries = ctx.profile.security.pin.tries
     expected = ctx.profile.sw["verification_failed"].with_value(tries - used)
     actual = ctx.last_response().sw
+    ctx.observe(
+        f"PIN try counter after {used} wrong PIN(s)", sw_text(ctx.profile, actual), f"{expected:04X} ({tries - used} left of {tries})"
+    )
     assert actual == expected, (
         f"after {used} wrong PIN(s) of {tries} allowed, expected {expected:04X}, got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
     )
@@ -67,6 +70,7 @@ def exhaust_pin(ctx: ScenarioContext) -> None:
     for used in range(1, tries + 1):
         response = ctx.card.verify_pin(wrong_pin(ctx.pin), check=False)
         expected = failed.with_value(tries - used)
+        ctx.observe(f"wrong PIN {used} of {tries}", sw_text(ctx.profile, response.sw), f"{expected:04X}")
         assert response.sw == expected, (
             f"wrong PIN {used} of {tries}: expected {expected:04X}, got {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
         )
@@ -270,6 +274,7 @@ def wrong_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
 def key_tries_left(ctx: ScenarioContext) -> None:
     key = ctx.profile.key(ctx.security.key)
     expected = ctx.profile.sw["verification_failed"].with_value(key.tries - 1)
+    ctx.observe(f"try counter of {key.name} after one wrong cryptogram", sw_text(ctx.profile, ctx.last_response().sw), f"{expected:04X}")
     actual = ctx.last_response().sw
     assert actual == expected, (
         f"a wrong cryptogram for {key.name} ({key.tries} tries) must give {expected:04X}, got {_fail_text(ctx, ctx.last_response())}"

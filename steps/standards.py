@@ -23,7 +23,7 @@ from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
 from harness.results import NOT_APPLICABLE
 from ssc.apdu import CommandApdu
-from ssc.atr import atr_findings
+from ssc.atr import atr_findings, decode_historical
 from ssc.atr_fields import historical_problems
 from ssc.checks import card_number_check_char, is_valid_card_number, region_code_problems, ssn_problems
 from ssc.codecs import check_padding, decode_cn
@@ -40,7 +40,7 @@ from ssc.profile.model import FileDef
 from ssc.profile.templates import fci_for
 from ssc.record_checks import cyclic_size_problems, record_dictionary_problems, record_tlv_problems
 from ssc.tlv import parse_record
-from steps.context import ScenarioContext, sw_text
+from steps.context import ScenarioContext, observation_text, sw_text
 from terminal.grants import grant
 from terminal.psam_client import PsamClient
 from terminal.session import find_item
@@ -52,12 +52,21 @@ ATR_ASPECTS = {"初始字符 TS": "ts", "历史字节数": "historical_count", "
 def card_powered(ctx: ScenarioContext) -> None:
     atr = ctx.card.terminal.atr
     ctx.standards.atr = atr if atr is not None else ctx.card.reset()
+    spec = ctx.profile.atr
+    ctx.observe("ATR", ctx.standards.atr, f"{spec.prefix.hex(' ').upper()} + {spec.historical_length} historical bytes (PROFILE §2)")
+    declared = _declared_product(ctx)
+    ctx.observe(
+        "ATR historical bytes decoded",
+        decode_historical(spec, ctx.standards.atr),
+        f"the ICS declares {observation_text(declared)}" if declared else None,
+    )
 
 
 @then(parsers.parse("复位应答的{aspect}与规范一致"))
 def atr_aspect_conforms(ctx: ScenarioContext, aspect: str) -> None:
     atr = ctx.standards.atr
     finding = atr_findings(ctx.profile.atr, atr)[ATR_ASPECTS[aspect]]
+    ctx.observe(f"ATR {ATR_ASPECTS[aspect]}", finding or "as the profile says", "as the profile says (PROFILE §2)")
     assert finding is None, f"{finding} (ATR {atr.hex(' ').upper()})"
 
 
@@ -66,6 +75,7 @@ def more_data_with_fci_length(ctx: ScenarioContext) -> None:
     expected_fci = fci_for(ctx.profile, ctx.profile.file(ctx.selected or ""))
     expected = ctx.profile.sw["more_data"].with_value(len(expected_fci))
     actual = ctx.last_response().sw
+    ctx.observe(f"SW after SELECT {ctx.selected} by name", f"{actual:04X}", f"{expected:04X}")
     assert actual == expected, (
         f"expected {expected:04X} (61 + FCI length {len(expected_fci)}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
     )
@@ -82,6 +92,7 @@ def fci_is_valid(ctx: ScenarioContext) -> None:
     df = ctx.profile.file(ctx.selected or "")
     actual = ctx.last_response().data
     problems = fci_problems(ctx.profile, df, actual)
+    ctx.observe(f"FCI of {df.path}", actual, fci_for(ctx.profile, df))
     assert not problems, (
         f"FCI of {df.path} {actual.hex(' ').upper()} (algorithm id {ctx.profile.algorithm_id:02X} expected for {ctx.profile.name}): "
         f"{'; '.join(problems)}; APDUs: {ctx.apdu_text()}"
@@ -143,7 +154,27 @@ HISTORICAL_ASPECTS = {"芯片厂商标识": "chip_maker", "COS 标识": "cos", "
 def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
     atr = ctx.standards.atr
     problems = historical_problems(ctx.profile.atr, atr)[HISTORICAL_ASPECTS[aspect]]
+    decoded = decode_historical(ctx.profile.atr, atr)
+    field = HISTORICAL_ASPECTS[aspect]
+    parts = ("cos_id", "cos_version") if field == "cos" else (field,)  # the COS aspect is two fields
+    declared = _declared_product(ctx) or {}
+    ctx.observe(
+        f"historical bytes: {', '.join(parts)}",
+        ", ".join(str(decoded.get(p)) for p in parts if decoded.get(p)) or "; ".join(problems) or "present",
+        "present and valid (PROFILE §2)" + "".join(f"; the ICS declares {p} {declared[p]}" for p in parts if p in declared),
+    )
     assert not problems, f"{'; '.join(problems)} (ATR {atr.hex(' ').upper()}, PROFILE §2)"
+
+
+def _declared_product(ctx: ScenarioContext) -> dict[str, str] | None:
+    """The identifiers the ICS declares for the ATR (chip maker, COS, card maker), uppercase hex:
+    shown beside what the card gave (PER-1 judges them against the issuer declaration)."""
+    ics = ctx.session.ics
+    product = ics.doc.product if ics is not None else None
+    if product is None:
+        return None
+    fields = product.model_dump(exclude={"name"}, exclude_none=True)
+    return {k: str(v).upper() for k, v in fields.items()} or None
 
 
 # -- findings collected by a survey ---------------------------------------------------------------
@@ -311,6 +342,8 @@ RIGHTS = {"读": "read", "更新": "update", "追加": "append"}
 @when(parsers.re(r'依次读取数据项 (?P<items>"[a-z_]+"(、"[a-z_]+")*)$'))
 def read_listed_items(ctx: ScenarioContext, items: str) -> None:
     ctx.standards.items = {name.strip('"'): ctx.card.read_item(name.strip('"')) for name in items.split("、")}
+    for name, value in ctx.standards.items.items():
+        ctx.observe(f"data item {name}", value)
 
 
 @when(parsers.parse('读取数据项 "{item}" 的原始值'))
@@ -320,6 +353,7 @@ def read_item_raw(ctx: ScenarioContext, item: str) -> None:
     ctx.value = parse_record(response.data).value
     ctx.item = item
     ctx.response = response
+    ctx.observe(f"data item {item} (raw record {f.path} tag {rec.tag:02X})", response.data)
 
 
 @then("社会保障号码符合 GB 11643：地区代码、出生日期与校验位均有效")
@@ -545,6 +579,8 @@ def challenge_refused_lengths(ctx: ScenarioContext) -> None:
 
 @then("每次均返回 ok 且随机数长度等于 Le")
 def challenges_have_length(ctx: ScenarioContext) -> None:
+    for n, r in ctx.standards.challenges:
+        ctx.observe(f"GET CHALLENGE Le {n:02X}", f"{len(r.data)} bytes, {r.sw:04X}", f"{n} bytes, 9000")
     bad = [
         f"Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
         for n, r in ctx.standards.challenges
@@ -556,6 +592,8 @@ def challenges_have_length(ctx: ScenarioContext) -> None:
 @then(parsers.re(r"每次均返回 (?P<name>[a-z_]+)$"))
 def challenges_refused(ctx: ScenarioContext, name: str) -> None:
     expected = ctx.profile.sw[name]
+    for n, r in ctx.standards.challenges:
+        ctx.observe(f"GET CHALLENGE Le {n:02X}", sw_text(ctx.profile, r.sw), f"{expected.pattern} ({name})")
     bad = [
         f"Le {n:02X}: {r.data.hex().upper()} {sw_text(ctx.profile, r.sw)}"
         for n, r in ctx.standards.challenges

@@ -35,6 +35,8 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── InvalidListError        [terminal.invalid_lists] an invalid-card list
         ├── CardSpecError           [harness.cardspec] the --card value
         ├── DeclarationError        [harness.declaration] the issuer declaration
+        ├── IcsError                [harness.ics] the ICS (implementation conformance statement)
+        ├── EstimatesError          [harness.apdu_estimates] the measured APDU estimates file
         ├── ExpectationError        [harness.interop_expectations] the declared interop expectations
         ├── TagError                [harness.tags] a --tags expression
         ├── AlphabetError           [harness.learn.alphabet] a learning alphabet

@@ -112,8 +112,8 @@ def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serv
         "--card",
         f"reader:{served.reader}",
         "--allow-destructive",
-        "--declaration",
-        "fixtures/issuers/441800.yaml",
+        "--ics",
+        "fixtures/ics/reference-gen2.yaml",  # the served card's own ICS: the embedded card gets it by default
         "--report-dir",
         str(tmp_path / "vpcd"),
     )
