@@ -9,8 +9,8 @@ from steps.interop import *  # noqa: E402, F403
 from steps.personalization import *  # noqa: E402, F403
 from steps.reader_context import rctx  # noqa: E402,F401
 from steps.readers import *  # noqa: E402, F403
-from steps.robustness import *  # noqa: E402, F403
 from steps.readers_library import *  # noqa: E402, F403
+from steps.robustness import *  # noqa: E402, F403
 from steps.security import *  # noqa: E402, F403
 from steps.standards import *  # noqa: E402, F403
 from steps.tearing import *  # noqa: E402, F403

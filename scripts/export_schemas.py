@@ -27,8 +27,8 @@ from harness.learn.alphabet_schema import AlphabetDocument
 from harness.replay.script import ReplayScript
 from ssc.keyset_schema import LabKeyDocument
 from ssc.profile.schema import ProfileLayer
-from ssc.readertest_schema import ReaderTestDocument
 from ssc.reader_interface.schema import ReaderInterfaceDocument
+from ssc.readertest_schema import ReaderTestDocument
 from terminal.invalid_lists_schema import InvalidListDocument
 from terminal.regions_schema import RegionsDocument
 

@@ -80,7 +80,12 @@ READER_INTERFACE_DIR = READER_INTERFACE_FILE.parent
 
 def test_every_format_of_a_repository_data_file_has_a_schema() -> None:
     formats = set()
-    for path in [*ROOT.glob("fixtures/**/*.yaml"), *ROOT.glob("ssc/data/*.yaml"), *DATA_DIR.glob("*.yaml"), *READER_INTERFACE_DIR.glob("*.yaml")]:
+    for path in [
+        *ROOT.glob("fixtures/**/*.yaml"),
+        *ROOT.glob("ssc/data/*.yaml"),
+        *DATA_DIR.glob("*.yaml"),
+        *READER_INTERFACE_DIR.glob("*.yaml"),
+    ]:
         formats.add(yaml.safe_load(path.read_text(encoding="utf-8"))["format"])
     assert formats == {fmt.format for fmt in FORMATS}
 
