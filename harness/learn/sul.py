@@ -35,7 +35,7 @@ from terminal.errors import HarnessError
 from terminal.psam_client import PsamClient
 from terminal.transports.base import Transport, WrappingTransport
 
-__all__ = ["GUARD", "NOTHING", "BudgetExceeded", "CardSUL", "CountingTransport", "RestorePlan"]
+__all__ = ["GUARD", "NOTHING", "BudgetExceeded", "CardSUL", "CountingTransport", "RestoreFailed", "RestorePlan"]
 
 GUARD = "guard"  # the guard withheld the symbol: nothing was sent
 NOTHING = "-"  # the symbol sent no APDU (a reset)
@@ -45,6 +45,11 @@ LIFECYCLE = frozenset({"application_block", "application_unblock"})
 
 class BudgetExceeded(HarnessError):
     """Learning needed more APDUs than ``--max-apdus`` allows."""
+
+
+class RestoreFailed(HarnessError):
+    """The card refuses a step of the restore (the right PIN, a right cryptogram): no query can
+    start from a known state, so the card cannot be learned (wrong keys, a wrong PIN?)."""
 
 
 class CountingTransport(WrappingTransport):
@@ -235,7 +240,9 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
             self._log = None
 
     def restore(self) -> None:
-        """Put back what the previous query's operations may have changed."""
+        """Put back what the previous query's operations may have changed. The first, full restore
+        checks that the card accepts the right PIN and every right cryptogram (`RestoreFailed`)."""
+        full = self._previous is None
         for op in self.plan.operations(self._previous):
             if op.name == "verify":
                 self._do(op)
@@ -250,6 +257,12 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
                         pass  # nothing was written yet: nothing to give back
             else:
                 self._do(op)
+            if full and op.name in ("verify", "external_authenticate") and self._last_sw() != 0x9000:
+                sw = self._last_sw()
+                raise RestoreFailed(
+                    f"the card refuses the restore's {op} ({'no answer' if sw is None else f'{sw:04X}'}): "
+                    "no query can start from a known state (wrong keys or PIN for this card?)"
+                )
         self.ctx.last_external_auth = None
 
     def _last_sw(self) -> int | None:

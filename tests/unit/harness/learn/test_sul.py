@@ -90,3 +90,10 @@ def test_a_card_that_answers_a_query_differently_stops_learning() -> None:
     sul.step = flaky  # type: ignore[method-assign]
     with pytest.raises(NonDeterministicCard, match="answered the same query differently"):
         learn_machine(sul, sul.alphabet.names)
+
+
+def test_a_card_that_refuses_the_restore_cannot_be_learned() -> None:
+    from harness.learn.sul import RestoreFailed
+
+    with pytest.raises(RestoreFailed, match="external_authenticate.*wrong keys or PIN"):
+        card_sul(faults=("swapped_diversification",))
