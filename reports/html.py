@@ -45,7 +45,7 @@ def write_report(run_dir: Path) -> Path:
     mutants = _read_json(run_dir / "mutants.json")
     diff = _read_json(run_dir / "diff.json")
     if results is None and mutants is None and diff is None:
-        raise FileNotFoundError(f"{run_dir} holds neither results.json, mutants.json nor diff.json: nothing to report")
+        raise FileNotFoundError(f"{run_dir} holds neither results.json nor mutants.json (nor a diff.json): nothing to report")
     out = run_dir / REPORT_NAME
     out.write_text(render_report(results or {}, mutants, diff), encoding="utf-8")
     return out
