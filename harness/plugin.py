@@ -104,7 +104,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: applies to {tag} cards")
     for tag, text in OTHER_TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {text}")
+    for case_id in _case_ids(config):  # pytest-bdd marks an examples block's tags without the hook
+        config.addinivalue_line("markers", f"{case_id}: test case")
     config.stash[_RESULTS] = []
+
+
+def _case_ids(config: pytest.Config) -> list[str]:
+    """The test-case IDs written in the suite's feature files (harness.case_ids)."""
+    from harness.case_ids import scan
+
+    base = Path(str(config.rootpath)) / (config.getini("bdd_features_base_dir") or "features")
+    if not base.is_dir():
+        return []
+    cases, _ = scan(base)
+    return sorted({i for c in cases for i in c.ids})
 
 
 _RESULTS = pytest.StashKey[list]()

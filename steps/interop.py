@@ -90,7 +90,7 @@ def matrix_basic_data(ctx: ScenarioContext, request: pytest.FixtureRequest) -> N
     _walk(ctx, request, lambda v, card: crossregion.basic_data_read(v))
 
 
-@when("每个地区的终端以安全报文改写每张卡的全国通写记录，发卡地终端读回后写回原值")
+@when("每个地区的终端以安全报文更新每张卡的全国通写记录，发卡地终端读回后写回原值")
 def matrix_nationwide_write(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
     _walk(ctx, request, lambda v, card: crossregion.nationwide_write(v))
 

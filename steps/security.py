@@ -28,7 +28,7 @@ from checks.security.key_diagnosis import check_key, survey_keys
 from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
 from checks.writeback import flip_value, refused_record_write, update_record_and_restore
-from steps.context import ScenarioContext, sw_text
+from steps.context import SW_LABEL, ScenarioContext, status_word, sw_expected, sw_text
 from terminal.channel import Response
 
 
@@ -50,13 +50,14 @@ def verify_right_pin(ctx: ScenarioContext) -> None:
     ctx.response = ctx.card.verify_pin(ctx.pin, check=False)
 
 
-@then(parsers.parse("状态字为 verification_failed，剩余次数为最大次数减 {used:d}"))
-def tries_left(ctx: ScenarioContext, used: int) -> None:
+@then(parsers.re(rf"状态字为 {SW_LABEL}，x 为最大次数减 (?P<used>\d+)$"))
+def tries_left(ctx: ScenarioContext, label: str, used: str) -> None:
     tries = ctx.profile.security.pin.tries
-    expected = ctx.profile.sw["verification_failed"].with_value(tries - used)
+    expected = status_word(ctx.profile, label).with_value(tries - int(used))
     actual = ctx.last_response().sw
     assert actual == expected, (
-        f"after {used} wrong PIN(s) of {tries} allowed, expected {expected:04X}, got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+        f"最多 {tries} 次、已错 {used} 次：{sw_expected(ctx.profile, expected, actual)}"
+        f" / after {used} wrong PIN(s) of {tries}; APDU：{ctx.apdu_text()}"
     )
 
 
@@ -72,7 +73,7 @@ def exhaust_pin(ctx: ScenarioContext) -> None:
         )
 
 
-@when("以 PUK 认证后解锁 PIN")
+@when("以 PUK 认证后发送解锁 PIN 命令")
 def unblock_with_puk(ctx: ScenarioContext) -> None:
     psam = ctx.session.psam_for(ctx.card.identity().region)
     response = ctx.card.unblock_pin(psam, check=False)
@@ -108,7 +109,7 @@ def replace_pin_and_prove(ctx: ScenarioContext, command: str) -> None:
     ctx.security.pin_proof = prove_pin_replacement(ctx.card, ctx.psam, ctx.pin, ctx.initial_pin, _REPLACEMENT_COMMANDS[command])
 
 
-@then("命令返回 ok，此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
+@then("命令返回 9000（成功执行），此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
 def pin_replaced(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
     bad = [f"{s.what}: expected {s.expected}, got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
@@ -266,7 +267,7 @@ def wrong_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
     ctx.security.key = key
 
 
-@then("外部认证返回 verification_failed，剩余次数为该密钥的最大次数减 1")
+@then("外部认证返回 63Cx（认证失败，还剩x次尝试机会），剩余次数为该密钥的最大次数减 1")
 def key_tries_left(ctx: ScenarioContext) -> None:
     key = ctx.profile.key(ctx.security.key)
     expected = ctx.profile.sw["verification_failed"].with_value(key.tries - 1)
@@ -329,7 +330,7 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
     ctx.security.version_problems = problems
 
 
-@then("每次冒充都返回 verification_failed，且之后以正确版本认证恢复计数器")
+@then("每次冒充都返回 63Cx（认证失败，还剩x次尝试机会），且之后以正确版本认证恢复计数器")
 def versions_distinct(ctx: ScenarioContext) -> None:
     problems = ctx.security.version_problems
     assert not problems, "key versions are not distinct: " + " | ".join(problems)
@@ -350,7 +351,7 @@ def block_sacrificial_key(ctx: ScenarioContext) -> None:
         )
 
 
-@then("该密钥版本以正确密文认证返回 method_blocked")
+@then("该密钥版本以正确密文认证返回 6983（认证方法锁定）")
 def blocked_key_refuses(ctx: ScenarioContext) -> None:
     key, version = ctx.security.blocked
     response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
@@ -374,7 +375,7 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
 # -- SEC-SM-1: secure messaging --------------------------------------------------------------------
 
 
-@when(parsers.parse('以有效 MAC 安全改写 "{path}" 的第一条记录为原值'))
+@when(parsers.parse('以有效 MAC 安全更新 "{path}" 的第一条记录为原值'))
 def secure_update_same(ctx: ScenarioContext, path: str) -> None:
     content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
     ctx.response = ctx.card.secure_update_record(path, content, ctx.psam, check=False)
@@ -385,7 +386,7 @@ def _first_record_number(ctx: ScenarioContext, path: str) -> int:
     return min(r.number for r in ctx.profile.file(path).records)
 
 
-@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全改写为不同的值后读回，再以有效 MAC 写回原值'))
+@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全更新为不同的值后读回，再以有效 MAC 写回原值'))
 def secure_update_roundtrip(ctx: ScenarioContext, path: str) -> None:
     number = _first_record_number(ctx, path)
     ctx.security.writeback = update_record_and_restore(
@@ -397,7 +398,7 @@ def secure_update_roundtrip(ctx: ScenarioContext, path: str) -> None:
     )
 
 
-@then("安全改写与写回均成功，读回的数据先为新值、后为原值")
+@then("安全更新与写回均成功，读回的数据先为新值、后为原值")
 def secure_roundtrip_ok(ctx: ScenarioContext) -> None:
     wb = ctx.security.writeback
     for what, response, data in (
@@ -425,12 +426,12 @@ def _refused_secure_update(ctx: ScenarioContext, path: str, make: Callable[[byte
     ctx.response = result.write
 
 
-@when(parsers.parse('以 MAC 错误的命令将 "{path}" 的第一条记录安全改写为不同的值'))
+@when(parsers.parse('以 MAC 错误的命令将 "{path}" 的第一条记录安全更新为不同的值'))
 def secure_update_bad_mac(ctx: ScenarioContext, path: str) -> None:
     _refused_secure_update(ctx, path, lambda record: tampered(secured_record_update(ctx.card, ctx.psam, path, record)))
 
 
-@when(parsers.parse('以同一 DF 中另一密钥计算的 MAC 将 "{path}" 的第一条记录安全改写为不同的值'))
+@when(parsers.parse('以同一 DF 中另一密钥计算的 MAC 将 "{path}" 的第一条记录安全更新为不同的值'))
 def secure_update_other_key(ctx: ScenarioContext, path: str) -> None:
     other = other_key_of_df(ctx.profile, path, "update")
     _refused_secure_update(ctx, path, lambda record: secured_record_update(ctx.card, ctx.psam, path, record, other.name))
@@ -447,12 +448,12 @@ def refused_write_left_record(ctx: ScenarioContext) -> None:
     )
 
 
-@when("原样重放上一条安全改写命令")
+@when("原样重放上一条安全更新命令")
 def replay_secure_update(ctx: ScenarioContext) -> None:
     ctx.response = replay(ctx.card, ctx.security.secured)
 
 
-@when("取新的随机数后重放上一条安全改写命令")
+@when("取新的随机数后重放上一条安全更新命令")
 def replay_secure_update_new_challenge(ctx: ScenarioContext) -> None:
     ctx.card.get_challenge(ctx.profile.security.challenge_mac, check=True)
     ctx.response = replay(ctx.card, ctx.security.secured)
@@ -471,22 +472,24 @@ def auth_then_cross(ctx: ScenarioContext, key: str, df: str) -> None:
     ctx.card.select_path(df, check=True)
 
 
-@then(parsers.re(r'读取 "(?P<path>[^"]+)" 被拒绝，状态字为 (?P<name>[a-z_]+)$'))
-def read_refused(ctx: ScenarioContext, path: str, name: str) -> None:
+@then(parsers.re(rf'读取 "(?P<path>[^"]+)" 被拒绝，状态字为 {SW_LABEL}$'))
+def read_refused(ctx: ScenarioContext, path: str, label: str) -> None:
     response = read_probe(ctx.card, path)
-    word = ctx.profile.sw[name]
+    word = status_word(ctx.profile, label)
     assert word.matches(response.sw), (
-        f"read of {path} (rule {ctx.profile.file(path).rule('read')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+        f"读取 {path}（访问规则 / rule {ctx.profile.file(path).rule('read')}）应被拒绝：{sw_expected(ctx.profile, word, response.sw)}；"
+        f"APDU：{ctx.apdu_text(response)}"
     )
 
 
-@then(parsers.re(r'改写 "(?P<path>[^"]+)" 为原值被拒绝，状态字为 (?P<name>[a-z_]+)$'))
-def update_refused(ctx: ScenarioContext, path: str, name: str) -> None:
+@then(parsers.re(rf'更新 "(?P<path>[^"]+)" 为原值被拒绝，状态字为 {SW_LABEL}$'))
+def update_refused(ctx: ScenarioContext, path: str, label: str) -> None:
     content = ctx.card.read_record(path, number=min(r.number for r in ctx.profile.file(path).records), check=True).data
     response = ctx.card.update_record(path, content, check=False)
-    word = ctx.profile.sw[name]
+    word = status_word(ctx.profile, label)
     assert word.matches(response.sw), (
-        f"update of {path} (rule {ctx.profile.file(path).rule('update')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+        f"以原值更新 {path}（访问规则 / rule {ctx.profile.file(path).rule('update')}）应被拒绝：{sw_expected(ctx.profile, word, response.sw)}；"
+        f"APDU：{ctx.apdu_text(response)}"
     )
 
 
@@ -535,26 +538,26 @@ def _lifecycle(ctx: ScenarioContext, command: str, *, mac_ok: bool) -> Response:
     return send_secured(ctx.card, secured if mac_ok else tampered(secured))
 
 
-@when("以 MAC 错误的命令锁定应用")
+@when("发送 MAC 错误的应用锁定命令")
 def block_bad_mac(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=False)
     if ctx.response.ok:  # wrongly blocked: unblock before the verdict so later scenarios can run
         ctx.card.application_unblock(ctx.psam, check=False)
 
 
-@when("以有效 MAC 锁定应用")
+@when("发送 MAC 有效的应用锁定命令")
 def block_application(ctx: ScenarioContext) -> None:
     ef = ctx.profile.file(_PROBE_FILE)
     ctx.security.probe_record = current_content(ctx.card, ctx.psam, ctx.pin, ef)
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=True)
 
 
-@when("以 MAC 错误的命令解锁应用")
+@when("发送 MAC 错误的应用解锁命令")
 def unblock_bad_mac_app(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "application_unblock", mac_ok=False)
 
 
-@when("以有效 MAC 解锁应用")
+@when("发送 MAC 有效的应用解锁命令")
 def unblock_application(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "application_unblock", mac_ok=True)
 
@@ -564,7 +567,7 @@ def reset_blocked(ctx: ScenarioContext) -> None:
     ctx.card.reset()
 
 
-@then(parsers.parse('应用未被锁定，"{path}" 可以读取'))
+@then(parsers.parse('卡片未处于应用锁定或卡片锁定状态，"{path}" 可以读取'))
 def application_usable(ctx: ScenarioContext, path: str) -> None:
     response = read_probe(ctx.card, path)
     assert response.ok, f"the application must be usable: read of {path} answered {_fail_text(ctx, response)}"
@@ -590,7 +593,7 @@ def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
         "读记录": ("read_record", lambda: read_probe(card, _PROBE_FILE)),
         "校验 PIN": ("verify", lambda: card.verify_pin(ctx.pin, check=False)),
         "内部认证": ("internal_authenticate", lambda: card.internal_authenticate(bytes(8), bytes(8), check=False)),
-        "改写记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.security.probe_record, check=False)),
+        "更新记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.security.probe_record, check=False)),
     }
     if label not in probes:
         raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")
@@ -598,7 +601,7 @@ def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
     return command, run()
 
 
-@then(parsers.re(r"锁定的应用中允许的命令仍被执行：(?P<labels>.+)$"))
+@then(parsers.re(r"应用锁定状态下允许的命令仍被执行：(?P<labels>.+)$"))
 def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
     allowed = ctx.profile.security.lifecycle_blocked_allows
     for label in labels.split("、"):
@@ -609,7 +612,7 @@ def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
         assert response.ok, f"{label} ({command}) must still work in a blocked application, got {_fail_text(ctx, response)}"
 
 
-@then(parsers.re(r"锁定的应用中其他命令返回 function_not_supported：(?P<labels>.+)$"))
+@then(parsers.re(r"应用锁定状态下其他命令返回 6A81（功能不支持，应用已锁定）：(?P<labels>.+)$"))
 def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
     allowed = ctx.profile.security.lifecycle_blocked_allows
     word = ctx.profile.sw["function_not_supported"]
@@ -624,12 +627,12 @@ def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
 # -- SEC-LC-1: card block (runs last: @ends_card_life) ---------------------------------------------
 
 
-@when("以 MAC 错误的命令锁定卡片")
+@when("发送 MAC 错误的卡片锁定命令")
 def card_block_bad_mac(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "card_block", mac_ok=False)
 
 
-@when("以有效 MAC 锁定卡片")
+@when("发送 MAC 有效的卡片锁定命令")
 def card_block(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "card_block", mac_ok=True)
 
@@ -658,7 +661,7 @@ def _terminated_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
     return command, ctx.card.terminal.send(raw_probe(ctx.profile, command, ef_path=_PROBE_FILE, pin=ctx.pin), raw=True)
 
 
-@then(parsers.re(r"终止的卡片对每条命令均返回 function_not_supported：(?P<labels>.+)$"))
+@then(parsers.re(r"卡片锁定后每条命令均返回 6A81（功能不支持，应用已锁定）：(?P<labels>.+)$"))
 def terminated_refuses(ctx: ScenarioContext, labels: str) -> None:
     word = ctx.profile.sw["function_not_supported"]
     for label in labels.split("、"):
