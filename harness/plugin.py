@@ -413,6 +413,35 @@ def pytest_bdd_before_step_call(
             ]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> Iterator[None]:
+    """Allure keys the test case by its test-case ID (testCaseId, and the ID first in its name),
+    not by a hash of the title, so a reworded title keeps its history."""
+    yield
+    listener = _allure_listener(request.config)
+    uuid = getattr(listener, "nodeid_to_uuid", {}).get(request.node.nodeid) if listener is not None else None
+    if uuid is None:
+        return
+    case_id = _case_id(request.node)
+    with listener.lifecycle.update_test_case(uuid=uuid) as test_result:
+        if test_result is not None:
+            test_result.testCaseId = case_id
+            test_result.name = f"{case_id} {test_result.name}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """junit.xml names each test case by its test-case ID; the pytest node id stays as a property."""
+    from _pytest.junitxml import xml_key
+
+    xml = item.config.stash.get(xml_key, None)
+    if xml is None or not _is_scenario(item):
+        return
+    reporter = xml.node_reporter(item.nodeid)
+    reporter.add_attribute("name", _case_id(item))
+    reporter.add_property("node_id", item.nodeid)
+
+
 def _allure_listener(config: pytest.Config) -> Any:
     for plugin in config.pluginmanager.get_plugins():
         if type(plugin).__name__ == "PytestBDDListener" and hasattr(plugin, "lifecycle"):
@@ -452,6 +481,13 @@ def _scenario_names(item: pytest.Item) -> tuple[str, str]:
 
 def _tags(item: pytest.Item) -> set[str]:
     return {m.name for m in item.iter_markers()}
+
+
+def _case_id(item: pytest.Item) -> str:
+    """The stable test-case ID tag of a scenario (harness.case_ids); its node id when it has none."""
+    from harness.case_ids import case_id_of
+
+    return case_id_of(_tags(item)) or item.nodeid
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -515,7 +551,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             elif verdict == FAILED and lost[0] != REMOVED:
                 reason = str(lost[1]).partition(": ")[2]  # "no answer within 5 s to …", not the step's wording
     result = ScenarioResult(
-        id=item.nodeid,
+        id=_case_id(item),
+        node_id=item.nodeid,
         feature=feature_name,
         name=scenario_name,
         requirements=[t for t in tags if catalogue.is_requirement(t)],
@@ -598,7 +635,7 @@ INTERRUPTED = "the run was interrupted (Ctrl-C)"
 def _record_not_run(session: pytest.Session, reason: str) -> None:
     """Every scenario that has no result yet (the one in flight included) is not run, with `reason`."""
     results: list[ScenarioResult] = session.config.stash[_RESULTS]
-    done = {r.id for r in results}
+    done = {r.node_id for r in results}
     catalogue = load_catalogue()
     for item in session.items:
         if _is_scenario(item) and item.nodeid not in done:
@@ -610,7 +647,8 @@ def _not_run(item: pytest.Item, catalogue: Catalogue, reason: str) -> ScenarioRe
     feature_name, scenario_name = _scenario_names(item)
     tags = sorted(_tags(item))
     return ScenarioResult(
-        id=item.nodeid,
+        id=_case_id(item),
+        node_id=item.nodeid,
         feature=feature_name,
         name=scenario_name,
         requirements=[t for t in tags if catalogue.is_requirement(t)],

@@ -72,7 +72,7 @@ def inconclusive_reason(exc: BaseException) -> str | None:
 
 @dataclass
 class ScenarioResult:
-    id: str  # pytest node id
+    id: str  # the test-case ID (``TC-SEC-PIN-1-02``, harness.case_ids); the pytest node id when a case has none
     feature: str
     name: str
     requirements: list[str]
@@ -84,6 +84,7 @@ class ScenarioResult:
     resets: int = 0
     applicable: bool = True  # False: the scenario does not apply to this card (e.g. another generation)
     trace: list[dict[str, Any]] = field(default_factory=list)
+    node_id: str = ""  # the pytest node id (secondary: changes when a title is reworded)
 
 
 def requirement_verdicts(

@@ -8,13 +8,13 @@
   背景:
     假如 生命周期检查使用发卡地终端的 PSAM
 
-  @destructive @ends_card_life
+  @destructive @ends_card_life @TC-SEC-LC-1-01
   场景: MAC 错误的卡片锁定被拒绝，卡片保持可用
     当 发送 MAC 错误的卡片锁定命令
     那么 状态字为 6988（安全报文数据项不正确，MAC错）
     而且 卡片未处于应用锁定或卡片锁定状态，"SSSE/EF05" 可以读取
 
-  @destructive @ends_card_life
+  @destructive @ends_card_life @TC-SEC-LC-1-02
   场景: 发送 MAC 有效的卡片锁定命令后，卡片对一切命令返回 6A81，复位后依然如此
     当 发送 MAC 有效的卡片锁定命令
     那么 状态字为 9000（成功执行）
