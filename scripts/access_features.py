@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from checks.security.access_plan import AccessCase, PlanSkip, plan_for_profiles, right_label, skipped_rights
+from harness.clauses import with_clauses
 from ssc.catalogue import load_catalogue
 from ssc.profile.model import Profile, StatusWords
 
@@ -85,7 +86,7 @@ def render_access_feature(cases: Sequence[AccessCase], skips: Sequence[PlanSkip]
                 title += "；同时检查 " + "、".join(extra)
             lines += ["", "    " + " ".join(f"@{t}" for t in (case.case_id, *extra, *gens)), f"    例子: {title}"]
             lines += _table([_COLUMNS, _row(case, words)], "      ")
-    return "\n".join(lines) + "\n"
+    return with_clauses("\n".join(lines) + "\n", catalogue)
 
 
 def render_for_profiles(profiles: Sequence[Profile]) -> str:

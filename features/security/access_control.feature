@@ -15,6 +15,15 @@
     PSE/ADF1/EF01 更新: firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
     PSE/ADF1/EF02 读: firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
     PSE/ADF1/EF02 更新: firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
+  依据（检测项目：规范条款；LD/T 6001 部分；送检项目）：
+    SEC-AC-1：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 17 项
+    SEC-AC-2：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 18 项
+    SEC-AC-3：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 19 项
+    SEC-AC-4：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 20 项
+    SEC-AC-5：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 21 项
+    SEC-AC-6：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 22 项
+    SEC-AC-7：规范 §1、§3.2；LD/T 6001.2、LD/T 6001.3
+    SEC-AC-8：规范 §3.3；LD/T 6001.2、LD/T 6001.3
 
   @SEC-AC-1
   场景大纲: SEC-AC-1 自由读、UK 写的文件，未经该 UK 认证不能更新——<文件> 的<权限>权限在条件“<条件>”下<预期>

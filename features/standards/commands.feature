@@ -2,6 +2,12 @@
 功能: 基本命令
   SELECT、READ/UPDATE BINARY、READ/UPDATE RECORD、GET CHALLENGE、T=0 下的 61xx 与 6Cxx，以及循环记录文件的
   APPEND RECORD 须符合规范 §5。更新类场景在结束前写回原数据；循环文件的追加无法撤销，标为 @destructive。
+  依据（检测项目：规范条款；LD/T 6001 部分；送检项目）：
+    STD-CMD-1：规范 §5；LD/T 6001.3、LD/T 6001.2
+    STD-CMD-2：规范 §5；LD/T 6001.3、LD/T 6001.2
+    STD-CMD-3：规范 §5；LD/T 6001.3、LD/T 6001.2
+    STD-CMD-4：规范 §5；LD/T 6001.3、LD/T 6001.2
+    STD-CMD-5：规范 §5；LD/T 6001.3、LD/T 6001.2
 
   @STD-CMD-1 @TC-STD-CMD-1-01
   场景: 在 SSSE 中按文件标识符选择其子 DF 与 EF，卡片返回 9000（成功执行），且无应答数据
