@@ -111,9 +111,9 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
         review = rid.split("-", 1)[0]
         if review not in reviews:
             raise ValueError(f"{path.name}: requirements.{rid}: review {review!r} is not one of {sorted(reviews)}")
-        for field in ("en", "zh", "ref"):
-            if not isinstance(spec.get(field), str):
-                raise ValueError(f"{path.name}: requirements.{rid}.{field}: missing (required string)")
+        for key in ("en", "zh", "ref"):
+            if not isinstance(spec.get(key), str):
+                raise ValueError(f"{path.name}: requirements.{rid}.{key}: missing (required string)")
         rests_on = spec.get("rests_on", [])
         if not isinstance(rests_on, list) or not all(isinstance(r, str) and r for r in rests_on):
             raise ValueError(f"{path.name}: requirements.{rid}.rests_on: expected a list of profile references, got {rests_on!r}")
