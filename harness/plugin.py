@@ -429,6 +429,15 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
             test_result.name = f"{case_id} {test_result.name}"
 
 
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any, exception: Any) -> None:
+    """Remember the step that failed: its Chinese text states the expected result, so a failure
+    reads 未满足「那么 状态字为 6A82（未找到文件）」：预期 … 实际 … — Chinese first."""
+    request.node.stash[_FAILED_STEP] = f"{step.keyword.strip()} {step.name}"
+
+
+_FAILED_STEP = pytest.StashKey[str]()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """junit.xml names each test case by its test-case ID; the pytest node id stays as a property."""
@@ -515,7 +524,7 @@ _INCONCLUSIVE = pytest.StashKey[str]()  # why a failed phase of the scenario is 
 def _failure_text(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:  # an inconclusive case reads "inconclusive: …", not the exception's class
-        return str(crash.message).removeprefix(f"{Inconclusive.__module__}.{Inconclusive.__name__}: ")
+        return str(crash.message).removeprefix(f"{Inconclusive.__module__}.{Inconclusive.__name__}: ").removeprefix("AssertionError: ")
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "failed"
 
 
@@ -537,6 +546,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             verdict, reason = FAILED, _failure_text(rep)
             if _INCONCLUSIVE in item.stash:
                 verdict, reason = INCONCLUSIVE, item.stash[_INCONCLUSIVE]
+            elif _FAILED_STEP in item.stash:
+                reason = f"未满足「{item.stash[_FAILED_STEP]}」：{reason}"
             break
     session: SscSession | None = item.config.stash.get(_SESSION, None)
     trace: list[dict[str, Any]] = []

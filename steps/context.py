@@ -256,8 +256,7 @@ def status_word(profile: Profile, label: str) -> StatusWord:
 def sw_expected(profile: Profile, expected: StatusWord | int, actual: int) -> str:
     """ "预期 … 实际 …" for a status-word mismatch: the Chinese sentence, then the English one."""
     if isinstance(expected, int):
-        word = profile.sw.describe(expected)
-        zh, en = f"{expected:04X}（{word.zh if word else '?'}）", f"{expected:04X}"
+        zh, en = f"{expected:04X}（{profile.sw.names(expected)[0]}）", f"{expected:04X}"
     else:
         zh, en = expected.label, f"{expected.pattern} ({expected.en})"
     return f"预期状态字 {zh}，实际 {sw_text(profile, actual)} / expected {en}, got {actual:04X}"

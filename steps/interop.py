@@ -124,7 +124,19 @@ def matrix_algorithm(ctx: ScenarioContext, request: pytest.FixtureRequest) -> No
     _walk(ctx, request, lambda v, card: crossregion.algorithm_announced(v, algorithms))
 
 
-@then("矩阵中每一对（卡片 × 终端）均符合要求")
+# What every cell of the matrix must show, as each test case states it (one per requirement).
+MATRIX_EXPECTATIONS = (
+    "矩阵每一格（卡片 × 终端地区）：卡片的内部认证结果与该终端 PSAM 以全国密钥三级分散计算的结果一致",
+    "矩阵每一格：该终端读得的基本信息与发卡地终端读得的相同",
+    "矩阵每一格：该终端以安全报文写入的全国通写记录由发卡地终端读回为新值，写回原值后读回为原值",
+    "矩阵每一格：该终端校验 PIN 成功，修改 PIN 后原 PIN 被拒绝（63Cx）、新 PIN 校验成功，PIN 已改回",
+    "矩阵每一格：发卡地终端可读取地区扩充文件（DF80），异地终端不能",
+    "矩阵每一格：在覆盖该卡的任一失效名单上的卡被该终端拒绝，其余卡被接受",
+    "矩阵每一格：识别码 MAC 有效且发卡地区已知的卡被接受，缺陷卡被该终端拒绝",
+    "矩阵每一格：该终端使用卡片 FCI 声明的算法（第二代 3DES、第三代 SM4）且认证成功",
+)
+
+
 def matrix_all_pass(ctx: ScenarioContext) -> None:
     run = ctx.interop.run
     requirement, failures = ctx.interop.matrix
@@ -134,13 +146,18 @@ def matrix_all_pass(ctx: ScenarioContext) -> None:
         shown = "\n  ".join(failures[:_FAILURES_SHOWN])
         more = f"\n  … and {len(failures) - _FAILURES_SHOWN} more" if len(failures) > _FAILURES_SHOWN else ""
         raise AssertionError(
-            f"{requirement}: {len(failures)} of {total} cells failed (card region/generation @ terminal region; "
+            f"{requirement}：矩阵 {total} 格中 {len(failures)} 格不符（卡片发卡地区/代别 @ 终端地区；完整矩阵见 results.json run.interop_matrix）/ "
+            f"{len(failures)} of {total} cells failed (card region/generation @ terminal region; "
             f"full matrix in results.json run.interop_matrix):\n  {shown}{more}"
         )
     if counts[NOT_RUN]:
         reasons = sorted({c.reason for _, _, c in run.matrix.with_verdict(requirement, NOT_RUN)})
         pytest.skip(f"{requirement}: {counts[NOT_RUN]} of {total} cells not run ({counts[PASSED]} passed): {'; '.join(reasons)}")
     assert counts[PASSED] and not counts[FAILED], f"{requirement}: no cell ran"
+
+
+for _text in MATRIX_EXPECTATIONS:
+    then(_text)(matrix_all_pass)
 
 
 @then("卡集中至少各有一张卡在国家级、省级、市级失效名单上")

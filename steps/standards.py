@@ -151,12 +151,30 @@ def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
 
 def _assert_no_findings(ctx: ScenarioContext, what: str) -> None:
     findings = ctx.standards.findings
-    assert not findings, f"{what}: {len(findings)} finding(s):\n  " + "\n  ".join(findings)
+    assert not findings, f"发现 {len(findings)} 处不符合 / {what}: {len(findings)} finding(s):\n  " + "\n  ".join(findings)
 
 
-@then("标准符合性检查未发现不符合项")
+# The expected result of each survey, as the test case states it; the survey's When step decides
+# what is checked, and any finding fails the case with the finding listed.
+SURVEY_EXPECTATIONS = (
+    "规范文件表（规范 §3）中 SSSE 的每个必备子 DF 与 EF 均按其 FID 选择成功：9000（成功执行），无应答数据",
+    "MF（3F00）、父 DF 与每个兄弟 DF 均按其 FID 选择成功：9000（成功执行），无应答数据",
+    "卡上现有的每个 DF 按其名称（AID）选择成功，返回的 FCI 含该名称，SSSE 及其 ADF 的 FCI 含本代算法标识",
+    "规范文件表（规范 §3）中本代卡的每个必备 DF 与 EF 自 MF 起按其 FID 逐级选择成功：9000（成功执行）",
+    "每个必备 EF 以规范文件表中的 SFI 访问所得的状态字与数据，与按 FID 选择后访问所得的相同",
+    "每个必备 EF 的文件类型与规范文件表一致：定长记录文件、循环记录文件或透明文件",
+    "规范文件表中本代卡的每个必备 DF 按其名称（AID）选择成功，FCI 含该名称，SSSE 及其 ADF 的 FCI 含本代算法标识",
+    "目录文件的记录依规范模板恰好列出卡上现有的 ADF，每个 ADF 一条，顺序与规范一致，无多余记录",
+    "每条必备记录按记录号、按标记、按 SFI 与按当前文件读得的数据完全相同",
+)
+
+
 def no_findings(ctx: ScenarioContext) -> None:
     _assert_no_findings(ctx, ctx.standards.survey)
+
+
+for _text in SURVEY_EXPECTATIONS:
+    then(_text)(no_findings)
 
 
 # -- STD-FS-2 / STD-FS-3 ----------------------------------------------------------------------------

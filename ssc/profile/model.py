@@ -225,12 +225,24 @@ class StatusWords:
         code or the name is not the profile's, so a feature cannot drift from the status-word table."""
         return next((w for w in self._words.values() if w.label == text.strip()), None)
 
-    def text(self, sw: int) -> str:
-        """A response's status word for a failure message, Chinese first: ``6A82（未找到文件 / file not found）``."""
+    def names(self, sw: int) -> tuple[str, str]:
+        """(zh, en) meaning of a concrete status word, the variable part filled in: 63C2 →
+        认证失败，还剩2次尝试机会; a word the profile does not list gets a saying-so name."""
         word = self.describe(sw)
         if word is None:
-            return f"{sw:04X}（规范未定义的状态字 / not a status word of the profile）"
-        return f"{sw:04X}（{word.zh} / {word.en}）"
+            return "规范未定义的状态字", "not a status word of the profile"
+        if word.variable_mask == 0x0F:
+            n = str(sw & 0x0F)
+            return word.zh.replace("x", n), word.en.replace(" X ", f" {n} ")
+        if word.variable_mask == 0xFF:
+            n = f"{sw & 0xFF:02X}"
+            return word.zh.replace("xx", n), word.en.replace("XX", n)
+        return word.zh, word.en
+
+    def text(self, sw: int) -> str:
+        """A response's status word for a failure message, Chinese first: ``6A82（未找到文件 / file not found）``."""
+        zh, en = self.names(sw)
+        return f"{sw:04X}（{zh} / {en}）"
 
 
 @dataclass(frozen=True)
