@@ -25,6 +25,7 @@ __all__ = ["FEATURE_PATH", "render_access_feature", "render_for_profiles"]
 FEATURE_PATH = "features/security/access_control.feature"
 GENERATOR = "scripts/generate-access-features"
 _COLUMNS = ("文件", "权限", "条件", "预期", "说明")
+_GENERATION_ZH = {"gen1": "第一代", "gen2": "第二代", "gen3": "第三代"}
 
 
 def _row(case: AccessCase, words: StatusWords) -> tuple[str, ...]:
@@ -81,7 +82,7 @@ def render_access_feature(cases: Sequence[AccessCase], skips: Sequence[PlanSkip]
         for case in by_req[rid]:  # one 例子 block per case: the block carries the case's ID
             gens = () if set(case.generations) == set(generations) else tuple(sorted(case.generations))
             extra = case.requirement_ids[1:]
-            title = "、".join(gens) if gens else "各代卡"
+            title = "、".join(_GENERATION_ZH.get(g, g) for g in gens) + "卡" if gens else "各代卡"
             if extra:
                 title += "；同时检查 " + "、".join(extra)
             lines += ["", "    " + " ".join(f"@{t}" for t in (case.case_id, *extra, *gens)), f"    例子: {title}"]

@@ -26,13 +26,13 @@ _FAILURES_SHOWN = 12
 # -- the device under test at one terminal -----------------------------------------------------
 
 
-@given(parsers.parse('"{region}" 地区的终端及其软件 PSAM'))
+@given(parsers.parse('已备好 "{region}" 地区的终端及其软件 PSAM'))
 def terminal_of_region(ctx: ScenarioContext, region: str) -> None:
     ctx.psam = ctx.session.psam_for(region)
     ctx.interop.terminal_region = region
 
 
-@given("发卡地终端及其 PSAM")
+@given("已备好发卡地终端及其 PSAM")
 def home_terminal(ctx: ScenarioContext) -> None:
     region = ctx.card.identity().region
     ctx.psam = ctx.session.psam_for(region)

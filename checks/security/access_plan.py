@@ -308,16 +308,25 @@ def skipped_rights(profile: Profile) -> list[PlanSkip]:
     return out
 
 
-_APPEND_NOTE = "refusals only: an append that opens adds a record for good (SEC-SM-1 checks a valid MAC with UPDATE RECORD)"
+_APPEND_NOTE = (
+    "只生成拒绝用例：允许的追加会永久增加一条记录（有效 MAC 由 SEC-SM-1 以更新记录检查）/ "
+    "refusals only: an append that opens adds a record for good (SEC-SM-1 checks a valid MAC with UPDATE RECORD)"
+)
 
 
 def _skip_reason(profile: Profile, f: FileDef, right: str, rule: AccessRule) -> str | None:
     if profile.behind_firewall(f.path):
-        return "firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)"
+        return (
+            "防火墙另一侧的应用：其密钥属于银行的 PSAM，不属于社会保障卡终端（防火墙由 SEC-FW-1 检查）/ "
+            "firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)"
+        )
     if right == "read" and f.kind == "cyclic":
-        return "cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)"
+        return (
+            "循环文件发卡时为空：读记录先于访问规则返回 6A83（规范 §5 检查顺序）/ "
+            "cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)"
+        )
     if right == "read" and rule.sm_keys:
-        return "read rule with an SM term: the terminal sends no MAC-protected READ"
+        return "读规则含安全报文项：终端不发送带 MAC 的读命令 / read rule with an SM term: the terminal sends no MAC-protected READ"
     return None
 
 

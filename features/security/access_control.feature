@@ -10,11 +10,11 @@
   再以写权限写回原值并读回核实，卡片内容不变；允许的读取须与按标记或按当前文件读得的数据相同。
   无法以任何权限读回的文件，用例判为无法判定，不判为通过。
   未生成的权限：
-    SSSE/DF04/EF08 读: cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)
-    SSSE/DF04/EF08 追加: refusals only: an append that opens adds a record for good (SEC-SM-1 checks a valid MAC with UPDATE RECORD)
-    PSE/ADF1/EF01 更新: firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
-    PSE/ADF1/EF02 读: firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
-    PSE/ADF1/EF02 更新: firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
+    SSSE/DF04/EF08 读: 循环文件发卡时为空：读记录先于访问规则返回 6A83（规范 §5 检查顺序）/ cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)
+    SSSE/DF04/EF08 追加: 只生成拒绝用例：允许的追加会永久增加一条记录（有效 MAC 由 SEC-SM-1 以更新记录检查）/ refusals only: an append that opens adds a record for good (SEC-SM-1 checks a valid MAC with UPDATE RECORD)
+    PSE/ADF1/EF01 更新: 防火墙另一侧的应用：其密钥属于银行的 PSAM，不属于社会保障卡终端（防火墙由 SEC-FW-1 检查）/ firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
+    PSE/ADF1/EF02 读: 防火墙另一侧的应用：其密钥属于银行的 PSAM，不属于社会保障卡终端（防火墙由 SEC-FW-1 检查）/ firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
+    PSE/ADF1/EF02 更新: 防火墙另一侧的应用：其密钥属于银行的 PSAM，不属于社会保障卡终端（防火墙由 SEC-FW-1 检查）/ firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
   依据（检测项目：规范条款；LD/T 6001 部分；送检项目）：
     SEC-AC-1：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 17 项
     SEC-AC-2：规范 §3.3；LD/T 6001.2、LD/T 6001.3；送检项目第 18 项
@@ -48,32 +48,32 @@
       | SSSE/EF05 | 更新 | 外部认证 UKSSSE | 允许 | 满足规则的最小条件 |
 
     @TC-SEC-AC-1-SSSE.EF06-READ-NONE @gen1 @gen2
-    例子: gen1、gen2
+    例子: 第一代、第二代卡
       | 文件      | 权限 | 条件 | 预期 | 说明   |
       | SSSE/EF06 | 读   | 无   | 允许 | 自由读 |
 
     @TC-SEC-AC-1-SSSE.EF06-UPDATE-NONE @gen1 @gen2
-    例子: gen1、gen2
+    例子: 第一代、第二代卡
       | 文件      | 权限 | 条件 | 预期                         | 说明           |
       | SSSE/EF06 | 更新 | 无   | 拒绝，6982（不满足安全状态） | 无任何安全状态 |
 
     @TC-SEC-AC-1-SSSE.EF06-UPDATE-AUTH.UKSSSE @gen1 @gen2
-    例子: gen1、gen2
+    例子: 第一代、第二代卡
       | 文件      | 权限 | 条件            | 预期 | 说明               |
       | SSSE/EF06 | 更新 | 外部认证 UKSSSE | 允许 | 满足规则的最小条件 |
 
     @TC-SEC-AC-1-SSSE.EF08-READ-NONE @gen1 @gen2
-    例子: gen1、gen2
+    例子: 第一代、第二代卡
       | 文件      | 权限 | 条件 | 预期 | 说明   |
       | SSSE/EF08 | 读   | 无   | 允许 | 自由读 |
 
     @TC-SEC-AC-1-SSSE.EF08-UPDATE-NONE @gen1 @gen2
-    例子: gen1、gen2
+    例子: 第一代、第二代卡
       | 文件      | 权限 | 条件 | 预期                         | 说明           |
       | SSSE/EF08 | 更新 | 无   | 拒绝，6982（不满足安全状态） | 无任何安全状态 |
 
     @TC-SEC-AC-1-SSSE.EF08-UPDATE-AUTH.UKSSSE @gen1 @gen2
-    例子: gen1、gen2
+    例子: 第一代、第二代卡
       | 文件      | 权限 | 条件            | 预期 | 说明               |
       | SSSE/EF08 | 更新 | 外部认证 UKSSSE | 允许 | 满足规则的最小条件 |
 
@@ -295,72 +295,72 @@
       | SSSE/DF80/EF05 | 更新 | 外部认证 RLK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF05-UPDATE-AUTH.RKSSSE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件            | 预期                         | 说明               |
       | SSSE/EF05 | 更新 | 外部认证 RKSSSE | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF06-READ-AUTH.MK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件        | 预期                         | 说明               |
       | SSSE/EF06 | 读   | 外部认证 MK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF06-READ-AUTH.UKSSSE @SEC-AC-4 @gen3
-    例子: gen3；同时检查 SEC-AC-4
+    例子: 第三代卡；同时检查 SEC-AC-4
       | 文件      | 权限 | 条件            | 预期                         | 说明               |
       | SSSE/EF06 | 读   | 外部认证 UKSSSE | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF06-READ-AUTH.PUK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件         | 预期                         | 说明               |
       | SSSE/EF06 | 读   | 外部认证 PUK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF06-READ-AUTH.STK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件         | 预期                         | 说明               |
       | SSSE/EF06 | 读   | 外部认证 STK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF06-READ-AUTH.BK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件        | 预期                         | 说明               |
       | SSSE/EF06 | 读   | 外部认证 BK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF06-UPDATE-AUTH.RKSSSE @SEC-AC-4 @gen3
-    例子: gen3；同时检查 SEC-AC-4
+    例子: 第三代卡；同时检查 SEC-AC-4
       | 文件      | 权限 | 条件            | 预期                         | 说明               |
       | SSSE/EF06 | 更新 | 外部认证 RKSSSE | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF07-UPDATE-AUTH.RKSSSE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件            | 预期                         | 说明               |
       | SSSE/EF07 | 更新 | 外部认证 RKSSSE | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF08-READ-AUTH.MK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件        | 预期                         | 说明               |
       | SSSE/EF08 | 读   | 外部认证 MK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF08-READ-AUTH.UKSSSE @SEC-AC-4 @gen3
-    例子: gen3；同时检查 SEC-AC-4
+    例子: 第三代卡；同时检查 SEC-AC-4
       | 文件      | 权限 | 条件            | 预期                         | 说明               |
       | SSSE/EF08 | 读   | 外部认证 UKSSSE | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF08-READ-AUTH.PUK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件         | 预期                         | 说明               |
       | SSSE/EF08 | 读   | 外部认证 PUK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF08-READ-AUTH.STK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件         | 预期                         | 说明               |
       | SSSE/EF08 | 读   | 外部认证 STK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF08-READ-AUTH.BK @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件        | 预期                         | 说明               |
       | SSSE/EF08 | 读   | 外部认证 BK | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
     @TC-SEC-AC-2-SSSE.EF08-UPDATE-AUTH.RKSSSE @SEC-AC-4 @gen3
-    例子: gen3；同时检查 SEC-AC-4
+    例子: 第三代卡；同时检查 SEC-AC-4
       | 文件      | 权限 | 条件            | 预期                         | 说明               |
       | SSSE/EF08 | 更新 | 外部认证 RKSSSE | 拒绝，6982（不满足安全状态） | 同一 DF 的另一密钥 |
 
@@ -422,7 +422,7 @@
       | SSSE/DF02/EF06 | 读   | 外部认证 UK1DF02 | 拒绝，6982（不满足安全状态） | 密钥不授予 PIN 读权限 |
 
     @TC-SEC-AC-3-SSSE.EF07-READ-AUTH.RKSSSE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件            | 预期                         | 说明                  |
       | SSSE/EF07 | 读   | 外部认证 RKSSSE | 拒绝，6982（不满足安全状态） | 密钥不授予 PIN 读权限 |
 
@@ -534,22 +534,22 @@
       | SSSE/DF80/EF05 | 更新 | 外部认证 ULK | 允许 | 满足规则的最小条件 |
 
     @TC-SEC-AC-4-SSSE.EF06-UPDATE-NONE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件 | 预期                         | 说明           |
       | SSSE/EF06 | 更新 | 无   | 拒绝，6982（不满足安全状态） | 无任何安全状态 |
 
     @TC-SEC-AC-4-SSSE.EF06-UPDATE-AUTH.UKSSSE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件            | 预期 | 说明               |
       | SSSE/EF06 | 更新 | 外部认证 UKSSSE | 允许 | 满足规则的最小条件 |
 
     @TC-SEC-AC-4-SSSE.EF08-UPDATE-NONE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件 | 预期                         | 说明           |
       | SSSE/EF08 | 更新 | 无   | 拒绝，6982（不满足安全状态） | 无任何安全状态 |
 
     @TC-SEC-AC-4-SSSE.EF08-UPDATE-AUTH.UKSSSE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件            | 预期 | 说明               |
       | SSSE/EF08 | 更新 | 外部认证 UKSSSE | 允许 | 满足规则的最小条件 |
 
@@ -630,22 +630,22 @@
     而且 经读回核实：允许的写入已写入新值并已恢复原值，被拒绝的写入未改变文件，允许的读取与另一寻址方式读得的数据相同
 
     @TC-SEC-AC-7-SSSE.EF06-READ-NONE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件 | 预期                         | 说明           |
       | SSSE/EF06 | 读   | 无   | 拒绝，6982（不满足安全状态） | 无任何安全状态 |
 
     @TC-SEC-AC-7-SSSE.EF06-READ-AUTH.RKSSSE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件            | 预期 | 说明               |
       | SSSE/EF06 | 读   | 外部认证 RKSSSE | 允许 | 满足规则的最小条件 |
 
     @TC-SEC-AC-7-SSSE.EF08-READ-NONE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件 | 预期                         | 说明           |
       | SSSE/EF08 | 读   | 无   | 拒绝，6982（不满足安全状态） | 无任何安全状态 |
 
     @TC-SEC-AC-7-SSSE.EF08-READ-AUTH.RKSSSE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件            | 预期 | 说明               |
       | SSSE/EF08 | 读   | 外部认证 RKSSSE | 允许 | 满足规则的最小条件 |
 
@@ -837,21 +837,21 @@
       | SSSE/DF80/EF05 | 更新 | 外部认证 ULK，然后复位 | 拒绝，6982（不满足安全状态） | 复位后密钥状态失效 |
 
     @TC-SEC-AC-8-SSSE.EF06-READ-AUTH.RKSSSE+DFCHANGE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件                         | 预期                         | 说明                  |
       | SSSE/EF06 | 读   | 外部认证 RKSSSE，然后切换 DF | 拒绝，6982（不满足安全状态） | DF 切换后密钥状态失效 |
 
     @TC-SEC-AC-8-SSSE.EF06-READ-AUTH.RKSSSE+RESET @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件                      | 预期                         | 说明               |
       | SSSE/EF06 | 读   | 外部认证 RKSSSE，然后复位 | 拒绝，6982（不满足安全状态） | 复位后密钥状态失效 |
 
     @TC-SEC-AC-8-SSSE.EF08-READ-AUTH.RKSSSE+DFCHANGE @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件                         | 预期                         | 说明                  |
       | SSSE/EF08 | 读   | 外部认证 RKSSSE，然后切换 DF | 拒绝，6982（不满足安全状态） | DF 切换后密钥状态失效 |
 
     @TC-SEC-AC-8-SSSE.EF08-READ-AUTH.RKSSSE+RESET @gen3
-    例子: gen3
+    例子: 第三代卡
       | 文件      | 权限 | 条件                      | 预期                         | 说明               |
       | SSSE/EF08 | 读   | 外部认证 RKSSSE，然后复位 | 拒绝，6982（不满足安全状态） | 复位后密钥状态失效 |

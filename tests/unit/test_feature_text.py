@@ -64,3 +64,10 @@ def test_the_checks_would_catch_a_mnemonic() -> None:
     assert _words(SW_NAMES | ITEMS).search("那么 状态字为 file_not_found") is not None
     assert _words(SW_NAMES | ITEMS).search('当 读取数据项 "card_id_code"') is not None
     assert LABEL.search("状态字为 6982（安全状态不满足）")[0] not in SW_LABELS  # type: ignore[index]
+
+
+def test_the_glossarys_status_words_are_the_profiles() -> None:
+    glossary = (ROOT / "features" / "GLOSSARY.md").read_text(encoding="utf-8")
+    written = LABEL.findall(glossary)
+    assert len(written) > 15
+    assert [w for w in written if w not in SW_LABELS and " / " not in w] == []  # " / ": a failure message quoted

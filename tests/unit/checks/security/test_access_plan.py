@@ -205,8 +205,8 @@ def test_committed_feature_is_up_to_date() -> None:
 
 def test_feature_carries_generation_tags_on_generation_specific_rows() -> None:
     text = render_for_profiles(list(PROFILES.values()))
-    assert "@TC-SEC-AC-1-SSSE.EF06-READ-NONE @gen1 @gen2\n    例子: gen1、gen2" in text
-    assert " @gen3\n    例子: gen3" in text
+    assert "@TC-SEC-AC-1-SSSE.EF06-READ-NONE @gen1 @gen2\n    例子: 第一代、第二代卡" in text
+    assert " @gen3\n    例子: 第三代卡" in text
     assert text.count("场景大纲:") == 8
 
 
