@@ -37,10 +37,16 @@ class TagError(InputError):
 
 
 def known_tags() -> list[str]:
-    """Requirement IDs of the catalogue, then the harness's own tags."""
+    """Requirement IDs of the catalogue, the harness's own tags, then the suite's test-case IDs
+    (``TC-SEC-PIN-1-02``: `--tags` selects one case by the ID a lab cites)."""
+    from pathlib import Path
+
+    from harness.case_ids import scan
     from ssc.catalogue import load_catalogue
 
-    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS)
+    cases, _ = scan(Path(__file__).resolve().parent.parent / "features")
+    case_ids = sorted({i for c in cases for i in c.ids})
+    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS) + case_ids
 
 
 def _tokens(text: str) -> list[str]:
@@ -96,7 +102,7 @@ def to_marker_expression(text: str, known: Iterable[str] | None = None) -> str:
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise fail(
                 f"unknown tag {tok!r}: not a requirement ID of the catalogue (e.g. SEC-PIN-1) nor one of "
-                f"{', '.join(a for a in allowed if '-' not in a)}{hint}"
+                f"{', '.join(a for a in allowed if '-' not in a)}, nor a test-case ID (TC-…){hint}"
             )
         out.append(name)
         pos += 1
