@@ -69,7 +69,7 @@ def exhaust_pin(ctx: ScenarioContext) -> None:
         response = ctx.card.verify_pin(wrong_pin(ctx.pin), check=False)
         expected = failed.with_value(tries - used)
         assert response.sw == expected, (
-            f"wrong PIN {used} of {tries}: expected {expected:04X}, got {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+            f"第 {used} 次错误 PIN（共 {tries} 次）：{sw_expected(ctx.profile, expected, response.sw)} / wrong PIN {used} of {tries}；APDU：{ctx.apdu_text(response)}"
         )
 
 
@@ -78,7 +78,7 @@ def unblock_with_puk(ctx: ScenarioContext) -> None:
     psam = ctx.session.psam_for(ctx.card.identity().region)
     response = ctx.card.unblock_pin(psam, check=False)
     assert response.ok, (
-        f"UNBLOCK PIN after PUK authentication failed: {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+        f"PUK 认证后解锁 PIN 失败：实际 {sw_text(ctx.profile, response.sw)} / UNBLOCK PIN after PUK authentication failed；APDU：{ctx.apdu_text(response)}"
     )
 
 
@@ -91,7 +91,7 @@ def security_home_psam(ctx: ScenarioContext, purpose: str) -> None:
 
 
 def _fail_text(ctx: ScenarioContext, response: Response) -> str:
-    return f"{sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+    return f"{sw_text(ctx.profile, response.sw)}；APDU：{ctx.apdu_text(response)}"
 
 
 # -- SEC-PIN-2: CHANGE PIN -------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def replace_pin_and_prove(ctx: ScenarioContext, command: str) -> None:
 @then("命令返回 9000（成功执行），此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
 def pin_replaced(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
-    bad = [f"{s.what}: expected {s.expected}, got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
     assert not bad, "the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
 
 
@@ -124,7 +124,7 @@ def pin_given_back(ctx: ScenarioContext) -> None:
 @then("错误计数器为满值：校验错误的 PIN 后剩余次数为最大次数减 1，之后以本次检测给定的 PIN 校验通过")
 def pin_counter_is_full(ctx: ScenarioContext) -> None:
     proof = counter_full_proof(ctx.card, ctx.pin)
-    bad = [f"{s.what}: expected {s.expected}, got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
     assert not bad, "the PIN try counter is not full: " + " | ".join(bad)
 
 
@@ -273,7 +273,7 @@ def key_tries_left(ctx: ScenarioContext) -> None:
     expected = ctx.profile.sw["verification_failed"].with_value(key.tries - 1)
     actual = ctx.last_response().sw
     assert actual == expected, (
-        f"a wrong cryptogram for {key.name} ({key.tries} tries) must give {expected:04X}, got {_fail_text(ctx, ctx.last_response())}"
+        f"以错误密文认证 {key.name}（最多 {key.tries} 次）：预期 {expected:04X}（{ctx.profile.sw.names(expected)[0]}），实际 {_fail_text(ctx, ctx.last_response())} / a wrong cryptogram must give {expected:04X}"
     )
 
 
@@ -322,7 +322,7 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
             response = external_authenticate_as(ctx.card, ctx.psam, key, made, claimed)
             if not failed.matches(response.sw):
                 problems.append(
-                    f"made with v{made:02X}, sent as v{claimed:02X}: expected {failed.pattern}, got {_fail_text(ctx, response)}"
+                    f"以 v{made:02X} 计算、冒充 v{claimed:02X}：预期 {failed.label}，实际 {_fail_text(ctx, response)} / expected {failed.pattern}"
                 )
             restored = ctx.card.external_authenticate(key, claimed, ctx.psam, check=False)
             if not restored.ok:
@@ -347,7 +347,7 @@ def block_sacrificial_key(ctx: ScenarioContext) -> None:
         response = wrong_cryptogram(ctx.card, ctx.psam, key.name, version)
         expected = failed.with_value(key.tries - used)
         assert response.sw == expected, (
-            f"wrong cryptogram {used} of {key.tries} for {key.name} v{version:02X}: expected {expected:04X}, got {_fail_text(ctx, response)}"
+            f"{key.name} v{version:02X} 第 {used} 次错误密文（共 {key.tries} 次）：预期 {expected:04X}（{ctx.profile.sw.names(expected)[0]}），实际 {_fail_text(ctx, response)} / wrong cryptogram {used} of {key.tries}"
         )
 
 
@@ -357,7 +357,7 @@ def blocked_key_refuses(ctx: ScenarioContext) -> None:
     response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
     word = ctx.profile.sw["method_blocked"]
     assert word.matches(response.sw), (
-        f"{key.name} v{version:02X} after {key.tries} wrong cryptograms: expected {word.pattern} ({word.en}) even for a right one, got {_fail_text(ctx, response)}"
+        f"{key.name} v{version:02X} 连续 {key.tries} 次错误密文后，正确密文亦应返回 {word.label}，实际 {_fail_text(ctx, response)} / expected {word.pattern} ({word.en}) even for a right one"
     )
 
 
@@ -570,14 +570,16 @@ def reset_blocked(ctx: ScenarioContext) -> None:
 @then(parsers.parse('卡片未处于应用锁定或卡片锁定状态，"{path}" 可以读取'))
 def application_usable(ctx: ScenarioContext, path: str) -> None:
     response = read_probe(ctx.card, path)
-    assert response.ok, f"the application must be usable: read of {path} answered {_fail_text(ctx, response)}"
+    assert response.ok, (
+        f"应用应可用：读取 {path} 应返回 9000（成功执行），实际 {_fail_text(ctx, response)} / the application must be usable"
+    )
 
 
 @then(parsers.parse('金融应用不受应用锁定影响，"{path}" 可以读取'))
 def pse_unaffected(ctx: ScenarioContext, path: str) -> None:
     response = read_probe(ctx.card, path)
     assert response.ok, (
-        f"APPLICATION BLOCK of the SSC application must not block the PSE: read of {path} answered {_fail_text(ctx, response)}"
+        f"社会保障应用的应用锁定不应影响金融应用：读取 {path} 应返回 9000（成功执行），实际 {_fail_text(ctx, response)} / APPLICATION BLOCK must not block the PSE"
     )
 
 
@@ -609,7 +611,9 @@ def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
         assert command in allowed, (
             f"{command} is not among the commands the profile allows in a blocked application ({', '.join(allowed)}): fix the feature"
         )
-        assert response.ok, f"{label} ({command}) must still work in a blocked application, got {_fail_text(ctx, response)}"
+        assert response.ok, (
+            f"应用锁定状态下{label}应仍被执行：预期 9000（成功执行），实际 {_fail_text(ctx, response)} / {command} must still work in a blocked application"
+        )
 
 
 @then(parsers.re(r"应用锁定状态下其他命令返回 6A81（功能不支持，应用已锁定）：(?P<labels>.+)$"))
@@ -620,7 +624,7 @@ def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
         command, response = _blocked_probe(ctx, label)
         assert command not in allowed, f"{command} is allowed in a blocked application by the profile: fix the feature"
         assert word.matches(response.sw), (
-            f"{label} ({command}) in a blocked application must answer {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+            f"应用锁定状态下{label}：预期 {word.label}，实际 {_fail_text(ctx, response)} / {command} in a blocked application must answer {word.pattern} ({word.en})"
         )
 
 
@@ -667,5 +671,5 @@ def terminated_refuses(ctx: ScenarioContext, labels: str) -> None:
     for label in labels.split("、"):
         command, response = _terminated_probe(ctx, label)
         assert word.matches(response.sw), (
-            f"a terminated card must answer {word.pattern} ({word.en}) to everything; {label} ({command}) got {_fail_text(ctx, response)}"
+            f"卡片锁定后{label}：预期 {word.label}，实际 {_fail_text(ctx, response)} / a terminated card must answer {word.pattern} ({word.en}) to {command}"
         )
