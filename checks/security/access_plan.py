@@ -322,7 +322,7 @@ def _skip_reason(profile: Profile, f: FileDef, right: str, rule: AccessRule) -> 
         )
     if right == "read" and f.kind == "cyclic":
         return (
-            "循环文件发卡时为空：读记录先于访问规则返回 6A83（规范 §5 检查顺序）/ "
+            "循环文件发卡时为空：读记录先于访问规则返回 6A83（未找到记录），见规范 §5 检查顺序/ "
             "cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)"
         )
     if right == "read" and rule.sm_keys:

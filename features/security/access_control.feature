@@ -10,7 +10,7 @@
   再以写权限写回原值并读回核实，卡片内容不变；允许的读取须与按标记或按当前文件读得的数据相同。
   无法以任何权限读回的文件，用例判为无法判定，不判为通过。
   未生成的权限：
-    SSSE/DF04/EF08 读: 循环文件发卡时为空：读记录先于访问规则返回 6A83（规范 §5 检查顺序）/ cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)
+    SSSE/DF04/EF08 读: 循环文件发卡时为空：读记录先于访问规则返回 6A83（未找到记录），见规范 §5 检查顺序/ cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)
     SSSE/DF04/EF08 追加: 只生成拒绝用例：允许的追加会永久增加一条记录（有效 MAC 由 SEC-SM-1 以更新记录检查）/ refusals only: an append that opens adds a record for good (SEC-SM-1 checks a valid MAC with UPDATE RECORD)
     PSE/ADF1/EF01 更新: 防火墙另一侧的应用：其密钥属于银行的 PSAM，不属于社会保障卡终端（防火墙由 SEC-FW-1 检查）/ firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)
     PSE/ADF1/EF02 读: 防火墙另一侧的应用：其密钥属于银行的 PSAM，不属于社会保障卡终端（防火墙由 SEC-FW-1 检查）/ firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)

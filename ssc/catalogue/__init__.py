@@ -76,8 +76,10 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
 
 
 def _submission_items(path: Path, raw: object, reqs: dict[str, Requirement]) -> dict[int, SubmissionItem]:
+    if raw is None:  # a catalogue without the submission list (e.g. a lab's own) maps no items
+        raw = {}
     if not isinstance(raw, dict):
-        raise ValueError(f"{path.name}: submission_items: missing (the 27-item list of REQUIREMENTS.md)")
+        raise ValueError(f"{path.name}: submission_items: expected a mapping of item numbers (the 27-item list of REQUIREMENTS.md)")
     out: dict[int, SubmissionItem] = {}
     for number, spec in raw.items():
         where = f"{path.name}: submission_items.{number}"
