@@ -120,10 +120,12 @@ class SecurityState(StepState):
     key_survey: KeySurvey  # 逐个检查每个全国密钥当前版本的分散级
     version_problems: list[str]  # 以 "…" 的每个版本计算的密文冒充其他版本进行外部认证
     blocked: tuple[KeyDef, int]  # 对一个不用于任何访问规则的全国密钥的最后一个版本…: key, version
-    secured: Response  # 以有效 MAC 安全改写 "…" 的第一条记录为原值: the command to replay
+    secured: Response  # 以有效 MAC 将 "…" 的第一条记录安全改写为不同的值并读回…: the command to replay
+    replay_target: tuple[str, int]  # the same step: path and record number the replayed command writes
     writeback: WriteBack  # 以有效 MAC 将 "…" 的第一条记录安全改写为不同的值后读回…
     refused_write: tuple[str, RefusedWrite]  # 以 MAC 错误的命令 / 以同一 DF 中另一密钥计算的 MAC 将 "…" …: path, what happened
-    probe_record: bytes  # 以有效 MAC 锁定应用: the probe file's record, to write in the blocked application
+    blocked_write: tuple[FileDef, int, bytes]  # 以有效 MAC 锁定应用: the file, record number and record a blocked write must leave
+    blocked_write_response: Response  # …其他命令返回 function_not_supported：…改写记录: the answer to that write
     firewall_start: int  # 依次执行以上各项防火墙检查: index of the first trace entry of the checks
 
 

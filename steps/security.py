@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pytest_bdd import given, parsers, then, when
 
-from checks.security.access_check import current_content, read_probe
+from checks.security.access_check import read_probe
 from checks.security.auth_probes import (
     SecuredCommand,
     external_authenticate_as,
@@ -25,9 +25,10 @@ from checks.security.auth_probes import (
 )
 from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent_behind_firewall
 from checks.security.key_diagnosis import check_key, survey_keys
+from checks.security.lifecycle_probes import blocked_write_target
 from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
-from checks.writeback import flip_value, refused_record_write, update_record_and_restore
+from checks.writeback import flip_value, refusal_left_record, refused_record_write, update_record_and_restore
 from steps.context import ScenarioContext, sw_text
 from terminal.channel import Response
 
@@ -374,11 +375,21 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
 # -- SEC-SM-1: secure messaging --------------------------------------------------------------------
 
 
-@when(parsers.parse('以有效 MAC 安全改写 "{path}" 的第一条记录为原值'))
-def secure_update_same(ctx: ScenarioContext, path: str) -> None:
-    content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
-    ctx.response = ctx.card.secure_update_record(path, content, ctx.psam, check=False)
-    ctx.security.secured = ctx.response
+@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全改写为不同的值并读回，再以有效 MAC 写回原值'))
+def secure_update_to_replay(ctx: ScenarioContext, path: str) -> None:
+    """The round trip of `secure_update_roundtrip`, keeping the command that wrote the *different*
+    value for the replay steps: replayed after the write-back, an executed replay changes the record."""
+    number = _first_record_number(ctx, path)
+    sent: list[Response] = []
+
+    def write(record: bytes) -> Response:
+        response = ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False)
+        sent.append(response)
+        return response
+
+    ctx.security.writeback = update_record_and_restore(ctx.card, path, number, flip_value, write=write)
+    ctx.security.secured = sent[0]
+    ctx.security.replay_target = (path, number)
 
 
 def _first_record_number(ctx: ScenarioContext, path: str) -> int:
@@ -447,15 +458,36 @@ def refused_write_left_record(ctx: ScenarioContext) -> None:
     )
 
 
-@when("原样重放上一条安全改写命令")
+def _replay_secure_update(ctx: ScenarioContext) -> None:
+    """Replay the command that wrote the different value, then read the record back (and write the
+    original back with a fresh MAC if the replay was executed)."""
+    path, number = ctx.security.replay_target
+    wb = ctx.security.writeback
+    response = replay(ctx.card, ctx.security.secured)
+    ctx.security.refused_write = (
+        path,
+        refusal_left_record(
+            ctx.card,
+            path,
+            number,
+            wb.original,
+            wb.written,
+            response,
+            lambda record: ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False),
+        ),
+    )
+    ctx.response = response
+
+
+@when("原样重放改为不同值的那条安全改写命令")
 def replay_secure_update(ctx: ScenarioContext) -> None:
-    ctx.response = replay(ctx.card, ctx.security.secured)
+    _replay_secure_update(ctx)
 
 
-@when("取新的随机数后重放上一条安全改写命令")
+@when("取新的随机数后重放改为不同值的那条安全改写命令")
 def replay_secure_update_new_challenge(ctx: ScenarioContext) -> None:
     ctx.card.get_challenge(ctx.profile.security.challenge_mac, check=True)
-    ctx.response = replay(ctx.card, ctx.security.secured)
+    _replay_secure_update(ctx)
 
 
 # -- SEC-FW-1: firewall ----------------------------------------------------------------------------
@@ -480,14 +512,47 @@ def read_refused(ctx: ScenarioContext, path: str, name: str) -> None:
     )
 
 
-@then(parsers.re(r'改写 "(?P<path>[^"]+)" 为原值被拒绝，状态字为 (?P<name>[a-z_]+)$'))
+@then(parsers.re(r'改写 "(?P<path>[^"]+)" 为不同的值被拒绝，状态字为 (?P<name>[a-z_]+)，读回仍为原值$'))
 def update_refused(ctx: ScenarioContext, path: str, name: str) -> None:
-    content = ctx.card.read_record(path, number=min(r.number for r in ctx.profile.file(path).records), check=True).data
-    response = ctx.card.update_record(path, content, check=False)
-    word = ctx.profile.sw[name]
-    assert word.matches(response.sw), (
-        f"update of {path} (rule {ctx.profile.file(path).rule('update')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+    """A refused update proves nothing until the record is read back: the write carries a value
+    different from the record, and the read-back uses only what the owning application grants
+    freely (no secret is presented across the firewall)."""
+    number = _first_record_number(ctx, path)
+    read_rule = ctx.profile.file(path).rule("read")
+    if read_rule is None or not read_rule.is_free:
+        raise Inconclusive(f"{path} is not read free: its refused update cannot be read back without a secret of the other application")
+    result = refused_record_write(
+        ctx.card,
+        path,
+        number,
+        lambda record: ctx.card.update_record(path, record, number=number, check=False),
+        lambda record: _restore_in_owner(ctx, path, number, record),
     )
+    word = ctx.profile.sw[name]
+    assert word.matches(result.write.sw), (
+        f"update of {path} (rule {ctx.profile.file(path).rule('update')}) must be refused with {word.pattern} ({word.en}), "
+        f"got {_fail_text(ctx, result.write)}"
+    )
+    restored = (
+        "; NOT WRITTEN BACK (no right of the owning application)"
+        if result.restore is None
+        else f"; written back: {_fail_text(ctx, result.restore)}"
+    )
+    assert result.unchanged, (
+        f"the card refused the update of {path} with {result.written.hex().upper()} ({_fail_text(ctx, result.write)}), but the record "
+        f"now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+    )
+
+
+def _restore_in_owner(ctx: ScenarioContext, path: str, number: int, record: bytes) -> Response | None:
+    """Write `record` back with the owning application's own right, if this terminal can obtain it
+    (a bank PSAM's keys are not this terminal's: then the card is left as the faulty write made it)."""
+    from terminal.grants import grant, terminal_can_grant
+
+    if not terminal_can_grant(ctx.profile, path, "update"):
+        return None
+    grant(ctx.card, path, "update", ctx.psam, ctx.pin)
+    return ctx.card.update_record(path, record, number=number, check=False)
 
 
 @when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"'))
@@ -544,8 +609,10 @@ def block_bad_mac(ctx: ScenarioContext) -> None:
 
 @when("以有效 MAC 锁定应用")
 def block_application(ctx: ScenarioContext) -> None:
-    ef = ctx.profile.file(_PROBE_FILE)
-    ctx.security.probe_record = current_content(ctx.card, ctx.psam, ctx.pin, ef)
+    target = blocked_write_target(ctx.profile)
+    number = _first_record_number(ctx, target.path)
+    ctx.card.identity()  # the MAC's diversification factors, read while the application still answers
+    ctx.security.blocked_write = (target, number, ctx.card.read_record(target.path, number, check=True).data)
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=True)
 
 
@@ -590,12 +657,41 @@ def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
         "读记录": ("read_record", lambda: read_probe(card, _PROBE_FILE)),
         "校验 PIN": ("verify", lambda: card.verify_pin(ctx.pin, check=False)),
         "内部认证": ("internal_authenticate", lambda: card.internal_authenticate(bytes(8), bytes(8), check=False)),
-        "改写记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.security.probe_record, check=False)),
+        "改写记录": ("update_record", lambda: _blocked_write(ctx)),
     }
     if label not in probes:
         raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")
     command, run = probes[label]
     return command, run()
+
+
+def _blocked_write(ctx: ScenarioContext) -> Response:
+    """A write the application would accept if it were not blocked: a valid MAC under the file's
+    SM key, carrying a value different from the record's (so an executed write shows on read-back)."""
+    target, number, original = ctx.security.blocked_write
+    response = ctx.card.secure_update_record(target.path, flip_value(original), ctx.psam, number=number, check=False)
+    ctx.security.blocked_write_response = response
+    return response
+
+
+@then("锁定期间被拒绝的改写未生效：解锁后读回的记录仍为原值")
+def blocked_write_left_record(ctx: ScenarioContext) -> None:
+    target, number, original = ctx.security.blocked_write
+    result = refusal_left_record(
+        ctx.card,
+        target.path,
+        number,
+        original,
+        flip_value(original),
+        ctx.security.blocked_write_response,
+        lambda record: ctx.card.secure_update_record(target.path, record, ctx.psam, number=number, check=False),
+    )
+    restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
+    assert result.unchanged, (
+        f"the blocked application answered {_fail_text(ctx, result.write)} to the MAC-protected update of {target.path} with "
+        f"{result.written.hex().upper()}, but after unblocking the record reads {result.read_after.data.hex().upper()} "
+        f"{result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+    )
 
 
 @then(parsers.re(r"锁定的应用中允许的命令仍被执行：(?P<labels>.+)$"))

@@ -521,6 +521,16 @@ def roundtrip_ok(ctx: ScenarioContext) -> None:
         )
 
 
+@then("被拒绝的更新未写入：拒绝之后读回的记录仍为原值")
+def refused_update_not_written(ctx: ScenarioContext) -> None:
+    wb = ctx.standards.writeback
+    after = wb.read_after_write
+    assert after.ok and after.data == wb.original, (
+        f"the card answered {sw_text(ctx.profile, wb.write.sw)} to the update with {wb.written.hex().upper()}, but the record then read "
+        f"{after.data.hex().upper()} {sw_text(ctx.profile, after.sw)} instead of {wb.original.hex().upper()}; APDUs: {ctx.apdu_text(after)}"
+    )
+
+
 @then("原数据已写回")
 def original_restored(ctx: ScenarioContext) -> None:
     wb = ctx.standards.writeback
