@@ -277,6 +277,15 @@ def key_tries_left(ctx: ScenarioContext) -> None:
     )
 
 
+@given(parsers.parse('以正确的密文对 "{key}" 外部认证，使该密钥的错误计数器为满值'))
+def key_counter_full(ctx: ScenarioContext, key: str) -> None:
+    """Precondition of the scenarios that count a key's tries: a successful authentication restores
+    the counter (PROFILE §6.5), so the count starts from the maximum whatever ran before."""
+    response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
+    if not response.ok:
+        raise Inconclusive(f"the try counter of {key} could not be filled: EXTERNAL AUTHENTICATE answered {_fail_text(ctx, response)}")
+
+
 @when(parsers.parse('以正确的密文对 "{key}" 进行外部认证'))
 def right_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
     ctx.response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
@@ -629,6 +638,15 @@ def unblock_application(ctx: ScenarioContext) -> None:
 @when("在应用锁定状态下复位卡片")
 def reset_blocked(ctx: ScenarioContext) -> None:
     ctx.card.reset()
+
+
+@given(parsers.parse('应用未被锁定："{path}" 可以读取'))
+def application_not_blocked(ctx: ScenarioContext, path: str) -> None:
+    """Precondition of the lifecycle scenarios: they start from a usable application, whatever an
+    earlier scenario left behind (a blocked application is a state this check must not assume away)."""
+    response = read_probe(ctx.card, path)
+    if not response.ok:
+        raise Inconclusive(f"the application must be usable before this scenario: read of {path} answered {_fail_text(ctx, response)}")
 
 
 @then(parsers.parse('应用未被锁定，"{path}" 可以读取'))

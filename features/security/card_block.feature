@@ -6,7 +6,8 @@
   在读卡器中的卡片上仅在给出 --allow-destructive 时执行。
 
   背景:
-    假如 生命周期检查使用发卡地终端的 PSAM
+    假如 应用未被锁定："SSSE/EF05" 可以读取
+    而且 生命周期检查使用发卡地终端的 PSAM
 
   @destructive @ends_card_life
   场景: MAC 错误的卡片锁定被拒绝，卡片保持可用
