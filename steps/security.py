@@ -29,6 +29,7 @@ from checks.security.lifecycle_probes import blocked_write_target
 from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
 from checks.writeback import flip_value, refusal_left_record, refused_record_write, update_record_and_restore
+from ssc.profile.expectation import expect_sw
 from steps.context import ScenarioContext, sw_text
 from terminal.channel import Response
 
@@ -726,12 +727,12 @@ def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
 @then(parsers.re(r"锁定的应用中其他命令返回 function_not_supported：(?P<labels>.+)$"))
 def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
     allowed = ctx.profile.security.lifecycle_blocked_allows
-    word = ctx.profile.sw["function_not_supported"]
+    word = expect_sw(ctx.profile, "function_not_supported", "security.lifecycle")  # which commands a blocked application refuses
     for label in labels.split("、"):
         command, response = _blocked_probe(ctx, label)
         assert command not in allowed, f"{command} is allowed in a blocked application by the profile: fix the feature"
         assert word.matches(response.sw), (
-            f"{label} ({command}) in a blocked application must answer {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+            f"{label} ({command}) in a blocked application must answer {word}, got {_fail_text(ctx, response)}"
         )
 
 
