@@ -4,8 +4,11 @@ ISO/IEC 7816-4 defines the EF structures by the commands that reach their data: 
 answers READ BINARY with data and has no records; a record EF answers READ RECORD by number with
 its records 1, 2, … n (record not found after the last) and has no binary content. Among record
 EFs a cyclic file keeps records of one fixed length (PROFILE §3.3) and wraps when appended to;
-the wrap is written, so it is observed by the @destructive scenario that appends past the
-capacity, not here. A linear file's records have the lengths its declaration gives each number.
+the wrap is written, so it is observed by STD-CMD-5's @destructive scenario, not here (a survey
+that needed an opt-in would leave STD-FS-2 not run on every card in a reader). What tells a cyclic
+file from a linear one without writing is the profile's stand-in answer to UPDATE RECORD on a
+cyclic file (incompatible structure, checked before access in the stand-in order), marked as such.
+A linear file's records have the lengths its declaration gives each number.
 
 So the survey holds the file's read right first (`terminal.grants`, as a legitimate terminal would
 obtain it) and then asks both commands: no answer depends on which of two checks a card makes
@@ -122,10 +125,25 @@ def _record_structure(session: CardSession, f: FileDef, survey: TypeSurvey) -> l
         rec = expected_record(f, n)  # cyclic: the one fixed layout for every number
         if rec is not None and size != rec.record_length:
             findings.append(f"{f.path} ({f.kind}): record {n} is {size} bytes, the declared record {n} is {rec.record_length}")
-    if f.kind == "cyclic" and len(set(lengths.values())) > 1:
-        findings.append(f"{f.path} (cyclic): records of different lengths {lengths}, a cyclic file's records all have one length")
+    if f.kind == "cyclic":
+        if len(set(lengths.values())) > 1:
+            findings.append(f"{f.path} (cyclic): records of different lengths {lengths}, a cyclic file's records all have one length")
+        findings += _stand_in_cyclic(session, f, scan.records[0][1] if scan.records else None)
     survey.observed[f.path] = f"record file, records 1..{len(lengths)} of {sorted(set(lengths.values()))} bytes"
     return findings
+
+
+def _stand_in_cyclic(session: CardSession, f: FileDef, first: bytes | None) -> list[str]:
+    """UPDATE RECORD 1 of a cyclic file, without its write right, with the record it holds (or a
+    blank one of its layout): incompatible structure in the profile's stand-in order."""
+    expected = expect_sw(session.profile, "incompatible_file_structure", "check_order")
+    rec = expected_record(f, 1)
+    record = first if first is not None else (bytes([rec.tag, rec.length]) + bytes(rec.length) if rec else bytes(2))
+    session.select_mf(check=True)  # no right held: the answer is the structure's
+    response = session.update_record(f.path, record, number=1, check=False)
+    if expected.matches(response.sw):
+        return []
+    return [f"{f.path} (cyclic): UPDATE RECORD expected {expected}, got {response.describe()}; APDUs: {_hex(response)}"]
 
 
 def _stand_in_structure(session: CardSession, f: FileDef, survey: TypeSurvey) -> list[str]:

@@ -73,3 +73,10 @@ def test_stand_in_expectation_is_marked(profile: Profile) -> None:
     assert not plain.stand_in and STAND_IN not in str(plain)
     with pytest.raises(KeyError, match="no basis"):
         expect_sw(profile, "ok", "no_such_section")
+
+
+@pytest.mark.parametrize("gen", ["gen2"])
+def test_cyclic_told_from_linear_by_the_marked_stand_in(profile: Profile, psam_client: PsamClient, pin: str) -> None:
+    session = _doctored(profile, bytes.fromhex("00DC0144"), bytes.fromhex("6982"))  # UPDATE RECORD 1 of SFI 08: security first
+    result = type_survey(session, [profile.file("SSSE/DF04/EF08")], lambda: psam_client, pin)
+    assert len(result.findings) == 1 and STAND_IN in result.findings[0] and "check_order [S]" in result.findings[0]
