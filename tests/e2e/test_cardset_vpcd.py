@@ -14,21 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from harness.cardset import personalization_for
-from reference_card import ReferenceCard, load_personalization
-from reference_card.personalization import DEFAULT_CARD_PATH, load_business_defaults
-from ssc.profile import load_profile
+from reference_card import ReferenceCard
 from tests.e2e.cli import run_cli
+from tests.e2e.lab_cards import OTHER_REGION as OTHER
+from tests.e2e.lab_cards import card_of
 
-HOME, OTHER = "441800", "330200"  # the embedded card's region, and a second test region of fixtures/regions.yaml
-
-
-def _card_of(region: str, faults: tuple[str, ...] = ()) -> ReferenceCard:
-    base = yaml.safe_load(DEFAULT_CARD_PATH.read_text(encoding="utf-8"))
-    raw = personalization_for(base, region, 2, "0007")
-    return ReferenceCard(load_profile("gen2"), load_personalization(raw, business_defaults=load_business_defaults()), faults=list(faults))
+HOME = "441800"  # the embedded card's region
 
 
 def _matrix(doc: dict[str, Any], requirement: str) -> dict[str, dict[str, Any]]:
@@ -38,7 +30,7 @@ def _matrix(doc: dict[str, Any], requirement: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.pcsc
 def test_a_card_of_the_card_set_is_a_row_and_int_xr_7_needs_a_declared_invalid_card(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
     dut = serve_card(ReferenceCard.default("gen2"), port=35963)
-    other = serve_card(_card_of(OTHER), port=35964)
+    other = serve_card(card_of(OTHER), port=35964)
     card_set = tmp_path / "cards.yaml"
     card_set.write_text(
         f'format: ssc-card-set/1\ncards:\n  - {{reader: "{other.reader}", region: "{OTHER}", generation: gen2}}\n', encoding="utf-8"
