@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from harness.cardset_schema import CardSetDocument
 from harness.declaration_schema import DeclarationFile
 from harness.interop_expectations_schema import ExpectationsDocument
 from ssc.keyset_schema import LabKeyDocument
@@ -61,6 +62,7 @@ FORMATS = (
     DataFormat("ssc-regions", 1, RegionsDocument, ("fixtures/regions.yaml",)),
     DataFormat("ssc-interop-expectations", 1, ExpectationsDocument, ("fixtures/interop_expectations.yaml",)),
     DataFormat("ssc-invalid-list", 1, InvalidListDocument, ("fixtures/invalid_lists/*.yaml",)),
+    DataFormat("ssc-card-set", 1, CardSetDocument, ("fixtures/cardsets/*.yaml",)),
 )
 
 

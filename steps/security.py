@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pytest_bdd import given, parsers, then, when
 
-from checks.security.access_check import current_content, read_probe
+from checks.security.access_check import read_probe
 from checks.security.auth_probes import (
     SecuredCommand,
     external_authenticate_as,
@@ -25,9 +25,11 @@ from checks.security.auth_probes import (
 )
 from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent_behind_firewall
 from checks.security.key_diagnosis import check_key, survey_keys
+from checks.security.lifecycle_probes import blocked_write_target
 from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
-from checks.writeback import flip_value, refused_record_write, update_record_and_restore
+from checks.writeback import flip_value, refusal_left_record, refused_record_write, update_record_and_restore
+from ssc.profile.expectation import expect_sw
 from steps.context import SW_LABEL, ScenarioContext, status_word, sw_expected, sw_text
 from terminal.channel import Response
 
@@ -277,6 +279,15 @@ def key_tries_left(ctx: ScenarioContext) -> None:
     )
 
 
+@given(parsers.parse('以正确的密文对 "{key}" 外部认证，使该密钥的错误计数器为满值'))
+def key_counter_full(ctx: ScenarioContext, key: str) -> None:
+    """Precondition of the scenarios that count a key's tries: a successful authentication restores
+    the counter (PROFILE §6.5), so the count starts from the maximum whatever ran before."""
+    response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
+    if not response.ok:
+        raise Inconclusive(f"the try counter of {key} could not be filled: EXTERNAL AUTHENTICATE answered {_fail_text(ctx, response)}")
+
+
 @when(parsers.parse('以正确的密文对 "{key}" 进行外部认证'))
 def right_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
     ctx.response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
@@ -375,11 +386,21 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
 # -- SEC-SM-1: secure messaging --------------------------------------------------------------------
 
 
-@when(parsers.parse('以有效 MAC 安全更新 "{path}" 的第一条记录为原值'))
-def secure_update_same(ctx: ScenarioContext, path: str) -> None:
-    content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
-    ctx.response = ctx.card.secure_update_record(path, content, ctx.psam, check=False)
-    ctx.security.secured = ctx.response
+@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全更新为不同的值并读回，再以有效 MAC 写回原值'))
+def secure_update_to_replay(ctx: ScenarioContext, path: str) -> None:
+    """The round trip of `secure_update_roundtrip`, keeping the command that wrote the *different*
+    value for the replay steps: replayed after the write-back, an executed replay changes the record."""
+    number = _first_record_number(ctx, path)
+    sent: list[Response] = []
+
+    def write(record: bytes) -> Response:
+        response = ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False)
+        sent.append(response)
+        return response
+
+    ctx.security.writeback = update_record_and_restore(ctx.card, path, number, flip_value, write=write)
+    ctx.security.secured = sent[0]
+    ctx.security.replay_target = (path, number)
 
 
 def _first_record_number(ctx: ScenarioContext, path: str) -> int:
@@ -448,15 +469,36 @@ def refused_write_left_record(ctx: ScenarioContext) -> None:
     )
 
 
-@when("原样重放上一条安全更新命令")
+def _replay_secure_update(ctx: ScenarioContext) -> None:
+    """Replay the command that wrote the different value, then read the record back (and write the
+    original back with a fresh MAC if the replay was executed)."""
+    path, number = ctx.security.replay_target
+    wb = ctx.security.writeback
+    response = replay(ctx.card, ctx.security.secured)
+    ctx.security.refused_write = (
+        path,
+        refusal_left_record(
+            ctx.card,
+            path,
+            number,
+            wb.original,
+            wb.written,
+            response,
+            lambda record: ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False),
+        ),
+    )
+    ctx.response = response
+
+
+@when("原样重放更新为不同值的那条安全更新命令")
 def replay_secure_update(ctx: ScenarioContext) -> None:
-    ctx.response = replay(ctx.card, ctx.security.secured)
+    _replay_secure_update(ctx)
 
 
-@when("取新的随机数后重放上一条安全更新命令")
+@when("取新的随机数后重放更新为不同值的那条安全更新命令")
 def replay_secure_update_new_challenge(ctx: ScenarioContext) -> None:
     ctx.card.get_challenge(ctx.profile.security.challenge_mac, check=True)
-    ctx.response = replay(ctx.card, ctx.security.secured)
+    _replay_secure_update(ctx)
 
 
 # -- SEC-FW-1: firewall ----------------------------------------------------------------------------
@@ -482,15 +524,47 @@ def read_refused(ctx: ScenarioContext, path: str, label: str) -> None:
     )
 
 
-@then(parsers.re(rf'更新 "(?P<path>[^"]+)" 为原值被拒绝，状态字为 {SW_LABEL}$'))
+@then(parsers.re(rf'更新 "(?P<path>[^"]+)" 为不同的值被拒绝，状态字为 {SW_LABEL}，读回仍为原值$'))
 def update_refused(ctx: ScenarioContext, path: str, label: str) -> None:
-    content = ctx.card.read_record(path, number=min(r.number for r in ctx.profile.file(path).records), check=True).data
-    response = ctx.card.update_record(path, content, check=False)
-    word = status_word(ctx.profile, label)
-    assert word.matches(response.sw), (
-        f"以原值更新 {path}（访问规则 / rule {ctx.profile.file(path).rule('update')}）应被拒绝：{sw_expected(ctx.profile, word, response.sw)}；"
-        f"APDU：{ctx.apdu_text(response)}"
+    """A refused update proves nothing until the record is read back: the write carries a value
+    different from the record, and the read-back uses only what the owning application grants
+    freely (no secret is presented across the firewall)."""
+    number = _first_record_number(ctx, path)
+    read_rule = ctx.profile.file(path).rule("read")
+    if read_rule is None or not read_rule.is_free:
+        raise Inconclusive(f"{path} is not read free: its refused update cannot be read back without a secret of the other application")
+    result = refused_record_write(
+        ctx.card,
+        path,
+        number,
+        lambda record: ctx.card.update_record(path, record, number=number, check=False),
+        lambda record: _restore_in_owner(ctx, path, number, record),
     )
+    word = status_word(ctx.profile, label)
+    assert word.matches(result.write.sw), (
+        f"以不同的值更新 {path}（访问规则 / rule {ctx.profile.file(path).rule('update')}）应被拒绝：{sw_expected(ctx.profile, word, result.write.sw)}；"
+        f"APDU：{ctx.apdu_text(result.write)}"
+    )
+    restored = (
+        "; NOT WRITTEN BACK (no right of the owning application)"
+        if result.restore is None
+        else f"; written back: {_fail_text(ctx, result.restore)}"
+    )
+    assert result.unchanged, (
+        f"the card refused the update of {path} with {result.written.hex().upper()} ({_fail_text(ctx, result.write)}), but the record "
+        f"now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+    )
+
+
+def _restore_in_owner(ctx: ScenarioContext, path: str, number: int, record: bytes) -> Response | None:
+    """Write `record` back with the owning application's own right, if this terminal can obtain it
+    (a bank PSAM's keys are not this terminal's: then the card is left as the faulty write made it)."""
+    from terminal.grants import grant, terminal_can_grant
+
+    if not terminal_can_grant(ctx.profile, path, "update"):
+        return None
+    grant(ctx.card, path, "update", ctx.psam, ctx.pin)
+    return ctx.card.update_record(path, record, number=number, check=False)
 
 
 @when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"'))
@@ -547,8 +621,10 @@ def block_bad_mac(ctx: ScenarioContext) -> None:
 
 @when("发送 MAC 有效的应用锁定命令")
 def block_application(ctx: ScenarioContext) -> None:
-    ef = ctx.profile.file(_PROBE_FILE)
-    ctx.security.probe_record = current_content(ctx.card, ctx.psam, ctx.pin, ef)
+    target = blocked_write_target(ctx.profile)
+    number = _first_record_number(ctx, target.path)
+    ctx.card.identity()  # the MAC's diversification factors, read while the application still answers
+    ctx.security.blocked_write = (target, number, ctx.card.read_record(target.path, number, check=True).data)
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=True)
 
 
@@ -565,6 +641,15 @@ def unblock_application(ctx: ScenarioContext) -> None:
 @when("在应用锁定状态下复位卡片")
 def reset_blocked(ctx: ScenarioContext) -> None:
     ctx.card.reset()
+
+
+@given(parsers.parse('应用未处于应用锁定状态："{path}" 可以读取'))
+def application_not_blocked(ctx: ScenarioContext, path: str) -> None:
+    """Precondition of the lifecycle scenarios: they start from a usable application, whatever an
+    earlier scenario left behind (a blocked application is a state this check must not assume away)."""
+    response = read_probe(ctx.card, path)
+    if not response.ok:
+        raise Inconclusive(f"the application must be usable before this scenario: read of {path} answered {_fail_text(ctx, response)}")
 
 
 @then(parsers.parse('卡片未处于应用锁定或卡片锁定状态，"{path}" 可以读取'))
@@ -595,12 +680,41 @@ def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
         "读记录": ("read_record", lambda: read_probe(card, _PROBE_FILE)),
         "校验 PIN": ("verify", lambda: card.verify_pin(ctx.pin, check=False)),
         "内部认证": ("internal_authenticate", lambda: card.internal_authenticate(bytes(8), bytes(8), check=False)),
-        "更新记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.security.probe_record, check=False)),
+        "更新记录": ("update_record", lambda: _blocked_write(ctx)),
     }
     if label not in probes:
         raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")
     command, run = probes[label]
     return command, run()
+
+
+def _blocked_write(ctx: ScenarioContext) -> Response:
+    """A write the application would accept if it were not blocked: a valid MAC under the file's
+    SM key, carrying a value different from the record's (so an executed write shows on read-back)."""
+    target, number, original = ctx.security.blocked_write
+    response = ctx.card.secure_update_record(target.path, flip_value(original), ctx.psam, number=number, check=False)
+    ctx.security.blocked_write_response = response
+    return response
+
+
+@then("应用锁定期间被拒绝的更新未生效：应用解锁后读回的记录仍为原值")
+def blocked_write_left_record(ctx: ScenarioContext) -> None:
+    target, number, original = ctx.security.blocked_write
+    result = refusal_left_record(
+        ctx.card,
+        target.path,
+        number,
+        original,
+        flip_value(original),
+        ctx.security.blocked_write_response,
+        lambda record: ctx.card.secure_update_record(target.path, record, ctx.psam, number=number, check=False),
+    )
+    restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
+    assert result.unchanged, (
+        f"the blocked application answered {_fail_text(ctx, result.write)} to the MAC-protected update of {target.path} with "
+        f"{result.written.hex().upper()}, but after unblocking the record reads {result.read_after.data.hex().upper()} "
+        f"{result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+    )
 
 
 @then(parsers.re(r"应用锁定状态下允许的命令仍被执行：(?P<labels>.+)$"))
@@ -619,12 +733,12 @@ def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
 @then(parsers.re(r"应用锁定状态下其他命令返回 6A81（功能不支持，应用已锁定）：(?P<labels>.+)$"))
 def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
     allowed = ctx.profile.security.lifecycle_blocked_allows
-    word = ctx.profile.sw["function_not_supported"]
+    word = expect_sw(ctx.profile, "function_not_supported", "security.lifecycle")  # which commands a blocked application refuses
     for label in labels.split("、"):
         command, response = _blocked_probe(ctx, label)
         assert command not in allowed, f"{command} is allowed in a blocked application by the profile: fix the feature"
         assert word.matches(response.sw), (
-            f"应用锁定状态下{label}：预期 {word.label}，实际 {_fail_text(ctx, response)} / {command} in a blocked application must answer {word.pattern} ({word.en})"
+            f"应用锁定状态下{label}：预期 {word.word.label}，实际 {_fail_text(ctx, response)} / {command} in a blocked application must answer {word}"
         )
 
 

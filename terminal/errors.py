@@ -26,12 +26,14 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── Inconclusive                [checks.verdicts] the case could not reach its precondition or observe its effect
     ├── ProfileDetectionError       [harness.profiles] no built-in profile fits the card (also a RuntimeError)
     ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
+    ├── CardSwapError               [harness.labcards] the operator did not insert the expected test card
     └── InputError                  a file or option the lab gives is wrong (also a ValueError)
         ├── RegionError             [terminal.regions] the region registry
         ├── InvalidListError        [terminal.invalid_lists] an invalid-card list
         ├── CardSpecError           [harness.cardspec] the --card value
         ├── DeclarationError        [harness.declaration] the issuer declaration
         ├── ExpectationError        [harness.interop_expectations] the declared interop expectations
+        ├── CardSetError            [harness.labcards] the card-set file
         ├── TagError                [harness.tags] a --tags expression
         ├── SignKeyError            [harness.artefacts] the --sign-key cannot sign this run's evidence
         └── UsageError              [harness.exitstatus] a command-line option

@@ -8,7 +8,8 @@
     SEC-LC-1：规范 §5、§6.5；LD/T 6001.2、LD/T 6001.3
 
   背景:
-    假如 生命周期检查使用发卡地终端的 PSAM
+    假如 应用未处于应用锁定状态："SSSE/EF05" 可以读取
+    而且 生命周期检查使用发卡地终端的 PSAM
 
   @destructive @ends_card_life @TC-SEC-LC-1-01
   场景: MAC 错误的卡片锁定被拒绝，卡片保持可用

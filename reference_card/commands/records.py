@@ -38,6 +38,8 @@ class Records(CommandFamily):
         self._no_rotation = "cyclic_append_no_rotation" in self.faults
         self._ignore_write = "write_ignored" in self.faults
         self._write_anyway = "write_despite_refusal" in self.faults
+        self._wrong_tag_written = "wrong_tag_written" in self.faults
+        self._sm_refusal_writes = "sm_refusal_writes" in self.faults
         self._wrong_data = "read_wrong_data" in self.faults
 
     def handlers(self) -> dict[str, object]:
@@ -150,10 +152,15 @@ class Records(CommandFamily):
         if not self._security_first:
             err = self.access.check(rule, apdu, data, chal)
             if err is not None:
-                if self._write_anyway and well_formed and err == sw.security_not_satisfied:
+                if well_formed and (
+                    (self._write_anyway and err == sw.security_not_satisfied)
+                    or (self._sm_refusal_writes and err in (sw.referenced_data_invalid, sw.sm_data_incorrect))
+                ):
                     self.store.write(old, bytes(payload), commit)
                 return err
         if not well_formed:
+            if self._wrong_tag_written and len(payload) == len(old):
+                self.store.write(old, bytes(payload), commit)
             return sw.wrong_data
         if not self._ignore_write:
             self.store.write(old, bytes(payload), commit)
