@@ -24,6 +24,7 @@ __all__ = [
     "flip_value",
     "mismatched_tag",
     "refused_record_write",
+    "refusal_left_record",
     "update_binary_and_restore",
     "update_record_and_restore",
 ]
@@ -54,10 +55,11 @@ def flip_value(record: bytes) -> bytes:
 
 
 def mismatched_tag(f: FileDef) -> Callable[[bytes], bytes]:
-    """A transform giving the record a tag the file does not declare (the card must answer 6A80)."""
+    """A transform giving the record a tag the file does not declare (the card must answer 6A80),
+    with every value byte changed too: a card that refuses yet stores the data shows on read-back."""
     declared = {r.tag for r in f.records}
     unused = next(t for t in range(0x100) if t not in declared)
-    return lambda record: bytes([unused]) + bytes(record[1:])
+    return lambda record: bytes([unused]) + flip_value(bytes(record))[1:]
 
 
 def distinct_records(f: FileDef, count: int) -> list[bytes]:
@@ -67,6 +69,7 @@ def distinct_records(f: FileDef, count: int) -> list[bytes]:
 
 
 RecordWriter = Callable[[bytes], Response]  # sends one UPDATE RECORD of the given record, answer unchecked
+Restorer = Callable[[bytes], Response | None]  # writes the original back; None when it could not be sent
 
 
 def update_record_and_restore(
@@ -95,19 +98,30 @@ class RefusedWrite:
     written: bytes
     write: Response
     read_after: Response
-    restore: Response | None  # sent only when the record changed
+    restore: Response | None  # sent only when the record changed (None also when it could not be sent)
 
     @property
     def unchanged(self) -> bool:
         return self.read_after.ok and self.read_after.data == self.original
 
 
-def refused_record_write(session: CardSession, path: str, number: int, write: RecordWriter, restore: RecordWriter) -> RefusedWrite:
+def refused_record_write(session: CardSession, path: str, number: int, write: RecordWriter, restore: Restorer) -> RefusedWrite:
     """Send `write` with record `number` of `path` value-flipped, read the record back (the read
     right must be held or free), and `restore` the original if the card changed it anyway."""
     original = session.read_record(path, number, check=True).data
     written = flip_value(original)
     response = write(written)
+    after = session.read_record(path, number, check=False)
+    undo = restore(original) if not (after.ok and after.data == original) else None
+    return RefusedWrite(original, written, response, after, undo)
+
+
+def refusal_left_record(
+    session: CardSession, path: str, number: int, original: bytes, written: bytes, response: Response, restore: Restorer
+) -> RefusedWrite:
+    """Judge a write already sent (`response`, the card's answer to writing `written`): read record
+    `number` back and `restore` the `original` if the card changed it anyway. For refusals whose
+    write cannot be re-sent by `refused_record_write` (a replayed command, a blocked application)."""
     after = session.read_record(path, number, check=False)
     undo = restore(original) if not (after.ok and after.data == original) else None
     return RefusedWrite(original, written, response, after, undo)

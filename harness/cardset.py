@@ -58,11 +58,12 @@ class IssuedCard:
     declaration: CardDeclaration
     owned: bool = True  # False for the device under test (closed by the harness, not here)
     notes: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # the row name a lab gave its card (harness.labcards); None: from region and generation
 
     @property
     def label(self) -> str:
         """``"441800/gen3"`` (``+defect`` for a deliberately defective card) — a matrix row."""
-        base = f"{self.declaration.region}/{self.generation}"
+        base = self.name or f"{self.declaration.region}/{self.generation}"
         return base + "".join(f"+{d}" for d in self.declaration.defects)
 
     @property

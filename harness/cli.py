@@ -64,7 +64,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--long-run", type=int, metavar="N", help="--plan reader: APDUs of the RDR-5 long run (default 10000, ssc/data/reader-test.yaml)"
     )
-    run.add_argument("--card", default="reference", help="reference[:gen1|gen2|gen3] (default reference = gen2) or reader:NAME")
+    run.add_argument(
+        "--card",
+        action="append",
+        default=None,
+        help="reference[:gen1|gen2|gen3] (default reference = gen2) or reader:NAME; repeat it (reader:NAME) to add further cards "
+        "in their readers as rows of the interop matrix — the first is the device under test",
+    )
+    run.add_argument(
+        "--card-set",
+        metavar="FILE",
+        help="card-set file (ssc-card-set/1, e.g. fixtures/cardsets/example.yaml): the lab's test cards of several regions, each in "
+        "its reader or swapped in one reader on request, and cards declared invalid for INT-XR-7",
+    )
     run.add_argument(
         "--profile",
         help="built-in profile (gen1, gen2, gen3) or a profile YAML file; default: the reference card's generation, or detected from a real card",
@@ -372,7 +384,9 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     from harness.run import RunOptions, parse_regions
 
     return RunOptions(
-        card=args.card,
+        card=(args.card or ["reference"])[0],
+        extra_cards=tuple((args.card or [])[1:]),
+        card_set=Path(args.card_set) if args.card_set is not None else None,
         profile=args.profile,
         report_dir=Path(args.report_dir) if args.report_dir else None,
         sign_key=_sign_key(args.sign_key, args.report_dir),

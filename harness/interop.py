@@ -17,7 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.interop.crossregion import Abort, CellOutcome, RegionTerminal, Visit, invalid_card_refused, listed_card_refused
+from checks.interop.crossregion import (
+    Abort,
+    CellOutcome,
+    RegionTerminal,
+    Visit,
+    declared_invalid_refused,
+    invalid_card_refused,
+    listed_card_refused,
+)
 from harness.cardset import DEFAULT_GENERATIONS, UNKNOWN_ISSUER, CardDeclaration, IssuedCard, issue_card, issue_card_set
 from harness.interop_expectations import DeclaredListing, ListExpectations, load_expectations
 from harness.results import FAILED, NOT_RUN, PASSED
@@ -126,7 +134,8 @@ class InteropRun:
     pin: str
     matrix: InteropMatrix
     expectations: ListExpectations  # INT-XR-6: which cards the lists are declared to name
-    issued: bool = True  # True: the harness issued the set (reference cards); False: the set is the DUT
+    issued: bool = True  # True: the harness issued the set (reference cards); False: the set is the DUT (and the lab's cards)
+    lab: Any = None  # harness.labcards.LabCards: the lab's physical cards in the set (closed with the run)
     owns_psams: bool = True  # False: the PSAMs belong to the harness session, which closes them
     extra_terminals: dict[str, RegionTerminal] = field(default_factory=dict)  # home terminals outside the columns
     _sessions: dict[int, CardSession] = field(default_factory=dict)
@@ -179,6 +188,9 @@ class InteropRun:
         defective (the deliberately defective cards of the set)."""
 
         def check(v: Visit, card: IssuedCard) -> CellOutcome:
+            reason = card.notes.get("invalid_reason")
+            if reason is not None:  # a card the lab declares invalid, with its reason
+                return declared_invalid_refused(v, self.lists, self.registry, str(reason))
             return invalid_card_refused(v, self.lists, self.registry, card.defective)
 
         return check
@@ -241,6 +253,8 @@ class InteropRun:
     def close(self) -> None:
         for card in self.cards + self.defective:
             card.close()
+        if self.lab is not None:
+            self.lab.close()
         if self.owns_psams:
             for terminal in list(self.terminals.values()) + list(self.extra_terminals.values()):
                 terminal.psam.transport.close()
@@ -259,6 +273,7 @@ def build_interop_run(
     lists: InvalidCardLists | None = None,
     psam_for: Callable[[Region], PsamClient] | None = None,
     expectations: ListExpectations | None = None,
+    lab: Any = None,
 ) -> InteropRun:
     """The run's card set and terminals.
 
@@ -296,6 +311,13 @@ def build_interop_run(
         defective = []
         psam_profile = dut_profile
 
+    if lab is not None:  # the lab's physical cards: rows of their own; the invalid ones for INT-XR-7
+        for card in lab.rows + lab.invalid:
+            card.region = registry.get(card.declaration.region) if card.declaration.region in registry else None
+        cards += lab.rows
+        defective += lab.invalid
+        psam_profile = terminal_profile(c.profile for c in cards + defective)
+
     def terminal_of(region: Region) -> RegionTerminal:
         if psam_for is not None:
             return RegionTerminal(region.code, psam_for(region))
@@ -313,6 +335,7 @@ def build_interop_run(
         matrix,
         expectations or load_expectations(),
         issued=dut is None,
+        lab=lab,
         owns_psams=psam_for is None,
         _psam_factory=terminal_of,
     )
@@ -324,6 +347,10 @@ def interop_run(session: Any) -> InteropRun:
     if run is None:
         reference = session.card_spec.kind == "reference"
         pin = session.config.getoption("--ssc-pin") or session.profile.security.pin.initial
+        lab = open_session_lab_cards(session)
+        # The session's PSAMs serve the DUT's generation (and carry a hardware PSAM): used unless
+        # the lab's cards bring generations a PSAM built for the DUT's profile may not serve.
+        session_psams = not reference and (lab is None or session.psam_reader is not None)
         run = build_interop_run(
             regions=list(session.regions),
             registry=load_regions(),
@@ -331,12 +358,36 @@ def interop_run(session: Any) -> InteropRun:
             pin=pin,
             dut=None if reference else session.dut,
             dut_profile=session.profile,
-            psam_for=None if reference else (lambda region: session.psam_for(region.code)),
+            psam_for=(lambda region: session.psam_for(region.code)) if session_psams else None,
             faults=tuple(session.dut.faults) if reference and session.dut is not None else (),
+            lab=lab,
         )
         session.interop = run
         session.config.add_cleanup(run.close)
     return run
+
+
+def open_session_lab_cards(session: Any) -> Any:
+    """The lab's cards of this run (repeated --card reader:NAME, --card-set FILE), opened through
+    PC/SC; None when there are none. A card that cannot be opened stops the interop review with
+    that error (the matrix would otherwise silently lose a row)."""
+    from harness.cardspec import parse_card_spec
+    from harness.dut import DEFAULT_APDU_TIMEOUT, apdu_deadline
+    from harness.labcards import LabCard, console_prompt, load_card_set, open_lab_cards
+    from terminal.transports.pcsc import PcscTransport
+
+    config = session.config
+    cards = [LabCard(parse_card_spec(text).reader or "", None, None) for text in config.getoption("--ssc-extra-card") or ()]
+    path = config.getoption("--ssc-card-set")
+    if path:
+        cards += load_card_set(path)
+    if not cards:
+        return None
+    timeout = config.getoption("--ssc-apdu-timeout")
+    deadline = apdu_deadline(session.profile, DEFAULT_APDU_TIMEOUT if timeout is None else timeout)
+    return open_lab_cards(
+        cards, session.profile, lambda reader: PcscTransport(reader, apdu_timeout=deadline), console_prompt(session.announce)
+    )
 
 
 def matrix_report(session: Any) -> dict[str, Any] | None:

@@ -46,7 +46,7 @@ from harness.results import (
     inconclusive_reason,
     write_results,
 )
-from harness.tags import GENERATION_TAGS, OTHER_TAGS, case_id_tags
+from harness.tags import GENERATION_TAGS, OTHER_TAGS
 from ssc.catalogue import Catalogue, load_catalogue
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ssc", "social security card conformance run")
     group.addoption("--ssc-card", default="reference", help="reference[:gen1|gen2|gen3] or reader:NAME")
+    group.addoption("--ssc-extra-card", action="append", default=[], help="reader:NAME of a further card: a row of the interop matrix")
+    group.addoption("--ssc-card-set", default=None, help="card-set file (ssc-card-set/1): the lab's test cards for the interop matrix")
     group.addoption("--ssc-profile", default=None, help="built-in profile name or a profile YAML file")
     group.addoption("--ssc-report-dir", default=None, help="write results.json here")
     group.addoption("--ssc-allow-destructive", action="store_true", default=False)
@@ -136,9 +138,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: applies to {tag} cards")
     for tag, text in OTHER_TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {text}")
-    for tag in case_id_tags():
-        config.addinivalue_line("markers", f"{tag}: test case")
+    for case_id in _case_ids(config):  # pytest-bdd marks an examples block's tags without the hook
+        config.addinivalue_line("markers", f"{case_id}: test case")
     config.stash[_RESULTS] = []
+
+
+def _case_ids(config: pytest.Config) -> list[str]:
+    """The test-case IDs written in the suite's feature files (harness.case_ids)."""
+    from harness.case_ids import scan
+
+    base = Path(str(config.rootpath)) / (config.getini("bdd_features_base_dir") or "features")
+    if not base.is_dir():
+        return []
+    cases, _ = scan(base)
+    return sorted({i for c in cases for i in c.ids})
 
 
 _RESULTS = pytest.StashKey[list]()
@@ -485,6 +498,44 @@ def pytest_bdd_before_step_call(
             ]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> Iterator[None]:
+    """Allure keys the test case by its test-case ID (testCaseId, and the ID first in its name),
+    not by a hash of the title, so a reworded title keeps its history."""
+    yield
+    listener = _allure_listener(request.config)
+    uuid = getattr(listener, "nodeid_to_uuid", {}).get(request.node.nodeid) if listener is not None else None
+    if uuid is None:
+        return
+    case_id = _case_id(request.node)
+    with listener.lifecycle.update_test_case(uuid=uuid) as test_result:
+        if test_result is not None:
+            test_result.testCaseId = case_id
+            test_result.name = f"{case_id} {test_result.name}"
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any, exception: Any) -> None:
+    """Remember the step that failed: its Chinese text states the expected result, so a failure
+    reads 未满足「那么 状态字为 6A82（未找到文件）」：预期 … 实际 … — Chinese first."""
+    request.node.stash[_FAILED_STEP] = f"{step.keyword.strip()} {step.name}"
+
+
+_FAILED_STEP = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """junit.xml names each test case by its test-case ID; the pytest node id stays as a property."""
+    from _pytest.junitxml import xml_key
+
+    xml = item.config.stash.get(xml_key, None)
+    if xml is None or not _is_scenario(item):
+        return
+    reporter = xml.node_reporter(item.nodeid)
+    reporter.add_attribute("name", _case_id(item))
+    reporter.add_property("node_id", item.nodeid)
+
+
 def _allure_listener(config: pytest.Config) -> Any:
     for plugin in config.pluginmanager.get_plugins():
         if type(plugin).__name__ == "PytestBDDListener" and hasattr(plugin, "lifecycle"):
@@ -502,6 +553,13 @@ def _is_fixture(request: pytest.FixtureRequest, name: str) -> bool:
     except Exception:
         return True
     return True
+
+
+def _case_id(item: pytest.Item) -> str:
+    """The stable test-case ID tag of a scenario (harness.case_ids); its node id when it has none."""
+    from harness.case_ids import case_id_of
+
+    return case_id_of(_tags(item)) or item.nodeid
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -529,7 +587,7 @@ _INCONCLUSIVE = pytest.StashKey[str]()  # why a failed phase of the scenario is 
 def _failure_text(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:  # an inconclusive case reads "inconclusive: …", not the exception's class
-        return str(crash.message).removeprefix(f"{Inconclusive.__module__}.{Inconclusive.__name__}: ")
+        return str(crash.message).removeprefix(f"{Inconclusive.__module__}.{Inconclusive.__name__}: ").removeprefix("AssertionError: ")
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "failed"
 
 
@@ -551,6 +609,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             verdict, reason = FAILED, _failure_text(rep)
             if _INCONCLUSIVE in item.stash:
                 verdict, reason = INCONCLUSIVE, item.stash[_INCONCLUSIVE]
+            elif _FAILED_STEP in item.stash:
+                reason = f"未满足「{item.stash[_FAILED_STEP]}」：{reason}"
             break
     session: SscSession | None = item.config.stash.get(_SESSION, None)
     trace: list[dict[str, Any]] = []
@@ -571,7 +631,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
     result = ScenarioResult(
         case_id=item.stash.get(_CASE_ID, item.nodeid),
         observations=_observations(item),
-        id=item.nodeid,
+        id=_case_id(item),
+        node_id=item.nodeid,
         feature=feature_name,
         name=scenario_name,
         requirements=[t for t in tags if catalogue.is_requirement(t)],
@@ -714,7 +775,7 @@ def _executed_plan(config: pytest.Config, ssc: SscSession) -> dict[str, Any]:
 def _record_not_run(session: pytest.Session, reason: str) -> None:
     """Every scenario that has no result yet (the one in flight included) is not run, with `reason`."""
     results: list[ScenarioResult] = session.config.stash[_RESULTS]
-    done = {r.id for r in results}
+    done = {r.node_id for r in results}
     catalogue = load_catalogue()
     for item in session.items:
         if _is_scenario(item) and item.nodeid not in done:
@@ -727,7 +788,8 @@ def _not_run(item: pytest.Item, catalogue: Catalogue, reason: str) -> ScenarioRe
     tags = sorted(_tags(item))
     return ScenarioResult(
         case_id=item.stash.get(_CASE_ID, item.nodeid),
-        id=item.nodeid,
+        id=_case_id(item),
+        node_id=item.nodeid,
         feature=feature_name,
         name=scenario_name,
         requirements=[t for t in tags if catalogue.is_requirement(t)],

@@ -74,7 +74,7 @@ def inconclusive_reason(exc: BaseException) -> str | None:
 
 @dataclass
 class ScenarioResult:
-    id: str  # pytest node id
+    id: str  # the test-case ID (``TC-SEC-PIN-1-02``, harness.case_ids); the pytest node id when a case has none
     feature: str
     name: str
     requirements: list[str]
@@ -91,6 +91,7 @@ class ScenarioResult:
     summary: dict[str, Any] | None = None
     case_id: str = ""  # the test case ID a lab cites (harness.cases): the @TC-… tag, else the node id
     observations: list[dict[str, Any]] = field(default_factory=list)  # what the checks saw (passes too), masked
+    node_id: str = ""  # the pytest node id (secondary: changes when a title is reworded)
 
 
 def requirement_verdicts(

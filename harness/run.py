@@ -34,6 +34,8 @@ class RunOptions:
     """Everything one run is asked to do; `None` means the documented default."""
 
     card: str = "reference"  # reference[:genN] or reader:NAME
+    extra_cards: tuple[str, ...] = ()  # further reader:NAME cards (a repeated --card): rows of the interop matrix
+    card_set: Path | None = None  # card-set file (ssc-card-set/1): the lab's test cards for the interop matrix
     profile: str | None = None  # built-in profile name or a profile YAML file
     report_dir: Path | None = None  # exactly here; None: a new reports/<run-id>/ linked as reports/latest
     sign_key: Path | None = None  # Ed25519 key that signs evidence.zip; None: unsigned
@@ -100,6 +102,7 @@ class RunOptions:
         (--tags and -m combined). Raises `UsageError` naming the first bad option."""
         from harness.declaration import DeclarationError, load_declaration
         from harness.ics import IcsError, load_ics
+        from harness.labcards import CardSetError, load_card_set
         from harness.optioncheck import check_expression, check_keys, check_pin, check_regions, run_profile
         from harness.psam import parse_psam_option
         from harness.tags import TagError, to_marker_expression
@@ -110,13 +113,20 @@ class RunOptions:
             return self._reader_markers()
         try:
             spec = parse_card_spec(self.card)
+            for extra in self.extra_cards:
+                if parse_card_spec(extra).kind != "reader":
+                    raise UsageError(
+                        f"--card {extra!r}: a further card must be reader:NAME (only the first --card may be the embedded reference card)"
+                    )
+            if self.card_set is not None:
+                load_card_set(self.card_set)
             if self.declaration is not None:
                 load_declaration(self.declaration)
             if self.ics is not None:
                 load_ics(self.ics)
             tags = to_marker_expression(self.tags) if self.tags is not None else None
-        except (CardSpecError, DeclarationError, IcsError, TagError) as exc:
-            raise UsageError(str(exc)) from None
+        except (CardSpecError, DeclarationError, IcsError, TagError, CardSetError) as exc:
+            raise UsageError(f"--card-set: {exc}" if isinstance(exc, CardSetError) else str(exc)) from None
         try:
             if self.psam is not None:
                 parse_psam_option(self.psam)  # its message names --psam
@@ -302,6 +312,9 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
     )
     args += [f"{opt}={value}" for opt, value in valued if value is not None]
     args += [f"--ssc-fault={f}" for f in options.faults]
+    args += [f"--ssc-extra-card={c}" for c in options.extra_cards]
+    if options.card_set is not None:
+        args.append(f"--ssc-card-set={options.card_set}")
     if options.allow_destructive:
         args.append("--ssc-allow-destructive")
     if not options.quiet:

@@ -12,7 +12,13 @@ from typing import Any, TextIO
 
 from ssc.catalogue import load_catalogue
 
-SYMBOL = {"passed": "PASS", "failed": "FAIL", "inconclusive": "INC ", "not-run": "n/r ", "not-applicable": "n/a "}
+SYMBOL = {
+    "passed": "通过 PASS",
+    "failed": "不通过 FAIL",
+    "inconclusive": "无结论 INC",
+    "not-run": "未执行 n/r",
+    "not-applicable": "不适用 n/a",
+}
 COUNTED = ("passed", "failed", "inconclusive", "not-run", "not-applicable")
 REASON_WIDTH = 160
 INTERRUPTED_REASON = "the run was interrupted (Ctrl-C)"  # harness.plugin.INTERRUPTED
@@ -31,7 +37,7 @@ def review_tables(doc: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, d
     for code in order:
         if code in grouped:
             title = reviews.get(code)
-            heading = f"{code} — {title.en} ({title.zh})" if title else code
+            heading = f"{code} — {title.zh}（{title.en}）" if title else code
             out.append((code, heading, grouped[code]))
     return out
 
@@ -54,7 +60,8 @@ def verdict_lines(doc: dict[str, Any]) -> list[str]:
         )
     else:
         lines.append("  无认证结论 / no certification statement")
-    lines.append(f"  {verdict.get('passed', 0)} of {verdict.get('requirements', 0)} requirements of the plan passed")
+    passed, total = verdict.get("passed", 0), verdict.get("requirements", 0)
+    lines.append(f"  计划中 {total} 个检测项目通过 {passed} 个 / {passed} of {total} requirements of the plan passed")
     for key, zh, en in (("failed", "不通过", "failed"), ("inconclusive", "无结论", "inconclusive"), ("not_run", "未执行", "not run")):
         items = [i for i in verdict.get(key) or [] if isinstance(i, dict)]
         if items:
@@ -80,6 +87,22 @@ def _grouped(items: list[dict[str, Any]], most: int = 3) -> list[str]:
     return out
 
 
+def _counts(per: dict[str, int]) -> str:
+    """通过 1，不通过 0 … / 1 passed, 0 failed …: the Chinese count first, the English after."""
+    zh = f"通过 {per['passed']}，不通过 {per['failed']}，无结论 {per['inconclusive']}，未执行 {per['not-run']}，不适用 {per['not-applicable']}"
+    en = (
+        f"{per['passed']} passed, {per['failed']} failed, {per['inconclusive']} inconclusive, "
+        f"{per['not-run']} not run, {per['not-applicable']} not applicable"
+    )
+    return f"{zh} / {en}"
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify for a terminal, counting a CJK character as two columns."""
+    shown = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return text + " " * max(width - shown, 0)
+
+
 def print_summary(doc: dict[str, Any], path: Path, out: TextIO | None = None) -> None:
     def say(text: str = "") -> None:
         print(text, file=out)
@@ -90,7 +113,7 @@ def print_summary(doc: dict[str, Any], path: Path, out: TextIO | None = None) ->
         say(line)
     dut = doc.get("dut", {})
     say()
-    say(f"Device under test: {dut.get('description', dut.get('card'))}")
+    say(f"被测卡 device under test: {dut.get('description', dut.get('card'))}")
     for key in ("reader", "psam_reader", "atr", "card_sn", "card_number", "region", "generation", "declared_cos_version", "error"):
         if dut.get(key):
             say(f"  {key}: {dut[key]}")
@@ -98,29 +121,25 @@ def print_summary(doc: dict[str, Any], path: Path, out: TextIO | None = None) ->
     ran = 0
     for _, heading, rows in review_tables(doc):
         per = {v: sum(1 for _, r in rows if r["verdict"] == v) for v in counts}
-        say(
-            f"\n{heading}: {per['passed']} passed, {per['failed']} failed, {per['inconclusive']} inconclusive, "
-            f"{per['not-run']} not run, {per['not-applicable']} not applicable"
-        )
-        say(f"  {'requirement':<12} verdict  scenarios  reason")
+        say(f"\n{heading}：{_counts(per)}")
+        say("  检测项目       结论          场景数  原因 / requirement, verdict, scenarios, reason")
         for rid, r in rows:
             counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
             ran += 1
             reason = "" if r["verdict"] == "passed" else r["reason"]
-            say(f"  {rid:<12} {SYMBOL.get(r['verdict'], r['verdict'])}     {len(r['scenarios']):>5}      {reason[:REASON_WIDTH]}")
+            say(f"  {rid:<14} {_pad(SYMBOL.get(r['verdict'], r['verdict']), 14)} {len(r['scenarios']):>5}   {reason[:REASON_WIDTH]}")
     without = [rid for rid, r in doc["requirements"].items() if not r["scenarios"]]
     if doc.get("plan") == "reader":  # the card reviews are another plan's, not gaps of this one
         from harness.plan import READER_REVIEWS
 
         without = [rid for rid in without if rid.split("-", 1)[0] in READER_REVIEWS]
     if without:
-        say(f"\nnot run (no scenario in this suite or selection): {len(without)} requirement(s): {', '.join(without)}")
-    say(
-        f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['inconclusive']} inconclusive, {counts['not-run']} not run, "
-        f"{counts['not-applicable']} not applicable (of {ran} requirements with scenarios)"
-    )
+        say(
+            f"\n未执行（本套件或所选范围中没有场景）/ not run (no scenario in this suite or selection): {len(without)} 项: {', '.join(without)}"
+        )
+    say(f"\n合计（有场景的 {ran} 个检测项目）：{_counts(counts)} (of {ran} requirements with scenarios)")
     if doc.get("run", {}).get("interrupted"):
         left = sum(1 for s in doc.get("scenarios", []) if s.get("reason") == INTERRUPTED_REASON)
-        say(f"run INTERRUPTED (Ctrl-C): {left} scenario(s) not run; the results cover what ran before")
-    say(f"results: {path}")
+        say(f"运行被中断（Ctrl-C）：{left} 个场景未执行，结果只含中断前已运行的部分 / run INTERRUPTED (Ctrl-C): {left} scenario(s) not run")
+    say(f"结果 results: {path}")
     say(lines[0])

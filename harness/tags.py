@@ -17,7 +17,7 @@ from pathlib import Path
 
 from terminal.errors import InputError
 
-__all__ = ["GENERATION_TAGS", "OTHER_TAGS", "TagError", "known_tags", "case_id_tags", "to_marker_expression"]
+__all__ = ["GENERATION_TAGS", "OTHER_TAGS", "TagError", "known_tags", "to_marker_expression"]
 
 # Tags the harness itself gives meaning to (beside the requirement IDs of the catalogue).
 GENERATION_TAGS = ("gen1", "gen2", "gen3")
@@ -38,23 +38,15 @@ class TagError(InputError):
 
 
 def known_tags() -> list[str]:
-    """Requirement IDs of the catalogue, then the harness's own tags, then the test-case IDs the
-    feature files carry (``@TC-RDR-6-01``)."""
+    """Requirement IDs of the catalogue, the harness's own tags, then the suite's test-case IDs
+    (``TC-SEC-PIN-1-02``: `--tags` selects one case by the ID a lab cites)."""
+
+    from harness.case_ids import scan
     from ssc.catalogue import load_catalogue
 
-    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS) + case_id_tags()
-
-
-_TEST_CASE_TAG = re.compile(r"@(TC-[A-Za-z0-9-]+)")
-FEATURES_DIR = Path(__file__).resolve().parents[1] / "features"
-
-
-def case_id_tags() -> list[str]:
-    """Every test-case ID tag of the feature files, in file order."""
-    found: dict[str, None] = {}
-    for path in sorted(FEATURES_DIR.rglob("*.feature")):
-        found.update(dict.fromkeys(_TEST_CASE_TAG.findall(path.read_text(encoding="utf-8"))))
-    return list(found)
+    cases, _ = scan(Path(__file__).resolve().parent.parent / "features")
+    case_ids = sorted({i for c in cases for i in c.ids})
+    return list(load_catalogue().requirements) + list(GENERATION_TAGS) + list(OTHER_TAGS) + case_ids
 
 
 def _tokens(text: str) -> list[str]:
@@ -110,7 +102,7 @@ def to_marker_expression(text: str, known: Iterable[str] | None = None) -> str:
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise fail(
                 f"unknown tag {tok!r}: not a requirement ID of the catalogue (e.g. SEC-PIN-1) nor one of "
-                f"{', '.join(a for a in allowed if '-' not in a)}{hint}"
+                f"{', '.join(a for a in allowed if '-' not in a)}, nor a test-case ID (TC-…){hint}"
             )
         out.append(name)
         pos += 1

@@ -103,6 +103,11 @@ class Cos:
         self._pin_cell = self._pin_cell_for(decode_pin(image.pin))
         self._keep_challenge = "reusable_challenge" in faults
         self._keep_pin_state = "pin_state_survives_reset" in faults
+        self._blocked_writes = (
+            frozenset(profile.command(c).ins for c in ("update_record", "update_binary"))
+            if "blocked_application_writes" in faults
+            else frozenset()
+        )
         self._short: bytes = getattr(self.sw, profile.behaviour.card_short_apdu.value)
         if "truncated_apdu_answers_data" in faults:
             self._short = image.card_sn + self.sw.ok
@@ -185,7 +190,13 @@ class Cos:
                 return self._unknown_ins
             return self.sw.cla_not_supported
         if self.lifecycle == APPLICATION_BLOCKED and s.df.app is self._app and pair not in self._blocked_ok:
+            if apdu[1] in self._blocked_writes:  # fault blocked_application_writes: refused, yet executed
+                self._call(handler, apdu, n, chal, pending)
             return self.sw.function_not_supported
+        return self._call(handler, apdu, n, chal, pending)
+
+    def _call(self, handler: Handler, apdu: bytes, n: int, chal: bytes | None, pending: bytes | None) -> bytes:
+        """Split the APDU into data and Le for `handler` (ISO/IEC 7816-3 short cases)."""
         if n == HEADER_LENGTH:
             return handler(apdu, b"", None, chal, pending)
         lc = apdu[LC_OFFSET]

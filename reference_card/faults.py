@@ -131,7 +131,23 @@ _ALL = (
     Fault(
         "write_despite_refusal",
         "an UPDATE BINARY/RECORD refused for its access rule (6982) still writes the data",
-        ("SEC-AC-1", "SEC-AC-2", "SEC-AC-4", "SEC-AC-6", "SEC-AC-8"),
+        ("SEC-AC-1", "SEC-AC-2", "SEC-AC-4", "SEC-AC-6", "SEC-AC-8", "SEC-FW-1"),
+    ),
+    # the right status word, and the write done anyway: only a read-back sees these (issue 8 §2)
+    Fault(
+        "wrong_tag_written",
+        "an UPDATE RECORD whose tag does not match the record definition is answered 6A80 but stored",
+        ("STD-CMD-2",),
+    ),
+    Fault(
+        "blocked_application_writes",
+        "in a blocked application UPDATE RECORD/BINARY are answered 6A81 but still executed",
+        ("SEC-LC-1",),
+    ),
+    Fault(
+        "sm_refusal_writes",
+        "a secure-messaging UPDATE RECORD refused for its challenge (6984) or its MAC (6988) still writes the data",
+        ("SEC-SM-1",),
     ),
     Fault(
         "change_pin_no_effect",

@@ -517,6 +517,7 @@ class _Builder:
         s = self.scenarios[idx] if idx is not None else {"name": sid, "verdict": "unknown"}
         ran = s.get("verdict") in ("passed", "failed", "error")
         return view.ScenarioLine(
+            case_id=text(s.get("id") or sid),
             name=text(s.get("name") or sid),
             trace=idx,
             badge=badge(s.get("verdict")),
@@ -610,6 +611,7 @@ class _Builder:
             view.Trace(
                 index=i,
                 badge=badge(s.get("verdict")),
+                case_id=text(s.get("id")),
                 name=text(s.get("name") or s.get("id")),
                 requirements=_joined(s.get("requirements")),
                 entries=[self._trace_entry(t) for t in _l(s.get("trace")) if isinstance(t, dict)],

@@ -120,6 +120,7 @@ class Provenance:
 class ScenarioLine:
     """A scenario under a requirement; `trace` is the index of its trace block, None if unrecorded."""
 
+    case_id: str  # the stable test-case ID (用例编号) a lab cites
     name: str
     trace: int | None
     badge: Badge
@@ -259,6 +260,7 @@ class Trace:
 
     index: int
     badge: Badge
+    case_id: str
     name: str
     requirements: str
     entries: list[TraceEntry]

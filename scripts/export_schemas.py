@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness.apdu_estimates import ApduEstimates
+from harness.cardset_schema import CardSetDocument
 from harness.declaration_schema import DeclarationFile
 from harness.ics_schema import IcsFile
 from harness.interop_expectations_schema import ExpectationsDocument
@@ -73,6 +74,7 @@ FORMATS = (
     DataFormat("ssc-reader-interface", 1, ReaderInterfaceDocument, ("ssc/reader_interface/data/*.yaml",)),
     DataFormat("ssc-alphabet", 1, AlphabetDocument, ("fixtures/alphabets/*.yaml", "fixtures/alphabets/focus/*.yaml")),
     DataFormat("ssc-replay", 1, ReplayScript, ("fixtures/replay/*.yaml",)),
+    DataFormat("ssc-card-set", 1, CardSetDocument, ("fixtures/cardsets/*.yaml",)),
 )
 
 

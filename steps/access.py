@@ -35,7 +35,10 @@ def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, ri
     try:
         attempt = attempt_access(ctx.card, ctx.psam, ctx.pin, path, right_name, parsed)
     except OperationError as exc:
-        pytest.fail(f"could not set up “{format_conditions(parsed)}” before the {right_name} of {path}: {exc}", pytrace=False)
+        pytest.fail(
+            f"无法在{right}“{path}”之前满足条件“{format_conditions(parsed)}”：{exc} / could not set up the conditions before the {right_name}",
+            pytrace=False,
+        )
     ctx.response = attempt.response
     ctx.access.path, ctx.access.right, ctx.access.conditions = path, right_name, parsed
     ctx.access.attempt = attempt
@@ -44,26 +47,26 @@ def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, ri
 @then(parsers.parse('访问结果为 "{expected}"'))
 def access_outcome(ctx: ScenarioContext, expected: str) -> None:
     path, right, conditions = ctx.access.path, ctx.access.right, ctx.access.conditions
-    row = Outcome.of_label(expected)
+    row = Outcome.of_label(expected, ctx.profile.sw)
     required = expected_outcome(ctx.profile, path, right, conditions)
     assert row == required, (
-        f"the table says “{row.label}” but profile {ctx.profile.name} requires “{required.label}” for the "
-        f"{right} of {path} after “{format_conditions(conditions)}”: regenerate with scripts/generate-access-features"
+        f"用例表写的是“{row.label(ctx.profile.sw)}”，但规范配置文件 {ctx.profile.name} 要求“{required.label(ctx.profile.sw)}”"
+        f"（{right_label(right)} {path}，条件“{format_conditions(conditions)}”）：请以 scripts/generate-access-features 重新生成 / "
+        "the table disagrees with the profile: regenerate"
     )
     actual = ctx.last_response().sw
     word = ctx.profile.sw[required.status]
     ctx.observe(
         f"access matrix cell: {right} {path} after “{format_conditions(conditions)}”",
         sw_text(ctx.profile, actual),
-        f"{required.label}: {word.pattern} ({word.en})",
+        "允许（9000）" if required.opens else word.label,
     )
-    what = f"{right_label(right)} {path} after “{format_conditions(conditions)}” (rule: {ctx.profile.file(path).rule(right)})"
-    if required.opens:
-        assert word.matches(actual), f"{what} must be allowed, got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
-    else:
-        assert word.matches(actual), (
-            f"{what} must be refused with {word.pattern} ({word.en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
-        )
+    what = f"在条件“{format_conditions(conditions)}”下{right_label(right)} {path}（访问规则 / rule: {ctx.profile.file(path).rule(right)}）"
+    expected_text = "允许（9000）" if required.opens else f"拒绝，{word.label}"
+    assert word.matches(actual), (
+        f"{what}：预期 {expected_text}，实际 {sw_text(ctx.profile, actual)} / expected "
+        f"{'allowed' if required.opens else f'refused with {word.pattern} ({word.en})'}; APDU：{ctx.apdu_text()}"
+    )
 
 
 @then("经读回核实：允许的写入已写入新值并已恢复原值，被拒绝的写入未改变文件，允许的读取与另一寻址方式读得的数据相同")
@@ -73,5 +76,5 @@ def access_effect(ctx: ScenarioContext) -> None:
     attempt: AccessAttempt = ctx.access.attempt
     opens = expected_outcome(ctx.profile, path, right, conditions).opens
     problems = effect_problems(attempt, opens)  # Inconclusive when the effect could not be observed
-    what = f"{right_label(right)} {path} after “{format_conditions(conditions)}”"
-    assert not problems, f"{what}: " + " | ".join(problems) + f"; APDUs: {ctx.apdu_text()}"
+    what = f"在条件“{format_conditions(conditions)}”下{right_label(right)} {path}"
+    assert not problems, f"{what}：读回核实不符 / effect not as required: " + " | ".join(problems) + f"; APDU：{ctx.apdu_text()}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from steps.context import ScenarioContext, sw_text
+from steps.context import SW_LABEL, ScenarioContext, data_item, status_word, sw_expected, sw_text
 
 
 @given("卡片已复位")
@@ -34,19 +34,17 @@ def select_by_name_raw(ctx: ScenarioContext, path: str) -> None:
     ctx.selected = path
 
 
-@then(parsers.re(r"状态字为 (?P<name>[a-z_]+)$"))
-def status_word_is(ctx: ScenarioContext, name: str) -> None:
+@then(parsers.re(rf"状态字为 {SW_LABEL}$"))
+def status_word_is(ctx: ScenarioContext, label: str) -> None:
     response = ctx.last_response()
-    expected = ctx.profile.sw[name]
-    ctx.observe("status word", sw_text(ctx.profile, response.sw), f"{expected.pattern} ({name})")
-    assert expected.matches(response.sw), (
-        f"expected status word {expected.pattern} ({name}: {expected.en}), "
-        f"got {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text()}"
-    )
+    expected = status_word(ctx.profile, label)
+    ctx.observe("status word", sw_text(ctx.profile, response.sw), expected.label)
+    assert expected.matches(response.sw), f"{sw_expected(ctx.profile, expected, response.sw)}；APDU：{ctx.apdu_text()}"
 
 
 @when(parsers.parse('读取数据项 "{item}"'))
 def read_item(ctx: ScenarioContext, item: str) -> None:
+    item = data_item(ctx.profile, item)
     ctx.value = ctx.card.read_item(item)
     ctx.item = item
     ctx.observe(f"data item {item}", ctx.value)

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ssc.profile.model import Profile
+from ssc.profile.expectation import STAND_IN, SwExpectation
+from ssc.profile.model import Profile, StatusWord
 from terminal.channel import Response, Terminal
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession
@@ -86,6 +87,7 @@ class StandardsState(StepState):
     atr: bytes  # 卡片已上电并返回复位应答
     survey: str  # what the last survey did, for the finding message: every survey step
     findings: list[str]  # a survey step, or a then-step collecting per-record findings
+    unobserved: list[str]  # 终端取得本代卡每个必备 EF 的读权限后…判别其文件类型: files whose type could not be seen
     presence: dict[str, bool | None]  # 终端已按名称探明卡上现有哪些 ADF
     walks: list[FileWalk]  # 终端取得各记录文件的读权限后逐条读取…
     items: dict[str, str | bytes]  # 依次读取数据项 …
@@ -122,10 +124,12 @@ class SecurityState(StepState):
     key_survey: KeySurvey  # 逐个检查每个全国密钥当前版本的分散级
     version_problems: list[str]  # 以 "…" 的每个版本计算的密文冒充其他版本进行外部认证
     blocked: tuple[KeyDef, int]  # 对一个不用于任何访问规则的全国密钥的最后一个版本…: key, version
-    secured: Response  # 以有效 MAC 安全改写 "…" 的第一条记录为原值: the command to replay
-    writeback: WriteBack  # 以有效 MAC 将 "…" 的第一条记录安全改写为不同的值后读回…
+    secured: Response  # 以有效 MAC 将 "…" 的第一条记录安全更新为不同的值并读回…: the command to replay
+    replay_target: tuple[str, int]  # the same step: path and record number the replayed command writes
+    writeback: WriteBack  # 以有效 MAC 将 "…" 的第一条记录安全更新为不同的值后读回…
     refused_write: tuple[str, RefusedWrite]  # 以 MAC 错误的命令 / 以同一 DF 中另一密钥计算的 MAC 将 "…" …: path, what happened
-    probe_record: bytes  # 以有效 MAC 锁定应用: the probe file's record, to write in the blocked application
+    blocked_write: tuple[FileDef, int, bytes]  # 以有效 MAC 锁定应用: the file, record number and record a blocked write must leave
+    blocked_write_response: Response  # …其他命令返回 6A81（功能不支持，应用已锁定）：…更新记录: the answer to that write
     firewall_start: int  # 依次执行以上各项防火墙检查: index of the first trace entry of the checks
     secrets: list[bytes]  # 终端以相应权限读取各受保护文件的内容后复位卡片…: what must never come back without a right
     robustness: BatteryReport  # 在预算内发送各类异常指令…
@@ -267,5 +271,43 @@ def _masked(value: Any) -> str:
 
 
 def sw_text(profile: Profile, sw: int) -> str:
-    word = profile.sw.describe(sw)
-    return f"{sw:04X} ({word.name}: {word.en})" if word else f"{sw:04X} (not a status word of the profile)"
+    """A status word in a failure message, Chinese first: ``6A82（未找到文件 / file not found）``."""
+    return profile.sw.text(sw)
+
+
+def data_item(profile: Profile, title: str) -> str:
+    """The profile's identifier of the data item a test case names by its Chinese name (卡的识别码 →
+    card_id_code): feature files use the names of the data dictionary, code uses identifiers."""
+    hits = sorted({r.item for f in profile.efs() for r in f.records if r.title.zh == title})
+    if len(hits) != 1:
+        known = "、".join(sorted({r.title.zh for f in profile.efs() for r in f.records}))
+        problem = "不唯一" if hits else "不在数据字典中"
+        raise ValueError(f"数据项“{title}”{problem}（规范配置文件 {profile.name}：{known}）/ data item {title!r} not found or ambiguous")
+    return hits[0]
+
+
+# A status word as a test case writes it (features/GLOSSARY.md): ``6A82（未找到文件）``, ``63Cx（…）``.
+SW_LABEL = r"(?P<label>[0-9A-F]{2}[0-9A-Fx]{2}（[^）]+）)"
+
+
+def status_word(profile: Profile, label: str) -> StatusWord:
+    """The profile's status word named by `label`; a label whose code or name is not the profile's
+    is an error of the feature text, reported as such (not as the card's failure)."""
+    word = profile.sw.of_label(label)
+    if word is None:
+        known = "、".join(w.label for w in profile.sw)
+        raise ValueError(f"用例文本中的状态字 {label} 不在规范配置文件的状态字表中（{known}）/ unknown status word label {label!r}")
+    return word
+
+
+def sw_expected(profile: Profile, expected: StatusWord | SwExpectation | int, actual: int) -> str:
+    """ "预期 … 实际 …" for a status-word mismatch: the Chinese sentence, then the English one. An
+    expectation that rests on a stand-in choice says so in both (ssc.profile.expectation)."""
+    if isinstance(expected, int):
+        zh, en = f"{expected:04X}（{profile.sw.names(expected)[0]}）", f"{expected:04X}"
+    elif isinstance(expected, SwExpectation):
+        zh = expected.word.label + (f" {STAND_IN}" if expected.stand_in else "")
+        en = str(expected)
+    else:
+        zh, en = expected.label, f"{expected.pattern} ({expected.en})"
+    return f"预期状态字 {zh}，实际 {sw_text(profile, actual)} / expected {en}, got {actual:04X}"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pytest_bdd import given, parsers, then, when
 
-from checks.security.access_check import current_content, read_probe
+from checks.security.access_check import read_probe
 from checks.security.auth_probes import (
     SecuredCommand,
     external_authenticate_as,
@@ -25,10 +25,12 @@ from checks.security.auth_probes import (
 )
 from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent_behind_firewall
 from checks.security.key_diagnosis import check_key, survey_keys
+from checks.security.lifecycle_probes import blocked_write_target
 from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
-from checks.writeback import flip_value, refused_record_write, update_record_and_restore
-from steps.context import ScenarioContext, sw_text
+from checks.writeback import flip_value, refusal_left_record, refused_record_write, update_record_and_restore
+from ssc.profile.expectation import expect_sw
+from steps.context import SW_LABEL, ScenarioContext, status_word, sw_expected, sw_text
 from terminal.channel import Response
 
 
@@ -50,16 +52,17 @@ def verify_right_pin(ctx: ScenarioContext) -> None:
     ctx.response = ctx.card.verify_pin(ctx.pin, check=False)
 
 
-@then(parsers.parse("状态字为 verification_failed，剩余次数为最大次数减 {used:d}"))
-def tries_left(ctx: ScenarioContext, used: int) -> None:
+@then(parsers.re(rf"状态字为 {SW_LABEL}，x 为最大次数减 (?P<used>\d+)$"))
+def tries_left(ctx: ScenarioContext, label: str, used: str) -> None:
     tries = ctx.profile.security.pin.tries
-    expected = ctx.profile.sw["verification_failed"].with_value(tries - used)
+    expected = status_word(ctx.profile, label).with_value(tries - int(used))
     actual = ctx.last_response().sw
     ctx.observe(
-        f"PIN try counter after {used} wrong PIN(s)", sw_text(ctx.profile, actual), f"{expected:04X} ({tries - used} left of {tries})"
+        f"PIN try counter after {used} wrong PIN(s)", sw_text(ctx.profile, actual), f"{expected:04X} ({tries - int(used)} left of {tries})"
     )
     assert actual == expected, (
-        f"after {used} wrong PIN(s) of {tries} allowed, expected {expected:04X}, got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
+        f"最多 {tries} 次、已错 {used} 次：{sw_expected(ctx.profile, expected, actual)}"
+        f" / after {used} wrong PIN(s) of {tries}; APDU：{ctx.apdu_text()}"
     )
 
 
@@ -72,16 +75,16 @@ def exhaust_pin(ctx: ScenarioContext) -> None:
         expected = failed.with_value(tries - used)
         ctx.observe(f"wrong PIN {used} of {tries}", sw_text(ctx.profile, response.sw), f"{expected:04X}")
         assert response.sw == expected, (
-            f"wrong PIN {used} of {tries}: expected {expected:04X}, got {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+            f"第 {used} 次错误 PIN（共 {tries} 次）：{sw_expected(ctx.profile, expected, response.sw)} / wrong PIN {used} of {tries}；APDU：{ctx.apdu_text(response)}"
         )
 
 
-@when("以 PUK 认证后解锁 PIN")
+@when("以 PUK 认证后发送解锁 PIN 命令")
 def unblock_with_puk(ctx: ScenarioContext) -> None:
     psam = ctx.session.psam_for(ctx.card.identity().region)
     response = ctx.card.unblock_pin(psam, check=False)
     assert response.ok, (
-        f"UNBLOCK PIN after PUK authentication failed: {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+        f"PUK 认证后解锁 PIN 失败：实际 {sw_text(ctx.profile, response.sw)} / UNBLOCK PIN after PUK authentication failed；APDU：{ctx.apdu_text(response)}"
     )
 
 
@@ -94,7 +97,7 @@ def security_home_psam(ctx: ScenarioContext, purpose: str) -> None:
 
 
 def _fail_text(ctx: ScenarioContext, response: Response) -> str:
-    return f"{sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+    return f"{sw_text(ctx.profile, response.sw)}；APDU：{ctx.apdu_text(response)}"
 
 
 # -- SEC-PIN-2: CHANGE PIN -------------------------------------------------------------------------
@@ -112,10 +115,10 @@ def replace_pin_and_prove(ctx: ScenarioContext, command: str) -> None:
     ctx.security.pin_proof = prove_pin_replacement(ctx.card, ctx.psam, ctx.pin, ctx.initial_pin, _REPLACEMENT_COMMANDS[command])
 
 
-@then("命令返回 ok，此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
+@then("命令返回 9000（成功执行），此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
 def pin_replaced(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
-    bad = [f"{s.what}: expected {s.expected}, got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
     assert not bad, "the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
 
 
@@ -127,7 +130,7 @@ def pin_given_back(ctx: ScenarioContext) -> None:
 @then("错误计数器为满值：校验错误的 PIN 后剩余次数为最大次数减 1，之后以本次检测给定的 PIN 校验通过")
 def pin_counter_is_full(ctx: ScenarioContext) -> None:
     proof = counter_full_proof(ctx.card, ctx.pin)
-    bad = [f"{s.what}: expected {s.expected}, got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
     assert not bad, "the PIN try counter is not full: " + " | ".join(bad)
 
 
@@ -270,15 +273,24 @@ def wrong_cryptogram_for(ctx: ScenarioContext, key: str) -> None:
     ctx.security.key = key
 
 
-@then("外部认证返回 verification_failed，剩余次数为该密钥的最大次数减 1")
+@then("外部认证返回 63Cx（认证失败，还剩x次尝试机会），剩余次数为该密钥的最大次数减 1")
 def key_tries_left(ctx: ScenarioContext) -> None:
     key = ctx.profile.key(ctx.security.key)
     expected = ctx.profile.sw["verification_failed"].with_value(key.tries - 1)
     ctx.observe(f"try counter of {key.name} after one wrong cryptogram", sw_text(ctx.profile, ctx.last_response().sw), f"{expected:04X}")
     actual = ctx.last_response().sw
     assert actual == expected, (
-        f"a wrong cryptogram for {key.name} ({key.tries} tries) must give {expected:04X}, got {_fail_text(ctx, ctx.last_response())}"
+        f"以错误密文认证 {key.name}（最多 {key.tries} 次）：预期 {expected:04X}（{ctx.profile.sw.names(expected)[0]}），实际 {_fail_text(ctx, ctx.last_response())} / a wrong cryptogram must give {expected:04X}"
     )
+
+
+@given(parsers.parse('以正确的密文对 "{key}" 外部认证，使该密钥的错误计数器为满值'))
+def key_counter_full(ctx: ScenarioContext, key: str) -> None:
+    """Precondition of the scenarios that count a key's tries: a successful authentication restores
+    the counter (PROFILE §6.5), so the count starts from the maximum whatever ran before."""
+    response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
+    if not response.ok:
+        raise Inconclusive(f"the try counter of {key} could not be filled: EXTERNAL AUTHENTICATE answered {_fail_text(ctx, response)}")
 
 
 @when(parsers.parse('以正确的密文对 "{key}" 进行外部认证'))
@@ -326,7 +338,7 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
             response = external_authenticate_as(ctx.card, ctx.psam, key, made, claimed)
             if not failed.matches(response.sw):
                 problems.append(
-                    f"made with v{made:02X}, sent as v{claimed:02X}: expected {failed.pattern}, got {_fail_text(ctx, response)}"
+                    f"以 v{made:02X} 计算、冒充 v{claimed:02X}：预期 {failed.label}，实际 {_fail_text(ctx, response)} / expected {failed.pattern}"
                 )
             restored = ctx.card.external_authenticate(key, claimed, ctx.psam, check=False)
             if not restored.ok:
@@ -334,7 +346,7 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
     ctx.security.version_problems = problems
 
 
-@then("每次冒充都返回 verification_failed，且之后以正确版本认证恢复计数器")
+@then("每次冒充都返回 63Cx（认证失败，还剩x次尝试机会），且之后以正确版本认证恢复计数器")
 def versions_distinct(ctx: ScenarioContext) -> None:
     problems = ctx.security.version_problems
     assert not problems, "key versions are not distinct: " + " | ".join(problems)
@@ -351,17 +363,17 @@ def block_sacrificial_key(ctx: ScenarioContext) -> None:
         response = wrong_cryptogram(ctx.card, ctx.psam, key.name, version)
         expected = failed.with_value(key.tries - used)
         assert response.sw == expected, (
-            f"wrong cryptogram {used} of {key.tries} for {key.name} v{version:02X}: expected {expected:04X}, got {_fail_text(ctx, response)}"
+            f"{key.name} v{version:02X} 第 {used} 次错误密文（共 {key.tries} 次）：预期 {expected:04X}（{ctx.profile.sw.names(expected)[0]}），实际 {_fail_text(ctx, response)} / wrong cryptogram {used} of {key.tries}"
         )
 
 
-@then("该密钥版本以正确密文认证返回 method_blocked")
+@then("该密钥版本以正确密文认证返回 6983（认证方法锁定）")
 def blocked_key_refuses(ctx: ScenarioContext) -> None:
     key, version = ctx.security.blocked
     response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
     word = ctx.profile.sw["method_blocked"]
     assert word.matches(response.sw), (
-        f"{key.name} v{version:02X} after {key.tries} wrong cryptograms: expected {word.pattern} ({word.en}) even for a right one, got {_fail_text(ctx, response)}"
+        f"{key.name} v{version:02X} 连续 {key.tries} 次错误密文后，正确密文亦应返回 {word.label}，实际 {_fail_text(ctx, response)} / expected {word.pattern} ({word.en}) even for a right one"
     )
 
 
@@ -379,18 +391,28 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
 # -- SEC-SM-1: secure messaging --------------------------------------------------------------------
 
 
-@when(parsers.parse('以有效 MAC 安全改写 "{path}" 的第一条记录为原值'))
-def secure_update_same(ctx: ScenarioContext, path: str) -> None:
-    content = current_content(ctx.card, ctx.psam, ctx.pin, ctx.profile.file(path))
-    ctx.response = ctx.card.secure_update_record(path, content, ctx.psam, check=False)
-    ctx.security.secured = ctx.response
+@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全更新为不同的值并读回，再以有效 MAC 写回原值'))
+def secure_update_to_replay(ctx: ScenarioContext, path: str) -> None:
+    """The round trip of `secure_update_roundtrip`, keeping the command that wrote the *different*
+    value for the replay steps: replayed after the write-back, an executed replay changes the record."""
+    number = _first_record_number(ctx, path)
+    sent: list[Response] = []
+
+    def write(record: bytes) -> Response:
+        response = ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False)
+        sent.append(response)
+        return response
+
+    ctx.security.writeback = update_record_and_restore(ctx.card, path, number, flip_value, write=write)
+    ctx.security.secured = sent[0]
+    ctx.security.replay_target = (path, number)
 
 
 def _first_record_number(ctx: ScenarioContext, path: str) -> int:
     return min(r.number for r in ctx.profile.file(path).records)
 
 
-@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全改写为不同的值后读回，再以有效 MAC 写回原值'))
+@when(parsers.parse('以有效 MAC 将 "{path}" 的第一条记录安全更新为不同的值后读回，再以有效 MAC 写回原值'))
 def secure_update_roundtrip(ctx: ScenarioContext, path: str) -> None:
     number = _first_record_number(ctx, path)
     ctx.security.writeback = update_record_and_restore(
@@ -402,7 +424,7 @@ def secure_update_roundtrip(ctx: ScenarioContext, path: str) -> None:
     )
 
 
-@then("安全改写与写回均成功，读回的数据先为新值、后为原值")
+@then("安全更新与写回均成功，读回的数据先为新值、后为原值")
 def secure_roundtrip_ok(ctx: ScenarioContext) -> None:
     wb = ctx.security.writeback
     for what, response, data in (
@@ -430,12 +452,12 @@ def _refused_secure_update(ctx: ScenarioContext, path: str, make: Callable[[byte
     ctx.response = result.write
 
 
-@when(parsers.parse('以 MAC 错误的命令将 "{path}" 的第一条记录安全改写为不同的值'))
+@when(parsers.parse('以 MAC 错误的命令将 "{path}" 的第一条记录安全更新为不同的值'))
 def secure_update_bad_mac(ctx: ScenarioContext, path: str) -> None:
     _refused_secure_update(ctx, path, lambda record: tampered(secured_record_update(ctx.card, ctx.psam, path, record)))
 
 
-@when(parsers.parse('以同一 DF 中另一密钥计算的 MAC 将 "{path}" 的第一条记录安全改写为不同的值'))
+@when(parsers.parse('以同一 DF 中另一密钥计算的 MAC 将 "{path}" 的第一条记录安全更新为不同的值'))
 def secure_update_other_key(ctx: ScenarioContext, path: str) -> None:
     other = other_key_of_df(ctx.profile, path, "update")
     _refused_secure_update(ctx, path, lambda record: secured_record_update(ctx.card, ctx.psam, path, record, other.name))
@@ -452,15 +474,36 @@ def refused_write_left_record(ctx: ScenarioContext) -> None:
     )
 
 
-@when("原样重放上一条安全改写命令")
+def _replay_secure_update(ctx: ScenarioContext) -> None:
+    """Replay the command that wrote the different value, then read the record back (and write the
+    original back with a fresh MAC if the replay was executed)."""
+    path, number = ctx.security.replay_target
+    wb = ctx.security.writeback
+    response = replay(ctx.card, ctx.security.secured)
+    ctx.security.refused_write = (
+        path,
+        refusal_left_record(
+            ctx.card,
+            path,
+            number,
+            wb.original,
+            wb.written,
+            response,
+            lambda record: ctx.card.secure_update_record(path, record, ctx.psam, number=number, check=False),
+        ),
+    )
+    ctx.response = response
+
+
+@when("原样重放更新为不同值的那条安全更新命令")
 def replay_secure_update(ctx: ScenarioContext) -> None:
-    ctx.response = replay(ctx.card, ctx.security.secured)
+    _replay_secure_update(ctx)
 
 
-@when("取新的随机数后重放上一条安全改写命令")
+@when("取新的随机数后重放更新为不同值的那条安全更新命令")
 def replay_secure_update_new_challenge(ctx: ScenarioContext) -> None:
     ctx.card.get_challenge(ctx.profile.security.challenge_mac, check=True)
-    ctx.response = replay(ctx.card, ctx.security.secured)
+    _replay_secure_update(ctx)
 
 
 # -- SEC-FW-1: firewall ----------------------------------------------------------------------------
@@ -476,23 +519,57 @@ def auth_then_cross(ctx: ScenarioContext, key: str, df: str) -> None:
     ctx.card.select_path(df, check=True)
 
 
-@then(parsers.re(r'读取 "(?P<path>[^"]+)" 被拒绝，状态字为 (?P<name>[a-z_]+)$'))
-def read_refused(ctx: ScenarioContext, path: str, name: str) -> None:
+@then(parsers.re(rf'读取 "(?P<path>[^"]+)" 被拒绝，状态字为 {SW_LABEL}$'))
+def read_refused(ctx: ScenarioContext, path: str, label: str) -> None:
     response = read_probe(ctx.card, path)
-    word = ctx.profile.sw[name]
+    word = status_word(ctx.profile, label)
     assert word.matches(response.sw), (
-        f"read of {path} (rule {ctx.profile.file(path).rule('read')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+        f"读取 {path}（访问规则 / rule {ctx.profile.file(path).rule('read')}）应被拒绝：{sw_expected(ctx.profile, word, response.sw)}；"
+        f"APDU：{ctx.apdu_text(response)}"
     )
 
 
-@then(parsers.re(r'改写 "(?P<path>[^"]+)" 为原值被拒绝，状态字为 (?P<name>[a-z_]+)$'))
-def update_refused(ctx: ScenarioContext, path: str, name: str) -> None:
-    content = ctx.card.read_record(path, number=min(r.number for r in ctx.profile.file(path).records), check=True).data
-    response = ctx.card.update_record(path, content, check=False)
-    word = ctx.profile.sw[name]
-    assert word.matches(response.sw), (
-        f"update of {path} (rule {ctx.profile.file(path).rule('update')}) must be refused with {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+@then(parsers.re(rf'更新 "(?P<path>[^"]+)" 为不同的值被拒绝，状态字为 {SW_LABEL}，读回仍为原值$'))
+def update_refused(ctx: ScenarioContext, path: str, label: str) -> None:
+    """A refused update proves nothing until the record is read back: the write carries a value
+    different from the record, and the read-back uses only what the owning application grants
+    freely (no secret is presented across the firewall)."""
+    number = _first_record_number(ctx, path)
+    read_rule = ctx.profile.file(path).rule("read")
+    if read_rule is None or not read_rule.is_free:
+        raise Inconclusive(f"{path} is not read free: its refused update cannot be read back without a secret of the other application")
+    result = refused_record_write(
+        ctx.card,
+        path,
+        number,
+        lambda record: ctx.card.update_record(path, record, number=number, check=False),
+        lambda record: _restore_in_owner(ctx, path, number, record),
     )
+    word = status_word(ctx.profile, label)
+    assert word.matches(result.write.sw), (
+        f"以不同的值更新 {path}（访问规则 / rule {ctx.profile.file(path).rule('update')}）应被拒绝：{sw_expected(ctx.profile, word, result.write.sw)}；"
+        f"APDU：{ctx.apdu_text(result.write)}"
+    )
+    restored = (
+        "; NOT WRITTEN BACK (no right of the owning application)"
+        if result.restore is None
+        else f"; written back: {_fail_text(ctx, result.restore)}"
+    )
+    assert result.unchanged, (
+        f"the card refused the update of {path} with {result.written.hex().upper()} ({_fail_text(ctx, result.write)}), but the record "
+        f"now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+    )
+
+
+def _restore_in_owner(ctx: ScenarioContext, path: str, number: int, record: bytes) -> Response | None:
+    """Write `record` back with the owning application's own right, if this terminal can obtain it
+    (a bank PSAM's keys are not this terminal's: then the card is left as the faulty write made it)."""
+    from terminal.grants import grant, terminal_can_grant
+
+    if not terminal_can_grant(ctx.profile, path, "update"):
+        return None
+    grant(ctx.card, path, "update", ctx.psam, ctx.pin)
+    return ctx.card.update_record(path, record, number=number, check=False)
 
 
 @when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"'))
@@ -540,26 +617,28 @@ def _lifecycle(ctx: ScenarioContext, command: str, *, mac_ok: bool) -> Response:
     return send_secured(ctx.card, secured if mac_ok else tampered(secured))
 
 
-@when("以 MAC 错误的命令锁定应用")
+@when("发送 MAC 错误的应用锁定命令")
 def block_bad_mac(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=False)
     if ctx.response.ok:  # wrongly blocked: unblock before the verdict so later scenarios can run
         ctx.card.application_unblock(ctx.psam, check=False)
 
 
-@when("以有效 MAC 锁定应用")
+@when("发送 MAC 有效的应用锁定命令")
 def block_application(ctx: ScenarioContext) -> None:
-    ef = ctx.profile.file(_PROBE_FILE)
-    ctx.security.probe_record = current_content(ctx.card, ctx.psam, ctx.pin, ef)
+    target = blocked_write_target(ctx.profile)
+    number = _first_record_number(ctx, target.path)
+    ctx.card.identity()  # the MAC's diversification factors, read while the application still answers
+    ctx.security.blocked_write = (target, number, ctx.card.read_record(target.path, number, check=True).data)
     ctx.response = _lifecycle(ctx, "application_block", mac_ok=True)
 
 
-@when("以 MAC 错误的命令解锁应用")
+@when("发送 MAC 错误的应用解锁命令")
 def unblock_bad_mac_app(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "application_unblock", mac_ok=False)
 
 
-@when("以有效 MAC 解锁应用")
+@when("发送 MAC 有效的应用解锁命令")
 def unblock_application(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "application_unblock", mac_ok=True)
 
@@ -569,17 +648,28 @@ def reset_blocked(ctx: ScenarioContext) -> None:
     ctx.card.reset()
 
 
-@then(parsers.parse('应用未被锁定，"{path}" 可以读取'))
+@given(parsers.parse('应用未处于应用锁定状态："{path}" 可以读取'))
+def application_not_blocked(ctx: ScenarioContext, path: str) -> None:
+    """Precondition of the lifecycle scenarios: they start from a usable application, whatever an
+    earlier scenario left behind (a blocked application is a state this check must not assume away)."""
+    response = read_probe(ctx.card, path)
+    if not response.ok:
+        raise Inconclusive(f"the application must be usable before this scenario: read of {path} answered {_fail_text(ctx, response)}")
+
+
+@then(parsers.parse('卡片未处于应用锁定或卡片锁定状态，"{path}" 可以读取'))
 def application_usable(ctx: ScenarioContext, path: str) -> None:
     response = read_probe(ctx.card, path)
-    assert response.ok, f"the application must be usable: read of {path} answered {_fail_text(ctx, response)}"
+    assert response.ok, (
+        f"应用应可用：读取 {path} 应返回 9000（成功执行），实际 {_fail_text(ctx, response)} / the application must be usable"
+    )
 
 
 @then(parsers.parse('金融应用不受应用锁定影响，"{path}" 可以读取'))
 def pse_unaffected(ctx: ScenarioContext, path: str) -> None:
     response = read_probe(ctx.card, path)
     assert response.ok, (
-        f"APPLICATION BLOCK of the SSC application must not block the PSE: read of {path} answered {_fail_text(ctx, response)}"
+        f"社会保障应用的应用锁定不应影响金融应用：读取 {path} 应返回 9000（成功执行），实际 {_fail_text(ctx, response)} / APPLICATION BLOCK must not block the PSE"
     )
 
 
@@ -595,7 +685,7 @@ def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
         "读记录": ("read_record", lambda: read_probe(card, _PROBE_FILE)),
         "校验 PIN": ("verify", lambda: card.verify_pin(ctx.pin, check=False)),
         "内部认证": ("internal_authenticate", lambda: card.internal_authenticate(bytes(8), bytes(8), check=False)),
-        "改写记录": ("update_record", lambda: card.update_record(_PROBE_FILE, ctx.security.probe_record, check=False)),
+        "更新记录": ("update_record", lambda: _blocked_write(ctx)),
     }
     if label not in probes:
         raise ValueError(f"no probe named {label!r}; known: {', '.join(probes)}")
@@ -603,7 +693,36 @@ def _blocked_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
     return command, run()
 
 
-@then(parsers.re(r"锁定的应用中允许的命令仍被执行：(?P<labels>.+)$"))
+def _blocked_write(ctx: ScenarioContext) -> Response:
+    """A write the application would accept if it were not blocked: a valid MAC under the file's
+    SM key, carrying a value different from the record's (so an executed write shows on read-back)."""
+    target, number, original = ctx.security.blocked_write
+    response = ctx.card.secure_update_record(target.path, flip_value(original), ctx.psam, number=number, check=False)
+    ctx.security.blocked_write_response = response
+    return response
+
+
+@then("应用锁定期间被拒绝的更新未生效：应用解锁后读回的记录仍为原值")
+def blocked_write_left_record(ctx: ScenarioContext) -> None:
+    target, number, original = ctx.security.blocked_write
+    result = refusal_left_record(
+        ctx.card,
+        target.path,
+        number,
+        original,
+        flip_value(original),
+        ctx.security.blocked_write_response,
+        lambda record: ctx.card.secure_update_record(target.path, record, ctx.psam, number=number, check=False),
+    )
+    restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
+    assert result.unchanged, (
+        f"the blocked application answered {_fail_text(ctx, result.write)} to the MAC-protected update of {target.path} with "
+        f"{result.written.hex().upper()}, but after unblocking the record reads {result.read_after.data.hex().upper()} "
+        f"{result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+    )
+
+
+@then(parsers.re(r"应用锁定状态下允许的命令仍被执行：(?P<labels>.+)$"))
 def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
     allowed = ctx.profile.security.lifecycle_blocked_allows
     for label in labels.split("、"):
@@ -611,30 +730,32 @@ def blocked_allows(ctx: ScenarioContext, labels: str) -> None:
         assert command in allowed, (
             f"{command} is not among the commands the profile allows in a blocked application ({', '.join(allowed)}): fix the feature"
         )
-        assert response.ok, f"{label} ({command}) must still work in a blocked application, got {_fail_text(ctx, response)}"
+        assert response.ok, (
+            f"应用锁定状态下{label}应仍被执行：预期 9000（成功执行），实际 {_fail_text(ctx, response)} / {command} must still work in a blocked application"
+        )
 
 
-@then(parsers.re(r"锁定的应用中其他命令返回 function_not_supported：(?P<labels>.+)$"))
+@then(parsers.re(r"应用锁定状态下其他命令返回 6A81（功能不支持，应用已锁定）：(?P<labels>.+)$"))
 def blocked_refuses(ctx: ScenarioContext, labels: str) -> None:
     allowed = ctx.profile.security.lifecycle_blocked_allows
-    word = ctx.profile.sw["function_not_supported"]
+    word = expect_sw(ctx.profile, "function_not_supported", "security.lifecycle")  # which commands a blocked application refuses
     for label in labels.split("、"):
         command, response = _blocked_probe(ctx, label)
         assert command not in allowed, f"{command} is allowed in a blocked application by the profile: fix the feature"
         assert word.matches(response.sw), (
-            f"{label} ({command}) in a blocked application must answer {word.pattern} ({word.en}), got {_fail_text(ctx, response)}"
+            f"应用锁定状态下{label}：预期 {word.word.label}，实际 {_fail_text(ctx, response)} / {command} in a blocked application must answer {word}"
         )
 
 
 # -- SEC-LC-1: card block (runs last: @ends_card_life) ---------------------------------------------
 
 
-@when("以 MAC 错误的命令锁定卡片")
+@when("发送 MAC 错误的卡片锁定命令")
 def card_block_bad_mac(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "card_block", mac_ok=False)
 
 
-@when("以有效 MAC 锁定卡片")
+@when("发送 MAC 有效的卡片锁定命令")
 def card_block(ctx: ScenarioContext) -> None:
     ctx.response = _lifecycle(ctx, "card_block", mac_ok=True)
 
@@ -663,11 +784,11 @@ def _terminated_probe(ctx: ScenarioContext, label: str) -> tuple[str, Response]:
     return command, ctx.card.terminal.send(raw_probe(ctx.profile, command, ef_path=_PROBE_FILE, pin=ctx.pin), raw=True)
 
 
-@then(parsers.re(r"终止的卡片对每条命令均返回 function_not_supported：(?P<labels>.+)$"))
+@then(parsers.re(r"卡片锁定后每条命令均返回 6A81（功能不支持，应用已锁定）：(?P<labels>.+)$"))
 def terminated_refuses(ctx: ScenarioContext, labels: str) -> None:
     word = ctx.profile.sw["function_not_supported"]
     for label in labels.split("、"):
         command, response = _terminated_probe(ctx, label)
         assert word.matches(response.sw), (
-            f"a terminated card must answer {word.pattern} ({word.en}) to everything; {label} ({command}) got {_fail_text(ctx, response)}"
+            f"卡片锁定后{label}：预期 {word.label}，实际 {_fail_text(ctx, response)} / a terminated card must answer {word.pattern} ({word.en}) to {command}"
         )

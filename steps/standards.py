@@ -19,7 +19,9 @@ from checks.standards import file_survey as survey
 from checks.standards.check_order import Probe, challenge_lengths, check_order_probes, record_le_probe
 from checks.standards.fci import fci_problems
 from checks.standards.file_survey import RecordScan
+from checks.standards.file_types import type_survey
 from checks.standards.record_walk import addressing_survey, walk_record_files
+from checks.verdicts import Inconclusive
 from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
 from harness.results import NOT_APPLICABLE
 from ssc.apdu import CommandApdu
@@ -36,11 +38,12 @@ from ssc.elements import (
     init_institution_problems,
     parse_date,
 )
+from ssc.profile.expectation import expect_sw
 from ssc.profile.model import FileDef
 from ssc.profile.templates import fci_for
 from ssc.record_checks import cyclic_size_problems, record_dictionary_problems, record_tlv_problems
 from ssc.tlv import parse_record
-from steps.context import ScenarioContext, observation_text, sw_text
+from steps.context import SW_LABEL, ScenarioContext, data_item, observation_text, status_word, sw_expected, sw_text
 from terminal.grants import grant
 from terminal.psam_client import PsamClient
 from terminal.session import find_item
@@ -70,7 +73,7 @@ def atr_aspect_conforms(ctx: ScenarioContext, aspect: str) -> None:
     assert finding is None, f"{finding} (ATR {atr.hex(' ').upper()})"
 
 
-@then("状态字为 more_data，且 xx 等于规范 FCI 的长度")
+@then("状态字为 61xx（还有数据可返回），且 xx 等于规范 FCI 的长度")
 def more_data_with_fci_length(ctx: ScenarioContext) -> None:
     expected_fci = fci_for(ctx.profile, ctx.profile.file(ctx.selected or ""))
     expected = ctx.profile.sw["more_data"].with_value(len(expected_fci))
@@ -182,12 +185,29 @@ def _declared_product(ctx: ScenarioContext) -> dict[str, str] | None:
 
 def _assert_no_findings(ctx: ScenarioContext, what: str) -> None:
     findings = ctx.standards.findings
-    assert not findings, f"{what}: {len(findings)} finding(s):\n  " + "\n  ".join(findings)
+    assert not findings, f"发现 {len(findings)} 处不符合 / {what}: {len(findings)} finding(s):\n  " + "\n  ".join(findings)
 
 
-@then("标准符合性检查未发现不符合项")
+# The expected result of each survey, as the test case states it; the survey's When step decides
+# what is checked, and any finding fails the case with the finding listed.
+SURVEY_EXPECTATIONS = (
+    "规范文件表（规范 §3）中 SSSE 的每个必备子 DF 与 EF 均按其 FID 选择成功：9000（成功执行），无应答数据",
+    "MF（3F00）、父 DF 与每个兄弟 DF 均按其 FID 选择成功：9000（成功执行），无应答数据",
+    "卡上现有的每个 DF 按其名称（AID）选择成功，返回的 FCI 含该名称，SSSE 及其 ADF 的 FCI 含本代算法标识",
+    "规范文件表（规范 §3）中本代卡的每个必备 DF 与 EF 自 MF 起按其 FID 逐级选择成功：9000（成功执行）",
+    "每个必备 EF 以规范文件表中的 SFI 访问所得的状态字与数据，与按 FID 选择后访问所得的相同",
+    "规范文件表中本代卡的每个必备 DF 按其名称（AID）选择成功，FCI 含该名称，SSSE 及其 ADF 的 FCI 含本代算法标识",
+    "目录文件的记录依规范模板恰好列出卡上现有的 ADF，每个 ADF 一条，顺序与规范一致，无多余记录",
+    "每条必备记录按记录号、按标记、按 SFI 与按当前文件读得的数据完全相同",
+)
+
+
 def no_findings(ctx: ScenarioContext) -> None:
     _assert_no_findings(ctx, ctx.standards.survey)
+
+
+for _text in SURVEY_EXPECTATIONS:
+    then(_text)(no_findings)
 
 
 # -- STD-FS-2 / STD-FS-3 ----------------------------------------------------------------------------
@@ -205,10 +225,19 @@ def survey_sfis(ctx: ScenarioContext) -> None:
     ctx.standards.findings = survey.sfi_findings(ctx.card, survey.mandatory_files(ctx.profile))
 
 
-@when("终端以结构检查命令逐一判别本代卡全部必备 EF 的文件类型")
+@when("终端取得本代卡每个必备 EF 的读权限后，以读二进制与读记录的应答判别其文件类型")
 def survey_types(ctx: ScenarioContext) -> None:
-    ctx.standards.survey = "file structure of every mandatory EF"
-    ctx.standards.findings = survey.type_findings(ctx.card, survey.mandatory_files(ctx.profile))
+    ctx.standards.survey = "file structure of every mandatory EF, observed with its read right"
+    result = type_survey(ctx.card, survey.mandatory_files(ctx.profile), lambda: ctx.session.psam_for(ctx.card.identity().region), ctx.pin)
+    ctx.standards.findings = result.findings
+    ctx.standards.unobserved = result.unobserved
+
+
+@then("每个必备 EF 的文件类型与规范文件表一致：定长记录文件、循环记录文件或透明文件，且每个文件的类型均已观察到")
+def no_findings_all_observed(ctx: ScenarioContext) -> None:
+    _assert_no_findings(ctx, ctx.standards.survey)
+    if ctx.standards.unobserved:
+        raise Inconclusive("; ".join(ctx.standards.unobserved))
 
 
 @when("终端按名称逐一选择本代卡的全部必备 DF")
@@ -304,7 +333,7 @@ def records_match_dictionary(ctx: ScenarioContext) -> None:
     _assert_no_findings(ctx, "records against the data dictionary (PROFILE §3.1–§3.3)")
 
 
-@then("在最后一条记录之后再读一条，各记录文件均返回 record_not_found")
+@then("在最后一条记录之后再读一条，各记录文件均返回 6A83（未找到记录）")
 def no_extra_records(ctx: ScenarioContext) -> None:
     ctx.standards.findings = [
         f"{f.path}: READ RECORD {scan.end_number} (after the last record the profile allows) answered {scan.end.describe()} "
@@ -327,7 +356,7 @@ def read_four_ways(ctx: ScenarioContext) -> None:
 
 @given(parsers.parse('终端已取得读取数据项 "{item}" 所在文件的权限'))
 def grant_item_read(ctx: ScenarioContext, item: str) -> None:
-    f, _ = find_item(ctx.profile, item)
+    f, _ = find_item(ctx.profile, data_item(ctx.profile, item))
     grant(ctx.card, f.path, "read", _home_psam(ctx), ctx.pin)
 
 
@@ -339,15 +368,17 @@ def grant_file_right(ctx: ScenarioContext, path: str, right: str) -> None:
 RIGHTS = {"读": "read", "更新": "update", "追加": "append"}
 
 
-@when(parsers.re(r'依次读取数据项 (?P<items>"[a-z_]+"(、"[a-z_]+")*)$'))
+@when(parsers.re(r'依次读取数据项 (?P<items>"[^"]+"(、"[^"]+")*)$'))
 def read_listed_items(ctx: ScenarioContext, items: str) -> None:
-    ctx.standards.items = {name.strip('"'): ctx.card.read_item(name.strip('"')) for name in items.split("、")}
+    names = [data_item(ctx.profile, title.strip('"')) for title in items.split("、")]
+    ctx.standards.items = {name: ctx.card.read_item(name) for name in names}
     for name, value in ctx.standards.items.items():
         ctx.observe(f"data item {name}", value)
 
 
 @when(parsers.parse('读取数据项 "{item}" 的原始值'))
 def read_item_raw(ctx: ScenarioContext, item: str) -> None:
+    item = data_item(ctx.profile, item)
     f, rec = find_item(ctx.profile, item)
     response = ctx.card.read_record(f.path, tag=rec.tag, check=True)
     ctx.value = parse_record(response.data).value
@@ -555,6 +586,16 @@ def roundtrip_ok(ctx: ScenarioContext) -> None:
         )
 
 
+@then("被拒绝的更新未写入：拒绝之后读回的记录仍为原值")
+def refused_update_not_written(ctx: ScenarioContext) -> None:
+    wb = ctx.standards.writeback
+    after = wb.read_after_write
+    assert after.ok and after.data == wb.original, (
+        f"the card answered {sw_text(ctx.profile, wb.write.sw)} to the update with {wb.written.hex().upper()}, but the record then read "
+        f"{after.data.hex().upper()} {sw_text(ctx.profile, after.sw)} instead of {wb.original.hex().upper()}; APDUs: {ctx.apdu_text(after)}"
+    )
+
+
 @then("原数据已写回")
 def original_restored(ctx: ScenarioContext) -> None:
     wb = ctx.standards.writeback
@@ -577,7 +618,7 @@ def challenge_refused_lengths(ctx: ScenarioContext) -> None:
     ctx.standards.challenges = [(n, ctx.card.get_challenge(n, check=False)) for n in challenge_lengths(ctx.profile)[1]]
 
 
-@then("每次均返回 ok 且随机数长度等于 Le")
+@then("每次均返回 9000（成功执行），且随机数长度等于 Le")
 def challenges_have_length(ctx: ScenarioContext) -> None:
     for n, r in ctx.standards.challenges:
         ctx.observe(f"GET CHALLENGE Le {n:02X}", f"{len(r.data)} bytes, {r.sw:04X}", f"{n} bytes, 9000")
@@ -589,17 +630,17 @@ def challenges_have_length(ctx: ScenarioContext) -> None:
     assert not bad, "GET CHALLENGE: " + "; ".join(bad)
 
 
-@then(parsers.re(r"每次均返回 (?P<name>[a-z_]+)$"))
-def challenges_refused(ctx: ScenarioContext, name: str) -> None:
-    expected = ctx.profile.sw[name]
+@then(parsers.re(rf"每次均返回 {SW_LABEL}$"))
+def challenges_refused(ctx: ScenarioContext, label: str) -> None:
+    expected = status_word(ctx.profile, label)
     for n, r in ctx.standards.challenges:
-        ctx.observe(f"GET CHALLENGE Le {n:02X}", sw_text(ctx.profile, r.sw), f"{expected.pattern} ({name})")
+        ctx.observe(f"GET CHALLENGE Le {n:02X}", sw_text(ctx.profile, r.sw), expected.label)
     bad = [
         f"Le {n:02X}: {r.data.hex().upper()} {sw_text(ctx.profile, r.sw)}"
         for n, r in ctx.standards.challenges
         if not expected.matches(r.sw)
     ]
-    assert not bad, f"GET CHALLENGE expected {expected.pattern} ({expected.en}): " + "; ".join(bad)
+    assert not bad, f"取随机数：预期 {expected.label} / GET CHALLENGE expected {expected.pattern} ({expected.en})：" + "; ".join(bad)
 
 
 @when(parsers.parse("连续 {count:d} 次取 {length:d} 字节随机数"))
@@ -727,7 +768,7 @@ def internal_auth_raw(ctx: ScenarioContext) -> None:
 
 @when(parsers.parse('不自动处理 6Cxx，以{case}读取数据项 "{item}" 所在记录'))
 def read_record_le_case(ctx: ScenarioContext, case: str, item: str) -> None:
-    f, rec = find_item(ctx.profile, item)
+    f, rec = find_item(ctx.profile, data_item(ctx.profile, item))
     ctx.card.ensure_df(ctx.profile.df_of(f.path).path)
     apdu = record_le_probe(ctx.profile, f, rec, LE_CASES[case])
     ctx.response = ctx.card.terminal.send(apdu, raw=True)
@@ -744,13 +785,11 @@ def read_binary_past_end(ctx: ScenarioContext, tail: int, le: int, path: str) ->
     ctx.standards.exact = tail
 
 
-@then(parsers.re(r"状态字为 (?P<name>more_data|wrong_le)，且 xx 为准确长度$"))
-def sw_with_exact_length(ctx: ScenarioContext, name: str) -> None:
-    expected = ctx.profile.sw[name].with_value(ctx.standards.exact % 0x100)
+@then(parsers.re(rf"状态字为 {SW_LABEL}，且 xx 为准确长度$"))
+def sw_with_exact_length(ctx: ScenarioContext, label: str) -> None:
+    expected = status_word(ctx.profile, label).with_value(ctx.standards.exact % 0x100)
     actual = ctx.last_response().sw
-    assert actual == expected, (
-        f"expected {expected:04X} ({ctx.profile.sw[name].en}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
-    )
+    assert actual == expected, f"{sw_expected(ctx.profile, expected, actual)}；APDU：{ctx.apdu_text()}"
 
 
 @when("以卡片给出的长度重发该命令")
@@ -759,7 +798,7 @@ def reissue_with_exact_le(ctx: ScenarioContext) -> None:
     ctx.response = ctx.card.terminal.send(command.with_le(ctx.last_response().sw2), raw=True)
 
 
-@then("状态字为 ok，且返回数据的长度为准确长度")
+@then("状态字为 9000（成功执行），且返回数据的长度为准确长度")
 def ok_with_exact_data(ctx: ScenarioContext) -> None:
     r = ctx.last_response()
     assert r.ok and len(r.data) == ctx.standards.exact, (
@@ -806,32 +845,40 @@ def records_rotated(ctx: ScenarioContext) -> None:
 # -- STD-SW-1 ----------------------------------------------------------------------------------------
 
 
-def _probe(ctx: ScenarioContext, key: str) -> Probe:
-    probes = {p.key: p for p in check_order_probes(ctx.profile)}
-    assert key in probes, f"no check-order probe {key!r}; known: {', '.join(probes)}"
-    return probes[key]
+def _probe(ctx: ScenarioContext, description: str) -> Probe:
+    """The check-order probe a test case names by its description (checks.standards.check_order)."""
+    probes = {p.description: p for p in check_order_probes(ctx.profile)}
+    if description not in probes:
+        raise ValueError(f"没有名为“{description}”的检查顺序探测命令（已知：{'、'.join(probes)}）/ no check-order probe {description!r}")
+    return probes[description]
 
 
-@given(parsers.parse('已选择探测命令 "{key}" 所需的 DF，且未取得任何访问权限'))
-def probe_df_clean(ctx: ScenarioContext, key: str) -> None:
-    probe = _probe(ctx, key)
+@given(parsers.parse('已选择探测命令 "{description}" 所需的 DF，且未取得任何访问权限'))
+def probe_df_clean(ctx: ScenarioContext, description: str) -> None:
+    probe = _probe(ctx, description)
     ctx.card.select_mf(check=True)  # clears every PIN and key state (PROFILE §3.3)
     ctx.card.select_path(probe.df, check=True)
     ctx.standards.probe = probe
 
 
-@when(parsers.parse('发送检查顺序探测命令 "{key}"'))
-def send_probe(ctx: ScenarioContext, key: str) -> None:
-    ctx.response = ctx.card.terminal.send(_probe(ctx, key).apdu, raw=True)
+@when(parsers.parse('发送检查顺序探测命令 "{description}"'))
+def send_probe(ctx: ScenarioContext, description: str) -> None:
+    ctx.response = ctx.card.terminal.send(_probe(ctx, description).apdu, raw=True)
 
 
-@then("状态字为探测命令所违反的最早一项检查的状态字")
-def earliest_check_answers(ctx: ScenarioContext) -> None:
+@then(parsers.re(rf"状态字为 {SW_LABEL}，即探测命令所违反的最早一项检查的状态字$"))
+def earliest_check_answers(ctx: ScenarioContext, label: str) -> None:
     probe: Probe = ctx.standards.probe
-    expected = ctx.profile.sw[probe.expected.sw]
+    # One broken check: the status word's meaning decides. Two: which one answers is the stand-in order.
+    expected = expect_sw(ctx.profile, probe.expected.sw, *(("check_order",) if len(probe.violations) > 1 else ()))
+    if status_word(ctx.profile, label) != expected.word:
+        raise ValueError(
+            f"用例表写的预期状态字 {label} 与规范 §5 检查顺序得出的 {expected.word.label} 不符（{probe.description}）/ "
+            "the table's expected status word disagrees with the profile's check order"
+        )
     actual = ctx.last_response().sw
-    broken = ", ".join(f"check {v.group + 1} ({v.sw})" for v in probe.violations)
+    broken = "、".join(f"第 {v.group + 1} 项检查（{ctx.profile.sw[v.sw].written}）" for v in probe.violations)
     assert expected.matches(actual), (
-        f"{probe.key}: the APDU breaks {broken}; the earliest, {probe.expected.sw}, must answer: expected {expected.pattern} ({expected.en}), "
-        f"got {sw_text(ctx.profile, actual)} (PROFILE §5 order of checks); APDUs: {ctx.apdu_text()}"
+        f"{probe.description}：该命令违反{broken}，应由最早一项应答（规范 §5 检查顺序）：{sw_expected(ctx.profile, expected, actual)}；"
+        f"APDU：{ctx.apdu_text()}"
     )

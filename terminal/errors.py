@@ -31,6 +31,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── RestoreFailed               [harness.learn.sul] the card refuses a step of the learner's restore
     ├── Divergence                  [harness.diff.mirror] the DUT and its reference twin answered a command differently
     ├── TwinError                   [harness.diff.twin] the DUT's data cannot personalize its reference twin
+    ├── CardSwapError               [harness.labcards] the operator did not insert the expected test card
     └── InputError                  a file or option the lab gives is wrong (also a ValueError)
         ├── RegionError             [terminal.regions] the region registry
         ├── InvalidListError        [terminal.invalid_lists] an invalid-card list
@@ -39,6 +40,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── IcsError                [harness.ics] the ICS (implementation conformance statement)
         ├── EstimatesError          [harness.apdu_estimates] the measured APDU estimates file
         ├── ExpectationError        [harness.interop_expectations] the declared interop expectations
+        ├── CardSetError            [harness.labcards] the card-set file
         ├── TagError                [harness.tags] a --tags expression
         ├── AlphabetError           [harness.learn.alphabet] a learning alphabet
         ├── SignKeyError            [harness.artefacts] the --sign-key cannot sign this run's evidence

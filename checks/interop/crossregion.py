@@ -382,6 +382,16 @@ def invalid_card_refused(v: Visit, lists: InvalidCardLists, known_regions: Conta
     return CellOutcome.passed(decision.describe())
 
 
+def declared_invalid_refused(v: Visit, lists: InvalidCardLists, known_regions: Container[str], reason: str) -> CellOutcome:
+    """A card the lab declares invalid (`reason`, its card-set file's) is refused; for an invalid
+    identification-code MAC or issuer, refused for that very reason."""
+    decision = card_acceptance(v, lists, known_regions)
+    wanted = {"identification_code_mac": {BAD_CARD_ID_MAC}, "unknown_issuer": {UNKNOWN_ISSUER}}.get(reason)
+    if decision.accepted or (wanted is not None and not decision.kinds() & wanted and decision.identity is not None):
+        return CellOutcome.failed(f"the lab declares this card invalid ({reason}), the terminal decided: {decision.describe()}")
+    return CellOutcome.passed(decision.describe())
+
+
 # -- INT-XR-8 ------------------------------------------------------------------------------------
 
 

@@ -15,11 +15,12 @@ it. Conditions are written in a compact notation that also appears in the Gherki
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ssc.profile.access import AccessRule, Auth, Pin, Sm, Term
-from ssc.profile.model import FileDef, KeyDef, Profile
+from ssc.profile.model import FileDef, KeyDef, Profile, StatusWords
 
 __all__ = [
     "AccessCase",
@@ -38,15 +39,19 @@ __all__ = [
 ]
 
 RIGHTS = ("read", "update", "append")
-RIGHT_LABELS = {"read": "读", "update": "改写", "append": "追加"}
+RIGHT_LABELS = {"read": "读", "update": "更新", "append": "追加"}
 _RIGHT_BY_LABEL = {v: k for k, v in RIGHT_LABELS.items()}
 
-# Condition kinds and their labels in the Gherkin tables.
+# Condition kinds and their wording in the Gherkin tables (features/GLOSSARY.md): what a lab's
+# operator does, in order, joined with "，然后".
 PIN, AUTH, SM, DF_CHANGE, RESET, SELECT_MF = "pin", "auth", "sm", "df_change", "reset", "select_mf"
-_EVENT_LABELS = {DF_CHANGE: "切换DF", RESET: "复位", SELECT_MF: "选择MF"}
+_EVENT_LABELS = {DF_CHANGE: "切换 DF", RESET: "复位", SELECT_MF: "选择 MF"}
 _EVENT_BY_LABEL = {v: k for k, v in _EVENT_LABELS.items()}
+_PIN_LABEL = "校验 PIN"
+_AUTH_LABEL = re.compile(r"^外部认证 (?P<key>\S+)$")
+_SM_LABEL = re.compile(r"^命令带 (?P<key>\S+) 的 MAC$")
 NO_CONDITION = "无"
-SEPARATOR = " → "
+SEPARATOR = "，然后"
 
 OPEN = "ok"  # status-word name of an access that opens
 REFUSED = "security_not_satisfied"  # PROFILE §5: 6982
@@ -63,11 +68,11 @@ class Condition:
 
     def __str__(self) -> str:
         if self.kind == PIN:
-            return "PIN"
+            return _PIN_LABEL
         if self.kind == AUTH:
-            return f"AUTH {self.key}"
+            return f"外部认证 {self.key}"
         if self.kind == SM:
-            return f"SM {self.key}"
+            return f"命令带 {self.key} 的 MAC"
         return _EVENT_LABELS[self.kind]
 
     @classmethod
@@ -90,17 +95,18 @@ def parse_conditions(text: str) -> tuple[Condition, ...]:
     if text == NO_CONDITION:
         return ()
     out = []
-    for part in (p.strip() for p in text.split(SEPARATOR.strip())):
-        words = part.split()
-        if words == ["PIN"]:
+    for part in (p.strip() for p in text.split(SEPARATOR)):
+        if part == _PIN_LABEL:
             out.append(Condition(PIN))
-        elif len(words) == 2 and words[0] in ("AUTH", "SM"):
-            out.append(Condition(AUTH if words[0] == "AUTH" else SM, words[1]))
+        elif m := _AUTH_LABEL.match(part):
+            out.append(Condition(AUTH, m["key"]))
+        elif m := _SM_LABEL.match(part):
+            out.append(Condition(SM, m["key"]))
         elif part in _EVENT_BY_LABEL:
             out.append(Condition(_EVENT_BY_LABEL[part]))
         else:
-            known = ", ".join(["PIN", "AUTH <key>", "SM <key>", *_EVENT_BY_LABEL, NO_CONDITION])
-            raise ValueError(f"cannot read access condition {part!r} in {text!r}; known: {known}")
+            known = "、".join([_PIN_LABEL, "外部认证 <密钥>", "命令带 <密钥> 的 MAC", *_EVENT_BY_LABEL, NO_CONDITION])
+            raise ValueError(f"无法识别访问条件 {part!r}（{text!r}）；可用：{known} / cannot read access condition {part!r}")
     return tuple(out)
 
 
@@ -125,19 +131,20 @@ class Outcome:
     def opens(self) -> bool:
         return self.status == OPEN
 
-    @property
-    def label(self) -> str:
-        return "允许" if self.opens else f"拒绝 {self.status}"
+    def label(self, words: StatusWords) -> str:
+        """``允许``, or ``拒绝，6982（不满足安全状态）``: the status word as a lab writes it."""
+        return "允许" if self.opens else f"拒绝，{words[self.status].label}"
 
     @classmethod
-    def of_label(cls, label: str) -> Outcome:
+    def of_label(cls, label: str, words: StatusWords) -> Outcome:
         label = label.strip()
         if label == "允许":
             return cls(OPEN)
-        head, _, status = label.partition(" ")
-        if head != "拒绝" or not status:
-            raise ValueError(f"cannot read expectation {label!r}; expected '允许' or '拒绝 <status word name>'")
-        return cls(status)
+        head, _, status = label.partition("，")
+        word = words.of_label(status) if head == "拒绝" else None
+        if word is None:
+            raise ValueError(f"无法识别预期 {label!r}：应为“允许”或“拒绝，<状态字>（<名称>）” / cannot read expectation {label!r}")
+        return cls(word.name)
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,24 @@ class AccessCase:
     @property
     def condition_text(self) -> str:
         return format_conditions(self.conditions)
+
+    @property
+    def case_slug(self) -> str:
+        """The rule-derived part of the case's test-case ID (``TC-<requirement>-<slug>``): file,
+        right and conditions, so the ID survives reordered rows and reworded reasons, and changes
+        only when the case itself does (e.g. ``SSSE.DF01.EF05-UPDATE-AUTH.UK1DF01+RESET``)."""
+        conditions = "+".join(_condition_slug(c) for c in self.conditions) or "NONE"
+        return f"{self.file.replace('/', '.')}-{self.right.upper()}-{conditions}"
+
+    @property
+    def case_id(self) -> str:
+        return f"TC-{self.requirement_ids[0]}-{self.case_slug}"
+
+
+def _condition_slug(condition: Condition) -> str:
+    if condition.key is not None:
+        return f"{condition.kind.upper()}.{condition.key}"
+    return condition.kind.upper().replace("_", "")
 
 
 @dataclass(frozen=True)
@@ -283,16 +308,25 @@ def skipped_rights(profile: Profile) -> list[PlanSkip]:
     return out
 
 
-_APPEND_NOTE = "refusals only: an append that opens adds a record for good (SEC-SM-1 checks a valid MAC with UPDATE RECORD)"
+_APPEND_NOTE = (
+    "只生成拒绝用例：允许的追加会永久增加一条记录（有效 MAC 由 SEC-SM-1 以更新记录检查）/ "
+    "refusals only: an append that opens adds a record for good (SEC-SM-1 checks a valid MAC with UPDATE RECORD)"
+)
 
 
 def _skip_reason(profile: Profile, f: FileDef, right: str, rule: AccessRule) -> str | None:
     if profile.behind_firewall(f.path):
-        return "firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)"
+        return (
+            "防火墙另一侧的应用：其密钥属于银行的 PSAM，不属于社会保障卡终端（防火墙由 SEC-FW-1 检查）/ "
+            "firewalled application: its keys belong to the bank's PSAM, not the SSC terminal's (SEC-FW-1 checks the firewall)"
+        )
     if right == "read" and f.kind == "cyclic":
-        return "cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)"
+        return (
+            "循环文件发卡时为空：读记录先于访问规则返回 6A83（未找到记录），见规范 §5 检查顺序/ "
+            "cyclic file empty at issue: READ RECORD answers 6A83 before the access rule is checked (PROFILE §5 check order)"
+        )
     if right == "read" and rule.sm_keys:
-        return "read rule with an SM term: the terminal sends no MAC-protected READ"
+        return "读规则含安全报文项：终端不发送带 MAC 的读命令 / read rule with an SM term: the terminal sends no MAC-protected READ"
     return None
 
 

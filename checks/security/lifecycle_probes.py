@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
-from ssc.profile.model import Profile
+from ssc.profile.model import FileDef, Profile
 
 
 def raw_probe(profile: Profile, command: str, *, ef_path: str, pin: str) -> CommandApdu:
@@ -33,3 +33,17 @@ def raw_probe(profile: Profile, command: str, *, ef_path: str, pin: str) -> Comm
         irk = profile.internal_key()
         return CommandApdu(cmd.cla[0], cmd.ins, 0, irk.id, bytes(cmd.byte("lc")))
     raise ValueError(f"no raw probe for {command!r}")
+
+
+def blocked_write_target(profile: Profile) -> FileDef:
+    """The record file a blocked application must not let a write reach: the first linear EF inside
+    the application (the DF holding the lifecycle keys) that is read free and written with a MAC
+    alone. A MAC carries the whole right in the command itself, so the write would succeed if the
+    application were not blocked, and the record can be read back without any key afterwards."""
+    app = profile.command_key("application_block").df
+    for f in profile.efs():
+        read, update = f.rule("read"), f.rule("update")
+        inside = f.path.startswith(app + "/")
+        if inside and f.kind == "linear" and f.records and read is not None and read.is_free and update is not None and update.sm_keys:
+            return f
+    raise ValueError(f"profile {profile.name}: no free-read, MAC-written linear EF inside {app} to probe a blocked application with")

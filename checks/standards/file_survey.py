@@ -3,9 +3,8 @@
 Each survey walks the files the profile declares, asks the card with ordinary commands, and
 returns *findings* — sentences naming the file, the APDU and expected vs actual — so one scenario
 reports every deviation at once instead of stopping at the first. What a conforming card answers
-is taken from the profile: FIDs, SFIs, file kinds, DF names, FCI and DIR templates, and the
-status words of the structure checks, which §5 places before the access checks (so the type of a
-protected file can be told without any key).
+is taken from the profile: FIDs, SFIs, DF names, FCI and DIR templates. File types are told
+from behaviour in `checks.standards.file_types`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from checks.standards.fci import fci_problems
 from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef, Profile
 from ssc.profile.templates import dir_record_for
-from ssc.record_checks import expected_record
 from terminal.channel import Response
 from terminal.session import CardSession
 
@@ -37,7 +35,6 @@ __all__ = [
     "select_ef",
     "select_fid_findings",
     "sfi_findings",
-    "type_findings",
 ]
 
 
@@ -123,37 +120,6 @@ def sfi_findings(session: CardSession, files: list[FileDef]) -> list[str]:
                 f"the same read of the current EF (selected by FID {f.fid:04X}) {by_current.describe()} {by_current.data.hex().upper()}; "
                 f"APDUs: {_hex(by_current)}; {_hex(by_sfi)}"
             )
-    return findings
-
-
-def type_findings(session: CardSession, files: list[FileDef]) -> list[str]:
-    """Each EF shows its structure through the structure checks (§5: before any access check).
-
-    Record file: READ BINARY → incompatible structure; linear: APPEND RECORD → no space;
-    cyclic: UPDATE RECORD → incompatible structure; transparent: READ RECORD → incompatible structure.
-    """
-    profile = session.profile
-    findings = []
-    for f in files:
-        if not f.is_ef or f.sfi is None:
-            continue
-        probes: list[tuple[str, Response]] = []
-        if f.is_record_file:
-            probes.append(("incompatible_file_structure", session.read_binary(f.path, 0, 1, check=False)))
-            rec = expected_record(f, 1)
-            record = bytes([rec.tag, rec.length]) + bytes(rec.length) if rec else bytes(2)
-            if f.kind == "linear":
-                probes.append(("not_enough_space", session.append_record(f.path, record, check=False)))
-            else:
-                probes.append(("incompatible_file_structure", session.update_record(f.path, record, number=1, check=False)))
-        else:
-            probes.append(("incompatible_file_structure", session.read_record(f.path, 1, check=False)))
-        for expected, response in probes:
-            if not response.means(expected):
-                findings.append(
-                    f"{f.path} ({f.kind}): expected {profile.sw[expected].pattern} {profile.sw[expected].en}, "
-                    f"got {response.describe()}; APDUs: {_hex(response)}"
-                )
     return findings
 
 

@@ -5,6 +5,8 @@
   （SCardGetStatusChange）报告给应用，时限取自 ssc/data/reader-test.yaml（limits.presence_s）。
   可编程测试卡自行离开读写器并重新插入，报告所需时间被测量并记入 results.json；
   实体卡则提示操作员取出并插回。
+  依据（检测项目：规范条款；LD/T 6001 部分；送检项目）：
+    RDR-1：LD/T 33；LD/T 33
 
   @TC-RDR-1-01
   场景: 被测读写器出现在 PC/SC 读写器列表中

@@ -38,6 +38,8 @@ class Records(CommandFamily):
         self._no_rotation = "cyclic_append_no_rotation" in self.faults
         self._ignore_write = "write_ignored" in self.faults
         self._write_anyway = "write_despite_refusal" in self.faults
+        self._wrong_tag_written = "wrong_tag_written" in self.faults
+        self._sm_refusal_writes = "sm_refusal_writes" in self.faults
         self._wrong_data = "read_wrong_data" in self.faults
         # the reserved P2 mode "by number" | 1 (e.g. 2D for SFI 05) reads by number, rule unchecked
         self._reserved_mode_leak = self.by_number | 1 if "malformed_p2_reads_protected" in self.faults else None
@@ -155,10 +157,15 @@ class Records(CommandFamily):
         if not self._security_first:
             err = self.access.check(rule, apdu, data, chal)
             if err is not None:
-                if self._write_anyway and well_formed and err == sw.security_not_satisfied:
+                if well_formed and (
+                    (self._write_anyway and err == sw.security_not_satisfied)
+                    or (self._sm_refusal_writes and err in (sw.referenced_data_invalid, sw.sm_data_incorrect))
+                ):
                     self.store.write(old, bytes(payload), commit)
                 return err
         if not well_formed:
+            if self._wrong_tag_written and len(payload) == len(old):
+                self.store.write(old, bytes(payload), commit)
             return sw.wrong_data
         if not self._ignore_write:
             self.store.write(old, bytes(payload), commit)

@@ -177,6 +177,18 @@ class StatusWord:
             return text[:3] + "X"
         return text
 
+    @property
+    def written(self) -> str:
+        """The status word as a lab writes it: ``6A82``, ``63Cx``, ``61xx`` (variable part lower case)."""
+        text = self.pattern
+        return text.rstrip("X") + "x" * (len(text) - len(text.rstrip("X")))
+
+    @property
+    def label(self) -> str:
+        """``6A82（未找到文件）``: the form in which test cases name it (a parenthesis inside the
+        Chinese name becomes a comma, so the label has one pair: ``6A81（功能不支持，应用已锁定）``)."""
+        return f"{self.written}（{self.zh.replace('（', '，').replace('）', '')}）"
+
 
 class StatusWords:
     """Status words by name (``profile.sw.wrong_length`` → 0x6700) and meaning by value."""
@@ -207,6 +219,30 @@ class StatusWords:
 
     def is_listed(self, sw: int) -> bool:
         return self.describe(sw) is not None
+
+    def of_label(self, text: str) -> StatusWord | None:
+        """The word a test case names as ``6A82（未找到文件）`` (`StatusWord.label`); None when the
+        code or the name is not the profile's, so a feature cannot drift from the status-word table."""
+        return next((w for w in self._words.values() if w.label == text.strip()), None)
+
+    def names(self, sw: int) -> tuple[str, str]:
+        """(zh, en) meaning of a concrete status word, the variable part filled in: 63C2 →
+        认证失败，还剩2次尝试机会; a word the profile does not list gets a saying-so name."""
+        word = self.describe(sw)
+        if word is None:
+            return "规范未定义的状态字", "not a status word of the profile"
+        if word.variable_mask == 0x0F:
+            n = str(sw & 0x0F)
+            return word.zh.replace("x", n), word.en.replace(" X ", f" {n} ")
+        if word.variable_mask == 0xFF:
+            n = f"{sw & 0xFF:02X}"
+            return word.zh.replace("xx", n), word.en.replace("XX", n)
+        return word.zh, word.en
+
+    def text(self, sw: int) -> str:
+        """A response's status word for a failure message, Chinese first: ``6A82（未找到文件 / file not found）``."""
+        zh, en = self.names(sw)
+        return f"{sw:04X}（{zh} / {en}）"
 
 
 @dataclass(frozen=True)

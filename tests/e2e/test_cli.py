@@ -13,6 +13,7 @@ import pytest
 
 from reference_card import ReferenceCard
 from tests.e2e.cli import run_cli, verdicts
+from tests.e2e.lab_cards import OTHER_REGION, card_of, invalid_card_set
 
 SLICE = ("STD-ATR-1", "STD-FS-1", "STD-DATA-1", "STD-DATA-2", "SEC-PIN-1", "INT-XR-1")
 # Requirements with no scenario in this suite version (the reader review): reported not-run, never passed.
@@ -107,10 +108,14 @@ def test_pins_never_appear_in_results(tmp_path: Path) -> None:
 def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
     _, _, in_process, _ = run_cli("run", "--report-dir", str(tmp_path / "inproc"))
     served = serve_card(ReferenceCard.default("gen2"))
+    # INT-XR-7 on a real card needs a card the lab declares invalid (the embedded run issues its own)
+    bad = serve_card(card_of(OTHER_REGION, ("bad_card_id_mac",)), port=35964)
     code, out, doc, _ = run_cli(
         "run",
         "--card",
         f"reader:{served.reader}",
+        "--card-set",
+        str(invalid_card_set(tmp_path / "cards.yaml", bad.reader)),
         "--allow-destructive",
         "--ics",
         "fixtures/ics/reference-gen2.yaml",  # the served card's own ICS: the embedded card gets it by default

@@ -147,3 +147,23 @@ def test_a_bad_k_or_m_expression_is_bad_input(field: str, value: str) -> None:
 )
 def test_other_options_are_checked_too(options: RunOptions, words: str) -> None:
     assert words in refused(options)
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (RunOptions(extra_cards=("reference:gen3",)), "a further card must be reader:NAME"),
+        (RunOptions(card_set=Path("/nonexistent/cards.yaml")), "--card-set"),
+    ],
+)
+def test_further_cards_and_the_card_set_are_checked(options: RunOptions, words: str) -> None:
+    assert words in refused(options)
+
+
+def test_a_repeated_card_option_gives_the_dut_and_further_cards() -> None:
+    from harness.cli import _parser, run_options
+
+    args = _parser().parse_args(["run", "--card", "reader:A", "--card", "reader:B", "--card-set", "cards.yaml"])
+    options = run_options(args)
+    assert (options.card, options.extra_cards, options.card_set) == ("reader:A", ("reader:B",), Path("cards.yaml"))
+    assert run_options(_parser().parse_args(["run"])).card == "reference"

@@ -23,13 +23,16 @@ def test_one_table_per_review_in_catalogue_order_with_counts() -> None:
     }
     tables = review_tables(doc)
     assert [code for code, _, _ in tables] == ["STD", "SEC"]
-    assert tables[0][1] == "STD — standards conformance (标准符合性审核)"
+    assert tables[0][1] == "STD — 标准符合性审核（standards conformance）"
     out = io.StringIO()
     print_summary(doc, Path("r/results.json"), out=out)
     text = out.getvalue()
-    assert "SEC — security (安全性审核): 0 passed, 1 failed, 0 inconclusive, 1 not run, 0 not applicable" in text
-    assert "1 passed, 1 failed, 0 inconclusive, 1 not run, 0 not applicable (of 3 requirements with scenarios)" in text
+    assert (
+        "SEC — 安全性审核（security）：通过 0，不通过 1，无结论 0，未执行 1，不适用 0 / 0 passed, 1 failed, 0 inconclusive, 1 not run"
+        in text
+    )
+    assert "合计（有场景的 3 个检测项目）：通过 1，不通过 1，无结论 0，未执行 1，不适用 0 / 1 passed, 1 failed" in text
     lines = text.strip().splitlines()
-    assert lines[-2] == "results: r/results.json"
+    assert lines[-2] == "结果 results: r/results.json"
     # the overall verdict opens and closes the summary; without a verdict block it is never a pass
     assert lines[0] == lines[-1] == "总体结论 overall verdict: 未完成 / INCOMPLETE — results.json carries no overall verdict"

@@ -51,3 +51,5 @@ def test_known_tags_are_the_catalogue_and_the_harness_tags() -> None:
     tags = known_tags()
     assert {"SEC-PIN-1", "PER-1", "INT-XR-1", *GENERATION_TAGS, *OTHER_TAGS} <= set(tags)
     assert "SEC-PIN-9" not in tags
+    assert "TC-SEC-PIN-1-02" in tags and "TC-SEC-AC-1-SSSE.EF05-READ-NONE" in tags
+    assert to_marker_expression("@TC-SEC-PIN-1-02 or TC-STD-SW-1-03") == "TC-SEC-PIN-1-02 or TC-STD-SW-1-03"

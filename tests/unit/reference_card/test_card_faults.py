@@ -369,6 +369,37 @@ def mac_under_other_key(host: Host) -> bool:
     return host.send(host.mac_apdu(bytes([0x04, 0xDC, 2, 0x34]), rec, "UK1DF04")).sw == host.sw("sm_data_incorrect")
 
 
+def wrong_tag_not_written(host: Host) -> bool:
+    _enter(host, "SSSE/DF01")
+    host.external_auth("UK1DF01")
+    old = host.read_record_auto(1, sfi=5).data
+    new = bytes([0xEE]) + _flipped(old)[1:]
+    refused = host.send(bytes([0, 0xDC, 1, 0x2C, len(new)]) + new).sw == host.sw("wrong_data")
+    return refused and host.read_record_auto(1, sfi=5).data == old
+
+
+def blocked_write_not_executed(host: Host) -> bool:
+    _enter(host, "SSSE/DF04")
+    old = host.read_record_auto(1, sfi=6).data
+    host.select_name(SSSE_NAME)
+    host.send(host.mac_apdu(bytes([0x84, 0x1E, 0, 0]), b"", "STK"))
+    _enter(host, "SSSE/DF04")
+    refused = host.send(host.mac_apdu(bytes([0x04, 0xDC, 1, 0x34]), _flipped(old), "UK2DF04")).sw == host.sw("function_not_supported")
+    host.select_name(SSSE_NAME)
+    host.send(host.mac_apdu(bytes([0x84, 0x18, 0, 0]), b"", "STK"))
+    _enter(host, "SSSE/DF04")
+    return refused and host.read_record_auto(1, sfi=6).data == old
+
+
+def replay_not_executed(host: Host) -> bool:
+    _enter(host, "SSSE/DF04")
+    old = host.read_record_auto(1, sfi=6).data
+    command = host.mac_apdu(bytes([0x04, 0xDC, 1, 0x34]), _flipped(old), "UK2DF04")
+    host.send(host.mac_apdu(bytes([0x04, 0xDC, 1, 0x34]), old, "UK2DF04"))
+    refused = host.send(command).sw == host.sw("referenced_data_invalid")
+    return refused and host.read_record_auto(1, sfi=6).data == old
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "pin_counter_not_decremented": ("gen2", pin_counter),
     "gen3_ef06_free_read": ("gen3", ef06_gen3),
@@ -423,6 +454,9 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "truncated_apdu_answers_data": ("gen2", truncated_apdu),
     "inconsistent_lc_mute": ("gen2", inconsistent_lc),
     "malformed_p2_reads_protected": ("gen2", reserved_p2_mode),
+    "wrong_tag_written": ("gen2", wrong_tag_not_written),
+    "blocked_application_writes": ("gen2", blocked_write_not_executed),
+    "sm_refusal_writes": ("gen2", replay_not_executed),
 }
 
 

@@ -104,3 +104,74 @@ def test_a_malformed_catalogue_is_refused_with_the_field(tmp_path: Path, text: s
     with pytest.raises(ValueError) as info:
         load_catalogue(path)
     assert str(info.value).startswith("requirements.yaml: ") and fragment in str(info.value)
+
+
+ITEMS_IN_ROW = re.compile(r"\(items? ([0-9–, ]+)[,)]")
+
+
+def _items_of(text: str) -> set[int]:
+    out: set[int] = set()
+    for m in ITEMS_IN_ROW.finditer(text):
+        for part in (p.strip() for p in m.group(1).split(",")):
+            if "–" in part:
+                a, b = part.split("–")
+                out |= set(range(int(a), int(b) + 1))
+            elif part:
+                out.add(int(part))
+    return out
+
+
+def test_submission_items_of_each_requirement_are_those_of_the_spec(catalogue) -> None:
+    text = _requirements_md().read_text(encoding="utf-8")
+    rows = {m.group(1): line for line in text.splitlines() if (m := ROW.match(line))}
+    for rid, req in catalogue.requirements.items():
+        assert set(req.items) == _items_of(rows[rid]), rid
+
+
+def test_all_27_items_are_listed_and_the_uncovered_ones_say_why(catalogue) -> None:
+    from ssc.catalogue import uncovered_items
+
+    assert sorted(catalogue.submission_items) == list(range(1, 28))
+    uncovered = uncovered_items(catalogue)
+    assert [i.number for i in uncovered] == [3, 15, 16, 25, 27]
+    for item in uncovered:
+        assert item.not_covered is not None and CJK.search(item.not_covered.zh) and item.not_covered.en
+        assert catalogue.covering(item.number) == []
+    assert catalogue.covering(17) == ["SEC-AC-1"] and catalogue.covering(26) == ["STD-DATA-1"]
+
+
+def test_clauses_of_a_requirement(catalogue) -> None:
+    assert catalogue.clauses("STD-FS-2") == {"profile": ["§3"], "ldt": ["LD/T 6001.3", "LD/T 6001.2"], "items": [8, 9]}
+    assert catalogue.clauses("RDR-6")["ldt"] == ["LD/T 6001.4", "LD/T 6001.5"]
+    assert all(r.sections for r in catalogue.requirements.values() if r.review in ("STD", "SEC", "INT"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  16:\n", "  16:\n    x: 1\n", None),  # unchanged meaning: a stray key is tolerated
+        ("items: [24]", "items: []", "submission_items.24: no requirement covers it"),
+        ("items: [23]", "items: [23, 3]", "submission_items.3.not_covered: the item is covered by SEC-AUTH-2"),
+        ("items: [23]", "items: [23, 99]", "items: [99] not in submission_items"),
+    ],
+)
+def test_the_loader_refuses_an_unexplained_or_contradicted_item(tmp_path: Path, old: str, new: str, message: str | None) -> None:
+    text = CATALOGUE_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "requirements.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    if message is None:
+        load_catalogue.__wrapped__(path)
+        return
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_catalogue.__wrapped__(path)
+
+
+def test_every_feature_names_the_clauses_of_its_requirements(catalogue) -> None:
+    """Each feature's 依据 block is what the catalogue says for the requirements its scenarios check."""
+    from harness.clauses import HEADER, refresh
+
+    features = PROJECT / "features"
+    assert refresh(features, catalogue, write=False) == [], "run scripts/assign-case-ids"
+    for path in features.rglob("*.feature"):
+        assert HEADER in path.read_text(encoding="utf-8"), path.name

@@ -15,7 +15,7 @@ from tests.unit import rig
 def test_file_surveys_clean(profile: Profile, session: CardSession) -> None:
     files = survey.mandatory_files(profile)
     assert "SSSE/DF05" not in {f.path for f in files} and "SSSE/DF04/EF08" in {f.path for f in files}
-    for check in (survey.fid_findings, survey.sfi_findings, survey.type_findings, survey.aid_findings):
+    for check in (survey.fid_findings, survey.sfi_findings, survey.aid_findings):
         assert check(session, files) == [], check.__name__
 
 
