@@ -125,8 +125,9 @@ def _one(lib: Path, fault: str | None, report_dir: Path) -> ReaderFaultOutcome:
     return outcome
 
 
-def run_reader_faults(lib: Path, faults: Sequence[str] | None, report_dir: Path) -> list[ReaderFaultOutcome]:
-    """The clean run first, then one run per fault (sequential: one pair of vpcd readers)."""
+def run_reader_faults(lib: Path, faults: Sequence[str] | None, report_dir: Path, *, clean: bool = True) -> list[ReaderFaultOutcome]:
+    """The clean run first (unless not `clean`: a caller that has just run the full reader plan on
+    the clean library), then one run per fault (sequential: one pair of vpcd readers)."""
     import pytest  # noqa: F401  (warm the forks)
 
     import harness.run  # noqa: F401
@@ -135,7 +136,7 @@ def run_reader_faults(lib: Path, faults: Sequence[str] | None, report_dir: Path)
     unknown = [n for n in names if n not in READER_FAULTS]
     if unknown:
         raise ValueError(f"unknown reader fault(s) {', '.join(unknown)}; known: {', '.join(READER_FAULTS)}")
-    return [_one(lib, None, report_dir)] + [_one(lib, name, report_dir) for name in names]
+    return ([_one(lib, None, report_dir)] if clean else []) + [_one(lib, name, report_dir) for name in names]
 
 
 def print_outcomes(outcomes: Sequence[ReaderFaultOutcome], out: Any = None) -> bool:
