@@ -45,6 +45,7 @@ _TRACE_START = pytest.StashKey[int]()
 _REPORTS = pytest.StashKey[list]()
 _INCONCLUSIVE = pytest.StashKey[str]()
 _RELEASED = pytest.StashKey[bool]()
+_SLOTS_BLOCKED = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -119,11 +120,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     reader = config.stash.get(_SESSION, None)
     if config.stash.get(_RELEASED, False) or reader is None or reader.lib is None or reader.error is not None:
         return
-    from harness.reader_serve import release_served
+    from harness.reader_serve import release_served, slots_blocked
 
     config.stash[_RELEASED] = True
     reader.close()
     release_served()
+    blocked = slots_blocked()
+    if blocked is not None:
+        config.stash[_SLOTS_BLOCKED] = blocked
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -171,8 +175,14 @@ def _ssc_reader_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     reader: ReaderSession = request.getfixturevalue("ssc_reader_session")
     if reader.error is not None:
         pytest.fail(f"{UNAVAILABLE}: {reader.error}", pytrace=False)
-    if LIBRARY_REQUIREMENT in _tags(request.node) and reader.lib is None:
-        pytest.skip(NO_LIB)
+    if LIBRARY_REQUIREMENT in _tags(request.node):
+        if reader.lib is None:
+            pytest.skip(NO_LIB)
+        blocked = request.config.stash.get(_SLOTS_BLOCKED, None)
+        if blocked is not None:
+            from checks.verdicts import Inconclusive
+
+            raise Inconclusive(blocked)
     request.node.stash[_TRACE_START] = len(reader.recorder)
     yield
 

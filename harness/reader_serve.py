@@ -66,6 +66,18 @@ def release_served() -> tuple[str, ...]:
     return released
 
 
+def slots_blocked() -> str | None:
+    """Why RDR-6 cannot serve its own cards in the vpcd slots (not there, or holding a card this run
+    did not serve); None when both are free."""
+    for name in VPCD_PORTS:
+        state = _vpcd_state(name)
+        if state is None:
+            return f"RDR-6 serves its cards in the vpcd readers and {name!r} is not there (pcscd with vpcd is needed)"
+        if state[1]:
+            return f"RDR-6 serves its cards in the vpcd readers and {name!r} holds a card this run did not serve"
+    return None
+
+
 def _stop_all(children: list[_Child]) -> None:
     for _, child, log in children:
         _stop(child)
