@@ -209,7 +209,8 @@ def _parser() -> argparse.ArgumentParser:
 
     reader_faults = sub.add_parser(
         "reader-faults",
-        help="run RDR-6 on the reference reader library clean and with each of its faults; exit 0 only if each fault is caught",
+        help="run RDR-6 of the reader plan (run --plan reader --reader 'Virtual PCD 00 00' --lib PATH --tags @RDR-6) on the reference "
+        "reader library clean and with each of its faults; exit 0 only if each fault is caught",
     )
     reader_faults.add_argument(
         "--lib", default="readerlib/build/libsscreader.so", metavar="PATH", help="the reference library (default: %(default)s)"
