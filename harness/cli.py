@@ -59,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         "served reader-test card and the served PSAM (second slot) for the run",
     )
     run.add_argument("--psam-reader", help="--plan reader: the reader holding the PSAM (default with vpcd: the other vpcd slot)")
-    run.add_argument("--lib", help="--plan reader: the reader library under test (RDR-6; without it RDR-6 is not run)")
+    run.add_argument(
+        "--lib",
+        metavar="PATH",
+        help="--plan reader: a reader vendor's library (Linux .so, cdecl) for RDR-6, e.g. readerlib/build/libsscreader.so; each function "
+        "of READER-INTERFACE.md is called in a child process against reference cards and PSAMs the kit serves in the two vpcd slots "
+        "(RDR-6 runs last). Without it the RDR-6 scenarios are not run",
+    )
     run.add_argument("--card-atr", metavar="HEX", help="--plan reader: the declared ATR of the physical test card in the reader (RDR-2)")
     run.add_argument(
         "--long-run", type=int, metavar="N", help="--plan reader: APDUs of the RDR-5 long run (default 10000, ssc/data/reader-test.yaml)"
@@ -131,13 +137,6 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_seconds,
         metavar="SECONDS",
         help="how long to wait for a card that was removed or stopped answering before the remaining scenarios are not run (default 3)",
-    )
-    run.add_argument(
-        "--lib",
-        metavar="PATH",
-        help="a reader vendor's library (Linux .so, cdecl) for RDR-6: each function of READER-INTERFACE.md is called in a child "
-        "process against the reference card and PSAM served on vpcd (needs pcscd with vpcd; select with --tags @RDR-6); "
-        "e.g. readerlib/build/libsscreader.so. Without it the RDR-6 scenarios are not run",
     )
     run.add_argument(
         "--random-bits",
@@ -222,7 +221,8 @@ def _parser() -> argparse.ArgumentParser:
 
     reader_faults = sub.add_parser(
         "reader-faults",
-        help="run RDR-6 on the reference reader library clean and with each of its faults; exit 0 only if each fault is caught",
+        help="run RDR-6 of the reader plan (run --plan reader --reader 'Virtual PCD 00 00' --lib PATH --tags @RDR-6) on the reference "
+        "reader library clean and with each of its faults; exit 0 only if each fault is caught",
     )
     reader_faults.add_argument(
         "--lib", default="readerlib/build/libsscreader.so", metavar="PATH", help="the reference library (default: %(default)s)"

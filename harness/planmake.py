@@ -50,14 +50,16 @@ class _Collector:
         self.cases = list(session.config.stash.get(_CASES, []))
 
 
-def collect_cases() -> list[Case]:
-    """Every case of the suite, as a run would collect it (pytest --collect-only, output kept quiet)."""
+def collect_cases(of: str = "card") -> list[Case]:
+    """Every case of the plan `of` (card: suite/; reader: reader_suite/, RDR-1..6; all: both), as a
+    run would collect it (pytest --collect-only, output kept quiet)."""
     import pytest
 
-    from harness.run import PROJECT_ROOT, SUITE_DIR
+    from harness.run import PROJECT_ROOT, READER_SUITE_DIR, SUITE_DIR
 
     collector = _Collector()
-    args = [str(SUITE_DIR), "-p", "harness.plugin", "-p", "no:cacheprovider", "--collect-only", "-q", f"--rootdir={PROJECT_ROOT}"]
+    dirs = {"card": [SUITE_DIR], "reader": [READER_SUITE_DIR]}.get(of, [SUITE_DIR, READER_SUITE_DIR])
+    args = [*map(str, dirs), "-p", "harness.plugin", "-p", "no:cacheprovider", "--collect-only", "-q", f"--rootdir={PROJECT_ROOT}"]
     with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main(args, plugins=[collector])
     if int(code) not in (0, 5):
@@ -130,7 +132,7 @@ def make_plan(options: PlanOptions) -> TestPlan:
     ics = given_ics or _ics(options, profile.name, reference)
     declaration = options.declaration is not None or (ics is not None and ics.declaration_path is not None)
     return build_test_plan(
-        collect_cases(),
+        collect_cases(options.of),
         load_catalogue(),
         profile,
         ics,

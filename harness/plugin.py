@@ -79,7 +79,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--ssc-ics", default=None, help="the card's ICS (ssc-ics/1 YAML): which PROFILE options it implements; decides applicability"
     )
     group.addoption("--ssc-psam", default=None, help="reader:NAME — a hardware PSAM (PROFILE §7) for terminals of the card's region")
-    group.addoption("--ssc-lib", default=None, help="a reader library (.so) whose interface RDR-6 tests (default: RDR-6 not run)")
     group.addoption("--ssc-run-id", default=None, help="the run's id, written into results.json (default: a new one)")
     group.addoption(
         "--ssc-apdu-timeout", type=float, default=None, help="seconds a card in a reader may take to answer one command (default 5)"

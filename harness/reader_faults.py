@@ -1,6 +1,7 @@
 """`ssc-conform reader-faults`: the RDR-6 cases against the reference reader library's faults.
 
-The reader counterpart of `ssc-conform mutants`. The reference library (readerlib/) takes a
+The reader counterpart of `ssc-conform mutants`, on top of the reader plan: each run is
+`ssc-conform run --plan reader --reader 'Virtual PCD 00 00' --lib PATH --tags @RDR-6`. The reference library (readerlib/) takes a
 deliberate fault from ``SSCREADER_FAULT`` at load time; each fault names the RDR-6 test case that
 must catch it. One run per fault (in a forked child, with that environment variable, only the
 named case selected) must fail that case; the clean library must pass every RDR-6 case. A fault
@@ -23,6 +24,7 @@ __all__ = ["FAULT_ENV", "READER_FAULTS", "ReaderFaultOutcome", "run_reader_fault
 
 FAULT_ENV = "SSCREADER_FAULT"  # readerlib/README: how the reference library selects a fault
 RDR6_TAGS = "@RDR-6"
+READER = "Virtual PCD 00 00"  # the reader plan runs on the first vpcd slot (its served card gives way to RDR-6's rig)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,16 @@ def _child(lib: str, fault: str | None, case: str | None, report_dir: str) -> No
         os.environ[FAULT_ENV] = fault
     from harness.run import RunOptions, run_suite
 
-    options = RunOptions(lib=Path(lib), tags=RDR6_TAGS, keyword=case, report_dir=Path(report_dir), quiet=True, results_only=True)
+    options = RunOptions(
+        plan="reader",
+        reader=READER,
+        lib=Path(lib),
+        tags=RDR6_TAGS,
+        keyword=case,
+        report_dir=Path(report_dir),
+        quiet=True,
+        results_only=True,
+    )
     try:
         code = run_suite(options).exit_code
     except BaseException as exc:  # reported by the parent from the missing results
@@ -114,8 +125,9 @@ def _one(lib: Path, fault: str | None, report_dir: Path) -> ReaderFaultOutcome:
     return outcome
 
 
-def run_reader_faults(lib: Path, faults: Sequence[str] | None, report_dir: Path) -> list[ReaderFaultOutcome]:
-    """The clean run first, then one run per fault (sequential: one pair of vpcd readers)."""
+def run_reader_faults(lib: Path, faults: Sequence[str] | None, report_dir: Path, *, clean: bool = True) -> list[ReaderFaultOutcome]:
+    """The clean run first (unless not `clean`: a caller that has just run the full reader plan on
+    the clean library), then one run per fault (sequential: one pair of vpcd readers)."""
     import pytest  # noqa: F401  (warm the forks)
 
     import harness.run  # noqa: F401
@@ -124,7 +136,7 @@ def run_reader_faults(lib: Path, faults: Sequence[str] | None, report_dir: Path)
     unknown = [n for n in names if n not in READER_FAULTS]
     if unknown:
         raise ValueError(f"unknown reader fault(s) {', '.join(unknown)}; known: {', '.join(READER_FAULTS)}")
-    return [_one(lib, None, report_dir)] + [_one(lib, name, report_dir) for name in names]
+    return ([_one(lib, None, report_dir)] if clean else []) + [_one(lib, name, report_dir) for name in names]
 
 
 def print_outcomes(outcomes: Sequence[ReaderFaultOutcome], out: Any = None) -> bool:

@@ -7,8 +7,12 @@ the reader under test once (`harness.reader_session.ReaderSession`), and writes 
 a card run never certifies a reader and a reader run never certifies a card. harness.plugin (the
 card plan) stands aside in a reader-plan run; the verdict rules (harness.results) are the same.
 
-RDR-6 (the reader's programming interface) needs the library under test: without --lib its
-scenarios are not run, with the reason.
+RDR-6 (the reader's programming interface, features/readers/library.feature) needs the library
+under test: without --lib its scenarios are not run ("no --lib given"). With it, RDR-6 serves its
+own reference cards and PSAMs in the two vpcd slots and swaps them for its error conditions
+(`harness.reader_rig`), so the RDR-6 scenarios run last: before the first of them the plan closes
+its connections to the reader under test and gives up the reader-test card and PSAM it served
+(`harness.reader_serve.release_served`). No later scenario needs them again.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.reader_session import NO_LIB
 from harness.results import FAILED, INCONCLUSIVE, NOT_RUN, PASSED, ScenarioResult, inconclusive_reason, write_results
 from ssc.catalogue import load_catalogue
 
@@ -31,7 +36,6 @@ if TYPE_CHECKING:
     from harness.reader_session import ReaderSession
 
 CARD, READER = "card", "reader"
-NO_LIB = "no --lib given"
 LATENCY_PICTURE = "latency.svg"  # the RDR-5 histogram beside report.html, for a lab's own report
 LIBRARY_REQUIREMENT = "RDR-6"  # the scenarios that call the reader library
 UNAVAILABLE = "the reader under test could not be opened"
@@ -40,6 +44,8 @@ _RESULTS = pytest.StashKey[list]()
 _TRACE_START = pytest.StashKey[int]()
 _REPORTS = pytest.StashKey[list]()
 _INCONCLUSIVE = pytest.StashKey[str]()
+_RELEASED = pytest.StashKey[bool]()
+_SLOTS_BLOCKED = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,6 +104,32 @@ def _open(config: pytest.Config) -> ReaderSession:
     return session
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """RDR-6 last (stable otherwise): its rig takes the vpcd slots over from the served cards."""
+    if is_reader_plan(config):
+        items.sort(key=lambda item: _is_scenario(item) and LIBRARY_REQUIREMENT in _tags(item))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the first RDR-6 scenario that runs (a library given): close the reader under test and
+    stop the cards the plan served, before any fixture of the scenario serves RDR-6's own."""
+    config = item.config
+    if not is_reader_plan(config) or not _is_scenario(item) or LIBRARY_REQUIREMENT not in _tags(item):
+        return
+    reader = config.stash.get(_SESSION, None)
+    if config.stash.get(_RELEASED, False) or reader is None or reader.lib is None or reader.error is not None:
+        return
+    from harness.reader_serve import release_served, slots_blocked
+
+    config.stash[_RELEASED] = True
+    reader.close()
+    release_served()
+    blocked = slots_blocked()
+    if blocked is not None:
+        config.stash[_SLOTS_BLOCKED] = blocked
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
     """Open the reader before the first scenario; when it cannot be opened (no reader by that
@@ -143,8 +175,14 @@ def _ssc_reader_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     reader: ReaderSession = request.getfixturevalue("ssc_reader_session")
     if reader.error is not None:
         pytest.fail(f"{UNAVAILABLE}: {reader.error}", pytrace=False)
-    if LIBRARY_REQUIREMENT in _tags(request.node) and reader.lib is None:
-        pytest.skip(NO_LIB)
+    if LIBRARY_REQUIREMENT in _tags(request.node):
+        if reader.lib is None:
+            pytest.skip(NO_LIB)
+        blocked = request.config.stash.get(_SLOTS_BLOCKED, None)
+        if blocked is not None:
+            from checks.verdicts import Inconclusive
+
+            raise Inconclusive(blocked)
     request.node.stash[_TRACE_START] = len(reader.recorder)
     yield
 

@@ -8,6 +8,11 @@ the reference PSAM in the other vpcd slot, used as the PSAM reader. A vpcd reade
 holds a card (served by hand) is used as it is; a physical reader is never touched. The child
 processes are stopped when the run ends, however it ends, and the kit waits until pcscd has seen
 the cards go, so no process and no phantom card is left behind.
+
+RDR-6 (the reader library) serves its own cards and PSAMs in the same two vpcd slots
+(`harness.reader_rig`) to provoke each return code. The reader plan runs the RDR-6 scenarios last
+and, before the first of them, gives the slots up (`release_served`: the served reader-test card
+and PSAM stop, pcscd sees them go); nothing after RDR-6 needs them again.
 """
 
 from __future__ import annotations
@@ -48,11 +53,44 @@ def _vpcd_state(pattern: str) -> tuple[str, bool] | None:
     return name, next(r.card_present for r in readers if r.name == name)
 
 
+_Child = tuple[str, subprocess.Popen[bytes], object]  # (vpcd reader, serve-card process, its log file)
+_SERVING: list[_Child] = []  # the children of the running served_readers (one run per process)
+
+
+def release_served() -> tuple[str, ...]:
+    """Stop the cards this run serves (before RDR-6 serves its own in the same slots); returns the
+    vpcd readers given up. A no-op when the run served nothing (e.g. cards served by hand)."""
+    released = tuple(name for name, _, _ in _SERVING)
+    _stop_all(_SERVING)
+    _SERVING.clear()
+    return released
+
+
+def slots_blocked() -> str | None:
+    """Why RDR-6 cannot serve its own cards in the vpcd slots (not there, or holding a card this run
+    did not serve); None when both are free."""
+    for name in VPCD_PORTS:
+        state = _vpcd_state(name)
+        if state is None:
+            return f"RDR-6 serves its cards in the vpcd readers and {name!r} is not there (pcscd with vpcd is needed)"
+        if state[1]:
+            return f"RDR-6 serves its cards in the vpcd readers and {name!r} holds a card this run did not serve"
+    return None
+
+
+def _stop_all(children: list[_Child]) -> None:
+    for _, child, log in children:
+        _stop(child)
+        log.close()  # type: ignore[attr-defined]  # a NamedTemporaryFile; closing twice is harmless
+    for served_name, _, _ in children:
+        _wait_gone(served_name)
+
+
 @contextlib.contextmanager
 def served_readers(reader: str, psam_reader: str | None) -> Iterator[ServedReaders]:
     """Serve what a vpcd reader plan needs (see the module docstring); yields the readers to use."""
     state = _vpcd_state(reader)
-    children: list[tuple[str, subprocess.Popen[bytes], object]] = []
+    children: list[_Child] = []
     try:
         if state is not None:
             name, present = state
@@ -66,16 +104,14 @@ def served_readers(reader: str, psam_reader: str | None) -> Iterator[ServedReade
                 psam_reader = other
             for served_name, child, log in children:
                 _wait_present(served_name, child, log)
+        _SERVING[:] = children
         yield ServedReaders(reader, psam_reader, tuple(n for n, _, _ in children))
     finally:
-        for _, child, log in children:
-            _stop(child)
-            log.close()  # type: ignore[attr-defined]  # a NamedTemporaryFile
-        for served_name, _, _ in children:
-            _wait_gone(served_name)
+        _SERVING.clear()
+        _stop_all(children)
 
 
-def _serve(name: str, what: str) -> tuple[str, subprocess.Popen[bytes], object]:
+def _serve(name: str, what: str) -> _Child:
     log = tempfile.NamedTemporaryFile(prefix="ssc-serve-", suffix=".log")  # closed in served_readers
     command = [sys.executable, "-m", "harness.cli", "serve-card", what, "--port", str(VPCD_PORTS[name])]
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)

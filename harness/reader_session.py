@@ -22,6 +22,7 @@ from terminal.psam_client import PsamClient
 from terminal.transports.base import Transport
 from terminal.transports.tracing import Masker, TraceRecorder, TracingTransport
 
+NO_LIB = "no --lib given (RDR-6 tests a reader library: ssc-conform run --plan reader --lib PATH, e.g. readerlib/build/libsscreader.so)"
 OPEN_TIMEOUT = 10.0  # seconds a re-inserted card gets to be back in the reader
 
 

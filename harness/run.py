@@ -87,7 +87,7 @@ class RunOptions:
                 "--plan reader: --card, --fault, --declaration and --psam belong to the card plan; use --reader and --psam-reader"
             )
         if self.lib is not None and not self.lib.is_file():
-            raise UsageError(f"--lib: {self.lib}: no such library file")
+            raise UsageError(f"--lib: {self.lib}: no such library file (build the reference library with: make -C readerlib)")
         if self.card_atr is not None:
             try:
                 if len(bytes.fromhex(self.card_atr)) < 2:
@@ -136,8 +136,6 @@ class RunOptions:
             resolve_faults(self.faults)
         except ValueError as exc:
             raise UsageError(f"--fault: {exc}") from None
-        if self.lib is not None and not self.lib.is_file():
-            raise UsageError(f"--lib: {self.lib}: no such library file (build the reference library with: make -C readerlib)")
         if self.sign_key is not None and not self.sign_key.is_file():
             raise UsageError(f"--sign-key: {self.sign_key}: no such key file (create one with: ssc-conform keygen --out lab)")
         profile = run_profile(spec, self.profile)
@@ -308,7 +306,6 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         ("--ssc-random-bits", options.random_bits),
         ("--ssc-tearing-offsets", options.tearing_offsets),
         ("--ssc-robustness-budget", options.robustness_budget),
-        ("--ssc-lib", options.lib),
     )
     args += [f"{opt}={value}" for opt, value in valued if value is not None]
     args += [f"--ssc-fault={f}" for f in options.faults]

@@ -2,7 +2,10 @@
 
 Thin by design: the library runs in a child process (`checks.readers.library_process`), the card
 and PSAM are served and swapped by `harness.reader_rig`, and the expected values and findings come
-from `checks.readers.library`. Without ``--lib`` every scenario is not run, with the reason.
+from `checks.readers.library`. These scenarios belong to the reader plan (reader_suite/, `ssc-conform
+run --plan reader --lib PATH`); the library is the run's `ReaderSession.lib`. Without ``--lib`` the
+reader plugin skips every scenario before any step ("no --lib given"). The plan runs them last and
+frees the vpcd slots for the rig first (harness.reader_plugin).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -29,13 +32,16 @@ from checks.readers.library_process import OUT, CallOutcome, InBytes, LibraryPro
 from checks.verdicts import Inconclusive
 from harness.psam import software_psam
 from harness.reader_rig import CARD_PORT, PSAM_PORT, VPCD_READERS, ReaderRig
+from harness.reader_session import NO_LIB
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
 from ssc.reader_interface import ReaderInterface, load_reader_interface
 from terminal.errors import HarnessError
 from terminal.regions import load_regions
 
-NO_LIB = "RDR-6 tests a reader library: give its path with ssc-conform run --lib PATH (e.g. readerlib/build/libsscreader.so)"
+if TYPE_CHECKING:
+    from harness.reader_session import ReaderSession
+
 PINPAD = "SSCREADER_PINPAD"  # the reference library's documented PIN pad test input
 CARD_READER_ENV, PSAM_READER_ENV = "SSCREADER_CARD_READER", "SSCREADER_PSAM_READER"
 TERMINAL_NO, TERMINAL_SN = "SSCREADER_TERMINAL_NO", "SSCREADER_TERMINAL_SN"
@@ -75,13 +81,14 @@ class LibraryCase:
 
 
 @pytest.fixture(scope="session")
-def reader_library(request: pytest.FixtureRequest) -> Iterator[LibraryProcess | None]:
-    path = request.config.getoption("--ssc-lib", default=None)
+def reader_library(ssc_reader_session: ReaderSession) -> Iterator[LibraryProcess | None]:
+    """The library given with --lib (`rctx.session.lib`); the reader plan does not run RDR-6 without it."""
+    path = ssc_reader_session.lib
     if path is None:
         yield None
         return
     # the reference library's reader configuration (README); a vendor library has its own
-    library = LibraryProcess(Path(path), env={CARD_READER_ENV: VPCD_READERS[CARD_PORT], PSAM_READER_ENV: VPCD_READERS[PSAM_PORT]})
+    library = LibraryProcess(path, env={CARD_READER_ENV: VPCD_READERS[CARD_PORT], PSAM_READER_ENV: VPCD_READERS[PSAM_PORT]})
     yield library
     library.close()
 

@@ -9,6 +9,7 @@ report a green run that proved nothing.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -96,3 +97,12 @@ def _no_server_thread_left() -> Iterator[None]:
     yield
     left = [t.name for t in threading.enumerate() if t.name.startswith("vpcd:")]
     assert not left, f"vpcd server threads still running: {left}"
+
+
+@pytest.fixture(scope="session")
+def reference_library() -> Path:
+    """The reference reader library (readerlib/, built by scripts/setup); `make` here keeps the
+    reader tests honest after a source change (a no-op otherwise)."""
+    readerlib = Path(__file__).resolve().parents[2] / "readerlib"
+    subprocess.run(["make", "-s", "-C", str(readerlib)], check=True, capture_output=True)
+    return readerlib / "build" / "libsscreader.so"

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from reference_card import ReferenceCard
-from steps.readers_library import NO_LIB
 from tests.e2e.cli import PROJECT, run_cli
 from tests.e2e.hostile_cards import GoesMute, HugeAnswers, StallOnce, Vanishes
 
@@ -29,7 +28,6 @@ RUN_LIMIT = 90.0  # seconds: a clean run through vpcd takes well under 20
 OPT_IN_REASONS = {
     "destructive (blocks or irreversibly changes the card): not run without --allow-destructive",
     "no issuer declaration given (--declaration)",
-    NO_LIB,
 }
 # ...and the cases an option the ICS does not declare decides (a reader run without --ics)
 UNDECLARED_OPTION = "ICS does not declare "

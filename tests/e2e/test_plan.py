@@ -59,6 +59,8 @@ def test_plan_with_a_card_measures_latency_and_an_absent_option_is_not_applicabl
 def test_the_reader_plan_lists_the_rdr_requirements() -> None:
     code, out = _plan("--plan", "reader", "--csv", "-")
     assert code == 0 and "reader plan" in out and "RDR-1" in out and "STD-ATR-1" not in out, out
+    # the reader plan's cases come from reader_suite/ (RDR-1..6, the library cases included)
+    assert "TC-RDR-6-01" in out and "0 requirement(s) of the plan without a case" in out, out
 
 
 def test_a_run_under_the_ics_shows_the_plan_and_the_evidence_of_passes(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """The reader plan in one command, through pcscd + vpcd + pyscard: `ssc-conform run --plan reader
---reader 'Virtual PCD 00 00'` serves the programmable reader-test card and the reference PSAM in the
-two vpcd slots, certifies the virtual reader against RDR-1..5, draws the latency histogram, and
-leaves no served card running. (That a card run stays a card run, ``"plan": "card"``, is checked
+--reader 'Virtual PCD 00 00' --lib readerlib/build/libsscreader.so` serves the programmable
+reader-test card and the reference PSAM in the two vpcd slots, runs RDR-1..5 on them, then gives
+the slots to RDR-6's own served cards (the reference reader library, last), certifies the virtual
+reader against RDR-1..6 (通过, exit 0), draws the latency histogram, and leaves no served card
+running. (That a card run stays a card run, ``"plan": "card"``, is checked
 by tests/e2e/test_cli.py's full runs.)"""
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.exitstatus import INCOMPLETE_OR_PARTIAL
+from harness.exitstatus import PASSED
+from harness.tags import known_tags
 from tests.e2e.cli import run_cli, verdicts
 
 pytestmark = pytest.mark.pcsc
@@ -33,20 +36,23 @@ def _served_cards() -> list[str]:
     return found
 
 
-def test_the_reader_plan_certifies_the_virtual_reader_in_one_command(tmp_path: Path) -> None:
+def test_the_reader_plan_certifies_the_virtual_reader_in_one_command(tmp_path: Path, reference_library: Path) -> None:
     out = tmp_path / "reader"
-    code, output, doc, _ = run_cli(
-        "run", "--plan", "reader", "--reader", "Virtual PCD 00 00", "--long-run", LONG_RUN, "--report-dir", str(out), "-q"
-    )
+    args = ("--plan", "reader", "--reader", "Virtual PCD 00 00", "--lib", str(reference_library), "--long-run", LONG_RUN)
+    code, output, doc, _ = run_cli("run", *args, "--report-dir", str(out), "-q")
     assert doc is not None, output
     assert doc["plan"] == "reader" and doc["verdict"]["plan_of"] == "reader"
     got = verdicts(doc)
-    assert {rid: got.get(rid) for rid in ("RDR-1", "RDR-2", "RDR-3", "RDR-4", "RDR-5")} == dict.fromkeys(
-        ("RDR-1", "RDR-2", "RDR-3", "RDR-4", "RDR-5"), "passed"
-    ), output
+    rdr = ("RDR-1", "RDR-2", "RDR-3", "RDR-4", "RDR-5", "RDR-6")
+    assert {rid: got.get(rid) for rid in rdr} == dict.fromkeys(rdr, "passed"), output
     assert not any(rid.split("-")[0] in ("STD", "SEC", "INT", "PER") for rid in got), "a reader run judged card requirements"
-    # RDR-6 (the reader library, i11lib) is not run in this run: the reader run is 未完成, never 通过
-    assert doc["verdict"]["overall"] == "incomplete" and code == INCOMPLETE_OR_PARTIAL, output
+    assert doc["verdict"]["overall"] == "pass" and doc["verdict"]["plan"] == "full" and code == PASSED, output
+    # every RDR-6 case ran on the clean library and passed, after every other scenario (RDR-6 is last)
+    library = [s for s in doc["scenarios"] if "RDR-6" in s["requirements"]]
+    cases = sorted(t for s in library for t in s["tags"] if t.startswith("TC-RDR-6-"))
+    assert cases == sorted(t for t in known_tags() if t.startswith("TC-RDR-6-")), cases
+    assert all(s["verdict"] == "passed" for s in library)
+    assert all("RDR-6" in s["requirements"] for s in doc["scenarios"][-len(library) :]), "RDR-6 did not run last"
     measured = doc["run"]["reader"]
     assert [e["change"] for e in measured["presence"]] == ["removal", "insertion"]
     assert all(e["ok"] and e["seconds"] is not None for e in measured["presence"])

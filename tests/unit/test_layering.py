@@ -154,3 +154,17 @@ def test_terminal_names_no_requirement_id() -> None:
 def test_every_feature_folder_has_its_checks_folder(review: str) -> None:
     assert (ROOT / "features" / review).is_dir()
     assert list((ROOT / "checks" / review).glob("*.py")), f"checks/{review}/ holds the review logic of features/{review}/"
+
+
+def test_the_reader_features_belong_to_the_reader_plan_only() -> None:
+    """features/readers/ (RDR-1..6, library.feature included) is bound by reader_suite/ alone: a card
+    run collects no reader scenario and the card plugin knows no reader option (--ssc-lib is the
+    reader plugin's)."""
+    bound = {
+        path.relative_to(ROOT).as_posix(): re.findall(r'scenarios\("([^"]+)"\)', path.read_text(encoding="utf-8"))
+        for folder in ("suite", "reader_suite")
+        for path in sorted((ROOT / folder).glob("*.py"))
+    }
+    assert [f for f, dirs in bound.items() if "readers" in dirs] == ["reader_suite/test_readers.py"], bound
+    card_plugin = (ROOT / "harness" / "plugin.py").read_text(encoding="utf-8")
+    assert "--ssc-lib" not in card_plugin and not re.search(r"\bRDR\b|RDR-\d", card_plugin)

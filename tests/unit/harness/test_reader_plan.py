@@ -68,3 +68,24 @@ def test_good_reader_options_reach_pytest(tmp_path: Path) -> None:
     args = _reader_args(options, "Virtual PCD 00 01")
     assert "--ssc-plan=reader" in args and "--ssc-psam-reader=Virtual PCD 00 01" in args
     assert f"--ssc-lib={lib}" in args and "--ssc-long-run=100" in args
+
+
+def test_rdr6_runs_last_in_the_reader_plan_only() -> None:
+    """RDR-6's rig takes the vpcd slots over from the plan's served cards, so its scenarios go last."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    from harness.reader_plugin import pytest_collection_modifyitems
+
+    def item(name: str, *tags: str) -> Any:
+        markers = [SimpleNamespace(name=t) for t in tags]
+        return SimpleNamespace(name=name, fixturenames=("_pytest_bdd_example",), iter_markers=lambda: markers)
+
+    def order(plan: str) -> list[str]:
+        items = [item("lib-1", "RDR-6"), item("atr", "RDR-2"), item("lib-2", "RDR-6"), item("psam", "RDR-4")]
+        config: Any = SimpleNamespace(getoption=lambda name, default=None: plan)
+        pytest_collection_modifyitems(config, items)
+        return [i.name for i in items]
+
+    assert order("reader") == ["atr", "psam", "lib-1", "lib-2"]
+    assert order("card") == ["lib-1", "atr", "lib-2", "psam"]
