@@ -21,8 +21,9 @@ from pathlib import Path
 
 from harness.rundir import LOCK_NAME  # the lock a run holds on its directory (not an artefact)
 
-# Files at the top of a run directory that a run writes (harness/cli.py: `run` and `mutants`).
-TOP_FILES = frozenset({"results.json", "junit.xml", "report.html", "mutants.json"})
+# Files at the top of a run directory that a run writes (harness/cli.py: `run` and `mutants`; a
+# reader-plan run adds the RDR-5 latency picture, harness/reader_plugin.py LATENCY_PICTURE).
+TOP_FILES = frozenset({"results.json", "junit.xml", "report.html", "mutants.json", "latency.svg"})
 # Directories a run writes whose whole tree is the artefact (Allure names its files itself).
 TREES = frozenset({"allure-results", "allure-report"})
 # A mutants run: mutants/<generation>-<fault>/ holds each child run's results and console log.

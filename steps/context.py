@@ -135,7 +135,7 @@ class SecurityState(StepState):
     robustness: BatteryReport  # 在预算内发送各类异常指令…
     tears: list[TearReport]  # 对…从第 0 个字节起逐字节掉电…
     try_probes: tuple[list[TryProbe], list[str]]  # 在写入错误计数器之前掉电…: the probes and the problems they show
-    reader_cuts: list[ReaderCut]  # 在改写记录与错误的 PIN 校验发出后…由读卡器断电
+    reader_cuts: list[ReaderCut]  # 在更新记录与错误的 PIN 校验发出后…由读卡器断电
 
 
 class InteropState(StepState):

@@ -12,7 +12,7 @@ from steps.context import ScenarioContext
 
 # the example column of the scenario outline → the items of checks.security.tearing.tear_items
 _GROUPS = {
-    "改写二进制、改写记录、追加记录": "data",
+    "更新二进制、更新记录、追加记录": "data",
     "修改 PIN、重装 PIN、PIN 错误计数器": "pin",
     "密钥错误计数器": "counters",
     "应用锁定、卡片锁定": "lifecycle",
@@ -86,7 +86,7 @@ def try_spent(ctx: ScenarioContext) -> None:
     assert not problems, " | ".join(problems)
 
 
-@when("在改写记录与错误的 PIN 校验发出后，按规范配置文件的各个延时由读卡器断电，每次复位后读回数据项")
+@when("在更新记录与错误的 PIN 校验发出后，按规范配置文件的各个延时由读卡器断电，每次复位后读回数据项")
 def reader_power_cuts(ctx: ScenarioContext) -> None:
     spec = ctx.profile.tearing
     if spec is None:

@@ -65,7 +65,7 @@
     而且 pOutInfo 中的剩余次数与卡片应答的 63Cx 一致
 
   @TC-RDR-6-09
-  场景: PIN 已锁定时返回 -52
+  场景: PIN 锁定后返回 -52
     假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
     而且 经 APDU 连续校验错误 PIN 直至 PIN 锁定
     当 在密码键盘输入正确的 PIN 并调用 iVerifyPIN
