@@ -142,12 +142,25 @@ def every_variant_delivered(rctx: ReaderContext) -> None:
 # -- RDR-3 ----------------------------------------------------------------------------------------
 
 
-@when(parsers.parse('经被测读写器发送 "{kind}" 的全部命令'))
-def send_case_kind(rctx: ReaderContext, kind: str) -> None:
+# The APDU kinds as the test case names them (ISO/IEC 7816-3 cases 1–4 and the length edges) → the
+# kinds of checks.readers.exchanges.apdu_cases.
+APDU_KINDS = {
+    "情形 1（无命令数据，无 Le）": "case1",
+    "情形 2（无命令数据，有 Le）": "case2",
+    "情形 3（有命令数据，无 Le）": "case3",
+    "情形 4（有命令数据，有 Le）": "case4",
+    "256 字节应答": "response256",
+    "255 字节命令数据": "command255",
+}
+
+
+@when(parsers.parse('经被测读写器发送 "{label}" 的全部命令'))
+def send_case_kind(rctx: ReaderContext, label: str) -> None:
     session = rctx.session
     _programmable(session)
     cases = exchanges.apdu_cases(session.hooks)
-    assert kind in cases, f"unknown APDU kind {kind!r}; known: {', '.join(cases)}"
+    kind = APDU_KINDS.get(label, label)
+    assert kind in cases, f"用例中的 APDU 种类 {label!r} 未定义 / unknown APDU kind; known: {'、'.join(APDU_KINDS)}"
     rctx.state.outcomes = [exchanges.run_case(_transport(session), session.hooks, case) for case in cases[kind]]
 
 
