@@ -569,14 +569,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Gener
         return
     reports = item.stash.setdefault(_REPORTS, [])
     reports.append(report)
-    if report.failed and call.excinfo is not None and _INCONCLUSIVE not in item.stash:
-        reason = inconclusive_reason(call.excinfo.value)
-        if reason is None and report.when == "setup" and not call.excinfo.errisinstance(pytest.fail.Exception):
-            reason = f"inconclusive (set-up error, not the card's answer): {call.excinfo.typename}: {call.excinfo.value}"
-        if reason is not None:
-            item.stash[_INCONCLUSIVE] = reason
+    reason = phase_inconclusive(report, call, "the card's answer")
+    if reason is not None and _INCONCLUSIVE not in item.stash:
+        item.stash[_INCONCLUSIVE] = reason
     if report.when == "teardown":
         _record_scenario(item, reports)
+
+
+def phase_inconclusive(report: pytest.TestReport, call: pytest.CallInfo, whose: str) -> str | None:
+    """Why a failed phase of a scenario is inconclusive rather than the device's failure (None when
+    it is a failure or did not fail): a check said so, or the set-up broke for a reason that is not
+    `whose` doing. Shared by the card and the reader plugins, which judge different devices."""
+    if not report.failed or call.excinfo is None:
+        return None
+    reason = inconclusive_reason(call.excinfo.value)
+    if reason is None and report.when == "setup" and not call.excinfo.errisinstance(pytest.fail.Exception):
+        reason = f"inconclusive (set-up error, not {whose}): {call.excinfo.typename}: {call.excinfo.value}"
+    return reason
 
 
 _REPORTS = pytest.StashKey[list]()

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.reader_session import NO_LIB
-from harness.results import FAILED, INCONCLUSIVE, NOT_RUN, PASSED, ScenarioResult, inconclusive_reason, write_results
+from harness.results import FAILED, INCONCLUSIVE, NOT_RUN, PASSED, ScenarioResult, write_results
 from ssc.catalogue import load_catalogue
 
 if TYPE_CHECKING:
@@ -195,12 +195,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Gener
     report = outcome.get_result()
     reports = item.stash.setdefault(_REPORTS, [])
     reports.append(report)
-    if report.failed and call.excinfo is not None and _INCONCLUSIVE not in item.stash:
-        reason = inconclusive_reason(call.excinfo.value)
-        if reason is None and report.when == "setup" and not call.excinfo.errisinstance(pytest.fail.Exception):
-            reason = f"inconclusive (set-up error, not the reader's doing): {call.excinfo.typename}: {call.excinfo.value}"
-        if reason is not None:
-            item.stash[_INCONCLUSIVE] = reason
+    from harness.plugin import phase_inconclusive
+
+    reason = phase_inconclusive(report, call, "the reader's doing")
+    if reason is not None and _INCONCLUSIVE not in item.stash:
+        item.stash[_INCONCLUSIVE] = reason
     if report.when == "teardown":
         _record(item, reports)
 

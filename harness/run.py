@@ -103,7 +103,7 @@ class RunOptions:
         from harness.declaration import DeclarationError, load_declaration
         from harness.ics import IcsError, load_ics
         from harness.labcards import CardSetError, load_card_set
-        from harness.optioncheck import check_expression, check_keys, check_pin, check_regions, run_profile
+        from harness.optioncheck import check_keys, check_pin, check_regions, run_profile
         from harness.psam import parse_psam_option
         from harness.tags import TagError, to_marker_expression
         from reference_card.faults import resolve_faults
@@ -154,16 +154,9 @@ class RunOptions:
             check_regions(self.regions)
         if self.keys is not None:
             check_keys(self.keys, profile if spec.kind == "reference" or self.profile else None)
-        if self.keyword:
-            check_expression("-k", self.keyword)
-        if self.markers:
-            check_expression("-m", self.markers)
-        if tags and self.markers:
-            return f"({self.markers}) and ({tags})"
-        return tags or self.markers or None
+        return self._marker_expression(tags)
 
     def _reader_markers(self) -> str | None:
-        from harness.optioncheck import check_expression
         from harness.tags import TagError, to_marker_expression
 
         if self.sign_key is not None and not self.sign_key.is_file():
@@ -172,6 +165,12 @@ class RunOptions:
             tags = to_marker_expression(self.tags) if self.tags is not None else None
         except TagError as exc:
             raise UsageError(str(exc)) from None
+        return self._marker_expression(tags)
+
+    def _marker_expression(self, tags: str | None) -> str | None:
+        """-k and -m checked, then the marker expression of `--tags` and `-m` together."""
+        from harness.optioncheck import check_expression
+
         if self.keyword:
             check_expression("-k", self.keyword)
         if self.markers:
