@@ -39,8 +39,10 @@ def test_tearing_through_vpcd_with_the_hook_passes(tmp_path: Path, serve_card: C
     assert reqs["SEC-TEAR-1"]["verdict"] == reqs["SEC-TEAR-2"]["verdict"] == "passed", (reqs["SEC-TEAR-1"], reqs["SEC-TEAR-2"])
     hooked = [s for s in doc["scenarios"] if "SEC-TEAR-1" in s["requirements"] and s["summary"] and s["summary"].get("items")]
     assert len(hooked) == 4 and all(item["left"][-1]["left"] in ("new", "old") for s in hooked for item in s["summary"]["items"])
-    reader = next(s for s in doc["scenarios"] if s["summary"] and "cuts" in s["summary"])
-    assert reader["verdict"] == "passed" and {c["left"] for c in reader["summary"]["cuts"]} <= {"old", "new"}
+    # the reader's power cut lands only after the card answered (PC/SC): on a card with the hook it
+    # would prove nothing, so that case does not apply (tests/unit/steps/test_tearing_steps.py judges it)
+    reader = next(s for s in doc["scenarios"] if s["id"] == "TC-SEC-TEAR-1-05")
+    assert reader["verdict"] == "not-applicable" and "tearing hook" in reader["reason"], reader
     assert code == 4, out  # --tags: a partial plan
 
 
