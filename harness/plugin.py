@@ -602,9 +602,7 @@ def _failure_text(report: pytest.TestReport) -> str:
 def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
     from harness.cardwatch import REMOVED
 
-    feature_name, scenario_name = _scenario_names(item)
     catalogue = load_catalogue()
-    tags = sorted(_tags(item))
     verdict, reason = PASSED, ""
     for rep in reports:
         if rep.skipped:
@@ -637,14 +635,8 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             elif verdict == FAILED and lost[0] != REMOVED:
                 reason = str(lost[1]).partition(": ")[2]  # "no answer within 5 s to …", not the step's wording
     result = ScenarioResult(
-        case_id=item.stash.get(_CASE_ID, item.nodeid),
+        **scenario_identity(item, catalogue),
         observations=_observations(item),
-        id=_case_id(item),
-        node_id=item.nodeid,
-        feature=feature_name,
-        name=scenario_name,
-        requirements=[t for t in tags if catalogue.is_requirement(t)],
-        tags=tags,
         verdict=verdict,
         reason=reason,
         duration_s=round(sum(r.duration for r in reports), 4),
@@ -792,19 +784,23 @@ def _record_not_run(session: pytest.Session, reason: str) -> None:
 
 def _not_run(item: pytest.Item, catalogue: Catalogue, reason: str) -> ScenarioResult:
     """The result of a scenario that never ran (card not opened, run interrupted), with `reason`."""
+    return ScenarioResult(**scenario_identity(item, catalogue), verdict=NOT_RUN, reason=reason)
+
+
+def scenario_identity(item: pytest.Item, catalogue: Catalogue) -> dict[str, Any]:
+    """What names a scenario in results.json — its test-case ID first (the pytest node id second),
+    feature, title, requirements and tags — the same for the card and the reader plans."""
     feature_name, scenario_name = _scenario_names(item)
     tags = sorted(_tags(item))
-    return ScenarioResult(
-        case_id=item.stash.get(_CASE_ID, item.nodeid),
-        id=_case_id(item),
-        node_id=item.nodeid,
-        feature=feature_name,
-        name=scenario_name,
-        requirements=[t for t in tags if catalogue.is_requirement(t)],
-        tags=tags,
-        verdict=NOT_RUN,
-        reason=reason,
-    )
+    return {
+        "case_id": item.stash.get(_CASE_ID, item.nodeid),
+        "id": _case_id(item),
+        "node_id": item.nodeid,
+        "feature": feature_name,
+        "name": scenario_name,
+        "requirements": [t for t in tags if catalogue.is_requirement(t)],
+        "tags": tags,
+    }
 
 
 def _provenance_of(profile: Any) -> Any:

@@ -232,18 +232,11 @@ def _record(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
 def _result(
     item: pytest.Item, verdict: str, reason: str, *, trace: list[dict[str, Any]] | None = None, duration: float = 0.0
 ) -> ScenarioResult:
-    from harness.plugin import _scenario_names
+    from harness.plugin import scenario_identity
 
-    catalogue = load_catalogue()
-    feature, name = _scenario_names(item)
-    tags = sorted(_tags(item))
     trace = trace or []
     return ScenarioResult(
-        id=item.nodeid,
-        feature=feature,
-        name=name,
-        requirements=[t for t in tags if catalogue.is_requirement(t)],
-        tags=tags,
+        **scenario_identity(item, load_catalogue()),  # keyed by the test-case ID, as the card plan's
         verdict=verdict,
         reason=reason,
         duration_s=round(duration, 4),

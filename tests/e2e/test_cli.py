@@ -105,7 +105,9 @@ def test_pins_never_appear_in_results(tmp_path: Path) -> None:
 @pytest.mark.pcsc
 def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
     _, _, in_process, _ = run_cli("run", "--report-dir", str(tmp_path / "inproc"))
-    served = serve_card(ReferenceCard.default("gen2"))
+    # with the §6.5 hook, as the embedded card: a reader's power cut lands after the answer and
+    # proves nothing (inconclusive), so SEC-TEAR-1/2 are judged through the hook, sampled at 2 offsets
+    served = serve_card(ReferenceCard.default("gen2", tearing_hook=True))
     # INT-XR-7 on a real card needs a card the lab declares invalid (the embedded run issues its own)
     bad = serve_card(card_of(OTHER_REGION, ("bad_card_id_mac",)), port=35964)
     code, out, doc, _ = run_cli(
@@ -115,6 +117,8 @@ def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serv
         "--card-set",
         str(invalid_card_set(tmp_path / "cards.yaml", bad.reader)),
         "--allow-destructive",
+        "--tearing-offsets",
+        "2",
         "--ics",
         "fixtures/ics/reference-gen2.yaml",  # the served card's own ICS: the embedded card gets it by default
         "--report-dir",
@@ -122,7 +126,7 @@ def test_run_through_pcscd_and_vpcd_gives_the_same_verdicts(tmp_path: Path, serv
     )
     assert doc is not None and in_process is not None, out
     assert verdicts(doc) == verdicts(in_process), out
-    assert code == 0, out  # as in-process: 通过 (tearing through the reader's power cuts, the served card has no hook)
+    assert code == 0, out  # as in-process: 通过
     assert doc["dut"]["atr"] == in_process["dut"]["atr"]
     assert doc["dut"]["kind"] == "PC/SC reader"
 
