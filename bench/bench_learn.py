@@ -35,7 +35,7 @@ from harness.learn.alphabet import ALPHABETS_DIR
 from harness.learn.run import LearnOptions, run_learn
 from reference_card.faults import FAULTS
 
-FOCUS = ("keys", "access", "sm", "pin-admin", "lifecycle")
+FOCUS = ("keys", "access", "sm", "pin-admin", "internal", "lifecycle")
 VPCD_READER = "Virtual PCD 00 00"
 
 

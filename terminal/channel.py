@@ -125,6 +125,10 @@ class Terminal:
         """Reset the card; returns the new ATR. Volatile card state (selection, security) is gone."""
         return self.transport.reset()
 
+    def power_cycle(self) -> bytes:
+        """Cold reset (power removed, then applied: `Transport.power_cycle`); returns the new ATR."""
+        return self.transport.power_cycle()
+
     def close(self) -> None:
         self.transport.close()
 

@@ -115,8 +115,13 @@ class CardSession:
     MF → SSSE → DF walk would lose them. Use `reset()` here rather than on the terminal.
     `region` overrides the region read from the card (e.g. a card with a damaged EF05); `identity`
     is one already read (a second session on the same card need not read it again, and can do
-    without it when the card's EF05 is being rewritten).
+    without it when the card's EF05 is being rewritten). `items_by_number` (off by default, so
+    checks of READ RECORD by tag see a refusal): a data item the card refuses to read by tag is
+    read again by record number, the other legitimate path (the learner must know a card's
+    identity even when its by-tag reading is the fault it is to find).
     """
+
+    items_by_number: bool = False
 
     def __init__(self, terminal: Terminal, *, region: str | None = None, check: bool = True, identity: CardIdentity | None = None) -> None:
         self.terminal = terminal
@@ -184,6 +189,12 @@ class CardSession:
     def reset(self) -> bytes:
         """Reset the card; forgets selection (the identity is kept: the card did not change)."""
         atr = self.terminal.reset()
+        self.current_df = self.current_ef = None
+        return atr
+
+    def power_cycle(self) -> bytes:
+        """Cold reset (the power removed and applied again); forgets selection like `reset`."""
+        atr = self.terminal.power_cycle()
         self.current_df = self.current_ef = None
         return atr
 
@@ -315,7 +326,12 @@ class CardSession:
         """Read data item `item` (profile name, e.g. "card_number") and decode it by its format:
         `an` → str (GB18030, 00 padding stripped), `cn` → str of digits, `b` → bytes."""
         f, rec = find_item(self.profile, item)
-        response = self.read_record(f.path, tag=rec.tag, check=True)
+        try:
+            response = self.read_record(f.path, tag=rec.tag, check=True)
+        except OperationError:
+            if not self.items_by_number:
+                raise
+            response = self.read_record(f.path, rec.number, check=True)
         tlv = parse_record(response.data)
         if tlv.tag != rec.tag or len(tlv.value) != rec.length:
             raise OperationError(

@@ -24,7 +24,7 @@ from aalpy.learning_algs import run_KV
 from aalpy.oracles import RandomWMethodEqOracle
 
 from harness.learn.compare import MachineView, compare
-from harness.learn.sul import BudgetExceeded
+from harness.learn.sul import BudgetExceeded, RestoreUnverified
 from terminal.errors import HarnessError
 
 __all__ = ["Learned", "ModelGuidedEqOracle", "NonDeterministicCard", "Witness", "learn_machine"]
@@ -173,6 +173,23 @@ def learn_machine(
             raise
         detail = " ".join(str(exc).split("\n")[1:3])
         raise NonDeterministicCard(f"the card answered the same query differently ({detail})") from None
+    except RestoreUnverified as exc:
+        # The card could not be put back after a query: what it answered on the way there is the
+        # result — a difference when the model answers that sequence otherwise.
+        e = exc.evidence
+        if guide is None or tuple(guide.run(e.sequence)) == e.outputs:
+            raise
+        oracle.witnesses.setdefault(e.sequence, Witness(e.sequence, tuple(guide.run(e.sequence)), e.outputs))
+        return Learned(
+            oracle.last or _unknown(inputs),
+            sul.num_queries - start_queries,
+            sul.num_steps - start_steps,
+            sul.transport.apdus - start_apdus,
+            time.perf_counter() - start,
+            complete=False,
+            stopped=str(exc),
+            witnesses=tuple(sorted(oracle.witnesses.values(), key=lambda w: len(w.sequence))),
+        )
     except BudgetExceeded as exc:
         if oracle.last is None:
             raise
@@ -194,3 +211,8 @@ def learn_machine(
         time.perf_counter() - start,
         witnesses=tuple(sorted(oracle.witnesses.values(), key=lambda w: len(w.sequence))),
     )
+
+
+def _unknown(inputs: list[str]) -> MachineView:
+    """The diagram of a card that stopped before its first hypothesis: one state, outputs unknown."""
+    return MachineView("s0", ("s0",), tuple(inputs), {("s0", a): "s0" for a in inputs}, {("s0", a): "?" for a in inputs})

@@ -141,7 +141,9 @@ def _psam_for(transport: Transport, profile: Profile, keyset: KeySet) -> PsamCli
     from terminal.regions import load_regions
     from terminal.session import CardSession
 
-    region = CardSession(Terminal(transport, profile), check=True).identity().region
+    session = CardSession(Terminal(transport, profile), check=True)
+    session.items_by_number = True  # a card that refuses READ RECORD by tag is still learned (sul.py)
+    region = session.identity().region
     try:
         reg = load_regions().get(region)
     except KeyError as exc:
@@ -270,6 +272,8 @@ def _learn_in(
     say(_figures_line("model", model_learned))
 
     dut = _Card("dut", dut_counting, CardSUL(dut_counting, profile, dut_psam, pin, alphabet, destructive=options.allow_destructive))
+    for note in dut.sul.notes:
+        say(f"learn: {note}")
     latency = dut_counting.latency
     estimate = model_learned.apdus
     say(

@@ -125,6 +125,11 @@ class CaptureTransport(WrappingTransport):
         self.events.append((None, bytes(atr)))
         return atr
 
+    def power_cycle(self) -> bytes:
+        atr = self.inner.power_cycle()
+        self.events.append((None, bytes(atr)))
+        return atr
+
     def take(self) -> list[tuple[bytes | None, bytes]]:
         out, self.events = self.events, []
         return out
@@ -560,6 +565,11 @@ def _reset(ctx: OperationContext, op: Operation) -> None:
     ctx.session.reset()
 
 
+def _power_cycle(ctx: OperationContext, op: Operation) -> None:
+    """A cold reset: through PC/SC the reader removes the card's power (a warm reset may keep RAM)."""
+    ctx.session.power_cycle()
+
+
 def _apdu(ctx: OperationContext, op: Operation) -> None:
     ctx.session.forget_selection()
     try:
@@ -656,7 +666,7 @@ OPERATIONS: Mapping[str, OperationSpec] = {
         _lifecycle("application_unblock"), {"mac": _RIGHT_WRONG}, True, True, ("SEC-LC-1",), frozenset({"mac"})
     ),
     "reset": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
-    "power_cycle": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
+    "power_cycle": OperationSpec(_power_cycle, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "access": OperationSpec(
         _access, {"path": None, "right": ("read", "update"), "conditions": None}, True, False, ("SEC-AC-1",), frozenset({"conditions"})
     ),

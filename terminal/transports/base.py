@@ -102,6 +102,11 @@ class Transport(ABC):
     def reset(self) -> bytes:
         """Reset the card (cold/warm as the backend allows) and return its ATR."""
 
+    def power_cycle(self) -> bytes:
+        """Cold reset: the card loses power and powers up again (RAM state a warm reset may keep
+        is gone); returns the ATR. A backend that cannot remove power resets (the default)."""
+        return self.reset()
+
     @property
     @abstractmethod
     def atr(self) -> bytes | None:
@@ -143,6 +148,9 @@ class WrappingTransport(Transport):
 
     def reset(self, **options: float) -> bytes:
         return self.inner.reset(**options)  # backend options (e.g. PcscTransport's timeout) pass through
+
+    def power_cycle(self) -> bytes:
+        return self.inner.power_cycle()
 
     @property
     def atr(self) -> bytes | None:

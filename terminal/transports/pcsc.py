@@ -436,7 +436,7 @@ class PcscTransport(Transport):
         if not self._hcard:
             self._connect()
             return
-        rc, active = scard.SCardReconnect(self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, scard.SCARD_RESET_CARD)
+        rc, active = scard.SCardReconnect(self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, self._disposition)
         if rc == scard.SCARD_E_INVALID_HANDLE:  # handle lost (e.g. pcscd restarted): start over
             self._drop_card_handle()
             self._connect()
@@ -498,6 +498,17 @@ class PcscTransport(Transport):
         self._events_at_removal = None
         assert self._atr is not None
         return self._atr
+
+    _disposition = scard.SCARD_RESET_CARD  # what a reset's SCardReconnect does to the card
+
+    def power_cycle(self) -> bytes:
+        """Cold reset: SCardReconnect with SCARD_UNPOWER_CARD (the reader removes the card's power,
+        then powers it up), otherwise as `reset`."""
+        self._disposition = scard.SCARD_UNPOWER_CARD
+        try:
+            return self.reset()
+        finally:
+            self._disposition = scard.SCARD_RESET_CARD
 
     @property
     def atr(self) -> bytes | None:

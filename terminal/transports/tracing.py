@@ -17,7 +17,7 @@ it — stays small.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -262,9 +262,16 @@ class TracingTransport(WrappingTransport):
 
     def reset(self, **options: float) -> bytes:
         """Reset through `inner`; backend options (e.g. PcscTransport's timeout) pass through."""
+        return self._traced_reset(lambda: self.inner.reset(**options))
+
+    def power_cycle(self) -> bytes:
+        """A cold reset through `inner`, traced as a reset."""
+        return self._traced_reset(self.inner.power_cycle)
+
+    def _traced_reset(self, call: Callable[[], bytes]) -> bytes:
         start = time.perf_counter_ns()
         try:
-            atr = self.inner.reset(**options)
+            atr = call()
         except Exception as exc:
             self.recorder.record(
                 b"",

@@ -82,3 +82,36 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
 def test_bad_input_from_the_command_line(tmp_path: Path) -> None:
     code, out, _, _ = run_cli("learn", "--report-dir", str(tmp_path / "out"), "--alphabet", str(tmp_path / "none.yaml"), timeout=60)
     assert_one_line_of_bad_input(code, out, "--alphabet", "none.yaml")
+
+
+SMALL = """format: ssc-alphabet/1
+profiles: [gen2]
+symbols:
+  - {name: auth_right, op: external_authenticate, args: {key: UKSSSE, cryptogram: right}}
+  - {name: read_ef05, op: read_record, args: {path: SSSE/EF05, tag: "05"}}
+  - {name: update_ef05, op: update_record, args: {path: SSSE/EF05, number: "5", auth: none}}
+  - {name: reset, op: reset}
+"""
+
+
+@pytest.mark.parametrize(
+    ("fault", "alphabet", "sequence"),
+    [
+        ("swapped_diversification", None, ["auth_right"]),
+        ("no_read_record_by_tag", None, ["read_ef05"]),
+        ("reload_pin_no_effect", PIN_ADMIN, ["change_temp", "reset", "change_back", "verify_right"]),
+    ],
+)
+def test_a_card_that_refuses_or_ignores_a_restore_is_a_difference(
+    tmp_path: Path, fault: str, alphabet: Path | None, sequence: list[str]
+) -> None:
+    if alphabet is None:
+        alphabet = tmp_path / "small.yaml"
+        alphabet.write_text(SMALL, encoding="utf-8")
+    lines: list[str] = []
+    code = run_learn(LearnOptions(report_dir=tmp_path / fault, alphabet=alphabet, card="reference:gen2", faults=(fault,)), out=lines.append)
+    assert code == 1, lines
+    doc = json.loads((tmp_path / fault / "learn.json").read_text(encoding="utf-8"))
+    shortest = min(doc["differences"], key=lambda d: len(d["sequence"]))
+    assert shortest["sequence"] == sequence and shortest["confirmed"], lines
+    assert (tmp_path / fault / shortest["replay"]).is_file()

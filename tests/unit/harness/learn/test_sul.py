@@ -92,8 +92,88 @@ def test_a_card_that_answers_a_query_differently_stops_learning() -> None:
         learn_machine(sul, sul.alphabet.names)
 
 
-def test_a_card_that_refuses_the_restore_cannot_be_learned() -> None:
+def test_a_card_that_refuses_the_right_pin_at_set_up_cannot_be_learned() -> None:
     from harness.learn.sul import RestoreFailed
 
-    with pytest.raises(RestoreFailed, match="external_authenticate.*wrong keys or PIN"):
-        card_sul(faults=("swapped_diversification",))
+    profile = rig.PROFILES["gen2"]
+    card = InProcessTransport(rig.new_reference_card("gen2"))
+    psam = rig.open_psam(profile)
+    chosen = load_alphabet(default_alphabet_path("gen2"), profile)
+    with pytest.raises(RestoreFailed, match="verify.*wrong PIN"):
+        CardSUL(card, profile, psam, "999999", chosen, destructive=False)
+
+
+def test_a_key_the_card_refuses_is_its_answer_and_never_sent_again() -> None:
+    sul = card_sul(faults=("swapped_diversification",))
+    assert set(sul.refused) == {"UKSSSE"} and "UKSSSE" not in sul.plan.keys and sul.notes
+    sent = sul.transport.apdus
+    assert sul.query(("auth_right", "auth_wrong", "update_ef05")) == ["63C2", GUARD, "6982"]
+    assert sul.query(("auth_right",)) == ["63C2"]
+    log, restore, outputs = sul.record(("auth_right",))
+    assert outputs == ["63C2"] and log[restore][0].name == "external_authenticate" and log[restore][1][-1].sw == 0x63C2
+    external = bytes.fromhex("0082")
+    assert sul.transport.apdus - sent < 20  # the refused key's authentication is not among them
+    assert not any(e.command.upper().startswith(external.hex().upper()) for _, ex in log[:restore] for e in ex)
+
+
+def test_a_card_that_refuses_reading_by_tag_is_learned_through_its_identity_by_number() -> None:
+    sul = card_sul(faults=("no_read_record_by_tag",))
+    assert sul.query(("read_ef05", "auth_right", "update_ef05")) == ["6A86", "9000", "9000"]
+
+
+def test_a_pin_restore_that_cannot_be_verified_is_evidence_not_a_crash() -> None:
+    from harness.learn.sul import RestoreUnverified
+
+    sul = card_sul(faults=("reload_pin_no_effect",), alphabet=ALPHABETS_DIR / "focus" / "pin-admin.yaml")
+    assert sul.query(("change_temp",)) == ["9000"]
+    with pytest.raises(RestoreUnverified, match="verify") as caught:
+        sul.query(("verify_right",))
+    e = caught.value.evidence
+    assert e.sequence == ("change_temp", "reset", "change_back", "verify_right")
+    assert e.outputs[0] == "9000" and e.outputs[-1].startswith("63C")
+    log, restore, outputs = sul.record(e.sequence[:2])
+    assert outputs == list(e.outputs[:2]) and [op.name for op, _ in log[restore:]] == ["change_pin", "reset"]
+    clean = card_sul(alphabet=ALPHABETS_DIR / "focus" / "pin-admin.yaml")
+    assert clean.query(e.sequence) == ["9000", "-", "9000", "9000"]
+
+
+def test_the_restore_puts_back_only_what_the_query_left() -> None:
+    from harness.learn.sul import Leftover
+
+    sul = card_sul()
+    names = lambda left: [op.name for op in sul.plan.operations(left)]  # noqa: E731
+    assert names(Leftover(frozenset({"verify", "read_record"}))) == ["reset"]
+    assert names(Leftover(frozenset({"verify"}), pin_spent=True)) == ["reset", "verify", "reset"]
+    assert names(Leftover(frozenset({"external_authenticate"}), keys_spent=frozenset({"UKSSSE"}))) == [
+        "reset",
+        "external_authenticate",
+        "reset",
+    ]
+    assert names(Leftover(frozenset({"external_authenticate"}))) == ["reset"]
+    assert names(None)[:3] == ["reset", "change_pin", "verify"]
+
+
+def test_a_refused_write_is_read_back_and_an_accepted_one_written_back() -> None:
+    def restore_ops(faults: tuple[str, ...], word: tuple[str, ...]) -> list[str]:
+        sul = card_sul(faults=faults)
+        sul.query(word)
+        sul._log = []
+        sul.pre()
+        return [op.name for op, _ in sul._log]
+
+    assert restore_ops((), ("update_ef05",)) == ["reset", "read_record", "reset"]
+    assert "update_record" in restore_ops((), ("auth_right", "update_ef05"))
+    assert "update_record" in restore_ops(("write_despite_refusal",), ("update_ef05",))
+    sul = card_sul(faults=("write_despite_refusal",))
+    word = ("update_ef05", "read_ef05")
+    assert sul.query(word) == sul.query(word) == ["6982", "9000 other"]
+
+
+def test_internal_authentication_is_judged_valid_and_fresh(tmp_path: Path) -> None:
+    alphabet = tmp_path / "ia.yaml"
+    alphabet.write_text(
+        "format: ssc-alphabet/1\nprofiles: [gen2]\nsymbols:\n  - {name: ia, op: internal_authenticate}\n  - {name: reset, op: reset}\n",
+        encoding="utf-8",
+    )
+    assert card_sul(alphabet=alphabet).query(("ia", "reset", "ia")) == ["9000 valid fresh", "-", "9000 valid fresh"]
+    assert card_sul(faults=("swapped_diversification",), alphabet=alphabet).query(("ia",)) == ["9000 invalid fresh"]
