@@ -148,9 +148,9 @@ class RestorePlan:
             ops.append(Operation.of("change_pin", to="run"))  # nothing sent when the card holds the run PIN
         if left is None or left.pin_spent or left.ops & PIN_CHANGES:
             ops.append(Operation.of("verify", pin="right"))
-        ops += [Operation.of("external_authenticate", key=k) for k in self.keys if every or k in left.keys_spent]  # type: ignore[union-attr]  # every is left is None
         if left is None or left.ops & WRITES:
-            ops += [_restoring(w) for w in self.writes]
+            ops += [_restoring(w) for w in self.writes]  # before the keys: a write-back's own authentication restores its key
+        ops += [Operation.of("external_authenticate", key=k) for k in self.keys if every or k in left.keys_spent]  # type: ignore[union-attr]  # every is left is None
         if len(ops) > 1:
             ops.append(Operation.of("reset"))
         return ops
@@ -315,9 +315,12 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
         cryptogram it refuses; a later restore that fails raises `RestoreUnverified`."""
         left = None if self._previous is None else self._previous.leftover()
         log: Log = []
+        restored: set[str] = set()  # keys a write-back authenticated with (a right cryptogram accepted)
         for op in self.plan.operations(left):
             if op.name in WRITES:
-                self._restore_write(op, left, log)
+                restored |= self._restore_write(op, left, log)
+                continue
+            if op.name == "external_authenticate" and left is not None and op.arg("key") in restored:
                 continue
             mark = len(log)
             log.append((op, self._do(op)))
@@ -348,9 +351,10 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
             f"(a fault, or the wrong key set for this card); {key} is not sent again (one try of it is spent)"
         )
 
-    def _restore_write(self, op: Operation, left: Leftover | None, log: Log) -> None:
+    def _restore_write(self, op: Operation, left: Leftover | None, log: Log) -> set[str]:
         """Give a written record back: at once after an accepted write; after refused writes only
-        if reading it back shows a change. Nothing when the alphabet's write never ran."""
+        if reading it back shows a change. Nothing when the alphabet's write never ran. The keys
+        its granted write-back authenticated with (their try counters are restored by it)."""
         path = op.arg("path")
         f = self.profile.file(path)
         if op.name == "update_binary":
@@ -359,18 +363,20 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
             where = f"record {op.arg('number', str(f.records[0].number if f.records else 1))}"
         original = self.ctx.originals.get((path, where))
         if original is None:
-            return  # nothing was written yet: nothing to give back
+            return set()  # nothing was written yet: nothing to give back
         if left is not None and not left.written and self._reads_back(op, original, log):
-            return
+            return set()
         rule = f.rule("update")
         if rule is not None and rule.keys & set(self.refused):
             if left is None:
-                return  # set-up: the learner has written nothing with a key it cannot use
+                return set()  # set-up: the learner has written nothing with a key it cannot use
             raise self._unverified(f"{path} changed and its write right needs {', '.join(sorted(rule.keys & set(self.refused)))}", log)
         try:
             log.append((op, self._do(op)))
         except HarnessError:
-            pass  # the terminal cannot obtain the right: the next query shows what is left
+            return set()  # the terminal cannot obtain the right: the next query shows what is left
+        granted = op.name != "sm_update" and self._last_sw() == 0x9000 and rule is not None and rule.kind == "single"
+        return set(rule.keys - rule.sm_keys) if granted and rule is not None else set()
 
     def _reads_back(self, op: Operation, original: bytes, log: Log) -> bool:
         """Whether the content `op` writes still holds `original` (False when it cannot be read
