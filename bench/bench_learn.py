@@ -5,7 +5,8 @@
 
 1. Per generation, the clean reference card is learned twice in-process with the default alphabet
    (fixtures/alphabets/<gen>.yaml); both must come out equivalent to the model. With --vpcd the
-   same card is also served on vpcd (`Virtual PCD 00 00`) and learned through pcscd + pyscard.
+   same card is also served on vpcd (`Virtual PCD 00 00`) and learned through pcscd + pyscard,
+   against the embedded model and against the served card's own twin (`--model twin`).
    Printed: states, queries, APDUs, seconds. Targets: ≤ 30 s in-process, ≤ 60,000 APDUs (DUT).
    (The vpcd figures need no serve-card process: the card is served from a thread of this one.)
 2. Every fault of reference_card.FAULTS (on gen2, or on its own generation) is learned with the
@@ -77,14 +78,17 @@ def figures(generations: list[str], vpcd: bool, tmp: Path) -> bool:
                 if not handle.wait_connected(5.0):
                     raise SystemExit("bench_learn: the served card did not connect to vpcd (run under scripts/pcsc-sandbox)")
                 time.sleep(1.0)  # pcscd notices the card
-                code, doc, _ = learn(tmp / f"{gen}-vpcd", card=f"reader:{VPCD_READER}", profile=gen)
+                served = []
+                for model in ("embedded", "twin"):  # the embedded model, then the served card's own twin
+                    served.append((model, *learn(tmp / f"{gen}-vpcd-{model}", card=f"reader:{VPCD_READER}", profile=gen, model=model)))
             finally:
                 handle.stop()
-            ok &= code == 0
-            d = doc["dut"]["figures"]
-            rows.append(
-                [gen, "vpcd", "equivalent" if code == 0 else f"exit {code}", d["states"], d["queries"], d["apdus"], d["seconds"], "-"]
-            )
+            for model, code, doc, _ in served:
+                ok &= code == 0
+                d, m = doc["dut"]["figures"], doc["model"]["figures"]
+                label = "vpcd" if model == "embedded" else "vpcd, --model twin"
+                verdict = "equivalent" if code == 0 else f"exit {code}"
+                rows.append([gen, label, verdict, d["states"], d["queries"], d["apdus"], d["seconds"], m["seconds"]])
     print_table(["gen", "DUT", "verdict", "states", "queries", "APDUs", "DUT s", "model s"], rows)
     return ok
 
