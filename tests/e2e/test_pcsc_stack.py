@@ -109,6 +109,17 @@ def test_reset_power_cycles_the_card(serve_card: Callable[..., ServedCard]) -> N
         assert transport.transmit(H("00B0000002")) == H("AABB9000")
 
 
+def test_power_cycle_unpowers_the_card_and_answers_its_atr(serve_card: Callable[..., ServedCard]) -> None:
+    card = serve_card(t0_card()).card
+    assert isinstance(card, ScriptedCard)
+    with PcscTransport(READER) as transport:
+        before = card.power_ons
+        assert transport.power_cycle() == ECHO_ATR
+        assert card.power_ons > before
+        assert transport.transmit(H("00B0000002")) == H("AABB9000")
+        assert transport.reset() == ECHO_ATR  # the next reset is a warm one again
+
+
 def test_card_removal_then_recovery_by_reset(serve_card: Callable[..., ServedCard]) -> None:
     served = serve_card(t0_card())
     card = served.card

@@ -177,3 +177,11 @@ def test_internal_authentication_is_judged_valid_and_fresh(tmp_path: Path) -> No
     )
     assert card_sul(alphabet=alphabet).query(("ia", "reset", "ia")) == ["9000 valid fresh", "-", "9000 valid fresh"]
     assert card_sul(faults=("swapped_diversification",), alphabet=alphabet).query(("ia",)) == ["9000 invalid fresh"]
+
+
+def test_a_power_cycle_clears_the_pin_state_like_a_reset() -> None:
+    sul = card_sul(alphabet=ALPHABETS_DIR / "focus" / "internal.yaml")
+    assert sul.query(("verify_right", "read_ef07", "power_cycle", "read_ef07")) == ["9000", "9000 orig", "-", "6982"]
+    assert sul.query(("ia", "ia", "ia_v2")) == ["9000 valid fresh", "9000 valid fresh", "9000 valid fresh"]
+    identical = card_sul(faults=("irk_versions_identical",), alphabet=ALPHABETS_DIR / "focus" / "internal.yaml")
+    assert identical.query(("ia", "ia_v2")) == ["9000 valid fresh", "9000 invalid fresh"]
