@@ -28,7 +28,8 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
     ├── ArtefactUnavailable         [harness.artefacts] a report artefact cannot be made here (also a RuntimeError)
     ├── BudgetExceeded              [harness.learn.sul] learning needs more APDUs than --max-apdus allows
     ├── NonDeterministicCard        [harness.learn.engine] the same learning query got different answers
-    ├── RestoreFailed               [harness.learn.sul] the card refuses a step of the learner's restore
+    ├── RestoreFailed               [harness.learn.sul] a restore step refused that no symbol can show (the PIN at set-up)
+    ├── RestoreUnverified           [harness.learn.sul] a restore after a query failed: its evidence is a difference
     ├── Divergence                  [harness.diff.mirror] the DUT and its reference twin answered a command differently
     ├── TwinError                   [harness.diff.twin] the DUT's data cannot personalize its reference twin
     ├── CardSwapError               [harness.labcards] the operator did not insert the expected test card
