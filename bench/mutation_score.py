@@ -104,10 +104,11 @@ class MutantResult:
 
 
 # One suite run as `ssc-conform run -q` does it, writing only results.json (no report or bundle:
-# the oracle needs the verdicts, nothing else).
+# the oracle needs the verdicts, nothing else) and stopping at the first failed scenario: one
+# failed requirement kills the mutant, and a survivor runs the whole suite anyway.
 _ORACLE = (
     "import sys; from pathlib import Path; from harness.run import RunOptions, run_suite; "
-    "sys.exit(run_suite(RunOptions(card=sys.argv[1], report_dir=Path(sys.argv[2]), quiet=True, results_only=True)).exit_code)"
+    "sys.exit(run_suite(RunOptions(card=sys.argv[1], report_dir=Path(sys.argv[2]), quiet=True, results_only=True, first_failure=True)).exit_code)"
 )
 # Exit statuses of a run that found no failed requirement: every requirement passed (0), or the
 # plan is incomplete only because some requirement did not run (4, e.g. no scenario yet).

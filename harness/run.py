@@ -57,6 +57,7 @@ class RunOptions:
     tearing_offsets: int | None = None  # SEC-TEAR-1: about this many byte offsets per write; None: every byte
     robustness_budget: int | None = None  # SEC-ROB-1: APDUs; None: the profile's budget for the kind of card
     results_only: bool = False  # only results.json: no junit.xml, Allure results, report or bundle (mutants)
+    first_failure: bool = False  # stop at the first failed scenario (a mutation oracle needs one kill, not all)
     plan: str = "card"  # card: certify the card (suite/); reader: certify the reader (reader_suite/, RDR)
     reader: str | None = None  # --plan reader: the reader under test (PC/SC name or pattern)
     psam_reader: str | None = None  # --plan reader: the PSAM's reader; None: the other vpcd slot when served
@@ -315,6 +316,8 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
         args.append("--ssc-allow-destructive")
     if not options.quiet:
         args.append("--ssc-progress")
+    if options.first_failure:
+        args.append("--exitfirst")
     if options.keyword:
         args += ["-k", options.keyword]
     if markers:
