@@ -543,6 +543,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def matches(mutant: Mutant, texts: Sequence[str]) -> bool:
+    """Whether `--match` keeps this mutant: no text given, or one of them in its description."""
+    return not texts or any(text in mutant.describe() for text in texts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=CONFIG)
@@ -550,6 +555,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--generations", help="comma-separated, tried in order (default: the config's)")
     parser.add_argument("--jobs", type=int, help="mutants tested at once, one tree copy each (default: the config's)")
     parser.add_argument("--limit", type=int, help="test a reproducible random sample of N mutants")
+    parser.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        help="test only the mutants whose description contains this text, e.g. 'pin.py:74' (repeatable; a partial run)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the --limit sample")
     parser.add_argument("--seconds", type=float, help="start no mutant after this many seconds (the rest: not run)")
     parser.add_argument("--json", type=Path, help="also write every mutant's result here")
@@ -575,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         template = work / "tree0"
         copy_tree(template)
         every = cosmic_ray_mutants(template, work, cfg, modules, ms["operators"])
-        mutants = sample(every, args.limit, args.seed)
+        mutants = sample([m for m in every if matches(m, args.match)], args.limit, args.seed)
         print(f"{len(every)} mutants of {len(ms['operators'])} operators in {', '.join(modules)}; testing {len(mutants)}", flush=True)
         if args.list:
             for m in mutants:
@@ -606,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall = time.monotonic() - start
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     runs = sum(len(r.generations) for r in results) + len(generations)
-    complete = args.limit is None and all(r.outcome != NOT_RUN for r in results) and not args.modules
+    complete = args.limit is None and all(r.outcome != NOT_RUN for r in results) and not args.modules and not args.match
     summary = summarize(results, equivalents, complete=complete)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
