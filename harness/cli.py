@@ -84,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
         "its reader or swapped in one reader on request, and cards declared invalid for INT-XR-7",
     )
     run.add_argument(
+        "--operator",
+        metavar="console|none|FILE",
+        help="who does what the kit cannot do by bytes — take a card out of a physical reader, insert another card or take the PSAM "
+        "out (RDR-6 on a physical reader), type on a physical reader's PIN pad, swap the test cards of --card-set: console (a "
+        "person at this terminal: Enter = done, n = cannot), none (nobody: those cases are inconclusive with the reason, never passed) "
+        "or an answer file (ssc-operator-answers/1, e.g. fixtures/operator/example.yaml) for a lab's own automation; default: the "
+        "console when there is one, else none",
+    )
+    run.add_argument(
         "--profile",
         help="built-in profile (gen1, gen2, gen3) or a profile YAML file; default: the reference card's generation, or detected from a real card",
     )
@@ -413,6 +422,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         lib=Path(args.lib) if args.lib is not None else None,
         card_atr=args.card_atr,
         long_run=args.long_run,
+        operator=args.operator,
     )
 
 
