@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="--plan reader: a reader vendor's library (Linux .so, cdecl) for RDR-6, e.g. readerlib/build/libsscreader.so; each function "
         "of READER-INTERFACE.md is called in a child process against reference cards and PSAMs the kit serves in the two vpcd slots "
-        "(RDR-6 runs last). Without it the RDR-6 scenarios are not run",
+        "(RDR-6 runs last); with a physical --reader, against the conditions the operator makes in it and --psam-reader (see "
+        "--operator). Without it the RDR-6 scenarios are not run",
     )
     run.add_argument("--card-atr", metavar="HEX", help="--plan reader: the declared ATR of the physical test card in the reader (RDR-2)")
     run.add_argument(
