@@ -80,6 +80,8 @@ class OperatorRig(ReaderRig):
         return None
 
     def insert_psam(self, kind: str | None, generation: str = "gen2") -> None:
+        if self.destructive:
+            raise Inconclusive(DESTRUCTIVE)
         key = None if kind is None else f"{kind}/{generation}"
         if key == self.psam_kind:
             return

@@ -181,6 +181,8 @@ def rdr6_served(rdr6: LibraryCase, fresh: str | None, card: str, psam: str) -> N
         if kind is not None:
             with rdr6.rig.card_session(rdr6.generation):
                 pass  # a reset: no PIN or key state of an earlier case carries over
+    except Inconclusive:
+        raise  # the operator's rig says why (declined, not found, a destructive case)
     except (HarnessError, RuntimeError) as exc:
         raise Inconclusive(f"the card and PSAM could not be served on vpcd: {exc}") from exc
 

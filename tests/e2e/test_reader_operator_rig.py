@@ -108,4 +108,6 @@ def test_nobody_and_destructive_cases_are_inconclusive(rigs: tuple[ReaderRig, Ha
         rig.insert_card(None)
     rig.destructive = True
     with pytest.raises(Inconclusive, match="issued state"):
+        rig.insert_psam("reference", "gen2")
+    with pytest.raises(Inconclusive, match="issued state"):
         rig.insert_card("gen2", fresh=True)
