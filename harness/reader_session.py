@@ -152,6 +152,8 @@ class ReaderSession:
             "profile": self.profile.name,
             "lib": str(self.lib) if self.lib else None,
             "protocol": getattr(self.raw, "protocol_name", None),
+            "operator": self.operator.describe(),
+            "operator_requests": list(self.operator.asked),
         }
         if self.error is not None:
             out |= {"error": self.error, "error_type": self.error_type}
