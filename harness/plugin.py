@@ -61,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ssc-card", default="reference", help="reference[:gen1|gen2|gen3] or reader:NAME")
     group.addoption("--ssc-extra-card", action="append", default=[], help="reader:NAME of a further card: a row of the interop matrix")
     group.addoption("--ssc-card-set", default=None, help="card-set file (ssc-card-set/1): the lab's test cards for the interop matrix")
+    group.addoption(
+        "--ssc-operator", default=None, help="who does what the kit cannot do by bytes: console, none or an answer file (harness.operator)"
+    )
     group.addoption("--ssc-profile", default=None, help="built-in profile name or a profile YAML file")
     group.addoption("--ssc-report-dir", default=None, help="write results.json here")
     group.addoption("--ssc-allow-destructive", action="store_true", default=False)

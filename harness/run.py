@@ -64,6 +64,7 @@ class RunOptions:
     lib: Path | None = None  # --plan reader: the reader library under test (RDR-6)
     card_atr: str | None = None  # --plan reader: the declared ATR (hex) of a physical test card
     long_run: int | None = None  # --plan reader: APDUs of the RDR-5 long run
+    operator: str | None = None  # console, none or an answer file (harness.operator); None: the console if there is one
 
     def _validate_reader_options(self) -> None:
         """The options of the plan not chosen are refused rather than silently ignored."""
@@ -98,6 +99,15 @@ class RunOptions:
         if self.long_run is not None and self.long_run < 1:
             raise UsageError(f"--long-run {self.long_run}: expected at least 1 APDU")
 
+    def _validate_operator(self) -> None:
+        from harness.operator import OperatorFileError, operator_from_option
+
+        if self.operator is not None:
+            try:
+                operator_from_option(self.operator)
+            except OperatorFileError as exc:
+                raise UsageError(f"--operator: {exc}") from None
+
     def validate(self) -> str | None:
         """Check every option, loading each input file once; returns the pytest marker expression
         (--tags and -m combined). Raises `UsageError` naming the first bad option."""
@@ -110,6 +120,7 @@ class RunOptions:
         from reference_card.faults import resolve_faults
 
         self._validate_reader_options()
+        self._validate_operator()
         if self.plan == "reader":
             return self._reader_markers()
         try:
@@ -312,6 +323,8 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
     args += [f"--ssc-extra-card={c}" for c in options.extra_cards]
     if options.card_set is not None:
         args.append(f"--ssc-card-set={options.card_set}")
+    if options.operator is not None:
+        args.append(f"--ssc-operator={options.operator}")
     if options.allow_destructive:
         args.append("--ssc-allow-destructive")
     if not options.quiet:
