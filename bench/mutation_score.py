@@ -104,10 +104,11 @@ class MutantResult:
 
 
 # One suite run as `ssc-conform run -q` does it, writing only results.json (no report or bundle:
-# the oracle needs the verdicts, nothing else).
+# the oracle needs the verdicts, nothing else) and stopping at the first failed scenario: one
+# failed requirement kills the mutant, and a survivor runs the whole suite anyway.
 _ORACLE = (
     "import sys; from pathlib import Path; from harness.run import RunOptions, run_suite; "
-    "sys.exit(run_suite(RunOptions(card=sys.argv[1], report_dir=Path(sys.argv[2]), quiet=True, results_only=True)).exit_code)"
+    "sys.exit(run_suite(RunOptions(card=sys.argv[1], report_dir=Path(sys.argv[2]), quiet=True, results_only=True, first_failure=True)).exit_code)"
 )
 # Exit statuses of a run that found no failed requirement: every requirement passed (0), or the
 # plan is incomplete only because some requirement did not run (4, e.g. no scenario yet).
@@ -542,6 +543,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def matches(mutant: Mutant, texts: Sequence[str]) -> bool:
+    """Whether `--match` keeps this mutant: no text given, or one of them in its description."""
+    return not texts or any(text in mutant.describe() for text in texts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=CONFIG)
@@ -549,6 +555,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--generations", help="comma-separated, tried in order (default: the config's)")
     parser.add_argument("--jobs", type=int, help="mutants tested at once, one tree copy each (default: the config's)")
     parser.add_argument("--limit", type=int, help="test a reproducible random sample of N mutants")
+    parser.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        help="test only the mutants whose description contains this text, e.g. 'pin.py:74' (repeatable; a partial run)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the --limit sample")
     parser.add_argument("--seconds", type=float, help="start no mutant after this many seconds (the rest: not run)")
     parser.add_argument("--json", type=Path, help="also write every mutant's result here")
@@ -574,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         template = work / "tree0"
         copy_tree(template)
         every = cosmic_ray_mutants(template, work, cfg, modules, ms["operators"])
-        mutants = sample(every, args.limit, args.seed)
+        mutants = sample([m for m in every if matches(m, args.match)], args.limit, args.seed)
         print(f"{len(every)} mutants of {len(ms['operators'])} operators in {', '.join(modules)}; testing {len(mutants)}", flush=True)
         if args.list:
             for m in mutants:
@@ -605,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall = time.monotonic() - start
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     runs = sum(len(r.generations) for r in results) + len(generations)
-    complete = args.limit is None and all(r.outcome != NOT_RUN for r in results) and not args.modules
+    complete = args.limit is None and all(r.outcome != NOT_RUN for r in results) and not args.modules and not args.match
     summary = summarize(results, equivalents, complete=complete)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="--plan reader: a reader vendor's library (Linux .so, cdecl) for RDR-6, e.g. readerlib/build/libsscreader.so; each function "
         "of READER-INTERFACE.md is called in a child process against reference cards and PSAMs the kit serves in the two vpcd slots "
-        "(RDR-6 runs last). Without it the RDR-6 scenarios are not run",
+        "(RDR-6 runs last); with a physical --reader, against the conditions the operator makes in it and --psam-reader (see "
+        "--operator). Without it the RDR-6 scenarios are not run",
     )
     run.add_argument("--card-atr", metavar="HEX", help="--plan reader: the declared ATR of the physical test card in the reader (RDR-2)")
     run.add_argument(
@@ -82,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="card-set file (ssc-card-set/1, e.g. fixtures/cardsets/example.yaml): the lab's test cards of several regions, each in "
         "its reader or swapped in one reader on request, and cards declared invalid for INT-XR-7",
+    )
+    run.add_argument(
+        "--operator",
+        metavar="console|none|FILE",
+        help="who does what the kit cannot do by bytes — take a card out of a physical reader, insert another card or take the PSAM "
+        "out (RDR-6 on a physical reader), type on a physical reader's PIN pad, swap the test cards of --card-set: console (a "
+        "person at this terminal: Enter = done, n = cannot), none (nobody: those cases are inconclusive with the reason, never passed) "
+        "or an answer file (ssc-operator-answers/1, e.g. fixtures/operator/example.yaml) for a lab's own automation; default: the "
+        "console when there is one, else none",
     )
     run.add_argument(
         "--profile",
@@ -413,6 +423,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         lib=Path(args.lib) if args.lib is not None else None,
         card_atr=args.card_atr,
         long_run=args.long_run,
+        operator=args.operator,
     )
 
 

@@ -28,6 +28,7 @@ from checks.interop.crossregion import (
 )
 from harness.cardset import DEFAULT_GENERATIONS, UNKNOWN_ISSUER, CardDeclaration, IssuedCard, issue_card, issue_card_set
 from harness.interop_expectations import DeclaredListing, ListExpectations, load_expectations
+from harness.labcards import CardSwapError
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.keyset import KeySet
 from ssc.profile.model import Profile
@@ -140,6 +141,12 @@ class InteropRun:
     extra_terminals: dict[str, RegionTerminal] = field(default_factory=dict)  # home terminals outside the columns
     _sessions: dict[int, CardSession] = field(default_factory=dict)
     _psam_factory: Callable[[Region], RegionTerminal] | None = None
+    # The matrix walks of this run (requirement → (cell check, with the defective cards)), for the
+    # cards swapped through a shared reader: such a card takes every planned requirement's row
+    # while it is in the reader, so the operator is asked once per card, not once per
+    # requirement and card. `_early` keeps, per requirement, the rows already taken that way.
+    planned: dict[str, tuple[Callable[[Visit, IssuedCard], CellOutcome], bool]] = field(default_factory=dict)
+    _early: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def algorithms(self) -> dict[int, Any]:
@@ -211,11 +218,30 @@ class InteropRun:
         Within a row the home terminal goes first (restoring and reference readings need it); a
         check raising `Abort` leaves the rest of its row not run.
         """
+        early = self._early.get(requirement, set())
+        kept = {row: cols for row, cols in self.matrix.cells.get(requirement, {}).items() if row in early}
         self.matrix.clear(requirement)
+        if kept:
+            self.matrix.cells[requirement] = kept
         cards = self.cards + (self.defective if include_defective else [])
         for card in cards:
-            self._run_row(requirement, card, check)
+            if "swap_reader" in card.notes:
+                self._whole_row(card)
+            if card.label not in self._early.get(requirement, set()):
+                self._run_row(requirement, card, check)
         return [f"{row} @ {col}: {c.reason}" for row, col, c in self.matrix.with_verdict(requirement, FAILED)]
+
+    def plan_walks(self, walks: dict[str, tuple[Callable[[Visit, IssuedCard], CellOutcome], bool]]) -> None:
+        """The requirements this run walks, with their cell checks (see `planned`)."""
+        self.planned.update(walks)
+
+    def _whole_row(self, card: IssuedCard) -> None:
+        """Every planned requirement's row of a swapped card not yet taken, while it is in the reader."""
+        for requirement, (check, include_defective) in self.planned.items():
+            if card.label in self._early.get(requirement, set()) or (card in self.defective and not include_defective):
+                continue
+            self._run_row(requirement, card, check)
+            self._early.setdefault(requirement, set()).add(card.label)
 
     def _run_row(self, requirement: str, card: IssuedCard, check: Callable[[Visit, IssuedCard], CellOutcome]) -> None:
         session = self.session_for(card)
@@ -233,6 +259,10 @@ class InteropRun:
                 outcome = check(visit, card)
             except Abort as stop:
                 outcome, aborted = stop.outcome, stop.reason
+            except CardSwapError as exc:  # the operator could not put the card in: nothing was judged
+                self.matrix.record(requirement, card.label, code, NOT_RUN, f"not run: {exc}")
+                aborted = str(exc)
+                continue
             except Exception as exc:  # that cell's verdict; the card's state is unknown, so its row stops
                 outcome = CellOutcome.failed(f"{type(exc).__name__}: {exc}")
                 aborted = f"an unexpected error at the terminal of {code} left the card in an unknown state"
@@ -373,7 +403,8 @@ def open_session_lab_cards(session: Any) -> Any:
     that error (the matrix would otherwise silently lose a row)."""
     from harness.cardspec import parse_card_spec
     from harness.dut import DEFAULT_APDU_TIMEOUT, apdu_deadline
-    from harness.labcards import LabCard, console_prompt, load_card_set, open_lab_cards
+    from harness.labcards import LabCard, load_card_set, open_lab_cards
+    from harness.operator import operator_from_option
     from terminal.transports.pcsc import PcscTransport
 
     config = session.config
@@ -386,7 +417,10 @@ def open_session_lab_cards(session: Any) -> Any:
     timeout = config.getoption("--ssc-apdu-timeout")
     deadline = apdu_deadline(session.profile, DEFAULT_APDU_TIMEOUT if timeout is None else timeout)
     return open_lab_cards(
-        cards, session.profile, lambda reader: PcscTransport(reader, apdu_timeout=deadline), console_prompt(session.announce)
+        cards,
+        session.profile,
+        lambda reader: PcscTransport(reader, apdu_timeout=deadline),
+        operator_from_option(config.getoption("--ssc-operator", default=None)),
     )
 
 

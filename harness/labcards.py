@@ -7,10 +7,14 @@ harness/cardset_schema.py) — cards of several issuing regions, each in its own
 in turn through one reader, plus cards the lab declares invalid (with the reason) for INT-XR-7.
 
 Swapping: cards marked ``swap: true`` that name the same reader share one `SwapSlot`. Before a
-card of the slot is used, the slot asks the operator (a `Prompt`: the console, or a scripted answer
-in tests) to insert it, resets the reader and reads the card's identity; a card whose region (and
-declared card number) is not the expected one is refused and the operator asked again. Each card
-still reaches the suite as a traced transport and its declaration, nothing else.
+card of the slot is used, the slot asks the operator (`harness.operator`: a person at the console,
+a lab's answer file, or nobody — request key ``cardset.insert:<card>``) to insert it, resets the
+reader and reads the card's identity; a card whose region (and declared card number) is not the
+expected one is refused and the operator asked again. A request the operator declines raises
+`CardSwapError` with the reason: the cells of that card are not run, never passed. Each card
+still reaches the suite as a traced transport and its declaration, nothing else; its
+``notes["swap_reader"]`` names the shared reader, so the interop matrix can take all of a swapped
+card's cells while it is in the reader (one swap per card, harness.interop).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 from harness.cardset import CardDeclaration, IssuedCard
 from harness.cardset_schema import FORMAT, CardSetDocument
 from harness.dut import mask_rules
+from harness.operator import Operator, Request
 from ssc.datafile import read_data_file
 from ssc.formats import validate
 from ssc.profile import builtin_profiles, load_profile
@@ -36,14 +41,11 @@ __all__ = [
     "CardSetError",
     "CardSwapError",
     "LabCard",
-    "Prompt",
     "SwapSlot",
-    "console_prompt",
     "load_card_set",
     "open_lab_cards",
 ]
 
-Prompt = Callable[[str], str]  # shows the operator a request, returns their answer (a line)
 Opener = Callable[[str], Transport]  # reader name or pattern → an open transport to it
 SWAP_ATTEMPTS = 3  # the operator gets this many tries to insert the right card
 INVALID_DEFECT = "declared invalid"  # the defect a lab-declared invalid card carries in its row label
@@ -105,28 +107,13 @@ def load_card_set(path: str | Path) -> list[LabCard]:
     return cards
 
 
-def console_prompt(announce: Callable[[str], None]) -> Prompt:
-    """Ask on the controlling terminal (pytest holds stdin): `announce` shows the request, the
-    answer is read from /dev/tty. No terminal → `CardSwapError` (nobody can swap the card)."""
-
-    def ask(text: str) -> str:
-        announce(text)
-        try:
-            with open("/dev/tty", encoding="utf-8") as tty:
-                return tty.readline()
-        except OSError as exc:
-            raise CardSwapError(f"no console to ask the operator to swap cards ({exc}); give each card its own reader") from None
-
-    return ask
-
-
 @dataclass
 class SwapSlot:
     """One reader shared by several cards of the set: knows which card is in it."""
 
     reader: str
     transport: Transport  # the reader itself (not traced: each card traces its own exchanges)
-    prompt: Prompt
+    operator: Operator
     current: LabCard | None = None
 
     def ensure(self, card: LabCard, profile: Profile) -> None:
@@ -134,12 +121,13 @@ class SwapSlot:
         if self.current is card:
             return
         name = card.label or f"{card.region}/{card.generation}"
-        request = (
-            f"请将测试卡 {name} 插入读卡器 {self.reader}，然后按回车 / insert test card {name} into reader {self.reader}, then press Enter"
-        )
+        key = f"cardset.insert:{name}"
+        request = Request(key, f"请将测试卡 {name} 插入读卡器 {self.reader}", f"insert test card {name} into reader {self.reader}")
         found: str | None = None
         for _ in range(SWAP_ATTEMPTS):
-            self.prompt(request)
+            answer = self.operator.ask(request)
+            if not answer.done:
+                raise CardSwapError(f"test card {name} was not inserted into {self.reader}: {answer.reason}")
             self.current = None
             try:
                 self.transport.reset()
@@ -149,7 +137,7 @@ class SwapSlot:
             if found is None:
                 self.current = card
                 return
-            request = f"读卡器中的卡不是 {name}（{found}），请换卡后按回车 / that is not {name} ({found}); swap it and press Enter"
+            request = Request(key, f"读卡器中的卡不是 {name}（{found}），请换卡", f"that is not {name} ({found}); swap it")
         raise CardSwapError(f"test card {name} was not inserted into {self.reader} after {SWAP_ATTEMPTS} requests (last: {found})")
 
 
@@ -196,7 +184,7 @@ class LabCards:
             transport.close()
 
 
-def open_lab_cards(cards: Sequence[LabCard], run_profile: Profile, opener: Opener, prompt: Prompt) -> LabCards:
+def open_lab_cards(cards: Sequence[LabCard], run_profile: Profile, opener: Opener, operator: Operator) -> LabCards:
     """Open every card: its own reader, or its swap slot (one per reader name). A card without a
     declared region is identified now (the region is read from the card)."""
     slots: dict[str, SwapSlot] = {}
@@ -207,7 +195,7 @@ def open_lab_cards(cards: Sequence[LabCard], run_profile: Profile, opener: Opene
         profile = load_profile(card.generation) if card.generation else run_profile
         if card.swap:
             if card.reader not in slots:
-                slots[card.reader] = SwapSlot(card.reader, opener(card.reader), prompt)
+                slots[card.reader] = SwapSlot(card.reader, opener(card.reader), operator)
                 readers.append(slots[card.reader].transport)
             inner: Transport = _SwappedTransport(slots[card.reader], card, profile)
         else:
@@ -223,6 +211,8 @@ def open_lab_cards(cards: Sequence[LabCard], run_profile: Profile, opener: Opene
         declaration = CardDeclaration(region, card.card_number, defects)
         issued = IssuedCard(None, profile.name, profile, transport, recorder, declaration, owned=False)
         issued.name = card.label or f"{region}/{profile.name}@{card.reader}"
+        if card.swap:
+            issued.notes["swap_reader"] = card.reader
         if card.invalid:
             issued.notes["invalid_reason"] = card.invalid_reason
             issued.notes["invalid_why"] = card.invalid_why

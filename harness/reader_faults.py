@@ -46,6 +46,8 @@ READER_FAULTS = {
         ReaderFault("wrong_no_card_code", "no card is reported as -3 (card not powered) instead of -2", "TC-RDR-6-13"),
         ReaderFault("no_psam_check", "a missing PSAM goes unnoticed (no -2201)", "TC-RDR-6-16"),
         ReaderFault("no_rksse_auth", "gen3 basic information is read without RKSSSE authentication", "TC-RDR-6-02"),
+        ReaderFault("no_read_key_auth", "iReadCard with the read key reads a key-protected file without authenticating", "TC-RDR-6-21"),
+        ReaderFault("write_without_mac", "iWriteCard writes a secure-messaging file without its MAC", "TC-RDR-6-23"),
     )
 }
 

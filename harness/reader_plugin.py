@@ -12,7 +12,10 @@ under test: without --lib its scenarios are not run ("no --lib given"). With it,
 own reference cards and PSAMs in the two vpcd slots and swaps them for its error conditions
 (`harness.reader_rig`), so the RDR-6 scenarios run last: before the first of them the plan closes
 its connections to the reader under test and gives up the reader-test card and PSAM it served
-(`harness.reader_serve.release_served`). No later scenario needs them again.
+(`harness.reader_serve.release_served`). No later scenario needs them again. With a physical
+reader under test there is no vpcd rig: the operator (--operator) makes each condition in the
+reader under test and its PSAM reader, and the kit checks it over PC/SC
+(`harness.reader_operator_rig`).
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ def _tags(item: pytest.Item) -> set[str]:
 
 
 def _open(config: pytest.Config) -> ReaderSession:
+    from harness.operator import operator_from_option
     from harness.reader_session import ReaderSession
 
     atr = config.getoption("--ssc-card-atr")
@@ -99,6 +103,7 @@ def _open(config: pytest.Config) -> ReaderSession:
         declared_atr=bytes.fromhex(atr) if atr else None,
         long_run=config.getoption("--ssc-long-run"),
         apdu_timeout=5.0 if timeout is None else float(timeout),
+        operator=operator_from_option(config.getoption("--ssc-operator", default=None)),
     )
     session.open()
     return session
@@ -123,7 +128,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from harness.reader_serve import release_served, slots_blocked
 
     config.stash[_RELEASED] = True
+    physical = reader.physical
     reader.close()
+    if physical:  # no vpcd rig: the operator makes RDR-6's conditions in the reader under test
+        return
     release_served()
     blocked = slots_blocked()
     if blocked is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.operator import NoOperator, Operator
 from ssc.profile import load_profile
 from ssc.profile.model import Profile
 from ssc.readertest import ReaderTest, load_reader_test
@@ -46,6 +47,7 @@ class ReaderSession:
     error: str | None = None
     error_type: str | None = None
     measurements: dict[str, Any] = field(default_factory=dict)
+    operator: Operator = field(default_factory=NoOperator)  # --operator: what the lab does by hand (harness.operator)
     started: float = field(default_factory=time.time)
     _psam: PsamClient | None = None
     _psam_raw: Any = None
@@ -54,6 +56,14 @@ class ReaderSession:
     def programmable(self) -> bool:
         """True when the card in the reader is the programmable reader-test card."""
         return self.own_atr is not None
+
+    @property
+    def physical(self) -> bool:
+        """True when the reader under test is not a vpcd reader: RDR-6 then asks the operator for
+        its conditions (harness.reader_operator_rig) instead of serving cards in the vpcd slots."""
+        from harness.reader_serve import VPCD_PORTS
+
+        return self.reader is not None and self.reader not in VPCD_PORTS
 
     @property
     def expected_atr(self) -> bytes | None:
@@ -142,6 +152,8 @@ class ReaderSession:
             "profile": self.profile.name,
             "lib": str(self.lib) if self.lib else None,
             "protocol": getattr(self.raw, "protocol_name", None),
+            "operator": self.operator.describe(),
+            "operator_requests": list(self.operator.asked),
         }
         if self.error is not None:
             out |= {"error": self.error, "error_type": self.error_type}

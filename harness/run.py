@@ -57,12 +57,14 @@ class RunOptions:
     tearing_offsets: int | None = None  # SEC-TEAR-1: about this many byte offsets per write; None: every byte
     robustness_budget: int | None = None  # SEC-ROB-1: APDUs; None: the profile's budget for the kind of card
     results_only: bool = False  # only results.json: no junit.xml, Allure results, report or bundle (mutants)
+    first_failure: bool = False  # stop at the first failed scenario (a mutation oracle needs one kill, not all)
     plan: str = "card"  # card: certify the card (suite/); reader: certify the reader (reader_suite/, RDR)
     reader: str | None = None  # --plan reader: the reader under test (PC/SC name or pattern)
     psam_reader: str | None = None  # --plan reader: the PSAM's reader; None: the other vpcd slot when served
     lib: Path | None = None  # --plan reader: the reader library under test (RDR-6)
     card_atr: str | None = None  # --plan reader: the declared ATR (hex) of a physical test card
     long_run: int | None = None  # --plan reader: APDUs of the RDR-5 long run
+    operator: str | None = None  # console, none or an answer file (harness.operator); None: the console if there is one
 
     def _validate_reader_options(self) -> None:
         """The options of the plan not chosen are refused rather than silently ignored."""
@@ -97,6 +99,15 @@ class RunOptions:
         if self.long_run is not None and self.long_run < 1:
             raise UsageError(f"--long-run {self.long_run}: expected at least 1 APDU")
 
+    def _validate_operator(self) -> None:
+        from harness.operator import OperatorFileError, operator_from_option
+
+        if self.operator is not None:
+            try:
+                operator_from_option(self.operator)
+            except OperatorFileError as exc:
+                raise UsageError(f"--operator: {exc}") from None
+
     def validate(self) -> str | None:
         """Check every option, loading each input file once; returns the pytest marker expression
         (--tags and -m combined). Raises `UsageError` naming the first bad option."""
@@ -109,6 +120,7 @@ class RunOptions:
         from reference_card.faults import resolve_faults
 
         self._validate_reader_options()
+        self._validate_operator()
         if self.plan == "reader":
             return self._reader_markers()
         try:
@@ -311,10 +323,14 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
     args += [f"--ssc-extra-card={c}" for c in options.extra_cards]
     if options.card_set is not None:
         args.append(f"--ssc-card-set={options.card_set}")
+    if options.operator is not None:
+        args.append(f"--ssc-operator={options.operator}")
     if options.allow_destructive:
         args.append("--ssc-allow-destructive")
     if not options.quiet:
         args.append("--ssc-progress")
+    if options.first_failure:
+        args.append("--exitfirst")
     if options.keyword:
         args += ["-k", options.keyword]
     if markers:

@@ -12,13 +12,24 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* The files and items iReadCard/iWriteCard know (PROFILE.md §3.1-§3.3). */
+/* The files and items iReadCard/iWriteCard know: every record file of the social security
+ * application the interface addresses (ssc/reader_interface/data/reader_interface.yaml `files`,
+ * PROFILE.md §3.1-§3.3), with the access rules of the profile data (common.yaml, gen3.yaml). */
+enum { NO_KEY = 0xFF };
+
+/* How a file is opened for reading: the profile's read rule. */
+enum { R_FREE, R_PIN, R_KEY, R_PIN_OR_KEY, R_PIN_AND_KEY };
+
 typedef struct {
     const char *name;
     uint8_t aid[6]; /* DF to select by name; aid_len 0 = SSSE */
     size_t aid_len;
     uint8_t sfi;
-    uint8_t write_key;
+    uint8_t read_rule;
+    uint8_t read_key;  /* the key of R_KEY / R_PIN_OR_KEY / R_PIN_AND_KEY */
+    uint8_t write_key; /* AUTH key of the update rule, or its SM key when write_sm */
+    uint8_t write_pin; /* the update rule also needs the PIN */
+    uint8_t write_sm;  /* every UPDATE RECORD carries a MAC under write_key (CLA 04) */
 } file_t;
 
 typedef struct {
@@ -29,12 +40,19 @@ typedef struct {
     uint8_t record; /* record number on gen2/gen3 cards (UPDATE RECORD) */
 } item_t;
 
+#define DF(n) {0xD1, 0x56, 0x00, 0x00, 0x05, (n)}, 6
 static const file_t FILES[] = {
-    {"SSSEEF05", {0}, 0, 0x05, 0x04},
-    {"SSSEEF06", {0}, 0, 0x06, 0x04},
-    {"DF01EF05", {0xD1, 0x56, 0x00, 0x00, 0x05, 0x00}, 6, 0x05, 0x11},
-    {"DF01EF06", {0xD1, 0x56, 0x00, 0x00, 0x05, 0x00}, 6, 0x06, 0x12},
+    {"SSSEEF05", {0}, 0, 0x05, R_FREE, NO_KEY, 0x04, 0, 0},
+    {"SSSEEF06", {0}, 0, 0x06, R_FREE, NO_KEY, 0x04, 0, 0}, /* gen3: AUTH RKSSSE, see read_plan */
+    {"DF01EF05", DF(0x00), 0x05, R_FREE, NO_KEY, 0x11, 0, 0},
+    {"DF01EF06", DF(0x00), 0x06, R_FREE, NO_KEY, 0x12, 0, 0},
+    {"DF02EF06", DF(0x01), 0x06, R_PIN, NO_KEY, 0x21, 0, 0},
+    {"DF03EF05", DF(0x02), 0x05, R_KEY, 0x31, 0x32, 0, 0},
+    {"DF03EF07", DF(0x02), 0x07, R_PIN_OR_KEY, 0x32, 0x32, 0, 0},
+    {"DF04EF05", DF(0x03), 0x05, R_PIN_AND_KEY, 0x41, 0x42, 1, 0},
+    {"DF04EF06", DF(0x03), 0x06, R_FREE, NO_KEY, 0x43, 0, 1},
 };
+#undef DF
 
 static const item_t ITEMS[] = {
     {"SSSEEF05", 0x01, 16, 'b', 1}, {"SSSEEF05", 0x02, 1, 'a', 2},  {"SSSEEF05", 0x03, 4, 'a', 3},
@@ -43,6 +61,10 @@ static const item_t ITEMS[] = {
     {"SSSEEF06", 0x4E, 20, 'a', 3}, {"SSSEEF06", 0x0A, 1, 'a', 4},  {"SSSEEF06", 0x0B, 1, 'c', 5},
     {"SSSEEF06", 0x0C, 3, 'c', 6},  {"SSSEEF06", 0x0D, 4, 'c', 7},  {"DF01EF05", 0x20, 3, 'c', 1},
     {"DF01EF05", 0x21, 60, 'a', 2}, {"DF01EF06", 0x22, 3, 'c', 1},  {"DF01EF06", 0x23, 60, 'a', 2},
+    {"DF02EF06", 0x30, 1, 'a', 1},  {"DF02EF06", 0x31, 9, 'a', 2},  {"DF03EF05", 0x40, 1, 'a', 1},
+    {"DF03EF05", 0x41, 2, 'c', 2},  {"DF03EF07", 0x42, 1, 'a', 1},  {"DF03EF07", 0x43, 4, 'b', 2},
+    {"DF04EF05", 0x50, 2, 'a', 1},  {"DF04EF05", 0x51, 3, 'c', 2},  {"DF04EF06", 0x52, 3, 'c', 1},
+    {"DF04EF06", 0x53, 4, 'c', 2},  {"DF04EF06", 0x54, 4, 'b', 3},
 };
 
 enum { KEY_PUK = 0x06, KEY_RKSSSE = 0x0A, SFI_EF05 = 0x05, SFI_EF06 = 0x06 };
@@ -347,9 +369,11 @@ EXPORT long iReadCardBas(int iType, char *pOutInfo)
 
 /* ---- iReadCard / iWriteCard --------------------------------------------------------------- */
 
-/* Calls step(s, file, tags..., values...) for each `NAME|t|t|$` segment of addr; `data`, when
- * given, is a string of the same shape holding the values. */
-typedef long (*file_step)(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], char *out);
+static long send_with_mac(session_t *s, const uint8_t header[4], const uint8_t *data, size_t len);
+
+/* Calls step(s, file, tags..., values..., ctx) for each `NAME|t|t|$` segment of addr; `data`,
+ * when given, is a string of the same shape holding the values. */
+typedef long (*file_step)(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], void *ctx);
 
 static long split_values(const char *seg, size_t seg_len, char values[][128], size_t max, size_t *n)
 {
@@ -369,7 +393,7 @@ static long split_values(const char *seg, size_t seg_len, char values[][128], si
     return RC_OK;
 }
 
-static long for_each_file(session_t *s, const char *addr, const char *data, file_step step, char *out)
+static long for_each_file(session_t *s, const char *addr, const char *data, file_step step, void *ctx)
 {
     if (addr == NULL)
         return RC_BAD_PARAMETER;
@@ -401,17 +425,85 @@ static long for_each_file(session_t *s, const char *addr, const char *data, file
                 memcpy(values[i - 1], dv[i], 128);
             d = d_end + 1;
         }
-        if ((rc = step(s, f, tags, n - 1, values, out)) != RC_OK)
+        if ((rc = step(s, f, tags, n - 1, values, ctx)) != RC_OK)
             return rc;
         a = a_end + 1;
     }
     return RC_OK;
 }
 
-static long read_step(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], char *out)
+/* What the library does before reading a file (reader_interface.yaml auth_rules): iAuthType 1 =
+ * the PIN only; 2 = the read rule's conditions with the fewest PIN terms, then the fewest keys. */
+typedef struct {
+    int pin;
+    uint8_t key;
+} plan_t;
+
+static plan_t read_plan(const session_t *s, const file_t *f, int auth_type)
+{
+    plan_t p = {0, NO_KEY};
+    uint8_t rule = f->read_rule, key = f->read_key;
+    if (s->gen3 && strcmp(f->name, "SSSEEF06") == 0) {
+        rule = R_KEY; /* gen3: EF06 only after EXTERNAL AUTHENTICATE with RKSSSE */
+        key = KEY_RKSSSE;
+    }
+    if (auth_type == 1) {
+        p.pin = 1;
+        return p;
+    }
+    if (rule == R_PIN || rule == R_PIN_AND_KEY)
+        p.pin = 1;
+    if (rule == R_KEY || rule == R_PIN_OR_KEY || rule == R_PIN_AND_KEY)
+        p.key = key;
+    return p;
+}
+
+typedef struct {
+    int auth_type; /* iReadCard's iAuthType; 0 for iWriteCard */
+    int need_pin;  /* set by the scan steps */
+    char *out;
+} job_t;
+
+static long read_scan_step(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], void *ctx)
+{
+    (void)tags, (void)n, (void)values;
+    job_t *job = ctx;
+    job->need_pin |= read_plan(s, f, job->auth_type).pin;
+    return RC_OK;
+}
+
+static long write_scan_step(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], void *ctx)
+{
+    (void)s, (void)tags, (void)n, (void)values;
+    job_t *job = ctx;
+    job->need_pin |= f->write_pin;
+    return RC_OK;
+}
+
+/* External authentication with a file's key: 6A88 from the PSAM → the PSAM lacks that key. */
+static long file_auth(session_t *s, uint8_t key)
+{
+    if (key == KEY_RKSSSE) {
+        if (fault("no_rksse_auth"))
+            return RC_OK;
+        long rc = external_auth(s, key);
+        return rc == -0x6A88 ? RC_PSAM_NO_RKSSSE : rc;
+    }
+    if (fault("no_read_key_auth"))
+        return RC_OK;
+    long rc = external_auth(s, key);
+    return rc == -0x6A88 ? RC_PSAM_KEY_LEVEL : rc;
+}
+
+static long read_step(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], void *ctx)
 {
     (void)values;
+    job_t *job = ctx;
+    char *out = job->out;
     long rc = select_file(s, f);
+    plan_t plan = read_plan(s, f, job->auth_type);
+    if (rc == RC_OK && plan.key != NO_KEY && s->have_psam)
+        rc = file_auth(s, plan.key);
     if (rc != RC_OK)
         return rc;
     size_t used = strlen(out);
@@ -431,13 +523,14 @@ static long read_step(session_t *s, const file_t *f, const uint8_t *tags, size_t
     return RC_OK;
 }
 
-static long write_step(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], char *out)
+static long write_step(session_t *s, const file_t *f, const uint8_t *tags, size_t n, char values[][128], void *ctx)
 {
-    (void)out;
+    (void)ctx;
     long rc = select_file(s, f);
+    uint16_t sw = 0;
     if (rc == RC_OK)
-        rc = external_auth(s, f->write_key);
-    if (rc == -0x6A88)
+        rc = f->write_sm ? psam_derive(s, 0x07, f->write_key, &sw) : external_auth(s, f->write_key);
+    if (rc == -0x6A88 || sw == 0x6A88)
         return RC_PSAM_KEY_LEVEL;
     for (size_t i = 0; i < n && rc == RC_OK; i++) {
         const item_t *item = find_item(f->name, tags[i]);
@@ -445,8 +538,22 @@ static long write_step(session_t *s, const file_t *f, const uint8_t *tags, size_
                                     item->tag, item->len};
         if ((rc = encode_item(item, values[i], strlen(values[i]), cmd + 7)) != RC_OK)
             return rc;
-        rc = card_cmd(s, cmd, 7u + item->len, NULL, NULL);
+        if (f->write_sm && !fault("write_without_mac")) {
+            cmd[0] = 0x04;
+            rc = send_with_mac(s, cmd, cmd + 5, 2u + item->len);
+        } else {
+            rc = card_cmd(s, cmd, 7u + item->len, NULL, NULL);
+        }
     }
+    return rc;
+}
+
+/* The PIN from the PIN pad, in SSSE, before the first file, when a file's plan needs it. */
+static long pin_first(session_t *s, const char *addr, const char *data, file_step scan, job_t *job)
+{
+    long rc = for_each_file(s, addr, data, scan, job);
+    if (rc == RC_OK && job->need_pin)
+        rc = verify_pin(s, job->out);
     return rc;
 }
 
@@ -460,13 +567,13 @@ EXPORT long iReadCard(int iType, int iAuthType, char *pCardInfo, char *pFileAddr
         rc = check_card(&s);
     if (rc == RC_OK)
         rc = check_card_info(&s, pCardInfo);
-    if (rc == RC_OK && iAuthType == 1)
-        rc = verify_pin(&s, pOutInfo);
-    if (rc == RC_OK && iAuthType == 2)
-        rc = rksse_auth(&s);
+    job_t job = {iAuthType, 0, pOutInfo};
+    if (rc == RC_OK)
+        rc = pin_first(&s, pFileAddr, NULL, read_scan_step, &job);
     if (rc == RC_OK) {
         char text[SSCREADER_OUT_MAX] = "";
-        rc = for_each_file(&s, pFileAddr, NULL, read_step, text);
+        job.out = text;
+        rc = for_each_file(&s, pFileAddr, NULL, read_step, &job);
         if (rc == RC_OK)
             put(pOutInfo, text);
     }
@@ -486,8 +593,11 @@ EXPORT long iWriteCard(int iType, char *pCardInfo, char *pFileAddr, char *pWrite
         rc = check_card(&s);
     if (rc == RC_OK)
         rc = check_card_info(&s, pCardInfo);
+    job_t job = {0, 0, pOutInfo};
     if (rc == RC_OK)
-        rc = for_each_file(&s, pFileAddr, pWriteData, write_step, pOutInfo);
+        rc = pin_first(&s, pFileAddr, pWriteData, write_scan_step, &job);
+    if (rc == RC_OK)
+        rc = for_each_file(&s, pFileAddr, pWriteData, write_step, &job);
     if (rc == RC_OK)
         put(pOutInfo, "");
     session_close(&s);
@@ -535,14 +645,16 @@ static long send_with_mac(session_t *s, const uint8_t header[4], const uint8_t *
     long rc = card_cmd(s, challenge, sizeof challenge, r, &r_len);
     if (rc != RC_OK)
         return rc;
-    uint8_t in[64] = {0};
+    uint8_t in[160] = {0};
+    if (len > 128)
+        return RC_BAD_PARAMETER;
     memcpy(in, r, 4);
     memcpy(in + bs, header, 4);
     in[bs + 4] = (uint8_t)(len + 4);
     memcpy(in + bs + 5, data, len);
     if ((rc = psam_use(s, 0x05, in, bs + 5 + len, mac, &mac_len)) != RC_OK)
         return rc;
-    uint8_t cmd[64];
+    uint8_t cmd[160];
     memcpy(cmd, header, 4);
     cmd[4] = (uint8_t)(len + 4);
     memcpy(cmd + 5, data, len);

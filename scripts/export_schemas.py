@@ -25,6 +25,7 @@ from harness.declaration_schema import DeclarationFile
 from harness.ics_schema import IcsFile
 from harness.interop_expectations_schema import ExpectationsDocument
 from harness.learn.alphabet_schema import AlphabetDocument
+from harness.operator_schema import OperatorAnswersDocument
 from harness.replay.script import ReplayScript
 from ssc.keyset_schema import LabKeyDocument
 from ssc.profile.schema import ProfileLayer
@@ -75,6 +76,7 @@ FORMATS = (
     DataFormat("ssc-alphabet", 1, AlphabetDocument, ("fixtures/alphabets/*.yaml", "fixtures/alphabets/focus/*.yaml")),
     DataFormat("ssc-replay", 1, ReplayScript, ("fixtures/replay/*.yaml",)),
     DataFormat("ssc-card-set", 1, CardSetDocument, ("fixtures/cardsets/*.yaml",)),
+    DataFormat("ssc-operator-answers", 1, OperatorAnswersDocument, ("fixtures/operator/*.yaml",)),
 )
 
 

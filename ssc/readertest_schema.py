@@ -39,7 +39,7 @@ class ReaderTestLimits(DataModel):
     presence_s: Annotated[float, Field(gt=0)]
     """RDR-1: the reader must report an insertion or a removal through PC/SC within this many seconds"""
     reinsert_ms: Annotated[int, Field(ge=0, le=65535)]
-    """how long the served card stays away for each ATR variant of RDR-2 (longer than pcscd's presence poll);
+    """how long the served card stays away for each re-inserted ATR variant of RDR-2 (longer than pcscd's presence poll);
     RDR-1 keeps it away for presence_s and a margin, so a removal reported late is still seen"""
     long_run_apdus: Annotated[int, Field(ge=1)]
     """RDR-5: APDUs of the long run (option --long-run)"""
@@ -48,7 +48,10 @@ class ReaderTestLimits(DataModel):
     chain_lengths: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)]
     """RDR-3: total lengths of the 61xx chains"""
     historical_bytes: Annotated[list[Annotated[int, Field(ge=0, le=15)]], Field(min_length=1)]
-    """RDR-2: numbers of historical bytes of the ATR variants (each with T=0 and with T=1)"""
+    """RDR-2: numbers of historical bytes of the ATR variants (each with T=0 and with T=1), each delivered after a cold reset"""
+    reinserted_historical_bytes: Annotated[list[Annotated[int, Field(ge=0, le=15)]], Field(default_factory=list)]
+    """RDR-2: the numbers of historical bytes whose variants are also delivered after a removal and re-insertion
+    (the reader's insertion path; each costs pcscd's presence poll, so not every count)"""
     max_response: Annotated[int, Field(ge=1, le=65535)]
     """the largest answer the card builds for one hook command"""
     prov: Prov

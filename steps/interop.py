@@ -9,6 +9,7 @@ lands in results.json (``run.interop_matrix``) and the scenario fails listing th
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -17,7 +18,7 @@ from checks.interop import crossregion
 from checks.interop.crossregion import CellOutcome, Visit
 from checks.verdicts import Inconclusive
 from harness.cardset import IssuedCard
-from harness.interop import interop_run
+from harness.interop import InteropRun, interop_run
 from harness.results import FAILED, NOT_RUN, PASSED
 from ssc.catalogue import load_catalogue
 from steps.context import ScenarioContext, sw_text
@@ -70,46 +71,69 @@ def _requirement(request: pytest.FixtureRequest) -> str:
     return ids[0]
 
 
-def _walk(ctx: ScenarioContext, request: pytest.FixtureRequest, check: Check, *, include_defective: bool = False) -> None:
+# The cell check of each matrix requirement, built from the run: (check, with the defective cards).
+MATRIX_CHECKS: dict[str, Callable[[InteropRun], tuple[Check, bool]]] = {
+    "INT-XR-1": lambda run: (lambda v, card: crossregion.internal_auth(v), False),
+    "INT-XR-2": lambda run: (lambda v, card: crossregion.basic_data_read(v), False),
+    "INT-XR-3": lambda run: (lambda v, card: crossregion.nationwide_write(v), False),
+    "INT-XR-4": lambda run: (lambda v, card: crossregion.pin_verify_and_change(v), False),
+    "INT-XR-5": lambda run: (lambda v, card: crossregion.local_files_home_only(v), False),
+    "INT-XR-6": lambda run: (run.listed_check(), False),
+    "INT-XR-7": lambda run: (run.validity_check(), True),
+    "INT-XR-8": lambda run: (_algorithm_check(run.algorithms), False),
+}
+
+
+def _algorithm_check(algorithms: dict[int, Any]) -> Check:
+    return lambda v, card: crossregion.algorithm_announced(v, algorithms)
+
+
+def _walk(ctx: ScenarioContext, request: pytest.FixtureRequest, kind: str) -> None:
+    """Walk the matrix with the cell check of `kind` (a key of MATRIX_CHECKS); the cells are
+    recorded under the scenario's requirement tag."""
     run = ctx.interop.run
     requirement = _requirement(request)
+    check, include_defective = MATRIX_CHECKS[kind](run)
     ctx.interop.matrix = (requirement, run.run(requirement, check, include_defective=include_defective))
 
 
 @given("跨地区测试卡集与各地区终端已就绪")
-def interop_ready(ctx: ScenarioContext) -> None:
-    ctx.interop.run = interop_run(ctx.session)
+def interop_ready(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
+    run = interop_run(ctx.session)
+    ctx.interop.run = run
+    if not run.planned:  # once per run: the matrix requirements selected, for the cards swapped in one reader
+        selected = {m.name for item in request.session.items for m in item.iter_markers()} & set(MATRIX_CHECKS)
+        run.plan_walks({r: MATRIX_CHECKS[r](run) for r in sorted(selected) if r != "INT-XR-7" or run.defective})
 
 
 @when("每个地区的终端经其 PSAM 对卡集中的每张卡进行内部认证")
 def matrix_internal_auth(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    _walk(ctx, request, lambda v, card: crossregion.internal_auth(v))
+    _walk(ctx, request, "INT-XR-1")
 
 
 @when("每个地区的终端读取卡集中每张卡的基本信息（第三代卡先以全国密钥认证 RKSSSE）")
 def matrix_basic_data(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    _walk(ctx, request, lambda v, card: crossregion.basic_data_read(v))
+    _walk(ctx, request, "INT-XR-2")
 
 
 @when("每个地区的终端以安全报文更新每张卡的全国通写记录，发卡地终端读回后写回原值")
 def matrix_nationwide_write(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    _walk(ctx, request, lambda v, card: crossregion.nationwide_write(v))
+    _walk(ctx, request, "INT-XR-3")
 
 
 @when("每个地区的终端对每张卡校验 PIN、修改 PIN 并改回")
 def matrix_pin(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    _walk(ctx, request, lambda v, card: crossregion.pin_verify_and_change(v))
+    _walk(ctx, request, "INT-XR-4")
 
 
 @when("每个地区的终端以地区扩充读密钥认证每张卡并读取地区扩充文件")
 def matrix_local_files(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    _walk(ctx, request, lambda v, card: crossregion.local_files_home_only(v))
+    _walk(ctx, request, "INT-XR-5")
 
 
 @when("每个地区的终端按覆盖该卡的国家级、省级、市级失效名单检查每张卡")
 def matrix_invalid_lists(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    run = ctx.interop.run
-    _walk(ctx, request, run.listed_check())
+    _walk(ctx, request, "INT-XR-6")
 
 
 @when("每个地区的终端核验每张卡（含识别码 MAC 错误及发卡地区未知的缺陷卡）的识别码 MAC 与发卡机构")
@@ -119,14 +143,12 @@ def matrix_card_validity(ctx: ScenarioContext, request: pytest.FixtureRequest) -
         raise Inconclusive(
             "INT-XR-7 needs a card declared invalid: list one in the card-set file (--card-set) with `invalid: {reason, why}`"
         )
-    _walk(ctx, request, run.validity_check(), include_defective=True)
+    _walk(ctx, request, "INT-XR-7")
 
 
 @when("每个地区的终端按卡片 FCI 中的算法标识选择 3DES 或 SM4 并认证每张卡")
 def matrix_algorithm(ctx: ScenarioContext, request: pytest.FixtureRequest) -> None:
-    run = ctx.interop.run
-    algorithms = run.algorithms
-    _walk(ctx, request, lambda v, card: crossregion.algorithm_announced(v, algorithms))
+    _walk(ctx, request, "INT-XR-8")
 
 
 # What every cell of the matrix must show, as each test case states it (one per requirement).

@@ -17,6 +17,7 @@ import pytest
 from steps.context import StepState
 
 if TYPE_CHECKING:
+    from checks.readers.atr_variants import Delivery
     from checks.readers.exchanges import Outcome
     from checks.readers.long_run import LongRun
     from checks.readers.presence import PresenceEvent
@@ -29,7 +30,7 @@ class ReaderState(StepState):
     listed: list[str]  # 列出 PC/SC 读写器
     events: list[PresenceEvent]  # 卡片离开被测读写器后再插回
     atr: bytes  # 读取被测读写器交付的复位应答
-    atr_outcomes: list[tuple[str, bytes, bytes]]  # 可编程测试卡依次以每种复位应答变体重新插入: (label, sent, delivered)
+    atr_outcomes: list[Delivery]  # 可编程测试卡依次以每种复位应答变体冷复位，部分变体另经取出与插入
     outcomes: list[Outcome]  # every RDR-3 / RDR-4 when-step
     long_run: LongRun  # 经被测读写器连续发送长时间运行的命令
 

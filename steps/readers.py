@@ -7,12 +7,14 @@ reason — a lab's own test card cannot be told to answer 61xx chains or present
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
+from typing import cast
 
 from pytest_bdd import parsers, then, when
 
 from checks.readers import atr_variants, exchanges, long_run, presence
 from checks.verdicts import Inconclusive
+from harness.operator import Request
 from harness.reader_session import ReaderSession
 from steps.reader_context import ReaderContext
 from terminal.channel import Terminal
@@ -61,14 +63,20 @@ def remove_and_reinsert(rctx: ReaderContext) -> None:
     if session.programmable:
         events = presence.by_card(_transport(session), session.hooks, session.reader)
     else:
-        events = presence.by_operator(session.reader, _prompt, session.hooks.limits.presence_s)
+        events = presence.by_operator(session.reader, lambda change, text: _ask(session, change, text), session.hooks.limits.presence_s)
     rctx.state.events = events
     session.measurements["presence"] = [e.to_dict() for e in events]
     session.reopen()
 
 
-def _prompt(text: str) -> None:
-    print(f"\n>>> {text}", file=sys.stderr, flush=True)
+def _ask(session: ReaderSession, change: str, text: str) -> None:
+    """RDR-1 with a physical card: the operator confirms, then acts; the clock starts at the
+    confirmation. Declined (or nobody there): inconclusive, with the reason."""
+    zh, _, en = text.partition(" / ")
+    key = "reader.card.remove" if change == "removal" else "reader.card.insert:test-card"
+    answer = session.operator.ask(Request(key, f"回车后{zh}", f"press Enter, then {en}"))
+    if not answer.done:
+        raise Inconclusive(f"RDR-1 needs the card taken out and put back by hand: {answer.reason}")
 
 
 @then("取出与插入均在时限内经 PC/SC 报告")
@@ -96,32 +104,36 @@ def atr_matches(rctx: ReaderContext) -> None:
     assert got == expected, f"the reader delivered ATR {got.hex(' ').upper()}, the card sent {expected.hex(' ').upper()}"
 
 
-@when("可编程测试卡依次以每种复位应答变体重新插入")
-def atr_variants_reinserted(rctx: ReaderContext) -> None:
+@when("可编程测试卡依次以每种复位应答变体冷复位，部分变体另经取出与插入")
+def atr_variants_delivered(rctx: ReaderContext) -> None:
     session = rctx.session
     _programmable(session)
     hooks = session.hooks
-    outcomes: list[tuple[str, bytes, bytes]] = []
-    try:
-        for variant in atr_variants.variants(hooks.limits.historical_bytes):
-            outcomes.append((variant.label, variant.atr, _reinsert_with(session, variant.atr)))
-    finally:
-        _reinsert_with(session, None)  # the card's own ATR again, for the scenarios after this one
-    rctx.state.atr_outcomes = outcomes
-    session.measurements["atr_variants"] = [
-        {"variant": label, "sent": sent.hex().upper(), "delivered": got.hex().upper(), "ok": sent == got} for label, sent, got in outcomes
-    ]
 
+    def program(atr: bytes | None) -> None:
+        answer = _transport(session).transmit(hooks.command("set_atr", 0, atr or b""))
+        assert answer == b"\x90\x00", (
+            f"the reader-test card refused the ATR {atr.hex().upper() if atr else '(its own)'}: {answer.hex().upper()}"
+        )
 
-def _reinsert_with(session: ReaderSession, atr: bytes | None) -> bytes:
-    """Program the ATR of the next insertion, have the card leave and come back, reconnect."""
-    hooks = session.hooks
-    transport = _transport(session)
-    answer = transport.transmit(hooks.command("set_atr", 0, atr or b""))
-    assert answer == b"\x90\x00", (
-        f"the reader-test card refused the ATR {atr.hex().upper() if atr else '(its own)'}: {answer.hex().upper()}"
+    def cold_reset() -> bytes:
+        reset = cast("Callable[..., bytes]", _transport(session).reset)  # PcscTransport's option, through the trace
+        return bytes(reset(cold=True))
+
+    rctx.state.atr_outcomes = atr_variants.deliver_all(
+        atr_variants.variants(hooks.limits.historical_bytes),
+        set(hooks.limits.reinserted_historical_bytes),
+        program,
+        cold_reset,
+        lambda: _reinsert(session),
     )
-    transport.transmit(hooks.command("remove", hooks.limits.reinsert_ms))
+    session.measurements["atr_variants"] = [d.to_dict() for d in rctx.state.atr_outcomes]
+
+
+def _reinsert(session: ReaderSession) -> bytes:
+    """Have the card leave and come back (it keeps the programmed ATR), reconnect."""
+    hooks = session.hooks
+    _transport(session).transmit(hooks.command("remove", hooks.limits.reinsert_ms))
     assert session.reader is not None
     await_presence(session.reader, present=False, timeout=hooks.limits.reinsert_ms / 1000)
     await_presence(session.reader, present=True, timeout=hooks.limits.reinsert_ms / 1000 + hooks.limits.presence_s)
@@ -130,13 +142,10 @@ def _reinsert_with(session: ReaderSession, atr: bytes | None) -> bytes:
 
 @then("每种变体的复位应答均原样交付")
 def every_variant_delivered(rctx: ReaderContext) -> None:
-    bad = [
-        f"{label}: sent {sent.hex(' ').upper()}, delivered {got.hex(' ').upper()}"
-        for label, sent, got in rctx.state.atr_outcomes
-        if sent != got
-    ]
-    assert rctx.state.atr_outcomes, "no ATR variant was tried"
-    assert not bad, f"{len(bad)} of {len(rctx.state.atr_outcomes)} ATR variants changed: " + "; ".join(bad)
+    outcomes = rctx.state.atr_outcomes
+    assert outcomes, "no ATR variant was tried"
+    bad = [d.describe() for d in outcomes if not d.ok]
+    assert not bad, f"{len(bad)} of {len(outcomes)} ATR deliveries changed: " + "; ".join(bad)
 
 
 # -- RDR-3 ----------------------------------------------------------------------------------------

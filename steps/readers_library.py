@@ -20,18 +20,28 @@ from pytest_bdd import given, parsers, then, when
 
 from checks.readers.library import (
     CardFacts,
+    FileRead,
+    addressed_files,
     card_facts,
     expected_basic_info,
+    expected_file_read,
     expected_read_card,
     hsm_answer,
     output_problems,
     pin_reached_card,
     rc_problems,
+    read_back_problems,
+    read_file_problems,
+    write_order,
+    write_request,
+    write_values,
 )
 from checks.readers.library_process import OUT, CallOutcome, InBytes, LibraryProcess
 from checks.verdicts import Inconclusive
+from harness.operator import NoOperator, Operator, Request
 from harness.psam import software_psam
-from harness.reader_rig import CARD_PORT, PSAM_PORT, VPCD_READERS, ReaderRig
+from harness.reader_operator_rig import INITIAL, OperatorRig
+from harness.reader_rig import ReaderRig
 from harness.reader_session import NO_LIB
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
@@ -70,6 +80,10 @@ class LibraryCase:
     outcome: CallOutcome | None = None
     facts: CardFacts | None = None
     pins: dict[str, str] = field(default_factory=dict)
+    file_reads: list[tuple[FileRead, CallOutcome]] = field(default_factory=list)
+    write_problems: list[str] = field(default_factory=list)
+    files_written: int = 0
+    operator: Operator = field(default_factory=NoOperator)
 
     @property
     def initial_pin(self) -> str:
@@ -81,41 +95,63 @@ class LibraryCase:
 
 
 @pytest.fixture(scope="session")
-def reader_library(ssc_reader_session: ReaderSession) -> Iterator[LibraryProcess | None]:
+def reader_rig(ssc_reader_session: ReaderSession) -> Iterator[ReaderRig]:
+    """The kit's own served cards and PSAMs in the vpcd slots; with a physical reader under test,
+    the operator makes each condition in it and its PSAM reader instead (harness.reader_operator_rig)."""
+    session = ssc_reader_session
+    rig: ReaderRig
+    if session.physical and session.reader is not None:
+        rig = OperatorRig(
+            card_reader=session.reader,
+            psam_reader=session.psam_pattern or "",
+            card_kind=session.profile.name,
+            psam_kind=INITIAL,
+            operator=session.operator,
+        )
+    else:
+        rig = ReaderRig()
+    yield rig
+    rig.close()
+
+
+@pytest.fixture(scope="session")
+def reader_library(ssc_reader_session: ReaderSession, reader_rig: ReaderRig) -> Iterator[LibraryProcess | None]:
     """The library given with --lib (`rctx.session.lib`); the reader plan does not run RDR-6 without it."""
     path = ssc_reader_session.lib
     if path is None:
         yield None
         return
     # the reference library's reader configuration (README); a vendor library has its own
-    library = LibraryProcess(path, env={CARD_READER_ENV: VPCD_READERS[CARD_PORT], PSAM_READER_ENV: VPCD_READERS[PSAM_PORT]})
+    library = LibraryProcess(path, env={CARD_READER_ENV: reader_rig.card_reader, PSAM_READER_ENV: reader_rig.psam_reader})
     yield library
     library.close()
-
-
-@pytest.fixture(scope="session")
-def reader_rig() -> Iterator[ReaderRig]:
-    rig = ReaderRig()
-    yield rig
-    rig.close()
 
 
 @pytest.fixture
 def rdr6(reader_library: LibraryProcess | None, request: pytest.FixtureRequest) -> LibraryCase:
     if reader_library is None:
         pytest.skip(NO_LIB)
-    return LibraryCase(reader_library, request.getfixturevalue("reader_rig"), load_reader_interface())
+    rig = request.getfixturevalue("reader_rig")
+    if isinstance(rig, OperatorRig):
+        rig.destructive = request.node.get_closest_marker("destructive") is not None
+    return LibraryCase(reader_library, rig, load_reader_interface(), operator=request.getfixturevalue("ssc_reader_session").operator)
 
 
-def _pinpad(text: str) -> None:
-    """A vendor library with a physical PIN pad waits for the operator: tell them what to type. The
-    prompt goes to the controlling terminal (there is none in CI, where the reference library
-    reads its documented test input SSCREADER_PINPAD instead)."""
-    try:
-        with open("/dev/tty", "w", encoding="utf-8") as tty:
-            tty.write(f"\n[RDR-6] 请在密码键盘上输入 / enter on the PIN pad: {text}\n")
-    except OSError:
-        pass
+def _pinpad(rdr6: LibraryCase, function: str, text: str) -> None:
+    """A physical reader's PIN pad: the operator is asked to be ready to type `text` when the
+    reader asks (declined → inconclusive). On the kit's vpcd rig there is no PIN pad: the
+    reference library reads its documented test input SSCREADER_PINPAD instead, no one is asked."""
+    if not isinstance(rdr6.rig, OperatorRig):
+        return
+    answer = rdr6.operator.ask(
+        Request(
+            f"reader.pinpad:{function}",
+            f"{function}：读写器提示时，请在其密码键盘上输入 {text}（回车后开始调用）",
+            f"{function}: when the reader asks, enter on its PIN pad: {text} (the call starts after Enter)",
+        )
+    )
+    if not answer.done:
+        raise Inconclusive(f"the PIN pad needs the operator: {answer.reason}")
 
 
 def _assert_no(problems: list[str]) -> None:
@@ -145,6 +181,8 @@ def rdr6_served(rdr6: LibraryCase, fresh: str | None, card: str, psam: str) -> N
         if kind is not None:
             with rdr6.rig.card_session(rdr6.generation):
                 pass  # a reset: no PIN or key state of an earlier case carries over
+    except Inconclusive:
+        raise  # the operator's rig says why (declined, not found, a destructive case)
     except (HarnessError, RuntimeError) as exc:
         raise Inconclusive(f"the card and PSAM could not be served on vpcd: {exc}") from exc
 
@@ -219,7 +257,7 @@ def rdr6_call_read_card(rdr6: LibraryCase, auth: str, addr: str) -> None:
             pfile = addr  # the harness cannot read it either (e.g. gen3 EF06 without RKSSSE): only the code is judged
             rdr6.pins["expected_out"] = ""
     if auth_type == rdr6.iface.auth_types["pin"]:
-        _pinpad(rdr6.initial_pin)
+        _pinpad(rdr6, "iReadCard", rdr6.initial_pin)
     rdr6.outcome = rdr6.library.call(
         "iReadCard",
         rdr6.iface.types["contact"],
@@ -229,6 +267,65 @@ def rdr6_call_read_card(rdr6: LibraryCase, auth: str, addr: str) -> None:
         OUT,
         env={PINPAD: rdr6.initial_pin},
     )
+
+
+@when(parsers.re(r"以 ?(?P<auth>PIN|读密钥) ?认证逐一调用 iReadCard 读取接口所列每个文件的全部数据项$"))
+def rdr6_read_every_file(rdr6: LibraryCase, auth: str) -> None:
+    """One call per file (a file the rights do not open fails alone), each against the harness's
+    own reading of that file with the same rights."""
+    auth_name = "pin" if auth == "PIN" else "read_key"
+    for name in addressed_files(rdr6.iface, load_profile(rdr6.generation)):
+        with rdr6.rig.card_session(rdr6.generation) as card, rdr6.rig.psam_client(rdr6.generation) as psam:
+            psam.select_for(card.algorithm)
+            expected = expected_file_read(card, psam, rdr6.iface, name, auth_name, rdr6.initial_pin)
+        if "PIN" in expected.rights.split(", "):
+            _pinpad(rdr6, "iReadCard", rdr6.initial_pin)
+        outcome = rdr6.library.call(
+            "iReadCard",
+            rdr6.iface.types["contact"],
+            rdr6.iface.auth_types[auth_name],
+            InBytes(b""),
+            InBytes(expected.addr),
+            OUT,
+            env={PINPAD: rdr6.initial_pin},
+        )
+        rdr6.file_reads.append((expected, outcome))
+
+
+@then("每个文件的返回码与输出均与测试工具经 APDU 读得的一致")
+def rdr6_every_file_read(rdr6: LibraryCase) -> None:
+    assert rdr6.file_reads, "no file was read"
+    _assert_no([p for expected, outcome in rdr6.file_reads for p in read_file_problems(outcome, expected, rdr6.iface)])
+
+
+@when("逐一调用 iWriteCard 写入接口所列每个文件的全部数据项，每次写后经 APDU 读回")
+def rdr6_write_every_file(rdr6: LibraryCase) -> None:
+    """One call per file, the card-issuer file last (write_order); each read back at once, before
+    a later write can change what the harness needs to read it (the card's identity)."""
+    profile = load_profile(rdr6.generation)
+    for name in write_order(addressed_files(rdr6.iface, profile), rdr6.iface):
+        f = profile.file(rdr6.iface.files[name].path)
+        values = write_values(f)
+        addr, data = write_request(name, f, values, rdr6.iface)
+        rule = f.rule("update")
+        if rule is not None and rule.needs_pin:
+            _pinpad(rdr6, "iWriteCard", rdr6.initial_pin)
+        outcome = rdr6.library.call(
+            "iWriteCard", rdr6.iface.types["contact"], InBytes(b""), InBytes(addr), InBytes(data), OUT, env={PINPAD: rdr6.initial_pin}
+        )
+        problems = [f"{name}: {p}" for p in rc_problems(outcome, "ok", rdr6.iface)]
+        if not problems:
+            with rdr6.rig.card_session(rdr6.generation) as card, rdr6.rig.psam_client(rdr6.generation) as psam:
+                psam.select_for(card.algorithm)
+                problems = read_back_problems(card, psam, name, f, values, rdr6.initial_pin)
+        rdr6.write_problems += problems
+        rdr6.files_written += 1
+
+
+@then("每个文件返回 0，且读回的每个数据项与写入值一致")
+def rdr6_every_file_written(rdr6: LibraryCase) -> None:
+    assert rdr6.files_written, "no file was written"
+    _assert_no(rdr6.write_problems)
 
 
 @when(parsers.parse('调用 iWriteCard 将 "{file}" 的数据项 {tag} 写为 "{value}"'))
@@ -250,7 +347,7 @@ def rdr6_call_write_card(rdr6: LibraryCase, file: str, tag: str, value: str) -> 
 def rdr6_call_verify(rdr6: LibraryCase, which: str) -> None:
     pin = rdr6.initial_pin if which == "正确" else WRONG_PIN
     rdr6.pins["entered"] = pin
-    _pinpad(pin)
+    _pinpad(rdr6, "iVerifyPIN", pin)
     rdr6.outcome = rdr6.library.call("iVerifyPIN", rdr6.iface.types["contact"], OUT, env={PINPAD: pin})
 
 
@@ -258,14 +355,14 @@ def rdr6_call_verify(rdr6: LibraryCase, which: str) -> None:
 def rdr6_call_change(rdr6: LibraryCase, new: str) -> None:
     rdr6.pins["new"] = new
     entry = f"{rdr6.initial_pin}{rdr6.iface.separator}{new}"
-    _pinpad(f"{rdr6.initial_pin}, then {new} (twice if the PIN pad asks)")
+    _pinpad(rdr6, "iChangePIN", f"{rdr6.initial_pin}, then {new} (twice if the PIN pad asks)")
     rdr6.outcome = rdr6.library.call("iChangePIN", rdr6.iface.types["contact"], OUT, env={PINPAD: entry})
 
 
 @when(parsers.parse('在密码键盘输入新 PIN "{new}" 并调用 iReloadPIN'))
 def rdr6_call_reload(rdr6: LibraryCase, new: str) -> None:
     rdr6.pins["new"] = new
-    _pinpad(new)
+    _pinpad(rdr6, "iReloadPIN", new)
     rdr6.outcome = rdr6.library.call("iReloadPIN", rdr6.iface.types["contact"], InBytes(b""), OUT, env={PINPAD: new})
 
 
@@ -309,7 +406,8 @@ def rdr6_returns_sw(rdr6: LibraryCase, sw: str, code: str) -> None:
 def rdr6_pin_reached(rdr6: LibraryCase) -> None:
     _assert_no(rc_problems(rdr6.last(), "ok", rdr6.iface))
     verify = load_profile(rdr6.generation).command("verify")
-    assert rdr6.rig.card is not None
+    if rdr6.rig.card is None:
+        raise Inconclusive("returned 0, but the card in a physical reader does not show the kit which bytes reached it")
     assert pin_reached_card(rdr6.rig.card.commands, rdr6.pins["entered"], (verify.cla[0], verify.ins)), (
         "no VERIFY carrying the PIN entered on the PIN pad reached the card"
     )
@@ -317,7 +415,8 @@ def rdr6_pin_reached(rdr6: LibraryCase) -> None:
 
 @then("pOutInfo 中的剩余次数与卡片应答的 63Cx 一致")
 def rdr6_tries_reported(rdr6: LibraryCase) -> None:
-    assert rdr6.rig.card is not None
+    if rdr6.rig.card is None:
+        raise Inconclusive("the card in a physical reader does not show the kit its 63Cx answer to the library's VERIFY")
     sws = [resp[-2:] for _, resp in rdr6.rig.card.exchanges]
     tries = [sw[1] & 0x0F for sw in sws if sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0]
     if not tries:

@@ -42,6 +42,7 @@ right: every class of terminal/, checks/ and harness/ is drawn under its direct 
         ├── EstimatesError          [harness.apdu_estimates] the measured APDU estimates file
         ├── ExpectationError        [harness.interop_expectations] the declared interop expectations
         ├── CardSetError            [harness.labcards] the card-set file
+        ├── OperatorFileError       [harness.operator] the operator answer file
         ├── TagError                [harness.tags] a --tags expression
         ├── AlphabetError           [harness.learn.alphabet] a learning alphabet
         ├── SignKeyError            [harness.artefacts] the --sign-key cannot sign this run's evidence

@@ -14,9 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ssc.atr import parse_atr
-from ssc.codecs import encode_pin
+from ssc.codecs import decode_an, decode_cn, encode_pin
 from ssc.keyset import diversification_factors
+from ssc.profile.access import AccessRule, Auth, Pin, Sm, Term
+from ssc.profile.model import FileDef, Profile
 from ssc.reader_interface import ReaderInterface
+from ssc.tlv import parse_record
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession, find_item
 
@@ -24,6 +27,15 @@ from .library_process import CallOutcome
 
 __all__ = [
     "CardFacts",
+    "FileRead",
+    "addressed_files",
+    "expected_file_read",
+    "library_grant",
+    "read_back_problems",
+    "read_file_problems",
+    "write_order",
+    "write_request",
+    "write_values",
     "buffer_problems",
     "card_facts",
     "code_of",
@@ -248,3 +260,154 @@ def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, atr: bytes, ifac
         hsm.derive("external_auth", key, 0, diversification_factors(profile, key, facts.region, facts.card_sn))
         answer += hsm.process(r, data).hex().upper() + iface.separator
     return answer.encode("ascii"), []
+
+
+# -- iReadCard / iWriteCard over every file the interface addresses ----------------------------
+
+
+def library_grant(rule: AccessRule | None, choice: str) -> frozenset[Term] | None:
+    """The conditions a library satisfies before reading or updating under `rule`, by the
+    reader-interface data's `auth_rules` choice: ``pin_only`` = the PIN and nothing else;
+    ``fewest_pin`` = the rule's condition set with the fewest PIN terms, then the fewest keys.
+    None: the rule cannot be met at all (``never``, or no rule)."""
+    if choice == "pin_only":
+        return frozenset({Pin()})
+    grants = rule.minimal_grants() if rule is not None else []
+    if not grants:
+        return None
+    return min(grants, key=lambda g: (sum(isinstance(t, Pin) for t in g), sum(not isinstance(t, Pin) for t in g), sorted(map(str, g))))
+
+
+def addressed_files(iface: ReaderInterface, profile: Profile) -> list[str]:
+    """The interface's file names whose file this profile declares, in the data's order."""
+    known = set(profile.files)
+    return [name for name, f in iface.files.items() if f.path in known]
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """What iReadCard must give for one file: the return code (0, or a card status word as its
+    negative decimal when the rights the library gains do not open the file) and, for 0, the
+    output; `rights` says what the harness did to get there (the library must do the same)."""
+
+    name: str
+    addr: bytes
+    rc: int
+    out: bytes
+    rights: str
+
+
+def _value_text(fmt: str, value: bytes) -> str:
+    if fmt == "an":
+        return decode_an(value)
+    if fmt == "cn":
+        return decode_cn(value)
+    return value.hex().upper()
+
+
+def _gain(card: CardSession, psam: PsamClient | None, path: str, terms: frozenset[Term], pin: str | None) -> list[str]:
+    """Satisfy `terms` for the file `path` the way the interface data says a library does: the PIN
+    in its DF first, then the file's DF, then each key through the PSAM."""
+    profile = card.profile
+    done = []
+    if any(isinstance(t, (Auth, Sm)) for t in terms):
+        card.identity()  # the factors: read before the DF is made current
+    if any(isinstance(t, Pin) for t in terms):
+        if pin is None:
+            raise ValueError("the PIN is needed and none was given")
+        card.select_path(profile.security.pin.df, check=True)
+        card.verify_pin(pin, check=True)
+        done.append("PIN")
+    card.ensure_df(profile.df_of(path).path)
+    for term in sorted((t for t in terms if isinstance(t, Auth)), key=lambda t: t.key):
+        if psam is None:
+            raise ValueError(f"AUTH {term.key} needs a PSAM")
+        card.external_authenticate(term.key, 0, psam, check=True)
+        done.append(f"AUTH {term.key}")
+    return done
+
+
+def expected_file_read(
+    card: CardSession, psam: PsamClient | None, iface: ReaderInterface, name: str, auth: str, pin: str | None
+) -> FileRead:
+    """iReadCard of every item of file `name` with iAuthType `auth` (a name of auth_types),
+    computed from the card: the harness gains the same rights the library must, then reads each
+    record by its tag over APDUs (values: an = GBK text without padding, cn = digits, b = upper
+    hex)."""
+    sep, end = iface.separator, iface.file_separator
+    path = iface.files[name].path
+    f = card.profile.file(path)
+    addr = (name + sep + "".join(f"{r.tag:02X}{sep}" for r in f.records) + end).encode()
+    terms = library_grant(f.rule("read"), iface.auth_rules.read[auth])
+    if terms is None:
+        raise ValueError(f"{path} has no read rule a library could satisfy")
+    rights = ", ".join(_gain(card, psam, path, terms, pin)) or "none"
+    out = (name + sep).encode()
+    for rec in f.records:
+        response = card.read_record(path, tag=rec.tag, check=False)
+        if not response.ok:
+            return FileRead(name, addr, -response.sw, b"", f"{rights}; READ RECORD tag {rec.tag:02X} answered {response.sw:04X}")
+        out += _value_text(rec.fmt, parse_record(response.data).value).encode(GBK) + sep.encode()
+    return FileRead(name, addr, 0, out + end.encode(), rights)
+
+
+def read_file_problems(outcome: CallOutcome, expected: FileRead, iface: ReaderInterface) -> list[str]:
+    """The findings of one file's iReadCard against the harness's reading."""
+    where = f"{expected.name} (rights: {expected.rights})"
+    if expected.rc:
+        return [f"{where}: {p}" for p in rc_problems(outcome, f"sw:{-expected.rc:04X}", iface)]
+    labels = ["file", *(f"tag {r}" for r in expected.addr.decode().split(iface.separator)[1:-1])]
+    return [f"{where}: {p}" for p in output_problems(outcome, expected.out, iface, labels)]
+
+
+WRITE_TEXT = "社会保障读写器接口写入测试"  # GBK text written to items that hold Chinese text
+
+
+def write_values(f: FileDef) -> list[str]:
+    """A value for each record of `f` that differs from what a personalized card holds, filling
+    the record: an → ASCII (GBK text for text items), cn → digits, b → upper hex."""
+    values = []
+    for i, rec in enumerate(f.records):
+        if rec.fmt == "an" and rec.check == "gbk_text":
+            values.append((WRITE_TEXT * rec.length)[: rec.length // 2])
+        elif rec.fmt == "an":
+            values.append(("W" + "".join(chr(0x41 + (i + k) % 26) for k in range(rec.length)))[: rec.length])
+        elif rec.fmt == "cn":
+            values.append("".join(str((3 * k + i + 1) % 10) for k in range(2 * rec.length)))
+        else:
+            values.append(bytes((0xA5 ^ (k + i)) & 0xFF for k in range(rec.length)).hex().upper())
+    return values
+
+
+def write_order(names: Sequence[str], iface: ReaderInterface) -> list[str]:
+    """The files in the order a write test takes them: the card-issuer file (its card ID and
+    version) last, since the library identifies and authenticates the card from it at every call."""
+    first = next(iter(iface.files))
+    return sorted(names, key=lambda n: n == first)
+
+
+def write_request(name: str, f: FileDef, values: Sequence[str], iface: ReaderInterface) -> tuple[bytes, bytes]:
+    """(pFileAddr, pWriteData) of iWriteCard for every record of `f` (GBK)."""
+    sep, end = iface.separator, iface.file_separator
+    addr = name + sep + "".join(f"{r.tag:02X}{sep}" for r in f.records) + end
+    data = name + sep + "".join(v + sep for v in values) + end
+    return addr.encode(), data.encode(GBK)
+
+
+def read_back_problems(card: CardSession, psam: PsamClient | None, name: str, f: FileDef, values: Sequence[str], pin: str) -> list[str]:
+    """Read every record of `f` over APDUs (with the rights the read rule asks for) and compare
+    with what was written."""
+    terms = library_grant(f.rule("read"), "fewest_pin")
+    if terms is None:
+        return [f"{name}: {f.path} cannot be read back (no read rule)"]
+    _gain(card, psam, f.path, terms, pin)
+    problems = []
+    for rec, want in zip(f.records, values, strict=True):
+        response = card.read_record(f.path, tag=rec.tag, check=False)
+        if not response.ok:
+            problems.append(f"{name} tag {rec.tag:02X}: reading back answered {response.sw:04X}")
+            continue
+        got = _value_text(rec.fmt, parse_record(response.data).value)
+        if got != want:
+            problems.append(f"{name} tag {rec.tag:02X}: read back {got!r}, written {want!r}")
+    return problems

@@ -62,14 +62,15 @@ def by_card(transport: Transport, hooks: ReaderTest, reader: str) -> list[Presen
     return [removal, insertion]
 
 
-def by_operator(reader: str, prompt: Callable[[str], None], limit: float) -> list[PresenceEvent]:
-    """Ask the operator to take the card out and put it back; record when PC/SC reported each."""
+def by_operator(reader: str, prompt: Callable[[str, str], None], limit: float) -> list[PresenceEvent]:
+    """Ask the operator to take the card out and put it back (`prompt(change, text)` returns when
+    the operator is about to act: the clock starts then); record when PC/SC reported each."""
     events = []
     for change, present, text in (
         ("removal", False, "请从被测读写器中取出卡片 / take the card out of the reader under test"),
         ("insertion", True, "请将卡片插回被测读写器 / put the card back into the reader under test"),
     ):
-        prompt(text)
+        prompt(change, text)
         asked = time.monotonic()
         at = await_presence(reader, present=present, timeout=OPERATOR_TIMEOUT)
         events.append(PresenceEvent(change, None if at is None else at - asked, limit, "operator"))

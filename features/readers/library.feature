@@ -7,6 +7,8 @@
   无卡、非社保卡、卡识别码 MAC 错误、PIN 错误及剩余次数、PIN 锁定、无 PSAM、PSAM 缺少该卡算法、PSAM 缺少 RKSSSE，
   以及卡片状态字的负十进制。输出缓冲区以保护字节检查越界；动态库崩溃记为失败。
   卡片与 PSAM 由测试工具在 vpcd 的两个读卡器上提供（用户卡座“Virtual PCD 00 00”，PSAM 卡座“Virtual PCD 00 01”）。
+  被测读写器为实体读写器时，上述条件由操作员按提示在其中制造（--operator），测试工具经 PC/SC 核实后再调用动态库；
+  改变卡片的用例（@destructive）需要处于发行状态的卡片，在实体读写器上记为无法判定。
   依据（检测项目：规范条款；LD/T 6001 部分；送检项目）：
     RDR-6：LD/T 6001.4/.5；LD/T 6001.4、LD/T 6001.5
 
@@ -45,7 +47,7 @@
     当 以 PIN 认证调用 iReadCard 读取 "SSSEEF05|01|03|05|06|07|$SSSEEF06|08|09|4E|0A|0D|$"
     那么 返回 0，输出与经 APDU 读得的各数据项一致
 
-  @TC-RDR-6-06
+  @TC-RDR-6-06 @destructive
   场景: iWriteCard 经 PSAM 认证后写入数据项，读回一致
     假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
     当 调用 iWriteCard 将 "DF01EF05" 的数据项 21 写为 "清远市清城区测试路1号"
@@ -64,27 +66,27 @@
     那么 返回 -51（PIN校验错误）
     而且 pOutInfo 中的剩余次数与卡片应答的 63Cx 一致
 
-  @TC-RDR-6-09
+  @TC-RDR-6-09 @destructive
   场景: PIN 锁定后返回 -52
     假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
     而且 经 APDU 连续校验错误 PIN 直至 PIN 锁定
     当 在密码键盘输入正确的 PIN 并调用 iVerifyPIN
     那么 返回 -52（PIN已锁定）
 
-  @TC-RDR-6-10
+  @TC-RDR-6-10 @destructive
   场景: iUnblockPIN 经 PSAM 以 PUK 认证后解锁 PIN
     假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
     而且 经 APDU 连续校验错误 PIN 直至 PIN 锁定
     当 调用 iUnblockPIN
     那么 经 APDU 以原 PIN 校验成功
 
-  @TC-RDR-6-11
+  @TC-RDR-6-11 @destructive
   场景: iChangePIN 以密码键盘输入的原 PIN 与新 PIN 修改 PIN
     假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
     当 在密码键盘输入原 PIN 与新 PIN "654321" 并调用 iChangePIN
     那么 经 APDU 以新 PIN 校验成功，原 PIN 被拒绝
 
-  @TC-RDR-6-12
+  @TC-RDR-6-12 @destructive
   场景: iReloadPIN 经 PSAM 以 PUK 认证后重装 PIN
     假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
     当 在密码键盘输入新 PIN "246810" 并调用 iReloadPIN
@@ -131,3 +133,33 @@
     假如 用户卡座中为gen3 参考卡，PSAM 卡座中为参考 PSAM
     当 以 PIN 认证调用 iReadCard 读取 "SSSEEF06|08|$"
     那么 返回卡片状态字 6982 的负十进制 -27010
+
+  @TC-RDR-6-20
+  场景: iReadCard 以 PIN 认证读取接口所列每个文件的全部数据项
+    假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
+    当 以 PIN 认证逐一调用 iReadCard 读取接口所列每个文件的全部数据项
+    那么 每个文件的返回码与输出均与测试工具经 APDU 读得的一致
+
+  @TC-RDR-6-21
+  场景: iReadCard 以读密钥认证读取接口所列每个文件的全部数据项
+    假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
+    当 以读密钥认证逐一调用 iReadCard 读取接口所列每个文件的全部数据项
+    那么 每个文件的返回码与输出均与测试工具经 APDU 读得的一致
+
+  @TC-RDR-6-22
+  场景: gen3 卡：iReadCard 以读密钥认证读取接口所列每个文件的全部数据项（含经 RKSSSE 认证的 EF06）
+    假如 用户卡座中为新的gen3 参考卡，PSAM 卡座中为参考 PSAM
+    当 以读密钥认证逐一调用 iReadCard 读取接口所列每个文件的全部数据项
+    那么 每个文件的返回码与输出均与测试工具经 APDU 读得的一致
+
+  @TC-RDR-6-23 @destructive
+  场景: iWriteCard 写入接口所列每个文件的全部数据项，读回一致
+    假如 用户卡座中为新的gen2 参考卡，PSAM 卡座中为参考 PSAM
+    当 逐一调用 iWriteCard 写入接口所列每个文件的全部数据项，每次写后经 APDU 读回
+    那么 每个文件返回 0，且读回的每个数据项与写入值一致
+
+  @TC-RDR-6-24 @destructive
+  场景: gen3 卡：iWriteCard 写入接口所列每个文件的全部数据项（SM4 的 PSAM 密钥与 MAC），读回一致
+    假如 用户卡座中为新的gen3 参考卡，PSAM 卡座中为参考 PSAM
+    当 逐一调用 iWriteCard 写入接口所列每个文件的全部数据项，每次写后经 APDU 读回
+    那么 每个文件返回 0，且读回的每个数据项与写入值一致

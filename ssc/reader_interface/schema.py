@@ -14,7 +14,9 @@ from pydantic import Field
 from ssc.formats import DataModel, NonEmptyStr
 from ssc.profile.schema import Count, Prov
 
-__all__ = ["FORMAT", "ReaderCode", "ReaderInterfaceDocument"]
+__all__ = ["FORMAT", "AuthRules", "InterfaceFile", "ReaderCode", "ReaderInterfaceDocument"]
+
+GrantChoice = Literal["pin_only", "fewest_pin"]
 
 FORMAT = "ssc-reader-interface/1"
 
@@ -28,6 +30,25 @@ class ReaderCode(DataModel):
     """its meaning in Chinese, as the feature files write it"""
     en: NonEmptyStr
     prov: Prov
+
+
+class InterfaceFile(DataModel):
+    """A file iReadCard/iWriteCard address by name (``SSSEEF05``, ``DF01EF05``)."""
+
+    path: NonEmptyStr
+    """the file's path in the card profile (``SSSE/DF01/EF05``)"""
+    prov: Prov
+
+
+class AuthRules(DataModel):
+    """How a library gains the rights a file's access rule asks for: ``pin_only`` = the PIN from
+    the PIN pad and nothing else; ``fewest_pin`` = the rule's condition set with the fewest PIN
+    terms, then the fewest key authentications (through the PSAM)."""
+
+    read: dict[NonEmptyStr, GrantChoice]
+    """iReadCard: by iAuthType name (the keys of auth_types)"""
+    write: GrantChoice
+    """iWriteCard"""
 
 
 class ReaderInterfaceDocument(DataModel):
@@ -54,3 +75,9 @@ class ReaderInterfaceDocument(DataModel):
     """iReadCard's iAuthType values by name"""
     codes: Annotated[dict[NonEmptyStr, ReaderCode], Field(min_length=1)]
     """return codes by name; a card status word that has no code of its own is returned as its negative decimal"""
+    files: Annotated[dict[NonEmptyStr, InterfaceFile], Field(min_length=1)]
+    """the files iReadCard/iWriteCard address, by the name pFileAddr gives them"""
+    not_addressed: dict[NonEmptyStr, NonEmptyStr]
+    """profile files the interface does not address, with the reason"""
+    auth_rules: AuthRules
+    """how a library gains read and update rights (see AuthRules)"""

@@ -68,6 +68,7 @@ _MUTE = {scard.SCARD_W_UNRESPONSIVE_CARD, scard.SCARD_W_UNPOWERED_CARD, scard.SC
 _PCI = {scard.SCARD_PROTOCOL_T0: scard.SCARD_PCI_T0, scard.SCARD_PROTOCOL_T1: scard.SCARD_PCI_T1}
 _PROTOCOL_NAMES = {scard.SCARD_PROTOCOL_T0: "T=0", scard.SCARD_PROTOCOL_T1: "T=1"}
 
+_ANY_PROTOCOL = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
 _REINSERT_POLL = 0.05  # seconds between reconnect attempts while waiting for re-insertion
 
 # pyscard's `scard.SCardTransmit` is a Python shim over the SWIG builtin; on the hot path call the
@@ -432,11 +433,16 @@ class PcscTransport(Transport):
             raise _error_for(rc, "SCardStatus", connected=True)
         self._atr = bytes(atr)
 
-    def _reconnect_once(self) -> None:
+    def _reconnect_once(self, cold: bool = False) -> None:
         if not self._hcard:
             self._connect()
             return
-        rc, active = scard.SCardReconnect(self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, self._disposition)
+        how = scard.SCARD_UNPOWER_CARD if cold else scard.SCARD_RESET_CARD
+        rc, active = scard.SCardReconnect(self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, how)
+        if rc == scard.SCARD_E_PROTO_MISMATCH and self._protocols != _ANY_PROTOCOL:
+            # the card came back offering other protocols (a new ATR): take whichever it offers
+            self._protocols = _ANY_PROTOCOL
+            rc, active = scard.SCardReconnect(self._hcard, scard.SCARD_SHARE_SHARED, self._protocols, how)
         if rc == scard.SCARD_E_INVALID_HANDLE:  # handle lost (e.g. pcscd restarted): start over
             self._drop_card_handle()
             self._connect()
@@ -471,10 +477,12 @@ class PcscTransport(Transport):
                 pass
         self._handles.card = self._hcard = 0
 
-    def reset(self, *, timeout: float | None = None) -> bytes:
+    def reset(self, *, timeout: float | None = None, cold: bool = False) -> bytes:
         """Reset the card and return its ATR; wait up to `timeout` s for a removed card to return.
 
-        The default timeout is `reinsert_timeout` after a removal and 0 otherwise.
+        The default timeout is `reinsert_timeout` after a removal and 0 otherwise. `cold`: the
+        reader powers the card down and up (SCARD_UNPOWER_CARD) instead of a warm reset, and the
+        ATR returned is the one the card sent at that power-up.
         """
         if self._closed:
             raise TransportError("transport is closed")
@@ -486,7 +494,7 @@ class PcscTransport(Transport):
             self._await_pcscd_reinsertion(deadline)
         while True:
             try:
-                self._guarded("a reset", self._reconnect_once)
+                self._guarded("a reset", self._reconnect_once, cold)
                 break
             except CardUnavailableError:  # the card may yet come back before the deadline
                 if time.monotonic() >= deadline:
@@ -499,16 +507,9 @@ class PcscTransport(Transport):
         assert self._atr is not None
         return self._atr
 
-    _disposition = scard.SCARD_RESET_CARD  # what a reset's SCardReconnect does to the card
-
     def power_cycle(self) -> bytes:
-        """Cold reset: SCardReconnect with SCARD_UNPOWER_CARD (the reader removes the card's power,
-        then powers it up), otherwise as `reset`."""
-        self._disposition = scard.SCARD_UNPOWER_CARD
-        try:
-            return self.reset()
-        finally:
-            self._disposition = scard.SCARD_RESET_CARD
+        """Cold reset: `reset(cold=True)` (SCardReconnect with SCARD_UNPOWER_CARD)."""
+        return self.reset(cold=True)
 
     @property
     def atr(self) -> bytes | None:

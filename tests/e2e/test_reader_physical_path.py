@@ -33,7 +33,7 @@ def test_a_plain_card_is_not_programmable_and_the_operator_drives_insertion(serv
 
     prompts: list[str] = []
 
-    def operator(text: str) -> None:
+    def operator(change: str, text: str) -> None:
         prompts.append(text)
         if len(prompts) == 1:  # take the card out
             time.sleep(2 * PCSCD_POLL)  # let pcscd settle on the inserted card first

@@ -58,6 +58,9 @@ def test_the_reader_plan_certifies_the_virtual_reader_in_one_command(tmp_path: P
     assert all(e["ok"] and e["seconds"] is not None for e in measured["presence"])
     assert measured["atr_variants"] and all(v["ok"] for v in measured["atr_variants"])
     assert {v["sent"][:4] for v in measured["atr_variants"]} >= {"3B00", "3B80"}  # T=0 and T=1, no historical bytes
+    cold = [v for v in measured["atr_variants"] if v["how"] == "cold reset"]
+    assert len(cold) == 32 and {len(bytes.fromhex(v["sent"])) for v in cold} >= {2, 17, 3 + 16}  # every count, both protocols
+    assert sum(v["how"] == "re-insertion" for v in measured["atr_variants"]) == 4
     assert measured["latency"]["completed"] == int(LONG_RUN) and measured["latency"]["errors"] == 0
     assert measured["basic_information"]["internal_authentication"] is True
     html = (out / "report.html").read_text(encoding="utf-8")

@@ -171,3 +171,24 @@ def test_the_battery_announces_its_cost_on_a_card_in_a_reader(tmp_path: Path, se
     assert doc is not None and code == 4, out  # --tags: a partial plan
     assert "STD-CMD-3 randomness battery: 157 GET CHALLENGE APDUs (20000 bits in 16-byte challenges" in out, out
     assert out.index("GET CHALLENGE APDUs") < out.index("PASS STD-CMD-3"), out
+
+
+def test_a_run_stopped_at_its_first_failure_fails_and_is_a_partial_plan(tmp_path: Path) -> None:
+    """The mutation benchmark's oracle stops at the first failed scenario: the verdict is still
+    不通过 (one failed requirement is enough) but the run covered part of the plan, so it never
+    reads as a full-plan verdict."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from harness.run import RunOptions, run_suite; "
+        "sys.exit(run_suite(RunOptions(card='reference:gen2', report_dir=Path(sys.argv[1]), quiet=True, "
+        "results_only=True, first_failure=True, faults=('pin_counter_not_decremented',))).exit_code)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert doc["verdict"]["overall"] == "fail" and doc["verdict"]["plan"] == "partial"
+    failed = [rid for rid, r in doc["requirements"].items() if r["verdict"] == "failed"]
+    assert len(failed) == 1, failed  # the run stopped at the first failure

@@ -195,3 +195,11 @@ def test_definition_at_names_the_innermost_function() -> None:
     assert [ms.definition_at(source, n) for n in (1, 2, 5, 6, 7, 9)] == ["", "C", "C.f.g", "C.f", "C", "h"]
     m = ms.Mutant("j", "m.py", "NumberReplacer", 0, 1, 4, "X = 1", "X = 2")
     assert m.key == "m.py: <module>: NumberReplacer: X = 1 → X = 2"
+
+
+def test_match_keeps_the_mutants_whose_description_contains_a_text() -> None:
+    pin = _mutant(74, "ReplaceOrWithAnd", "if a or b:", "if a and b:", "reference_card/commands/pin.py")
+    select = _mutant(41, "NumberReplacer", "x = 0", "x = 1", "reference_card/commands/select.py")
+    assert ms.matches(pin, []) and ms.matches(select, [])
+    assert ms.matches(pin, ["pin.py:74"]) and not ms.matches(select, ["pin.py:74"])
+    assert ms.matches(select, ["pin.py:99", "select.py"])

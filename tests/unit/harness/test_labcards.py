@@ -1,7 +1,8 @@
 """The lab's physical cards (harness/labcards.py), with in-process transports standing in for
 readers: the card-set file loads or names its bad field; each card becomes a row of the interop
-matrix; swapped cards are asked for through a scripted prompt and checked by identity; INT-XR-7
-uses the card the lab declares invalid."""
+matrix; swapped cards are asked for through the operator (harness.operator) and checked by identity, once
+per card for the whole matrix; a declined swap leaves that card's cells not run; INT-XR-7 uses the
+card the lab declares invalid."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from checks.interop.crossregion import internal_auth
 from harness.cardset import IssuedCard, issue_card
 from harness.interop import build_interop_run
 from harness.labcards import SWAP_ATTEMPTS, CardSetError, CardSwapError, LabCard, load_card_set, open_lab_cards
+from harness.operator import Answer, NoOperator, Operator, Request
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
 from terminal.regions import load_regions
@@ -23,6 +25,27 @@ from tests.unit import rig
 EXAMPLE = Path(__file__).resolve().parents[3] / "fixtures" / "cardsets" / "example.yaml"
 KEYS = TestKeySet.for_profile(load_profile("gen3"))
 REGISTRY = load_regions()
+
+
+class _Acting(Operator):
+    """An operator whose hands are `act(request)`: returns True when done."""
+
+    def __init__(self, act: object) -> None:
+        self.act = act
+        self.asked: list[str] = []
+        self.texts: list[str] = []
+
+    def describe(self) -> str:
+        return "test"
+
+    def _answer(self, request: Request) -> Answer:
+        self.texts.append(request.text())
+        done = self.act(request) if callable(self.act) else True
+        return Answer(bool(done), "" if done else "declined in the test")
+
+
+def _no_swap(request: Request) -> bool:
+    pytest.fail(f"no swap expected: {request.key}")
 
 
 def test_example_card_set_loads() -> None:
@@ -80,7 +103,7 @@ def test_each_card_is_a_row_and_the_invalid_one_serves_int_xr_7() -> None:
         [LabCard("R1", "330200", "gen3"), LabCard("R2", "320500", "gen2", invalid_reason="identification_code_mac", invalid_why="bad MAC")],
         load_profile("gen2"),
         lambda reader: readers[reader].transport,
-        lambda text: pytest.fail(f"no swap expected: {text}"),
+        _Acting(_no_swap),
     )
     dut_card = _card(rig.HOME_REGION, "gen2")
     dut = SimpleNamespace(identity={"region": rig.HOME_REGION}, transport=dut_card.transport, recorder=dut_card.recorder)
@@ -110,7 +133,7 @@ def test_a_declared_invalid_card_that_is_accepted_fails_its_cells() -> None:
         [LabCard("R", "330200", "gen2", invalid_reason="identification_code_mac", invalid_why="x")],
         load_profile("gen2"),
         lambda reader: readers[reader].transport,
-        lambda text: "",
+        _Acting(None),
     )
     run = build_interop_run(regions=[REGISTRY.get("330200")], registry=REGISTRY, keyset=KEYS, pin=rig.PIN, lab=lab)
     try:
@@ -122,14 +145,13 @@ def test_a_declared_invalid_card_that_is_accepted_fails_its_cells() -> None:
 
 def test_swapped_cards_are_asked_for_and_checked_by_identity() -> None:
     slot = _Slot({"A": _card("330200", "gen2"), "B": _card("320500", "gen2")})
-    asked: list[str] = []
     script = iter(["B", "A", "B"])  # the operator first inserts the wrong card for A
 
-    def operator(text: str) -> str:
-        asked.append(text)
+    def insert(request: Request) -> bool:
         slot.inserted = next(script)
-        return "\n"
+        return True
 
+    operator = _Acting(insert)
     lab = open_lab_cards(
         [LabCard("S", "330200", "gen2", swap=True, label="A"), LabCard("S", "320500", "gen2", swap=True, label="B")],
         load_profile("gen2"),
@@ -138,20 +160,70 @@ def test_swapped_cards_are_asked_for_and_checked_by_identity() -> None:
     )
     a, b = lab.rows
     a.transport.reset()
-    assert len(asked) == 2 and "不是 A" in asked[1] and slot.inserted == "A"
+    assert operator.asked == ["cardset.insert:A", "cardset.insert:A"] and "不是 A" in operator.texts[1] and slot.inserted == "A"
     b.transport.transmit(bytes.fromhex("0084000008"))
-    assert len(asked) == 3 and slot.inserted == "B"
+    assert operator.asked[-1] == "cardset.insert:B" and slot.inserted == "B"
     b.transport.transmit(bytes.fromhex("0084000008"))  # already in: no new request
-    assert len(asked) == 3
+    assert len(operator.asked) == 3
 
 
 def test_the_wrong_card_every_time_gives_up() -> None:
     slot = _Slot({"B": _card("320500", "gen2")})
 
-    def operator(text: str) -> str:
+    def wrong(request: Request) -> bool:
         slot.inserted = "B"
-        return "\n"
+        return True
 
-    lab = open_lab_cards([LabCard("S", "330200", "gen2", swap=True, label="A")], load_profile("gen2"), lambda reader: slot, operator)
+    lab = open_lab_cards([LabCard("S", "330200", "gen2", swap=True, label="A")], load_profile("gen2"), lambda reader: slot, _Acting(wrong))
     with pytest.raises(CardSwapError, match=f"after {SWAP_ATTEMPTS} requests"):
         lab.rows[0].transport.reset()
+
+
+def test_a_declined_swap_is_an_error_with_the_reason_and_never_a_pass() -> None:
+    slot = _Slot({"A": _card("330200", "gen2")})
+    lab = open_lab_cards([LabCard("S", "330200", "gen2", swap=True, label="A")], load_profile("gen2"), lambda reader: slot, NoOperator())
+    with pytest.raises(CardSwapError, match="non-interactive"):
+        lab.rows[0].transport.reset()
+
+
+def test_swapped_cards_are_asked_for_once_each_for_the_whole_matrix() -> None:
+    """Before: every requirement walked every card, so K cards sharing a reader meant K swaps per
+    requirement. Now a swapped card takes every planned requirement's row while it is in."""
+    slot = _Slot({"A": _card("330200", "gen2"), "B": _card("320500", "gen2")})
+
+    def insert(request: Request) -> bool:
+        slot.inserted = request.key.split(":")[1]
+        return True
+
+    operator = _Acting(insert)
+    lab = open_lab_cards(
+        [LabCard("S", "330200", "gen2", swap=True, label="A"), LabCard("S", "320500", "gen2", swap=True, label="B")],
+        load_profile("gen2"),
+        lambda reader: slot,
+        operator,
+    )
+    run = build_interop_run(regions=[REGISTRY.get("330200")], registry=REGISTRY, keyset=KEYS, pin=rig.PIN, lab=lab)
+    auth = lambda v, card: internal_auth(v)  # noqa: E731
+    try:
+        run.plan_walks({"INT-XR-1": (auth, False), "INT-XR-8": (auth, False)})
+        assert run.run("INT-XR-1", auth) == []
+        assert run.run("INT-XR-8", auth) == []
+        assert operator.asked == ["cardset.insert:A", "cardset.insert:B"]
+        for requirement in ("INT-XR-1", "INT-XR-8"):
+            assert {"A", "B"} <= set(run.matrix.cells[requirement])
+            assert run.matrix.counts(requirement)["failed"] == 0
+            assert all(getattr(run.matrix.cell(requirement, row, "330200"), "verdict", None) == "passed" for row in ("A", "B"))
+    finally:
+        run.close()
+
+
+def test_a_declined_swap_leaves_that_cards_cells_not_run() -> None:
+    slot = _Slot({"A": _card("330200", "gen2")})
+    lab = open_lab_cards([LabCard("S", "330200", "gen2", swap=True, label="A")], load_profile("gen2"), lambda reader: slot, NoOperator())
+    run = build_interop_run(regions=[REGISTRY.get("330200")], registry=REGISTRY, keyset=KEYS, pin=rig.PIN, lab=lab)
+    try:
+        assert run.run("INT-XR-1", lambda v, card: internal_auth(v)) == []
+        cell = run.matrix.cell("INT-XR-1", "A", "330200")
+        assert cell is not None and cell.verdict == "not-run" and "non-interactive" in cell.reason
+    finally:
+        run.close()

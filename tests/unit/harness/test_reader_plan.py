@@ -89,3 +89,13 @@ def test_rdr6_runs_last_in_the_reader_plan_only() -> None:
 
     assert order("reader") == ["atr", "psam", "lib-1", "lib-2"]
     assert order("card") == ["lib-1", "atr", "lib-2", "psam"]
+
+
+def test_a_reader_that_is_not_vpcd_is_physical_and_rdr6_then_asks_the_operator() -> None:
+    from harness.operator import NoOperator
+    from harness.reader_session import ReaderSession
+
+    assert not ReaderSession("Virtual PCD 00 00", reader="Virtual PCD 00 00").physical
+    lab = ReaderSession("ACS ACR39U", reader="ACS ACR39U ICC Reader 00 00")
+    assert lab.physical and isinstance(lab.operator, NoOperator)
+    assert not ReaderSession("nothing opened").physical  # unknown until the reader is resolved

@@ -167,3 +167,16 @@ def test_a_repeated_card_option_gives_the_dut_and_further_cards() -> None:
     options = run_options(args)
     assert (options.card, options.extra_cards, options.card_set) == ("reader:A", ("reader:B",), Path("cards.yaml"))
     assert run_options(_parser().parse_args(["run"])).card == "reference"
+
+
+def test_the_operator_option_is_checked_and_reaches_both_plans(tmp_path: Path) -> None:
+    from harness.run import _pytest_args
+
+    text = refused(RunOptions(operator=str(tmp_path / "missing.yaml")))
+    assert text.startswith("--operator:") and "missing.yaml" in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: ssc-operator-answers/1\nanswers: [{request: x, answer: perhaps}]\n", encoding="utf-8")
+    assert "answer" in refused(RunOptions(operator=str(bad)))
+    for plan in (RunOptions(operator="none"), RunOptions(plan="reader", reader="Virtual PCD 00 00", operator="console")):
+        plan.validate()
+        assert f"--ssc-operator={plan.operator}" in _pytest_args(plan, tmp_path, "run", None)

@@ -58,3 +58,60 @@ def test_atr_variants_are_well_formed() -> None:
         if v.protocol == 1:  # TCK: every byte from T0 to TCK XORs to zero
             assert reduce(lambda a, b: a ^ b, v.atr[1:], 0) == 0
     assert atr_variants.historical_bytes(15)[0] == 0x80
+
+
+def test_the_data_asks_for_every_count_of_historical_bytes() -> None:
+    assert sorted(HOOKS.limits.historical_bytes) == list(range(16))
+    assert set(HOOKS.limits.reinserted_historical_bytes) <= set(HOOKS.limits.historical_bytes)
+
+
+class _FakeReader:
+    """A reader over a card that sends the programmed ATR at its next power-up; `mangle` is what
+    the reader does to the ATR on the way (a faulty reader)."""
+
+    def __init__(self, own: bytes, mangle: object = None) -> None:
+        self.own, self.mangle = own, mangle
+        self.next: bytes | None = None
+        self.log: list[str] = []
+
+    def program(self, atr: bytes | None) -> None:
+        self.next = atr
+
+    def power_up(self, how: str) -> bytes:
+        self.log.append(how)
+        atr = self.next if self.next is not None else self.own
+        return self.mangle(atr) if callable(self.mangle) else atr
+
+
+def test_every_variant_goes_through_a_cold_reset_and_some_through_a_reinsertion() -> None:
+    reader = _FakeReader(bytes.fromhex("3B6D00"))
+    variants = atr_variants.variants(list(range(16)))
+    out = atr_variants.deliver_all(variants, {0, 15}, reader.program, lambda: reader.power_up("cold"), lambda: reader.power_up("insert"))
+    assert len(variants) == 32 and all(d.ok for d in out)
+    assert [d.how for d in out].count("cold reset") == 32 and [d.how for d in out].count("re-insertion") == 4
+    assert reader.next is None and reader.log[-1] == "cold"  # the card's own ATR restored last
+
+
+def test_a_reader_that_drops_a_historical_byte_fails_that_variant_only() -> None:
+    reader = _FakeReader(b"\x3b\x00", mangle=lambda atr: atr[:-1] if len(atr) == 2 + 15 else atr)  # T=0, 15 bytes: the last lost
+    out = atr_variants.deliver_all(atr_variants.variants([14, 15]), set(), reader.program, lambda: reader.power_up("cold"), lambda: b"")
+    bad = [d for d in out if not d.ok]
+    assert [d.variant.label for d in bad] == ["T=0, 15 historical bytes"]
+    assert "sent 3B 0F 80" in bad[0].describe()
+
+
+def test_the_own_atr_is_restored_even_when_a_reset_fails() -> None:
+    reader = _FakeReader(b"\x3b\x00")
+    calls = {"n": 0}
+
+    def flaky() -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("reader gone")
+        return reader.power_up("cold")
+
+    try:
+        atr_variants.deliver_all(atr_variants.variants([1, 2]), set(), reader.program, flaky, lambda: b"")
+    except RuntimeError:
+        pass
+    assert reader.next is None and calls["n"] == 3
