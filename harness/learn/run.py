@@ -321,6 +321,7 @@ def _learn_in(
     equivalent = not differences
     verdict = "different" if differences else ("equivalent" if dut_learned.complete else "incomplete")
     doc = _document(options, spec, profile, alphabet, model_learned, dut_learned, findings, verdict)
+    doc["notes"] = list(dut.sul.notes)  # what the learner had to do about the card (a refused key)
     dots = {
         "model": to_dot(model_learned.machine, f"reference model ({options.model}, {profile.name})", model_marks),
         "dut": to_dot(dut_learned.machine, f"DUT ({spec})", dut_marks),

@@ -115,3 +115,4 @@ def test_a_card_that_refuses_or_ignores_a_restore_is_a_difference(
     shortest = min(doc["differences"], key=lambda d: len(d["sequence"]))
     assert shortest["sequence"] == sequence and shortest["confirmed"], lines
     assert (tmp_path / fault / shortest["replay"]).is_file()
+    assert bool(doc["notes"]) is (fault == "swapped_diversification")  # the refused key is named
