@@ -84,8 +84,12 @@ def _wrong_p1p2(profile: Profile, name: str, data: bytes, le: int | None, df: st
     bad_p2 = _other(p2, {b for a, b in taken if a == p1})
     wrong = expect_sw(profile, "wrong_p1p2")
     secret = c.sensitive is not None
-    yield Malformed(f"{name}.p1", f"{name}: P1 {bad_p1:02X} (not {p1:02X})", df, _apdu(c.cla[0], c.ins, bad_p1, p2, data, le), wrong, setup, secret)
-    yield Malformed(f"{name}.p2", f"{name}: P2 {bad_p2:02X} (not {p2:02X})", df, _apdu(c.cla[0], c.ins, p1, bad_p2, data, le), wrong, setup, secret)
+    yield Malformed(
+        f"{name}.p1", f"{name}: P1 {bad_p1:02X} (not {p1:02X})", df, _apdu(c.cla[0], c.ins, bad_p1, p2, data, le), wrong, setup, secret
+    )
+    yield Malformed(
+        f"{name}.p2", f"{name}: P2 {bad_p2:02X} (not {p2:02X})", df, _apdu(c.cla[0], c.ins, p1, bad_p2, data, le), wrong, setup, secret
+    )
 
 
 def _free_transparent(profile: Profile) -> FileDef | None:
@@ -122,7 +126,13 @@ def _exchange(profile: Profile) -> Iterator[Malformed]:
     stray = expect_sw(profile, profile.behaviour.card_unexpected_data_field.value, "behaviour.card_unexpected_data_field")
     yield from _wrong_p1p2(profile, "get_challenge", b"", les[0], "MF")
     p1, p2 = gc.byte("p1"), gc.byte("p2")
-    yield Malformed("get_challenge.data", "get_challenge: a data field (case 4) with an allowed Le", "MF", _apdu(gc.cla[0], gc.ins, p1, p2, b"\x00", les[0]), stray)
+    yield Malformed(
+        "get_challenge.data",
+        "get_challenge: a data field (case 4) with an allowed Le",
+        "MF",
+        _apdu(gc.cla[0], gc.ins, p1, p2, b"\x00", les[0]),
+        stray,
+    )
     # GET RESPONSE, with data pending from a SELECT by name (61xx)
     sel = profile.command("select")
     ssse = _selectable_df(profile)
@@ -167,7 +177,13 @@ def _select(profile: Profile) -> Iterator[Malformed]:
     yield Malformed("select.p1", f"select: P1 {bad_p1:02X}", "MF", _apdu(cla, ins, bad_p1, p2, df.fid.to_bytes(2, "big")), wrong)
     yield Malformed("select.no_name", "select by name without a name (no data field)", "MF", _apdu(cla, ins, p1_name, p2), length)
     for n in (1, DF_NAME_MAX):
-        yield Malformed(f"select.name{n}", f"select by an unknown name of {n} byte(s) (a legal length)", "MF", _apdu(cla, ins, p1_name, p2, _unknown_name(profile, n)), absent)
+        yield Malformed(
+            f"select.name{n}",
+            f"select by an unknown name of {n} byte(s) (a legal length)",
+            "MF",
+            _apdu(cla, ins, p1_name, p2, _unknown_name(profile, n)),
+            absent,
+        )
     yield Malformed(
         "select.name17",
         f"select by a name of {DF_NAME_MAX + 1} bytes",
@@ -187,14 +203,32 @@ def _binary(profile: Profile) -> Iterator[Malformed]:
     stray = expect_sw(profile, profile.behaviour.card_unexpected_data_field.value, "behaviour.card_unexpected_data_field")
     for rfu in (0x20, 0x40):  # ISO/IEC 7816-4: with P1 b8 = 1, b7-b6 are 00 and b5-b1 the SFI
         p1 = flag | rfu | f.sfi
-        yield Malformed(f"read_binary.rfu{rfu:02X}", f"read_binary: P1 {p1:02X} (SFI {f.sfi:02X} with RFU bits)", df, _apdu(rb.cla[0], rb.ins, p1, 0, b"", 1), expect_sw(profile, "wrong_p1p2"))
-    yield Malformed("read_binary.data", "read_binary of a free file with a data field (case 4)", df, _apdu(rb.cla[0], rb.ins, flag | f.sfi, 0, b"\x00", 1), stray)
+        yield Malformed(
+            f"read_binary.rfu{rfu:02X}",
+            f"read_binary: P1 {p1:02X} (SFI {f.sfi:02X} with RFU bits)",
+            df,
+            _apdu(rb.cla[0], rb.ins, p1, 0, b"", 1),
+            expect_sw(profile, "wrong_p1p2"),
+        )
+    yield Malformed(
+        "read_binary.data",
+        "read_binary of a free file with a data field (case 4)",
+        df,
+        _apdu(rb.cla[0], rb.ins, flag | f.sfi, 0, b"\x00", 1),
+        stray,
+    )
     # secure messaging whose data field is only the MAC: no data to write
     ub = profile.command("update_binary")
     sm = [c for c in ub.cla if c != ub.cla[0]]
     if sm:
         mac = bytes(profile.security.mac_length)
-        yield Malformed("update_binary.mac_only", "update_binary with secure messaging: the data field is only a MAC", df, _apdu(sm[0], ub.ins, ub.byte("p1_sfi_flag") | f.sfi, 0, mac), expect_sw(profile, "wrong_length", "check_order"))
+        yield Malformed(
+            "update_binary.mac_only",
+            "update_binary with secure messaging: the data field is only a MAC",
+            df,
+            _apdu(sm[0], ub.ins, ub.byte("p1_sfi_flag") | f.sfi, 0, mac),
+            expect_sw(profile, "wrong_length", "check_order"),
+        )
 
 
 def _records(profile: Profile) -> Iterator[Malformed]:
@@ -210,12 +244,24 @@ def _records(profile: Profile) -> Iterator[Malformed]:
             if mode in modes:
                 continue
             p2 = free.sfi << shift | mode
-            yield Malformed(f"read_record.mode{mode}", f"read_record: P2 {p2:02X} (record mode {mode:03b} is not a profile mode)", df, _apdu(rr.cla[0], rr.ins, rec.number, p2, b"", rec.record_length), wrong)
+            yield Malformed(
+                f"read_record.mode{mode}",
+                f"read_record: P2 {p2:02X} (record mode {mode:03b} is not a profile mode)",
+                df,
+                _apdu(rr.cla[0], rr.ins, rec.number, p2, b"", rec.record_length),
+                wrong,
+            )
         up = profile.command("update_record")
         by_number, ushift, umask = up.byte("p2_by_number"), up.byte("sfi_shift"), up.byte("p2_mode_mask")
         body = bytes((rec.tag, rec.length)) + bytes(rec.length)
         other_mode = next(m for m in range(umask + 1) if m != by_number)
-        yield Malformed("update_record.zero", "update_record: record number 0", df, _apdu(up.cla[0], up.ins, 0, free.sfi << ushift | by_number, body), wrong)
+        yield Malformed(
+            "update_record.zero",
+            "update_record: record number 0",
+            df,
+            _apdu(up.cla[0], up.ins, 0, free.sfi << ushift | by_number, body),
+            wrong,
+        )
         yield Malformed(
             "update_record.mode",
             f"update_record: P2 mode {other_mode:03b} (only by number)",
@@ -226,15 +272,33 @@ def _records(profile: Profile) -> Iterator[Malformed]:
         sm = [c for c in up.cla if c != up.cla[0]]
         if sm:
             mac = bytes(profile.security.mac_length)
-            yield Malformed("update_record.mac_only", "update_record with secure messaging: the data field is only a MAC", df, _apdu(sm[0], up.ins, rec.number, free.sfi << ushift | by_number, mac), expect_sw(profile, "wrong_length", "check_order"))
+            yield Malformed(
+                "update_record.mac_only",
+                "update_record with secure messaging: the data field is only a MAC",
+                df,
+                _apdu(sm[0], up.ins, rec.number, free.sfi << ushift | by_number, mac),
+                expect_sw(profile, "wrong_length", "check_order"),
+            )
     cyclic = _record_file(profile, "cyclic", free_read=False)
     if cyclic is not None and cyclic.sfi is not None:
         ap = profile.command("append_record")
         df = cyclic.parent or "MF"
         p2 = cyclic.sfi << ap.byte("sfi_shift")
         body = bytes(8)
-        yield Malformed("append_record.p1", f"append_record: P1 {_other(ap.byte('p1')):02X}", df, _apdu(ap.cla[0], ap.ins, _other(ap.byte("p1")), p2, body), wrong)
-        yield Malformed("append_record.mode", "append_record: record-mode bits set in P2", df, _apdu(ap.cla[0], ap.ins, ap.byte("p1"), p2 | ap.byte("p2_mode_mask"), body), wrong)
+        yield Malformed(
+            "append_record.p1",
+            f"append_record: P1 {_other(ap.byte('p1')):02X}",
+            df,
+            _apdu(ap.cla[0], ap.ins, _other(ap.byte("p1")), p2, body),
+            wrong,
+        )
+        yield Malformed(
+            "append_record.mode",
+            "append_record: record-mode bits set in P2",
+            df,
+            _apdu(ap.cla[0], ap.ins, ap.byte("p1"), p2 | ap.byte("p2_mode_mask"), body),
+            wrong,
+        )
 
 
 def _auth(profile: Profile) -> Iterator[Malformed]:
@@ -243,11 +307,23 @@ def _auth(profile: Profile) -> Iterator[Malformed]:
     ids = {k.id for k in profile.keys() if k.use == "internal" and k.df == irk.df}
     lc = ia.byte("lc")
     bad = _other(irk.id, ids)
-    yield Malformed("internal_authenticate.key", f"internal_authenticate: key id {bad:02X} (no internal key)", irk.df, _apdu(ia.cla[0], ia.ins, ia.byte("active_version"), bad, bytes(lc)), expect_sw(profile, "key_not_found"))
+    yield Malformed(
+        "internal_authenticate.key",
+        f"internal_authenticate: key id {bad:02X} (no internal key)",
+        irk.df,
+        _apdu(ia.cla[0], ia.ins, ia.byte("active_version"), bad, bytes(lc)),
+        expect_sw(profile, "key_not_found"),
+    )
     ea = profile.command("external_authenticate")
     puk = profile.command_key("reload_pin")
     half = ea.byte("lc") // 2
-    yield Malformed("external_authenticate.lc", f"external_authenticate: Lc {half:02X} (not {ea.byte('lc'):02X})", puk.df, _apdu(ea.cla[0], ea.ins, ea.byte("active_version"), puk.id, bytes(half)), expect_sw(profile, "wrong_length"))
+    yield Malformed(
+        "external_authenticate.lc",
+        f"external_authenticate: Lc {half:02X} (not {ea.byte('lc'):02X})",
+        puk.df,
+        _apdu(ea.cla[0], ea.ins, ea.byte("active_version"), puk.id, bytes(half)),
+        expect_sw(profile, "wrong_length"),
+    )
 
 
 def _pin(profile: Profile, pin: str) -> Iterator[Malformed]:
@@ -259,12 +335,30 @@ def _pin(profile: Profile, pin: str) -> Iterator[Malformed]:
     length = expect_sw(profile, "wrong_length")
     for n in (vf.byte("min_pin_bytes") - 1, vf.byte("max_pin_bytes") + 1):
         if n > 0:
-            yield Malformed(f"verify.len{n}", f"verify: a PIN field of {n} byte(s)", df, _apdu(vf.cla[0], vf.ins, p1, p2, encode_pin("1" * (2 * n))), length)
-    yield Malformed("verify.not_bcd", "verify: a PIN field that is not BCD (no try spent)", df, _apdu(vf.cla[0], vf.ins, p1, p2, NOT_BCD), expect_sw(profile, "wrong_data"))
+            yield Malformed(
+                f"verify.len{n}",
+                f"verify: a PIN field of {n} byte(s)",
+                df,
+                _apdu(vf.cla[0], vf.ins, p1, p2, encode_pin("1" * (2 * n))),
+                length,
+            )
+    yield Malformed(
+        "verify.not_bcd",
+        "verify: a PIN field that is not BCD (no try spent)",
+        df,
+        _apdu(vf.cla[0], vf.ins, p1, p2, NOT_BCD),
+        expect_sw(profile, "wrong_data"),
+    )
     mac = bytes(profile.security.mac_length)
     for name in ("reload_pin", "unblock_pin"):
         c = profile.command(name)
-        yield Malformed(f"{name}.lc", f"{name}: data field of {len(mac) + 1} bytes", df, _apdu(c.cla[0], c.ins, c.byte("p1"), c.byte("p2"), mac + b"\x00"), length)
+        yield Malformed(
+            f"{name}.lc",
+            f"{name}: data field of {len(mac) + 1} bytes",
+            df,
+            _apdu(c.cla[0], c.ins, c.byte("p1"), c.byte("p2"), mac + b"\x00"),
+            length,
+        )
 
 
 def _lifecycle(profile: Profile) -> Iterator[Malformed]:
@@ -275,8 +369,20 @@ def _lifecycle(profile: Profile) -> Iterator[Malformed]:
     c = profile.command("application_block")
     head = (c.cla[0], c.ins, c.byte("p1"), c.byte("p2"))
     key_df = profile.command_key("application_block").df
-    yield Malformed("application_block.outside", "application_block outside its application", "MF", _apdu(*head, mac), expect_sw(profile, "conditions_not_satisfied", "security.lifecycle"))
-    yield Malformed("application_block.no_challenge", "application_block without a challenge", key_df, _apdu(*head, mac), expect_sw(profile, "referenced_data_invalid"))
+    yield Malformed(
+        "application_block.outside",
+        "application_block outside its application",
+        "MF",
+        _apdu(*head, mac),
+        expect_sw(profile, "conditions_not_satisfied", "security.lifecycle"),
+    )
+    yield Malformed(
+        "application_block.no_challenge",
+        "application_block without a challenge",
+        key_df,
+        _apdu(*head, mac),
+        expect_sw(profile, "referenced_data_invalid"),
+    )
     gc = profile.command("get_challenge")
     other = [n for n in gc.byte_list("le") if n != profile.security.challenge_mac]
     if other:
@@ -293,7 +399,15 @@ def _lifecycle(profile: Profile) -> Iterator[Malformed]:
 
 def malformed_probes(profile: Profile, pin: str) -> list[Malformed]:
     """Every probe for `profile`; `pin` is the card's PIN (VERIFY probes carry it, so none can cost a try)."""
-    return [*_exchange(profile), *_select(profile), *_binary(profile), *_records(profile), *_auth(profile), *_pin(profile, pin), *_lifecycle(profile)]
+    return [
+        *_exchange(profile),
+        *_select(profile),
+        *_binary(profile),
+        *_records(profile),
+        *_auth(profile),
+        *_pin(profile, pin),
+        *_lifecycle(profile),
+    ]
 
 
 def send(card: CardSession, probe: Malformed) -> bytes:
@@ -347,5 +461,7 @@ def partial_get_response(card: CardSession) -> list[str]:
         return findings
     rest = transport.transmit(head + bytes(((n - 1) & 0xFF,)))
     if rest[-2:] != profile.sw.ok.to_bytes(2, "big") or part[:1] + rest[:-2] != whole[:-2]:
-        findings.append(f"GET RESPONSE of the remaining {n - 1} bytes answered {rest.hex().upper()}; with the first byte it is not the FCI {whole[:-2].hex().upper()}")
+        findings.append(
+            f"GET RESPONSE of the remaining {n - 1} bytes answered {rest.hex().upper()}; with the first byte it is not the FCI {whole[:-2].hex().upper()}"
+        )
     return findings

@@ -14,5 +14,6 @@ class TearingHook(CommandFamily):
     def arm(self, apdu: bytes, data: bytes | None, le: int | None, chal: bytes | None, pending: bytes | None) -> bytes:
         if data is None or data:
             return self.sw.wrong_length
-        self.store.arm_power_cut(apdu[2] << 8 | apdu[3])
+        high = 0 if "tearing_hook_p2_only" in self.faults else apdu[2]
+        self.store.arm_power_cut(high << 8 | apdu[3])
         return self.sw.ok
