@@ -6,7 +6,9 @@ from steps.access import *  # noqa: E402, F403
 from steps.common import *  # noqa: E402, F403
 from steps.context import ctx  # noqa: E402,F401
 from steps.interop import *  # noqa: E402, F403
+from steps.malformed import *  # noqa: E402, F403
 from steps.personalization import *  # noqa: E402, F403
+from steps.pin_lengths import *  # noqa: E402, F403
 from steps.reader_context import rctx  # noqa: E402,F401
 from steps.readers import *  # noqa: E402, F403
 from steps.readers_library import *  # noqa: E402, F403

@@ -182,6 +182,22 @@ _ALL = (
         ("SEC-ROB-1",),
     ),
     Fault("sm_any_key_mac", "a secure-messaging MAC computed under any key of the file's DF is accepted", ("SEC-SM-1",)),
+    # one malformed field at a time (issue 8 §7: the mutation survivors)
+    Fault(
+        "get_challenge_any_p1p2",
+        "GET CHALLENGE ignores its P1 and P2: a wrong one is answered with a challenge and 9000",
+        ("STD-SW-1", "SEC-ROB-1"),
+    ),
+    Fault(
+        "shortest_pin_refused",
+        "a PIN of exactly the shortest length (commands.verify.min_pin_bytes) is refused as too short",
+        ("SEC-PIN-2",),
+    ),
+    Fault(
+        "tearing_hook_p2_only",
+        "the tearing test hook FF 7E P1 P2 reads its offset from P2 alone (a cut asked at byte 256 falls at byte 0)",
+        ("SEC-TEAR-1",),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}

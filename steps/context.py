@@ -86,7 +86,9 @@ class StandardsState(StepState):
 
     atr: bytes  # 卡片已上电并返回复位应答
     survey: str  # what the last survey did, for the finding message: every survey step
-    findings: list[str]  # a survey step, or a then-step collecting per-record findings
+    findings: list[
+        str
+    ]  # a survey step, a then-step collecting per-record findings, or the when-step of a malformed-command, PIN-length, PUK-command or hook-offset check (steps/malformed.py, pin_lengths.py, tearing.py)
     unobserved: list[str]  # 终端取得本代卡每个必备 EF 的读权限后…判别其文件类型: files whose type could not be seen
     presence: dict[str, bool | None]  # 终端已按名称探明卡上现有哪些 ADF
     walks: list[FileWalk]  # 终端取得各记录文件的读权限后逐条读取…

@@ -44,6 +44,7 @@ __all__ = [
     "TearReport",
     "TryProbe",
     "arm",
+    "hook_offsets",
     "hook_present",
     "reader_cuts",
     "sweep",
@@ -180,6 +181,53 @@ def sweep(card: CardSession, item: TearItem, offsets: int | None = None) -> Tear
     return report
 
 
+# -- the hook itself: does it cut where it was asked? ------------------------------------------
+
+HOOK_WRITE = 200  # bytes of the probing UPDATE BINARY: over 128 and under 256 (one short APDU)
+
+
+def _armed_write(card: CardSession, item: TearItem, offset: int) -> object:
+    """The item's value after its write was sent with a cut armed at `offset` (and a reset)."""
+    card.reset()
+    item.prepare()
+    armed = arm(card, offset)
+    if not armed.ok:
+        raise Inconclusive(f"the tearing hook refused to arm at {offset}: {armed.describe()}")
+    try:
+        item.write()
+    except CardUnavailableError:
+        pass
+    card.reset()
+    return item.observe()
+
+
+def hook_offsets(card: CardSession, psam: PsamClient, pin: str) -> list[str]:
+    """Problems with where the hook cuts (empty: it cut where asked). A cut at byte n-1 of an
+    n-byte write (P1 00) must leave the old value; a cut at byte 256 (P1 01, P2 00) comes after
+    the whole write and must leave the new one. A hook that read only P2, or P1 with the wrong
+    weight, cuts elsewhere, and every SEC-TEAR sweep through it would prove less than it says."""
+    item = _binary_item(card, psam, pin, HOOK_WRITE)
+    if item is None:
+        raise Inconclusive("no transparent EF whose read and update rights this terminal can obtain: the hook's offsets cannot be checked")
+    n = len(item.old) if isinstance(item.old, bytes) else 0
+    if n < 2:
+        raise Inconclusive(f"{item.name}: too short to cut inside it")
+    problems = []
+    inside = _armed_write(card, item, n - 1)
+    if inside != item.old:
+        problems.append(
+            f"{item.name}: a cut armed at byte {n - 1} (FF 7E 00 {n - 1:02X}) did not tear the {n}-byte write: {_show(inside, item)}"
+        )
+    beyond = _armed_write(card, item, 0x100)
+    if beyond != item.new:
+        problems.append(f"{item.name}: a cut armed at byte 256 (FF 7E 01 00) tore the {n}-byte write before its end: {_show(beyond, item)}")
+    if inside != item.old or beyond != item.old:
+        card.reset()
+        item.restore()
+    card.reset()
+    return problems
+
+
 # -- the items of PROFILE §6.5 -------------------------------------------------------------------
 
 
@@ -234,11 +282,11 @@ def _write_record(card: CardSession, psam: PsamClient, pin: str, path: str, numb
     card.update_record(path, value, number=number, check=True)
 
 
-def _binary_item(card: CardSession, psam: PsamClient, pin: str) -> TearItem | None:
+def _binary_item(card: CardSession, psam: PsamClient, pin: str, length: int = 16) -> TearItem | None:
     path = _updatable(card, "transparent")
     if path is None:
         return None
-    size = min(card.profile.file(path).size or 0, 16)
+    size = min(card.profile.file(path).size or 0, length)
 
     def read() -> bytes:
         _read_right(card, psam, pin, path)

@@ -37,6 +37,7 @@ class Exchange(CommandFamily):
         self._random: Callable[[int], bytes] = rng.randbytes if rng is not None else secrets.token_bytes
         self._restarts = "challenge_restarts_at_reset" in cos.faults
         self._counter: int | None = None
+        self._any_p1p2 = "get_challenge_any_p1p2" in cos.faults
         if "counter_challenge" in cos.faults:
             self._counter = int.from_bytes(self._random(16), "little")
             self._random = self._next_count
@@ -55,7 +56,7 @@ class Exchange(CommandFamily):
         return {"get_challenge": self.get_challenge, "get_response": self.get_response}
 
     def get_challenge(self, apdu: bytes, data: bytes | None, le: int | None, chal: bytes | None, pending: bytes | None) -> bytes:
-        if apdu[2] != self.gc_p1 or apdu[3] != self.gc_p2:
+        if (apdu[2] != self.gc_p1 or apdu[3] != self.gc_p2) and not self._any_p1p2:
             return self.sw.wrong_p1p2
         if data is None or data or le is None or le not in self.challenge_les:
             return self.sw.wrong_length

@@ -14,5 +14,8 @@ class TearingHook(CommandFamily):
     def arm(self, apdu: bytes, data: bytes | None, le: int | None, chal: bytes | None, pending: bytes | None) -> bytes:
         if data is None or data:
             return self.sw.wrong_length
-        self.store.arm_power_cut(apdu[2] << 8 | apdu[3])
+        offset = apdu[2] << 8 | apdu[3]
+        if "tearing_hook_p2_only" in self.faults:  # the fault: P1 ignored
+            offset = apdu[3]
+        self.store.arm_power_cut(offset)
         return self.sw.ok

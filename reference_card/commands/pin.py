@@ -25,6 +25,8 @@ class PinCommands(CommandFamily):
         vf = self.profile.command("verify")
         self.verify_p1p2 = (vf.byte("p1"), vf.byte("p2"))
         self.min_bytes = vf.byte("min_pin_bytes")
+        if "shortest_pin_refused" in self.faults:  # the fault: a PIN of exactly the shortest length is too short
+            self.min_bytes += 1
         self.max_bytes = vf.byte("max_pin_bytes")
         cp = self.profile.command("change_pin")
         self.change_p1p2 = (cp.byte("p1"), cp.byte("p2"))

@@ -162,6 +162,33 @@ def reserved_p2_mode(host: Host) -> bool:
     return not host.send(bytes([0, 0xB2, rec.number, f.sfi << 3 | 0x05, rec.record_length])).data
 
 
+def challenge_p1p2(host: Host) -> bool:
+    """GET CHALLENGE with P1 01: 6A86, no challenge."""
+    return host.send("0084010004").sw == host.sw("wrong_p1p2")
+
+
+def shortest_pin(host: Host) -> bool:
+    """CHANGE PIN to a PIN of exactly min_pin_bytes is accepted, and the PIN verifies."""
+    host.select_name(SSSE_NAME)
+    n = host.profile.command("verify").byte("min_pin_bytes")
+    short = ("13579" * n)[: 2 * n]
+    data = encode_pin(PIN) + b"\xff" + encode_pin(short)
+    ok = host.send(bytes.fromhex("805E0100") + bytes([len(data)]) + data).sw == host.sw("ok")
+    return ok and host.verify(short).sw == host.sw("ok")
+
+
+def hook_high_byte(host: Host) -> bool:
+    """A cut armed at byte 256 (FF 7E 01 00) comes after a 1-byte PIN-counter write: the write completes."""
+    host.select_name(SSSE_NAME)
+    before = host.card.persistent_writes
+    host.send("FF7E0100")
+    try:
+        host.verify("000000")
+    except PowerCut:
+        pass  # the cut after the command's last write
+    return host.card.persistent_writes > before
+
+
 def counter_first(host: Host) -> bool:
     host.select_name(SSSE_NAME)
     host.card.arm_power_cut(0)
@@ -457,6 +484,9 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "wrong_tag_written": ("gen2", wrong_tag_not_written),
     "blocked_application_writes": ("gen2", blocked_write_not_executed),
     "sm_refusal_writes": ("gen2", replay_not_executed),
+    "get_challenge_any_p1p2": ("gen2", challenge_p1p2),
+    "shortest_pin_refused": ("gen2", shortest_pin),
+    "tearing_hook_p2_only": ("gen2", hook_high_byte),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks.security.tearing import MIXED, NEW, OLD, hook_present, sweep, tear_items, try_probes
+from checks.security.tearing import MIXED, NEW, OLD, hook_offsets, hook_present, sweep, tear_items, try_probes
 from reference_card import ReferenceCard
 from ssc.profile import load_profile
 from terminal.session import CardSession
@@ -72,3 +72,13 @@ def test_a_card_without_the_hook_is_not_applicable() -> None:
     reason = hook_present(_card(hook=False))
     assert reason is not None and reason.startswith("not applicable: ") and "6E00" in reason
     assert hook_present(_card()) is None
+
+
+def test_the_hook_cuts_where_p1p2_asks() -> None:
+    card, psam = _card(), rig.open_psam(PROFILE)
+    assert hook_offsets(card, psam, PIN) == []
+
+
+def test_a_hook_reading_p2_alone_is_caught() -> None:
+    card, psam = _card("tearing_hook_p2_only"), rig.open_psam(PROFILE)
+    assert any("byte 256" in p for p in hook_offsets(card, psam, PIN))
