@@ -173,12 +173,22 @@ def _reader_budget(generation: str) -> int | None:
 
 
 def _preload(generations: Sequence[str]) -> None:
-    """Import and parse in the parent what every child needs, so forks start warm."""
+    """Import and parse in the parent what every child needs, so forks start warm: the review
+    logic of checks/ (with scipy, which the randomness battery imports: about 2 s a child
+    otherwise, most of a targeted run) and the profiles. Pytest plugins (pytest_bdd, the harness
+    plugins) and the step modules are left for pytest to import, as it must."""
+    import importlib
+    import pkgutil
+
     import pytest  # noqa: F401  (pytest plugins such as pytest_bdd must be left for pytest to import)
 
+    import checks
     import reference_card  # noqa: F401
     import terminal.session  # noqa: F401
     from ssc.profile import load_profile
+
+    for module in pkgutil.walk_packages(checks.__path__, "checks."):
+        importlib.import_module(module.name)
 
     for g in generations:
         load_profile(g)
