@@ -48,7 +48,7 @@ def measure(generation: str) -> tuple[dict[str, dict[str, int]], float]:
         if not results.exists():
             raise SystemExit(f"{generation}: the run wrote no results.json (exit {proc.returncode}):\n{proc.stderr}")
         doc = json.loads(results.read_text(encoding="utf-8"))
-    counts = {s["case_id"]: {"apdus": int(s["apdus"]), "resets": int(s["resets"])} for s in doc["scenarios"]}
+    counts = {s["id"]: {"apdus": int(s["apdus"]), "resets": int(s["resets"])} for s in doc["scenarios"]}
     return counts, elapsed
 
 

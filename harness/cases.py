@@ -1,14 +1,13 @@
 """Test cases as a lab cites them: one per collected scenario (one per example row of an outline).
 
-A case's ID is its ``@TC-…`` tag when the scenario carries one (an outline's rows share the tag,
-so each row gets ``#<n>``, n counting from 1 in collection order); without a tag it is the pytest
-node id. The plan, results.json and the APDU estimates all key cases by this ID, so nothing else
-needs to know which of the two it is.
+A case's ID is its ``@TC-…`` tag (`harness.case_ids`: every scenario and every example row carries
+its own); a scenario without one — a suite that has not run ``scripts/assign-case-ids`` — is named
+by its pytest node id. The plan, results.json (``id``) and the APDU estimates all key cases by this
+one ID, so they join on it and nothing else needs to know which of the two it is.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pytest
 
-__all__ = ["TC_PREFIX", "Case", "case_ids", "cases_of", "example_params", "is_scenario", "item_tags", "scenario_names"]
+__all__ = ["Case", "case_id", "cases_of", "example_params", "is_scenario", "item_tags", "scenario_names"]
 
-TC_PREFIX = "TC-"
 PSAM_WORD = "PSAM"  # a step naming the PSAM needs one (software by default, a lab's hardware PSAM with --psam)
 
 
@@ -26,7 +24,7 @@ PSAM_WORD = "PSAM"  # a step naming the PSAM needs one (software by default, a l
 class Case:
     """One collected scenario, with what the plan needs to know without running it."""
 
-    case_id: str
+    id: str  # the test-case ID (`case_id`)
     node_id: str
     feature: str
     name: str
@@ -65,25 +63,11 @@ def example_params(item: pytest.Item) -> dict[str, Any]:
     return dict(params) if isinstance(params, dict) else {}
 
 
-def _tc_tag(tags: Iterable[str]) -> str | None:
-    return next((t for t in sorted(tags) if t.startswith(TC_PREFIX)), None)
+def case_id(node_id: str, tags: Iterable[str]) -> str:
+    """The ID of the case with pytest node id `node_id` and these tags (see the module docstring)."""
+    from harness.case_ids import case_id_of
 
-
-def case_ids(entries: Sequence[tuple[str, Iterable[str]]]) -> list[str]:
-    """(node id, tags) in collection order → the case ID of each (see the module docstring)."""
-    tcs = [_tc_tag(tags) for _, tags in entries]
-    shared = Counter(t for t in tcs if t is not None)
-    seen: Counter[str] = Counter()
-    out = []
-    for (node_id, _), tc in zip(entries, tcs, strict=True):
-        if tc is None:
-            out.append(node_id)
-        elif shared[tc] == 1:
-            out.append(tc)
-        else:
-            seen[tc] += 1
-            out.append(f"{tc}#{seen[tc]}")
-    return out
+    return case_id_of(tags) or node_id
 
 
 def _uses_psam(item: pytest.Item, params: dict[str, Any]) -> bool:
@@ -102,15 +86,14 @@ def cases_of(items: Sequence[pytest.Item]) -> list[Case]:
 
     catalogue = load_catalogue()
     scenarios = [item for item in items if is_scenario(item)]
-    tags_of = [sorted(item_tags(item)) for item in scenarios]
-    ids = case_ids([(item.nodeid, tags) for item, tags in zip(scenarios, tags_of, strict=True)])
     out = []
-    for item, tags, cid in zip(scenarios, tags_of, ids, strict=True):
+    for item in scenarios:
+        tags = sorted(item_tags(item))
         params = example_params(item)
         feature, name = scenario_names(item)
         out.append(
             Case(
-                case_id=cid,
+                id=case_id(item.nodeid, tags),
                 node_id=item.nodeid,
                 feature=feature,
                 name=name,

@@ -181,7 +181,13 @@ def _parser() -> argparse.ArgumentParser:
         "--fault", action="append", default=[], help="only this fault (repeatable; default: every fault of reference_card.FAULTS)"
     )
     mutants.add_argument("--generations", default=None, help="comma-separated generations (default: every built-in profile)")
-    mutants.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
+    mutants.add_argument("--jobs", type=int, default=None, help="runs in parallel (default: one per CPU this process may use)")
+    mutants.add_argument(
+        "--full-suite",
+        action="store_true",
+        help="run each mutant on the whole suite (default: only the requirements that name its fault, which decide whether it "
+        "is caught; the whole suite also lists the other requirements a fault breaks, at several times the cost)",
+    )
 
     learn = sub.add_parser(
         "learn",
@@ -516,21 +522,28 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     bad = [g for g in generations if g not in builtin_profiles()]
     if bad:
         raise UsageError(f"--generations: unknown generation(s) {', '.join(bad)}; expected some of {', '.join(builtin_profiles())}")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs: expected at least 1")
+    from harness.mutants import default_jobs
+
+    jobs = args.jobs if args.jobs is not None else default_jobs()
     sign_key = _sign_key(args.sign_key, args.report_dir)
     with open_run_dir(Path(args.report_dir) if args.report_dir else None, new_run_id(), clean=False) as report_dir:
-        return _mutants_in(report_dir, faults, generations, args.jobs, sign_key)
+        return _mutants_in(report_dir, faults, generations, jobs, sign_key, full_suite=args.full_suite)
 
 
-def _mutants_in(report_dir: Path, faults: list[str], generations: list[str], jobs: int, sign_key: Path | None) -> int:
+def _mutants_in(
+    report_dir: Path, faults: list[str], generations: list[str], jobs: int, sign_key: Path | None, *, full_suite: bool = False
+) -> int:
     import time
 
     from harness import mutants
 
     runs = mutants.plan(faults, generations)
+    scope = "the whole suite" if full_suite else "the requirements naming its fault"
     print(
-        f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean, {len(runs) - len(generations)} mutants), {jobs} at a time",
+        f"ssc-conform mutants: {len(runs)} runs ({len(generations)} clean on the whole suite, {len(runs) - len(generations)} mutants "
+        f"each on {scope}), {jobs} at a time",
         file=sys.stderr,
     )
 
@@ -544,15 +557,20 @@ def _mutants_in(report_dir: Path, faults: list[str], generations: list[str], job
         )
 
     started = time.monotonic()
-    outcomes = mutants.run_all(runs, report_dir, jobs=jobs, progress=progress)
+    outcomes = mutants.run_all(runs, report_dir, jobs=jobs, progress=progress, full_suite=full_suite)
     clean, verdicts = mutants.evaluate(outcomes)
     from reference_card import FAULTS
 
     complete = set(faults) == set(FAULTS)  # every fault ran: a requirement no fault names is a gap
     mutants.print_table(clean, verdicts)
+    if not full_suite:
+        print(
+            "(targeted runs: each mutant ran only the requirements naming its fault, so 'other failed requirements' shows only "
+            "those sharing a scenario with them; --full-suite runs every mutant on the whole suite)"
+        )
     mutants.print_requirements(mutants.requirement_table(clean, verdicts, complete=complete))
     path = report_dir / "mutants.json"
-    mutants.write_report(path, clean, verdicts, time.monotonic() - started, complete=complete)
+    mutants.write_report(path, clean, verdicts, time.monotonic() - started, complete=complete, full_suite=full_suite)
     print(f"mutants: {path}")
     from harness.artefacts import finish_run
 

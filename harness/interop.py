@@ -186,7 +186,9 @@ class InteropRun:
             expect = listing is not None and listing.refused_at(v.terminal.region)
             outcome = listed_card_refused(v, self.lists, self.registry, expect)
             declared = f"declared on {', '.join(listing.lists)}" if listing is not None else "declared on no list"
-            return CellOutcome(outcome.ok, f"{outcome.detail} ({declared}, {self.expectations.source})", outcome.applicable)
+            declared_zh = f"声明在 {', '.join(listing.lists)} 上" if listing is not None else "未声明在任何名单上"
+            detail = f"{outcome.detail}（{declared_zh} / {declared}，{self.expectations.source}）"
+            return CellOutcome(outcome.ok, detail, outcome.applicable)
 
         return check
 
@@ -251,7 +253,7 @@ class InteropRun:
         aborted: str | None = None
         for code in columns:
             if aborted is not None:
-                self.matrix.record(requirement, card.label, code, NOT_RUN, f"not run: {aborted}")
+                self.matrix.record(requirement, card.label, code, NOT_RUN, f"未执行 / not run：{aborted}")
                 continue
             visit = Visit(session, self.terminals[code], home, card.declaration.region, self.pin, memo)
             start = len(card.recorder)
@@ -264,15 +266,15 @@ class InteropRun:
                 aborted = str(exc)
                 continue
             except Exception as exc:  # that cell's verdict; the card's state is unknown, so its row stops
-                outcome = CellOutcome.failed(f"{type(exc).__name__}: {exc}")
-                aborted = f"an unexpected error at the terminal of {code} left the card in an unknown state"
+                outcome = CellOutcome.failed(f"意外错误 / unexpected error {type(exc).__name__}: {exc}")
+                aborted = f"{code} 的终端处的意外错误使卡处于未知状态 / an unexpected error at the terminal of {code} left the card in an unknown state"
             apdus = len(card.recorder) - start
             if not outcome.applicable:
-                verdict, reason = NOT_RUN, f"not applicable: {outcome.detail}"
+                verdict, reason = NOT_RUN, f"不适用 / not applicable：{outcome.detail}"
             elif outcome.ok:
                 verdict, reason = PASSED, outcome.detail
             else:
-                verdict, reason = FAILED, f"{outcome.detail}; APDUs: {self._trace_tail(card, start)}"
+                verdict, reason = FAILED, f"{outcome.detail}；APDU：{self._trace_tail(card, start)}"
             self.matrix.record(requirement, card.label, code, verdict, reason, apdus)
 
     @staticmethod

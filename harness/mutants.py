@@ -18,9 +18,18 @@ fault fails the command: the suite would not notice if that requirement's check 
 
 Each run is a `harness.run.run_suite` call in a child process (forked from a parent that has already
 imported the harness and parsed the profiles, so a child starts in milliseconds, and no pytest or
-card state leaks from one run into the next), at most `jobs` at a time. Each run's results.json
-stays under ``<report dir>/mutants/<generation>-<fault|clean>/``; the verdicts go to
-``<report dir>/mutants.json``.
+card state leaks from one run into the next), at most `jobs` at a time (by default one per CPU the
+process may use). Each run's results.json stays under ``<report dir>/mutants/<generation>-<fault|clean>/``;
+the verdicts go to ``<report dir>/mutants.json``.
+
+The clean cards run the whole suite. A mutant, by default, runs only the scenarios of the
+requirements that name its fault (``--tags "A or B"``, `targets`): whether a fault is caught, and
+which requirement kills it, depends on those requirements alone — the suite's cases are
+independent (issue 8 §4: a requirement run alone gets the verdict it gets in the full run) — so
+the verdicts, the per-requirement table and the exit status are those of full runs, at a fraction
+of the cost. What a targeted run does not show is the collateral: other requirements the fault
+also breaks (``other_failed``); ``full_suite`` (``mutants --full-suite``) runs every mutant on
+the whole suite to list them.
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ class RunOutcome:
     verdicts: dict[str, str] = field(default_factory=dict)  # requirement → verdict (with scenarios)
     failed_scenarios: list[dict[str, Any]] = field(default_factory=list)  # name, requirements, reason
     error: str | None = None
+    tags: str | None = None  # the tag expression of a targeted mutant run (`targets`); None: the whole suite
     # requirements of the plan neither passed nor failed for a reason other than "no scenario in
     # this suite version" (harness.plan): what keeps a clean run from being clean
     open_requirements: list[str] = field(default_factory=list)
@@ -104,8 +114,24 @@ def plan(faults: Sequence[str], generations: Sequence[str]) -> list[tuple[str, s
     return runs
 
 
-def _child(generation: str, fault: str | None, report_dir: str, log_path: str) -> None:
-    """Child process body: one quiet results-only run (`run_suite`), its output into `log_path`."""
+def targets(fault: str) -> str:
+    """The tag expression of a targeted mutant run: the requirements that name `fault`."""
+    from reference_card import FAULTS
+
+    return " or ".join(FAULTS[fault].requirement_ids)
+
+
+def default_jobs() -> int:
+    """Runs in parallel: one per CPU this process may use (each run is one busy process)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
+def _child(generation: str, fault: str | None, report_dir: str, log_path: str, tags: str | None = None) -> None:
+    """Child process body: one quiet results-only run (`run_suite`), its output into `log_path`;
+    `tags` narrows it to the requirements naming the fault (a targeted run)."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -118,6 +144,7 @@ def _child(generation: str, fault: str | None, report_dir: str, log_path: str) -
         card=f"reference:{generation}",
         report_dir=Path(report_dir),
         faults=(fault,) if fault is not None else (),
+        tags=tags,
         # SEC-ROB-1 with the budget of a card in a reader (2,000 APDUs, not 20,000): its systematic
         # phases stay whole, so every robustness fault is still killed, at a tenth of the cost per run
         robustness_budget=_reader_budget(generation),
@@ -146,12 +173,22 @@ def _reader_budget(generation: str) -> int | None:
 
 
 def _preload(generations: Sequence[str]) -> None:
-    """Import and parse in the parent what every child needs, so forks start warm."""
+    """Import and parse in the parent what every child needs, so forks start warm: the review
+    logic of checks/ (with scipy, which the randomness battery imports: about 2 s a child
+    otherwise, most of a targeted run) and the profiles. Pytest plugins (pytest_bdd, the harness
+    plugins) and the step modules are left for pytest to import, as it must."""
+    import importlib
+    import pkgutil
+
     import pytest  # noqa: F401  (pytest plugins such as pytest_bdd must be left for pytest to import)
 
+    import checks
     import reference_card  # noqa: F401
     import terminal.session  # noqa: F401
     from ssc.profile import load_profile
+
+    for module in pkgutil.walk_packages(checks.__path__, "checks."):
+        importlib.import_module(module.name)
 
     for g in generations:
         load_profile(g)
@@ -162,15 +199,18 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def run_all(runs: Sequence[tuple[str, str | None]], report_dir: Path, jobs: int = 2, progress: Any = None) -> list[RunOutcome]:
-    """Run every (generation, fault) of `runs`, `jobs` child processes at a time."""
+def run_all(
+    runs: Sequence[tuple[str, str | None]], report_dir: Path, jobs: int = 2, progress: Any = None, *, full_suite: bool = False
+) -> list[RunOutcome]:
+    """Run every (generation, fault) of `runs`, `jobs` child processes at a time; a mutant runs
+    only the requirements naming its fault (`targets`) unless `full_suite`."""
     generations = sorted({g for g, _ in runs})
     _preload(generations)
     ctx = _context()
     base = report_dir / "mutants"
     base.mkdir(parents=True, exist_ok=True)
     pending = list(runs)
-    active: dict[Any, tuple[Any, str, str | None, Path, float]] = {}  # sentinel → (process, run, dir, start)
+    active: dict[Any, tuple[Any, str, str | None, Path, float, str | None]] = {}  # sentinel → (process, run, dir, start, tags)
     outcomes: list[RunOutcome] = []
     while pending or active:
         while pending and len(active) < max(1, jobs):
@@ -180,13 +220,15 @@ def run_all(runs: Sequence[tuple[str, str | None]], report_dir: Path, jobs: int 
             results = out / "results.json"
             if results.exists():
                 results.unlink()
-            proc = ctx.Process(target=_child, args=(generation, fault, str(out), str(out / "run.log")), daemon=False)
+            tags = targets(fault) if fault is not None and not full_suite else None
+            proc = ctx.Process(target=_child, args=(generation, fault, str(out), str(out / "run.log"), tags), daemon=False)
             proc.start()
-            active[proc.sentinel] = (proc, generation, fault, out, time.monotonic())
+            active[proc.sentinel] = (proc, generation, fault, out, time.monotonic(), tags)
         for sentinel in wait(list(active)):
-            proc, generation, fault, out, started = active.pop(sentinel)
+            proc, generation, fault, out, started, tags = active.pop(sentinel)
             proc.join()
             outcome = _outcome(generation, fault, out, proc.exitcode if proc.exitcode is not None else 3, time.monotonic() - started)
+            outcome.tags = tags
             outcomes.append(outcome)
             if progress is not None:
                 progress(outcome, len(outcomes), len(runs))
@@ -377,12 +419,21 @@ def print_requirements(rows: Sequence[RequirementVerdict], out: Any = None, *, m
 
 
 def write_report(
-    path: Path, clean: Sequence[RunOutcome], verdicts: Sequence[FaultVerdict], elapsed: float, *, complete: bool = False
+    path: Path,
+    clean: Sequence[RunOutcome],
+    verdicts: Sequence[FaultVerdict],
+    elapsed: float,
+    *,
+    complete: bool = False,
+    full_suite: bool = False,
 ) -> None:
     rows = requirement_table(clean, verdicts, complete=complete)
     doc = {
         "passed": passed(clean, verdicts, complete=complete),
         "complete": complete,
+        # False: each mutant ran only the requirements naming its fault (`targets`), so
+        # other_failed lists only requirements sharing a scenario with them
+        "full_suite": full_suite,
         "elapsed_s": round(elapsed, 1),
         "clean": [asdict(o) | {"problems": clean_problems([o])} for o in clean],
         "faults": [asdict(v) for v in verdicts],

@@ -3,7 +3,10 @@
 A card and a reader are certified by different plans. The *card plan* is every requirement of the
 card reviews (STD, SEC, INT, PER) that applies to the card's generation; the *reader plan* is RDR.
 `ssc-conform run` tests a card, so its overall verdict is always against the card plan: RDR
-requirements never make a card run incomplete, and a card run never certifies a reader.
+requirements never make a card run incomplete, and a card run never certifies a reader. A run's
+per-requirement verdicts (results.json ``requirements``, the console tables, report.html) hold the
+requirements of its own plan only; the other plan's requirements, and a card plan's requirements of
+other generations, are named once, in ``verdict.out_of_plan`` (`out_of_plan_line`).
 
 A requirement is in generation g's plan unless this suite has scenarios for it and every one of
 them is tagged for other generations (e.g. SEC-AC-7, gen3 only, is not in the gen2 plan): such a
@@ -34,7 +37,16 @@ from harness.results import FAILED, INCONCLUSIVE, NOT_APPLICABLE_VERDICT, NOT_RU
 from harness.tags import GENERATION_TAGS
 from ssc.catalogue import Catalogue
 
-__all__ = ["CARD_REVIEWS", "READER_REVIEWS", "Plan", "card_plan", "certification_statement", "overall_verdict", "reader_plan"]
+__all__ = [
+    "CARD_REVIEWS",
+    "READER_REVIEWS",
+    "Plan",
+    "card_plan",
+    "certification_statement",
+    "out_of_plan_line",
+    "overall_verdict",
+    "reader_plan",
+]
 
 CARD_REVIEWS = ("STD", "SEC", "INT", "PER")
 READER_REVIEWS = ("RDR",)
@@ -55,6 +67,7 @@ class Plan:
     without_scenario: tuple[str, ...]  # in the plan, but no scenario of this suite version checks them
     other_generation: tuple[str, ...]  # card-review requirements left out: every scenario is for another generation
     of: str = "card"
+    other_plan: tuple[str, ...] = ()  # the other plan's requirements (the reader plan's for a card, the card plan's for a reader)
 
 
 def card_plan(catalogue: Catalogue, suite: Iterable[Iterable[str]], generation: str) -> Plan:
@@ -80,7 +93,8 @@ def card_plan(catalogue: Catalogue, suite: Iterable[Iterable[str]], generation: 
             other.append(rid)
         else:
             inside.append(rid)
-    return Plan(generation, tuple(inside), tuple(without), tuple(other))
+    readers = tuple(rid for rid, req in catalogue.requirements.items() if req.review in READER_REVIEWS)
+    return Plan(generation, tuple(inside), tuple(without), tuple(other), other_plan=readers)
 
 
 def reader_plan(catalogue: Catalogue, suite: Iterable[Iterable[str]], generation: str) -> Plan:
@@ -89,7 +103,8 @@ def reader_plan(catalogue: Catalogue, suite: Iterable[Iterable[str]], generation
     `generation` is that of the known card the reader holds (recorded, not a filter)."""
     covered = {tag for tags in suite for tag in tags}
     inside = [rid for rid, req in catalogue.requirements.items() if req.review in READER_REVIEWS]
-    return Plan(generation, tuple(inside), tuple(rid for rid in inside if rid not in covered), (), of="reader")
+    cards = tuple(rid for rid, req in catalogue.requirements.items() if req.review in CARD_REVIEWS)
+    return Plan(generation, tuple(inside), tuple(rid for rid in inside if rid not in covered), (), of="reader", other_plan=cards)
 
 
 def overall_verdict(
@@ -133,11 +148,37 @@ def overall_verdict(
         "inconclusive": listed(inconclusive),
         "not_applicable": listed(rid for rid in in_plan if verdict_of(rid) == NOT_APPLICABLE_VERDICT),
         "out_of_plan": (
-            {"card_plan": list(CARD_REVIEWS)}
+            {"card_plan": list(plan.other_plan)}
             if plan.of == "reader"
-            else {"other_generation": list(plan.other_generation), "reader_plan": list(READER_REVIEWS)}
+            else {"other_generation": list(plan.other_generation), "reader_plan": list(plan.other_plan)}
         ),
     }
+
+
+def out_of_plan_line(verdict: Mapping[str, Any]) -> str | None:
+    """The one line (Chinese, then English) naming what the run's plan leaves out — the other
+    plan's requirements, and the card plan's of other generations — shown under the verdict in the
+    console summary and report.html alike; None when nothing is left out."""
+    out = verdict.get("out_of_plan")
+    if not isinstance(out, Mapping):
+        return None
+    zh, en = [], []
+    readers = [str(r) for r in out.get("reader_plan") or []]
+    if readers:
+        zh.append(f"读写器检测计划的 {len(readers)} 个检测项目（{', '.join(readers)}；以 --plan reader 检测）")
+        en.append(f"the reader plan's {len(readers)} requirements ({', '.join(readers)}; run --plan reader)")
+    cards = [str(r) for r in out.get("card_plan") or []]
+    if cards:
+        reviews = "、".join(CARD_REVIEWS)
+        zh.append(f"卡检测计划（{reviews}）的 {len(cards)} 个检测项目（以 --plan card 检测）")
+        en.append(f"the card plan's {len(cards)} requirements ({', '.join(CARD_REVIEWS)}; run --plan card)")
+    others = [str(r) for r in out.get("other_generation") or []]
+    if others:
+        zh.append(f"仅适用于其他代别的 {len(others)} 个检测项目（{', '.join(others)}）")
+        en.append(f"{len(others)} for other generations only ({', '.join(others)})")
+    if not zh:
+        return None
+    return f"不属于本计划：{'；'.join(zh)} / not in this plan: {'; '.join(en)}"
 
 
 def certification_statement(verdict: Mapping[str, Any]) -> tuple[str, str] | None:

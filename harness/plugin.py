@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from pluggy import Result
 
     from harness.cases import Case
+    from harness.plan import Plan
     from terminal.psam_client import PsamClient
 
 
@@ -114,21 +115,15 @@ _DESELECTED = pytest.StashKey[list]()
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Name every case of the suite as collected (before --tags/-k/-m deselect any: a case keeps its
-    ID in a narrowed run, harness.cases); scenarios that end the card's life (CARD BLOCK) run
-    last, so nothing after them needs a live card."""
+    """Remember every case of the suite as collected (before --tags/-k/-m deselect any: the plan
+    of a narrowed run still lists them, harness.cases); scenarios that end the card's life (CARD
+    BLOCK) run last, so nothing after them needs a live card."""
     from harness.cases import cases_of
 
-    cases = cases_of(items)
-    by_node = {c.node_id: c for c in cases}
-    for item in items:
-        if item.nodeid in by_node:
-            item.stash[_CASE_ID] = by_node[item.nodeid].case_id
-    config.stash[_CASES] = cases
+    config.stash[_CASES] = cases_of(items)
     items.sort(key=lambda item: item.get_closest_marker("ends_card_life") is not None)
 
 
-_CASE_ID = pytest.StashKey[str]()
 OBSERVATIONS = pytest.StashKey[list]()  # steps.context.ScenarioContext.observations of the scenario
 _CASES = pytest.StashKey[list["Case"]]()  # harness.cases.Case of every scenario collected, deselected ones included
 
@@ -558,10 +553,10 @@ def _is_fixture(request: pytest.FixtureRequest, name: str) -> bool:
 
 
 def _case_id(item: pytest.Item) -> str:
-    """The stable test-case ID tag of a scenario (harness.case_ids); its node id when it has none."""
-    from harness.case_ids import case_id_of
+    """The stable test-case ID tag of a scenario (harness.cases.case_id); its node id when it has none."""
+    from harness.cases import case_id
 
-    return case_id_of(_tags(item)) or item.nodeid
+    return case_id(item.nodeid, _tags(item))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -711,6 +706,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run_info["features"] = _feature_files(session.items)
     if ssc is not None and not session.config.getoption("--ssc-no-plan"):
         run_info["plan"] = _executed_plan(session.config, ssc)
+    plan, verdict = _overall_verdict(session, ssc, interrupted)
     write_results(
         Path(report_dir) / "results.json",
         dut_info,
@@ -718,8 +714,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.stash[_RESULTS],
         load_catalogue(),
         provenance=provenance,
-        verdict=_overall_verdict(session, ssc, interrupted),
+        verdict=verdict,
         plan="card",
+        in_plan=plan.requirements,  # the reader plan and other generations are out_of_plan, not rows of this run
     )
 
 
@@ -728,9 +725,9 @@ def _reader_plan(config: pytest.Config) -> bool:
     return bool(config.getoption("--ssc-plan", default="card") == "reader")
 
 
-def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupted: bool) -> Any:
-    """requirement verdicts → the overall verdict block (harness.plan) against the card plan of
-    the card's generation over the whole suite as collected, deselected scenarios included."""
+def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupted: bool) -> tuple[Plan, Any]:
+    """The card plan of the card's generation over the whole suite as collected, deselected
+    scenarios included, and requirement verdicts → the overall verdict block (harness.plan) against it."""
     from harness.plan import card_plan, overall_verdict
 
     config = session.config
@@ -741,7 +738,7 @@ def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupte
     # a run told to stop at its first failure (the mutation benchmark's oracle) covered part of the plan
     stops_early = bool(config.getoption("maxfail", 0))
     partial = bool(config.getoption("keyword", "") or config.getoption("markexpr", "") or deselected or stops_early)
-    return lambda requirements: overall_verdict(plan, requirements, partial=partial, interrupted=interrupted)
+    return plan, lambda requirements: overall_verdict(plan, requirements, partial=partial, interrupted=interrupted)
 
 
 INTERRUPTED = "the run was interrupted (Ctrl-C)"
@@ -798,7 +795,6 @@ def scenario_identity(item: pytest.Item, catalogue: Catalogue) -> dict[str, Any]
     feature_name, scenario_name = _scenario_names(item)
     tags = sorted(_tags(item))
     return {
-        "case_id": item.stash.get(_CASE_ID, item.nodeid),
         "id": _case_id(item),
         "node_id": item.nodeid,
         "feature": feature_name,

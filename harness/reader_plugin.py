@@ -268,7 +268,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     results: list[ScenarioResult] = config.stash[_RESULTS]
     interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
     if interrupted:
-        done = {r.id for r in results}
+        done = {r.node_id for r in results}  # node ids: a result's `id` is its test-case ID
         results += [_result(i, NOT_RUN, INTERRUPTED) for i in session.items if _is_scenario(i) and i.nodeid not in done]
     deselected: list[list[str]] = config.stash.get(_DESELECTED, [])
     suite = [sorted(_tags(item)) for item in session.items if _is_scenario(item)] + deselected
@@ -294,6 +294,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         catalogue,
         verdict=lambda requirements: overall_verdict(plan, requirements, partial=partial, interrupted=interrupted),
         plan=READER,
+        in_plan=plan.requirements,  # the card plan's requirements are out_of_plan, not rows of this run
     )
     kinds = run_info["reader"].get("latency", {}).get("kinds")
     if kinds:

@@ -36,7 +36,7 @@ must cover, and the overall verdict, are `harness.plan`'s.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,20 +89,25 @@ class ScenarioResult:
     # what a bulk check (SEC-ROB-1's thousands of APDUs) keeps instead of a full trace: its own
     # summary (counts per INS and outcome, the failing APDUs); None for every other scenario
     summary: dict[str, Any] | None = None
-    case_id: str = ""  # the test case ID a lab cites (harness.cases): the @TC-… tag, else the node id
     observations: list[dict[str, Any]] = field(default_factory=list)  # what the checks saw (passes too), masked
     node_id: str = ""  # the pytest node id (secondary: changes when a title is reworded)
 
 
 def requirement_verdicts(
-    scenarios: list[ScenarioResult], catalogue: Catalogue, provenance: Callable[[str], dict[str, Any]] | None = None
+    scenarios: list[ScenarioResult],
+    catalogue: Catalogue,
+    provenance: Callable[[str], dict[str, Any]] | None = None,
+    in_plan: Collection[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Requirement ID → {review, title, scenarios, verdict, reason[, provenance]}; `provenance`
-    (requirement ID → how firmly the profile values it rests on are known) is added when given."""
-    by_req: dict[str, list[ScenarioResult]] = {rid: [] for rid in catalogue.requirements}
+    (requirement ID → how firmly the profile values it rests on are known) is added when given.
+    `in_plan`: the requirements of the run's plan (harness.plan), the only ones listed; None lists
+    every requirement of the catalogue and of the scenarios."""
+    by_req: dict[str, list[ScenarioResult]] = {rid: [] for rid in catalogue.requirements if in_plan is None or rid in in_plan}
     for s in scenarios:
         for rid in s.requirements:
-            by_req.setdefault(rid, []).append(s)
+            if in_plan is None or rid in in_plan:
+                by_req.setdefault(rid, []).append(s)
     out: dict[str, dict[str, Any]] = {}
     for rid, items in by_req.items():
         req = catalogue.requirements.get(rid)
@@ -150,11 +155,13 @@ def write_results(
     provenance: Callable[[str], dict[str, Any]] | None = None,
     verdict: Callable[[dict[str, dict[str, Any]]], dict[str, Any]] | None = None,
     plan: str = "card",
+    in_plan: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Write results.json; `verdict` (the per-requirement verdicts → the overall ``verdict``
     block, `harness.plan.overall_verdict` bound to the run's plan) puts the overall verdict first.
-    `plan` (top-level ``"plan"``: ``card`` or ``reader``) says what the run certifies."""
-    requirements = requirement_verdicts(scenarios, catalogue, provenance)
+    `plan` (top-level ``"plan"``: ``card`` or ``reader``) says what the run certifies; `in_plan`
+    (that plan's requirements) keeps ``requirements`` to them, the rest being ``out_of_plan``."""
+    requirements = requirement_verdicts(scenarios, catalogue, provenance, in_plan)
     doc: dict[str, Any] = {"verdict": verdict(requirements)} if verdict is not None else {}
     doc["plan"] = plan
     doc |= {

@@ -1,7 +1,8 @@
 """The summary printed at the end of `ssc-conform run`: the overall verdict first (Chinese, then
 English: 通过 / PASS, 不通过 / FAIL, 未完成 / INCOMPLETE, with the plan and what did not run or was
 inconclusive, and why), then the device under test, one table per review (STD / SEC / INT / PER …,
-titled as in the requirement catalogue) and the totals. The certification statement is printed
+titled as in the requirement catalogue) and the totals. The tables hold the run's plan only; what the
+plan leaves out (the other plan, other generations) is one line under the verdict. The certification statement is printed
 only for a full plan that passed (`harness.plan.certification_statement`); the verdict is repeated
 as the last line, where an operator's eye lands."""
 
@@ -45,7 +46,7 @@ def review_tables(doc: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, d
 def verdict_lines(doc: dict[str, Any]) -> list[str]:
     """The overall verdict block: headline, certification statement (full plan that passed only),
     then the requirements of the plan that failed, were inconclusive or did not run, with reasons."""
-    from harness.plan import PARTIAL, certification_statement, headline
+    from harness.plan import PARTIAL, certification_statement, headline, out_of_plan_line
 
     verdict = doc.get("verdict")
     if not isinstance(verdict, dict):
@@ -62,6 +63,9 @@ def verdict_lines(doc: dict[str, Any]) -> list[str]:
         lines.append("  无认证结论 / no certification statement")
     passed, total = verdict.get("passed", 0), verdict.get("requirements", 0)
     lines.append(f"  计划中 {total} 个检测项目通过 {passed} 个 / {passed} of {total} requirements of the plan passed")
+    outside = out_of_plan_line(verdict)
+    if outside is not None:
+        lines.append(f"  {outside}")
     for key, zh, en in (("failed", "不通过", "failed"), ("inconclusive", "无结论", "inconclusive"), ("not_run", "未执行", "not run")):
         items = [i for i in verdict.get(key) or [] if isinstance(i, dict)]
         if items:
@@ -128,11 +132,7 @@ def print_summary(doc: dict[str, Any], path: Path, out: TextIO | None = None) ->
             ran += 1
             reason = "" if r["verdict"] == "passed" else r["reason"]
             say(f"  {rid:<14} {_pad(SYMBOL.get(r['verdict'], r['verdict']), 14)} {len(r['scenarios']):>5}   {reason[:REASON_WIDTH]}")
-    without = [rid for rid, r in doc["requirements"].items() if not r["scenarios"]]
-    if doc.get("plan") == "reader":  # the card reviews are another plan's, not gaps of this one
-        from harness.plan import READER_REVIEWS
-
-        without = [rid for rid in without if rid.split("-", 1)[0] in READER_REVIEWS]
+    without = [rid for rid, r in doc["requirements"].items() if not r["scenarios"]]  # the plan's only (harness.plan)
     if without:
         say(
             f"\n未执行（本套件或所选范围中没有场景）/ not run (no scenario in this suite or selection): {len(without)} 项: {', '.join(without)}"

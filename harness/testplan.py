@@ -58,7 +58,7 @@ NO_CASE = "no scenario in this suite version"
 
 @dataclass(frozen=True)
 class PlanRow:
-    case_id: str
+    id: str  # the test-case ID (harness.cases), the key results.json's scenarios share; "" for a requirement without a case
     requirements: str
     clause: str
     title: str
@@ -89,14 +89,14 @@ class TestPlan:
     def totals(self) -> dict[str, Any]:
         run = self.running
         return {
-            "cases": sum(1 for r in self.rows if r.case_id),
+            "cases": sum(1 for r in self.rows if r.id),
             "runs": len(run),
             "not_applicable": sum(1 for r in self.rows if r.applicability == NOT_APPLICABLE),
-            "not_run": sum(1 for r in self.rows if r.case_id and r.applicability == NOT_RUN),
-            "requirements_without_case": [r.requirements for r in self.rows if not r.case_id],
+            "not_run": sum(1 for r in self.rows if r.id and r.applicability == NOT_RUN),
+            "requirements_without_case": [r.requirements for r in self.rows if not r.id],
             "apdus": sum(r.apdus or 0 for r in run),
             "duration_s": round(sum(r.duration_s or 0.0 for r in run), 1),
-            "unmeasured": [r.case_id for r in run if r.apdus is None],
+            "unmeasured": [r.id for r in run if r.apdus is None],
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -177,11 +177,11 @@ def build_test_plan(
         applicability, reason = _applicability(
             case, profile, ics, allow_destructive=allow_destructive, declaration=declaration, catalogue=catalogue
         )
-        count = estimates.count(profile.name, case.case_id) if estimates is not None else None
+        count = estimates.count(profile.name, case.id) if estimates is not None else None
         apdus = count.apdus if count is not None else None
         rows.append(
             PlanRow(
-                case_id=case.case_id,
+                id=case.id,
                 requirements=" ".join(rids),
                 clause=_clause(catalogue, rids),
                 title=case.name,
@@ -207,7 +207,7 @@ def build_test_plan(
 
 
 CSV_COLUMNS = (
-    "case_id",
+    "id",
     "requirements",
     "clause",
     "title",
@@ -256,7 +256,7 @@ def print_plan(plan: TestPlan, out: TextIO) -> None:
         secs = "?" if r.duration_s is None else f"{r.duration_s:.2f}"
         note = r.title + (f" — {r.reason}" if r.reason and r.applicability != RUNS else "")
         print(
-            f"{_short(r.case_id or '—', 44):<44}  {r.requirements:<12}  {_flags(r):<5}  {r.applicability:<14}  {apdus:>6}  {secs:>7}  {note}",
+            f"{_short(r.id or '—', 44):<44}  {r.requirements:<12}  {_flags(r):<5}  {r.applicability:<14}  {apdus:>6}  {secs:>7}  {note}",
             file=out,
         )
     print(

@@ -192,18 +192,22 @@ class _Builder:
         return profile
 
     def _plan_reviews(self) -> tuple[str, ...]:
-        """The reviews the run's plan covers: a reader-plan report shows RDR alone, as a card-plan
-        report shows the card's reviews (and RDR, reported not run, as before)."""
-        from harness.plan import READER_REVIEWS
+        """The reviews the run's plan covers: a reader-plan report shows RDR alone, a card-plan
+        report the card's reviews (STD, SEC, INT, PER); the other plan is one line under the
+        overall verdict (harness.plan.out_of_plan_line), as in the console summary."""
+        from harness.plan import CARD_REVIEWS, READER_REVIEWS
 
         if self.results.get("plan") == "reader":
             return READER_REVIEWS
-        return tuple(self.catalogue.reviews) + tuple(
-            rid.split("-", 1)[0] for rid in _d(self.results.get("requirements")) if rid.split("-", 1)[0] not in self.catalogue.reviews
+        return CARD_REVIEWS + tuple(
+            rid.split("-", 1)[0]
+            for rid in _d(self.results.get("requirements"))
+            if rid.split("-", 1)[0] not in self.catalogue.reviews and rid.split("-", 1)[0] not in READER_REVIEWS
         )
 
     def _requirement_ids(self) -> list[str]:
-        ids = [rid for rid in self.catalogue.requirements if self.catalogue.review_of(rid) in self.reviews]
+        """The requirements the results list (the run's plan, harness.plan), catalogue order first."""
+        ids = [rid for rid in self.catalogue.requirements if rid in self.requirements]
         return ids + [r for r in self.requirements if r not in self.catalogue.requirements]
 
     def _provenance(self, rid: str) -> dict[str, Any] | None:
@@ -312,10 +316,9 @@ class _Builder:
         rows = [r for r in _l(plan.get("rows")) if isinstance(r, dict)]
         if not rows:
             return None
-        by_case = {s.get("case_id"): i for i, s in enumerate(self.scenarios) if s.get("case_id")}
         lines = []
         for r in rows:
-            idx = by_case.get(r.get("case_id"))
+            idx = self.scenario_index.get(r.get("id")) if r.get("id") else None
             s = self.scenarios[idx] if idx is not None else {}
             flags = [name for key, name in PLAN_FLAGS if r.get(key) is True]
             observations = [
@@ -325,7 +328,7 @@ class _Builder:
             ]
             lines.append(
                 view.PlanLine(
-                    case_id=text(r.get("case_id") or MISSING),
+                    case_id=text(r.get("id") or MISSING),
                     requirements=text(r.get("requirements")),
                     clause=text(r.get("clause")),
                     title=text(r.get("title")),
@@ -360,7 +363,7 @@ class _Builder:
         here from overall and plan, not read from the file."""
         if not self.requirements:
             return None
-        from harness.plan import certification_statement, headline
+        from harness.plan import certification_statement, headline, out_of_plan_line
 
         counts = Counter(verdict_class(_d(r).get("verdict")) for r in self.requirements.values())
         verdict = _d(self.results.get("verdict"))
@@ -382,6 +385,7 @@ class _Builder:
             headline=headline(shown) if verdict else f"{label} — results.json carries no overall verdict",
             plan=text(verdict.get("plan") or MISSING),
             statement=certification_statement(shown),
+            out_of_plan=text(out_of_plan_line(verdict) or ""),
             failed_list=listed("failed"),
             inconclusive_list=listed("inconclusive"),
             not_run_list=listed("not_run"),
@@ -402,7 +406,7 @@ class _Builder:
         for code, title in self.catalogue.reviews.items():
             if code not in self.reviews:
                 continue
-            ids = [r for r in self.catalogue.requirements if self.catalogue.review_of(r) == code]
+            ids = [r for r in self._requirement_ids() if r.split("-", 1)[0] == code]
             c = Counter(verdict_class(_d(self.requirements.get(r)).get("verdict", "not-run")) for r in ids)
             rows.append(
                 view.ReviewCount(

@@ -57,6 +57,7 @@ class Overall:
     headline: str
     plan: str
     statement: tuple[str, str] | None
+    out_of_plan: str  # one line: what the plan leaves out (harness.plan.out_of_plan_line); "" for nothing
     failed_list: list[Listed]
     inconclusive_list: list[Listed]
     not_run_list: list[Listed]

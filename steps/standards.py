@@ -97,8 +97,9 @@ def fci_is_valid(ctx: ScenarioContext) -> None:
     problems = fci_problems(ctx.profile, df, actual)
     ctx.observe(f"FCI of {df.path}", actual, fci_for(ctx.profile, df))
     assert not problems, (
-        f"FCI of {df.path} {actual.hex(' ').upper()} (algorithm id {ctx.profile.algorithm_id:02X} expected for {ctx.profile.name}): "
-        f"{'; '.join(problems)}; APDUs: {ctx.apdu_text()}"
+        f"{df.path} 的 FCI {actual.hex(' ').upper()}（{ctx.profile.name} 应带算法标识 {ctx.profile.algorithm_id:02X}）/ "
+        f"FCI of {df.path} (algorithm id {ctx.profile.algorithm_id:02X} expected for {ctx.profile.name})："
+        f"{'；'.join(problems)}；APDU：{ctx.apdu_text()}"
     )
 
 
@@ -623,11 +624,11 @@ def challenges_have_length(ctx: ScenarioContext) -> None:
     for n, r in ctx.standards.challenges:
         ctx.observe(f"GET CHALLENGE Le {n:02X}", f"{len(r.data)} bytes, {r.sw:04X}", f"{n} bytes, 9000")
     bad = [
-        f"Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
+        f"Le {n:02X}：{len(r.data)} 字节 bytes，{sw_text(ctx.profile, r.sw)}"
         for n, r in ctx.standards.challenges
         if not r.ok or len(r.data) != n
     ]
-    assert not bad, "GET CHALLENGE: " + "; ".join(bad)
+    assert not bad, "取随机数 GET CHALLENGE：" + "；".join(bad)
 
 
 @then(parsers.re(rf"每次均返回 {SW_LABEL}$"))
@@ -651,7 +652,7 @@ def challenge_series(ctx: ScenarioContext, count: int, length: int) -> None:
 @then("所取随机数各不相同")
 def challenges_fresh(ctx: ScenarioContext) -> None:
     values = [r.data for _, r in ctx.standards.challenges]
-    assert len(set(values)) == len(values), f"repeated challenge values: {[v.hex().upper() for v in values]}"
+    assert len(set(values)) == len(values), f"随机数有重复 / repeated challenge values：{[v.hex().upper() for v in values]}"
 
 
 # -- STD-CMD-3: is GET CHALLENGE a random number generator? (parameters: profile `randomness`) ------
@@ -660,11 +661,11 @@ def challenges_fresh(ctx: ScenarioContext) -> None:
 def _challenge_values(ctx: ScenarioContext) -> list[bytes]:
     """The challenges a when-step collected, each checked to be a 9000 answer of length Le."""
     bad = [
-        f"challenge {i + 1}, Le {n:02X}: {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}"
+        f"第 {i + 1} 个随机数 challenge {i + 1}，Le {n:02X}：{len(r.data)} 字节 bytes，{sw_text(ctx.profile, r.sw)}"
         for i, (n, r) in enumerate(ctx.standards.challenges)
         if not r.ok or len(r.data) != n
     ]
-    assert not bad, "GET CHALLENGE did not answer a challenge of the requested length: " + "; ".join(bad)
+    assert not bad, "取随机数未返回所请求长度的随机数 / GET CHALLENGE did not answer a challenge of the requested length：" + "；".join(bad)
     return [r.data for _, r in ctx.standards.challenges]
 
 
@@ -682,12 +683,13 @@ def first_challenge_after_each_reset(ctx: ScenarioContext) -> None:
 def first_challenges_differ(ctx: ScenarioContext) -> None:
     values = _challenge_values(ctx)
     repeats = repeated_first_challenges(values)
-    shown = "; ".join(f"reset {j + 1} repeats reset {i + 1}" for i, j in repeats[:5]) + (
-        f" (+{len(repeats) - 5} more)" if len(repeats) > 5 else ""
+    shown = "; ".join(f"第 {j + 1} 次复位重复第 {i + 1} 次 reset {j + 1} repeats reset {i + 1}" for i, j in repeats[:5]) + (
+        f"（另有 {len(repeats) - 5} 处 +{len(repeats) - 5} more）" if len(repeats) > 5 else ""
     )
     assert not repeats, (
+        f"{len(values)} 次复位后的第一个随机数只有 {len(set(values))} 个不同值（上电后从同一状态重新开始的随机数发生器）/ "
         f"{len(values)} resets gave only {len(set(values))} distinct first challenges (a generator that restarts from the same "
-        f"state at power-on): {shown}; first challenges: {', '.join(v.hex().upper() for v in values)}"
+        f"state at power-on)：{shown}；各次第一个随机数 first challenges：{', '.join(v.hex().upper() for v in values)}"
     )
 
 
@@ -704,7 +706,8 @@ def challenges_no_counter(ctx: ScenarioContext) -> None:
     values = _challenge_values(ctx)
     findings = counter_findings(values)
     assert not findings, (
-        f"successive challenges are a counter or progression: {'; '.join(findings)}; challenges: {', '.join(v.hex().upper() for v in values)}"
+        f"连续所取随机数是计数器或等差数列 / successive challenges are a counter or progression：{'；'.join(findings)}；"
+        f"随机数 challenges：{', '.join(v.hex().upper() for v in values)}"
     )
 
 
@@ -740,7 +743,8 @@ def randomness_battery(ctx: ScenarioContext) -> None:
 def _challenge(ctx: ScenarioContext, length: int) -> bytes:
     r = ctx.card.get_challenge(length, check=False)
     assert r.ok and len(r.data) == length, (
-        f"GET CHALLENGE Le {length:02X} answered {len(r.data)} bytes, {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}"
+        f"取随机数 Le {length:02X} 返回 {len(r.data)} 字节，{sw_text(ctx.profile, r.sw)} / "
+        f"GET CHALLENGE Le {length:02X} answered {len(r.data)} bytes；APDU：{ctx.apdu_text(r)}"
     )
     return r.data
 
@@ -750,7 +754,8 @@ def battery_passed(ctx: ScenarioContext) -> None:
     verdict = ctx.standards.battery
     spec = ctx.profile.randomness
     assert verdict.passed, (
-        f"the challenges fail the randomness battery at α = {spec.alpha} (GM/T 0005 / NIST SP 800-22; "
+        f"随机数未通过显著性水平 α = {spec.alpha} 的随机性检测（GM/T 0005 / NIST SP 800-22；一项不通过的样本可重测 {spec.retests} 次，"
+        f"两项不通过或重测不通过即判不通过）/ the challenges fail the randomness battery at α = {spec.alpha} (GM/T 0005 / NIST SP 800-22; "
         f"a sample failing one test gets {spec.retests} retest(s), two failing tests or a failed retest fail):\n{verdict.describe()}"
     )
 

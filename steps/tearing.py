@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from checks.security.tearing import NEW, hook_offsets, hook_present, reader_cuts, sweep, tear_items, try_probes
+from checks.security.tearing import LEFT_ZH, NEW, hook_offsets, hook_present, reader_cuts, sweep, tear_items, try_probes
 from checks.verdicts import Inconclusive
 from harness.results import NOT_APPLICABLE
 from steps.context import ScenarioContext
@@ -38,12 +38,16 @@ def has_hook(ctx: ScenarioContext) -> None:
 def in_a_reader(ctx: ScenarioContext) -> None:
     if not ctx.session.physical_reader:
         pytest.skip(
-            f"{NOT_APPLICABLE}the embedded reference card has no reader to cut its power; its writes are torn through the PROFILE §6.5 hook"
+            f"{NOT_APPLICABLE}内嵌参考卡没有可断电的读卡器，其写入由 PROFILE §6.5 钩子切断 / "
+            "the embedded reference card has no reader to cut its power; its writes are torn through the PROFILE §6.5 hook"
         )
     if hook_present(ctx.card) is None:
         # a card with the hook is torn at every byte of every write by the hook cases; a reader's
         # cut lands only after the answer and would add nothing but an inconclusive result
-        pytest.skip(f"{NOT_APPLICABLE}the card has the PROFILE §6.5 tearing hook: its writes are torn byte by byte by the hook cases")
+        pytest.skip(
+            f"{NOT_APPLICABLE}卡有 PROFILE §6.5 掉电测试钩子，其写入已由钩子用例逐字节切断 / "
+            "the card has the PROFILE §6.5 tearing hook: its writes are torn byte by byte by the hook cases"
+        )
 
 
 @when(parsers.parse("对{group}从第 0 个字节起逐字节掉电，每次复位后以相应权限读回数据项，直至写入完整"))
@@ -64,11 +68,11 @@ def tear_every_byte(ctx: ScenarioContext, group: str) -> None:
 @then("每次掉电后数据项均为旧值或新值，写入完整时为新值，卡片均正确应答")
 def old_or_new(ctx: ScenarioContext) -> None:
     tears = ctx.security.tears
-    assert tears, "no item of this group could be torn"
+    assert tears, "本组没有可掉电测试的数据项 / no item of this group could be torn"
     problems = [p for t in tears for p in t.problems]
     assert not problems, " | ".join(problems)
     for t in tears:
-        assert t.cuts[-1].left == NEW or len(t.cuts) == 1, f"{t.item}: the write never came through"
+        assert t.cuts[-1].left == NEW or len(t.cuts) == 1, f"数据项「{t.item}」：写入始终未完成 / {t.item}: the write never came through"
 
 
 @when(
@@ -97,11 +101,14 @@ def try_spent(ctx: ScenarioContext) -> None:
 def reader_power_cuts(ctx: ScenarioContext) -> None:
     spec = ctx.profile.tearing
     if spec is None:
-        raise Inconclusive(f"profile {ctx.profile.name} declares no tearing section (the delays of the reader's power cuts)")
+        raise Inconclusive(
+            f"规范配置文件 {ctx.profile.name} 未声明掉电检查参数（读卡器断电的延时）/ "
+            f"profile {ctx.profile.name} declares no tearing section (the delays of the reader's power cuts)"
+        )
     try:
         ctx.security.reader_cuts = reader_cuts(ctx.card, ctx.psam, ctx.pin, spec.reader_delays_ms)
     except NotImplementedError as exc:
-        raise Inconclusive(f"the reader cannot cut the card's power: {exc}") from None
+        raise Inconclusive(f"读卡器不能切断卡片电源 / the reader cannot cut the card's power：{exc}") from None
     ctx.session.scenario_summary = {
         "kind": "tearing (reader power cuts, best effort)",
         "cuts": [c.__dict__ for c in ctx.security.reader_cuts],
@@ -112,7 +119,10 @@ def reader_power_cuts(ctx: ScenarioContext) -> None:
 def reader_cuts_clean(ctx: ScenarioContext) -> None:
     cuts = ctx.security.reader_cuts
     bad = [c for c in cuts if c.left not in ("old", "new")]
-    assert not bad, " | ".join(f"{c.item}, cut {c.delay_ms} ms after sending: left {c.left} {c.detail}" for c in bad)
+    assert not bad, " | ".join(
+        f"数据项「{c.item}」：发出后 {c.delay_ms} ms 断电，结果为{LEFT_ZH.get(c.left, c.left)} / {c.item}, cut {c.delay_ms} ms after sending: left {c.left} {c.detail}"
+        for c in bad
+    )
     if all(c.answered is not None for c in cuts):
         # Every cut came after the card's answer: no write was torn, so nothing was shown about
         # anti-tearing — an old-or-new result here would pass a card that has none.

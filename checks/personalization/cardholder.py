@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from checks.wording import bilingual
 from ssc.profile.access import Auth, Pin
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession, find_item
@@ -64,9 +65,15 @@ def _ssn_digits(ssn: str) -> bool:
 def birth_date_mismatch(ssn: str, birth_date: str) -> str | None:
     """Why the birth-date item disagrees with SSN digits 7–14 (None when they agree)."""
     if not _ssn_digits(ssn):
-        return f"SSN {ssn!r} is not 17 digits plus a check character; cannot compare the birth date"
+        return bilingual(
+            f"社会保障号码 {ssn!r} 不是 17 位数字加一位校验码，无法比对出生日期",
+            f"SSN {ssn!r} is not 17 digits plus a check character; cannot compare the birth date",
+        )
     if ssn[_SSN_BIRTH_DATE] != birth_date:
-        return f"birth date {birth_date} differs from SSN {ssn} digits 7–14 ({ssn[_SSN_BIRTH_DATE]})"
+        return bilingual(
+            f"出生日期 {birth_date} 与社会保障号码 {ssn} 第 7–14 位（{ssn[_SSN_BIRTH_DATE]}）不符",
+            f"birth date {birth_date} differs from SSN {ssn} digits 7–14 ({ssn[_SSN_BIRTH_DATE]})",
+        )
     return None
 
 
@@ -74,11 +81,17 @@ def gender_parity_mismatch(ssn: str, gender: str) -> str | None:
     """Why the gender item disagrees with the parity of SSN digit 17 (None when it agrees or the
     gender is 0 unknown / 9 not stated, which the parity cannot contradict)."""
     if not _ssn_digits(ssn):
-        return f"SSN {ssn!r} is not 17 digits plus a check character; cannot compare the gender"
+        return bilingual(
+            f"社会保障号码 {ssn!r} 不是 17 位数字加一位校验码，无法比对性别",
+            f"SSN {ssn!r} is not 17 digits plus a check character; cannot compare the gender",
+        )
     if gender not in _GENDER_BY_PARITY.values():
         return None
     digit = int(ssn[_SSN_SEQUENCE_LAST])
     expected = _GENDER_BY_PARITY[digit % 2]
     if gender != expected:
-        return f"gender {gender} contradicts SSN {ssn}: digit 17 is {digit} ({'odd: male, 1' if digit % 2 else 'even: female, 2'})"
+        return bilingual(
+            f"性别 {gender} 与社会保障号码 {ssn} 不符：第 17 位为 {digit}（{'奇数：男，1' if digit % 2 else '偶数：女，2'}）",
+            f"gender {gender} contradicts SSN {ssn}: digit 17 is {digit} ({'odd: male, 1' if digit % 2 else 'even: female, 2'})",
+        )
     return None

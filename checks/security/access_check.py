@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from checks.security.access_plan import AUTH, DF_CHANGE, PIN, RESET, SELECT_MF, SM, Condition, grant_conditions, other_df
 from checks.verdicts import Inconclusive
+from checks.wording import bilingual, sw_zh
 from checks.writeback import flip, flip_value
 from ssc.profile.model import FileDef
 from terminal.channel import Response
@@ -270,6 +271,15 @@ def _hex(response: Response | None) -> str:
     return f"{response.data.hex().upper() or '(no data)'} {response.describe()}"
 
 
+def _zh(response: Response | None) -> str:
+    if response is None:
+        return "（未读）"
+    return f"{response.data.hex().upper() or '（无数据）'} {sw_zh(response)}"
+
+
+_HOW_ZH = {"by tag, SFI": "按标签经短文件标识符读", "by number, current EF": "按记录号读当前 EF", "current EF": "读当前 EF"}
+
+
 def effect_problems(attempt: AccessAttempt, opens: bool) -> list[str]:
     """What the observation says against the case (empty: the effect is as required). Raises
     `Inconclusive` when the effect of a write could not be observed."""
@@ -278,9 +288,14 @@ def effect_problems(attempt: AccessAttempt, opens: bool) -> list[str]:
     if attempt.read is not None and opens:
         for how, other in attempt.read.others.items():
             if (other.sw, other.data) != (response.sw, response.data):
-                problems.append(f"the granted read gave {_hex(response)}, the same data read {how} gave {_hex(other)}")
+                problems.append(
+                    bilingual(
+                        f"允许的读返回 {_zh(response)}，同一数据{_HOW_ZH.get(how, how)}返回 {_zh(other)}",
+                        f"the granted read gave {_hex(response)}, the same data read {how} gave {_hex(other)}",
+                    )
+                )
     if attempt.write is None and not opens and response.data:
-        problems.append(f"a refused access returned data: {_hex(response)}")
+        problems.append(bilingual(f"被拒绝的访问返回了数据：{_zh(response)}", f"a refused access returned data: {_hex(response)}"))
     w = attempt.write
     if w is None:
         return problems
@@ -288,15 +303,26 @@ def effect_problems(attempt: AccessAttempt, opens: bool) -> list[str]:
         raise Inconclusive(w.problem or "the target could not be read back")
     if opens:
         if not (w.after.ok and w.after.data == w.written):
-            problems.append(f"wrote {w.written.hex().upper()} (answer {response.describe()}), read back {_hex(w.after)}")
+            problems.append(
+                bilingual(
+                    f"写入 {w.written.hex().upper()}（应答 {sw_zh(response)}），读回 {_zh(w.after)}",
+                    f"wrote {w.written.hex().upper()} (answer {response.describe()}), read back {_hex(w.after)}",
+                )
+            )
     elif (w.after.sw, w.after.data) != (w.before.sw, w.before.data):
         problems.append(
-            f"the card refused the write ({response.describe()}) but changed the target: {_hex(w.before)} before, {_hex(w.after)} after"
+            bilingual(
+                f"卡拒绝了写入（{sw_zh(response)}）却更改了目标：之前 {_zh(w.before)}，之后 {_zh(w.after)}",
+                f"the card refused the write ({response.describe()}) but changed the target: {_hex(w.before)} before, {_hex(w.after)} after",
+            )
         )
     restored = w.after_restore is not None and (w.after_restore.sw, w.after_restore.data) == (w.before.sw, w.before.data)
     if w.restore is not None and not (w.restore.ok and restored):
         problems.append(
-            f"THE ORIGINAL {w.before.data.hex().upper()} COULD NOT BE RESTORED: write-back {_hex(w.restore)}, read {_hex(w.after_restore)}"
+            bilingual(
+                f"原值 {w.before.data.hex().upper()} 未能恢复：写回 {_zh(w.restore)}，读回 {_zh(w.after_restore)}",
+                f"THE ORIGINAL {w.before.data.hex().upper()} COULD NOT BE RESTORED: write-back {_hex(w.restore)}, read {_hex(w.after_restore)}",
+            )
         )
     elif w.restore is None and w.problem:
         problems.append(w.problem)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checks.wording import bilingual, sw_zh
 from terminal.channel import Response
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession, OperationError
@@ -39,11 +40,21 @@ class PinProof:
 
     @property
     def problems(self) -> list[str]:
-        out = [f"{s.what}: expected {s.expected}, got {s.response.describe()}" for s in self.steps if not s.ok]
+        out = [
+            bilingual(
+                f"{s.what}：预期 {s.expected}，实际 {sw_zh(s.response)}", f"{s.what}: expected {s.expected}, got {s.response.describe()}"
+            )
+            for s in self.steps
+            if not s.ok
+        ]
         if not self.restored:
             out.append(
-                "THE CARD'S PIN COULD NOT BE GIVEN BACK: VERIFY with the PIN given for the run fails at the end "
-                "(if the new PIN was accepted, the card still holds the temporary PIN that checks.security.pin_admin.temporary_pin derives from the run's PIN)"
+                bilingual(
+                    "卡的 PIN 未能恢复：最后以本次运行给定的 PIN 校验不通过（若新 PIN 已被接受，卡上仍是由运行的 PIN 推出的临时 PIN）",
+                    "THE CARD'S PIN COULD NOT BE GIVEN BACK: VERIFY with the PIN given for the run fails at the end "
+                    "(if the new PIN was accepted, the card still holds the temporary PIN that checks.security.pin_admin.temporary_pin "
+                    "derives from the run's PIN)",
+                )
             )
         return out
 

@@ -68,6 +68,10 @@ class BatteryParameters:
         return cls(spec.alpha, spec.block_length, spec.poker_width, spec.min_bits, spec.retests)
 
 
+# The tests' names as the feature writes them (样本通过单比特频数、块内频数、游程与扑克检测).
+TEST_NAMES_ZH = {"monobit": "单比特频数检测", "block frequency": "块内频数检测", "runs": "游程检测", "poker": "扑克检测"}
+
+
 @dataclass(frozen=True)
 class TestResult:
     """One statistical test: its name, statistic, p-value and whether it passed at α."""
@@ -121,7 +125,7 @@ def runs_test(bits: Sequence[int], alpha: float = 0.01) -> TestResult:
     pi = sum(bits) / n
     tau = 2 / math.sqrt(n)
     if abs(pi - 0.5) >= tau:
-        return TestResult("runs", float("nan"), 0.0, False, f"frequency prerequisite failed: π={pi:.4f}, τ={tau:.4f}")
+        return TestResult("runs", float("nan"), 0.0, False, f"频数前提不满足 frequency prerequisite failed: π={pi:.4f}, τ={tau:.4f}")
     v_obs = 1 + sum(1 for k in range(n - 1) if bits[k] != bits[k + 1])
     numerator = abs(v_obs - 2 * n * pi * (1 - pi))
     denominator = 2 * math.sqrt(2 * n) * pi * (1 - pi)
@@ -173,14 +177,12 @@ def repeated_first_challenges(first_challenges: Sequence[bytes]) -> list[tuple[i
     return repeats
 
 
-def arithmetic_progressions(challenges: Sequence[bytes], min_length: int = 3) -> list[str]:
-    """The byte orders in which successive challenges form an arithmetic progression of at least
-    `min_length` terms (a counter is the progression with step 1).
+_ORDER_ZH = {"big": "大端", "little": "小端"}
 
-    A random 4-byte challenge continues a given progression with probability 2^-32, so three terms
-    in a row are already no accident; the check reads each challenge as a big- and as a
-    little-endian integer, since a counter may be stored either way."""
-    found = []
+
+def _progressions(challenges: Sequence[bytes], min_length: int) -> list[tuple[str, int, int]]:
+    """(byte order, step, first challenge, counting from 1) of each progression found."""
+    found: list[tuple[str, int, int]] = []
     orders: tuple[Literal["big"], Literal["little"]] = ("big", "little")
     for order in orders:
         values = [int.from_bytes(c, order) for c in challenges]
@@ -188,9 +190,22 @@ def arithmetic_progressions(challenges: Sequence[bytes], min_length: int = 3) ->
         for k in range(2, len(values)):
             run = run + 1 if values[k] - values[k - 1] == values[k - 1] - values[k - 2] else 2
             if run >= min_length:
-                found.append(f"{order}-endian, step {values[k] - values[k - 1]}, from challenge {k - run + 1}")
+                found.append((order, values[k] - values[k - 1], k - run + 1))
                 break
     return found
+
+
+def arithmetic_progressions(challenges: Sequence[bytes], min_length: int = 3) -> list[str]:
+    """The byte orders in which successive challenges form an arithmetic progression of at least
+    `min_length` terms (a counter is the progression with step 1), Chinese first.
+
+    A random 4-byte challenge continues a given progression with probability 2^-32, so three terms
+    in a row are already no accident; the check reads each challenge as a big- and as a
+    little-endian integer, since a counter may be stored either way."""
+    return [
+        f"按{_ORDER_ZH[order]}整数，公差 {step}，自第 {start} 个随机数起 / {order}-endian, step {step}, from challenge {start}"
+        for order, step, start in _progressions(challenges, min_length)
+    ]
 
 
 def byte_progressions(challenges: Sequence[bytes]) -> list[str]:
@@ -212,16 +227,23 @@ def byte_progressions(challenges: Sequence[bytes]) -> list[str]:
         if len(steps) == 1:
             step = steps.pop()
             what = f"never changes (always {values[0]:02X})" if step == 0 else f"steps by {step:02X} (mod 256) each time"
-            found.append(f"byte {pos + 1} of {width} {what} over {len(challenges)} challenges")
+            what_zh = f"始终不变（恒为 {values[0]:02X}）" if step == 0 else f"每次增加 {step:02X}（模 256）"
+            found.append(
+                f"{len(challenges)} 个随机数中，{width} 字节的第 {pos + 1} 字节{what_zh} / "
+                f"byte {pos + 1} of {width} {what} over {len(challenges)} challenges"
+            )
     return found
 
 
 def counter_findings(challenges: Sequence[bytes]) -> list[str]:
     """Everything that shows `challenges` (successive, from one session) to be a counter or an
     arithmetic progression: as whole big- or little-endian integers, or at any byte position."""
-    return [f"the challenges form an arithmetic progression ({p})" for p in arithmetic_progressions(challenges)] + byte_progressions(
-        challenges
-    )
+    whole = [
+        f"随机数构成等差数列（按{_ORDER_ZH[order]}整数，公差 {step}，自第 {start} 个随机数起）/ "
+        f"the challenges form an arithmetic progression ({order}-endian, step {step}, from challenge {start})"
+        for order, step, start in _progressions(challenges, 3)
+    ]
+    return whole + byte_progressions(challenges)
 
 
 def challenges_needed(bits: int, challenge_length: int) -> int:
@@ -237,16 +259,19 @@ class BatteryVerdict:
     passed: bool
 
     def describe(self) -> str:
+        """One line per sample judged, Chinese first: ``样本：单比特频数检测 p=0.0003 不通过（统计量 …）… / sample: monobit …``."""
         lines = []
         for i, results in enumerate(self.rounds):
             label = "sample" if i == 0 else f"retest {i}"
-            lines.append(
-                f"{label}: "
-                + "; ".join(
-                    f"{r.name} p={r.p_value:.4f} {'pass' if r.passed else 'FAIL'} (statistic {r.statistic:.3f}, {r.detail})"
-                    for r in results
-                )
+            label_zh = "样本" if i == 0 else f"第 {i} 次重测"
+            zh = "；".join(
+                f"{TEST_NAMES_ZH.get(r.name, r.name)} p={r.p_value:.4f} {'通过' if r.passed else '不通过'}（统计量 {r.statistic:.3f}，{r.detail}）"
+                for r in results
             )
+            en = "; ".join(
+                f"{r.name} p={r.p_value:.4f} {'pass' if r.passed else 'FAIL'} (statistic {r.statistic:.3f}, {r.detail})" for r in results
+            )
+            lines.append(f"{label_zh}：{zh} / {label}: {en}")
         return "\n".join(lines)
 
 

@@ -89,10 +89,34 @@ class BatteryReport:
         }
 
     def message(self) -> str:
+        """What went wrong, Chinese first (`problem_zh`), then the English, then the first failing APDUs."""
+        head_zh = "；".join(f"{n} 条{problem_zh(p)}" for p, n in self.problems.most_common())
         head = "; ".join(f"{n}× {p}" for p, n in self.problems.most_common())
         shown = " | ".join(f"[{f.phase}] {f.apdu} → {f.answer}: {f.problem}" for f in self.findings[:8])
+        tail_zh = f"（卡停止应答：{self.stopped}）" if self.stopped else ""
         tail = f" (the card stopped answering: {self.stopped})" if self.stopped else ""
-        return f"{self.failed} of {self.sent} APDUs answered wrongly: {head}; first: {shown}{tail}"
+        return (
+            f"{self.sent} 条指令中 {self.failed} 条应答不当：{head_zh}{tail_zh} / "
+            f"{self.failed} of {self.sent} APDUs answered wrongly: {head}{tail}；前几条 first：{shown}"
+        )
+
+
+# The Chinese of each kind of finding (the English texts are the keys of `BatteryReport.problems`
+# in results.json and stay as they are; a transport error's key carries the exception's name).
+PROBLEM_ZH = {
+    NO_ANSWER: "无应答",
+    ERROR: "传输错误",
+    "answered without a status word": "应答不含状态字",
+    "a status word the profile does not define": "返回规范状态字表以外的状态字",
+    "an undefined or malformed APDU was accepted": "未定义或格式错误的指令被接受",
+    "an APDU shorter than its header was answered with data or success": "短于命令头的指令得到数据或成功状态字",
+    "protected data returned without the right": "未取得权限却返回了受保护的数据",
+}
+
+
+def problem_zh(problem: str) -> str:
+    """The Chinese of a finding's kind (``no answer: CardUnavailableError`` → ``无应答``)."""
+    return next((zh for key, zh in PROBLEM_ZH.items() if problem.startswith(key)), problem)
 
 
 def outcome_of(profile: Profile, response: bytes) -> str:

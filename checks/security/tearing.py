@@ -27,6 +27,7 @@ from typing import Any
 
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
+from checks.wording import bilingual, sw_zh
 from checks.writeback import flip, flip_value
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
@@ -54,7 +55,12 @@ __all__ = [
 
 MAX_OFFSETS = 600  # no single command of the profile writes this many bytes
 OLD, NEW, MIXED, UNREADABLE, ANSWERED = "old", "new", "mixed", "unreadable", "answered"
-NO_HOOK = "not applicable: the card has no tearing test hook (PROFILE §6.5, virtual cards only): FF 7E answered {sw}"
+NO_HOOK = (
+    "not applicable: 卡没有掉电测试钩子（PROFILE §6.5，仅虚拟卡）：FF 7E 返回 {sw} / "
+    "the card has no tearing test hook (PROFILE §6.5, virtual cards only): FF 7E answered {sw}"
+)
+# What a cut left, in Chinese (the English words are the values of `Cut.left` in results.json).
+LEFT_ZH = {OLD: "旧值", NEW: "新值", MIXED: "既非旧值也非新值", UNREADABLE: "无法读回", ANSWERED: "卡已应答"}
 
 
 def arm(card: CardSession, offset: int) -> Response:
@@ -105,9 +111,20 @@ class TearReport:
     @property
     def problems(self) -> list[str]:
         bad = [c for c in self.cuts if c.left in (MIXED, UNREADABLE, ANSWERED)]
-        out = [f"{self.item}: cut after {c.offset} byte(s) left {c.left}{': ' + c.detail if c.detail else ''}" for c in bad]
+        out = [
+            bilingual(
+                f"数据项「{self.item}」：写入 {c.offset} 字节后掉电，结果为{LEFT_ZH.get(c.left, c.left)}",
+                f"{self.item}: cut after {c.offset} byte(s) left {c.left}{': ' + c.detail if c.detail else ''}",
+            )
+            for c in bad
+        ]
         if self.cuts and not bad and self.cuts[-1].left != NEW and not (len(self.cuts) == 1 and self.cuts[0].offset == 0):
-            out.append(f"{self.item}: no cut within {MAX_OFFSETS} bytes let the write come through")
+            out.append(
+                bilingual(
+                    f"数据项「{self.item}」：在 {MAX_OFFSETS} 字节内的任何掉电点之后写入都未完成",
+                    f"{self.item}: no cut within {MAX_OFFSETS} bytes let the write come through",
+                )
+            )
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -129,7 +146,12 @@ def _cut(card: CardSession, item: TearItem, offset: int) -> Cut:
     item.prepare()
     armed = arm(card, offset)
     if not armed.ok:
-        raise Inconclusive(f"{item.name}: the tearing hook refused to arm at {offset}: {armed.describe()}")
+        raise Inconclusive(
+            bilingual(
+                f"数据项「{item.name}」：掉电测试钩子拒绝在第 {offset} 字节处设置掉电点：{sw_zh(armed)}",
+                f"{item.name}: the tearing hook refused to arm at {offset}: {armed.describe()}",
+            )
+        )
     try:
         answer = item.write()
     except CardUnavailableError:
@@ -140,12 +162,19 @@ def _cut(card: CardSession, item: TearItem, offset: int) -> Cut:
     except Exception as exc:
         return Cut(offset, UNREADABLE, f"{type(exc).__name__}: {exc}")
     if answer is not None:
-        return Cut(offset, ANSWERED, f"the card answered {answer.describe()} with a cut armed; the item then held {_show(value, item)}")
+        return Cut(
+            offset,
+            ANSWERED,
+            bilingual(
+                f"已设掉电点，卡仍应答 {sw_zh(answer)}；此后数据项为 {_show_zh(value, item)}",
+                f"the card answered {answer.describe()} with a cut armed; the item then held {_show(value, item)}",
+            ),
+        )
     if value == item.old:
         return Cut(offset, OLD)
     if value == item.new:
         return Cut(offset, NEW)
-    return Cut(offset, MIXED, f"neither old {_hex(item.old)} nor new {_hex(item.new)}: {_hex(value)}")
+    return Cut(offset, MIXED, _mixed(item, value))
 
 
 def _hex(value: object) -> str:
@@ -154,6 +183,17 @@ def _hex(value: object) -> str:
 
 def _show(value: object, item: TearItem) -> str:
     return OLD if value == item.old else NEW if value == item.new else _hex(value)
+
+
+def _show_zh(value: object, item: TearItem) -> str:
+    return LEFT_ZH[OLD] if value == item.old else LEFT_ZH[NEW] if value == item.new else _hex(value)
+
+
+def _mixed(item: TearItem, value: object) -> str:
+    return bilingual(
+        f"既非旧值 {_hex(item.old)} 也非新值 {_hex(item.new)}：{_hex(value)}",
+        f"neither old {_hex(item.old)} nor new {_hex(item.new)}: {_hex(value)}",
+    )
 
 
 def sweep(card: CardSession, item: TearItem, offsets: int | None = None) -> TearReport:
@@ -340,7 +380,7 @@ def _pin_state(card: CardSession, old: str, new: str) -> str:
         return old
     if card.verify_pin(new, check=False).ok:
         return new
-    return "neither the old nor the new PIN verifies"
+    return "原 PIN 与新 PIN 均校验不通过 / neither the old nor the new PIN verifies"
 
 
 def _change_pin_item(card: CardSession, psam: PsamClient, pin: str, initial: str) -> TearItem:
@@ -450,7 +490,7 @@ def _application_state(card: CardSession, probe: str) -> str:
         return "usable"
     if card.profile.sw["function_not_supported"].matches(response.sw):
         return "blocked"
-    return f"reading {probe} answered {response.describe()}"
+    return bilingual(f"读 {probe} 返回 {sw_zh(response)}", f"reading {probe} answered {response.describe()}")
 
 
 def _free_record_file(card: CardSession, df: str) -> str:
@@ -459,7 +499,12 @@ def _free_record_file(card: CardSession, df: str) -> str:
         rule = f.rule("read")
         if f.is_record_file and f.records and rule is not None and rule.is_free and profile.df_of(f.path).path == df and f.sfi is not None:
             return f.path
-    raise Inconclusive(f"no freely readable record file in {df} to tell a blocked application from a usable one")
+    raise Inconclusive(
+        bilingual(
+            f"{df} 中没有可自由读的记录文件，无法区分应用锁定与可用",
+            f"no freely readable record file in {df} to tell a blocked application from a usable one",
+        )
+    )
 
 
 def _application_block_item(card: CardSession, psam: PsamClient) -> TearItem:
@@ -568,7 +613,9 @@ def try_probes(card: CardSession, psam: PsamClient, pin: str) -> tuple[list[TryP
             card.ensure_inside(card.profile.security.pin.df)
         armed = arm(card, offset)
         if not armed.ok:
-            raise Inconclusive(f"the tearing hook refused to arm: {armed.describe()}")
+            raise Inconclusive(
+                bilingual(f"掉电测试钩子拒绝设置掉电点：{sw_zh(armed)}", f"the tearing hook refused to arm: {armed.describe()}")
+            )
         try:
             answered: str | None = send().describe()
         except CardUnavailableError:
@@ -578,13 +625,25 @@ def try_probes(card: CardSession, psam: PsamClient, pin: str) -> tuple[list[TryP
         probes.append(TryProbe(what, answered, after, full))
         if answered is not None:
             problems.append(
-                f"{what}: armed to cut at byte {offset} of its writes, the card answered {answered} (the result was observable before a try was written)"
+                bilingual(
+                    f"{what}：掉电点设在其写入的第 {offset} 字节，卡仍给出应答（写入尝试次数之前即可观察到比较结果）",
+                    f"{what}: armed to cut at byte {offset} of its writes, the card answered {answered} "
+                    "(the result was observable before a try was written)",
+                )
             )
         if offset == 0 and after not in (full, full - 1):
-            problems.append(f"{what}: the try counter is {after} after the cut, expected {full} (torn) or {full - 1}")
+            problems.append(
+                bilingual(
+                    f"{what}：掉电后错误计数为 {after}，预期 {full}（写入被切断）或 {full - 1}",
+                    f"{what}: the try counter is {after} after the cut, expected {full} (torn) or {full - 1}",
+                )
+            )
         if offset == 1 and after != full - 1:
             problems.append(
-                f"{what}: the try counter is {after} after a cut behind the counter's byte, expected {full - 1} (the try must be spent)"
+                bilingual(
+                    f"{what}：在计数器字节之后掉电，错误计数为 {after}，预期 {full - 1}（此次尝试应已计入）",
+                    f"{what}: the try counter is {after} after a cut behind the counter's byte, expected {full - 1} (the try must be spent)",
+                )
             )
     card.reset()
     return probes, problems
@@ -618,7 +677,7 @@ def _reader_cut(card: CardSession, item: TearItem, command: bytes, delay_ms: int
         return ReaderCut(item.name, delay_ms, answered, NEW)
     if value == item.old:
         return ReaderCut(item.name, delay_ms, answered, OLD)
-    return ReaderCut(item.name, delay_ms, answered, MIXED, f"neither old {_hex(item.old)} nor new {_hex(item.new)}: {_hex(value)}")
+    return ReaderCut(item.name, delay_ms, answered, MIXED, _mixed(item, value))
 
 
 def reader_cuts(card: CardSession, psam: PsamClient, pin: str, delays_ms: tuple[int, ...]) -> list[ReaderCut]:
@@ -628,7 +687,7 @@ def reader_cuts(card: CardSession, psam: PsamClient, pin: str, delays_ms: tuple[
     best effort, and the delays and outcomes are reported as measured."""
     record = _record_item(card, psam, pin)
     if record is None:
-        raise Inconclusive("no record file this terminal can both update and read back")
+        raise Inconclusive(bilingual("没有本终端既能更新又能读回的记录文件", "no record file this terminal can both update and read back"))
     assert isinstance(record.new, bytes)
     update = card.record_apdu("update_record", record.path, record.new, record.number).to_bytes()
     counter = _pin_counter_item(card, pin)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from checks.wording import bilingual
 from ssc.profile.model import FileDef, Profile
 from ssc.tlv import Tlv, parse_tlv
 
@@ -55,24 +56,31 @@ def required_elements(profile: Profile, df: FileDef) -> dict[str, tuple[tuple[in
     return found
 
 
-def _parse_one(data: bytes, what: str) -> tuple[list[Tlv], str | None]:
+Why = tuple[str, str]  # (中文, English) of one problem
+
+
+def _parse_one(data: bytes, what: str, what_zh: str) -> tuple[list[Tlv], Why | None]:
     try:
         return parse_tlv(data), None
     except ValueError as exc:
-        return [], f"{what} is not well-formed BER-TLV: {exc}"
+        return [], (f"{what_zh}不是格式正确的 BER-TLV（{exc}）", f"{what} is not well-formed BER-TLV: {exc}")
 
 
-def _element(data: bytes, path: tuple[int, ...]) -> tuple[bytes | None, str | None]:
+def _element(data: bytes, path: tuple[int, ...]) -> tuple[bytes | None, Why | None]:
     """The value at `path` below the FCI's top level (first match at each level), or why not."""
     value = data
     for depth, tag in enumerate(path):
-        items, problem = _parse_one(value, "/".join(f"{t:02X}" for t in path[:depth]) or "the FCI")
+        parent = "/".join(f"{t:02X}" for t in path[:depth])
+        items, problem = _parse_one(value, parent or "the FCI", f"{parent or 'FCI'} ")
         if problem:
             return None, problem
         match = next((i for i in items if i.tag == tag), None)
         if match is None:
-            where = "/".join(f"{t:02X}" for t in path[:depth]) or "the top level"
-            return None, f"no tag {tag:02X} in {where} (tags present: {' '.join(f'{i.tag:02X}' for i in items) or 'none'})"
+            present = " ".join(f"{i.tag:02X}" for i in items)
+            return None, (
+                f"{parent or '顶层'}中没有标签 {tag:02X}（现有标签：{present or '无'}）",
+                f"no tag {tag:02X} in {parent or 'the top level'} (tags present: {present or 'none'})",
+            )
         value = match.value
     return value, None
 
@@ -86,19 +94,36 @@ def fci_problems(profile: Profile, df: FileDef, fci: bytes) -> list[str]:
     """
     template = profile.fci_templates[df.fci or ""].tree
     (outer,) = template.keys()
-    top, problem = _parse_one(fci, "the FCI")
+    top, problem = _parse_one(fci, "the FCI", "FCI ")
     if problem:
-        return [problem]
+        return [bilingual(*problem)]
     if len(top) != 1 or top[0].tag != outer:
-        shape = " ".join(f"{i.tag:02X}" for i in top) or "nothing"
-        return [f"an FCI is one template with tag {outer:02X}; got {shape} at the top level"]
+        shape = " ".join(f"{i.tag:02X}" for i in top)
+        return [
+            bilingual(
+                f"FCI 应为一个标签为 {outer:02X} 的模板，实际顶层为 {shape or '空'}",
+                f"an FCI is one template with tag {outer:02X}; got {shape or 'nothing'} at the top level",
+            )
+        ]
     problems = []
     for placeholder, (path, want) in required_elements(profile, df).items():
         got, missing = _element(fci, path)
         label = "DF name" if placeholder == "name" else f"algorithm id of {profile.name} ({profile.algorithm.value})"
+        label_zh = "DF 名称" if placeholder == "name" else f"{profile.name} 的算法标识（{profile.algorithm.value}）"
         where = "/".join(f"{t:02X}" for t in path)
         if missing:
-            problems.append(f"{label} expected at {where} = {want.hex().upper()}: {missing}")
+            problems.append(
+                bilingual(
+                    f"{label_zh}应位于 {where} = {want.hex().upper()}：{missing[0]}",
+                    f"{label} expected at {where} = {want.hex().upper()}: {missing[1]}",
+                )
+            )
         elif got != want:
-            problems.append(f"{label} at {where}: expected {want.hex().upper()}, got {got.hex().upper() if got is not None else '(none)'}")
+            shown = got.hex().upper() if got is not None else None
+            problems.append(
+                bilingual(
+                    f"{label_zh}（{where}）：预期 {want.hex().upper()}，实际 {shown or '（无）'}",
+                    f"{label} at {where}: expected {want.hex().upper()}, got {shown or '(none)'}",
+                )
+            )
     return problems

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checks.standards.fci import fci_problems
+from checks.wording import bilingual, sw_zh
 from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef, Profile
 from ssc.profile.templates import dir_record_for
@@ -43,6 +44,15 @@ _FID_BYTES = 2  # ISO/IEC 7816-4: a file identifier is two bytes
 
 def _hex(response: Response) -> str:
     return "; ".join(f"{c.hex().upper()} → {r.hex().upper()}" for c, r in response.exchanges) or "(no APDU)"
+
+
+def _apdus(*responses: Response) -> str:
+    """The exchanges behind a finding, after its two sentences (``；APDU：…``, as failure messages end)."""
+    return "；APDU：" + "; ".join(_hex(r) for r in responses)
+
+
+def _data(raw: bytes) -> str:
+    return raw.hex().upper() or "（无数据）"
 
 
 def _is_mandatory(profile: Profile, f: FileDef) -> bool:
@@ -89,7 +99,13 @@ def fid_findings(session: CardSession, files: list[FileDef]) -> list[str]:
     for f in files:
         response = session.select_path(f.path, by="fid", check=False)
         if not response.ok:
-            findings.append(f"{f.path} (FID {f.fid:04X}): SELECT by FID answered {response.describe()}; APDUs: {_hex(response)}")
+            findings.append(
+                bilingual(
+                    f"{f.path}（FID {f.fid:04X}）：按 FID 选择返回 {sw_zh(response)}",
+                    f"{f.path} (FID {f.fid:04X}): SELECT by FID answered {response.describe()}",
+                )
+                + _apdus(response)
+            )
     return findings
 
 
@@ -105,7 +121,12 @@ def sfi_findings(session: CardSession, files: list[FileDef]) -> list[str]:
             continue
         selected = session.select_path(f.path, by="fid", check=False)
         if not selected.ok:
-            findings.append(f"{f.path}: cannot check SFI {f.sfi:02X}, SELECT by FID answered {selected.describe()}")
+            findings.append(
+                bilingual(
+                    f"{f.path}：无法检查短文件标识符 {f.sfi:02X}，按 FID 选择返回 {sw_zh(selected)}",
+                    f"{f.path}: cannot check SFI {f.sfi:02X}, SELECT by FID answered {selected.describe()}",
+                )
+            )
             continue
         if f.is_record_file:
             n = _first_record(f)
@@ -116,9 +137,13 @@ def sfi_findings(session: CardSession, files: list[FileDef]) -> list[str]:
             by_sfi = session.read_binary(f.path, 0, 1, check=False)
         if by_sfi.means("file_not_found") or (by_sfi.sw, by_sfi.data) != (by_current.sw, by_current.data):
             findings.append(
-                f"{f.path} SFI {f.sfi:02X}: read through the SFI answered {by_sfi.describe()} {by_sfi.data.hex().upper()}, "
-                f"the same read of the current EF (selected by FID {f.fid:04X}) {by_current.describe()} {by_current.data.hex().upper()}; "
-                f"APDUs: {_hex(by_current)}; {_hex(by_sfi)}"
+                bilingual(
+                    f"{f.path} 短文件标识符 {f.sfi:02X}：经短文件标识符读返回 {sw_zh(by_sfi)} {_data(by_sfi.data)}，"
+                    f"对当前 EF（按 FID {f.fid:04X} 选择）的同一读命令返回 {sw_zh(by_current)} {_data(by_current.data)}",
+                    f"{f.path} SFI {f.sfi:02X}: read through the SFI answered {by_sfi.describe()} {by_sfi.data.hex().upper()}, "
+                    f"the same read of the current EF (selected by FID {f.fid:04X}) {by_current.describe()} {by_current.data.hex().upper()}",
+                )
+                + _apdus(by_current, by_sfi)
             )
     return findings
 
@@ -135,11 +160,15 @@ def aid_findings(session: CardSession, files: list[FileDef]) -> list[str]:
         if not f.is_df or f.name is None or f.fci is None:
             continue
         response = session.select_by_name(f.name, check=False)
-        problems = fci_problems(session.profile, f, response.data) if response.ok else [f"answered {response.describe()}"]
+        problems = (
+            fci_problems(session.profile, f, response.data)
+            if response.ok
+            else [bilingual(f"返回 {sw_zh(response)}", f"answered {response.describe()}")]
+        )
         if problems:
             findings.append(
-                f"{f.path} name {f.name.hex().upper()}: FCI {response.data.hex().upper()} {response.describe()}: "
-                f"{'; '.join(problems)}; APDUs: {_hex(response)}"
+                f"{f.path} 名称 name {f.name.hex().upper()}：FCI {_data(response.data)} {sw_zh(response)}：{'；'.join(problems)}"
+                + _apdus(response)
             )
     return findings
 
@@ -193,20 +222,37 @@ def dir_findings(session: CardSession, presence: dict[str, bool | None]) -> tupl
     """Expected DIR records (one per present ADF, in order) vs the DIR's records; findings."""
     profile = session.profile
     dir_file, adfs = dir_adfs(profile)
-    findings = [f"{p}: SELECT by name gave neither ok nor file not found, presence unknown" for p, v in presence.items() if v is None]
+    findings = [
+        bilingual(
+            f"{p}：按名称选择既未成功也未返回未找到文件，无法判断是否存在",
+            f"{p}: SELECT by name gave neither ok nor file not found, presence unknown",
+        )
+        for p, v in presence.items()
+        if v is None
+    ]
     expected = [dir_record_for(profile, a) for a in adfs if presence.get(a.path)]
     scan = scan_records(session, dir_file.path, len(adfs))
     actual = [data for _, data in scan.records]
     if not scan.ended_cleanly and scan.end_number <= len(adfs) + 1 and not scan.end.ok:
-        findings.append(f"{dir_file.path}: READ RECORD {scan.end_number} answered {scan.end.describe()}; APDUs: {_hex(scan.end)}")
+        findings.append(
+            bilingual(
+                f"{dir_file.path}：读记录 {scan.end_number} 返回 {sw_zh(scan.end)}",
+                f"{dir_file.path}: READ RECORD {scan.end_number} answered {scan.end.describe()}",
+            )
+            + _apdus(scan.end)
+        )
     present = [a.short_name for a in adfs if presence.get(a.path)]
     for i in range(max(len(expected), len(actual))):
         want = expected[i] if i < len(expected) else None
         got = actual[i] if i < len(actual) else None
         if want != got:
             findings.append(
-                f"{dir_file.path} record {i + 1}: expected {want.hex().upper() if want else '(no record)'}, "
-                f"got {got.hex().upper() if got else '(no record)'} (ADFs present: {', '.join(present)})"
+                bilingual(
+                    f"{dir_file.path} 记录 {i + 1}：预期 {want.hex().upper() if want else '（无记录）'}，"
+                    f"实际 {got.hex().upper() if got else '（无记录）'}（存在的 ADF：{'、'.join(present) or '无'}）",
+                    f"{dir_file.path} record {i + 1}: expected {want.hex().upper() if want else '(no record)'}, "
+                    f"got {got.hex().upper() if got else '(no record)'} (ADFs present: {', '.join(present)})",
+                )
             )
     return expected, scan, findings
 
@@ -239,8 +285,13 @@ def select_fid_findings(session: CardSession, df_path: str, targets: list[FileDe
         session.forget_selection()
         if not response.ok or response.data:
             findings.append(
-                f"from {df_path}: SELECT {target.path} by FID {target.fid:04X} expected 9000 without data, "
-                f"got {response.data.hex().upper()} {response.describe()}; APDUs: {_hex(response)}"
+                bilingual(
+                    f"从 {df_path} 按 FID {target.fid:04X} 选择 {target.path}：预期 9000（成功执行）且无数据，"
+                    f"实际 {_data(response.data)} {sw_zh(response)}",
+                    f"from {df_path}: SELECT {target.path} by FID {target.fid:04X} expected 9000 without data, "
+                    f"got {response.data.hex().upper()} {response.describe()}",
+                )
+                + _apdus(response)
             )
     return findings
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checks.standards.file_survey import dir_adfs, scan_records
+from checks.wording import bilingual, sw_zh
 from ssc.profile.access import Auth
 from ssc.profile.expectation import SwExpectation, expect_sw
 from ssc.profile.model import FileDef
@@ -40,6 +41,17 @@ _TRANSPARENT, _RECORD = "transparent", "record"
 
 def _hex(response: Response) -> str:
     return "; ".join(f"{c.hex().upper()} → {r.hex().upper()}" for c, r in response.exchanges) or "(no APDU)"
+
+
+def _apdus(*responses: Response) -> str:
+    return "；APDU：" + "; ".join(_hex(r) for r in responses)
+
+
+_KIND_ZH = {"transparent": "透明", "record": "记录", "linear": "线性记录", "cyclic": "循环记录"}
+
+
+def _kind_zh(kind: str) -> str:
+    return _KIND_ZH.get(kind, kind) + "文件"
 
 
 @dataclass
@@ -79,7 +91,12 @@ def type_survey(session: CardSession, files: list[FileDef], psam: Callable[[], P
             needs_key = rule is not None and any(isinstance(t, Auth) for t in cheapest_grant(rule))
             grant(session, f.path, _READ, psam() if needs_key else None, pin)
         except OperationError as exc:
-            survey.unobserved.append(f"{f.path}: its read right could not be obtained ({exc}), so its type was not observed")
+            survey.unobserved.append(
+                bilingual(
+                    f"{f.path}：未能取得读权限（{exc}），未观察其类型",
+                    f"{f.path}: its read right could not be obtained ({exc}), so its type was not observed",
+                )
+            )
             continue
         survey.findings += _observe(session, f, survey)
     return survey
@@ -90,14 +107,25 @@ def _observe(session: CardSession, f: FileDef, survey: TypeSurvey) -> list[str]:
     record = session.read_record(f.path, 1, check=False)
     kind = observed_kind(binary, record)
     seen = f"READ BINARY 0: {binary.data.hex().upper()} {binary.describe()}; READ RECORD 1: {record.data.hex().upper()} {record.describe()}"
+    seen_zh = f"读二进制偏移 0：{binary.data.hex().upper() or '无数据'} {sw_zh(binary)}；读记录 1：{record.data.hex().upper() or '无数据'} {sw_zh(record)}"
     if kind is None:
         return [
-            f"{f.path} (declared {f.kind}): neither a transparent nor a record structure — {seen}; APDUs: {_hex(binary)}; {_hex(record)}"
+            bilingual(
+                f"{f.path}（声明为{_kind_zh(f.kind)}）：既不呈现透明结构也不呈现记录结构——{seen_zh}",
+                f"{f.path} (declared {f.kind}): neither a transparent nor a record structure — {seen}",
+            )
+            + _apdus(binary, record)
         ]
     declared = _TRANSPARENT if f.kind == _TRANSPARENT else _RECORD
     if kind != declared:
         survey.observed[f.path] = kind
-        return [f"{f.path}: declared {f.kind}, the card shows a {kind} structure — {seen}; APDUs: {_hex(binary)}; {_hex(record)}"]
+        return [
+            bilingual(
+                f"{f.path}：声明为{_kind_zh(f.kind)}，卡呈现{_kind_zh(kind)}结构——{seen_zh}",
+                f"{f.path}: declared {f.kind}, the card shows a {kind} structure — {seen}",
+            )
+            + _apdus(binary, record)
+        ]
     if kind == _TRANSPARENT:
         survey.observed[f.path] = _TRANSPARENT
         return []
@@ -117,17 +145,32 @@ def _record_structure(session: CardSession, f: FileDef, survey: TypeSurvey) -> l
     findings = []
     if not scan.ended_cleanly and not scan.end.ok:  # records past the declared ones are STD-REC-2's business
         findings.append(
-            f"{f.path} ({f.kind}): READ RECORD {scan.end_number} answered {scan.end.describe()} instead of record not found "
-            f"after {len(scan.records)} record(s); APDUs: {_hex(scan.end)}"
+            bilingual(
+                f"{f.path}（{_kind_zh(f.kind)}）：读完 {len(scan.records)} 条记录后，读记录 {scan.end_number} 返回 {sw_zh(scan.end)}，"
+                "而不是 6A83（未找到记录）",
+                f"{f.path} ({f.kind}): READ RECORD {scan.end_number} answered {scan.end.describe()} instead of record not found "
+                f"after {len(scan.records)} record(s)",
+            )
+            + _apdus(scan.end)
         )
     lengths = {n: len(raw) for n, raw in scan.records}
     for n, size in lengths.items():
         rec = expected_record(f, n)  # cyclic: the one fixed layout for every number
         if rec is not None and size != rec.record_length:
-            findings.append(f"{f.path} ({f.kind}): record {n} is {size} bytes, the declared record {n} is {rec.record_length}")
+            findings.append(
+                bilingual(
+                    f"{f.path}（{_kind_zh(f.kind)}）：记录 {n} 长 {size} 字节，声明的记录 {n} 长 {rec.record_length} 字节",
+                    f"{f.path} ({f.kind}): record {n} is {size} bytes, the declared record {n} is {rec.record_length}",
+                )
+            )
     if f.kind == "cyclic":
         if len(set(lengths.values())) > 1:
-            findings.append(f"{f.path} (cyclic): records of different lengths {lengths}, a cyclic file's records all have one length")
+            findings.append(
+                bilingual(
+                    f"{f.path}（循环记录文件）：记录长度不一 {lengths}，循环文件的记录长度应相同",
+                    f"{f.path} (cyclic): records of different lengths {lengths}, a cyclic file's records all have one length",
+                )
+            )
         findings += _stand_in_cyclic(session, f, scan.records[0][1] if scan.records else None)
     survey.observed[f.path] = f"record file, records 1..{len(lengths)} of {sorted(set(lengths.values()))} bytes"
     return findings
@@ -143,7 +186,13 @@ def _stand_in_cyclic(session: CardSession, f: FileDef, first: bytes | None) -> l
     response = session.update_record(f.path, record, number=1, check=False)
     if expected.matches(response.sw):
         return []
-    return [f"{f.path} (cyclic): UPDATE RECORD expected {expected}, got {response.describe()}; APDUs: {_hex(response)}"]
+    return [
+        bilingual(
+            f"{f.path}（循环记录文件）：更新记录预期 {expected.zh}，实际 {sw_zh(response)}",
+            f"{f.path} (cyclic): UPDATE RECORD expected {expected}, got {response.describe()}",
+        )
+        + _apdus(response)
+    ]
 
 
 def _stand_in_structure(session: CardSession, f: FileDef, survey: TypeSurvey) -> list[str]:
@@ -155,4 +204,10 @@ def _stand_in_structure(session: CardSession, f: FileDef, survey: TypeSurvey) ->
     survey.observed[f.path] = f"read right out of this terminal's reach; structure status word {response.describe()}"
     if expected.matches(response.sw):
         return []
-    return [f"{f.path} ({f.kind}): expected {expected}, got {response.describe()}; APDUs: {_hex(response)}"]
+    return [
+        bilingual(
+            f"{f.path}（{_kind_zh(f.kind)}）：预期 {expected.zh}，实际 {sw_zh(response)}",
+            f"{f.path} ({f.kind}): expected {expected}, got {response.describe()}",
+        )
+        + _apdus(response)
+    ]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from checks.standards.file_survey import RecordScan, adf_presence, dir_adfs, mandatory_files, present_files, scan_records, select_ef
+from checks.wording import bilingual, sw_zh
 from ssc.profile.access import AccessRule, Auth
 from ssc.profile.model import FileDef
 from terminal.channel import Response
@@ -50,7 +51,14 @@ def walk_record_files(session: CardSession, psam: PsamClient | None, pin: str | 
         if not f.is_record_file:
             continue
         if not terminal_can_grant(profile, f.path, _READ):
-            walks.append(FileWalk(f, (), None, f"read rule {f.rule(_READ)} cannot be satisfied by this terminal"))
+            walks.append(
+                FileWalk(
+                    f,
+                    (),
+                    None,
+                    bilingual(f"本终端无法满足读规则 {f.rule(_READ)}", f"read rule {f.rule(_READ)} cannot be satisfied by this terminal"),
+                )
+            )
             continue
         session.select_mf(check=True)  # start each file from a clean security state
         done = grant(session, f.path, _READ, psam, pin)
@@ -76,7 +84,7 @@ def addressing_survey(session: CardSession, psam: Callable[[], PsamClient], pin:
             needs_key = any(isinstance(t, Auth) for t in cheapest_grant(_read_rule(f)))
             grant(session, f.path, _READ, psam() if needs_key else None, pin)
         except OperationError as exc:
-            findings.append(f"{f.path}: the read right could not be obtained: {exc}")
+            findings.append(bilingual(f"{f.path}：未能取得读权限：{exc}", f"{f.path}: the read right could not be obtained: {exc}"))
             continue
         findings += addressing_findings(session, f)
     return len(files), findings
@@ -97,8 +105,22 @@ def addressing_findings(session: CardSession, f: FileDef) -> list[str]:
         answers = {(r.sw, r.data) for r in reads.values()}
         if len(answers) != 1 or not next(iter(reads.values())).ok:
             detail = "; ".join(f"{how}: {r.data.hex().upper()} {r.describe()}" for how, r in reads.items())
-            findings.append(f"{f.path} record {rec.number} (tag {rec.tag:02X}): {detail}")
+            detail_zh = "；".join(f"{_HOW_ZH[how]}：{r.data.hex().upper() or '无数据'} {sw_zh(r)}" for how, r in reads.items())
+            findings.append(
+                bilingual(
+                    f"{f.path} 记录 {rec.number}（标签 {rec.tag:02X}）四种读法的结果不一致或未成功：{detail_zh}",
+                    f"{f.path} record {rec.number} (tag {rec.tag:02X}): {detail}",
+                )
+            )
     return findings
+
+
+_HOW_ZH = {
+    "by number, SFI": "按记录号经短文件标识符",
+    "by tag, SFI": "按标签经短文件标识符",
+    "by number, current EF": "按记录号读当前 EF",
+    "by tag, current EF": "按标签读当前 EF",
+}
 
 
 def _read_rule(f: FileDef) -> AccessRule:

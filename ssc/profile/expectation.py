@@ -51,6 +51,15 @@ class SwExpectation:
     def matches(self, sw: int) -> bool:
         return self.word.matches(sw)
 
+    @property
+    def zh(self) -> str:
+        """The expectation in a Chinese sentence: ``6981（命令与文件结构不相容）``, with
+        ``（替代值，依据 check_order [S]）`` when it rests on a stand-in (`__str__` is the English)."""
+        if not self.stand_in:
+            return self.word.label
+        rests = ", ".join(f"{ref} [{tag}]" for ref, tag in self.basis)
+        return f"{self.word.label}（替代值，依据 {rests}）"
+
     def __str__(self) -> str:
         text = f"{self.word.pattern} ({self.word.name}: {self.word.en})"
         if not self.stand_in:

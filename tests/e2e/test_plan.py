@@ -79,6 +79,6 @@ def test_a_run_under_the_ics_shows_the_plan_and_the_evidence_of_passes(tmp_path:
     seen = {o["what"]: o for s in atr for o in s["observations"]}
     assert seen["ATR"]["observed"].startswith("3B 6D 00 00")
     plan = doc["run"]["plan"]
-    assert plan["ics"] == ics and {r["case_id"] for r in plan["rows"] if r["case_id"]} >= {s["case_id"] for s in doc["scenarios"]}
+    assert plan["ics"] == ics and {r["id"] for r in plan["rows"] if r["id"]} >= {s["id"] for s in doc["scenarios"]}
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert 'id="plan"' in html and "observed vs expected" in html and "ATR historical bytes decoded" in html

@@ -9,7 +9,7 @@ from ssc.profile import builtin_profiles
 
 def test_every_case_has_a_measured_apdu_count_for_every_generation() -> None:
     estimates = load_estimates()
-    ids = {c.case_id for c in collect_cases()}
+    ids = {c.id for c in collect_cases()}
     assert len(ids) > 100
     for generation in builtin_profiles():
         counted = set(estimates.generations.get(generation, {}))

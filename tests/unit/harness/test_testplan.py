@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from harness.apdu_estimates import ApduEstimates
-from harness.cases import Case, case_ids
+from harness.cases import Case, case_id
 from harness.ics import load_ics
 from harness.testplan import NO_CASE, NOT_APPLICABLE, NOT_RUN, RUNS, build_test_plan, print_plan, write_csv
 from ssc.catalogue import load_catalogue
@@ -40,16 +40,23 @@ def _plan(ics_path: Path | None, **kw: object) -> object:
     return build_test_plan(CASES, CATALOGUE, GEN2, ics, ESTIMATES, **args)  # type: ignore[arg-type]
 
 
-def test_case_ids_are_tc_tags_numbered_per_row_else_node_ids() -> None:
-    entries = [("a", ["TC-X-01"]), ("b", ["TC-Y-01"]), ("c", ["TC-Y-01"]), ("d", ["STD-ATR-1"])]
-    assert case_ids(entries) == ["TC-X-01", "TC-Y-01#1", "TC-Y-01#2", "d"]
+def test_a_case_is_named_by_its_tc_tag_else_its_node_id() -> None:
+    assert case_id("a", ["SEC-PIN-1", "TC-SEC-PIN-1-02", "gen2"]) == "TC-SEC-PIN-1-02"
+    assert case_id("a", ["@TC-X-01"]) == "TC-X-01"
+    assert case_id("d", ["STD-ATR-1"]) == "d"
+
+
+def test_plan_rows_carry_one_id_the_one_results_json_scenarios_carry() -> None:
+    plan = _plan(None)
+    rows = plan.to_json()["rows"]  # type: ignore[attr-defined]
+    assert all("case_id" not in r for r in rows) and "TC-SEC-FW-1-01" in {r["id"] for r in rows}
 
 
 def test_applicability_follows_the_run_rules_and_the_ics(tmp_path: Path) -> None:
     path = tmp_path / "ics.yaml"
     path.write_text(yaml.safe_dump({"format": "ssc-ics/1", "pse": False}), encoding="utf-8")
     plan = _plan(path)
-    rows = {r.case_id or r.requirements: r for r in plan.rows}  # type: ignore[attr-defined]
+    rows = {r.id or r.requirements: r for r in plan.rows}  # type: ignore[attr-defined]
     assert (
         rows["TC-SEC-FW-1-01"].applicability == NOT_APPLICABLE
         and "ics.yaml declares financial application (PSE) absent" in rows["TC-SEC-FW-1-01"].reason
@@ -66,7 +73,7 @@ def test_applicability_follows_the_run_rules_and_the_ics(tmp_path: Path) -> None
 
 def test_the_pin_case_is_not_run_without_the_ics_declaring_the_pin(tmp_path: Path) -> None:
     plan = _plan(None, allow_destructive=True)
-    (pin,) = [r for r in plan.rows if r.case_id == "n2"]  # type: ignore[attr-defined]
+    (pin,) = [r for r in plan.rows if r.id == "n2"]  # type: ignore[attr-defined]
     assert pin.applicability == NOT_RUN and pin.reason.startswith("ICS does not declare PIN length and tries")
 
 
@@ -84,5 +91,5 @@ def test_csv_has_one_row_per_case_and_requirement_without_case(tmp_path: Path) -
     write_csv(plan, tmp_path / "plan.csv")  # type: ignore[arg-type]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "plan.csv").read_text(encoding="utf-8-sig"))))
     assert len(rows) == len(plan.rows)  # type: ignore[attr-defined]
-    fw = next(r for r in rows if r["case_id"] == "TC-SEC-FW-1-01")
+    fw = next(r for r in rows if r["id"] == "TC-SEC-FW-1-01")
     assert fw["needs_psam"] == "yes" and fw["applicability"] == NOT_RUN and fw["apdus"] == "40" and fw["duration_s"] == "1.0"

@@ -29,6 +29,7 @@ from terminal.session import CardSession
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.tracing import TracingTransport
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 REGIONS = (rig.HOME_REGION, "330200", "320500")  # Qingyuan (home of the default card), Ningbo, Suzhou
 KEYS = TestKeySet.for_profile(load_profile("gen3"))
@@ -93,6 +94,7 @@ def test_fault_in_the_set_fails_its_requirement(fault: str, requirement: str) ->
     finally:
         run.close()
     assert failures, f"{fault} went unnoticed by {requirement}"
+    assert all(chinese_first(f.split(": ", 1)[1]) for f in failures), failures  # "<row> @ <column>: <detail>"
 
 
 def test_a_foreign_terminal_is_kept_out_of_the_local_files_and_the_counter_restored(clean_run: InteropRun) -> None:

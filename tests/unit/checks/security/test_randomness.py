@@ -26,6 +26,7 @@ from checks.security.randomness import (
     runs_test,
 )
 from ssc.profile import load_profile
+from tests.unit.checks.zh import chinese_first
 
 # The parameters every built-in profile carries (common.yaml `randomness`).
 PARAMETERS = BatteryParameters.from_profile(load_profile("gen2").randomness)
@@ -124,7 +125,7 @@ def test_a_restarted_generator_repeats_its_first_challenge() -> None:
 def test_a_counter_is_an_arithmetic_progression(order: Literal["big", "little"]) -> None:
     challenges = [(1000 + 7 * k).to_bytes(4, order) for k in range(5)]
     found = arithmetic_progressions(challenges)
-    assert any(f.startswith(f"{order}-endian, step 7") for f in found), found
+    assert any(f" / {order}-endian, step 7" in f and f.startswith("按") for f in found), found
 
 
 def test_random_challenges_form_no_progression() -> None:
@@ -148,12 +149,14 @@ def test_a_counter_in_any_byte_order_is_found(permutation: tuple[int, ...]) -> N
     challenges = [shuffled(0x01FFFFF0 + 3 * k) for k in range(16)]  # carries through three bytes
     found = byte_progressions(challenges)
     assert any("steps by 03" in f for f in found), found
-    assert counter_findings(challenges)
+    assert counter_findings(challenges) and all(chinese_first(f) for f in counter_findings(challenges))
 
 
 def test_a_byte_that_never_changes_is_found() -> None:
     challenges = [sha256_stream(8, bytes([k]))[:7] + b"\x00" for k in range(16)]
-    assert byte_progressions(challenges) == ["byte 8 of 8 never changes (always 00) over 16 challenges"]
+    assert byte_progressions(challenges) == [
+        "16 个随机数中，8 字节的第 8 字节始终不变（恒为 00） / byte 8 of 8 never changes (always 00) over 16 challenges"
+    ]
 
 
 def test_random_challenges_show_no_counter() -> None:
@@ -190,6 +193,7 @@ def test_a_sample_failing_one_test_is_retested_once() -> None:
     drawn, draw = _sampler([one, one])
     verdict = judge_battery(draw, PARAMETERS)  # type: ignore[arg-type]  # as above
     assert not verdict.passed and len(verdict.rounds) == 2 and "retest 1" in verdict.describe()
+    assert all(chinese_first(line) for line in verdict.describe().splitlines()) and "第 1 次重测" in verdict.describe()
 
 
 def test_a_sample_failing_two_tests_is_not_retested() -> None:

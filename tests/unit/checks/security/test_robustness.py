@@ -15,6 +15,7 @@ from terminal.session import CardSession
 from terminal.transports.base import ApduTimeoutError, Transport, WrappingTransport
 from terminal.transports.inprocess import InProcessTransport
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 PROFILE = load_profile("gen2")
 SPEC = PROFILE.robustness
@@ -70,6 +71,7 @@ def test_each_robustness_fault_is_reported(fault: str, problem: str) -> None:
     card = rig.session_on(ReferenceCard.default("gen2", faults=[fault]))
     _, report = _battery(card)
     assert report.problems[problem] > 0, report.message()
+    assert chinese_first(report.message())
     assert report.findings and report.findings[0].apdu
 
 

@@ -11,6 +11,7 @@ from reference_card import ReferenceCard
 from ssc.profile import load_profile
 from terminal.session import CardSession
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 PROFILE = load_profile("gen2")
 PIN = rig.PIN
@@ -46,6 +47,7 @@ def test_a_card_without_anti_tearing_shows_a_mix() -> None:
     record = next(i for i in tear_items(card, psam, PIN, PIN, "data") if i.name.startswith("UPDATE RECORD"))
     report = sweep(card, record)
     assert report.cuts[-1].left == MIXED and report.problems
+    assert all(chinese_first(p) for p in report.problems), report.problems
 
 
 def test_sampled_offsets_still_reach_the_complete_write() -> None:

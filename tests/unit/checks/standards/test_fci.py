@@ -9,6 +9,7 @@ from ssc.profile.model import Profile
 from ssc.profile.templates import fci_for
 from ssc.tlv import encode_tlv
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 
 def _ssse(profile: Profile) -> bytes:
@@ -44,6 +45,7 @@ def test_wrong_or_missing_algorithm_id_is_a_problem(profile: Profile) -> None:
     assert any("algorithm id" in p for p in fci_problems(profile, ssse, wrong))
     missing = encode_tlv(0x6F, encode_tlv(0x84, ssse.name) + encode_tlv(0xA5, encode_tlv(0x88, b"\x0b")))
     assert any("no tag 9F0C" in p for p in fci_problems(profile, ssse, missing))
+    assert all(chinese_first(p) for p in fci_problems(profile, ssse, missing) + fci_problems(profile, ssse, wrong))
 
 
 def test_wrong_name_wrong_outer_tag_and_garbage_are_problems(profile: Profile) -> None:

@@ -10,6 +10,7 @@ from checks.standards import file_survey as survey
 from ssc.profile.model import Profile
 from terminal.session import CardSession
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 
 def test_file_surveys_clean(profile: Profile, session: CardSession) -> None:
@@ -27,7 +28,8 @@ def test_dir_survey_clean_and_absent_adf(profile: Profile, session: CardSession)
     expected, scan, findings = survey.dir_findings(session, presence)
     assert findings == [] and len(expected) == len(scan.records) == 8
     presence["SSSE/DF06"] = False  # pretend DF06 were absent: its DIR record is then extra
-    assert survey.dir_findings(session, presence)[2]
+    findings = survey.dir_findings(session, presence)[2]
+    assert findings and all(chinese_first(f) and " / " in f for f in findings), findings
 
 
 @pytest.mark.parametrize("gen", ["gen2"])

@@ -18,6 +18,7 @@ from terminal.session import CardSession
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.mock import MockTransport
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 
 def test_clean_card_shows_every_declared_type(profile: Profile, session: CardSession, psam_client: PsamClient, pin: str) -> None:
@@ -56,6 +57,7 @@ def test_contradicting_structure_is_a_finding(
     session = _doctored(profile, doctor, answer)
     result = type_survey(session, [profile.file(path)], lambda: psam_client, pin)
     assert len(result.findings) == 1 and path in result.findings[0], result.findings
+    assert chinese_first(result.findings[0]) and "APDU：" in result.findings[0]
 
 
 def test_observed_kind_needs_one_structure_only() -> None:

@@ -9,6 +9,7 @@ from checks.standards.record_walk import addressing_survey, walk_record_files
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 GEN3 = rig.PROFILES["gen3"]
 
@@ -23,4 +24,5 @@ def test_record_walk_and_addressing(session: CardSession, psam_client: PsamClien
     assert [w.file.path for w in scanned if not w.scan.ended_cleanly] == []  # type: ignore[union-attr]  # every walked file has a scan
     assert addressing_survey(session, lambda: rig.open_psam(GEN3), pin)[1] == []
     bad = rig.open_session("gen3", faults=("no_read_record_by_tag",))
-    assert addressing_survey(bad, lambda: rig.open_psam(GEN3), pin)[1]
+    findings = addressing_survey(bad, lambda: rig.open_psam(GEN3), pin)[1]
+    assert findings and all(chinese_first(f) for f in findings), findings
