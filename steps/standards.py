@@ -544,6 +544,17 @@ def read_after_last(ctx: ScenarioContext, path: str) -> None:
     ctx.response = ctx.card.read_record(path, max(r.number for r in f.records) + 1, le=f.records[0].record_length, check=False, raw=True)
 
 
+@when(parsers.parse('未取得更新权限时更新 "{path}" 最后一条必备记录之后的记录'))
+def update_after_last_unauthorized(ctx: ScenarioContext, path: str) -> None:
+    """The profile's check order puts record_not_found before security_not_satisfied: the card
+    answers 6A83 for a record that does not exist even to a terminal without the update right."""
+    f = ctx.profile.file(path)
+    last = max(f.records, key=lambda r: r.number)
+    ctx.card.select_mf(check=True)  # a clean security state: no key, no PIN
+    record = bytes([last.tag, last.length]) + bytes(last.length)
+    ctx.response = ctx.card.update_record(path, record, number=last.number + 1, check=False)
+
+
 @when(parsers.parse('对{kind}文件 "{path}" 发送{command}命令'))
 def wrong_structure_command(ctx: ScenarioContext, kind: str, path: str, command: str) -> None:
     if command == "读二进制":
@@ -567,6 +578,16 @@ def update_record_wrong_tag(ctx: ScenarioContext, path: str, number: int) -> Non
 @when(parsers.parse('将 "{path}" 偏移 {offset:d} 处的 {length:d} 字节更新为其反码后读回，再写回原值'))
 def update_binary_roundtrip(ctx: ScenarioContext, path: str, offset: int, length: int) -> None:
     ctx.standards.writeback = update_binary_and_restore(ctx.card, path, offset, length)
+
+
+@when(parsers.parse('将 "{path}" 末尾的 {length:d} 字节更新为其反码后读回，再写回原值'))
+def update_binary_tail_roundtrip(ctx: ScenarioContext, path: str, length: int) -> None:
+    """The update ends exactly at the end of the EF (PROFILE §5: only an offset or an end past the
+    EF is refused), so a card that refuses the last byte fails."""
+    size = ctx.profile.file(path).size
+    if size is None or size < length:
+        raise Inconclusive(f"{path}: the profile gives no size of at least {length} bytes")
+    ctx.standards.writeback = update_binary_and_restore(ctx.card, path, size - length, length)
 
 
 @then("更新与写回均成功，读回的数据先为新值、后为原值")
