@@ -863,6 +863,18 @@ def records_rotated(ctx: ScenarioContext) -> None:
     assert scan.ended_cleanly, f"record {scan.end_number} of a full cyclic file answered {scan.end.describe()}, expected record not found"
 
 
+@then(parsers.parse('按记录标识（标记）读 "{path}" 得到最近追加的记录（第 1 条）'))
+def cyclic_read_by_tag(ctx: ScenarioContext, path: str) -> None:
+    """PROFILE §3: READ RECORD by record identifier finds the first occurrence of the tag, and in a
+    cyclic file record 1 is the newest: another legitimate path to the record just read back."""
+    newest = ctx.standards.appended[-1]
+    response = ctx.card.read_record(path, tag=newest[0], check=False)
+    assert response.ok and response.data == newest, (
+        f"READ RECORD by tag {newest[0]:02X} of {path}: expected the newest record {newest.hex().upper()} with 9000, "
+        f"got {response.data.hex().upper()} {response.describe()}"
+    )
+
+
 # -- STD-SW-1 ----------------------------------------------------------------------------------------
 
 
