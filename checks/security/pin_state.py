@@ -4,11 +4,12 @@
 A status word alone proves nothing here either: each probe observes the effect through another
 command.
 
-- `pin_state_after_replacement`: after a reset a PIN-protected read is refused; CHANGE PIN sets the
+- `pin_state_after_change`: after a reset a PIN-protected read is refused; CHANGE PIN sets the
   PIN state (§5: "success resets the counter and sets the PIN state"), so the same read is then
   granted — in an ADF reached after the CHANGE PIN, a DF change inside SSSE that keeps the PIN state
-  (§3.3); RELOAD PIN sets the PIN state only when the profile's behaviour
-  `card_reload_pin_sets_pin_state` says so, otherwise the read stays refused until VERIFY.
+  (§3.3).
+- `pin_state_after_reload`: RELOAD PIN sets the PIN state only when the profile's behaviour
+  `card_reload_pin_sets_pin_state` says so, otherwise a PIN-protected read stays refused until VERIFY.
 - `malformed_change_pin`: CHANGE PIN with the old or the new PIN missing around the separator is
   refused with 6A80 before any comparison: no try spent, PIN unchanged.
 - `change_pin_at_last_try`: with one try left, CHANGE PIN with the right old PIN still works and
@@ -22,7 +23,7 @@ Every probe gives the card its PIN back and leaves the counter full (`PinProof.r
 
 from __future__ import annotations
 
-from checks.security.pin_admin import PinProof, PinStep, give_back, restore_pin, temporary_pin, wrong_pin
+from checks.security.pin_admin import PinProof, PinStep, give_back, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
@@ -32,7 +33,14 @@ from terminal.channel import Response
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession
 
-__all__ = ["blocked_pin_refusals", "change_pin_at_last_try", "malformed_change_pin", "pin_read_file", "pin_state_after_replacement"]
+__all__ = [
+    "blocked_pin_refusals",
+    "change_pin_at_last_try",
+    "malformed_change_pin",
+    "pin_read_file",
+    "pin_state_after_change",
+    "pin_state_after_reload",
+]
 
 
 class _Log:
@@ -75,9 +83,9 @@ def _command(card: CardSession, name: str, data: bytes) -> Response:
     return card.terminal.send(CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), data))
 
 
-def pin_state_after_replacement(card: CardSession, psam: PsamClient, pin: str, initial: str) -> PinProof:
-    """Reset → read refused; CHANGE PIN → read granted in the ADF; give back; reset → RELOAD PIN →
-    read granted or refused as `card_reload_pin_sets_pin_state` says; give back."""
+def pin_state_after_change(card: CardSession, psam: PsamClient, pin: str, initial: str) -> PinProof:
+    """Reset → a PIN-protected read in the ADF refused; CHANGE PIN in the PIN's DF → the same read
+    granted (CHANGE PIN sets the PIN state, the DF change inside SSSE keeps it); give back."""
     profile = card.profile
     f = pin_read_file(profile)
     pin_df = profile.security.pin.df
@@ -91,9 +99,20 @@ def pin_state_after_replacement(card: CardSession, psam: PsamClient, pin: str, i
         if log.expect(f"CHANGE PIN in {pin_df} to a temporary PIN", card.change_pin(pin, temporary, check=False)):
             holds = temporary
         log.expect(f"read {f.path} after CHANGE PIN (it sets the PIN state; the DF change inside {pin_df} keeps it)", _read(card, f))
-        if holds is not None:
-            restore_pin(card, psam, holds, pin, initial=initial)
-            holds = None
+    finally:
+        restored = give_back(card, psam, pin, initial, holds)
+    return PinProof(tuple(log.done), restored)
+
+
+def pin_state_after_reload(card: CardSession, psam: PsamClient, pin: str, initial: str) -> PinProof:
+    """Reset → RELOAD PIN → a PIN-protected read granted or refused as the profile's behaviour
+    `card_reload_pin_sets_pin_state` says; VERIFY with the reloaded PIN; give back."""
+    profile = card.profile
+    f = pin_read_file(profile)
+    temporary = temporary_pin(pin, initial)
+    log = _Log(card)
+    holds: str | None = None
+    try:
         card.reset()
         if log.expect("RELOAD PIN (after PUK authentication) to a temporary PIN", card.reload_pin(psam, temporary, check=False)):
             holds = temporary
