@@ -136,7 +136,7 @@ _PIN_STATE_PROBES = {
     "复位后重装 PIN，不校验即读受 PIN 保护的记录，再校验重装的 PIN，最后恢复本次检测给定的 PIN": pin_state_after_reload,
     "发送缺少原 PIN 的与缺少新 PIN 的修改 PIN 命令": malformed_change_pin,
     "连续校验错误的 PIN 直至只剩一次尝试，再以正确的原 PIN 修改 PIN，然后校验新 PIN，最后恢复本次检测给定的 PIN": change_pin_at_last_try,
-    "锁定 PIN 后发送格式错误的校验、缺少新 PIN 的修改 PIN 与以正确原 PIN 的修改 PIN，然后以 PUK 认证后解锁 PIN": blocked_pin_refusals,
+    "使 PIN 锁定后发送格式错误的校验、缺少新 PIN 的修改 PIN 与以正确原 PIN 的修改 PIN，然后以 PUK 认证后解锁 PIN": blocked_pin_refusals,
 }
 
 

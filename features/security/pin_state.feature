@@ -40,6 +40,6 @@
 
   @SEC-PIN-1 @SEC-PIN-2 @destructive @TC-SEC-PIN-1-04
   场景: PIN 锁定后，格式错误的校验与修改 PIN 及以正确原 PIN 的修改 PIN 均被拒绝，修改不生效；解锁后本次检测给定的 PIN 校验通过
-    当 锁定 PIN 后发送格式错误的校验、缺少新 PIN 的修改 PIN 与以正确原 PIN 的修改 PIN，然后以 PUK 认证后解锁 PIN
+    当 使 PIN 锁定后发送格式错误的校验、缺少新 PIN 的修改 PIN 与以正确原 PIN 的修改 PIN，然后以 PUK 认证后解锁 PIN
     那么 每条命令的结果都与预期一致
     而且 卡片的 PIN 已恢复为本次检测给定的 PIN
