@@ -24,6 +24,7 @@ Every probe gives the card its PIN back and leaves the counter full (`PinProof.r
 from __future__ import annotations
 
 from checks.security.pin_admin import PinProof, PinStep, give_back, temporary_pin, wrong_pin
+from checks.standards.file_survey import mandatory_files
 from checks.verdicts import Inconclusive
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
@@ -59,17 +60,17 @@ class _Log:
 
 
 def pin_read_file(profile: Profile) -> FileDef:
-    """A linear file with declared records whose read rule the PIN alone satisfies ("PIN" or
+    """A mandatory linear file with declared records whose read rule the PIN alone satisfies ("PIN" or
     "PIN or …"), preferably in an ADF below the PIN's DF (reaching it is a DF change in SSSE)."""
     pin_df = profile.security.pin.df
     found = []
-    for f in profile.files.values():
+    for f in mandatory_files(profile):  # an optional ADF may be absent from a conforming card
         rule = f.rule("read") if f.kind == "linear" and f.records else None
         if rule is None or not any(isinstance(t, Pin) for t in rule.terms) or rule.kind not in ("single", "or"):
             continue
         found.append((f.parent == pin_df, f.path, f))
     if not found:
-        raise Inconclusive(f"the profile has no record file below {pin_df} that the PIN alone opens for reading")
+        raise Inconclusive(f"the profile has no mandatory record file below {pin_df} that the PIN alone opens for reading")
     return min(found, key=lambda x: (x[0], x[1]))[2]
 
 
