@@ -77,6 +77,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--ssc-progress", action="store_true", default=False, help="print one line per scenario")
     group.addoption(
+        "--ssc-first-failure",
+        action="store_true",
+        default=False,
+        help="stop at the first scenario whose verdict is failed (an inconclusive one does not stop the run)",
+    )
+    group.addoption(
         "--ssc-declaration", default=None, help="the issuer declaration (ssc-declaration/1 YAML) the PER scenarios check the card against"
     )
     group.addoption(
@@ -616,6 +622,10 @@ def _record_scenario(item: pytest.Item, reports: list[pytest.TestReport]) -> Non
             elif _FAILED_STEP in item.stash:
                 reason = f"未满足「{item.stash[_FAILED_STEP]}」：{reason}"
             break
+    if verdict == FAILED and item.config.getoption("--ssc-first-failure", default=False):
+        # pytest's own --exitfirst stops at any failed phase, an inconclusive one included: a mutant
+        # that first breaks a precondition would then hide the failure a later scenario finds
+        item.session.shouldfail = f"stopped at the first failed scenario ({item.nodeid})"
     session: SscSession | None = item.config.stash.get(_SESSION, None)
     trace: list[dict[str, Any]] = []
     unrecorded = 0
@@ -736,7 +746,7 @@ def _overall_verdict(session: pytest.Session, ssc: SscSession | None, interrupte
     generation = ssc.profile.name if ssc is not None else "unknown"
     plan = card_plan(load_catalogue(), suite, generation)
     # a run told to stop at its first failure (the mutation benchmark's oracle) covered part of the plan
-    stops_early = bool(config.getoption("maxfail", 0))
+    stops_early = bool(config.getoption("maxfail", 0) or config.getoption("--ssc-first-failure", default=False))
     partial = bool(config.getoption("keyword", "") or config.getoption("markexpr", "") or deselected or stops_early)
     return plan, lambda requirements: overall_verdict(plan, requirements, partial=partial, interrupted=interrupted)
 

@@ -330,7 +330,7 @@ def _pytest_args(options: RunOptions, report_dir: Path, run_id: str, markers: st
     if not options.quiet:
         args.append("--ssc-progress")
     if options.first_failure:
-        args.append("--exitfirst")
+        args.append("--ssc-first-failure")
     if options.keyword:
         args += ["-k", options.keyword]
     if markers:

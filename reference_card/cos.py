@@ -215,9 +215,10 @@ class Cos:
     # -- services for the handlers -------------------------------------------------------------
     def reset_volatile(self) -> None:
         """Power-on (or power loss): the session is cleared and an armed power cut forgotten."""
-        pin_ok = self.session.pin_ok
-        self.session.reset(self.fs.mf)
-        self.session.pin_ok = pin_ok and self._keep_pin_state
+        keep = self.session.pin_ok and self._keep_pin_state
+        self.session.reset(self.fs.mf)  # the reset itself clears the PIN state (Session.reset) ...
+        if keep:  # ... which only the pin_state_survives_reset fault gives back
+            self.session.pin_ok = True
         self.store.disarm()
         self._exchange.power_on()
 

@@ -162,6 +162,17 @@ _ALL = (
         ("STD-REC-3", "SEC-AC-3", "SEC-AC-4", "SEC-AC-5", "SEC-AC-6", "SEC-AC-8"),
     ),
     Fault("pin_state_survives_reset", "the PIN-verified state survives a reset", ("SEC-AC-8",)),
+    Fault(
+        "change_pin_sets_no_pin_state",
+        "CHANGE PIN changes the PIN but leaves the PIN state unset (PROFILE §5: it sets it), so a PIN-protected read in an ADF is refused",
+        ("SEC-PIN-2", "SEC-AC-8"),
+    ),
+    Fault(
+        "change_pin_ignores_block",
+        "CHANGE PIN on a blocked PIN compares the old PIN and, when it is right, changes the PIN and fills the counter",
+        ("SEC-PIN-1", "SEC-PIN-2"),
+    ),
+    Fault("change_pin_blocked_at_last_try", "CHANGE PIN answers 6983 (blocked) already with one try left", ("SEC-PIN-2",)),
     # robustness (issue 8 §2): malformed and unknown APDUs
     Fault(
         "undefined_ins_answers_ok", "an INS the profile does not define, under a known CLA, answers 9000 instead of 6D00", ("SEC-ROB-1",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from pytest_bdd import given, parsers, then, when
@@ -27,6 +28,13 @@ from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent
 from checks.security.key_diagnosis import check_key, survey_keys
 from checks.security.lifecycle_probes import blocked_write_target
 from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
+from checks.security.pin_state import (
+    blocked_pin_refusals,
+    change_pin_at_last_try,
+    malformed_change_pin,
+    pin_state_after_change,
+    pin_state_after_reload,
+)
 from checks.verdicts import Inconclusive
 from checks.writeback import flip_value, refusal_left_record, refused_record_write, update_record_and_restore
 from ssc.profile.expectation import expect_sw
@@ -120,6 +128,28 @@ def pin_replaced(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
     bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
     assert not bad, "the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
+
+
+# -- PIN state and counter around CHANGE / RELOAD PIN (checks.security.pin_state) -------------------
+_PIN_STATE_PROBES = {
+    "复位后读受 PIN 保护的记录，在 SSSE 中修改 PIN 后再到 ADF 中读，最后恢复本次检测给定的 PIN": pin_state_after_change,
+    "复位后重装 PIN，不校验即读受 PIN 保护的记录，再校验重装的 PIN，最后恢复本次检测给定的 PIN": pin_state_after_reload,
+    "发送缺少原 PIN 的与缺少新 PIN 的修改 PIN 命令": malformed_change_pin,
+    "连续校验错误的 PIN 直至只剩一次尝试，再以正确的原 PIN 修改 PIN，然后校验新 PIN，最后恢复本次检测给定的 PIN": change_pin_at_last_try,
+    "使 PIN 锁定后发送格式错误的校验、缺少新 PIN 的修改 PIN 与以正确原 PIN 的修改 PIN，然后以 PUK 认证后解锁 PIN": blocked_pin_refusals,
+}
+
+
+@when(parsers.re("(?P<probe>" + "|".join(map(re.escape, _PIN_STATE_PROBES)) + ")$"))
+def pin_state_probe(ctx: ScenarioContext, probe: str) -> None:
+    ctx.security.pin_proof = _PIN_STATE_PROBES[probe](ctx.card, ctx.psam, ctx.pin, ctx.initial_pin)
+
+
+@then("每条命令的结果都与预期一致")
+def pin_probe_steps_ok(ctx: ScenarioContext) -> None:
+    proof = ctx.security.pin_proof
+    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    assert not bad, " | ".join(bad)
 
 
 @then("卡片的 PIN 已恢复为本次检测给定的 PIN")

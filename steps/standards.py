@@ -545,6 +545,17 @@ def read_after_last(ctx: ScenarioContext, path: str) -> None:
     ctx.response = ctx.card.read_record(path, max(r.number for r in f.records) + 1, le=f.records[0].record_length, check=False, raw=True)
 
 
+@when(parsers.parse('未取得更新权限时更新 "{path}" 最后一条必备记录之后的记录'))
+def update_after_last_unauthorized(ctx: ScenarioContext, path: str) -> None:
+    """The profile's check order puts record_not_found before security_not_satisfied: the card
+    answers 6A83 for a record that does not exist even to a terminal without the update right."""
+    f = ctx.profile.file(path)
+    last = max(f.records, key=lambda r: r.number)
+    ctx.card.select_mf(check=True)  # a clean security state: no key, no PIN
+    record = bytes([last.tag, last.length]) + bytes(last.length)
+    ctx.response = ctx.card.update_record(path, record, number=last.number + 1, check=False)
+
+
 @when(parsers.parse('对{kind}文件 "{path}" 发送{command}命令'))
 def wrong_structure_command(ctx: ScenarioContext, kind: str, path: str, command: str) -> None:
     if command == "读二进制":
@@ -568,6 +579,16 @@ def update_record_wrong_tag(ctx: ScenarioContext, path: str, number: int) -> Non
 @when(parsers.parse('将 "{path}" 偏移 {offset:d} 处的 {length:d} 字节更新为其反码后读回，再写回原值'))
 def update_binary_roundtrip(ctx: ScenarioContext, path: str, offset: int, length: int) -> None:
     ctx.standards.writeback = update_binary_and_restore(ctx.card, path, offset, length)
+
+
+@when(parsers.parse('将 "{path}" 末尾的 {length:d} 字节更新为其反码后读回，再写回原值'))
+def update_binary_tail_roundtrip(ctx: ScenarioContext, path: str, length: int) -> None:
+    """The update ends exactly at the end of the EF (PROFILE §5: only an offset or an end past the
+    EF is refused), so a card that refuses the last byte fails."""
+    size = ctx.profile.file(path).size
+    if size is None or size < length:
+        raise Inconclusive(f"{path}: the profile gives no size of at least {length} bytes")
+    ctx.standards.writeback = update_binary_and_restore(ctx.card, path, size - length, length)
 
 
 @then("更新与写回均成功，读回的数据先为新值、后为原值")
@@ -845,6 +866,18 @@ def records_rotated(ctx: ScenarioContext) -> None:
         + f"\nthe scan ended at record {scan.end_number} with {scan.end.describe()}"
     )
     assert scan.ended_cleanly, f"record {scan.end_number} of a full cyclic file answered {scan.end.describe()}, expected record not found"
+
+
+@then(parsers.parse('按记录标识（标记）读 "{path}" 得到最近追加的记录（第 1 条）'))
+def cyclic_read_by_tag(ctx: ScenarioContext, path: str) -> None:
+    """PROFILE §3: READ RECORD by record identifier finds the first occurrence of the tag, and in a
+    cyclic file record 1 is the newest: another legitimate path to the record just read back."""
+    newest = ctx.standards.appended[-1]
+    response = ctx.card.read_record(path, tag=newest[0], check=False)
+    assert response.ok and response.data == newest, (
+        f"READ RECORD by tag {newest[0]:02X} of {path}: expected the newest record {newest.hex().upper()} with 9000, "
+        f"got {response.data.hex().upper()} {response.describe()}"
+    )
 
 
 # -- STD-SW-1 ----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from terminal.channel import Response
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession, OperationError
 
-__all__ = ["PinProof", "PinStep", "counter_full_proof", "prove_pin_replacement", "restore_pin", "temporary_pin", "wrong_pin"]
+__all__ = ["PinProof", "PinStep", "counter_full_proof", "give_back", "prove_pin_replacement", "restore_pin", "temporary_pin", "wrong_pin"]
 
 REPLACEMENTS = {"change_pin": "CHANGE PIN", "reload_pin": "RELOAD PIN (after PUK authentication)"}
 
@@ -100,11 +100,11 @@ def prove_pin_replacement(card: CardSession, psam: PsamClient, pin: str, initial
         )
         holds_new = steps.expect(f"VERIFY with the new PIN after {label}", card.verify_pin(temporary, check=False))
     finally:
-        restored = _give_back(card, psam, pin, initial, temporary if holds_new else None)
+        restored = give_back(card, psam, pin, initial, temporary if holds_new else None)
     return PinProof(tuple(steps.done), restored)
 
 
-def _give_back(card: CardSession, psam: PsamClient, pin: str, initial: str, now: str | None) -> bool:
+def give_back(card: CardSession, psam: PsamClient, pin: str, initial: str, now: str | None) -> bool:
     """Make `pin` the card's PIN again and verify it (which also fills the counter). No PIN is
     guessed twice: when the card does not take `pin` back although it held `now`, `now` is
     verified to refill the counter, and the card is reported as not restored."""

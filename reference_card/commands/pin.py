@@ -40,6 +40,9 @@ class PinCommands(CommandFamily):
         self._change_no_effect = "change_pin_no_effect" in self.faults
         self._reload_no_effect = "reload_pin_no_effect" in self.faults
         self._unblock_no_effect = "unblock_pin_no_effect" in self.faults
+        self._change_sets_no_state = "change_pin_sets_no_pin_state" in self.faults
+        self._change_ignores_block = "change_pin_ignores_block" in self.faults
+        self._change_blocked_at_one = "change_pin_blocked_at_last_try" in self.faults
         self.counter = cos.pin_counter
         self.puk: CardKey | None = self.fs.keys_by_name.get(self.profile.command_key("reload_pin").name)
         self.unblock_puk: CardKey | None = self.fs.keys_by_name.get(self.profile.command_key("unblock_pin").name)
@@ -99,7 +102,7 @@ class PinCommands(CommandFamily):
         old = self._digits(data[:cut]) if cut >= 0 else None
         new = self._digits(data[cut + 1 :]) if cut >= 0 else None
         malformed = old is None or new is None or new == self.initial_pin
-        blocked = self.counter.value == 0
+        blocked = self.counter.value <= (1 if self._change_blocked_at_one else 0) and not self._change_ignores_block
         if blocked and (self.blocked_first or not malformed):
             return self.sw.method_blocked
         if malformed:
@@ -110,7 +113,7 @@ class PinCommands(CommandFamily):
         if not self._compare(old):
             return self.sw.tries_left(self.counter.value)
         self.cos.write_pin(new)
-        self.session.pin_ok = True
+        self.session.pin_ok = not self._change_sets_no_state
         return self.sw.ok
 
     # -- RELOAD / UNBLOCK PIN ------------------------------------------------------------------

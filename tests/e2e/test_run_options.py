@@ -192,3 +192,24 @@ def test_a_run_stopped_at_its_first_failure_fails_and_is_a_partial_plan(tmp_path
     assert doc["verdict"]["overall"] == "fail" and doc["verdict"]["plan"] == "partial"
     failed = [rid for rid, r in doc["requirements"].items() if r["verdict"] == "failed"]
     assert len(failed) == 1, failed  # the run stopped at the first failure
+
+
+def test_a_run_stopped_at_its_first_failure_runs_on_past_an_inconclusive_scenario(tmp_path: Path) -> None:
+    """The oracle stops at the first *failed* scenario, not at pytest's first failed phase: with
+    OR rules evaluated as AND, SEC-AC-2 first meets a read-back it cannot make (inconclusive) and
+    only a later SEC-AC-5 row fails. Stopping at the inconclusive one would read as an incomplete
+    run, and the mutation benchmark would count the mutant as surviving."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from harness.run import RunOptions, run_suite; "
+        "sys.exit(run_suite(RunOptions(card='reference:gen2', report_dir=Path(sys.argv[1]), quiet=True, "
+        "results_only=True, first_failure=True, faults=('or_rule_as_and',))).exit_code)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [r["requirement"] for r in doc["verdict"]["inconclusive"]], "the fault no longer makes a scenario inconclusive first"
+    assert [rid for rid, r in doc["requirements"].items() if r["verdict"] == "failed"] == ["SEC-AC-5"]

@@ -367,6 +367,32 @@ def reload_pin_takes_effect(host: Host) -> bool:
     return reloaded and host.verify(_NEW_PIN).sw == host.sw("ok")
 
 
+def _change_pin(host: Host) -> int:
+    data = encode_pin(PIN) + b"\xff" + encode_pin(_NEW_PIN)
+    return host.send(bytes([0x80, 0x5E, 0x01, 0x00, len(data)]) + data).sw
+
+
+def change_pin_sets_pin_state(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    changed = _change_pin(host) == host.sw("ok")
+    _enter(host, "SSSE/DF03")  # EF07 there: read "PIN or AUTH UK1DF03"
+    return changed and host.read_record(1, sfi=7, le=3).sw == host.sw("ok")
+
+
+def change_pin_refused_when_blocked(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    for _ in range(host.profile.security.pin.tries):
+        host.verify(_NEW_PIN)
+    return _change_pin(host) == host.sw("method_blocked")
+
+
+def change_pin_works_at_last_try(host: Host) -> bool:
+    host.select_name(SSSE_NAME)
+    for _ in range(host.profile.security.pin.tries - 1):
+        host.verify(_NEW_PIN)
+    return _change_pin(host) == host.sw("ok")
+
+
 def unblock_fills_counter(host: Host) -> bool:
     host.select_name(SSSE_NAME)
     for _ in range(host.profile.security.pin.tries):
@@ -476,6 +502,9 @@ SCENARIOS: dict[str, tuple[str, Callable[[Host], bool]]] = {
     "unblock_pin_no_effect": ("gen2", unblock_fills_counter),
     "read_wrong_data": ("gen2", read_by_tag_protected),
     "pin_state_survives_reset": ("gen2", reset_clears_pin_state),
+    "change_pin_sets_no_pin_state": ("gen2", change_pin_sets_pin_state),
+    "change_pin_ignores_block": ("gen2", change_pin_refused_when_blocked),
+    "change_pin_blocked_at_last_try": ("gen2", change_pin_works_at_last_try),
     "sm_any_key_mac": ("gen2", mac_under_other_key),
     "undefined_ins_answers_ok": ("gen2", undefined_ins),
     "truncated_apdu_answers_data": ("gen2", truncated_apdu),
