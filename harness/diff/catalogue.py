@@ -4,15 +4,19 @@ Each file, key and command of the profile gives its operations: SELECT by name, 
 and by child FID; READ RECORD by every record number (one past the last as well) and by tag, with
 and without the read right; READ BINARY at the start, the end and past the end; UPDATE of every
 file the terminal can write (a changed value, and the original back), with the right and without
-it; secure-messaging updates with right and wrong MACs; GET CHALLENGE of every length; EXTERNAL
+it, and with the right but a record under a wrong tag; secure-messaging updates with right, wrong
+and other keys' MACs, replayed (the same command sent twice: its challenge is spent) and, when the
+run allows destructive operations, sent while the application is blocked; GET CHALLENGE of every length; EXTERNAL
 AUTHENTICATE of every key the terminal's PSAM serves, active and every version, right, wrong and
 replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN; resets. Destructive ones
 (APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
 
-Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions, and the non-writing
-commands with another class byte, other P1-P2, a wrong Lc or Le. Writing commands are only ever
-sent malformed with a class byte no profile command uses, so a malformed APDU cannot write a
-file the run would then have to restore.
+Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions (half of them under a
+class byte the profile uses, where the answer must be "INS not supported", not another class
+error), the non-writing commands with another class byte, other P1-P2 (half of them near a real
+address: a small record number, a file's SFI with reserved mode bits), a wrong Lc or Le, and
+headers cut to 2 or 3 bytes. Writing commands are only ever sent malformed with a class byte no
+profile command uses, so a malformed APDU cannot write a file the run would then have to restore.
 """
 
 from __future__ import annotations
@@ -138,9 +142,12 @@ def _writes(profile: Profile, path: str, destructive: bool) -> list[Operation]:
     readable = terminal_can_grant(profile, path, "read")
     if update is not None and readable and f.kind != "cyclic" and "dir" not in f.flags:
         if update.sm_keys:
-            for mac in ("right", "wrong", "other"):
+            for mac in ("right", "wrong", "other", "replayed"):
                 for value in ("changed", "original"):
                     out.append(Operation.of("sm_update", path=path, mac=mac, value=value))
+            out.append(Operation.of("sm_update", path=path, mac="right", value="wrong_tag"))
+            if destructive:
+                out += [Operation.of("blocked_sm_update", path=path, value=value) for value in ("changed", "original")]
         else:
             auths = _near_misses(profile, path) + (["rule"] if terminal_can_grant(profile, path, "update") else [])
             for auth in auths:
@@ -149,6 +156,8 @@ def _writes(profile: Profile, path: str, destructive: bool) -> list[Operation]:
                         out.append(Operation.of("update_record", path=path, value=value, auth=auth))
                     elif f.size:
                         out.append(Operation.of("update_binary", path=path, value=value, auth=auth))
+            if f.is_record_file and "rule" in auths:  # granted, but the record's tag is wrong: refused, nothing stored
+                out.append(Operation.of("update_record", path=path, value="wrong_tag", auth="rule"))
     if f.kind == "cyclic" and destructive and f.rule("append") is not None:
         out += [Operation.of("append_record", path=path, mac=mac) for mac in ("right", "wrong")]
         out.append(Operation.of("append_record", path=path, mac="right", times="fill"))
@@ -163,6 +172,7 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
     free_ins = [i for i in range(256) if i not in known_ins]
     non_writing = [profile.command(n) for n in _NON_WRITING]
     writing = [profile.command(n) for n in _WRITING]
+    sfis = sorted({f.sfi for f in profile.efs() if f.sfi is not None})
 
     def byte() -> int:
         return rng.randrange(256)
@@ -173,22 +183,32 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
     def le() -> int | None:
         return None if rng.random() < 0.5 else byte()
 
+    def p1p2() -> tuple[int, int]:
+        # half the time near a real address: a small record number, a file's SFI with any mode bits
+        if rng.random() < 0.5 or not sfis:
+            return byte(), byte()
+        return rng.randrange(5), rng.choice(sfis) << 3 | rng.randrange(8)
+
     out = []
     for _ in range(count):
-        kind = rng.randrange(4)
-        if kind == 0:
-            apdu = _short(byte(), rng.choice(free_ins), byte(), byte(), body(), le())
+        kind = rng.randrange(5)
+        if kind == 0:  # an unknown instruction, half the time inside a class the profile uses
+            cla = rng.choice(used_cla) if rng.random() < 0.5 else byte()
+            apdu = _short(cla, rng.choice(free_ins), byte(), byte(), body(), le())
         elif kind == 1:
             cmd = rng.choice(non_writing)
-            apdu = _short(cmd.cla[0], cmd.ins, byte(), byte(), body(), le())
+            apdu = _short(cmd.cla[0], cmd.ins, *p1p2(), body(), le())
         elif kind == 2:
             cmd = rng.choice(non_writing + writing)
             apdu = _short(rng.choice(free_cla), cmd.ins, 0, 0, body(), None)
-        else:
+        elif kind == 3:
             cmd = rng.choice(non_writing)
             data = body()
             lc = rng.choice([n for n in range(256) if n not in (len(data), len(data) - 1)])
             apdu = bytes([cmd.cla[0], cmd.ins, 0, 0, lc]) + data
+        else:  # a header cut short: 2 or 3 bytes (a 1-byte command cannot cross PC/SC to a card)
+            cmd = rng.choice(non_writing)
+            apdu = bytes([cmd.cla[0], cmd.ins, byte()])[: rng.choice((2, 3))]
         out.append(apdu)
     return out
 

@@ -54,7 +54,8 @@ MAX_DIVERGENCES = 8  # distinct divergences a run looks for before it stops
 MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # The groups Hypothesis draws from, each as often as the others: security state changes (few,
 # so each is drawn often), selections, authentications, accesses (by file), the access-control
-# plan's cases (conditions and access in one operation), malformed APDUs.
+# plan's cases (conditions and access in one operation), malformed APDUs, writes the card must
+# refuse, each read back (`_refused_write`).
 _SELECT_OPS = ("select",)
 _STATE_OPS = (
     "reset",
@@ -159,6 +160,18 @@ def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, .
     return tuple(reqs)
 
 
+def _refused_write(op: Operation) -> bool:
+    """A write the card must refuse although it may look plausible (a wrong tag under the right, a
+    wrong or replayed MAC, a write while the application is blocked), read back in the same
+    operation: both cards answer the refusal alike, only the read-back tells whether it was stored.
+    Few and each needs its own file, so they get their own group rather than a share of a file's."""
+    if op.name == "blocked_sm_update":
+        return True
+    if op.name not in ("update_record", "sm_update"):
+        return False
+    return op.arg("value", "") == "wrong_tag" or op.arg("mac", "") in ("wrong", "replayed")
+
+
 def _by(ops: list[Operation], family: Callable[[Operation], str | None]) -> list[list[Operation]]:
     """`ops` grouped by `family` (a key, a file; None: not in any), in first-seen order."""
     out: dict[str, list[Operation]] = {}
@@ -179,13 +192,19 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
         ops, lambda op: op.arg("key") if op.name == "external_authenticate" else ("IRK" if op.name == "internal_authenticate" else None)
     )
     plan_ops = [op for op in ops if op.name == "access"]
-    access_ops = _by(ops, lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) else None)
-    for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
+    refused_ops = [op for op in ops if _refused_write(op)]
+    access_ops = _by(
+        ops,
+        lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _refused_write(op) else None,
+    )
+    for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops, refused_ops):
         rng.shuffle(group)
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
     groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
+    if refused_ops:
+        groups.append(refused_ops)
 
     class Lockstep(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -292,7 +311,9 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             run.apdus += self.mirror.apdus
             if not run.fresh_dut:
                 names = {step.op.name for step in self.steps}
-                _restore(run, self.mirror.dut, self.ctx, set(self.key_tries), unblock="application_block" in names)
+                _restore(
+                    run, self.mirror.dut, self.ctx, set(self.key_tries), unblock=bool(names & {"application_block", "blocked_sm_update"})
+                )
                 if "append_record" in names:
                     _follow_appends(run, self.mirror.dut)
 
