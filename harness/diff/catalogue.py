@@ -14,8 +14,9 @@ replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN; resets.
 Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions (half of them under a
 class byte the profile uses, where the answer must be "INS not supported", not another class
 error), the non-writing commands with another class byte, other P1-P2 (half of them near a real
-address: a small record number, a file's SFI with reserved mode bits), a wrong Lc or Le, and
-headers cut to 2 or 3 bytes. Writing commands are only ever sent malformed with a class byte no
+address: a small record number, a file's SFI with any mode bits), a wrong Lc or Le, headers cut
+to 2 or 3 bytes, and READ RECORD of a read-protected file with a reserved P2 mode (which must be
+refused, never answered with the record). Writing commands are only ever sent malformed with a class byte no
 profile command uses, so a malformed APDU cannot write a file the run would then have to restore.
 """
 
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 import random
 
-from checks.security.access_plan import build_plan, format_conditions
+from checks.security.access_plan import AUTH, Condition, build_plan, format_conditions
 from harness.replay.operations import Operation
+from ssc.profile.access import AccessRule
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
-__all__ = ["catalogue", "malformed_apdus"]
+__all__ = ["catalogue", "firewall_probes", "malformed_apdus"]
 
 _NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
 _WRITING = ("update_binary", "update_record", "append_record", "verify", "change_pin", "external_authenticate")
@@ -61,7 +63,7 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
             if case.right == "update" and not terminal_can_grant(profile, case.file, "read"):
                 continue
             ops.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
-    ops += _firewall(profile)
+    ops += firewall_probes(profile)
     irk = profile.internal_key()
     ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
     ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]
@@ -77,7 +79,7 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
     return ops
 
 
-def _firewall(profile: Profile) -> list[Operation]:
+def firewall_probes(profile: Profile) -> list[Operation]:
     """SEC-FW-1's near miss: a file behind the firewall whose rule names a key this terminal cannot
     use, read after authenticating a key it can use with the same key id (a key state must not
     cross the firewall)."""
@@ -90,7 +92,7 @@ def _firewall(profile: Profile) -> list[Operation]:
         ids = {profile.key(name).id for name in rule.keys}
         for key in usable:
             if key.id in ids:
-                out.append(Operation.of("access", path=f.path, right="read", conditions=f"AUTH {key.name}"))
+                out.append(Operation.of("access", path=f.path, right="read", conditions=format_conditions([Condition(AUTH, key.name)])))
     return out
 
 
@@ -173,6 +175,10 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
     non_writing = [profile.command(n) for n in _NON_WRITING]
     writing = [profile.command(n) for n in _WRITING]
     sfis = sorted({f.sfi for f in profile.efs() if f.sfi is not None})
+    read_record = profile.command("read_record")
+    modes = (read_record.byte("p2_by_number"), read_record.byte("p2_by_tag"))
+    reserved = [m for m in range(read_record.byte("p2_mode_mask") + 1) if m not in modes]
+    protected = sorted({f.sfi for f in profile.efs() if f.sfi is not None and f.is_record_file and not _is_free(f.rule("read"))})
 
     def byte() -> int:
         return rng.randrange(256)
@@ -191,7 +197,7 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
 
     out = []
     for _ in range(count):
-        kind = rng.randrange(5)
+        kind = rng.randrange(6)
         if kind == 0:  # an unknown instruction, half the time inside a class the profile uses
             cla = rng.choice(used_cla) if rng.random() < 0.5 else byte()
             apdu = _short(cla, rng.choice(free_ins), byte(), byte(), body(), le())
@@ -206,11 +212,19 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
             data = body()
             lc = rng.choice([n for n in range(256) if n not in (len(data), len(data) - 1)])
             apdu = bytes([cmd.cla[0], cmd.ins, 0, 0, lc]) + data
-        else:  # a header cut short: 2 or 3 bytes (a 1-byte command cannot cross PC/SC to a card)
+        elif kind == 4 or not (protected and reserved):  # a header cut short: 2 or 3 bytes (a 1-byte command cannot cross PC/SC)
             cmd = rng.choice(non_writing)
             apdu = bytes([cmd.cla[0], cmd.ins, byte()])[: rng.choice((2, 3))]
+        else:  # READ RECORD of a protected file with a reserved P2 mode: refused, never its data
+            apdu = _short(
+                read_record.cla[0], read_record.ins, rng.randrange(1, 4), rng.choice(protected) << 3 | rng.choice(reserved), b"", 0
+            )
         out.append(apdu)
     return out
+
+
+def _is_free(rule: AccessRule | None) -> bool:
+    return rule is None or rule.is_free
 
 
 def _short(cla: int, ins: int, p1: int, p2: int, data: bytes, le: int | None) -> bytes:

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from harness.diff.catalogue import catalogue, malformed_apdus
+from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
 from harness.diff.mirror import Divergence, MirroredExchange, MirrorTransport
 from harness.diff.twin import build_twin
 from harness.replay.operations import OPERATIONS, Exchange, Operation, OperationContext, OperationUnavailable, perform
@@ -53,9 +53,10 @@ SHRINK_MIN = 2_000  # APDUs shrinking may spend at least, after the search budge
 MAX_DIVERGENCES = 8  # distinct divergences a run looks for before it stops
 MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # The groups Hypothesis draws from, each as often as the others: security state changes (few,
-# so each is drawn often), selections, authentications, accesses (by file), the access-control
-# plan's cases (conditions and access in one operation), malformed APDUs, writes the card must
-# refuse, each read back (`_refused_write`).
+# so each is drawn often), selections, authentications (by key; the firewall near misses as one
+# more family), accesses (by file), the access-control
+# plan's cases (conditions and access in one operation) with the writes the card must refuse, each
+# read back (`_refused_write`), malformed APDUs.
 _SELECT_OPS = ("select",)
 _STATE_OPS = (
     "reset",
@@ -164,7 +165,8 @@ def _refused_write(op: Operation) -> bool:
     """A write the card must refuse although it may look plausible (a wrong tag under the right, a
     wrong or replayed MAC, a write while the application is blocked), read back in the same
     operation: both cards answer the refusal alike, only the read-back tells whether it was stored.
-    Few and each needs its own file, so they get their own group rather than a share of a file's."""
+    Few, and like the access plan's cases whole probes in one operation: they join that group
+    rather than take a small share of their file's."""
     if op.name == "blocked_sm_update":
         return True
     if op.name not in ("update_record", "sm_update"):
@@ -188,23 +190,26 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     malformed = [Operation.of("apdu", hex=apdu.hex().upper()) for apdu in malformed_apdus(run.profile, rng, MALFORMED)]
     state_ops = [op for op in ops if op.name in _STATE_OPS]
     select_ops = [op for op in ops if op.name in _SELECT_OPS]
+    firewall = set(firewall_probes(run.profile))  # a key state must not cross the firewall: an authentication near miss
     auth_ops = _by(
-        ops, lambda op: op.arg("key") if op.name == "external_authenticate" else ("IRK" if op.name == "internal_authenticate" else None)
+        ops,
+        lambda op: (
+            op.arg("key")
+            if op.name == "external_authenticate"
+            else ("IRK" if op.name == "internal_authenticate" else ("firewall" if op in firewall else None))
+        ),
     )
-    plan_ops = [op for op in ops if op.name == "access"]
-    refused_ops = [op for op in ops if _refused_write(op)]
+    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or _refused_write(op)]
     access_ops = _by(
         ops,
         lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _refused_write(op) else None,
     )
-    for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops, refused_ops):
+    for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
         rng.shuffle(group)
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
     groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
-    if refused_ops:
-        groups.append(refused_ops)
 
     class Lockstep(RuleBasedStateMachine):
         def __init__(self) -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.diff.catalogue import catalogue, malformed_apdus
+from checks.security.access_plan import parse_conditions
+from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
 from harness.diff.command import DiffOptions, prepare, run_diff
 from harness.diff.lockstep import run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
 from harness.diff.twin import InjectedRandom, build_twin
 from harness.replay.command import run_replay
-from harness.replay.operations import OPERATIONS, Operation, OperationContext, perform
+from harness.replay.operations import OPERATIONS, Operation, OperationContext, check_operation, perform
 from reference_card import ReferenceCard
 from reference_card.issuance import issue
 from ssc.profile.model import Profile
@@ -171,3 +172,14 @@ def test_the_malformed_apdus_reach_the_robustness_faults(fault: str, kind: str) 
     perform(op, clean)
     with pytest.raises(Divergence):
         perform(op, faulty)
+
+
+@pytest.mark.parametrize("generation", ["gen1", "gen2", "gen3"])
+def test_every_operation_of_the_catalogue_is_well_formed(generation: str) -> None:
+    """An operation the registry refuses would be skipped silently in the lockstep (not sent)."""
+    profile = ReferenceCard.default(generation).profile
+    for op in catalogue(profile, destructive=True):
+        check_operation(op)
+        if op.name == "access":
+            parse_conditions(op.arg("conditions"))
+    assert firewall_probes(profile), "the firewall near miss has probes"
