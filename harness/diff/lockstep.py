@@ -55,8 +55,8 @@ MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # The groups Hypothesis draws from, each as often as the others: security state changes (few,
 # so each is drawn often), selections, authentications (by key; the firewall near misses as one
 # more family), accesses (by file), the access-control
-# plan's cases (conditions and access in one operation) with the writes the card must refuse, each
-# read back (`_refused_write`), malformed APDUs.
+# plan's cases (conditions and access in one operation) with the other whole probes (`_whole_probe`:
+# writes the card must refuse, each read back; whole files read), malformed APDUs.
 _SELECT_OPS = ("select",)
 _STATE_OPS = (
     "reset",
@@ -161,6 +161,13 @@ def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, .
     return tuple(reqs)
 
 
+def _whole_probe(op: Operation) -> bool:
+    """An operation that is a whole probe by itself, like the access plan's cases, and joins their
+    group: a refused write read back (`_refused_write`), or every record of a file read without a
+    right and with the file's read right (what personalization faults show in)."""
+    return _refused_write(op) or (op.name == "read_records" and op.arg("auth", "none") in ("none", "rule"))
+
+
 def _refused_write(op: Operation) -> bool:
     """A write the card must refuse although it may look plausible (a wrong tag under the right, a
     wrong or replayed MAC, a write while the application is blocked), read back in the same
@@ -199,10 +206,10 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             else ("IRK" if op.name == "internal_authenticate" else ("firewall" if op in firewall else None))
         ),
     )
-    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or _refused_write(op)]
+    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or _whole_probe(op)]
     access_ops = _by(
         ops,
-        lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _refused_write(op) else None,
+        lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
     )
     for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
         rng.shuffle(group)
