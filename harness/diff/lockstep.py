@@ -155,7 +155,7 @@ def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, .
     if step.op.name != "apdu":
         return OPERATIONS[step.op.name].requirements
     name = run.command_name(d.command or b"")
-    reqs = list(OPERATIONS["apdu"].requirements)
+    reqs = ["SEC-ROB-1", *OPERATIONS["apdu"].requirements]  # the lockstep's raw APDUs are its malformed ones
     if name in OPERATIONS:
         reqs += [r for r in OPERATIONS[name].requirements if r not in reqs]
     return tuple(reqs)
