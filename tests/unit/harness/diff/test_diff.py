@@ -20,6 +20,7 @@ from harness.replay.operations import OPERATIONS, Operation, OperationContext, c
 from reference_card import ReferenceCard
 from reference_card.issuance import issue
 from ssc.profile.model import Profile
+from terminal.transports.base import CardMuteError
 from terminal.transports.inprocess import InProcessTransport
 
 
@@ -183,3 +184,18 @@ def test_every_operation_of_the_catalogue_is_well_formed(generation: str) -> Non
         if op.name == "access":
             parse_conditions(op.arg("conditions"))
     assert firewall_probes(profile), "the firewall near miss has probes"
+
+
+class _SilentCard(InProcessTransport):
+    """The DUT's transport when the card stays silent: present, no answer."""
+
+    def transmit(self, command: bytes) -> bytes:
+        raise CardMuteError("no answer within the limit")
+
+
+def test_a_silent_card_diverges_from_a_twin_that_answers() -> None:
+    dut = ReferenceCard.default("gen2")
+    twin, rng = build_twin(dut.profile, dut.personalization, dut.keyset)
+    mirror = MirrorTransport(_SilentCard(dut), InProcessTransport(twin), rng, dut.profile)
+    with pytest.raises(Divergence, match="no answer"):
+        mirror.transmit(bytes.fromhex("0084000008"))
