@@ -148,11 +148,30 @@ class DiffRun:
         return "(no command of the profile)"  # malformed: unknown class or instruction, or too short
 
 
+# Commands an operation sends to prepare its own (select the file, verify the PIN, authenticate,
+# fetch a challenge): a divergence in one of them is classified under that command, not the operation.
+_PREPARATORY = ("select", "verify", "external_authenticate", "get_challenge")
+
+
+def _diverging_command(run: DiffRun, step: StepRecord, d: Divergence) -> str:
+    """The profile command that diverged; a GET RESPONSE stands for the command it answers."""
+    name = run.command_name(d.command or b"")
+    if name == "get_response":
+        sent = [e.command for e in step.exchanges if e.command is not None]
+        if len(sent) >= 2:
+            return run.command_name(sent[-2])
+    return name
+
+
 def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...]:
-    """Requirement IDs of the diverging command: its operation's, or for a raw APDU the command's."""
+    """Requirement IDs of the diverging command: a preparatory command's own (`_PREPARATORY`),
+    else its operation's; for a raw (malformed) APDU SEC-ROB-1 and the command's."""
     if d.command is not None and d.rule.startswith("freshness"):
         return OPERATIONS["get_challenge"].requirements
     if step.op.name != "apdu":
+        command = _diverging_command(run, step, d) if d.command is not None else step.op.name
+        if command in _PREPARATORY and command != step.op.name:
+            return OPERATIONS[command].requirements
         return OPERATIONS[step.op.name].requirements
     name = run.command_name(d.command or b"")
     reqs = ["SEC-ROB-1", *OPERATIONS["apdu"].requirements]  # the lockstep's raw APDUs are its malformed ones

@@ -81,7 +81,8 @@ def test_a_fault_is_found_and_shrunk_to_its_few_commands() -> None:
     (found,) = run.divergences
     assert 1 <= len(found.steps) <= SHRUNK_AT_MOST and found.apdus_before <= 20_000
     assert any(r.startswith("SEC-PIN-") for r in found.requirements), "an unchanged PIN try counter is classified under a PIN requirement"
-    assert found.requirements == OPERATIONS[found.steps[-1].op.name].requirements, "classified by the diverging operation"
+    by_command = {OPERATIONS[name].requirements for name in (found.steps[-1].op.name, "select", "verify", "external_authenticate")}
+    assert found.requirements in by_command, "classified by the diverging operation or the preparatory command that diverged"
     assert "******" in str(found.divergence), "the wrong PIN derives from the run's PIN: masked"
 
 
@@ -199,3 +200,11 @@ def test_a_silent_card_diverges_from_a_twin_that_answers() -> None:
     mirror = MirrorTransport(_SilentCard(dut), InProcessTransport(twin), rng, dut.profile)
     with pytest.raises(Divergence, match="no answer"):
         mirror.transmit(bytes.fromhex("0084000008"))
+
+
+def test_a_divergence_in_a_preparatory_select_is_classified_under_select() -> None:
+    """fci_wrong_algorithm_id shows in the FCI of the SELECT any operation starts with."""
+    _, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("fci_wrong_algorithm_id",), stop_at_first=True, max_apdus=2_000))
+    run_lockstep(run)
+    (found,) = run.divergences
+    assert found.requirements == OPERATIONS["select"].requirements
