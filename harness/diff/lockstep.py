@@ -151,6 +151,7 @@ class DiffRun:
 # Commands an operation sends to prepare its own (select the file, verify the PIN, authenticate,
 # fetch a challenge): a divergence in one of them is classified under that command, not the operation.
 _PREPARATORY = ("select", "verify", "external_authenticate", "get_challenge")
+_PIN_OPS = ("change_pin", "reload_pin", "unblock_pin")  # their VERIFYs prove the operation's effect: theirs
 
 
 def _diverging_command(run: DiffRun, step: StepRecord, d: Divergence) -> str:
@@ -170,7 +171,7 @@ def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, .
         return OPERATIONS["get_challenge"].requirements
     if step.op.name != "apdu":
         command = _diverging_command(run, step, d) if d.command is not None else step.op.name
-        if command in _PREPARATORY and command != step.op.name:
+        if command in _PREPARATORY and command != step.op.name and not (command == "verify" and step.op.name in _PIN_OPS):
             return OPERATIONS[command].requirements
         return OPERATIONS[step.op.name].requirements
     name = run.command_name(d.command or b"")
