@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import print_table
 
+from harness.declaration import default_declaration_path
+from harness.diff.card import open_card
 from harness.diff.command import DiffOptions, prepare
 from harness.diff.lockstep import DiffRun, run_lockstep
 from reference_card.faults import FAULTS
@@ -63,10 +65,25 @@ def _faults(args: argparse.Namespace, generations: list[str]) -> list[tuple[str,
     return out
 
 
+def _declaration(gen: str) -> Path | None:
+    """The served card's issuer declaration, as a lab passes ``--declaration`` for its card (the
+    embedded card gets its own without asking): the institution and key versions the twin takes
+    from it rather than from the card."""
+    region = open_card(f"reference:{gen}").identity.region
+    return default_declaration_path(region)
+
+
 def _one(card: str, gen: str, faults: tuple[str, ...], budget: int, seed: int, first: bool) -> tuple[DiffRun, float]:
     destructive = card.startswith("reference")  # a served card is not rebuilt between sequences: as a physical card
     options = DiffOptions(
-        card=card, profile=gen, faults=faults, max_apdus=budget, seed=seed, stop_at_first=first, allow_destructive=destructive
+        card=card,
+        profile=gen,
+        faults=faults,
+        max_apdus=budget,
+        seed=seed,
+        stop_at_first=first,
+        allow_destructive=destructive,
+        declaration=None if destructive else _declaration(gen),
     )
     _, run, _ = prepare(options)
     started = time.perf_counter()
