@@ -4,27 +4,33 @@ Each file, key and command of the profile gives its operations: SELECT by name, 
 and by child FID; READ RECORD by every record number (one past the last as well) and by tag, with
 and without the read right; READ BINARY at the start, the end and past the end; UPDATE of every
 file the terminal can write (a changed value, and the original back), with the right and without
-it; secure-messaging updates with right and wrong MACs; GET CHALLENGE of every length; EXTERNAL
+it, and with the right but a record under a wrong tag; secure-messaging updates with right, wrong
+and other keys' MACs, replayed (the same command sent twice: its challenge is spent) and, when the
+run allows destructive operations, sent while the application is blocked; GET CHALLENGE of every length; EXTERNAL
 AUTHENTICATE of every key the terminal's PSAM serves, active and every version, right, wrong and
 replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN; resets. Destructive ones
 (APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
 
-Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions, and the non-writing
-commands with another class byte, other P1-P2, a wrong Lc or Le. Writing commands are only ever
-sent malformed with a class byte no profile command uses, so a malformed APDU cannot write a
-file the run would then have to restore.
+Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions (half of them under a
+class byte the profile uses, where the answer must be "INS not supported", not another class
+error), the non-writing commands with another class byte, other P1-P2 (half of them near a real
+address: a small record number, a file's SFI with any mode bits), a wrong Lc or Le, headers cut
+to 2 or 3 bytes, and READ RECORD of a read-protected file with a reserved P2 mode (which must be
+refused, never answered with the record). Writing commands are only ever sent malformed with a class byte no
+profile command uses, so a malformed APDU cannot write a file the run would then have to restore.
 """
 
 from __future__ import annotations
 
 import random
 
-from checks.security.access_plan import build_plan, format_conditions
+from checks.security.access_plan import AUTH, Condition, build_plan, format_conditions
 from harness.replay.operations import Operation
+from ssc.profile.access import AccessRule
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
-__all__ = ["catalogue", "malformed_apdus"]
+__all__ = ["catalogue", "firewall_probes", "malformed_apdus"]
 
 _NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
 _WRITING = ("update_binary", "update_record", "append_record", "verify", "change_pin", "external_authenticate")
@@ -57,7 +63,7 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
             if case.right == "update" and not terminal_can_grant(profile, case.file, "read"):
                 continue
             ops.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
-    ops += _firewall(profile)
+    ops += firewall_probes(profile)
     irk = profile.internal_key()
     ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
     ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]
@@ -73,7 +79,7 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
     return ops
 
 
-def _firewall(profile: Profile) -> list[Operation]:
+def firewall_probes(profile: Profile) -> list[Operation]:
     """SEC-FW-1's near miss: a file behind the firewall whose rule names a key this terminal cannot
     use, read after authenticating a key it can use with the same key id (a key state must not
     cross the firewall)."""
@@ -86,7 +92,7 @@ def _firewall(profile: Profile) -> list[Operation]:
         ids = {profile.key(name).id for name in rule.keys}
         for key in usable:
             if key.id in ids:
-                out.append(Operation.of("access", path=f.path, right="read", conditions=f"AUTH {key.name}"))
+                out.append(Operation.of("access", path=f.path, right="read", conditions=format_conditions([Condition(AUTH, key.name)])))
     return out
 
 
@@ -138,9 +144,12 @@ def _writes(profile: Profile, path: str, destructive: bool) -> list[Operation]:
     readable = terminal_can_grant(profile, path, "read")
     if update is not None and readable and f.kind != "cyclic" and "dir" not in f.flags:
         if update.sm_keys:
-            for mac in ("right", "wrong", "other"):
+            for mac in ("right", "wrong", "other", "replayed"):
                 for value in ("changed", "original"):
                     out.append(Operation.of("sm_update", path=path, mac=mac, value=value))
+            out.append(Operation.of("sm_update", path=path, mac="right", value="wrong_tag"))
+            if destructive:
+                out += [Operation.of("blocked_sm_update", path=path, value=value) for value in ("changed", "original")]
         else:
             auths = _near_misses(profile, path) + (["rule"] if terminal_can_grant(profile, path, "update") else [])
             for auth in auths:
@@ -149,6 +158,8 @@ def _writes(profile: Profile, path: str, destructive: bool) -> list[Operation]:
                         out.append(Operation.of("update_record", path=path, value=value, auth=auth))
                     elif f.size:
                         out.append(Operation.of("update_binary", path=path, value=value, auth=auth))
+            if f.is_record_file and "rule" in auths:  # granted, but the record's tag is wrong: refused, nothing stored
+                out.append(Operation.of("update_record", path=path, value="wrong_tag", auth="rule"))
     if f.kind == "cyclic" and destructive and f.rule("append") is not None:
         out += [Operation.of("append_record", path=path, mac=mac) for mac in ("right", "wrong")]
         out.append(Operation.of("append_record", path=path, mac="right", times="fill"))
@@ -163,6 +174,11 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
     free_ins = [i for i in range(256) if i not in known_ins]
     non_writing = [profile.command(n) for n in _NON_WRITING]
     writing = [profile.command(n) for n in _WRITING]
+    sfis = sorted({f.sfi for f in profile.efs() if f.sfi is not None})
+    read_record = profile.command("read_record")
+    modes = (read_record.byte("p2_by_number"), read_record.byte("p2_by_tag"))
+    reserved = [m for m in range(read_record.byte("p2_mode_mask") + 1) if m not in modes]
+    protected = sorted({f.sfi for f in profile.efs() if f.sfi is not None and f.is_record_file and not _is_free(f.rule("read"))})
 
     def byte() -> int:
         return rng.randrange(256)
@@ -173,24 +189,42 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
     def le() -> int | None:
         return None if rng.random() < 0.5 else byte()
 
+    def p1p2() -> tuple[int, int]:
+        # half the time near a real address: a small record number, a file's SFI with any mode bits
+        if rng.random() < 0.5 or not sfis:
+            return byte(), byte()
+        return rng.randrange(5), rng.choice(sfis) << 3 | rng.randrange(8)
+
     out = []
     for _ in range(count):
-        kind = rng.randrange(4)
-        if kind == 0:
-            apdu = _short(byte(), rng.choice(free_ins), byte(), byte(), body(), le())
+        kind = rng.randrange(6)
+        if kind == 0:  # an unknown instruction, half the time inside a class the profile uses
+            cla = rng.choice(used_cla) if rng.random() < 0.5 else byte()
+            apdu = _short(cla, rng.choice(free_ins), byte(), byte(), body(), le())
         elif kind == 1:
             cmd = rng.choice(non_writing)
-            apdu = _short(cmd.cla[0], cmd.ins, byte(), byte(), body(), le())
+            apdu = _short(cmd.cla[0], cmd.ins, *p1p2(), body(), le())
         elif kind == 2:
             cmd = rng.choice(non_writing + writing)
             apdu = _short(rng.choice(free_cla), cmd.ins, 0, 0, body(), None)
-        else:
+        elif kind == 3:
             cmd = rng.choice(non_writing)
             data = body()
             lc = rng.choice([n for n in range(256) if n not in (len(data), len(data) - 1)])
             apdu = bytes([cmd.cla[0], cmd.ins, 0, 0, lc]) + data
+        elif kind == 4 or not (protected and reserved):  # a header cut short: 2 or 3 bytes (a 1-byte command cannot cross PC/SC)
+            cmd = rng.choice(non_writing)
+            apdu = bytes([cmd.cla[0], cmd.ins, byte()])[: rng.choice((2, 3))]
+        else:  # READ RECORD of a protected file with a reserved P2 mode: refused, never its data
+            apdu = _short(
+                read_record.cla[0], read_record.ins, rng.randrange(1, 4), rng.choice(protected) << 3 | rng.choice(reserved), b"", 0
+            )
         out.append(apdu)
     return out
+
+
+def _is_free(rule: AccessRule | None) -> bool:
+    return rule is None or rule.is_free
 
 
 def _short(cla: int, ins: int, p1: int, p2: int, data: bytes, le: int | None) -> bytes:

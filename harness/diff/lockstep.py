@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from harness.diff.catalogue import catalogue, malformed_apdus
+from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
 from harness.diff.mirror import Divergence, MirroredExchange, MirrorTransport
 from harness.diff.twin import build_twin
 from harness.replay.operations import OPERATIONS, Exchange, Operation, OperationContext, OperationUnavailable, perform
@@ -53,8 +53,10 @@ SHRINK_MIN = 2_000  # APDUs shrinking may spend at least, after the search budge
 MAX_DIVERGENCES = 8  # distinct divergences a run looks for before it stops
 MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # The groups Hypothesis draws from, each as often as the others: security state changes (few,
-# so each is drawn often), selections, authentications, accesses (by file), the access-control
-# plan's cases (conditions and access in one operation), malformed APDUs.
+# so each is drawn often), selections, authentications (by key; the firewall near misses as one
+# more family), accesses (by file), the access-control
+# plan's cases (conditions and access in one operation) with the other whole probes (`_whole_probe`:
+# writes the card must refuse, each read back; whole files read), malformed APDUs.
 _SELECT_OPS = ("select",)
 _STATE_OPS = (
     "reset",
@@ -146,17 +148,57 @@ class DiffRun:
         return "(no command of the profile)"  # malformed: unknown class or instruction, or too short
 
 
+# Commands an operation sends to prepare its own (select the file, verify the PIN, authenticate,
+# fetch a challenge): a divergence in one of them is classified under that command, not the operation.
+_PREPARATORY = ("select", "verify", "external_authenticate", "get_challenge")
+_PIN_OPS = ("change_pin", "reload_pin", "unblock_pin")  # their VERIFYs prove the operation's effect: theirs
+
+
+def _diverging_command(run: DiffRun, step: StepRecord, d: Divergence) -> str:
+    """The profile command that diverged; a GET RESPONSE stands for the command it answers."""
+    name = run.command_name(d.command or b"")
+    if name == "get_response":
+        sent = [e.command for e in step.exchanges if e.command is not None]
+        if len(sent) >= 2:
+            return run.command_name(sent[-2])
+    return name
+
+
 def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...]:
-    """Requirement IDs of the diverging command: its operation's, or for a raw APDU the command's."""
+    """Requirement IDs of the diverging command: a preparatory command's own (`_PREPARATORY`),
+    else its operation's; for a raw (malformed) APDU SEC-ROB-1 and the command's."""
     if d.command is not None and d.rule.startswith("freshness"):
         return OPERATIONS["get_challenge"].requirements
     if step.op.name != "apdu":
+        command = _diverging_command(run, step, d) if d.command is not None else step.op.name
+        if command in _PREPARATORY and command != step.op.name and not (command == "verify" and step.op.name in _PIN_OPS):
+            return OPERATIONS[command].requirements
         return OPERATIONS[step.op.name].requirements
     name = run.command_name(d.command or b"")
-    reqs = list(OPERATIONS["apdu"].requirements)
+    reqs = ["SEC-ROB-1", *OPERATIONS["apdu"].requirements]  # the lockstep's raw APDUs are its malformed ones
     if name in OPERATIONS:
         reqs += [r for r in OPERATIONS[name].requirements if r not in reqs]
     return tuple(reqs)
+
+
+def _whole_probe(op: Operation) -> bool:
+    """An operation that is a whole probe by itself, like the access plan's cases, and joins their
+    group: a refused write read back (`_refused_write`), or every record of a file read without a
+    right and with the file's read right (what personalization faults show in)."""
+    return _refused_write(op) or (op.name == "read_records" and op.arg("auth", "none") in ("none", "rule"))
+
+
+def _refused_write(op: Operation) -> bool:
+    """A write the card must refuse although it may look plausible (a wrong tag under the right, a
+    wrong or replayed MAC, a write while the application is blocked), read back in the same
+    operation: both cards answer the refusal alike, only the read-back tells whether it was stored.
+    Few, and like the access plan's cases whole probes in one operation: they join that group
+    rather than take a small share of their file's."""
+    if op.name == "blocked_sm_update":
+        return True
+    if op.name not in ("update_record", "sm_update"):
+        return False
+    return op.arg("value", "") == "wrong_tag" or op.arg("mac", "") in ("wrong", "replayed")
 
 
 def _by(ops: list[Operation], family: Callable[[Operation], str | None]) -> list[list[Operation]]:
@@ -175,11 +217,20 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     malformed = [Operation.of("apdu", hex=apdu.hex().upper()) for apdu in malformed_apdus(run.profile, rng, MALFORMED)]
     state_ops = [op for op in ops if op.name in _STATE_OPS]
     select_ops = [op for op in ops if op.name in _SELECT_OPS]
+    firewall = set(firewall_probes(run.profile))  # a key state must not cross the firewall: an authentication near miss
     auth_ops = _by(
-        ops, lambda op: op.arg("key") if op.name == "external_authenticate" else ("IRK" if op.name == "internal_authenticate" else None)
+        ops,
+        lambda op: (
+            op.arg("key")
+            if op.name == "external_authenticate"
+            else ("IRK" if op.name == "internal_authenticate" else ("firewall" if op in firewall else None))
+        ),
     )
-    plan_ops = [op for op in ops if op.name == "access"]
-    access_ops = _by(ops, lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) else None)
+    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or _whole_probe(op)]
+    access_ops = _by(
+        ops,
+        lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
+    )
     for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
         rng.shuffle(group)
     for family in (*auth_ops, *access_ops):
@@ -292,7 +343,9 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             run.apdus += self.mirror.apdus
             if not run.fresh_dut:
                 names = {step.op.name for step in self.steps}
-                _restore(run, self.mirror.dut, self.ctx, set(self.key_tries), unblock="application_block" in names)
+                _restore(
+                    run, self.mirror.dut, self.ctx, set(self.key_tries), unblock=bool(names & {"application_block", "blocked_sm_update"})
+                )
                 if "append_record" in names:
                     _follow_appends(run, self.mirror.dut)
 

@@ -3,7 +3,8 @@
 `MirrorTransport` is a transport over two cards: the terminal above it (T=0 handling, the session,
 the operations) talks to the DUT as usual and never knows a twin is there. Each raw command goes
 to the DUT first; the twin gets the same bytes and must answer the same bytes (data and SW), and a
-reset must give the same ATR. The first difference raises `Divergence`, which carries both answers.
+reset must give the same ATR. A DUT that stays silent (`CardMuteError`: present, no answer) diverges
+from a twin that answered; a lost card or reader is no answer of the card and ends the run. The first difference raises `Divergence`, which carries both answers.
 
 Declared nondeterminism is compared by rule instead of bytes:
 
@@ -25,7 +26,7 @@ from harness.dut import mask_rules
 from ssc.profile.model import Profile
 from ssc.tlv import parse_tlv
 from terminal.errors import HarnessError
-from terminal.transports.base import Transport
+from terminal.transports.base import CardMuteError, Transport
 from terminal.transports.tracing import Masker
 
 __all__ = ["Divergence", "MirrorTransport", "MirroredExchange"]
@@ -84,7 +85,12 @@ class MirrorTransport(Transport):
 
     def transmit(self, command: bytes) -> bytes:
         self.apdus += 1
-        answer = self.dut.transmit(command)
+        try:
+            answer = self.dut.transmit(command)
+        except CardMuteError as exc:  # present but silent: a behaviour of the card, compared with the twin's answer
+            model = self.twin.transmit(command)
+            self.log.append(MirroredExchange(bytes(command), b"", bytes(model)))
+            raise Divergence(command, b"", model, f"no answer: {exc}", shown=self.shown(command)) from exc
         is_challenge = self._is(command, self._challenge)
         if is_challenge and len(answer) > 2 and answer[-2:] == b"\x90\x00":
             self.rng.inject(answer[:-2])

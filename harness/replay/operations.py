@@ -409,14 +409,18 @@ def _read_records(ctx: OperationContext, op: Operation) -> None:
 
 def _new_value(ctx: OperationContext, key: tuple[str, str], current: bytes, value: str, record: bool) -> bytes:
     """The bytes a write carries: "changed" flips the content the run first found (remembered as
-    the original), "original" writes that content back (the current one, when nothing was changed)."""
+    the original), "original" writes that content back (the current one, when nothing was changed),
+    "wrong_tag" (records only) is the changed content under a tag the record definition does not
+    have: a card must refuse it (6A80) and store nothing."""
     ctx.originals.setdefault(key, current)
     base = ctx.originals[key]
     if value == "changed":
         return base[:2] + bytes(b ^ 0xFF for b in base[2:]) if record else bytes(b ^ 0xFF for b in base)
     if value == "original":
         return base
-    raise OperationUnavailable(f"value={value!r}; expected changed or original")
+    if value == "wrong_tag" and record and len(base) >= 2:  # the changed content under another tag (same length)
+        return bytes([base[0] ^ 0xFF, base[1]]) + bytes(b ^ 0xFF for b in base[2:])
+    raise OperationUnavailable(f"value={value!r}; expected changed or original" + (" or wrong_tag" if record else ""))
 
 
 def _current_record(ctx: OperationContext, path: str, number: int) -> bytes:
@@ -438,6 +442,15 @@ def _update_record(ctx: OperationContext, op: Operation) -> None:
     data = _new_value(ctx, (path, f"record {number}"), current, op.arg("value", "changed"), True)
     _granted(ctx, path, "update", op.arg("auth", "rule"))
     ctx.session.update_record(path, data, number=number, check=False)
+    if op.arg("value", "changed") == "wrong_tag":
+        _read_back(ctx, path, number)
+
+
+def _read_back(ctx: OperationContext, path: str, number: int) -> None:
+    """Read the record a refused write aimed at, with the file's read right: what a write the
+    card refused left behind shows only there (the status words of both cards agree)."""
+    _granted(ctx, path, "read", "rule")
+    ctx.session.read_record(path, number, check=False)
 
 
 def _sm_update(ctx: OperationContext, op: Operation) -> None:
@@ -447,6 +460,9 @@ def _sm_update(ctx: OperationContext, op: Operation) -> None:
     current = _current_record(ctx, path, number)
     data = _new_value(ctx, (path, f"record {number}"), current, op.arg("value", "changed"), True)
     mac = op.arg("mac", "right")
+    if mac == "replayed":
+        _sm_replayed(ctx, path, number, op.arg("value", "changed"), data)
+        return
     key_name = None
     if mac == "other":  # a right MAC under another external key of the file's DF
         rule_keys = f.rule("update").sm_keys if f.rule("update") is not None else frozenset()  # type: ignore[union-attr]  # checked in the same expression
@@ -456,6 +472,44 @@ def _sm_update(ctx: OperationContext, op: Operation) -> None:
         key_name = others[0]
     psam = _psam_for(ctx, "a MAC", mac != "wrong")
     ctx.session.secure_update_record(path, data, psam, key_name, number=number, check=False)
+    if mac != "right" or op.arg("value", "changed") == "wrong_tag":  # a write the card must refuse
+        _read_back(ctx, path, number)
+
+
+def _sm_replayed(ctx: OperationContext, path: str, number: int, value: str, data: bytes) -> None:
+    """A replayed secure-messaging write: `data` written with a right MAC, the other value written
+    over it, then the first command sent again byte for byte. Its challenge is spent, so the card
+    must refuse it (6984) and keep the other value: the read-back that ends the operation shows
+    whether it did."""
+    if value not in ("changed", "original"):
+        raise OperationUnavailable(f"sm_update: mac=replayed takes value changed or original, not {value!r}")
+    s = ctx.session
+    psam = ctx.need_psam("a MAC")
+    mark = len(ctx.capture.events)
+    s.secure_update_record(path, data, psam, number=number, check=True)
+    first = [c for c, _ in ctx.capture.events[mark:] if c is not None][-1]
+    other = _new_value(ctx, (path, f"record {number}"), data, "original" if value == "changed" else "changed", True)
+    s.secure_update_record(path, other, psam, number=number, check=True)
+    s.terminal.send(first)
+    _read_back(ctx, path, number)
+
+
+def _blocked_sm_update(ctx: OperationContext, op: Operation) -> None:
+    """A secure-messaging write (right MAC) while the application is blocked, then the application
+    unblocked and the record read back: the card must refuse the write (6A81) and store nothing.
+    The record is first read before blocking (reads are refused after)."""
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    number = _record_number(f, op)
+    current = _current_record(ctx, path, number)
+    data = _new_value(ctx, (path, f"record {number}"), current, op.arg("value", "changed"), True)
+    psam = ctx.need_psam("APPLICATION BLOCK")
+    s = ctx.session
+    s.identity()
+    s.application_block(psam, check=True)
+    s.secure_update_record(path, data, psam, number=number, check=False)
+    s.application_unblock(psam, check=True)
+    _read_back(ctx, path, number)
 
 
 def _append_record(ctx: OperationContext, op: Operation) -> None:
@@ -582,6 +636,7 @@ def _apdu(ctx: OperationContext, op: Operation) -> None:
 _RIGHT_WRONG = ("right", "wrong")
 _AUTH = None  # rule, none, pin or key:<name>
 _VALUE = ("changed", "original")
+_RECORD_VALUE = ("changed", "original", "wrong_tag")
 
 OPERATIONS: Mapping[str, OperationSpec] = {
     "select": OperationSpec(
@@ -637,7 +692,7 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     ),
     "update_record": OperationSpec(
         _update_record,
-        {"path": None, "number": None, "value": _VALUE, "auth": _AUTH},
+        {"path": None, "number": None, "value": _RECORD_VALUE, "auth": _AUTH},
         True,
         False,
         ("STD-CMD-2", "SEC-AC-1", "SEC-AC-2", "SEC-AC-4"),
@@ -645,11 +700,19 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     ),
     "sm_update": OperationSpec(
         _sm_update,
-        {"path": None, "number": None, "value": _VALUE, "mac": ("right", "wrong", "other")},
+        {"path": None, "number": None, "value": _RECORD_VALUE, "mac": ("right", "wrong", "other", "replayed")},
         True,
         False,
         ("SEC-SM-1",),
         frozenset({"number", "value", "mac"}),
+    ),
+    "blocked_sm_update": OperationSpec(
+        _blocked_sm_update,
+        {"path": None, "number": None, "value": _VALUE},
+        True,
+        True,
+        ("SEC-LC-1", "SEC-SM-1"),
+        frozenset({"number", "value"}),
     ),
     "append_record": OperationSpec(
         _append_record,

@@ -4,8 +4,10 @@ Each step's operation is performed again (`harness.replay.operations.perform`) a
 are compared with the recorded ones: same number of exchanges, same status words, and the same
 response data wherever the recording kept data (masked data and fresh challenges compare by status
 word only). A step made from a run's trace records only the exchange the trace showed; an operation
-may need a SELECT first, so such steps are compared on their last exchanges. A step that cannot be performed here (no PSAM, destructive without permission) is
-reported as such, with the reason, and the replay goes on.
+may need a SELECT first, so such steps are compared on their last exchanges. The last step of a
+divergence script (source "diff") was recorded up to the diverging exchange, where the lockstep
+stopped: it is compared on its first exchanges. A step that cannot be performed here (no PSAM,
+destructive without permission) is reported as such, with the reason, and the replay goes on.
 """
 
 from __future__ import annotations
@@ -50,7 +52,12 @@ def replay(script: ReplayScript, ctx: OperationContext) -> list[StepComparison]:
         except OperationUnavailable as exc:
             out.append(StepComparison(i, op, "not-run", recorded, [], str(exc)))
             continue
-        compared = replayed[-len(recorded) :] if script.source == "trace" and recorded else replayed
+        if script.source == "trace" and recorded:
+            compared = replayed[-len(recorded) :]
+        elif script.source == "diff" and i == len(script.steps) - 1:
+            compared = replayed[: len(recorded)]  # the diverging step was recorded up to the divergence only
+        else:
+            compared = replayed
         status = "same" if outcomes_match(recorded, compared) else "differs"
         out.append(StepComparison(i, op, status, recorded, replayed))
     return out

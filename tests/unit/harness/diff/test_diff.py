@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import random
+from html import escape
 from pathlib import Path
 
 import pytest
 
+from checks.security.access_plan import parse_conditions
+from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
 from harness.diff.command import DiffOptions, prepare, run_diff
 from harness.diff.lockstep import run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
 from harness.diff.twin import InjectedRandom, build_twin
 from harness.replay.command import run_replay
+from harness.replay.operations import OPERATIONS, Operation, OperationContext, check_operation, perform
 from reference_card import ReferenceCard
 from reference_card.issuance import issue
+from ssc.profile.model import Profile
+from terminal.transports.base import CardMuteError
 from terminal.transports.inprocess import InProcessTransport
 
 
@@ -65,12 +72,17 @@ def test_an_injected_value_of_another_length_is_not_used() -> None:
     assert rng.randbytes(4) != b"\x01\x02"
 
 
+SHRUNK_AT_MOST = 10  # issue 10 §1: a divergence is shrunk to at most 10 commands
+
+
 def test_a_fault_is_found_and_shrunk_to_its_few_commands() -> None:
     _, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("pin_counter_not_decremented",), stop_at_first=True))
     run_lockstep(run)
     (found,) = run.divergences
-    assert [step.op.name for step in found.steps] == ["reset", "verify"]
-    assert "SEC-PIN-1" in found.requirements and found.apdus_before <= 20_000
+    assert 1 <= len(found.steps) <= SHRUNK_AT_MOST and found.apdus_before <= 20_000
+    assert any(r.startswith("SEC-PIN-") for r in found.requirements), "an unchanged PIN try counter is classified under a PIN requirement"
+    by_command = {OPERATIONS[name].requirements for name in (found.steps[-1].op.name, "select", "verify", "external_authenticate")}
+    assert found.requirements in by_command, "classified by the diverging operation or the preparatory command that diverged"
     assert "******" in str(found.divergence), "the wrong PIN derives from the run's PIN: masked"
 
 
@@ -86,14 +98,113 @@ def test_the_command_writes_diff_json_a_script_and_the_report(tmp_path: Path) ->
     assert code == 1
     doc = json.loads((tmp_path / "diff.json").read_text(encoding="utf-8"))
     (d,) = doc["divergences"]
-    assert d["commands"] == ["reset()", "verify(pin=wrong)"] and d["script"] == "divergence-1.json"
+    assert 1 <= len(d["commands"]) <= SHRUNK_AT_MOST and d["script"] == "divergence-1.json"
+    assert any(r.startswith("SEC-PIN-") for r in d["requirements"])
     assert d["dut"][-1]["response"] != d["model"][-1]["response"]
     assert doc["apdus"] > 0 and doc["commands_covered"] > 0
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert 'id="divergence-1"' in html and "verify(pin=wrong)" in html
+    assert 'id="divergence-1"' in html and escape(d["commands"][-1]) in html, "the report shows the diverging command"
     pin = ReferenceCard.default("gen2").personalization.pin or ""
     for name in ("diff.json", "divergence-1.json", "report.html"):
         assert pin not in (tmp_path / name).read_text(encoding="utf-8"), f"{name} holds the PIN"
     script = tmp_path / "divergence-1.json"
     assert run_replay(script, "reference:gen2", faults=("pin_counter_not_decremented",)) == 0
     assert run_replay(script, "reference:gen2") == 1  # the clean card answers as the model did
+
+
+def _lockstep_context(faults: tuple[str, ...]) -> OperationContext:
+    """An operation context over the mirror of a (faulty) embedded card and its twin, as the lockstep has."""
+    _, run, _ = prepare(DiffOptions(card="reference:gen2", faults=faults, allow_destructive=True))
+    twin, rng = build_twin(run.profile, run.personalization, run.keyset)
+    mirror = MirrorTransport(run.open_dut(), InProcessTransport(twin), rng, run.profile)
+    return OperationContext.over(mirror, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=True)
+
+
+def _write_then_read(profile: Profile, write: dict[str, str]) -> list[Operation]:
+    """The first write of the catalogue with `write`'s arguments, then the read-back of its record."""
+    ops = catalogue(profile, destructive=True)
+    name = write["name"]
+    chosen = next(op for op in ops if op.name == name and all(op.arg(k, "") == v for k, v in write.items() if k != "name"))
+    path = chosen.arg("path")
+    read = next(
+        op for op in ops if op.name == "read_record" and op.arg("path") == path and op.arg("auth") == "rule" and op.arg("number", "") == "1"
+    )
+    return [chosen, read]
+
+
+@pytest.mark.parametrize(
+    ("fault", "write"),
+    [
+        ("wrong_tag_written", {"name": "update_record", "value": "wrong_tag", "auth": "rule"}),
+        ("sm_refusal_writes", {"name": "sm_update", "mac": "replayed", "value": "changed"}),
+        ("sm_refusal_writes", {"name": "sm_update", "mac": "wrong", "value": "changed"}),
+        ("blocked_application_writes", {"name": "blocked_sm_update", "value": "changed"}),
+    ],
+)
+def test_the_catalogue_has_the_refused_write_a_read_back_exposes(fault: str, write: dict[str, str]) -> None:
+    """The write is answered the same by both cards (refused); only a read-back (the operation's own,
+    or the next read) tells the faulty card, which stored it anyway. The clean card goes through
+    the same operations in lockstep."""
+    clean = _lockstep_context(())
+    ops = _write_then_read(clean.profile, write)
+    for op in ops:
+        perform(op, clean)
+    faulty = _lockstep_context((fault,))
+    with pytest.raises(Divergence):
+        for op in ops:
+            perform(op, faulty)
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [("undefined_ins_answers_ok", "unknown INS under a used CLA"), ("truncated_apdu_answers_data", "a header cut to 2-3 bytes")],
+)
+def test_the_malformed_apdus_reach_the_robustness_faults(fault: str, kind: str) -> None:
+    profile = ReferenceCard.default("gen2").profile
+    known_ins = {c.ins for c in profile.commands.values()}
+    used_cla = {cla for c in profile.commands.values() for cla in c.cla}
+    apdus = malformed_apdus(profile, random.Random(0), 200)
+    if fault == "undefined_ins_answers_ok":
+        chosen = [a for a in apdus if len(a) >= 4 and a[0] in used_cla and a[1] not in known_ins]
+    else:
+        chosen = [a for a in apdus if len(a) < 4]
+    assert chosen, f"no {kind} among the malformed APDUs"
+    clean, faulty = _lockstep_context(()), _lockstep_context((fault,))
+    op = Operation.of("apdu", hex=chosen[0].hex().upper())
+    perform(op, clean)
+    with pytest.raises(Divergence):
+        perform(op, faulty)
+
+
+@pytest.mark.parametrize("generation", ["gen1", "gen2", "gen3"])
+def test_every_operation_of_the_catalogue_is_well_formed(generation: str) -> None:
+    """An operation the registry refuses would be skipped silently in the lockstep (not sent)."""
+    profile = ReferenceCard.default(generation).profile
+    for op in catalogue(profile, destructive=True):
+        check_operation(op)
+        if op.name == "access":
+            parse_conditions(op.arg("conditions"))
+    assert firewall_probes(profile), "the firewall near miss has probes"
+
+
+class _SilentCard(InProcessTransport):
+    """The DUT's transport when the card stays silent: present, no answer."""
+
+    def transmit(self, command: bytes) -> bytes:
+        raise CardMuteError("no answer within the limit")
+
+
+def test_a_silent_card_diverges_from_a_twin_that_answers() -> None:
+    dut = ReferenceCard.default("gen2")
+    twin, rng = build_twin(dut.profile, dut.personalization, dut.keyset)
+    mirror = MirrorTransport(_SilentCard(dut), InProcessTransport(twin), rng, dut.profile)
+    with pytest.raises(Divergence, match="no answer"):
+        mirror.transmit(bytes.fromhex("0084000008"))
+
+
+def test_a_divergence_in_a_preparatory_select_is_classified_under_select() -> None:
+    """fci_wrong_algorithm_id shows in the FCI of the SELECT any operation starts with."""
+    _, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("fci_wrong_algorithm_id",), stop_at_first=True, max_apdus=2_000))
+    run_lockstep(run)
+    (found,) = run.divergences
+    assert found.requirements == OPERATIONS["select"].requirements
