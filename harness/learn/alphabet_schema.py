@@ -48,7 +48,7 @@ class SymbolDocument(DataModel):
     """an operation of the replay registry (harness/replay/operations.py): select, verify, change_pin,
     get_challenge, external_authenticate, internal_authenticate, read_record, read_binary,
     update_record, update_binary, sm_update, append_record, application_block, application_unblock,
-    unblock_pin, reset, power_cycle, apdu"""
+    unblock_pin, torn_update, torn_verify (through the tearing test hook), reset, power_cycle, apdu"""
     args: dict[str, str] = {}
     """the operation's arguments as strings, e.g. {path: SSSE/EF05, tag: "05"} or {pin: wrong}"""
     requirements: list[RequirementId] = []

@@ -34,7 +34,7 @@ from harness.learn.alphabet import Alphabet, default_alphabet_path, load_alphabe
 from harness.learn.compare import Difference, compare
 from harness.learn.engine import Learned, Witness, learn_machine
 from harness.learn.render import path_dot, render_svg, to_dot
-from harness.learn.sul import BudgetExceeded, CardSUL, CountingTransport
+from harness.learn.sul import TORN, BudgetExceeded, CardSUL, CountingTransport, probe_hook
 from harness.replay.script import ReplayScript, ReplayStep
 from harness.rundir import new_run_id, open_run_dir
 from ssc.keyset import KeySet, LabKeyFile, TestKeySet
@@ -74,7 +74,7 @@ class ModelSource(Protocol):
 
     cacheable: bool  # the same model for every DUT of the profile (its machine is learned once per process)
 
-    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient) -> Transport: ...
+    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient, *, hook: bool = False) -> Transport: ...
 
 
 class EmbeddedModel:
@@ -82,12 +82,12 @@ class EmbeddedModel:
 
     cacheable = True
 
-    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient) -> Transport:
+    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient, *, hook: bool = False) -> Transport:
         from reference_card import ReferenceCard, load_personalization
         from reference_card.personalization import DEFAULT_CARD_PATH
         from terminal.transports.inprocess import InProcessTransport
 
-        return InProcessTransport(ReferenceCard(profile, load_personalization(DEFAULT_CARD_PATH), keyset=keyset))
+        return InProcessTransport(ReferenceCard(profile, load_personalization(DEFAULT_CARD_PATH), keyset=keyset, tearing_hook=hook))
 
 
 class TwinModel:
@@ -96,7 +96,7 @@ class TwinModel:
 
     cacheable = False
 
-    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient) -> Transport:
+    def open(self, profile: Profile, keyset: KeySet, dut: Transport, pin: str, psam: PsamClient, *, hook: bool = False) -> Transport:
         from harness.diff.twin import build_twin, read_twin_source, twin_personalization
         from terminal.channel import Terminal
         from terminal.session import CardSession
@@ -105,7 +105,11 @@ class TwinModel:
         session = CardSession(Terminal(dut, profile), check=False)
         personalization = twin_personalization(profile, read_twin_source(session, psam, pin), pin)
         dut.reset()
-        card, _ = build_twin(profile, personalization, keyset)
+        card, rng = build_twin(profile, personalization, keyset)
+        if hook:  # the same twin with the tearing hook (the DUT has one)
+            from reference_card import ReferenceCard
+
+            card = ReferenceCard(profile, card.personalization, keyset=keyset, rng=rng, image=card.image, tearing_hook=True)
         return InProcessTransport(card)
 
 
@@ -168,7 +172,8 @@ def _open_dut(spec: CardSpec, options: LearnOptions, keyset: KeySet) -> tuple[Tr
         personalization = load_personalization(DEFAULT_CARD_PATH)
         if options.pin is not None:
             personalization = dataclasses.replace(personalization, pin=options.pin)
-        card = ReferenceCard(profile, personalization, faults=sorted(faults), keyset=keyset)
+        # with the tearing hook, as the suite's embedded DUT (the torn symbols of an alphabet use it)
+        card = ReferenceCard(profile, personalization, faults=sorted(faults), keyset=keyset, tearing_hook=True)
         return InProcessTransport(card), profile
     if options.faults:
         raise UsageError("--fault: faults can only be injected into the embedded reference card")
@@ -250,7 +255,10 @@ def _learn_in(
     source = MODEL_SOURCES[options.model]()
     dut_counting = CountingTransport(dut_transport)
     dut_psam = _psam_for(dut_counting, profile, keyset)
-    model_transport = CountingTransport(source.open(profile, keyset, dut_counting, pin, dut_psam))
+    # The model has the tearing hook exactly when the DUT has it (a card without one answers the
+    # torn symbols' arm with an error, and so must the model, or every torn symbol would differ).
+    hook = any(s.op.name in TORN for s in alphabet.symbols) and probe_hook(dut_counting, profile) is None
+    model_transport = CountingTransport(source.open(profile, keyset, dut_counting, pin, dut_psam, hook=hook))
     model = _Card(
         "model",
         model_transport,
@@ -264,7 +272,14 @@ def _learn_in(
         ),
     )
     say(f"learn: alphabet {alphabet.source} ({len(names)} symbols: {', '.join(names)}), profile {profile.name}")
-    cache_key = (options.model, profile.name, tuple((s.name, s.op) for s in alphabet.symbols), options.allow_destructive, options.seed)
+    cache_key = (
+        options.model,
+        profile.name,
+        tuple((s.name, s.op) for s in alphabet.symbols),
+        options.allow_destructive,
+        options.seed,
+        hook,
+    )
     model_learned = _MODEL_CACHE.get(cache_key) if source.cacheable else None
     if model_learned is None:
         say(f"learn: learning the reference model's machine ({options.model}, in-process) …")

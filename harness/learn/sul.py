@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from aalpy.base import SUL
 
 from harness.learn.alphabet import Alphabet, Symbol
-from harness.replay.operations import Exchange, Operation, OperationContext, perform
+from harness.replay.operations import Exchange, Operation, OperationContext, changed_value, perform
 from ssc.profile.model import Profile
 from terminal.errors import HarnessError
 from terminal.psam_client import PsamClient
@@ -24,11 +24,14 @@ __all__ = [
     "RestoreFailed",
     "RestorePlan",
     "RestoreUnverified",
+    "probe_hook",
 ]
 
 GUARD = "guard"  # the guard withheld the symbol: nothing was sent
 NOTHING = "-"  # the symbol sent no APDU (a reset)
-WRITES = frozenset({"update_record", "sm_update", "update_binary"})
+WRITES = frozenset({"update_record", "sm_update", "update_binary", "torn_update"})
+TORN = frozenset({"torn_update", "torn_verify"})  # operations through the tearing test hook (PROFILE §6.5)
+CUT, ANSWERED, NO_HOOK = "cut", "answered", "nohook"  # a torn symbol's outcome: no answer, an answer, the arm refused
 LIFECYCLE = frozenset({"application_block", "application_unblock"})
 PIN_CHANGES = frozenset({"change_pin", "reload_pin", "unblock_pin"})
 _IA_D = bytes(range(0x11, 0x19))  # the registry's default INTERNAL AUTHENTICATE data (operations._IA_D)
@@ -156,6 +159,24 @@ class RestorePlan:
         return ops
 
 
+def probe_hook(transport: Transport, profile: Profile) -> str | None:
+    """None when the card arms a power cut on the tearing hook's `FF 7E` (dropped by the reset
+    that follows), else the not-applicable reason with the card's answer."""
+    from checks.security.tearing import hook_present
+    from terminal.channel import Terminal
+    from terminal.session import CardSession
+
+    return hook_present(CardSession(Terminal(transport, profile), check=False))
+
+
+def _plain_write(op: Operation, profile: Profile) -> Operation:
+    """A torn update's target as the plain write the restore gives back (the others unchanged)."""
+    if op.name != "torn_update":
+        return op
+    args = {k: v for k, v in op.args if k != "cut"}
+    return Operation.of("update_binary" if profile.file(op.arg("path")).kind == "transparent" else "update_record", **args)
+
+
 def _restoring(write: Operation) -> Operation:
     """The write that gives the content back: the same target, value=original, with its right."""
     args = {k: v for k, v in write.args if k not in ("value", "mac", "auth")}
@@ -214,7 +235,7 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
         self.pin_tries = profile.security.pin.tries
         self.plan = RestorePlan(
             keys=tuple(sorted({s.op.arg("key") for s in alphabet.symbols if s.op.name == "external_authenticate"})),
-            writes=tuple(dict.fromkeys(s.op for s in alphabet.symbols if s.op.name in WRITES)),
+            writes=tuple(dict.fromkeys(_plain_write(s.op, profile) for s in alphabet.symbols if s.op.name in WRITES)),
             pin_destructive=destructive,
             lifecycle=any(s.op.name in LIFECYCLE for s in alphabet.symbols),
         )
@@ -226,6 +247,13 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
         self.query_state = _Query()
         self._previous: _Query | None = None  # None: restore everything before the next query
         self._log: Log | None = None
+        self.hook: str | None = None  # why the card cannot be torn (no tearing hook), None when it can
+        if any(s.op.name in TORN for s in alphabet.symbols):
+            self.hook = probe_hook(self.transport, profile)
+            if self.hook is not None:
+                self.notes.append(
+                    f"{self.hook.split(' / ')[-1]}: the torn symbols answer that (`{NO_HOOK}`) and this alphabet cannot see tearing"
+                )
         self._read_originals()
 
     # -- set-up -----------------------------------------------------------------------------------
@@ -477,8 +505,8 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
 
     def _guarded(self, symbol: Symbol) -> bool:
         op, q = symbol.op, self.query_state
-        if op.name == "verify" and op.arg("pin") == "wrong" and not self.destructive:
-            return q.wrong_pins >= self.pin_tries - 1
+        if (op.name == "verify" and op.arg("pin") == "wrong" or op.name == "torn_verify") and not self.destructive:
+            return q.wrong_pins >= self.pin_tries - 1  # a torn VERIFY may spend a try even with the right PIN
         if op.name == "external_authenticate" and op.arg("cryptogram", "right") != "right":
             tries = self.profile.key(op.arg("key")).tries
             return q.wrong_keys.get(op.arg("key"), 0) >= tries - 1
@@ -486,7 +514,10 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
 
     def _account(self, op: Operation, out: str) -> None:
         q = self.query_state
-        if op.name == "verify":
+        if op.name == "torn_verify":
+            if not out.endswith(NO_HOOK):
+                q.wrong_pins += 1  # a cut after the counter's write leaves a try spent: the restore verifies
+        elif op.name == "verify":
             if op.arg("pin") == "wrong":
                 q.wrong_pins += 1
             elif out.startswith("9000"):
@@ -503,6 +534,8 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
             q.written = True
 
     def _abstract(self, op: Operation, exchanges: list[Exchange]) -> str:
+        if op.name in TORN:
+            return self._torn_outcome(exchanges)
         last = self.transport.last
         if not exchanges or last is None or exchanges[-1].sw is None:
             return NOTHING
@@ -517,7 +550,9 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
             q.challenges.add(data)
             return f"{sw} {'repeat' if seen else 'fresh'}"
         if op.name in ("read_record", "read_binary"):
-            return f"{sw} {'orig' if data == self.originals.get(op) else 'other'}"
+            return f"{sw} {self._content(data, self.originals.get(op), op.name == 'read_record')}"
+        if op.name == "update_record" and op.arg("value", "changed") == "wrong_tag":
+            return self._refused_write(op, exchanges, data)
         if op.name == "internal_authenticate":
             seen = data in q.results
             q.results.add(data)
@@ -525,6 +560,52 @@ class CardSUL(SUL):  # aalpy is untyped: SUL is Any to mypy
             verdict = "" if valid is None else (" valid" if data == valid else " invalid")
             return f"{sw}{verdict} {'repeat' if seen else 'fresh'}"
         return sw
+
+    @staticmethod
+    def _content(data: bytes, original: bytes | None, record: bool) -> str:
+        """`orig` (what the restored card holds), `torn` (the alphabet's changed value over the
+        first bytes and the original after them: a write a power cut tore, kept half done) or
+        `other`."""
+        if data == original:
+            return "orig"
+        if original is None:
+            return "other"
+        new = changed_value(original, record=record)
+        if len(data) == len(original) and data != new and any(data == new[:k] + original[k:] for k in range(1, len(data))):
+            return "torn"
+        return "other"
+
+    def _refused_write(self, op: Operation, exchanges: list[Exchange], data: bytes) -> str:
+        """A write under a wrong tag and its read-back (the operation reads the record by number
+        with the file's right): the write's status word and whether the record still holds what
+        it held before the query (`orig`) — a card that answers 6A80 but stores shows `other`."""
+        ins = f"{self.profile.command('update_record').ins:02X}"
+        write = next((e for e in reversed(exchanges) if e.sw is not None and e.command[2:4].upper() == ins), None)
+        if write is None or write is exchanges[-1]:
+            return f"{exchanges[-1].sw:04X}"  # refused before the write, or no read-back
+        f = self.profile.file(op.arg("path"))
+        number = op.arg("number", str(f.records[0].number if f.records else 1))
+        original = self.ctx.originals.get((op.arg("path"), f"record {number}"))
+        return f"{write.sw:04X} {self._content(data, original, True)}"
+
+    def _torn_outcome(self, exchanges: list[Exchange]) -> str:
+        """What a torn symbol saw: `cut` (the armed command got no answer), `SW answered` (the card
+        answered with a cut armed), `SW nohook` (the arm refused: no tearing hook), or the status
+        word of a preparatory step the card refused before the arm."""
+        arm_at = next((i for i, e in enumerate(exchanges) if e.command[:4].upper() == self._hook_cla_ins), None)
+        if arm_at is None:
+            commands = [e for e in exchanges if e.sw is not None]
+            return f"{commands[-1].sw:04X}" if commands else NOTHING
+        armed = exchanges[arm_at]
+        if armed.sw != 0x9000:
+            return f"{armed.sw:04X} {NO_HOOK}"
+        answers = [e for e in exchanges[arm_at + 1 :] if e.sw is not None]
+        return f"{answers[0].sw:04X} {ANSWERED}" if answers else CUT
+
+    @property
+    def _hook_cla_ins(self) -> str:
+        cmd = self.profile.command("tearing_hook")
+        return f"{cmd.cla[0]:02X}{cmd.ins:02X}"
 
     def _internal_result(self, op: Operation) -> bytes | None:
         """What the card's INTERNAL AUTHENTICATE result should be under the key set's internal key

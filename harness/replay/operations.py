@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from checks.security.access_check import read_probe
 from checks.security.access_plan import AUTH, DF_CHANGE, NO_CONDITION, PIN, RESET, SELECT_MF, SM, other_df, parse_conditions
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
+from checks.security.tearing import arm
 from harness.dut import mask_rules
 from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef, Profile
@@ -35,7 +36,7 @@ from terminal.errors import HarnessError, InputError
 from terminal.grants import GrantError, grant
 from terminal.psam_client import PsamClient
 from terminal.session import CardIdentity, CardSession, OperationError
-from terminal.transports.base import Transport, WrappingTransport
+from terminal.transports.base import CardUnavailableError, Transport, WrappingTransport
 from terminal.transports.tracing import Masker
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "OperationContext",
     "OperationSpec",
     "OperationUnavailable",
+    "changed_value",
     "check_operation",
     "perform",
     "recorded",
@@ -407,6 +409,11 @@ def _read_records(ctx: OperationContext, op: Operation) -> None:
         ctx.session.read_record(path, number, check=False)
 
 
+def changed_value(base: bytes, *, record: bool) -> bytes:
+    """The "changed" value of a write: every byte flipped (a record keeps its tag and length)."""
+    return base[:2] + bytes(b ^ 0xFF for b in base[2:]) if record else bytes(b ^ 0xFF for b in base)
+
+
 def _new_value(ctx: OperationContext, key: tuple[str, str], current: bytes, value: str, record: bool) -> bytes:
     """The bytes a write carries: "changed" flips the content the run first found (remembered as
     the original), "original" writes that content back (the current one, when nothing was changed),
@@ -415,7 +422,7 @@ def _new_value(ctx: OperationContext, key: tuple[str, str], current: bytes, valu
     ctx.originals.setdefault(key, current)
     base = ctx.originals[key]
     if value == "changed":
-        return base[:2] + bytes(b ^ 0xFF for b in base[2:]) if record else bytes(b ^ 0xFF for b in base)
+        return changed_value(base, record=record)
     if value == "original":
         return base
     if value == "wrong_tag" and record and len(base) >= 2:  # the changed content under another tag (same length)
@@ -615,6 +622,71 @@ def _lifecycle(command: str) -> Callable[[OperationContext, Operation], None]:
     return run
 
 
+def _torn(ctx: OperationContext, cut: int, send: Callable[[], object]) -> None:
+    """Arm the card's tearing hook (PROFILE §6.5, `FF 7E`) at `cut` bytes, send the command, then
+    the reset the cut implies. A card that refuses the arm (no hook: 6E00) ends the operation with
+    that answer; a card that answers the armed command has written less than `cut` bytes (or
+    nothing before answering), and its answer is recorded."""
+    if not arm(ctx.session, cut).ok:
+        return
+    try:
+        send()
+    except CardUnavailableError:
+        pass  # the cut: the card lost power without answering
+    ctx.session.reset()
+
+
+def _cut_at(op: Operation, length: int) -> int:
+    """The byte count a torn write is cut after: "half" (the default) is the middle of the
+    `length` bytes the command writes, so a card without anti-tearing keeps a mix of both values."""
+    cut = op.arg("cut", "half")
+    if cut == "half":
+        return max(length // 2, 1)
+    if not cut.isdigit() or int(cut) > 0xFFFF:
+        raise OperationUnavailable(f"{op.name}: cut={cut!r}; expected half or a byte count 0-65535")
+    return int(cut)
+
+
+def _torn_update(ctx: OperationContext, op: Operation) -> None:
+    """UPDATE RECORD (or BINARY, for a transparent EF) of `path` with the changed value, its right
+    obtained first (`auth`), power cut after `cut` bytes of the write, then reset. What the cut
+    left shows in a following read (old, new or a mix — `torn` in the learner's abstraction)."""
+    path = op.arg("path")
+    f = ctx.profile.file(path)
+    s = ctx.session
+    if f.kind == "transparent":
+        offset, length = int(op.arg("offset", "0")), int(op.arg("length", str(_BINARY_PROBE)))
+        key = (path, f"binary {offset}+{length}")
+        if key not in ctx.originals:
+            _granted(ctx, path, "read", "rule")
+            current = s.read_binary(path, offset, length, check=True).data
+        else:
+            current = ctx.originals[key]
+        data = _new_value(ctx, key, current, "changed", False)
+        _granted(ctx, path, "update", op.arg("auth", "rule"))
+        _torn(ctx, _cut_at(op, len(data)), lambda: s.update_binary(path, offset, data, check=False))
+        return
+    number = _record_number(f, op)
+    current = _current_record(ctx, path, number)
+    record = _new_value(ctx, (path, f"record {number}"), current, "changed", True)
+    _granted(ctx, path, "update", op.arg("auth", "rule"))
+    _torn(ctx, _cut_at(op, len(record)), lambda: s.update_record(path, record, number=number, check=False))
+
+
+def _torn_verify(ctx: OperationContext, op: Operation) -> None:
+    """VERIFY (right or wrong PIN) with power cut after `cut` bytes of its writes (default 0: at
+    its first write), then reset. A conforming card writes the decremented try counter before the
+    comparison's result can be seen, so it never answers at 0; a card that compares first answers
+    a right PIN (nothing to write) — SEC-TEAR-2."""
+    s = ctx.session
+    s.ensure_inside(ctx.profile.security.pin.df)
+    pin = ctx.pin_now if op.arg("pin") == "right" else wrong_pin(ctx.pin_now)
+    cut = op.arg("cut", "0")
+    if not cut.isdigit() or int(cut) > 0xFFFF:
+        raise OperationUnavailable(f"torn_verify: cut={cut!r}; expected a byte count 0-65535")
+    _torn(ctx, int(cut), lambda: s.verify_pin(pin, check=False))
+
+
 def _reset(ctx: OperationContext, op: Operation) -> None:
     ctx.session.reset()
 
@@ -728,6 +800,15 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     "application_unblock": OperationSpec(
         _lifecycle("application_unblock"), {"mac": _RIGHT_WRONG}, True, True, ("SEC-LC-1",), frozenset({"mac"})
     ),
+    "torn_update": OperationSpec(
+        _torn_update,
+        {"path": None, "number": None, "offset": None, "length": None, "cut": None, "auth": _AUTH},
+        True,
+        False,
+        ("SEC-TEAR-1",),
+        frozenset({"number", "offset", "length", "cut", "auth"}),
+    ),
+    "torn_verify": OperationSpec(_torn_verify, {"pin": _RIGHT_WRONG, "cut": None}, True, False, ("SEC-TEAR-2",), frozenset({"cut"})),
     "reset": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "power_cycle": OperationSpec(_power_cycle, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "access": OperationSpec(

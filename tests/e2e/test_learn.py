@@ -116,3 +116,45 @@ def test_a_card_that_refuses_or_ignores_a_restore_is_a_difference(
     assert shortest["sequence"] == sequence and shortest["confirmed"], lines
     assert (tmp_path / fault / shortest["replay"]).is_file()
     assert bool(doc["notes"]) is (fault == "swapped_diversification")  # the refused key is named
+
+
+TEARING = ALPHABETS_DIR / "focus" / "tearing.yaml"
+
+
+@pytest.mark.parametrize(
+    ("fault", "last"),
+    [
+        (None, None),
+        ("no_anti_tearing", "9000 torn"),  # torn_update_ef05 → read_ef05 (or → update_ef05_wrong_tag, whose read-back shows it)
+        ("try_counter_after_compare", "9000 answered"),  # torn_verify_right
+        ("wrong_tag_written", "6A80 other"),  # update_ef05_wrong_tag
+    ],
+)
+def test_the_tearing_alphabet_sees_torn_writes_a_late_counter_and_a_stored_wrong_tag(
+    tmp_path: Path, fault: str | None, last: str | None
+) -> None:
+    name = fault or "clean"
+    lines: list[str] = []
+    faults = () if fault is None else (fault,)
+    code = run_learn(LearnOptions(report_dir=tmp_path / name, alphabet=TEARING, card="reference:gen2", faults=faults), out=lines.append)
+    doc = json.loads((tmp_path / name / "learn.json").read_text(encoding="utf-8"))
+    if fault is None:
+        assert code == 0 and doc["notes"] == [], lines  # the embedded card has the hook: tearing is seen
+        return
+    assert code == 1, lines
+    shortest = min(doc["differences"], key=lambda d: len(d["sequence"]))
+    assert len(shortest["sequence"]) <= 2 and shortest["confirmed"], lines
+    assert any(d["dut_outputs"][-1] == last for d in doc["differences"]), lines
+
+
+def test_a_card_without_the_tearing_hook_is_learned_and_the_run_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.learn.run as learn_run
+
+    profile = rig.PROFILES["gen2"]
+    monkeypatch.setattr(learn_run, "_open_dut", lambda *_: (InProcessTransport(ReferenceCard.default("gen2")), profile))
+    lines: list[str] = []
+    code = run_learn(LearnOptions(report_dir=tmp_path / "nohook", alphabet=TEARING, card="reference:gen2"), out=lines.append)
+    assert code == 0, lines  # the model has no hook either: the torn symbols answer 6E00 on both
+    assert any("no tearing test hook" in line and "cannot see tearing" in line for line in lines), lines
+    doc = json.loads((tmp_path / "nohook" / "learn.json").read_text(encoding="utf-8"))
+    assert any(t["output"] == "6E00 nohook" for t in doc["dut"]["machine"]["transitions"])

@@ -8,13 +8,18 @@ import pytest
 
 from harness.learn.alphabet import ALPHABETS_DIR, default_alphabet_path, load_alphabet
 from harness.learn.sul import GUARD, BudgetExceeded, CardSUL, CountingTransport
+from reference_card import ReferenceCard
 from terminal.transports.inprocess import InProcessTransport
 from tests.unit import rig
 
+TEARING = ALPHABETS_DIR / "focus" / "tearing.yaml"
 
-def card_sul(gen: str = "gen2", *, faults: tuple[str, ...] = (), destructive: bool = False, alphabet: Path | None = None) -> CardSUL:
+
+def card_sul(
+    gen: str = "gen2", *, faults: tuple[str, ...] = (), destructive: bool = False, alphabet: Path | None = None, hook: bool = False
+) -> CardSUL:
     profile = rig.PROFILES[gen]
-    card = rig.new_reference_card(gen, faults=faults)
+    card = ReferenceCard.default(gen, faults=list(faults), tearing_hook=hook)
     psam = rig.open_psam(profile)
     psam.select_for(profile.algorithm)
     chosen = load_alphabet(alphabet or default_alphabet_path(gen), profile)
@@ -185,3 +190,29 @@ def test_a_power_cycle_clears_the_pin_state_like_a_reset() -> None:
     assert sul.query(("ia", "ia", "ia_v2")) == ["9000 valid fresh", "9000 valid fresh", "9000 valid fresh"]
     identical = card_sul(faults=("irk_versions_identical",), alphabet=ALPHABETS_DIR / "focus" / "internal.yaml")
     assert identical.query(("ia", "ia_v2")) == ["9000 valid fresh", "9000 invalid fresh"]
+
+
+def test_a_torn_write_leaves_the_old_record_unless_the_card_lacks_anti_tearing() -> None:
+    word = ("torn_update_ef05", "read_ef05", "torn_update_ef05", "read_ef05")
+    assert card_sul(alphabet=TEARING, hook=True).query(word) == ["cut", "9000 orig", "cut", "9000 orig"]
+    torn = card_sul(faults=("no_anti_tearing",), alphabet=TEARING, hook=True)
+    assert torn.query(word[:2]) == torn.query(word[:2]) == ["cut", "9000 torn"]  # the restore wrote the record back
+
+
+def test_a_torn_verify_never_answers_and_costs_no_try_when_cut_at_the_counter() -> None:
+    word = ("torn_verify_wrong", "verify_wrong", "torn_verify_right")
+    assert card_sul(alphabet=TEARING, hook=True).query(word) == ["cut", "63C2", GUARD]  # a torn VERIFY counts as a wrong one
+    late = card_sul(faults=("try_counter_after_compare",), alphabet=TEARING, hook=True)
+    assert late.query(("torn_verify_right",)) == ["9000 answered"]  # compared first: nothing to write, it answers
+
+
+def test_a_write_under_a_wrong_tag_shows_what_it_left() -> None:
+    assert card_sul(alphabet=TEARING, hook=True).query(("update_ef05_wrong_tag", "read_ef05")) == ["6A80 orig", "9000 orig"]
+    stored = card_sul(faults=("wrong_tag_written",), alphabet=TEARING, hook=True)
+    assert stored.query(("update_ef05_wrong_tag",)) == stored.query(("update_ef05_wrong_tag",)) == ["6A80 other"]
+
+
+def test_a_card_without_the_tearing_hook_says_so_through_its_torn_symbols() -> None:
+    sul = card_sul(alphabet=TEARING)
+    assert sul.hook is not None and any("no tearing test hook" in n for n in sul.notes)
+    assert sul.query(("torn_update_ef05", "read_ef05", "torn_verify_right")) == ["6E00 nohook", "9000 orig", "6E00 nohook"]
