@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_learn.py [--generations gen1,gen2,gen3] [--faults all|NAME,...|none]
     scripts/pcsc-sandbox .venv/bin/python bench/bench_learn.py --vpcd      # also through vpcd + pcscd
+    .venv/bin/python bench/bench_learn.py --alphabet tearing --faults none   # figures of a focus alphabet
 
 1. Per generation, the clean reference card is learned twice in-process with the default alphabet
    (fixtures/alphabets/<gen>.yaml); both must come out equivalent to the model. With --vpcd the
@@ -36,7 +37,7 @@ from harness.learn.alphabet import ALPHABETS_DIR
 from harness.learn.run import LearnOptions, run_learn
 from reference_card.faults import FAULTS
 
-FOCUS = ("keys", "access", "sm", "pin-admin", "internal", "lifecycle")
+FOCUS = ("keys", "access", "sm", "pin-admin", "internal", "lifecycle", "tearing")
 VPCD_READER = "Virtual PCD 00 00"
 
 
@@ -48,11 +49,12 @@ def learn(out: Path, **kwargs: Any) -> tuple[int, dict[str, Any], float]:
     return code, doc, seconds
 
 
-def figures(generations: list[str], vpcd: bool, tmp: Path) -> bool:
+def figures(generations: list[str], vpcd: bool, tmp: Path, alphabet: str = "default") -> bool:
     rows = []
     ok = True
+    chosen: dict[str, Any] = {} if alphabet == "default" else {"alphabet": ALPHABETS_DIR / "focus" / f"{alphabet}.yaml"}
     for gen in generations:
-        runs: list[tuple[str, dict[str, Any]]] = [("in-process #1", {}), ("in-process #2", {})]
+        runs: list[tuple[str, dict[str, Any]]] = [("in-process #1", chosen), ("in-process #2", chosen)]
         for label, extra in runs:
             code, doc, _ = learn(tmp / f"{gen}-{label[-1]}", card=f"reference:{gen}", **extra)
             ok &= code == 0
@@ -80,7 +82,9 @@ def figures(generations: list[str], vpcd: bool, tmp: Path) -> bool:
                 time.sleep(1.0)  # pcscd notices the card
                 served = []
                 for model in ("embedded", "twin"):  # the embedded model, then the served card's own twin
-                    served.append((model, *learn(tmp / f"{gen}-vpcd-{model}", card=f"reader:{VPCD_READER}", profile=gen, model=model)))
+                    served.append(
+                        (model, *learn(tmp / f"{gen}-vpcd-{model}", card=f"reader:{VPCD_READER}", profile=gen, model=model, **chosen))
+                    )
             finally:
                 handle.stop()
             for model, code, doc, _ in served:
@@ -124,11 +128,12 @@ def main() -> None:
     ap.add_argument("--generations", default="gen1,gen2,gen3")
     ap.add_argument("--faults", default="all", help="all, none, or comma-separated fault names")
     ap.add_argument("--vpcd", action="store_true", help="also learn the card served on vpcd (needs pcscd + vpcd)")
+    ap.add_argument("--alphabet", default="default", help="the figures' alphabet: default, or a focus alphabet's name (e.g. tearing)")
     ap.add_argument("--jobs", type=int, default=2, help="faults learned in parallel (default 2)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-learn-") as d:
         tmp = Path(d)
-        ok = figures(args.generations.split(","), args.vpcd, tmp)
+        ok = figures(args.generations.split(","), args.vpcd, tmp, args.alphabet)
         if args.faults != "none":
             names = sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
             faults(names, tmp, args.jobs)

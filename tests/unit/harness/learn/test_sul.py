@@ -216,3 +216,22 @@ def test_a_card_without_the_tearing_hook_says_so_through_its_torn_symbols() -> N
     sul = card_sul(alphabet=TEARING)
     assert sul.hook is not None and any("no tearing test hook" in n for n in sul.notes)
     assert sul.query(("torn_update_ef05", "read_ef05", "torn_verify_right")) == ["6E00 nohook", "9000 orig", "6E00 nohook"]
+
+
+def test_a_cut_armed_past_the_write_commits_it_and_a_transparent_file_tears_too(tmp_path: Path) -> None:
+    late = ("torn_update_ef05_late", "read_ef05")
+    assert card_sul(alphabet=TEARING, hook=True).query(late) == ["cut", "9000 other"]  # written, then the power lost
+    assert card_sul(faults=("tearing_hook_p2_only",), alphabet=TEARING, hook=True).query(late) == ["cut", "9000 orig"]
+    binary = tmp_path / "binary.yaml"
+    binary.write_text(
+        "format: ssc-alphabet/1\nprofiles: [gen2]\nsymbols:\n"
+        "  - {name: torn, op: torn_update, args: {path: SSSE/EF08, length: '16'}}\n"
+        "  - {name: read, op: read_binary, args: {path: SSSE/EF08, length: '16'}}\n",
+        encoding="utf-8",
+    )
+    assert card_sul(alphabet=binary, hook=True).query(("torn", "read")) == ["cut", "9000 orig"]
+    assert card_sul(faults=("no_anti_tearing",), alphabet=binary, hook=True).query(("torn", "read", "read")) == [
+        "cut",
+        "9000 torn",
+        "9000 torn",
+    ]
