@@ -49,7 +49,7 @@ def learn(out: Path, **kwargs: Any) -> tuple[int, dict[str, Any], float]:
     return code, doc, seconds
 
 
-def figures(generations: list[str], vpcd: bool, tmp: Path, alphabet: str = "default") -> bool:
+def figures(generations: list[str], vpcd: bool, tmp: Path, alphabet: str = "default", hook: bool = False) -> bool:
     rows = []
     ok = True
     chosen: dict[str, Any] = {} if alphabet == "default" else {"alphabet": ALPHABETS_DIR / "focus" / f"{alphabet}.yaml"}
@@ -75,7 +75,7 @@ def figures(generations: list[str], vpcd: bool, tmp: Path, alphabet: str = "defa
             from reference_card import ReferenceCard
             from terminal.vpcd import VpcdServer
 
-            handle = VpcdServer(ReferenceCard.default(gen)).run_in_thread()
+            handle = VpcdServer(ReferenceCard.default(gen, tearing_hook=hook)).run_in_thread()
             try:
                 if not handle.wait_connected(5.0):
                     raise SystemExit("bench_learn: the served card did not connect to vpcd (run under scripts/pcsc-sandbox)")
@@ -128,12 +128,13 @@ def main() -> None:
     ap.add_argument("--generations", default="gen1,gen2,gen3")
     ap.add_argument("--faults", default="all", help="all, none, or comma-separated fault names")
     ap.add_argument("--vpcd", action="store_true", help="also learn the card served on vpcd (needs pcscd + vpcd)")
+    ap.add_argument("--hook", action="store_true", help="serve the vpcd card with its tearing test hook (FF 7E)")
     ap.add_argument("--alphabet", default="default", help="the figures' alphabet: default, or a focus alphabet's name (e.g. tearing)")
     ap.add_argument("--jobs", type=int, default=2, help="faults learned in parallel (default 2)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-learn-") as d:
         tmp = Path(d)
-        ok = figures(args.generations.split(","), args.vpcd, tmp, args.alphabet)
+        ok = figures(args.generations.split(","), args.vpcd, tmp, args.alphabet, args.hook)
         if args.faults != "none":
             names = sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
             faults(names, tmp, args.jobs)
