@@ -2,7 +2,8 @@
 
 Each file, key and command of the profile gives its operations: SELECT by name, by path of FIDs
 and by child FID; READ RECORD by every record number (one past the last as well) and by tag, with
-and without the read right; READ BINARY at the start, the end and past the end; UPDATE of every
+and without the read right (under the right, every record by number and by tag in one
+operation as well); READ BINARY at the start, the end and past the end; UPDATE of every
 file the terminal can write (a changed value, and the original back), with the right and without
 it, and with the right but a record under a wrong tag; secure-messaging updates with right, wrong
 and other keys' MACs, replayed (the same command sent twice: its challenge is spent) and, when the
@@ -128,7 +129,10 @@ def _reads(profile: Profile, path: str) -> list[Operation]:
         numbers = range(1, count + 2) if auth in ("none", "rule") else range(1, 2)
         tags = [r.tag for r in f.records] if auth in ("none", "rule") and f.kind != "cyclic" else []
         if f.is_record_file:
-            out.append(Operation.of("read_records", path=path, auth=auth))
+            # under the right, each record by number and by tag in one operation (a whole probe):
+            # a tag that reads another record than its number shows only there
+            both = auth == "rule" and bool(tags)
+            out.append(Operation.of("read_records", path=path, auth=auth, **({"by": "both"} if both else {})))
             out += [Operation.of("read_record", path=path, number=str(n), auth=auth) for n in numbers]
             out += [Operation.of("read_record", path=path, tag=f"{t:02X}", auth=auth) for t in tags]
         elif f.size:

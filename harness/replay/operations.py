@@ -395,7 +395,9 @@ def _read_record(ctx: OperationContext, op: Operation) -> None:
 
 def _read_records(ctx: OperationContext, op: Operation) -> None:
     """READ RECORD of every record of `path` by number, one past the last too (the DIR: one per
-    ADF of its DF), in the security state `auth` sets up."""
+    ADF of its DF), in the security state `auth` sets up; with ``by=both`` each defined record is
+    read by its tag too, right after its number, under the same right (the two addressing modes
+    of one record must give the same record, STD-REC-3)."""
     path = op.arg("path")
     f = ctx.profile.file(path)
     _granted(ctx, path, "read", op.arg("auth", "none"))
@@ -403,8 +405,12 @@ def _read_records(ctx: OperationContext, op: Operation) -> None:
         count = sum(1 for d in ctx.profile.children(ctx.profile.df_of(path).path) if d.kind == "adf")
     else:
         count = (f.record_count or 0) if f.kind == "cyclic" else len(f.records)
+    by_tag = op.arg("by", "number") == "both" and f.kind != "cyclic" and "dir" not in f.flags
+    tags = {r.number: r.tag for r in f.records} if by_tag else {}
     for number in range(1, count + 2):
         ctx.session.read_record(path, number, check=False)
+        if number in tags:
+            ctx.session.read_record(path, tag=tags[number], check=False)
 
 
 def _new_value(ctx: OperationContext, key: tuple[str, str], current: bytes, value: str, record: bool) -> bytes:
@@ -688,7 +694,12 @@ OPERATIONS: Mapping[str, OperationSpec] = {
         frozenset({"number", "tag", "auth"}),
     ),
     "read_records": OperationSpec(
-        _read_records, {"path": None, "auth": _AUTH}, False, False, ("STD-REC-2", "STD-REC-3"), frozenset({"auth"})
+        _read_records,
+        {"path": None, "auth": _AUTH, "by": ("number", "both")},
+        False,
+        False,
+        ("STD-REC-2", "STD-REC-3"),
+        frozenset({"auth", "by"}),
     ),
     "update_record": OperationSpec(
         _update_record,
