@@ -266,7 +266,8 @@ def _verify(ctx: OperationContext, op: Operation) -> None:
 
 
 def _change_pin(ctx: OperationContext, op: Operation) -> None:
-    """to=temp: CHANGE PIN from the run PIN to a temporary one; to=run: give the run PIN back
+    """to=temp: CHANGE PIN from the run PIN to a temporary one (with read=PATH, then READ RECORD of
+    PATH, a file the PIN alone opens, with no other grant); to=run: give the run PIN back
     (CHANGE PIN, or RELOAD PIN after PUK authentication when the run PIN is the initial PIN,
     which CHANGE PIN must refuse — `checks.security.pin_admin.restore_pin`)."""
     initial = ctx.profile.security.pin.initial
@@ -274,6 +275,9 @@ def _change_pin(ctx: OperationContext, op: Operation) -> None:
         new = temporary_pin(ctx.pin, initial)
         if ctx.session.change_pin(ctx.pin_now, new, check=False).ok:
             ctx.pin_now = new
+        read = op.arg("read", "")
+        if read:  # the PIN state CHANGE PIN sets (PROFILE §5): a file the PIN alone opens, read with no other grant
+            _read_record(ctx, Operation.of("read_record", path=read, auth="none"))
         return
     if ctx.pin_now == ctx.pin:
         return  # the card holds the run PIN: nothing to give back, nothing sent
@@ -649,7 +653,9 @@ OPERATIONS: Mapping[str, OperationSpec] = {
         _select, {"path": None, "by": ("name", "fid", "child")}, False, False, ("STD-CMD-1", "STD-FS-1", "STD-FS-2"), frozenset({"by"})
     ),
     "verify": OperationSpec(_verify, {"pin": _RIGHT_WRONG}, True, False, ("SEC-PIN-1", "SEC-AC-8")),
-    "change_pin": OperationSpec(_change_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-2", "INT-XR-4")),
+    "change_pin": OperationSpec(
+        _change_pin, {"to": ("temp", "run"), "read": None}, True, False, ("SEC-PIN-2", "INT-XR-4"), frozenset({"read"})
+    ),
     "reload_pin": OperationSpec(_reload_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-3",)),
     "unblock_pin": OperationSpec(_unblock_pin, {"probe": ("plain", "counter")}, True, False, ("SEC-PIN-3",), frozenset({"probe"})),
     "get_challenge": OperationSpec(_get_challenge, {"n": ("4", "8", "16")}, False, False, ("STD-CMD-3",), frozenset({"n"})),
