@@ -6,7 +6,8 @@ answer that differs raises `Divergence`, Hypothesis shrinks the sequence to a mi
 run keeps it with both sides' exchanges. Between examples the DUT is put back as found (every file
 written back, the PIN given back and verified, a reset): a physical card cannot be replaced, and
 shrinking re-executes sequences on it (unless the run is given `DiffRun.replace_dut`: a fresh card
-of the same batch for each sequence once a divergence is seen).
+of the same batch for each sequence once a divergence is seen, and for the search that goes on
+after it).
 
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
@@ -456,6 +457,11 @@ def _found(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
     run._first_seen = None
     known.add(found.signature)
     run.divergences.append(found)
+    if run.replace_dut is not None:  # the last shrink attempt's card was not restored: the search goes on with a fresh one
+        try:
+            run.open_dut = run.replace_dut()
+        except TransportError as exc:
+            run.fatal = exc
 
 
 def run_lockstep(run: DiffRun) -> DiffRun:
