@@ -397,7 +397,11 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_key
         perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
         for key, version in sorted(tried_keys):
             ctx.session.reset()
-            out = perform(Operation.of("external_authenticate", key=key, version=version), ctx)
+            try:
+                out = perform(Operation.of("external_authenticate", key=key, version=version), ctx)
+            except TryGuardRefusal as exc:  # this key is left as it is; the others are still refilled
+                run.restore_problems.append(f"restoring the DUT: {exc}")
+                continue
             if _last_sw(out) != "9000":
                 run.restore_problems.append(f"{key} v{version}: a right authentication to refill its try counter answered {_last_sw(out)}")
         ctx.session.reset()
