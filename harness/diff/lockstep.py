@@ -313,11 +313,24 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             if op.name in ("verify", "change_pin", "reload_pin", "unblock_pin"):
                 self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
             elif op.name == "external_authenticate":
-                key = (op.arg("key"), op.arg("version", "00"))
+                key = self._sent_key(op, last.command)
                 if tries is not None:
                     self.key_tries[key] = tries
                 elif ok:
                     self.key_tries.pop(key, None)
+
+        def _sent_key(self, op: Operation, command: bytes | None) -> tuple[str, str]:
+            """The key and version the EXTERNAL AUTHENTICATE sent addresses (P2 key id, P1 version):
+            a replayed cryptogram is the last authentication of any key, sent in this key's DF, so
+            the try it spends may be another key's, which the restore must refill."""
+            named = (op.arg("key"), op.arg("version", "00"))
+            if command is None or len(command) < 4:
+                return named
+            df = run.profile.key(named[0]).df
+            for k in run.profile.keys():
+                if k.df == df and k.use == "external" and k.id == command[3]:
+                    return (k.name, f"{command[2]:02X}")
+            return named
 
         def _do(self, op: Operation) -> None:
             assert self.mirror is not None
