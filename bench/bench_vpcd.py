@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from reference_card import ReferenceCard
 from terminal.transports.readers import wait_for_card
-from terminal.vpcd import VpcdServer
+from terminal.vpcd import ServerThread, VpcdServer
 
 PORT, READER = 35963, "Virtual PCD 00 00"  # /etc/reader.conf.d/vpcd
 CARD_WAIT = 5.0
@@ -25,4 +25,42 @@ def served(generation: str, faults: Sequence[str]) -> Iterator[str]:
         yield READER
     finally:
         handle.stop()
+        wait_for_card(READER, present=False, timeout=CARD_WAIT)
+
+
+class ServedCard:
+    """A card of a batch served on vpcd, which `replace` swaps for a fresh one of the same batch
+    (as a lab takes a new test card): the old one is withdrawn (a call pcscd still holds on it
+    ends), the new one inserted. ``with ServedCard("gen2", faults) as card: ... card.replace()``."""
+
+    def __init__(self, generation: str, faults: Sequence[str]) -> None:
+        self.generation = generation
+        self.faults = list(faults)
+        self.reader = READER
+        self.replacements = 0
+        self._handle: ServerThread | None = None
+
+    def _insert(self) -> None:
+        wait_for_card(READER, present=False, timeout=CARD_WAIT)
+        self._handle = VpcdServer(ReferenceCard.default(self.generation, faults=self.faults), port=PORT).run_in_thread()
+        if not self._handle.wait_connected(CARD_WAIT):
+            raise RuntimeError(f"the virtual card could not connect to vpcd on port {PORT}")
+        wait_for_card(READER, timeout=CARD_WAIT)
+
+    def _withdraw(self) -> None:
+        if self._handle is not None:
+            self._handle.stop()
+            self._handle = None
+
+    def replace(self) -> None:
+        self._withdraw()
+        self._insert()
+        self.replacements += 1
+
+    def __enter__(self) -> ServedCard:
+        self._insert()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._withdraw()
         wait_for_card(READER, present=False, timeout=CARD_WAIT)

@@ -2,10 +2,15 @@
 
     .venv/bin/python bench/diff_faults.py [--budget 20000] [--clean 100000] [--generations gen1,gen2,gen3]
                                           [--fault NAME ...] [--via inprocess|vpcd] [--seed 0] [--clean-only]
+                                          [--allow-destructive] [--replace-to-shrink] [--apdu-timeout S]   (these: --via vpcd only)
 
 In-process, destructive operations are on (APPEND RECORD, APPLICATION BLOCK/UNBLOCK): each
 sequence gets a fresh card. Through vpcd the served card persists, as a physical card does: the
-lockstep restores it between sequences and leaves destructive operations out. For each fault (in every generation where it is observable, or --generations' first one when it
+lockstep restores it between sequences and leaves destructive operations out unless
+--allow-destructive (a lab certifying with destructive checks opts in; the lockstep then unblocks
+the application and follows the appended records). --replace-to-shrink re-serves a fresh card of
+the same batch for each shrink attempt once a divergence is seen, as a lab replaces a test card
+(the search itself stays on the one persisting card). For each fault (in every generation where it is observable, or --generations' first one when it
 is observable everywhere), `ssc-conform diff`'s lockstep runs against the mutant and prints the
 APDUs sent to the DUT before the first diverging sequence, the length of the shrunk sequence, its
 requirements and the time. Targets (issue 8 §1): every fault found within 20,000 APDUs and shrunk
@@ -21,11 +26,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_vpcd import ServedCard
 from common import print_table
 
 from harness.declaration import default_declaration_path
@@ -33,6 +40,7 @@ from harness.diff.card import open_card
 from harness.diff.command import DiffOptions, prepare
 from harness.diff.lockstep import DiffRun, run_lockstep
 from reference_card.faults import FAULTS
+from terminal.transports.base import Transport
 
 SHRINK_TARGET = 10
 
@@ -44,15 +52,23 @@ OUT_OF_REACH: dict[str, str] = {
     "and the registration is no input of diff (INT-XR-6, invalid-card lists)",
     "atr_without_card_sn": "an unpersonalized (FF) card SN is consistent in itself: the twin copies the ATR's SN and derives "
     "keys and the card identification code from it (STD-ATR-2 checks)",
+    "tearing_hook_p2_only": "a fault of the tearing test hook (FF 7E P1 P2), which is no lockstep command: tearing is not drawn "
+    "(SEC-TEAR-1 checks)",
+    "change_pin_ignores_block": "shows only on a blocked PIN: the lockstep never blocks it (a wrong VERIFY only with 3 or more "
+    "tries left, the try guard below) (SEC-PIN-1/2 checks)",
+    "change_pin_blocked_at_last_try": "shows only with one PIN try left: the lockstep keeps at least 2 (a wrong VERIFY only with "
+    "3 or more tries left) (SEC-PIN-2 checks)",
+    "shortest_pin_refused": "shows only for a PIN of the shortest length: the lockstep's CHANGE/RELOAD PIN set a temporary PIN "
+    "of the run PIN's length, no operation sets a PIN of another length (SEC-PIN-2 length-boundary checks)",
 }
 
 
 # Faults that only show under destructive operations, which the vpcd run (a card that persists,
 # as a physical one) leaves out; the in-process run (a fresh card per sequence) has them on.
 DESTRUCTIVE_ONLY: dict[str, str] = {
-    "application_block_ignored": "needs APPLICATION BLOCK: --allow-destructive (on in the in-process run)",
-    "cyclic_append_no_rotation": "needs APPEND RECORD: --allow-destructive (on in the in-process run)",
-    "blocked_application_writes": "needs APPLICATION BLOCK (a write sent while blocked): --allow-destructive (on in the in-process run)",
+    "application_block_ignored": "needs APPLICATION BLOCK: run with --allow-destructive (on in the in-process run)",
+    "cyclic_append_no_rotation": "needs APPEND RECORD: run with --allow-destructive (on in the in-process run)",
+    "blocked_application_writes": "needs APPLICATION BLOCK (a write sent while blocked): run with --allow-destructive (on in the in-process run)",
 }
 
 
@@ -73,8 +89,19 @@ def _declaration(gen: str) -> Path | None:
     return default_declaration_path(region)
 
 
-def _one(card: str, gen: str, faults: tuple[str, ...], budget: int, seed: int, first: bool) -> tuple[DiffRun, float]:
-    destructive = card.startswith("reference")  # a served card is not rebuilt between sequences: as a physical card
+def _one(
+    card: str,
+    gen: str,
+    faults: tuple[str, ...],
+    budget: int,
+    seed: int,
+    first: bool,
+    *,
+    destructive: bool = False,
+    served: ServedCard | None = None,
+    apdu_timeout: float | None = None,
+) -> tuple[DiffRun, float]:
+    embedded = card.startswith("reference")
     options = DiffOptions(
         card=card,
         profile=gen,
@@ -82,10 +109,20 @@ def _one(card: str, gen: str, faults: tuple[str, ...], budget: int, seed: int, f
         max_apdus=budget,
         seed=seed,
         stop_at_first=first,
-        allow_destructive=destructive,
-        declaration=None if destructive else _declaration(gen),
+        allow_destructive=embedded or destructive,  # a fresh embedded card per sequence: nothing to lose
+        declaration=None if embedded else _declaration(gen),
+        apdu_timeout=apdu_timeout,
     )
     _, run, _ = prepare(options)
+    if served is not None:
+        batch = served
+
+        def replace() -> Callable[[], Transport]:
+            """Shrinking: a fresh served card of the same batch for each sequence."""
+            batch.replace()
+            return open_card(card, profile_option=gen, apdu_timeout=apdu_timeout).open
+
+        run.replace_dut = replace
     started = time.perf_counter()
     run_lockstep(run)
     return run, time.perf_counter() - started
@@ -100,22 +137,59 @@ def main() -> int:
     parser.add_argument("--via", choices=("inprocess", "vpcd"), default="inprocess")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clean-only", action="store_true", help="skip the faults: only the clean card of each generation")
+    parser.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="--via vpcd: destructive operations on as well (APPEND RECORD, APPLICATION BLOCK/UNBLOCK), as a lab certifying "
+        "with destructive checks runs diff (the in-process run always has them: a fresh card per sequence)",
+    )
+    parser.add_argument(
+        "--replace-to-shrink",
+        action="store_true",
+        help="--via vpcd: once a divergence is seen, re-serve a fresh card of the same batch for each shrink attempt, as a lab "
+        "replaces a test card (a card whose tries the diverging command spent, or that went mute, cannot re-run it)",
+    )
+    parser.add_argument(
+        "--apdu-timeout",
+        type=float,
+        default=None,
+        help="--via vpcd: seconds the served card may take per command before it counts as mute (default: the transport's 5 s; "
+        "the served reference card answers in well under 0.1 s, so 0.5 keeps each mute shrink attempt short)",
+    )
     args = parser.parse_args()
+    if args.apdu_timeout is not None and args.apdu_timeout <= 0:
+        parser.error("--apdu-timeout: expected more than 0 seconds")
     generations = [g.strip() for g in args.generations.split(",") if g.strip()]
     if args.via == "vpcd":
         from bench_vpcd import served
+    elif args.allow_destructive or args.replace_to_shrink or args.apdu_timeout is not None:
+        parser.error(
+            "--allow-destructive, --replace-to-shrink and --apdu-timeout apply to --via vpcd (the in-process run has a fresh card per sequence)"
+        )
     rows: list[tuple[object, ...]] = []
     missed = 0
     for name, gen in [] if args.clean_only else _faults(args, generations):
         if name in OUT_OF_REACH:
             rows.append((name, gen, "out of reach", None, None, None, OUT_OF_REACH[name]))
             continue
-        if args.via == "vpcd" and name in DESTRUCTIVE_ONLY:
+        if args.via == "vpcd" and name in DESTRUCTIVE_ONLY and not args.allow_destructive:
             rows.append((name, gen, "out of reach", None, None, None, DESTRUCTIVE_ONLY[name]))
             continue
         if args.via == "vpcd":
-            with served(gen, (name,)) as reader:
-                run, seconds = _one(f"reader:{reader}", gen, (), args.budget, args.seed, True)
+            with ServedCard(gen, (name,)) as card:
+                run, seconds = _one(
+                    f"reader:{card.reader}",
+                    gen,
+                    (),
+                    args.budget,
+                    args.seed,
+                    True,
+                    destructive=args.allow_destructive,
+                    served=card if args.replace_to_shrink else None,
+                    apdu_timeout=args.apdu_timeout,
+                )
+            if card.replacements:
+                print(f"  {card.replacements} fresh served cards for the shrink attempts", file=sys.stderr, flush=True)
         else:
             run, seconds = _one(f"reference:{gen}", gen, (name,), args.budget, args.seed, True)
         print(f"{name} ({gen}): {len(run.divergences)} divergence(s), {run.apdus:,} APDUs, {seconds:.1f} s", file=sys.stderr, flush=True)
@@ -149,7 +223,7 @@ def main() -> int:
         for gen in generations:
             if args.via == "vpcd":
                 with served(gen, ()) as reader:
-                    run, seconds = _one(f"reader:{reader}", gen, (), args.clean, args.seed, False)
+                    run, seconds = _one(f"reader:{reader}", gen, (), args.clean, args.seed, False, destructive=args.allow_destructive)
             else:
                 run, seconds = _one(f"reference:{gen}", gen, (), args.clean, args.seed, False)
             clean_rows.append((gen, run.apdus, run.sequences, len(run.states), len(run.commands), len(run.divergences), seconds))

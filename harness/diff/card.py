@@ -66,6 +66,7 @@ def open_card(
     pin: str | None = None,
     psam_option: str | None = None,
     faults: Sequence[str] = (),
+    apdu_timeout: float | None = None,
 ) -> OpenCard:
     """Parse and check the options, open the card, read its identity; UsageError names a bad option."""
     from harness.optioncheck import check_keys, check_pin, run_profile
@@ -114,7 +115,8 @@ def open_card(
     else:
         from terminal.transports.pcsc import PcscTransport
 
-        reader = PcscTransport(spec.reader or "")
+        # a card in a reader: seconds it may take to answer one command (None: the transport's default)
+        reader = PcscTransport(spec.reader or "") if apdu_timeout is None else PcscTransport(spec.reader or "", apdu_timeout=apdu_timeout)
         if not profile_option:
             reader.reset()
             profile = detect_profile(reader, profile)

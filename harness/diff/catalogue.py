@@ -2,13 +2,15 @@
 
 Each file, key and command of the profile gives its operations: SELECT by name, by path of FIDs
 and by child FID; READ RECORD by every record number (one past the last as well) and by tag, with
-and without the read right; READ BINARY at the start, the end and past the end; UPDATE of every
+and without the read right (under the right, every record by number and by tag in one
+operation as well); READ BINARY at the start, the end and past the end; UPDATE of every
 file the terminal can write (a changed value, and the original back), with the right and without
 it, and with the right but a record under a wrong tag; secure-messaging updates with right, wrong
 and other keys' MACs, replayed (the same command sent twice: its challenge is spent) and, when the
 run allows destructive operations, sent while the application is blocked; GET CHALLENGE of every length; EXTERNAL
 AUTHENTICATE of every key the terminal's PSAM serves, active and every version, right, wrong and
-replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN; resets. Destructive ones
+replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN (and CHANGE PIN followed by a
+read of a file the PIN alone opens, with no other grant: the PIN state it sets); resets. Destructive ones
 (APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
 
 Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions (half of them under a
@@ -26,7 +28,7 @@ import random
 
 from checks.security.access_plan import AUTH, Condition, build_plan, format_conditions
 from harness.replay.operations import Operation
-from ssc.profile.access import AccessRule
+from ssc.profile.access import AccessRule, Pin
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
@@ -67,6 +69,8 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
     irk = profile.internal_key()
     ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
     ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]
+    # CHANGE PIN sets the PIN state: each record file the PIN alone opens, read right after it
+    ops += [Operation.of("change_pin", to="temp", read=f.path) for f in profile.efs() if f.is_record_file and _pin_opens(f.rule("read"))]
     ops += [
         Operation.of("reload_pin", to="temp"),
         Operation.of("reload_pin", to="run"),
@@ -128,7 +132,10 @@ def _reads(profile: Profile, path: str) -> list[Operation]:
         numbers = range(1, count + 2) if auth in ("none", "rule") else range(1, 2)
         tags = [r.tag for r in f.records] if auth in ("none", "rule") and f.kind != "cyclic" else []
         if f.is_record_file:
-            out.append(Operation.of("read_records", path=path, auth=auth))
+            # under the right, each record by number and by tag in one operation (a whole probe):
+            # a tag that reads another record than its number shows only there
+            both = auth == "rule" and bool(tags)
+            out.append(Operation.of("read_records", path=path, auth=auth, **({"by": "both"} if both else {})))
             out += [Operation.of("read_record", path=path, number=str(n), auth=auth) for n in numbers]
             out += [Operation.of("read_record", path=path, tag=f"{t:02X}", auth=auth) for t in tags]
         elif f.size:
@@ -221,6 +228,10 @@ def malformed_apdus(profile: Profile, rng: random.Random, count: int) -> list[by
             )
         out.append(apdu)
     return out
+
+
+def _pin_opens(rule: AccessRule | None) -> bool:
+    return rule is not None and frozenset({Pin()}) in rule.minimal_grants()
 
 
 def _is_free(rule: AccessRule | None) -> bool:

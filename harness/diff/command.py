@@ -50,6 +50,7 @@ class DiffOptions:
     faults: tuple[str, ...] = ()
     report_dir: Path | None = None
     stop_at_first: bool = False
+    apdu_timeout: float | None = None  # a card in a reader: seconds per command (None: the transport's default)
 
 
 def prepare(options: DiffOptions) -> tuple[OpenCard, DiffRun, TwinSource]:
@@ -59,7 +60,13 @@ def prepare(options: DiffOptions) -> tuple[OpenCard, DiffRun, TwinSource]:
     if options.seconds is not None and options.seconds <= 0:
         raise UsageError("--seconds: expected more than 0")
     card = open_card(
-        options.card, profile_option=options.profile, keys=options.keys, pin=options.pin, psam_option=options.psam, faults=options.faults
+        options.card,
+        profile_option=options.profile,
+        keys=options.keys,
+        pin=options.pin,
+        psam_option=options.psam,
+        faults=options.faults,
+        apdu_timeout=options.apdu_timeout,
     )
     declaration = None
     declaration_path = options.declaration

@@ -5,7 +5,9 @@ profile's `catalogue` and malformed APDUs, and performs them on a `MirrorTranspo
 answer that differs raises `Divergence`, Hypothesis shrinks the sequence to a minimal one, and the
 run keeps it with both sides' exchanges. Between examples the DUT is put back as found (every file
 written back, the PIN given back and verified, a reset): a physical card cannot be replaced, and
-shrinking re-executes sequences on it.
+shrinking re-executes sequences on it (unless the run is given `DiffRun.replace_dut`: a fresh card
+of the same batch for each sequence once a divergence is seen, and for the search that goes on
+after it).
 
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
@@ -118,6 +120,10 @@ class DiffRun:
     fci_extension: bool = False
     stop_at_first: bool = False
     fresh_dut: bool = False  # open_dut builds a new card each time: nothing to restore between sequences
+    # A lab's fresh test card for shrinking: once a divergence is seen, each sequence runs on a card
+    # this puts in (it returns the new card's opener), and none is restored. A card whose tries a
+    # diverging command spent, or that went mute, cannot re-run it; a new card of the batch can.
+    replace_dut: Callable[[], Callable[[], Transport]] | None = None
     # results
     apdus: int = 0
     sequences: int = 0  # examples run (shrinking included)
@@ -183,8 +189,11 @@ def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, .
 
 def _whole_probe(op: Operation) -> bool:
     """An operation that is a whole probe by itself, like the access plan's cases, and joins their
-    group: a refused write read back (`_refused_write`), or every record of a file read without a
-    right and with the file's read right (what personalization faults show in)."""
+    group: a refused write read back (`_refused_write`), every record of a file read without a
+    right and with the file's read right (what personalization faults show in), or CHANGE PIN
+    followed by a read its PIN state alone opens."""
+    if op.name == "change_pin" and op.arg("read", ""):  # CHANGE PIN, then a read only its PIN state opens
+        return True
     return _refused_write(op) or (op.name == "read_records" and op.arg("auth", "none") in ("none", "rule"))
 
 
@@ -215,7 +224,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     rng = random.Random(f"ssc-diff|{run.seed}|{run.rounds}")
     ops = catalogue(run.profile, destructive=run.allow_destructive)
     malformed = [Operation.of("apdu", hex=apdu.hex().upper()) for apdu in malformed_apdus(run.profile, rng, MALFORMED)]
-    state_ops = [op for op in ops if op.name in _STATE_OPS]
+    state_ops = [op for op in ops if op.name in _STATE_OPS and not _whole_probe(op)]
     select_ops = [op for op in ops if op.name in _SELECT_OPS]
     firewall = set(firewall_probes(run.profile))  # a key state must not cross the firewall: an authentication near miss
     auth_ops = _by(
@@ -254,6 +263,8 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             twin_transport = InProcessTransport(twin)
             self.twin = twin
             try:
+                if run.replace_dut is not None and run._first_seen is not None:
+                    run.open_dut = run.replace_dut()
                 dut = run.open_dut()
             except TransportError as exc:
                 run.fatal = exc
@@ -302,11 +313,24 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             if op.name in ("verify", "change_pin", "reload_pin", "unblock_pin"):
                 self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
             elif op.name == "external_authenticate":
-                key = (op.arg("key"), op.arg("version", "00"))
+                key = self._sent_key(op, last.command)
                 if tries is not None:
                     self.key_tries[key] = tries
                 elif ok:
                     self.key_tries.pop(key, None)
+
+        def _sent_key(self, op: Operation, command: bytes | None) -> tuple[str, str]:
+            """The key and version the EXTERNAL AUTHENTICATE sent addresses (P2 key id, P1 version):
+            a replayed cryptogram is the last authentication of any key, sent in this key's DF, so
+            the try it spends may be another key's, which the restore must refill."""
+            named = (op.arg("key"), op.arg("version", "00"))
+            if command is None or len(command) < 4:
+                return named
+            df = run.profile.key(named[0]).df
+            for k in run.profile.keys():
+                if k.df == df and k.use == "external" and k.id == command[3]:
+                    return (k.name, f"{command[2]:02X}")
+            return named
 
         def _do(self, op: Operation) -> None:
             assert self.mirror is not None
@@ -341,7 +365,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             if self.mirror is None:
                 return
             run.apdus += self.mirror.apdus
-            if not run.fresh_dut:
+            if not run.fresh_dut and not (run.replace_dut is not None and run._first_seen is not None):
                 names = {step.op.name for step in self.steps}
                 _restore(
                     run, self.mirror.dut, self.ctx, set(self.key_tries), unblock=bool(names & {"application_block", "blocked_sm_update"})
@@ -386,7 +410,11 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_key
         perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
         for key, version in sorted(tried_keys):
             ctx.session.reset()
-            out = perform(Operation.of("external_authenticate", key=key, version=version), ctx)
+            try:
+                out = perform(Operation.of("external_authenticate", key=key, version=version), ctx)
+            except TryGuardRefusal as exc:  # this key is left as it is; the others are still refilled
+                run.restore_problems.append(f"restoring the DUT: {exc}")
+                continue
             if _last_sw(out) != "9000":
                 run.restore_problems.append(f"{key} v{version}: a right authentication to refill its try counter answered {_last_sw(out)}")
         ctx.session.reset()
@@ -446,6 +474,11 @@ def _found(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
     run._first_seen = None
     known.add(found.signature)
     run.divergences.append(found)
+    if run.replace_dut is not None:  # the last shrink attempt's card was not restored: the search goes on with a fresh one
+        try:
+            run.open_dut = run.replace_dut()
+        except TransportError as exc:
+            run.fatal = exc
 
 
 def run_lockstep(run: DiffRun) -> DiffRun:

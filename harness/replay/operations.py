@@ -268,7 +268,8 @@ def _verify(ctx: OperationContext, op: Operation) -> None:
 
 
 def _change_pin(ctx: OperationContext, op: Operation) -> None:
-    """to=temp: CHANGE PIN from the run PIN to a temporary one; to=run: give the run PIN back
+    """to=temp: CHANGE PIN from the run PIN to a temporary one (with read=PATH, then READ RECORD of
+    PATH, a file the PIN alone opens, with no other grant); to=run: give the run PIN back
     (CHANGE PIN, or RELOAD PIN after PUK authentication when the run PIN is the initial PIN,
     which CHANGE PIN must refuse — `checks.security.pin_admin.restore_pin`)."""
     initial = ctx.profile.security.pin.initial
@@ -276,6 +277,9 @@ def _change_pin(ctx: OperationContext, op: Operation) -> None:
         new = temporary_pin(ctx.pin, initial)
         if ctx.session.change_pin(ctx.pin_now, new, check=False).ok:
             ctx.pin_now = new
+        read = op.arg("read", "")
+        if read:  # the PIN state CHANGE PIN sets (PROFILE §5): a file the PIN alone opens, read with no other grant
+            _read_record(ctx, Operation.of("read_record", path=read, auth="none"))
         return
     if ctx.pin_now == ctx.pin:
         return  # the card holds the run PIN: nothing to give back, nothing sent
@@ -397,7 +401,9 @@ def _read_record(ctx: OperationContext, op: Operation) -> None:
 
 def _read_records(ctx: OperationContext, op: Operation) -> None:
     """READ RECORD of every record of `path` by number, one past the last too (the DIR: one per
-    ADF of its DF), in the security state `auth` sets up."""
+    ADF of its DF), in the security state `auth` sets up; with ``by=both`` each defined record is
+    read by its tag too, right after its number, under the same right (the two addressing modes
+    of one record must give the same record, STD-REC-3)."""
     path = op.arg("path")
     f = ctx.profile.file(path)
     _granted(ctx, path, "read", op.arg("auth", "none"))
@@ -405,8 +411,12 @@ def _read_records(ctx: OperationContext, op: Operation) -> None:
         count = sum(1 for d in ctx.profile.children(ctx.profile.df_of(path).path) if d.kind == "adf")
     else:
         count = (f.record_count or 0) if f.kind == "cyclic" else len(f.records)
+    by_tag = op.arg("by", "number") == "both" and f.kind != "cyclic" and "dir" not in f.flags
+    tags = {r.number: r.tag for r in f.records} if by_tag else {}
     for number in range(1, count + 2):
         ctx.session.read_record(path, number, check=False)
+        if number in tags:
+            ctx.session.read_record(path, tag=tags[number], check=False)
 
 
 def changed_value(base: bytes, *, record: bool) -> bytes:
@@ -715,7 +725,9 @@ OPERATIONS: Mapping[str, OperationSpec] = {
         _select, {"path": None, "by": ("name", "fid", "child")}, False, False, ("STD-CMD-1", "STD-FS-1", "STD-FS-2"), frozenset({"by"})
     ),
     "verify": OperationSpec(_verify, {"pin": _RIGHT_WRONG}, True, False, ("SEC-PIN-1", "SEC-AC-8")),
-    "change_pin": OperationSpec(_change_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-2", "INT-XR-4")),
+    "change_pin": OperationSpec(
+        _change_pin, {"to": ("temp", "run"), "read": None}, True, False, ("SEC-PIN-2", "INT-XR-4"), frozenset({"read"})
+    ),
     "reload_pin": OperationSpec(_reload_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-3",)),
     "unblock_pin": OperationSpec(_unblock_pin, {"probe": ("plain", "counter")}, True, False, ("SEC-PIN-3",), frozenset({"probe"})),
     "get_challenge": OperationSpec(_get_challenge, {"n": ("4", "8", "16")}, False, False, ("STD-CMD-3",), frozenset({"n"})),
@@ -760,7 +772,12 @@ OPERATIONS: Mapping[str, OperationSpec] = {
         frozenset({"number", "tag", "auth"}),
     ),
     "read_records": OperationSpec(
-        _read_records, {"path": None, "auth": _AUTH}, False, False, ("STD-REC-2", "STD-REC-3"), frozenset({"auth"})
+        _read_records,
+        {"path": None, "auth": _AUTH, "by": ("number", "both")},
+        False,
+        False,
+        ("STD-REC-2", "STD-REC-3"),
+        frozenset({"auth", "by"}),
     ),
     "update_record": OperationSpec(
         _update_record,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from checks.security.access_plan import parse_conditions
 from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
 from harness.diff.command import DiffOptions, prepare, run_diff
-from harness.diff.lockstep import run_lockstep
+from harness.diff.lockstep import _whole_probe, run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
 from harness.diff.twin import InjectedRandom, build_twin
 from harness.replay.command import run_replay
@@ -20,7 +21,7 @@ from harness.replay.operations import OPERATIONS, Operation, OperationContext, c
 from reference_card import ReferenceCard
 from reference_card.issuance import issue
 from ssc.profile.model import Profile
-from terminal.transports.base import CardMuteError
+from terminal.transports.base import CardMuteError, Transport
 from terminal.transports.inprocess import InProcessTransport
 
 
@@ -208,3 +209,53 @@ def test_a_divergence_in_a_preparatory_select_is_classified_under_select() -> No
     run_lockstep(run)
     (found,) = run.divergences
     assert found.requirements == OPERATIONS["select"].requirements
+
+
+@pytest.mark.parametrize(
+    ("fault", "probe"),
+    [
+        ("read_wrong_data", {"name": "read_records", "by": "both", "auth": "rule"}),
+        ("change_pin_sets_no_pin_state", {"name": "change_pin", "to": "temp"}),
+    ],
+)
+def test_the_catalogue_has_the_whole_probe_a_rare_combination_needs(fault: str, probe: dict[str, str]) -> None:
+    """A record read by number and by tag under the same right, and CHANGE PIN followed by a read
+    its PIN state alone opens: each one operation (drawn as often as an access-plan case), which
+    the clean card goes through in lockstep and the faulty one diverges on."""
+    clean = _lockstep_context(())
+    ops = [
+        op
+        for op in catalogue(clean.profile, destructive=True)
+        if op.name == probe["name"] and all(op.arg(k, "") == v for k, v in probe.items() if k != "name")
+    ]
+    ops = [op for op in ops if op.name != "change_pin" or op.arg("read", "")]
+    assert ops and all(_whole_probe(op) for op in ops)
+    for op in ops:
+        perform(op, _lockstep_context(()))
+    diverging = 0
+    for op in ops:
+        try:
+            perform(op, _lockstep_context((fault,)))
+        except Divergence:
+            diverging += 1
+    assert diverging
+
+
+def test_shrinking_runs_on_a_fresh_card_when_the_run_can_replace_it() -> None:
+    """A card whose key tries the diverging EXTERNAL AUTHENTICATE spends is kept as found (not
+    rebuilt between sequences, as a card in a reader); once the divergence is seen each shrink
+    attempt runs on a replacement card, and the sequence shrinks to its few commands."""
+    card, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("local_keys_from_national_root",), stop_at_first=True))
+    kept = card.open()
+    run.fresh_dut = False
+    run.open_dut = lambda: kept
+    replacements = []
+
+    def replace() -> Callable[[], Transport]:
+        replacements.append(1)
+        return card.open
+
+    run.replace_dut = replace
+    run_lockstep(run)
+    assert run.divergences and replacements
+    assert len(run.divergences[0].steps) <= 3
