@@ -33,3 +33,11 @@ def run_cli(*args: str, timeout: float = 240) -> tuple[int, str, dict[str, Any] 
 def verdicts(doc: dict[str, Any]) -> dict[str, str]:
     """Requirement → verdict, for the requirements that have at least one scenario."""
     return {rid: r["verdict"] for rid, r in doc["requirements"].items() if r["scenarios"]}
+
+
+def assert_only_selected(doc: dict[str, Any], selected: set[str], out: str) -> None:
+    """Every scenario that ran carries a selected requirement, each selected requirement passed, and
+    any other requirement with a verdict got it only from a scenario it shares with a selected one."""
+    assert all(selected & set(s["requirements"]) for s in doc["scenarios"]), out
+    found = verdicts(doc)
+    assert selected <= set(found) and set(found.values()) == {"passed"}, out

@@ -12,19 +12,11 @@ from reference_card import ReferenceCard
 from reference_card.psam import PsamCard
 from ssc.keyset import TestKeySet
 from ssc.profile import load_profile
-from tests.e2e.cli import PROJECT, run_cli, verdicts
+from tests.e2e.cli import PROJECT, assert_only_selected, run_cli, verdicts
 
 ISSUERS = PROJECT / "fixtures" / "issuers"
 EXAMPLE_KEYS = PROJECT / "fixtures" / "keys" / "example-lab-keys.yaml"
 PER = ("PER-1", "PER-2", "PER-3")
-
-
-def assert_only_selected(doc: dict[str, Any], selected: set[str], out: str) -> None:
-    """Every scenario that ran carries a selected requirement, each selected requirement passed, and
-    any other requirement with a verdict got it only from a scenario it shares with a selected one."""
-    assert all(selected & set(s["requirements"]) for s in doc["scenarios"]), out
-    found = verdicts(doc)
-    assert selected <= set(found) and set(found.values()) == {"passed"}, out
 
 
 @pytest.mark.parametrize(
