@@ -120,6 +120,10 @@ def test_huge_answers_fail_their_cases_and_the_artefacts_stay_small(tmp_path: Pa
     assert code == 1, out
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.pcsc
 def test_ctrl_c_during_a_stalled_apdu_writes_an_interrupted_report(tmp_path: Path, serve_card: Callable[..., Any]) -> None:
     card = StallOnce(ReferenceCard.default("gen2"), AT, stall=60.0)
@@ -130,6 +134,9 @@ def test_ctrl_c_during_a_stalled_apdu_writes_an_interrupted_report(tmp_path: Pat
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Ctrl-C's default disposition in the child: a shell without job control starts background
+        # jobs (a CI script's `cmd &`) with SIGINT ignored, and children inherit that
+        preexec_fn=_sigint_default,
     )
     try:
         assert card.triggered.wait(60), "the run never reached the stalling APDU"

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -44,6 +45,18 @@ def test_a_call_past_its_deadline_is_abandoned_and_its_cleanup_runs_when_it_retu
     assert cleaned.wait(2.0) and caller.finished.wait(2.0)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C's default handler for the test: a shell without job control starts background jobs
+    (a CI script's `cmd &`) with SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_while_waiting_abandons_the_call_and_propagates() -> None:
     release = threading.Event()
     caller = Caller()
