@@ -21,7 +21,7 @@ from tests.e2e.cli import run_cli
 from tests.e2e.test_bad_input import assert_one_line_of_bad_input
 from tests.unit import rig
 
-PIN_ADMIN = ALPHABETS_DIR / "focus" / "pin-admin.yaml"  # 6 symbols, 8 states: seconds, not the default's minute
+PIN_ADMIN = ALPHABETS_DIR / "focus" / "pin-admin.yaml"  # 7 symbols, 14 states: seconds, not the default's minute
 
 
 def learn(tmp_path: Path, name: str, **options: object) -> tuple[int, dict[str, object], list[str]]:
