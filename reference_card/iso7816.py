@@ -25,7 +25,3 @@ SFI_RESERVED = 0x1F
 def is_sm_cla(cla: int) -> bool:
     """True for a CLA announcing proprietary secure messaging (a MAC trails the data field)."""
     return cla & CLA_SM_MASK == CLA_SM_PROPRIETARY
-
-
-# ISO 7816-4 §11.1.1: a DF name is 1 to 16 bytes.
-DF_NAME_MAX = 16

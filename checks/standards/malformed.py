@@ -30,7 +30,6 @@ from terminal.session import CardSession
 __all__ = ["Malformed", "judge", "malformed_probes", "partial_get_response", "send"]
 
 HEADER = 4
-DF_NAME_MAX = 16  # ISO/IEC 7816-4: a DF name has 1 to 16 bytes (PROFILE §5: "DF name (1–16)")
 NOT_BCD = bytes((0x1A, 0x2B, 0x3C))  # three bytes (a legal PIN length), no nibble a digit
 
 
@@ -176,7 +175,8 @@ def _select(profile: Profile) -> Iterator[Malformed]:
     yield Malformed("select.p2", f"select by name: P2 {bad_p2:02X}", "MF", _apdu(cla, ins, p1_name, bad_p2, name), wrong)
     yield Malformed("select.p1", f"select: P1 {bad_p1:02X}", "MF", _apdu(cla, ins, bad_p1, p2, df.fid.to_bytes(2, "big")), wrong)
     yield Malformed("select.no_name", "select by name without a name (no data field)", "MF", _apdu(cla, ins, p1_name, p2), length)
-    for n in (1, DF_NAME_MAX):
+    name_max = sel.byte("name_max")  # PROFILE §5: a DF name has 1 to name_max bytes
+    for n in (1, name_max):
         yield Malformed(
             f"select.name{n}",
             f"select by an unknown name of {n} byte(s) (a legal length)",
@@ -185,10 +185,10 @@ def _select(profile: Profile) -> Iterator[Malformed]:
             absent,
         )
     yield Malformed(
-        "select.name17",
-        f"select by a name of {DF_NAME_MAX + 1} bytes",
+        f"select.name{name_max + 1}",
+        f"select by a name of {name_max + 1} bytes",
         "MF",
-        _apdu(cla, ins, p1_name, p2, _unknown_name(profile, DF_NAME_MAX + 1)),
+        _apdu(cla, ins, p1_name, p2, _unknown_name(profile, name_max + 1)),
         length,
     )
 

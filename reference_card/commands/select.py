@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reference_card.commands.base import CommandFamily
-from reference_card.iso7816 import DF_NAME_MAX
 
 if TYPE_CHECKING:
     from reference_card.cos import Cos
@@ -20,6 +19,7 @@ class Select(CommandFamily):
         self.p1_fid = cmd.byte("p1_fid")
         self.p1_ef = cmd.byte("p1_ef")
         self.p1_name = cmd.byte("p1_name")
+        self.name_max = cmd.byte("name_max")  # a DF name has 1 to name_max bytes
         self.p1s = frozenset((self.p1_fid, self.p1_ef, self.p1_name))
         self.p2s = frozenset(cmd.byte_list("p2"))
         no_fci = self.profile.behaviour.card_select_p2_without_fci.value
@@ -38,7 +38,7 @@ class Select(CommandFamily):
         if data is None:
             return self.sw.wrong_length
         if p1 == self.p1_name:
-            if not 0 < len(data) <= DF_NAME_MAX:
+            if not 0 < len(data) <= self.name_max:
                 return self.sw.wrong_length
             node = self.fs.by_name.get(data)
         else:
