@@ -166,6 +166,20 @@ def learn_machine(
     start_queries, start_steps = sul.num_queries, sul.num_steps
     start = time.perf_counter()
     oracle = ModelGuidedEqOracle(inputs, sul, guide, seed, known=known, walks_per_state=walks_per_state)
+
+    def learned(machine: MachineView, stopped: str | None = None) -> Learned:
+        """What was learned (`stopped`: why learning ended early), its cost counted from the start."""
+        return Learned(
+            machine,
+            sul.num_queries - start_queries,
+            sul.num_steps - start_steps,
+            sul.transport.apdus - start_apdus,
+            time.perf_counter() - start,
+            complete=stopped is None,
+            stopped=stopped or "",
+            witnesses=tuple(sorted(oracle.witnesses.values(), key=lambda w: len(w.sequence))),
+        )
+
     try:
         machine = run_KV(inputs, sul, oracle, automaton_type="mealy", print_level=0)
     except SystemExit as exc:  # aalpy's cache ends the process when a query's answers change
@@ -180,37 +194,12 @@ def learn_machine(
         if guide is None or tuple(guide.run(e.sequence)) == e.outputs:
             raise
         oracle.witnesses.setdefault(e.sequence, Witness(e.sequence, tuple(guide.run(e.sequence)), e.outputs))
-        return Learned(
-            oracle.last or _unknown(inputs),
-            sul.num_queries - start_queries,
-            sul.num_steps - start_steps,
-            sul.transport.apdus - start_apdus,
-            time.perf_counter() - start,
-            complete=False,
-            stopped=str(exc),
-            witnesses=tuple(sorted(oracle.witnesses.values(), key=lambda w: len(w.sequence))),
-        )
+        return learned(oracle.last or _unknown(inputs), stopped=str(exc))
     except BudgetExceeded as exc:
         if oracle.last is None:
             raise
-        return Learned(
-            oracle.last,
-            sul.num_queries - start_queries,
-            sul.num_steps - start_steps,
-            sul.transport.apdus - start_apdus,
-            time.perf_counter() - start,
-            complete=False,
-            stopped=str(exc),
-            witnesses=tuple(sorted(oracle.witnesses.values(), key=lambda w: len(w.sequence))),
-        )
-    return Learned(
-        MachineView.of(machine, inputs),
-        sul.num_queries - start_queries,
-        sul.num_steps - start_steps,
-        sul.transport.apdus - start_apdus,
-        time.perf_counter() - start,
-        witnesses=tuple(sorted(oracle.witnesses.values(), key=lambda w: len(w.sequence))),
-    )
+        return learned(oracle.last, stopped=str(exc))
+    return learned(MachineView.of(machine, inputs))
 
 
 def _unknown(inputs: list[str]) -> MachineView:
