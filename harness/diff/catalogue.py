@@ -9,7 +9,7 @@ it, and with the right but a record under a wrong tag; secure-messaging updates 
 and other keys' MACs, replayed (the same command sent twice: its challenge is spent) and, when the
 run allows destructive operations, sent while the application is blocked; GET CHALLENGE of every length; EXTERNAL
 AUTHENTICATE of every key the terminal's PSAM serves, active and every version, right, wrong and
-replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN (and CHANGE PIN followed by a
+replayed; each key that must not open a file's read or update, alone, then that access (`key_near_misses`); INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN (and CHANGE PIN followed by a
 read of a file the PIN alone opens, with no other grant: the PIN state it sets); resets. Destructive ones
 (APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
 
@@ -32,7 +32,7 @@ from ssc.profile.access import AccessRule, Pin
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
-__all__ = ["catalogue", "firewall_probes", "malformed_apdus"]
+__all__ = ["catalogue", "firewall_probes", "key_near_misses", "malformed_apdus"]
 
 _NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
 _WRITING = ("update_binary", "update_record", "append_record", "verify", "change_pin", "external_authenticate")
@@ -66,6 +66,7 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
                 continue
             ops.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
     ops += firewall_probes(profile)
+    ops += key_near_misses(profile)
     irk = profile.internal_key()
     ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
     ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]
@@ -98,6 +99,26 @@ def firewall_probes(profile: Profile) -> list[Operation]:
             if key.id in ids:
                 out.append(Operation.of("access", path=f.path, right="read", conditions=format_conditions([Condition(AUTH, key.name)])))
     return out
+
+
+def key_near_misses(profile: Profile) -> list[Operation]:
+    """The access plan's cases that authenticate one key which must not open the access (another
+    key of the file's DF, a key where the rule wants the PIN, one half of an AND rule), one
+    operation per file and right trying each such key in turn from a reset (`key_near_misses` of
+    harness.replay.operations). The plan's cases are in the catalogue one by one as well, but
+    among its 170 and more a given key was drawn once in a thousand steps or less: a write key
+    that also opens the read could go unseen for 20,000 APDUs."""
+    keys: dict[tuple[str, str], list[str]] = {}
+    for case in build_plan(profile):
+        if case.expect_open or case.right not in ("read", "update") or len(case.conditions) != 1:
+            continue
+        (condition,) = case.conditions
+        if condition.kind != AUTH or condition.key is None or not terminal_can_grant_key(profile, condition.key):
+            continue
+        if case.right == "update" and not terminal_can_grant(profile, case.file, "read"):
+            continue
+        keys.setdefault((case.file, case.right), []).append(condition.key)
+    return [Operation.of("key_near_misses", path=path, right=right, keys=" ".join(names)) for (path, right), names in keys.items()]
 
 
 def terminal_can_grant_key(profile: Profile, key: str) -> bool:

@@ -58,7 +58,11 @@ MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # so each is drawn often), selections, authentications (by key; the firewall near misses as one
 # more family), accesses (by file), the access-control
 # plan's cases (conditions and access in one operation) with the other whole probes (`_whole_probe`:
-# writes the card must refuse, each read back; whole files read), malformed APDUs.
+# writes the card must refuse, each read back; whole files read), malformed APDUs, and the plan's key
+# near misses (`key_near_misses`: per file and right, each key that must not open it, alone from a
+# reset, then the access; families: read, update): one such key among the plan's 170 cases was
+# drawn once per thousand steps or less, so a write key that also opens the read could go unseen
+# for 20,000 APDUs.
 _SELECT_OPS = ("select",)
 _STATE_OPS = (
     "reset",
@@ -235,17 +239,26 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             else ("IRK" if op.name == "internal_authenticate" else ("firewall" if op in firewall else None))
         ),
     )
+    near_ops = _by([op for op in ops if op.name == "key_near_misses"], lambda op: op.arg("right"))  # families: read, update
     plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or _whole_probe(op)]
     access_ops = _by(
         ops,
-        lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
+        lambda op: (
+            op.arg("path")
+            if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access", "key_near_misses") and not _whole_probe(op)
+            else None
+        ),
     )
     for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
         rng.shuffle(group)
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
+    for family in near_ops:  # after the others: their order stays what it was before this group existed
+        rng.shuffle(family)
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
     groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
+    if near_ops:
+        groups.append(near_ops)
 
     class Lockstep(RuleBasedStateMachine):
         def __init__(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from checks.security.access_plan import parse_conditions
-from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
+from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus
 from harness.diff.command import DiffOptions, prepare, run_diff
 from harness.diff.lockstep import _whole_probe, run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
@@ -259,3 +259,18 @@ def test_shrinking_runs_on_a_fresh_card_when_the_run_can_replace_it() -> None:
     run_lockstep(run)
     assert run.divergences and replacements
     assert len(run.divergences[0].steps) <= 3
+
+
+def test_each_key_that_must_not_open_an_access_is_tried_in_one_operation() -> None:
+    """The write key UK1DF03 opening the read of SSSE/DF03/EF05 shows in the file's key near
+    misses (each key the plan says must not open it, alone from a reset, then the read): one
+    operation per file and right, which the clean card goes through in lockstep."""
+    clean = _lockstep_context(())
+    ops = key_near_misses(clean.profile)
+    assert all(op in catalogue(clean.profile) for op in ops)
+    (target,) = [op for op in ops if op.arg("path") == "SSSE/DF03/EF05" and op.arg("right") == "read"]
+    assert target.arg("keys").split() == ["UK1DF03"]
+    for op in ops:
+        perform(op, clean)
+    with pytest.raises(Divergence):
+        perform(target, _lockstep_context(("write_key_grants_read",)))
