@@ -258,6 +258,13 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--declaration", "--ics", dest="declaration", help="issuer declaration (ssc-declaration/1): institution, key versions"
     )
+    diff.add_argument(
+        "--card-set",
+        metavar="FILE",
+        help="card-set file (ssc-card-set/1): the card number the issuer registered for this card, from the entry of its region and "
+        "generation (and reader); default for the embedded reference card: the number it is issued with; without it the twin "
+        "copies the card's number",
+    )
     budget = diff.add_mutually_exclusive_group()
     budget.add_argument("--max-apdus", type=int, metavar="N", help="APDUs to send to the card, shrinking included (default 20000)")
     budget.add_argument("--seconds", type=_positive_seconds, metavar="S", help="wall time to spend instead of an APDU budget")
@@ -623,6 +630,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             pin=args.pin,
             psam=args.psam,
             declaration=Path(args.declaration) if args.declaration else None,
+            card_set=Path(args.card_set) if args.card_set else None,
             max_apdus=args.max_apdus,
             seconds=args.seconds,
             seed=args.seed,

@@ -81,7 +81,11 @@ _ALL = (
     Fault("counter_challenge", "GET CHALLENGE answers a counter (little-endian, step 1, from a random start)", ("STD-CMD-3",)),
     # one killing fault per requirement (issue 8 §7)
     Fault("atr_wrong_guard_time", "the ATR's TC1 asks for an extra guard time of 5 etu instead of §2's value", ("STD-ATR-1",)),
-    Fault("atr_without_card_sn", "the card SN bytes of the ATR (T6-T13) were never personalized: left FF", ("STD-ATR-2",)),
+    Fault(
+        "atr_without_card_sn",
+        "the card SN bytes of the ATR (T6-T13) were never personalized: left FF (the keys and the card identification code carry the SN the issuer personalized with)",
+        ("STD-ATR-2",),
+    ),
     Fault(
         "mandatory_ef_missing",
         "the mandatory EF SSSE/DF03/EF07 was not created at personalization",

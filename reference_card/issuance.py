@@ -59,7 +59,10 @@ def issue(profile: Profile, perso: Personalization, keyset: KeySet, faults: froz
     if "mandatory_ef_missing" in faults:
         present = tuple(p for p in present if p != FAULTS["mandatory_ef_missing"].target)
     atr = _atr(profile, perso, faults)
-    card_sn = profile.atr.card_sn_of(atr)
+    # the SN the card was personalized with (its keys, its card identification code): the ATR's,
+    # unless the ATR's bytes were left unwritten (atr_without_card_sn), which the issuer's data
+    # preparation does not see
+    card_sn = profile.atr.card_sn_of(_atr(profile, perso, faults - {"atr_without_card_sn"}))
     keys = _card_keys(profile, perso, keyset, present, card_sn, faults)
     values = _item_values(profile, perso, keys, card_sn, faults)
     records: dict[str, list[bytes]] = {}

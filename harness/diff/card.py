@@ -41,6 +41,7 @@ class OpenCard:
     description: str
     faults: tuple[str, ...] = ()
     fresh: bool = False  # `open` builds a new card each time (the embedded reference card)
+    reader: str | None = None  # the PC/SC reader's name (None: the embedded card)
 
 
 class _Kept(WrappingTransport):
@@ -111,6 +112,7 @@ def open_card(
             return transport
 
         opener: Callable[[], Transport] = open_reference
+        reader_name: str | None = None
         description = f"reference card {profile.name} (in-process)" + (f", faults {', '.join(faults)}" if faults else "")
     else:
         from terminal.transports.pcsc import PcscTransport
@@ -130,6 +132,7 @@ def open_card(
 
         opener = open_reader
         description = f"{reader.description} ({profile.name})"
+        reader_name = reader.reader
     transport = opener()
     identity = card_identity_by_number(CardSession(Terminal(transport, profile), check=True))
     psam = _psam(profile, keyset, identity.region, psam_option)
@@ -144,6 +147,7 @@ def open_card(
         description,
         tuple(faults),
         spec.kind == "reference",
+        reader_name,
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.diff.card import OpenCard, open_card
+from harness.diff.inputs import TwinInputs, registered_number
 from harness.diff.lockstep import DiffRun, FoundDivergence, StepRecord, run_lockstep
 from harness.diff.twin import TwinError, TwinSource, read_twin_source, twin_personalization
 from harness.exitstatus import BAD_INPUT, FAILED, PASSED, UNFINISHED, UsageError
@@ -43,6 +44,7 @@ class DiffOptions:
     pin: str | None = None
     psam: str | None = None
     declaration: Path | None = None
+    card_set: Path | None = None  # the lab's card-set file: the card number the issuer registered for the DUT
     max_apdus: int | None = None
     seconds: float | None = None
     seed: int = 0
@@ -51,6 +53,34 @@ class DiffOptions:
     report_dir: Path | None = None
     stop_at_first: bool = False
     apdu_timeout: float | None = None  # a card in a reader: seconds per command (None: the transport's default)
+
+
+def twin_inputs(options: DiffOptions, card: OpenCard) -> TwinInputs:
+    """The lab's inputs of the twin (harness.diff.inputs): given, or the embedded card's own."""
+    inputs = TwinInputs()
+    declaration_path = options.declaration
+    if declaration_path is None and card.spec.kind == "reference":
+        from harness.declaration import default_declaration_path
+
+        declaration_path = default_declaration_path(card.identity.region)  # as `run` does for the embedded card
+    if declaration_path is not None:
+        from harness.declaration import DeclarationError, load_declaration
+
+        try:
+            inputs.declaration = load_declaration(declaration_path)
+        except DeclarationError as exc:
+            raise UsageError(f"--declaration: {exc}") from None
+        inputs.declaration_source = str(declaration_path)
+    if options.card_set is not None:
+        inputs.card_number = registered_number(options.card_set, card.identity, card.profile.name, card.reader)
+        inputs.card_number_source = str(options.card_set)
+    elif card.spec.kind == "reference":
+        from reference_card.personalization import DEFAULT_CARD_PATH, load_personalization
+
+        inputs.card_number = load_personalization(DEFAULT_CARD_PATH).card_number  # what the embedded card is issued with
+        inputs.card_number_source = str(DEFAULT_CARD_PATH)
+    inputs.note_missing()
+    return inputs
 
 
 def prepare(options: DiffOptions) -> tuple[OpenCard, DiffRun, TwinSource]:
@@ -68,22 +98,11 @@ def prepare(options: DiffOptions) -> tuple[OpenCard, DiffRun, TwinSource]:
         faults=options.faults,
         apdu_timeout=options.apdu_timeout,
     )
-    declaration = None
-    declaration_path = options.declaration
-    if declaration_path is None and card.spec.kind == "reference":
-        from harness.declaration import default_declaration_path
-
-        declaration_path = default_declaration_path(card.identity.region)  # as `run` does for the embedded card
-    if declaration_path is not None:
-        from harness.declaration import DeclarationError, load_declaration
-
-        try:
-            declaration = load_declaration(declaration_path)
-        except DeclarationError as exc:
-            raise UsageError(f"--declaration: {exc}") from None
+    inputs = twin_inputs(options, card)
     session = CardSession(Terminal(card.open(), card.profile), check=False, identity=card.identity)
     source = read_twin_source(session, card.psam, card.pin)
-    personalization = twin_personalization(card.profile, source, card.pin, declaration)
+    source.inputs = inputs
+    personalization = twin_personalization(card.profile, source, card.pin, inputs.declaration, inputs.card_number)
     run = DiffRun(
         card.profile,
         personalization,
@@ -190,6 +209,11 @@ def diff_document(card: OpenCard, run: DiffRun, source: TwinSource, run_dir: Pat
             "optional_dfs": list(source.present_optional),
             "local_extension": source.local_extension,
             "not_read": source.unread,
+            "inputs": {
+                "declaration": source.inputs.declaration_source,
+                "card_registration": source.inputs.card_number_source,
+            },
+            "missing_inputs": source.inputs.missing,
         },
         "completed": run.fatal is None,
         "error": None if run.fatal is None else str(run.fatal),
@@ -205,6 +229,8 @@ def _summary(doc: dict[str, Any], run_dir: Path) -> None:
         print(f"  {i}. [{', '.join(d['requirements'])}] {d['what']}")
         print(f"     {len(d['commands'])} commands: {' → '.join(d['commands'])}")
         print(f"     replay: ssc-conform replay {run_dir / d['script']} --card …")
+    for missing in doc["twin"]["missing_inputs"]:
+        print(f"  twin: {missing}")
     for problem in doc["restore_problems"]:
         print(f"  ! {problem}", file=sys.stderr)
     print(f"diff.json: {run_dir / DIFF_NAME}")

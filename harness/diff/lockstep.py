@@ -174,11 +174,16 @@ def _diverging_command(run: DiffRun, step: StepRecord, d: Divergence) -> str:
     return name
 
 
+_HISTORICAL_REQUIREMENT = "STD-ATR-2"  # the content of the historical bytes (chip, COS, card maker, card SN)
+
+
 def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...]:
     """Requirement IDs of the diverging command: a preparatory command's own (`_PREPARATORY`),
     else its operation's; for a raw (malformed) APDU SEC-ROB-1 and the command's."""
     if d.command is not None and d.rule.startswith("freshness"):
         return OPERATIONS["get_challenge"].requirements
+    if d.command is None and run.profile.atr.historical(d.dut) != run.profile.atr.historical(d.model):
+        return (*OPERATIONS[step.op.name].requirements, _HISTORICAL_REQUIREMENT)  # the ATRs differ in what they carry
     if step.op.name != "apdu":
         command = _diverging_command(run, step, d) if d.command is not None else step.op.name
         if command in _PREPARATORY and command != step.op.name and not (command == "verify" and step.op.name in _PIN_OPS):

@@ -8,13 +8,15 @@ everything the standard *determines* itself, from the model:
   historical bytes (chip, COS, card maker, serial), the region of the card identification code,
   every record of the profile's data dictionary, every transparent file, the records of the cyclic
   files, and which optional DFs and the local extension DF are present;
-- derived by the model: the ATR frame (TS, T0, TB1, TC1), the spec version of the generation, the
+- derived by the model: the ATR frame (TS, T0, TB1, TC1), a card SN where the DUT's ATR carries
+  a filler (STD-ATR-2): its tail from the serial the card identification code shows, the spec version of the generation, the
   card identification code (region ‖ RID ‖ serial ‖ MAC under the card's IRK), check characters
   of the card number and the SSN, the gender from the SSN's parity, the order of issue and expiry
   dates, the DIR and the FCIs, and the card keys (the key set's diversification for this card's
   region and SN: a value the harness cannot read);
 - taken from the issuer declaration when one is given: the initialization institution, the loaded
-  key versions.
+  key versions; from the lab's card-set file (or the embedded card's personalization file): the
+  card number the issuer registered for the card (harness.diff.inputs).
 
 A record the run's rights cannot read (a file behind the PSE firewall) keeps the model's default
 value: the lockstep cannot read it either. GET CHALLENGE is the twin's one source of randomness; its
@@ -28,9 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from harness.declaration import Declaration
+from harness.diff.inputs import TwinInputs
 from reference_card import ReferenceCard
 from reference_card.issuance import CardImage
 from reference_card.personalization import Cardholder, Personalization, load_business_defaults
+from ssc.atr_fields import historical_problems
 from ssc.checks import card_number_check_char, ssn_check_char
 from ssc.codecs import decode_an, decode_cn
 from ssc.keyset import KeySet
@@ -79,6 +83,7 @@ class TwinSource:
     present_optional: tuple[str, ...] = ()
     local_extension: bool = False
     unread: list[str] = field(default_factory=list)  # "path: why", files the run's rights could not read
+    inputs: TwinInputs = field(default_factory=TwinInputs)  # what the lab gave besides the card
 
 
 def _decode(rec: RecordDef, raw: bytes) -> str | bytes:
@@ -196,12 +201,18 @@ def _normalized(values: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
     return out
 
 
-def twin_personalization(profile: Profile, source: TwinSource, pin: str, declaration: Declaration | None = None) -> Personalization:
+def twin_personalization(
+    profile: Profile, source: TwinSource, pin: str, declaration: Declaration | None = None, card_number: str | None = None
+) -> Personalization:
+    """`card_number`: the number the issuer registered for the card (harness.diff.inputs), which
+    the twin holds instead of the card's own."""
     values: dict[str, str | bytes] = dict(load_business_defaults())
     values.update(_normalized(source.values))
     if declaration is not None:
         values["init_institution"] = declaration.init_institution
-    historical = profile.atr.historical(source.atr)
+    if card_number is not None:
+        values["card_number"] = card_number
+    historical = _historical(profile, source)
     chip_len = profile.atr.fields["card_maker"][0]
     maker_off, maker_len = profile.atr.fields["card_maker"]
     serial_off, serial_len = profile.atr.fields["serial"]
@@ -228,6 +239,24 @@ def twin_personalization(profile: Profile, source: TwinSource, pin: str, declara
         card_maker=historical[maker_off : maker_off + maker_len],
         cyclic_records=source.cyclic,
     )
+
+
+def _historical(profile: Profile, source: TwinSource) -> bytes:
+    """The historical bytes the twin's ATR carries: the DUT's, except a card SN that carries no
+    identity (a filler, as STD-ATR-2 judges it: `ssc.atr_fields`). The standard makes the card SN
+    the card's diversification factor and shows its tail again in the card identification code
+    (PROFILE §4.1, `data_elements.card_id_code.serial`): the twin takes the serial from there, so an
+    ATR whose SN was never personalized differs from its twin's from the first reset."""
+    historical = bytearray(profile.atr.historical(source.atr))
+    ident = source.identity
+    if ident is None or not historical_problems(profile.atr, source.atr)["card_sn"]:
+        return bytes(historical)
+    shown = ident.card_id_code[profile.card_id.serial]
+    sn_offset, sn_length = profile.atr.card_sn
+    end = sn_offset + sn_length
+    if len(historical) >= end and len(shown) <= sn_length:
+        historical[end - len(shown) : end] = shown
+    return bytes(historical)
 
 
 class TwinError(HarnessError):

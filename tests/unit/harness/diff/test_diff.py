@@ -13,9 +13,11 @@ import pytest
 from checks.security.access_plan import parse_conditions
 from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus
 from harness.diff.command import DiffOptions, prepare, run_diff
+from harness.diff.inputs import TwinInputs, registered_number
 from harness.diff.lockstep import _whole_probe, run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
 from harness.diff.twin import InjectedRandom, build_twin
+from harness.exitstatus import UsageError
 from harness.replay.command import run_replay
 from harness.replay.operations import OPERATIONS, Operation, OperationContext, check_operation, perform
 from reference_card import ReferenceCard
@@ -274,3 +276,52 @@ def test_each_key_that_must_not_open_an_access_is_tried_in_one_operation() -> No
         perform(op, clean)
     with pytest.raises(Divergence):
         perform(target, _lockstep_context(("write_key_grants_read",)))
+
+
+def test_the_twin_takes_a_filler_card_sn_from_the_card_identification_code() -> None:
+    """An ATR whose card SN was never personalized (FF, STD-ATR-2) is not copied: the twin's SN
+    ends in the serial the card identification code shows, so the first reset diverges."""
+    _, run, source = prepare(DiffOptions(card="reference:gen2", faults=("atr_without_card_sn",), stop_at_first=True, max_apdus=500))
+    layout = run.profile.card_id
+    shown = source.identity.card_id_code[layout.serial] if source.identity is not None else b""
+    assert run.profile.atr.card_sn_of(source.atr) == b"\xff" * 8
+    assert run.personalization.serial.endswith(shown) and shown != b"\xff" * len(shown)
+    run_lockstep(run)
+    (found,) = run.divergences
+    assert found.apdus_before == 0 and "STD-ATR-2" in found.requirements
+
+
+def test_the_twin_holds_the_registered_card_number() -> None:
+    """The embedded card's registration is the number it is issued with: a card that carries
+    another (well-formed) number is not copied."""
+    _, run, source = prepare(DiffOptions(card="reference:gen2", faults=("card_number_not_as_issued",)))
+    registered = ReferenceCard.default("gen2").personalization.card_number
+    assert run.personalization.card_number == registered != source.values["card_number"]
+    assert not source.inputs.missing
+
+
+def test_the_card_set_registers_the_number_of_the_dut_entry(tmp_path: Path) -> None:
+    card, _, _ = prepare(DiffOptions(card="reference:gen2"))
+    path = tmp_path / "cards.yaml"
+    path.write_text(
+        "format: ssc-card-set/1\ncards:\n"
+        f'  - {{reader: "Lab Reader 01", region: "{card.identity.region}", generation: gen2, card_number: "X00000019"}}\n'
+        f'  - {{reader: "Lab Reader 02", region: "{card.identity.region}", generation: gen2, card_number: "B7K334774"}}\n'
+        '  - {reader: "Lab Reader 01", region: "330200", generation: gen2, card_number: "188347080"}\n',
+        encoding="utf-8",
+    )
+    assert registered_number(path, card.identity, "gen2", "Lab Reader 01") == "X00000019"
+    with pytest.raises(UsageError, match="--card-set: .*2 card numbers"):
+        registered_number(path, card.identity, "gen2", None)
+    with pytest.raises(UsageError, match="--card-set: .*no card number"):
+        registered_number(path, card.identity, "gen3", "Lab Reader 01")
+    single = tmp_path / "one.yaml"
+    single.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
+    _, run, source = prepare(DiffOptions(card="reference:gen2", card_set=single))
+    assert run.personalization.card_number == "X00000019" and source.inputs.card_number_source == str(single)
+
+
+def test_a_twin_without_the_lab_inputs_says_which_it_lacked() -> None:
+    inputs = TwinInputs()
+    inputs.note_missing()
+    assert [m.split(" (")[0] for m in inputs.missing] == ["no issuer declaration", "no card registration"]
