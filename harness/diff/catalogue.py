@@ -9,7 +9,7 @@ it, and with the right but a record under a wrong tag; secure-messaging updates 
 and other keys' MACs, replayed (the same command sent twice: its challenge is spent) and, when the
 run allows destructive operations, sent while the application is blocked; GET CHALLENGE of every length; EXTERNAL
 AUTHENTICATE of every key the terminal's PSAM serves, active and every version, right, wrong and
-replayed; each key that must not open a file's read or update, alone, then that access (`key_near_misses`); INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN (and CHANGE PIN followed by a
+replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN (and CHANGE PIN followed by a
 read of a file the PIN alone opens, with no other grant: the PIN state it sets); resets. Destructive ones
 (APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
 
@@ -66,7 +66,6 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
                 continue
             ops.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
     ops += firewall_probes(profile)
-    ops += key_near_misses(profile)
     irk = profile.internal_key()
     ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
     ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]
@@ -102,23 +101,19 @@ def firewall_probes(profile: Profile) -> list[Operation]:
 
 
 def key_near_misses(profile: Profile) -> list[Operation]:
-    """The access plan's cases that authenticate one key which must not open the access (another
-    key of the file's DF, a key where the rule wants the PIN, one half of an AND rule), one
-    operation per file and right trying each such key in turn from a reset (`key_near_misses` of
-    harness.replay.operations). The plan's cases are in the catalogue one by one as well, but
-    among its 170 and more a given key was drawn once in a thousand steps or less: a write key
-    that also opens the read could go unseen for 20,000 APDUs."""
-    keys: dict[tuple[str, str], list[str]] = {}
+    """The access plan's reads that authenticate one key which must not open them (another key of
+    the file's DF, a key where the rule wants the PIN, one half of an AND rule), from a reset: the
+    catalogue's `access` operations the lockstep draws as a group of their own. Among the plan's
+    170 and more cases one of them was drawn once in a thousand steps or less, so a write key that
+    also opens the read could go unseen for 20,000 APDUs."""
+    out = []
     for case in build_plan(profile):
-        if case.expect_open or case.right not in ("read", "update") or len(case.conditions) != 1:
+        if case.expect_open or case.right != "read" or len(case.conditions) != 1:
             continue
         (condition,) = case.conditions
-        if condition.kind != AUTH or condition.key is None or not terminal_can_grant_key(profile, condition.key):
-            continue
-        if case.right == "update" and not terminal_can_grant(profile, case.file, "read"):
-            continue
-        keys.setdefault((case.file, case.right), []).append(condition.key)
-    return [Operation.of("key_near_misses", path=path, right=right, keys=" ".join(names)) for (path, right), names in keys.items()]
+        if condition.kind == AUTH and condition.key is not None and terminal_can_grant_key(profile, condition.key):
+            out.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
+    return out
 
 
 def terminal_can_grant_key(profile: Profile, key: str) -> bool:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
+from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus
 from harness.diff.mirror import Divergence, MirroredExchange, MirrorTransport
 from harness.diff.twin import build_twin
 from harness.replay.operations import OPERATIONS, Exchange, Operation, OperationContext, OperationUnavailable, perform
@@ -59,10 +59,9 @@ MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # more family), accesses (by file), the access-control
 # plan's cases (conditions and access in one operation) with the other whole probes (`_whole_probe`:
 # writes the card must refuse, each read back; whole files read), malformed APDUs, and the plan's key
-# near misses (`key_near_misses`: per file and right, each key that must not open it, alone from a
-# reset, then the access; families: read, update): one such key among the plan's 170 cases was
-# drawn once per thousand steps or less, so a write key that also opens the read could go unseen
-# for 20,000 APDUs.
+# near misses (`key_near_misses`: a key that must not open a read, authenticated from a reset, then
+# the read): a dozen cases that among the plan's 170 were drawn once per thousand steps or less,
+# so a write key that also opens the read could go unseen for 20,000 APDUs.
 _SELECT_OPS = ("select",)
 _STATE_OPS = (
     "reset",
@@ -244,22 +243,18 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             else ("IRK" if op.name == "internal_authenticate" else ("firewall" if op in firewall else None))
         ),
     )
-    near_ops = _by([op for op in ops if op.name == "key_near_misses"], lambda op: op.arg("right"))  # families: read, update
-    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or _whole_probe(op)]
+    near = set(key_near_misses(run.profile))  # a key that must not open a read, then the read
+    near_ops = [op for op in ops if op in near]
+    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall | near) or _whole_probe(op)]
     access_ops = _by(
         ops,
-        lambda op: (
-            op.arg("path")
-            if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access", "key_near_misses") and not _whole_probe(op)
-            else None
-        ),
+        lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
     )
     for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
         rng.shuffle(group)
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
-    for family in near_ops:  # after the others: their order stays what it was before this group existed
-        rng.shuffle(family)
+    rng.shuffle(near_ops)  # after the others: their order stays what it was before this group existed
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
     groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
     if near_ops:

@@ -25,19 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from checks.security.access_check import read_probe
-from checks.security.access_plan import (
-    AUTH,
-    DF_CHANGE,
-    NO_CONDITION,
-    PIN,
-    RESET,
-    SELECT_MF,
-    SM,
-    Condition,
-    format_conditions,
-    other_df,
-    parse_conditions,
-)
+from checks.security.access_plan import AUTH, DF_CHANGE, NO_CONDITION, PIN, RESET, SELECT_MF, SM, other_df, parse_conditions
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
 from checks.security.tearing import arm
 from harness.dut import mask_rules
@@ -624,19 +612,6 @@ def _access(ctx: OperationContext, op: Operation) -> None:
         s.update_record(path, data, number=_first_record(f), check=False)
 
 
-def _key_near_misses(ctx: OperationContext, op: Operation) -> None:
-    """Each key of `keys` alone, from a reset, then the read or update of `path` (the `access` case
-    once per key): keys that must not open it. One operation for all of them, so a lockstep draws a
-    file's near misses together (each a few APDUs) rather than one key in a dozen; a key whose
-    authentication the card refuses is passed over (both cards answered it alike)."""
-    for key in op.arg("keys").split():
-        conditions = format_conditions([Condition(AUTH, key)])
-        try:
-            _access(ctx, Operation.of("access", path=op.arg("path"), right=op.arg("right"), conditions=conditions))
-        except OperationError:
-            continue
-
-
 def _first_record(f: FileDef) -> int:
     return f.records[0].number if f.records else 1
 
@@ -855,9 +830,6 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     "power_cycle": OperationSpec(_power_cycle, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "access": OperationSpec(
         _access, {"path": None, "right": ("read", "update"), "conditions": None}, True, False, ("SEC-AC-1",), frozenset({"conditions"})
-    ),
-    "key_near_misses": OperationSpec(
-        _key_near_misses, {"path": None, "right": ("read", "update"), "keys": None}, True, False, ("SEC-AC-2", "SEC-AC-3", "SEC-AC-4")
     ),
     "apdu": OperationSpec(_apdu, {"hex": None, "raw": ("yes", "no")}, False, False, ("STD-SW-1", "STD-CMD-4"), frozenset({"raw"})),
 }

@@ -263,15 +263,15 @@ def test_shrinking_runs_on_a_fresh_card_when_the_run_can_replace_it() -> None:
     assert len(run.divergences[0].steps) <= 3
 
 
-def test_each_key_that_must_not_open_an_access_is_tried_in_one_operation() -> None:
-    """The write key UK1DF03 opening the read of SSSE/DF03/EF05 shows in the file's key near
-    misses (each key the plan says must not open it, alone from a reset, then the read): one
-    operation per file and right, which the clean card goes through in lockstep."""
+def test_the_key_near_misses_are_the_plan_reads_a_key_must_not_open() -> None:
+    """The write key UK1DF03 opening the read of SSSE/DF03/EF05 shows in its key near miss (the
+    key alone from a reset, then the read), an access-plan case the lockstep draws in a group of
+    its own; the clean card goes through every one in lockstep."""
     clean = _lockstep_context(())
     ops = key_near_misses(clean.profile)
-    assert all(op in catalogue(clean.profile) for op in ops)
-    (target,) = [op for op in ops if op.arg("path") == "SSSE/DF03/EF05" and op.arg("right") == "read"]
-    assert target.arg("keys").split() == ["UK1DF03"]
+    assert ops and all(op in catalogue(clean.profile) and op.arg("right") == "read" for op in ops)
+    target = Operation.of("access", path="SSSE/DF03/EF05", right="read", conditions="外部认证 UK1DF03")
+    assert target in ops
     for op in ops:
         perform(op, clean)
     with pytest.raises(Divergence):
