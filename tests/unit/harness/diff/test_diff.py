@@ -315,6 +315,8 @@ def test_the_card_set_registers_the_number_of_the_dut_entry(tmp_path: Path) -> N
         registered_number(path, card.identity, "gen2", None)
     with pytest.raises(UsageError, match="--card-set: .*no card number"):
         registered_number(path, card.identity, "gen3", "Lab Reader 01")
+    with pytest.raises(UsageError, match="--card-set: .*cannot read"):
+        registered_number(tmp_path / "none.yaml", card.identity, "gen2", None)
     single = tmp_path / "one.yaml"
     single.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
     _, run, source = prepare(DiffOptions(card="reference:gen2", card_set=single))
