@@ -319,7 +319,9 @@ class _ReaderWithTimeout(WrappingTransport):
 
 @pytest.mark.parametrize("stop_at_first", [True, False])
 def test_a_card_that_goes_mute_is_a_divergence_and_a_cold_reset_brings_it_back(stop_at_first: bool) -> None:
-    card, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("inconsistent_lc_mute",), stop_at_first=stop_at_first, max_apdus=1_500))
+    card, run, _ = prepare(
+        DiffOptions(card="reference:gen2", faults=("inconsistent_lc_mute",), stop_at_first=stop_at_first, max_apdus=1_500)
+    )
     reader = _ReaderWithTimeout(card.open())
     run.fresh_dut = False
     run.open_dut = lambda: reader
