@@ -333,3 +333,18 @@ def test_a_card_that_goes_mute_is_a_divergence_and_a_cold_reset_brings_it_back(s
     assert reader.power_cycles >= 1 and not reader.crashed
     if not stop_at_first:
         assert run.apdus >= 1_500 and len(run.divergences) == 1, "the search went on to its budget; the same divergence is reported once"
+
+
+def test_the_diff_command_takes_the_apdu_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import cli
+    from harness.diff import command
+
+    seen: list[DiffOptions] = []
+
+    def run_diff(options: DiffOptions) -> int:
+        seen.append(options)
+        return 0
+
+    monkeypatch.setattr(command, "run_diff", run_diff)
+    assert cli.main(["diff", "--card", "reader:x", "--apdu-timeout", "1.5"]) == 0
+    assert seen[0].apdu_timeout == 1.5
