@@ -266,7 +266,9 @@ def test_a_divergence_that_spends_a_try_is_shrunk_by_its_cheap_candidate() -> No
     each re-run of the diverging right EXTERNAL AUTHENTICATE spends one of its tries, and the try
     guard refuses the key at the last. The cheap candidate (the diverging operation alone after a
     reset) gets the one re-run the key allows, so the report is short although Hypothesis' shrinker
-    cannot reproduce anything after it."""
+    cannot reproduce anything after it. (The kept card is another of the batch than the one the twin
+    was read from, so its key starts with all 3 tries; read from the same card, as through vpcd, the
+    twin's reading spends one and no re-run is left.)"""
     card, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("local_keys_from_national_root",), stop_at_first=True))
     kept = card.open()
     run.fresh_dut = False
