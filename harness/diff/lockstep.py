@@ -22,8 +22,9 @@ before the restore, a cold reset brings it back (`_recover`), as a reader recove
 command interpreter stopped answering: the reader's own timeout ends the exchange, the host
 powers the card down and up. A card that still does not answer ends the run: vpcd, for one, has no
 timeout of its own and holds pcscd's call to a silent served card until the card leaves the reader.
-A reader whose own timeout comes first reports the failed exchange as SCARD_E_NOT_TRANSACTED, which
-the PC/SC transport takes for a removal: that, too, still ends the run.
+A reader whose own timeout comes first fails the exchange (SCARD_E_NOT_TRANSACTED); the PC/SC
+transport calls that a mute card while pcscd still shows the card in the reader, a removal (which
+ends the run: no answer of the card) once it shows it gone.
 
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
