@@ -45,9 +45,7 @@ def test_a_failed_exchange_with_the_card_still_in_the_reader_is_a_mute_card(
         assert transport.transmit(READ) == bytes.fromhex("AABB9000")
 
 
-def test_a_failed_exchange_after_the_card_left_is_a_removal(
-    serve_card: Callable[..., ServedCard], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_exchange_after_the_card_left_is_a_removal(serve_card: Callable[..., ServedCard], monkeypatch: pytest.MonkeyPatch) -> None:
     served = serve_card(ScriptedCard({READ: bytes.fromhex("AABB9000")}, otherwise=bytes.fromhex("6D00")))
     with PcscTransport(served.reader) as transport:
         served.handle.stop()  # pulled out between two commands
