@@ -9,6 +9,23 @@ shrinking re-executes sequences on it (unless the run is given `DiffRun.replace_
 of the same batch for each sequence once a divergence is seen, and for the search that goes on
 after it).
 
+Cheap candidates first (`_shrink_cheaply`): when a round's first sequence diverges, before
+Hypothesis' shrinker spends any try of the card, the shortest sequences that may show the same
+divergence are re-run on the DUT — the diverging operation alone after a reset, then the operations
+since the sequence's last reset ending with it. A card whose diverging command spends a try it
+cannot get back (a key that differs from the run's) or that goes mute allows few re-runs: these are
+the ones worth spending them on. The first that diverges alike is kept as the failing sequence, so
+the report is short even when the shrinker cannot reproduce anything after it.
+
+A DUT that gave no answer within the APDU time limit diverged from its twin (`MirrorTransport`);
+before the restore, a cold reset brings it back (`_recover`), as a reader recovers a card whose
+command interpreter stopped answering: the reader's own timeout ends the exchange, the host
+powers the card down and up. A card that still does not answer ends the run: vpcd, for one, has no
+timeout of its own and holds pcscd's call to a silent served card until the card leaves the reader.
+A reader whose own timeout comes first fails the exchange (SCARD_E_NOT_TRANSACTED); the PC/SC
+transport calls that a mute card while pcscd still shows the card in the reader, a removal (which
+ends the run: no answer of the card) once it shows it gone.
+
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
 a key is blocked; destructive operations only with ``allow_destructive``.
@@ -24,10 +41,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, assume, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
@@ -43,7 +61,7 @@ from terminal.channel import Terminal
 from terminal.errors import AnswerError
 from terminal.psam_client import PsamClient
 from terminal.session import CardIdentity, CardSession
-from terminal.transports.base import Transport, TransportError
+from terminal.transports.base import CardMuteError, Transport, TransportError
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.tryguard import TryGuardRefusal
 
@@ -146,6 +164,11 @@ class DiffRun:
         if self.fatal is not None or self.apdus >= limit:
             return False
         return self.seconds is None or time.monotonic() - self._started < self.seconds
+
+    def shrunk(self) -> bool:
+        """The kept failing sequence is a reset and the diverging operation: none that shows the
+        same divergence is shorter, so the shrinker's attempts would only spend the card."""
+        return self._failing is not None and len(self._failing) <= 2
 
     def command_name(self, command: bytes) -> str:
         for name, cmd in self.profile.commands.items():
@@ -254,10 +277,13 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             self.steps: list[StepRecord] = []
             self.pin_tries: int | None = None
             self.key_tries: dict[tuple[str, str], int] = {}  # (key, version) → tries the card reported
+            self.diverged: Divergence | None = None  # the divergence that ended this sequence
+            self.candidate = False  # a cheap candidate's re-run (`_shrink_cheaply`): it keeps nothing itself
+            self.first = False  # this sequence showed the round's first divergence: try the cheap candidates
 
         @initialize()
         def start(self) -> None:
-            assume(run.budget_left())
+            assume(run.budget_left() and not (run.shrunk() and not self.candidate))
             twin, twin_rng = build_twin(run.profile, run.personalization, run.keyset, run._twin_image)
             run._twin_image = twin.image
             twin_transport = InProcessTransport(twin)
@@ -343,10 +369,14 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             except Divergence as d:
                 step = StepRecord(op, self.mirror.take())
                 self.steps.append(step)
+                self.diverged = d
+                if self.candidate:
+                    raise  # judged and kept (or not) by `_shrink_cheaply`
                 if _signature(op, d) in known:
                     assume(False)  # already reported: this sequence says nothing new
                 if run._first_seen is None:
                     run._first_seen = run.apdus + self.mirror.apdus
+                    self.first = True
                 if run._failing is None or len(self.steps) <= len(run._failing):
                     run._failing, run._failure = list(self.steps), d
                 raise
@@ -366,14 +396,89 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 return
             run.apdus += self.mirror.apdus
             if not run.fresh_dut and not (run.replace_dut is not None and run._first_seen is not None):
+                if self.diverged is not None and isinstance(self.diverged.__cause__, CardMuteError):
+                    _recover(run, self.mirror.dut)
                 names = {step.op.name for step in self.steps}
                 _restore(
                     run, self.mirror.dut, self.ctx, set(self.key_tries), unblock=bool(names & {"application_block", "blocked_sm_update"})
                 )
                 if "append_record" in names:
                     _follow_appends(run, self.mirror.dut)
+            if self.first and self.diverged is not None:
+                _shrink_cheaply(run, Lockstep, self.steps, self.diverged)
 
     return seed(rng.getrandbits(64))(Lockstep)  # Hypothesis' own generator, seeded per round (reproducible)
+
+
+def _candidates(steps: list[StepRecord]) -> list[list[Operation]]:
+    """The cheap candidates of a failing sequence, shortest first, each as the operations after
+    the reset every sequence starts with: the diverging operation alone; the operations since the
+    sequence's last reset, ending with it. Only those shorter than the sequence itself."""
+    ops = [step.op for step in steps]
+    last = len(ops) - 1
+    since = max((i for i in range(last) if ops[i].name == "reset"), default=0)
+    out = [[ops[last]], ops[since + 1 :]]
+    unique: list[list[Operation]] = []
+    for ops_after_reset in out:
+        if len(ops_after_reset) + 1 < len(ops) and ops_after_reset not in unique:
+            unique.append(ops_after_reset)
+    return unique
+
+
+def _alike(run: DiffRun, op: Operation, d: Divergence, other_op: Operation, other: Divergence) -> bool:
+    """The same divergence: the same operation, command (INS), rule and model answer, and the
+    DUT's status word the same — "verification failed" with any count of tries left counting as
+    one, since each re-run of a refused authentication or VERIFY spends a try."""
+
+    def sw(answer: bytes) -> str:
+        if len(answer) >= _SW_LENGTH and run.profile.sw["verification_failed"].matches(int.from_bytes(answer[-_SW_LENGTH:], "big")):
+            return "verification_failed"
+        return answer[-_SW_LENGTH:].hex()
+
+    return (
+        op == other_op
+        and (d.command or b"")[1:2] == (other.command or b"")[1:2]
+        and d.rule.split(":")[0] == other.rule.split(":")[0]
+        and d.model[-_SW_LENGTH:] == other.model[-_SW_LENGTH:]
+        and sw(d.dut) == sw(other.dut)
+    )
+
+
+def _shrink_cheaply(run: DiffRun, machine: Callable[[], Any], steps: list[StepRecord], failure: Divergence) -> None:
+    """Re-run the cheap candidates (`_candidates`) of the round's first failing sequence on the DUT,
+    each on a fresh twin and mirror, restored after as any sequence (budget, try guard and all);
+    the first that diverges alike becomes the kept failing sequence (`run._failing`)."""
+    for ops in _candidates(steps):
+        if not run.budget_left() or (run._failing is not None and len(run._failing) <= len(ops) + 1):
+            return
+        attempt = machine()  # the lockstep's own machine, driven here rather than by Hypothesis
+        attempt.candidate = True
+        try:
+            attempt.start()
+            for op in ops:
+                attempt._do(op)
+        except (Divergence, UnsatisfiedAssumption):
+            pass  # judged below; an assumption: no budget left, or the run ended
+        finally:
+            attempt.teardown()
+        tried: list[StepRecord] = attempt.steps
+        found: Divergence | None = attempt.diverged
+        if found is not None and tried and _alike(run, tried[-1].op, found, steps[-1].op, failure):
+            if run._failing is None or len(tried) < len(run._failing):
+                run._failing, run._failure = list(tried), found
+            return
+
+
+def _recover(run: DiffRun, dut: Transport) -> None:
+    """A DUT that gave no answer within the APDU time limit: a cold reset (the reader powers it
+    down and up) once the reader has ended the exchange. A card that still does not answer, or a
+    reader that still holds the call, ends the run."""
+    if run.fatal is not None:
+        return
+    try:
+        dut.power_cycle()
+    except TransportError as exc:
+        run.fatal = exc
 
 
 def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_keys: set[tuple[str, str]], *, unblock: bool = False) -> None:
