@@ -4,6 +4,8 @@ the PIN faults of the registry diverge on them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.diff import catalogue as catalogue_module
@@ -12,7 +14,9 @@ from harness.diff.command import DiffOptions, prepare
 from harness.diff.lockstep import DiffRun, _pin_probe, _restore, run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
 from harness.diff.twin import build_twin
+from harness.replay.command import run_replay
 from harness.replay.operations import Operation, OperationContext, OperationUnavailable, perform
+from harness.replay.script import ReplayScript, ReplayStep, save
 from reference_card import ReferenceCard
 from terminal.channel import Terminal
 from terminal.session import CardSession
@@ -132,3 +136,20 @@ def test_the_lockstep_finds_the_pin_fault_and_shrinks_it(fault: str) -> None:
     assert run.divergences, f"{fault} not found in {run.apdus} APDUs"
     found = run.divergences[0]
     assert len(found.steps) <= 10 and _pin_probe(found.steps[-1].op)
+
+
+def test_a_run_down_replays_with_allow_destructive_the_guard_off_only_inside(tmp_path: Path) -> None:
+    """A divergence script holding the run-down replays on the faulty card as recorded (the replay's
+    try guard, too, is off inside that operation), and differs on the clean card."""
+    _, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("change_pin_blocked_at_last_try",), allow_destructive=True))
+    dut = run.open_dut()
+    ctx = OperationContext.over(
+        dut, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=True, guard=find_try_guard(dut)
+    )
+    op = RUN_DOWN[0]
+    recorded = perform(op, ctx)
+    script = ReplayScript(format="ssc-replay/1", profile="gen2", source="diff", steps=[ReplayStep.of(op, recorded)])
+    path = tmp_path / "run-down.json"
+    save(script, path)
+    assert run_replay(path, "reference:gen2", faults=("change_pin_blocked_at_last_try",), allow_destructive=True) == 0
+    assert run_replay(path, "reference:gen2", allow_destructive=True) == 1
