@@ -265,7 +265,8 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--allow-destructive",
         action="store_true",
-        help="also APPEND RECORD on the cyclic file and APPLICATION BLOCK/UNBLOCK (irreversible)",
+        help="also APPEND RECORD on the cyclic file (irreversible), APPLICATION BLOCK/UNBLOCK, and the PIN run down to its last "
+        "try and to blocked (the try guard off for that operation alone), then unblocked and given back",
     )
     diff.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (repeatable)")
     diff.add_argument("--report-dir", help="write diff.json, the scripts and report.html here (default: a new reports/<run-id>/)")

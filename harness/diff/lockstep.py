@@ -28,7 +28,10 @@ ends the run: no answer of the card) once it shows it gone.
 
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
-a key is blocked; destructive operations only with ``allow_destructive``.
+a key is blocked; destructive operations only with ``allow_destructive``. The one exception is
+itself destructive: `pin_run_down` runs the PIN down to its last try or to blocked with the try
+guard off for that operation alone, and unblocks it and gives its tries back before it ends (the
+restore unblocks it as well when a divergence interrupted it).
 
 Budget: `DiffRun.max_apdus` counts commands sent to the DUT, shrinking included; `seconds` bounds
 the wall time. Each round of examples seeds Hypothesis from the run's `seed` (and permutes the
@@ -63,7 +66,7 @@ from terminal.psam_client import PsamClient
 from terminal.session import CardIdentity, CardSession
 from terminal.transports.base import CardMuteError, Transport, TransportError
 from terminal.transports.inprocess import InProcessTransport
-from terminal.transports.tryguard import TryGuardRefusal
+from terminal.transports.tryguard import TryGuardRefusal, find_try_guard
 
 __all__ = ["DiffRun", "FoundDivergence", "StepRecord", "run_lockstep"]
 
@@ -73,7 +76,7 @@ SHRINK_MIN = 2_000  # APDUs shrinking may spend at least, after the search budge
 MAX_DIVERGENCES = 8  # distinct divergences a run looks for before it stops
 MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # The groups Hypothesis draws from, each as often as the others: security state changes (few,
-# so each is drawn often), selections, authentications (by key; the firewall near misses as one
+# so each is drawn often; the PIN's whole probes with them, `_pin_probe`), selections, authentications (by key; the firewall near misses as one
 # more family), accesses (by file), the access-control
 # plan's cases (conditions and access in one operation) with the other whole probes (`_whole_probe`:
 # writes the card must refuse, each read back; whole files read), malformed APDUs.
@@ -180,7 +183,7 @@ class DiffRun:
 # Commands an operation sends to prepare its own (select the file, verify the PIN, authenticate,
 # fetch a challenge): a divergence in one of them is classified under that command, not the operation.
 _PREPARATORY = ("select", "verify", "external_authenticate", "get_challenge")
-_PIN_OPS = ("change_pin", "reload_pin", "unblock_pin")  # their VERIFYs prove the operation's effect: theirs
+_PIN_OPS = ("change_pin", "reload_pin", "unblock_pin", "pin_run_down")  # their VERIFYs prove the operation's effect: theirs
 
 
 def _diverging_command(run: DiffRun, step: StepRecord, d: Divergence) -> str:
@@ -214,10 +217,23 @@ def _whole_probe(op: Operation) -> bool:
     """An operation that is a whole probe by itself, like the access plan's cases, and joins their
     group: a refused write read back (`_refused_write`), every record of a file read without a
     right and with the file's read right (what personalization faults show in), or CHANGE PIN
-    followed by a read its PIN state alone opens."""
+    followed by a read its PIN state alone opens, a PIN of a boundary length (or one byte out of
+    bounds) set, proven and given back, or the PIN run down to its last try or blocked and back."""
     if op.name == "change_pin" and op.arg("read", ""):  # CHANGE PIN, then a read only its PIN state opens
         return True
+    if _pin_probe(op):
+        return True
     return _refused_write(op) or (op.name == "read_records" and op.arg("auth", "none") in ("none", "rule"))
+
+
+def _pin_probe(op: Operation) -> bool:
+    """A whole probe of the PIN's own state: a PIN of a boundary length (or one byte out of bounds)
+    set, proven and given back, or the PIN run down to its last try or blocked and back. Few, and
+    drawn with the security state changes (each often) rather than among the access plan's many
+    cases: a fault of one PIN length or of one try count shows in one of them alone."""
+    if op.name in ("change_pin", "reload_pin") and op.arg("to") not in ("temp", "run"):
+        return True
+    return op.name == "pin_run_down"
 
 
 def _refused_write(op: Operation) -> bool:
@@ -248,6 +264,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     ops = catalogue(run.profile, destructive=run.allow_destructive)
     malformed = [Operation.of("apdu", hex=apdu.hex().upper()) for apdu in malformed_apdus(run.profile, rng, MALFORMED)]
     state_ops = [op for op in ops if op.name in _STATE_OPS and not _whole_probe(op)]
+    pin_probes = [op for op in ops if _pin_probe(op)]
     select_ops = [op for op in ops if op.name in _SELECT_OPS]
     firewall = set(firewall_probes(run.profile))  # a key state must not cross the firewall: an authentication near miss
     auth_ops = _by(
@@ -258,7 +275,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             else ("IRK" if op.name == "internal_authenticate" else ("firewall" if op in firewall else None))
         ),
     )
-    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or _whole_probe(op)]
+    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall) or (_whole_probe(op) and not _pin_probe(op))]
     access_ops = _by(
         ops,
         lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
@@ -268,6 +285,10 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
+    # the PIN probes after the others, in their own order: the other groups' permutations stay those
+    # of a catalogue without them (a seed explores as it did before they were added)
+    random.Random(f"ssc-diff-pin|{run.seed}|{run.rounds}").shuffle(pin_probes)
+    state_ops += pin_probes
     groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
 
     class Lockstep(RuleBasedStateMachine):
@@ -297,7 +318,13 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 assume(False)
             self.mirror = MirrorTransport(dut, twin_transport, twin_rng, run.profile, fci_extension=run.fci_extension)
             self.ctx = OperationContext.over(
-                self.mirror, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=run.allow_destructive
+                self.mirror,
+                run.profile,
+                run.pin,
+                run.psam,
+                identity=run.identity,
+                allow_destructive=run.allow_destructive,
+                guard=find_try_guard(dut),
             )
             run.sequences += 1
             self._do(Operation.of("reset"))
@@ -336,7 +363,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             sw1, sw2 = last.dut[-2], last.dut[-1]
             tries = sw2 & 0x0F if sw1 == 0x63 and sw2 & 0xF0 == 0xC0 else None
             ok = last.dut[-2:] == b"\x90\x00"
-            if op.name in ("verify", "change_pin", "reload_pin", "unblock_pin"):
+            if op.name in ("verify", *_PIN_OPS):
                 self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
             elif op.name == "external_authenticate":
                 key = self._sent_key(op, last.command)
@@ -400,7 +427,12 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                     _recover(run, self.mirror.dut)
                 names = {step.op.name for step in self.steps}
                 _restore(
-                    run, self.mirror.dut, self.ctx, set(self.key_tries), unblock=bool(names & {"application_block", "blocked_sm_update"})
+                    run,
+                    self.mirror.dut,
+                    self.ctx,
+                    set(self.key_tries),
+                    unblock=bool(names & {"application_block", "blocked_sm_update"}),
+                    unblock_pin="pin_run_down" in names,
                 )
                 if "append_record" in names:
                     _follow_appends(run, self.mirror.dut)
@@ -481,10 +513,19 @@ def _recover(run: DiffRun, dut: Transport) -> None:
         run.fatal = exc
 
 
-def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_keys: set[tuple[str, str]], *, unblock: bool = False) -> None:
-    """Put the DUT back as found: the application unblocked (when a sequence blocked it), files
-    written back, the PIN given back and verified, the keys a wrong cryptogram was sent with
-    authenticated right (refilling their counters), a reset."""
+def _restore(
+    run: DiffRun,
+    dut: Transport,
+    mirrored: OperationContext,
+    tried_keys: set[tuple[str, str]],
+    *,
+    unblock: bool = False,
+    unblock_pin: bool = False,
+) -> None:
+    """Put the DUT back as found: the application unblocked (when a sequence blocked it), the PIN
+    unblocked with its tries back (when a sequence ran it down: a divergence may have ended that
+    operation before it did), files written back, the PIN given back and verified, the keys a
+    wrong cryptogram was sent with authenticated right (refilling their counters), a reset."""
     if run.fatal is not None:
         return
     ctx = OperationContext.over(dut, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=True)
@@ -494,6 +535,9 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_key
         ctx.session.reset()
         if unblock:
             perform(Operation.of("application_unblock"), ctx)
+            ctx.session.reset()
+        if unblock_pin and _last_sw(perform(Operation.of("unblock_pin"), ctx)) != "9000":
+            perform(Operation.of("reload_pin", to="run"), ctx)  # no UNBLOCK PIN: RELOAD PIN fills the counter too
             ctx.session.reset()
         if ctx.pin_now != ctx.pin:
             out = perform(Operation.of("change_pin", to="run"), ctx)

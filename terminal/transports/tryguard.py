@@ -6,17 +6,23 @@ guard watches the card's own answers: once an EXTERNAL AUTHENTICATE with a key i
 "verification failed, x tries left" with x at or below the reserve, further attempts with that key
 id are refused here, before they reach the card; once the PIN counter is at the reserve, only a PIN
 value the card has already accepted in this run may still be sent. Scenarios that block on purpose
-(@destructive) disarm the guard while they run. Refusals raise `TryGuardRefusal`, which fails the
+(@destructive) disarm the guard while they run, as does a diff's destructive PIN probe for the
+one operation that runs the PIN down on purpose (`disarmed`, found below the diff's mirror with
+`find_try_guard`). Refusals raise `TryGuardRefusal`, which fails the
 scenario with the reason; nothing is sent. PIN values are kept only as digests, in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ssc.profile.model import Profile
 from terminal.errors import HarnessError
 from terminal.transports.base import Transport, WrappingTransport
+
+__all__ = ["TryGuardRefusal", "TryGuardTransport", "find_try_guard"]
 
 
 class TryGuardRefusal(HarnessError):
@@ -40,6 +46,16 @@ class TryGuardTransport(WrappingTransport):
         self._keys_at_reserve: dict[tuple[int, int], int] = {}  # (key id, version) -> tries left the card reported
         self._pin_tries: int | None = None  # last tries-left the card reported for the PIN
         self._good_pins: set[bytes] = set()  # digests of PIN fields the card accepted
+
+    @contextmanager
+    def disarmed(self) -> Iterator[None]:
+        """The guard off for one block (an operation that spends tries on purpose and gives them
+        back itself), then as it was: an exception inside cannot leave it off."""
+        before, self.armed = self.armed, False
+        try:
+            yield
+        finally:
+            self.armed = before
 
     @staticmethod
     def _is(command: bytes, spec: tuple[frozenset[int], int]) -> bool:
@@ -105,3 +121,13 @@ class TryGuardTransport(WrappingTransport):
     @staticmethod
     def _digest(command: bytes) -> bytes:
         return hashlib.sha256(command[4:]).digest()
+
+
+def find_try_guard(transport: Transport) -> TryGuardTransport | None:
+    """The try guard in a chain of wrapping transports (None: the chain has none)."""
+    current: Transport | None = transport
+    while current is not None:
+        if isinstance(current, TryGuardTransport):
+            return current
+        current = current.inner if isinstance(current, WrappingTransport) else None
+    return None
