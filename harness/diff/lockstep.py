@@ -536,9 +536,14 @@ def _restore(
         if unblock:
             perform(Operation.of("application_unblock"), ctx)
             ctx.session.reset()
-        if unblock_pin and _last_sw(perform(Operation.of("unblock_pin"), ctx)) != "9000":
-            perform(Operation.of("reload_pin", to="run"), ctx)  # no UNBLOCK PIN: RELOAD PIN fills the counter too
+        if unblock_pin:
+            perform(Operation.of("unblock_pin"), ctx)
             ctx.session.reset()
+            # the effect, not the status word: a card that refused UNBLOCK PIN, or answered 9000 and
+            # left the counter as it was, gets RELOAD PIN (which fills the counter too)
+            if _last_sw(perform(Operation.of("verify", pin="right"), ctx)) != "9000":
+                perform(Operation.of("reload_pin", to="run"), ctx)
+                ctx.session.reset()
         if ctx.pin_now != ctx.pin:
             out = perform(Operation.of("change_pin", to="run"), ctx)
             if ctx.pin_now != ctx.pin:
@@ -556,7 +561,9 @@ def _restore(
             except OperationUnavailable as exc:
                 run.restore_problems.append(f"{path} ({where}) may differ from what the run found, and cannot be checked: {exc}")
         ctx.session.reset()
-        perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
+        verified = perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
+        if _last_sw(verified) != "9000":
+            run.restore_problems.append(f"the run's PIN does not verify after the restore: {_last_sw(verified)}")
         for key, version in sorted(tried_keys):
             ctx.session.reset()
             try:

@@ -391,7 +391,8 @@ def _pin_run_down(ctx: OperationContext, op: Operation) -> None:
     """Destructive whole probe (SEC-PIN-1/2): the PIN run down with wrong VERIFYs to its last try
     (to=last_try) or to blocked (to=blocked), CHANGE PIN from the right PIN to a temporary one
     there and a VERIFY with the PIN the card then holds, then the tries given back and the PIN
-    unblocked (UNBLOCK PIN, or RELOAD PIN when the card refuses it), the counter proven full by a
+    unblocked (UNBLOCK PIN, or RELOAD PIN when the card refuses it or a right VERIFY still fails
+    after it), the counter proven full by a
     right VERIFY and the run PIN given back: the card is left as found. An UNBLOCK PIN on the full
     counter comes first (it changes nothing there): a card or PSAM that cannot unblock ends the
     probe before a try is spent. The DUT's try guard is off inside, and only inside, this probe."""
@@ -411,10 +412,11 @@ def _pin_run_down(ctx: OperationContext, op: Operation) -> None:
         old, new = ctx.pin_now, temporary_pin(ctx.pin_now, ctx.pin, profile.security.pin.initial)
         _setting_pin(ctx, new, lambda: s.change_pin(old, new, check=False))
         s.verify_pin(ctx.pin_now, check=False)
-        if not s.unblock_pin(psam, check=False).ok:
+        # unblocked is proven by a right VERIFY, not by UNBLOCK's 9000: else RELOAD PIN
+        if not (s.unblock_pin(psam, check=False).ok and s.verify_pin(ctx.pin_now, check=False).ok):
             now = ctx.pin_now
             _setting_pin(ctx, now, lambda: s.reload_pin(psam, now, check=False))
-        s.verify_pin(ctx.pin_now, check=False)
+            s.verify_pin(ctx.pin_now, check=False)
     _give_back(ctx)
 
 

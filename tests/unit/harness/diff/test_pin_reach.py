@@ -153,3 +153,15 @@ def test_a_run_down_replays_with_allow_destructive_the_guard_off_only_inside(tmp
     save(script, path)
     assert run_replay(path, "reference:gen2", faults=("change_pin_blocked_at_last_try",), allow_destructive=True) == 0
     assert run_replay(path, "reference:gen2", allow_destructive=True) == 1
+
+
+def test_the_restore_reloads_a_pin_that_unblock_pin_left_blocked_while_answering_9000() -> None:
+    """unblock_pin_no_effect answers UNBLOCK PIN with 9000 and leaves the counter at 0: the restore
+    proves the unblock by a right VERIFY and, failing that, RELOADs the PIN; the card is left as found."""
+    ctx, run, dut = _context(("unblock_pin_no_effect",))
+    with pytest.raises(Divergence):
+        perform(Operation.of("pin_run_down", to="blocked"), ctx)
+    _restore(run, dut, ctx, set(), unblock_pin=True)
+    assert not run.restore_problems, run.restore_problems
+    wrong, right, full = _as_found(run, dut)
+    assert (wrong, right) == (full, "9000")
