@@ -26,6 +26,7 @@ from __future__ import annotations
 from checks.security.pin_admin import PinProof, PinStep, give_back, temporary_pin, wrong_pin
 from checks.standards.file_survey import mandatory_files
 from checks.verdicts import Inconclusive
+from checks.wording import bilingual
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
 from ssc.profile.access import Pin
@@ -70,7 +71,12 @@ def pin_read_file(profile: Profile) -> FileDef:
             continue
         found.append((f.parent == pin_df, f.path, f))
     if not found:
-        raise Inconclusive(f"the profile has no mandatory record file below {pin_df} that the PIN alone opens for reading")
+        raise Inconclusive(
+            bilingual(
+                f"规范配置文件中 {pin_df} 之下没有仅凭 PIN 即可读的必备记录文件",
+                f"the profile has no mandatory record file below {pin_df} that the PIN alone opens for reading",
+            )
+        )
     return min(found, key=lambda x: (x[0], x[1]))[2]
 
 
