@@ -11,7 +11,7 @@ from __future__ import annotations
 from ssc.profile.model import StatusWord
 from terminal.channel import Response
 
-__all__ = ["COMMAND_ZH", "UNDEFINED_SW", "bilingual", "sw_zh", "word_zh"]
+__all__ = ["COMMAND_ZH", "UNDEFINED_SW", "bilingual", "led", "sw_zh", "word_zh"]
 
 UNDEFINED_SW = "规范未定义的状态字"
 
@@ -58,3 +58,14 @@ def word_zh(sw: int, word: StatusWord | None) -> str:
 def bilingual(zh: str, en: str) -> str:
     """``<中文> / <English>``: one finding, Chinese first."""
     return f"{zh} / {en}"
+
+
+def led(zh: str, en: str, finding: str) -> str:
+    """A `bilingual` finding under a lead-in in each language (``DF01EF05（权限：PIN）：`` …):
+    the Chinese lead-in before its Chinese half, the English one before its English half. The
+    halves are told apart at the first `` / `` (a Chinese half holds none); a text with only one
+    half gets both lead-ins around it."""
+    head, sep, tail = finding.partition(" / ")
+    if not sep:
+        return bilingual(zh + finding, en + finding)
+    return bilingual(zh + head, en + tail)

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from checks.wording import bilingual, sw_zh
 from ssc.profile.model import FileDef
 from terminal.channel import Response
 from terminal.session import CardSession, OperationError
@@ -134,7 +135,10 @@ def update_binary_and_restore(session: CardSession, path: str, offset: int, leng
         raise OperationError(
             None,
             first,
-            f"read binary of {path} at {offset}: expected {length} bytes with 9000, got {len(first.data)} bytes, {first.describe()}",
+            bilingual(
+                f"从偏移 {offset} 读 {path} 的二进制：预期 {length} 字节及 9000（成功执行），实际 {len(first.data)} 字节，{sw_zh(first)}",
+                f"read binary of {path} at {offset}: expected {length} bytes with 9000, got {len(first.data)} bytes, {first.describe()}",
+            ),
         )
     original = first.data
     written = flip(original)

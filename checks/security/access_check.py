@@ -367,7 +367,14 @@ def current_content(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -
         return bytes([rec.tag, rec.length]) + bytes(rec.length)
     rule = f.rule("read")
     if rule is None or rule.is_never:
-        raise OperationError(None, None, f"{f.path}: the read rule ({rule}) does not let the terminal learn the content to write back")
+        raise OperationError(
+            None,
+            None,
+            bilingual(
+                f"{f.path}：读的访问条件（{rule}）不允许终端读取要写回的内容",
+                f"{f.path}: the read rule ({rule}) does not let the terminal learn the content to write back",
+            ),
+        )
     refusal: Response | None = None
     for terms in rule.minimal_grants():  # the first grant the card honours (PIN before keys)
         card.select_mf(check=True)
@@ -388,5 +395,8 @@ def current_content(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -
     raise OperationError(
         None,
         refusal,
-        f"{f.path}: reading the content to write back under “{rule}” was refused ({refusal.describe() if refusal else 'no grant'})",
+        bilingual(
+            f"{f.path}：在“{rule}”下读取要写回的内容被拒绝（{sw_zh(refusal) if refusal else '无可用的授权'}）",
+            f"{f.path}: reading the content to write back under “{rule}” was refused ({refusal.describe() if refusal else 'no grant'})",
+        ),
     )

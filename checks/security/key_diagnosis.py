@@ -83,11 +83,11 @@ class KeyCheckReport:
         full = f"{len(self.all_levels)} 级分散的密钥（{_path_zh(self.all_levels)}）"
         m = self.matched
         if m is not None and m.levels == self.all_levels:
-            return f"{head}：卡片接受{full}"
+            return f"{head}：卡片接受 {full}"
         first = self.trials[0] if self.trials else None
         if first is not None and first.outcome in (PSAM_REFUSED, CARD_REFUSED):
-            return f"{head}：无法检查{full}：{_OUTCOME_ZH[first.outcome]}：{first.detail_zh or first.detail}"
-        text = f"{head}：卡片不接受{full}"
+            return f"{head}：无法检查 {full}：{_OUTCOME_ZH[first.outcome]}：{first.detail_zh or first.detail}"
+        text = f"{head}：卡片不接受 {full}"
         if m is not None:
             missing = [_LEVEL_ZH.get(lvl, lvl) for lvl in self.all_levels if lvl not in m.levels]
             present = [lvl for lvl in self.all_levels if lvl in m.levels]

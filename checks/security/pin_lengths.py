@@ -81,7 +81,10 @@ def boundary_pin_works(card: CardSession, psam: PsamClient, pin: str, n: int) ->
         verified = card.verify_pin(new, check=False)
         if not verified.ok:
             findings.append(
-                bilingual(f"以 {n} 字节的新 PIN 校验 PIN 被拒绝：{sw_zh(verified)}", f"VERIFY with the new {n}-byte PIN was refused: {verified.describe()}")
+                bilingual(
+                    f"以 {n} 字节的新 PIN 校验 PIN 被拒绝：{sw_zh(verified)}",
+                    f"VERIFY with the new {n}-byte PIN was refused: {verified.describe()}",
+                )
             )
         old = card.verify_pin(pin, check=False)
         if old.ok:

@@ -193,10 +193,20 @@ def _select(profile: Profile) -> Iterator[Malformed]:
     cla, ins, p2 = sel.cla[0], sel.ins, sel.byte_list("p2")[0]
     bad_p2, bad_p1 = _other(p2, p2s), _other(sel.byte("p1_fid"), p1s)
     yield Malformed(
-        "select.p2", f"select by name: P2 {bad_p2:02X}", "MF", _apdu(cla, ins, p1_name, bad_p2, name), wrong, zh=f"按名称选择：P2 为 {bad_p2:02X}"
+        "select.p2",
+        f"select by name: P2 {bad_p2:02X}",
+        "MF",
+        _apdu(cla, ins, p1_name, bad_p2, name),
+        wrong,
+        zh=f"按名称选择：P2 为 {bad_p2:02X}",
     )
     yield Malformed(
-        "select.p1", f"select: P1 {bad_p1:02X}", "MF", _apdu(cla, ins, bad_p1, p2, df.fid.to_bytes(2, "big")), wrong, zh=f"选择：P1 为 {bad_p1:02X}"
+        "select.p1",
+        f"select: P1 {bad_p1:02X}",
+        "MF",
+        _apdu(cla, ins, bad_p1, p2, df.fid.to_bytes(2, "big")),
+        wrong,
+        zh=f"选择：P1 为 {bad_p1:02X}",
     )
     yield Malformed(
         "select.no_name",
@@ -527,8 +537,7 @@ def partial_get_response(card: CardSession) -> list[str]:
     if len(part) != 3 or (part[1] << 8 | part[2]) != expected_sw:
         findings.append(
             bilingual(
-                f"有 {n} 字节待取时以 Le 01 取响应，返回 {part.hex().upper()}，预期 1 字节数据及 "
-                f"{word_zh(expected_sw, more)}",
+                f"有 {n} 字节待取时以 Le 01 取响应，返回 {part.hex().upper()}，预期 1 字节数据及 {word_zh(expected_sw, more)}",
                 f"GET RESPONSE Le 01 with {n} bytes pending answered {part.hex().upper()}, expected 1 byte and {expected_sw:04X}",
             )
         )

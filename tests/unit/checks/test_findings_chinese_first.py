@@ -2,8 +2,8 @@
 (checks.wording, features/GLOSSARY.md).
 
 An AST walk over checks/ finds every text a check reports — the reason of `Inconclusive`, the
-message of an `AssertionError`, an item appended to a ``findings`` or ``problems`` list — and
-fails on one written as a literal (a string or f-string, alone or joined with ``+``) that holds
+message of an `AssertionError`, an item appended to a ``findings`` or ``problems`` list, an item of
+a list a ``*_problems`` / ``*_findings`` function returns — and fails on one written as a literal (a string or f-string, alone or joined with ``+``) that holds
 no Chinese character. Texts built by a call (``bilingual(...)``) are judged where they are built.
 A text that must stay English is allow-listed below with the reason.
 """
@@ -54,20 +54,36 @@ def _literal_parts(node: ast.expr) -> list[str] | None:
     return None
 
 
+def _returned_items(function: ast.FunctionDef) -> list[ast.expr]:
+    """The items of the list literals a findings/problems function returns (``return [..]``,
+    ``return x, [..]``)."""
+    if not any(word in function.name for word in ("problems", "findings")):
+        return []
+    items: list[ast.expr] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            items += [item for v in values if isinstance(v, ast.List) for item in v.elts]
+    return items
+
+
 def english_only_texts(path: Path) -> list[tuple[int, str]]:
     """(line, text) of every reported literal text in `path` without a Chinese character."""
-    found = []
+    texts: list[ast.expr] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Call) or not _reports(node):
+        if isinstance(node, ast.Call) and _reports(node):
+            texts += node.args
+        elif isinstance(node, ast.FunctionDef):
+            texts += _returned_items(node)
+    found = []
+    for arg in texts:
+        parts = _literal_parts(arg)
+        if parts is None:
             continue
-        for arg in node.args:
-            parts = _literal_parts(arg)
-            if parts is None:
-                continue
-            text = "".join(parts)
-            if not _CJK.search(text):
-                found.append((node.lineno, text))
-    return found
+        text = "".join(parts)
+        if not _CJK.search(text):
+            found.append((arg.lineno, text))
+    return sorted(found)
 
 
 def test_the_walk_finds_an_english_only_finding(tmp_path: Path) -> None:
@@ -81,10 +97,14 @@ def test_the_walk_finds_an_english_only_finding(tmp_path: Path) -> None:
         "raise AssertionError('wrong')\n"
         "findings.append(f'读返回 {x} / READ answered {x}')\n"
         "findings.append(bilingual('读', 'read'))\n"
-        "other.append('english is fine here')\n",
+        "other.append('english is fine here')\n"
+        "def output_problems():\n"
+        "    return [f'the output differs: {x}']\n"
+        "def hsm_problems():\n"
+        "    return b'', [bilingual('读', 'read'), 'no tag']\n",
         encoding="utf-8",
     )
-    assert [line for line, _ in english_only_texts(sample)] == [1, 2, 3, 4]
+    assert [line for line, _ in english_only_texts(sample)] == [1, 2, 3, 4, 9, 11]
 
 
 def test_every_finding_in_checks_has_its_chinese() -> None:
