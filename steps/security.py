@@ -36,7 +36,7 @@ from checks.security.pin_state import (
     pin_state_after_reload,
 )
 from checks.verdicts import Inconclusive
-from checks.writeback import flip_value, refusal_left_record, refused_record_write, update_record_and_restore
+from checks.writeback import flip_value, refusal_left_record, refused_record_write, roundtrip_problem, update_record_and_restore
 from ssc.profile.expectation import expect_sw
 from steps.context import SW_LABEL, ScenarioContext, status_word, sw_expected, sw_text
 from terminal.channel import Response
@@ -456,17 +456,8 @@ def secure_update_roundtrip(ctx: ScenarioContext, path: str) -> None:
 
 @then("安全更新与写回均成功，读回的数据先为新值、后为原值")
 def secure_roundtrip_ok(ctx: ScenarioContext) -> None:
-    wb = ctx.security.writeback
-    for what, response, data in (
-        ("secure update", wb.write, None),
-        ("read back", wb.read_after_write, wb.written),
-        ("secure write-back", wb.restore, None),
-        ("read after write-back", wb.read_after_restore, wb.original),
-    ):
-        assert response.ok and (data is None or response.data == data), (
-            f"{what}: expected 9000{' with ' + data.hex().upper() if data is not None else ''}, got {response.data.hex().upper()} "
-            f"{_fail_text(ctx, response)}" + ("" if wb.restored else f" — THE ORIGINAL {wb.original.hex().upper()} COULD NOT BE RESTORED")
-        )
+    problem = roundtrip_problem(ctx.security.writeback, lambda r: _fail_text(ctx, r), secure=True)
+    assert problem is None, problem
 
 
 def _refused_secure_update(ctx: ScenarioContext, path: str, make: Callable[[bytes], SecuredCommand]) -> None:

@@ -22,7 +22,14 @@ from checks.standards.file_survey import RecordScan
 from checks.standards.file_types import type_survey
 from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.verdicts import Inconclusive
-from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
+from checks.writeback import (
+    distinct_records,
+    flip_value,
+    mismatched_tag,
+    roundtrip_problem,
+    update_binary_and_restore,
+    update_record_and_restore,
+)
 from harness.results import NOT_APPLICABLE
 from ssc.apdu import CommandApdu
 from ssc.atr import atr_findings, decode_historical
@@ -593,19 +600,8 @@ def update_binary_tail_roundtrip(ctx: ScenarioContext, path: str, length: int) -
 
 @then("更新与写回均成功，读回的数据先为新值、后为原值")
 def roundtrip_ok(ctx: ScenarioContext) -> None:
-    wb = ctx.standards.writeback
-    steps = [
-        ("update", wb.write, None),
-        ("read back", wb.read_after_write, wb.written),
-        ("write back", wb.restore, None),
-        ("read after write-back", wb.read_after_restore, wb.original),
-    ]
-    for what, response, data in steps:
-        assert response.ok and (data is None or response.data == data), (
-            f"{what}: expected 9000{' with ' + data.hex().upper() if data is not None else ''}, got {response.data.hex().upper()} "
-            f"{sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
-            + ("" if wb.restored else f" — THE ORIGINAL DATA {wb.original.hex().upper()} COULD NOT BE RESTORED")
-        )
+    problem = roundtrip_problem(ctx.standards.writeback, lambda r: f"{sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}")
+    assert problem is None, problem
 
 
 @then("被拒绝的更新未写入：拒绝之后读回的记录仍为原值")

@@ -27,7 +27,7 @@ from typing import Any
 
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, led, sw_zh
 from checks.writeback import flip, flip_value
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
@@ -122,9 +122,15 @@ class TearReport:
     def problems(self) -> list[str]:
         bad = [c for c in self.cuts if c.left in (MIXED, UNREADABLE, ANSWERED)]
         out = [
-            bilingual(
+            led(
+                f"数据项「{self.name_zh}」：写入 {c.offset} 字节后掉电，结果为{LEFT_ZH.get(c.left, c.left)}：",
+                f"{self.item}: cut after {c.offset} byte(s) left {c.left}: ",
+                c.detail,
+            )
+            if c.detail
+            else bilingual(
                 f"数据项「{self.name_zh}」：写入 {c.offset} 字节后掉电，结果为{LEFT_ZH.get(c.left, c.left)}",
-                f"{self.item}: cut after {c.offset} byte(s) left {c.left}{': ' + c.detail if c.detail else ''}",
+                f"{self.item}: cut after {c.offset} byte(s) left {c.left}",
             )
             for c in bad
         ]
