@@ -141,6 +141,7 @@ def matrix_card_validity(ctx: ScenarioContext, request: pytest.FixtureRequest) -
     run = ctx.interop.run
     if not run.defective:  # checking the valid cards alone would only repeat STD-DATA-1
         raise Inconclusive(
+            "INT-XR-7 需要一张声明为无效的卡：在卡片集文件（--card-set）中以 `invalid: {reason, why}` 列出 / "
             "INT-XR-7 needs a card declared invalid: list one in the card-set file (--card-set) with `invalid: {reason, why}`"
         )
     _walk(ctx, request, "INT-XR-7")

@@ -151,7 +151,7 @@ def _pinpad(rdr6: LibraryCase, function: str, text: str) -> None:
         )
     )
     if not answer.done:
-        raise Inconclusive(f"the PIN pad needs the operator: {answer.reason}")
+        raise Inconclusive(f"密码键盘需要操作员输入：{answer.reason} / the PIN pad needs the operator: {answer.reason}")
 
 
 def _assert_no(problems: list[str]) -> None:
@@ -184,7 +184,7 @@ def rdr6_served(rdr6: LibraryCase, fresh: str | None, card: str, psam: str) -> N
     except Inconclusive:
         raise  # the operator's rig says why (declined, not found, a destructive case)
     except (HarnessError, RuntimeError) as exc:
-        raise Inconclusive(f"the card and PSAM could not be served on vpcd: {exc}") from exc
+        raise Inconclusive(f"无法经 vpcd 提供卡片与 PSAM：{exc} / the card and PSAM could not be served on vpcd: {exc}") from exc
 
 
 @given("经 APDU 读取卡片与 PSAM 的信息作为期望值")
@@ -203,7 +203,10 @@ def rdr6_pin_blocked(rdr6: LibraryCase) -> None:
             card.verify_pin(WRONG_PIN, check=False)
         blocked = card.verify_pin(rdr6.initial_pin, check=False)
     if not profile.sw["method_blocked"].matches(blocked.sw):
-        raise Inconclusive(f"the PIN could not be blocked before the case: the right PIN then answered {blocked.sw:04X}")
+        raise Inconclusive(
+            f"用例开始前未能使 PIN 锁定：随后正确的 PIN 返回 {blocked.sw:04X} / "
+            f"the PIN could not be blocked before the case: the right PIN then answered {blocked.sw:04X}"
+        )
 
 
 # -- when -----------------------------------------------------------------------------------------
@@ -407,7 +410,10 @@ def rdr6_pin_reached(rdr6: LibraryCase) -> None:
     _assert_no(rc_problems(rdr6.last(), "ok", rdr6.iface))
     verify = load_profile(rdr6.generation).command("verify")
     if rdr6.rig.card is None:
-        raise Inconclusive("returned 0, but the card in a physical reader does not show the kit which bytes reached it")
+        raise Inconclusive(
+            "返回 0，但实体读写器中的卡不会向检测工具显示它收到了哪些字节 / "
+            "returned 0, but the card in a physical reader does not show the kit which bytes reached it"
+        )
     assert pin_reached_card(rdr6.rig.card.commands, rdr6.pins["entered"], (verify.cla[0], verify.ins)), (
         "no VERIFY carrying the PIN entered on the PIN pad reached the card"
     )
@@ -416,11 +422,14 @@ def rdr6_pin_reached(rdr6: LibraryCase) -> None:
 @then("pOutInfo 中的剩余次数与卡片应答的 63Cx 一致")
 def rdr6_tries_reported(rdr6: LibraryCase) -> None:
     if rdr6.rig.card is None:
-        raise Inconclusive("the card in a physical reader does not show the kit its 63Cx answer to the library's VERIFY")
+        raise Inconclusive(
+            "实体读写器中的卡不会向检测工具显示它对读卡库校验 PIN 的 63Cx 应答 / "
+            "the card in a physical reader does not show the kit its 63Cx answer to the library's VERIFY"
+        )
     sws = [resp[-2:] for _, resp in rdr6.rig.card.exchanges]
     tries = [sw[1] & 0x0F for sw in sws if sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0]
     if not tries:
-        raise Inconclusive("the card answered no 63Cx: the wrong PIN never reached it")
+        raise Inconclusive("卡片未应答 63Cx：错误的 PIN 没有到达卡片 / the card answered no 63Cx: the wrong PIN never reached it")
     got = rdr6.last().first.data.decode("ascii", "replace")
     assert re.fullmatch(r"\d+", got) and int(got) == tries[-1], f"pOutInfo says {got!r}; the card answered 63C{tries[-1]:X}"
 

@@ -248,7 +248,9 @@ def _internal_failures(ctx: ScenarioContext) -> list[str]:
 @then("每个版本的认证结果都与 PSAM 以三级分散的 IRK 计算的结果一致")
 def internal_auth_each_verified(ctx: ScenarioContext) -> None:
     failures = _internal_failures(ctx)
-    assert not failures, "INTERNAL AUTHENTICATE not verified under the 3-level diversified IRK: " + "; ".join(failures)
+    assert not failures, (
+        "内部认证结果与三级分散的 IRK 不一致 / INTERNAL AUTHENTICATE not verified under the 3-level diversified IRK: " + "; ".join(failures)
+    )
 
 
 @when("以同一组数据对 IRK 的每个密钥版本进行内部认证")
@@ -291,6 +293,7 @@ def authenticate_every_version(ctx: ScenarioContext) -> None:
 def every_authentication_ok(ctx: ScenarioContext) -> None:
     failures = ctx.security.auth_failures
     assert not failures, (
+        f"以全国密钥进行的外部认证有 {len(failures)} 次失败（SEC-KEY-1 指出偏离的分散层级） / "
         f"{len(failures)} EXTERNAL AUTHENTICATE(s) with national keys failed (SEC-KEY-1 names the diversification level): "
         + " | ".join(failures)
     )
@@ -320,7 +323,10 @@ def key_counter_full(ctx: ScenarioContext, key: str) -> None:
     the counter (PROFILE §6.5), so the count starts from the maximum whatever ran before."""
     response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
     if not response.ok:
-        raise Inconclusive(f"the try counter of {key} could not be filled: EXTERNAL AUTHENTICATE answered {_fail_text(ctx, response)}")
+        raise Inconclusive(
+            f"未能使 {key} 的错误计数器为满值：外部认证返回 {_fail_text(ctx, response)} / "
+            f"the try counter of {key} could not be filled: EXTERNAL AUTHENTICATE answered {_fail_text(ctx, response)}"
+        )
 
 
 @when(parsers.parse('以正确的密文对 "{key}" 进行外部认证'))
@@ -348,10 +354,13 @@ def check_every_key(ctx: ScenarioContext) -> None:
 def every_key_diversified(ctx: ScenarioContext) -> None:
     survey = ctx.security.key_survey
     bad = [r.summary for r in survey.reports if not r.ok]
-    assert not bad, f"{len(bad)} national key(s) not diversified root→province→city→card: " + " | ".join(bad)
+    assert not bad, (
+        f"{len(bad)} 个全国密钥未按 根密钥→省→市→卡片 分散 / {len(bad)} national key(s) not diversified root→province→city→card: "
+        + " | ".join(bad)
+    )
     if survey.not_checked:
         raise Inconclusive(
-            "未能检查的密钥 keys not checked (the try guard kept their last tries): "
+            "未能检查的密钥（尝试次数保护保留了其最后几次尝试机会） / keys not checked (the try guard kept their last tries): "
             + "; ".join(f"{name}: {why}" for name, why in survey.not_checked)
         )
 
@@ -372,7 +381,10 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
                 )
             restored = ctx.card.external_authenticate(key, claimed, ctx.psam, check=False)
             if not restored.ok:
-                problems.append(f"v{claimed:02X} no longer authenticates afterwards: {_fail_text(ctx, restored)}")
+                problems.append(
+                    f"此后 v{claimed:02X} 不能再认证通过：{_fail_text(ctx, restored)} / "
+                    f"v{claimed:02X} no longer authenticates afterwards: {_fail_text(ctx, restored)}"
+                )
     ctx.security.version_problems = problems
 
 
@@ -558,7 +570,10 @@ def update_refused(ctx: ScenarioContext, path: str, label: str) -> None:
     number = _first_record_number(ctx, path)
     read_rule = ctx.profile.file(path).rule("read")
     if read_rule is None or not read_rule.is_free:
-        raise Inconclusive(f"{path} is not read free: its refused update cannot be read back without a secret of the other application")
+        raise Inconclusive(
+            f"{path} 不可自由读：不出示另一应用的密钥就无法读回被拒绝的更新 / "
+            f"{path} is not read free: its refused update cannot be read back without a secret of the other application"
+        )
     result = refused_record_write(
         ctx.card,
         path,
@@ -675,7 +690,10 @@ def application_not_blocked(ctx: ScenarioContext, path: str) -> None:
     earlier scenario left behind (a blocked application is a state this check must not assume away)."""
     response = read_probe(ctx.card, path)
     if not response.ok:
-        raise Inconclusive(f"the application must be usable before this scenario: read of {path} answered {_fail_text(ctx, response)}")
+        raise Inconclusive(
+            f"本场景开始前应用应可用：读 {path} 返回 {_fail_text(ctx, response)} / "
+            f"the application must be usable before this scenario: read of {path} answered {_fail_text(ctx, response)}"
+        )
 
 
 @then(parsers.parse('卡片未处于应用锁定或卡片锁定状态，"{path}" 可以读取'))

@@ -594,7 +594,9 @@ def update_binary_tail_roundtrip(ctx: ScenarioContext, path: str, length: int) -
     EF is refused), so a card that refuses the last byte fails."""
     size = ctx.profile.file(path).size
     if size is None or size < length:
-        raise Inconclusive(f"{path}: the profile gives no size of at least {length} bytes")
+        raise Inconclusive(
+            f"{path}：规范配置文件未给出至少 {length} 字节的大小 / {path}: the profile gives no size of at least {length} bytes"
+        )
     ctx.standards.writeback = update_binary_and_restore(ctx.card, path, size - length, length)
 
 
