@@ -27,7 +27,7 @@ from checks.security.auth_probes import (
 from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent_behind_firewall
 from checks.security.key_diagnosis import check_key, survey_keys
 from checks.security.lifecycle_probes import blocked_write_target
-from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
+from checks.security.pin_admin import PinProof, counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
 from checks.security.pin_state import (
     blocked_pin_refusals,
     change_pin_at_last_try,
@@ -36,6 +36,7 @@ from checks.security.pin_state import (
     pin_state_after_reload,
 )
 from checks.verdicts import Inconclusive
+from checks.wording import bilingual, sw_zh
 from checks.writeback import flip_value, refusal_left_record, refused_record_write, roundtrip_problem, update_record_and_restore
 from ssc.profile.expectation import expect_sw
 from steps.context import SW_LABEL, ScenarioContext, status_word, sw_expected, sw_text
@@ -46,8 +47,22 @@ from terminal.channel import Response
 def pin_counter_full(ctx: ScenarioContext) -> None:
     response = ctx.card.verify_pin(ctx.pin, check=False)
     assert response.ok, (
+        f"本次检测给定的 PIN 被拒绝（{sw_zh(response)}）；请以 --pin 给出卡片的 PIN，或先解锁 PIN / "
         f"the PIN given for this run was refused ({sw_text(ctx.profile, response.sw)}); give the card's PIN with --pin, or unblock it first"
     )
+
+
+def _failed_steps(ctx: ScenarioContext, proof: PinProof) -> list[str]:
+    """The steps of a PIN proof that did not answer as required, Chinese first, each with its APDUs."""
+    return [
+        bilingual(
+            f"{s.what_zh or s.what}：预期 {s.expected_zh or s.expected}，实际 {sw_zh(s.response)}",
+            f"{s.what}: expected {s.expected}, got {s.response.sw:04X}",
+        )
+        + f"；APDU：{ctx.apdu_text(s.response)}"
+        for s in proof.steps
+        if not s.ok
+    ]
 
 
 @when("校验错误的 PIN")
@@ -126,8 +141,8 @@ def replace_pin_and_prove(ctx: ScenarioContext, command: str) -> None:
 @then("命令返回 9000（成功执行），此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
 def pin_replaced(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
-    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
-    assert not bad, "the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
+    bad = _failed_steps(ctx, proof)
+    assert not bad, "PIN 并未如命令应答所称被替换 / the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
 
 
 # -- PIN state and counter around CHANGE / RELOAD PIN (checks.security.pin_state) -------------------
@@ -148,7 +163,7 @@ def pin_state_probe(ctx: ScenarioContext, probe: str) -> None:
 @then("每条命令的结果都与预期一致")
 def pin_probe_steps_ok(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
-    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    bad = _failed_steps(ctx, proof)
     assert not bad, " | ".join(bad)
 
 
@@ -160,14 +175,16 @@ def pin_given_back(ctx: ScenarioContext) -> None:
 @then("错误计数器为满值：校验错误的 PIN 后剩余次数为最大次数减 1，之后以本次检测给定的 PIN 校验通过")
 def pin_counter_is_full(ctx: ScenarioContext) -> None:
     proof = counter_full_proof(ctx.card, ctx.pin)
-    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
-    assert not bad, "the PIN try counter is not full: " + " | ".join(bad)
+    bad = _failed_steps(ctx, proof)
+    assert not bad, "PIN 错误计数器不是满值 / the PIN try counter is not full: " + " | ".join(bad)
 
 
 @then("以本次检测给定的 PIN 校验通过")
 def given_pin_verifies(ctx: ScenarioContext) -> None:
     response = ctx.card.verify_pin(ctx.pin, check=False)
-    assert response.ok, f"VERIFY with the PIN given for this run answered {_fail_text(ctx, response)}"
+    assert response.ok, (
+        f"以本次检测给定的 PIN 校验返回 {_fail_text(ctx, response)} / VERIFY with the PIN given for this run answered {_fail_text(ctx, response)}"
+    )
 
 
 @when("请求将 PIN 修改为个人化时的初始 PIN")
@@ -239,7 +256,7 @@ def _internal_failures(ctx: ScenarioContext) -> list[str]:
         if not result.verified:
             diagnosis = check_key(ctx.card, ctx.psam, irk.name, version).summary
             failures.append(
-                f"v{version:02X}: card {result.card_result.hex().upper() or _fail_text(ctx, result.response)}, "
+                f"v{version:02X}：卡 card {result.card_result.hex().upper() or _fail_text(ctx, result.response)}，"
                 f"PSAM {result.expected.hex().upper()} — {diagnosis}"
             )
     return failures
@@ -261,11 +278,13 @@ def internal_auth_same_data(ctx: ScenarioContext) -> None:
 @then("每个版本的结果都验证通过且互不相同")
 def internal_versions_distinct(ctx: ScenarioContext) -> None:
     failures = _internal_failures(ctx)
-    assert not failures, "an IRK version does not verify: " + "; ".join(failures)
+    assert not failures, "IRK 有版本验证不通过 / an IRK version does not verify: " + "; ".join(failures)
     results = [r.card_result for r in ctx.security.internal]
-    assert len(set(results)) == len(results), (
-        f"IRK versions {', '.join(f'{v:02X}' for v in ctx.profile.internal_key().versions)} gave results "
-        f"{', '.join(r.hex().upper() for r in results)} for the same F and D: the versions are not distinct keys"
+    versions = ", ".join(f"{v:02X}" for v in ctx.profile.internal_key().versions)
+    shown = ", ".join(r.hex().upper() for r in results)
+    assert len(set(results)) == len(results), bilingual(
+        f"IRK 各版本 {versions} 对同一组 F 与 D 给出的结果为 {shown}：各版本并非不同的密钥",
+        f"IRK versions {versions} gave results {shown} for the same F and D: the versions are not distinct keys",
     )
 
 
@@ -391,7 +410,7 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
 @then("每次冒充都返回 63Cx（认证失败，还剩x次尝试机会），且之后以正确版本认证恢复计数器")
 def versions_distinct(ctx: ScenarioContext) -> None:
     problems = ctx.security.version_problems
-    assert not problems, "key versions are not distinct: " + " | ".join(problems)
+    assert not problems, "密钥的各版本并非互不相同 / key versions are not distinct: " + " | ".join(problems)
 
 
 @when("对一个不用于任何访问规则的全国密钥的最后一个版本连续以错误密文认证，直至剩余次数为 0")
@@ -399,7 +418,10 @@ def block_sacrificial_key(ctx: ScenarioContext) -> None:
     key, version = sacrificial_key(ctx.profile)
     ctx.security.blocked = (key, version)
     first = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
-    assert first.ok, f"{key.name} v{version:02X} must authenticate before the blocking check: {_fail_text(ctx, first)}"
+    assert first.ok, (
+        f"{key.name} v{version:02X} 在锁定检查之前必须能认证通过：{_fail_text(ctx, first)} / "
+        f"{key.name} v{version:02X} must authenticate before the blocking check: {_fail_text(ctx, first)}"
+    )
     failed = ctx.profile.sw["verification_failed"]
     for used in range(1, key.tries + 1):
         response = wrong_cryptogram(ctx.card, ctx.psam, key.name, version)

@@ -22,6 +22,7 @@ from checks.standards.file_survey import RecordScan
 from checks.standards.file_types import type_survey
 from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.verdicts import Inconclusive
+from checks.wording import bilingual
 from checks.writeback import (
     distinct_records,
     flip_value,
@@ -140,10 +141,13 @@ def card_id_mac_verifies(ctx: ScenarioContext) -> None:
     card_id = ctx.value_bytes()
     expected = card_id_mac(ctx.card, ctx.psam, card_id)
     actual = card_id[layout.mac]
-    assert actual == expected, (
+    region, card_sn = ctx.card.identity().region, ctx.card.identity().card_sn.hex().upper()
+    assert actual == expected, bilingual(
+        f"卡的识别码 {card_id.hex().upper()}：以 {layout.mac_key}（按地区 {region}、卡序列号 {card_sn} 分散）对第 1–12 字节计算的 MAC "
+        f"应为 {expected.hex().upper()}，卡上为 {actual.hex().upper()}",
         f"card identification code {card_id.hex().upper()}: MAC over bytes 1–12 under {layout.mac_key} "
-        f"(diversified for region {ctx.card.identity().region}, card SN {ctx.card.identity().card_sn.hex().upper()}) "
-        f"expected {expected.hex().upper()}, the card holds {actual.hex().upper()}"
+        f"(diversified for region {region}, card SN {card_sn}) "
+        f"expected {expected.hex().upper()}, the card holds {actual.hex().upper()}",
     )
 
 
