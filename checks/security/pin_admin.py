@@ -23,7 +23,7 @@ from terminal.session import CardSession, OperationError
 __all__ = ["PinProof", "PinStep", "counter_full_proof", "give_back", "prove_pin_replacement", "restore_pin", "temporary_pin", "wrong_pin"]
 
 REPLACEMENTS = {"change_pin": "CHANGE PIN", "reload_pin": "RELOAD PIN (after PUK authentication)"}
-_REPLACEMENTS_ZH = {"change_pin": "修改 PIN", "reload_pin": "重装 PIN（PUK 认证之后）"}
+_REPLACEMENTS_ZH = {"change_pin": "修改 PIN", "reload_pin": "PUK 认证后重装 PIN"}
 
 
 @dataclass(frozen=True)
@@ -101,17 +101,17 @@ def prove_pin_replacement(card: CardSession, psam: PsamClient, pin: str, initial
         replaced = card.change_pin(pin, temporary, check=False)
     else:
         replaced = card.reload_pin(psam, temporary, check=False)
-    steps.expect(f"{label} to a temporary PIN", replaced, zh=f"{label_zh}为临时 PIN")
+    steps.expect(f"{label} to a temporary PIN", replaced, zh=f"{label_zh} 为临时 PIN")
     holds_new = False
     try:
         steps.expect(
             f"VERIFY with the old PIN after {label}: refused, with the counter full again",
             card.verify_pin(pin, check=False),
             failed.with_value(tries - 1),
-            zh=f"{label_zh}之后以旧 PIN 校验 PIN：应被拒绝，且错误计数已重新计满",
+            zh=f"{label_zh} 之后以旧 PIN 校验 PIN：应被拒绝，且错误计数已重新计满",
         )
         holds_new = steps.expect(
-            f"VERIFY with the new PIN after {label}", card.verify_pin(temporary, check=False), zh=f"{label_zh}之后以新 PIN 校验 PIN"
+            f"VERIFY with the new PIN after {label}", card.verify_pin(temporary, check=False), zh=f"{label_zh} 之后以新 PIN 校验 PIN"
         )
     finally:
         restored = give_back(card, psam, pin, initial, temporary if holds_new else None)
