@@ -108,7 +108,10 @@ def atr_matches(rctx: ReaderContext) -> None:
             "the card's ATR is unknown: the card is not the reader-test card and no --card-atr was declared"
         )
     got = rctx.state.atr
-    assert got == expected, f"the reader delivered ATR {got.hex(' ').upper()}, the card sent {expected.hex(' ').upper()}"
+    assert got == expected, (
+        f"读写器交付的复位应答为 {got.hex(' ').upper()}，卡片发出的是 {expected.hex(' ').upper()} / "
+        f"the reader delivered ATR {got.hex(' ').upper()}, the card sent {expected.hex(' ').upper()}"
+    )
 
 
 @when("可编程测试卡依次以每种复位应答变体冷复位，部分变体另经取出与插入")
@@ -120,6 +123,7 @@ def atr_variants_delivered(rctx: ReaderContext) -> None:
     def program(atr: bytes | None) -> None:
         answer = _transport(session).transmit(hooks.command("set_atr", 0, atr or b""))
         assert answer == b"\x90\x00", (
+            f"读写器测试卡拒绝设置复位应答 {atr.hex().upper() if atr else '（其本身的）'}：{answer.hex().upper()} / "
             f"the reader-test card refused the ATR {atr.hex().upper() if atr else '(its own)'}: {answer.hex().upper()}"
         )
 

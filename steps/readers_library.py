@@ -415,7 +415,7 @@ def rdr6_pin_reached(rdr6: LibraryCase) -> None:
             "returned 0, but the card in a physical reader does not show the kit which bytes reached it"
         )
     assert pin_reached_card(rdr6.rig.card.commands, rdr6.pins["entered"], (verify.cla[0], verify.ins)), (
-        "no VERIFY carrying the PIN entered on the PIN pad reached the card"
+        "没有携带密码键盘输入的 PIN 的校验 PIN 命令到达卡片 / no VERIFY carrying the PIN entered on the PIN pad reached the card"
     )
 
 
@@ -431,7 +431,9 @@ def rdr6_tries_reported(rdr6: LibraryCase) -> None:
     if not tries:
         raise Inconclusive("卡片未应答 63Cx：错误的 PIN 没有到达卡片 / the card answered no 63Cx: the wrong PIN never reached it")
     got = rdr6.last().first.data.decode("ascii", "replace")
-    assert re.fullmatch(r"\d+", got) and int(got) == tries[-1], f"pOutInfo says {got!r}; the card answered 63C{tries[-1]:X}"
+    assert re.fullmatch(r"\d+", got) and int(got) == tries[-1], (
+        f"pOutInfo 给出 {got!r}；卡片应答 63C{tries[-1]:X} / pOutInfo says {got!r}; the card answered 63C{tries[-1]:X}"
+    )
 
 
 def _verify_over_apdus(rdr6: LibraryCase, pin: str) -> int:
@@ -445,7 +447,9 @@ def _verify_over_apdus(rdr6: LibraryCase, pin: str) -> int:
 def rdr6_old_pin_works(rdr6: LibraryCase) -> None:
     _assert_no(rc_problems(rdr6.last(), "ok", rdr6.iface))
     sw = _verify_over_apdus(rdr6, rdr6.initial_pin)
-    assert sw == load_profile(rdr6.generation).sw.ok, f"after the call the PIN {'*' * 6} answered {sw:04X}: the try counter was not reset"
+    assert sw == load_profile(rdr6.generation).sw.ok, (
+        f"调用之后 PIN {'*' * 6} 返回 {sw:04X}：错误计数器未被重置 / after the call the PIN {'*' * 6} answered {sw:04X}: the try counter was not reset"
+    )
 
 
 @then("经 APDU 以新 PIN 校验成功，原 PIN 被拒绝")
@@ -453,9 +457,9 @@ def rdr6_new_pin_works(rdr6: LibraryCase) -> None:
     _assert_no(rc_problems(rdr6.last(), "ok", rdr6.iface))
     ok = load_profile(rdr6.generation).sw.ok
     sw_new = _verify_over_apdus(rdr6, rdr6.pins["new"])
-    assert sw_new == ok, f"the new PIN answered {sw_new:04X}: it did not reach the card"
+    assert sw_new == ok, f"新 PIN 返回 {sw_new:04X}：它没有到达卡片 / the new PIN answered {sw_new:04X}: it did not reach the card"
     sw_old = _verify_over_apdus(rdr6, rdr6.initial_pin)
-    assert sw_old != ok, "the old PIN still verifies: the PIN was not changed"
+    assert sw_old != ok, "原 PIN 仍能校验通过：PIN 未被修改 / the old PIN still verifies: the PIN was not changed"
 
 
 @then("返回 0，且经 APDU 读回的值与写入值一致")
@@ -466,4 +470,7 @@ def rdr6_written(rdr6: LibraryCase) -> None:
         _, out = expected_read_card(card, [(file, [int(tag, 16)])], rdr6.iface)
     sep, end = rdr6.iface.separator, rdr6.iface.file_separator
     want = f"{file}{sep}{rdr6.pins['write']}{sep}{end}".encode("gbk")
-    assert out == want, f"read back over APDUs: {out.decode('gbk', 'replace')!r}, written: {want.decode('gbk')!r}"
+    assert out == want, (
+        f"经 APDU 读回 {out.decode('gbk', 'replace')!r}，写入的是 {want.decode('gbk')!r} / "
+        f"read back over APDUs: {out.decode('gbk', 'replace')!r}, written: {want.decode('gbk')!r}"
+    )

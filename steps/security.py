@@ -448,6 +448,7 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
         if version != blocked:
             response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
             assert response.ok, (
+                f"{key.name} v{blocked:02X} 密钥锁定后 v{version:02X} 应仍可用（每个版本有各自的错误计数器）：{_fail_text(ctx, response)} / "
                 f"blocking {key.name} v{blocked:02X} must leave v{version:02X} usable (each version has its own counter): {_fail_text(ctx, response)}"
             )
 
@@ -522,10 +523,13 @@ def secure_update_other_key(ctx: ScenarioContext, path: str) -> None:
 def refused_write_left_record(ctx: ScenarioContext) -> None:
     path, result = ctx.security.refused_write
     restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
-    assert result.unchanged, (
+    restored_zh = "" if result.restore is None else f"；已写回：{_fail_text(ctx, result.restore)}"
+    assert result.unchanged, bilingual(
+        f"以 {result.written.hex().upper()} 更新 {path}，卡应答 {sw_zh(result.write)}，但记录现为 "
+        f"{result.read_after.data.hex().upper()} {sw_zh(result.read_after)}，而非原值 {result.original.hex().upper()}{restored_zh}",
         f"the card answered {_fail_text(ctx, result.write)} to the update of {path} with {result.written.hex().upper()}, "
         f"but the record now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} "
-        f"instead of {result.original.hex().upper()}{restored}"
+        f"instead of {result.original.hex().upper()}{restored}",
     )
 
 
@@ -613,9 +617,12 @@ def update_refused(ctx: ScenarioContext, path: str, label: str) -> None:
         if result.restore is None
         else f"; written back: {_fail_text(ctx, result.restore)}"
     )
-    assert result.unchanged, (
+    restored_zh = "；未写回（没有所属应用的权限）" if result.restore is None else f"；已写回：{_fail_text(ctx, result.restore)}"
+    assert result.unchanged, bilingual(
+        f"卡拒绝了以 {result.written.hex().upper()} 更新 {path}（{sw_zh(result.write)}），但记录现为 "
+        f"{result.read_after.data.hex().upper()} {sw_zh(result.read_after)}，而非原值 {result.original.hex().upper()}{restored_zh}",
         f"the card refused the update of {path} with {result.written.hex().upper()} ({_fail_text(ctx, result.write)}), but the record "
-        f"now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+        f"now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} instead of {result.original.hex().upper()}{restored}",
     )
 
 
@@ -656,7 +663,10 @@ def all_firewall_checks(ctx: ScenarioContext) -> None:
 @then("当前目录为 PSE 内的文件时，终端未发送任何携带 PIN 或密钥密文的命令")
 def no_secret_across(ctx: ScenarioContext) -> None:
     leaks = secrets_sent_behind_firewall(ctx.profile, ctx.session.dut.recorder.entries[ctx.security.firewall_start :])
-    assert not leaks, "a secret-carrying command was sent while a firewalled DF was current: " + "; ".join(leaks)
+    assert not leaks, (
+        "当前目录为防火墙之后的 DF 时发送了携带秘密的命令 / a secret-carrying command was sent while a firewalled DF was current: "
+        + "; ".join(leaks)
+    )
 
 
 @when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"，再回到 SSSE'))
@@ -776,10 +786,13 @@ def blocked_write_left_record(ctx: ScenarioContext) -> None:
         lambda record: ctx.card.secure_update_record(target.path, record, ctx.psam, number=number, check=False),
     )
     restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
-    assert result.unchanged, (
+    restored_zh = "" if result.restore is None else f"；已写回：{_fail_text(ctx, result.restore)}"
+    assert result.unchanged, bilingual(
+        f"应用锁定时以 MAC 保护、以 {result.written.hex().upper()} 更新 {target.path}，卡应答 {sw_zh(result.write)}，但应用解锁后记录为 "
+        f"{result.read_after.data.hex().upper()} {sw_zh(result.read_after)}，而非原值 {result.original.hex().upper()}{restored_zh}",
         f"the blocked application answered {_fail_text(ctx, result.write)} to the MAC-protected update of {target.path} with "
         f"{result.written.hex().upper()}, but after unblocking the record reads {result.read_after.data.hex().upper()} "
-        f"{result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+        f"{result.read_after.describe()} instead of {result.original.hex().upper()}{restored}",
     )
 
 

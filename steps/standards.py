@@ -22,7 +22,7 @@ from checks.standards.file_survey import RecordScan
 from checks.standards.file_types import type_survey
 from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.verdicts import Inconclusive
-from checks.wording import bilingual
+from checks.wording import bilingual, sw_zh
 from checks.writeback import (
     distinct_records,
     flip_value,
@@ -88,6 +88,7 @@ def more_data_with_fci_length(ctx: ScenarioContext) -> None:
     actual = ctx.last_response().sw
     ctx.observe(f"SW after SELECT {ctx.selected} by name", f"{actual:04X}", f"{expected:04X}")
     assert actual == expected, (
+        f"预期 {expected:04X}（61 + FCI 长度 {len(expected_fci)}），实际 {sw_text(ctx.profile, actual)} / "
         f"expected {expected:04X} (61 + FCI length {len(expected_fci)}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
     )
 
@@ -118,7 +119,12 @@ def card_id_region_valid(ctx: ScenarioContext) -> None:
     try:
         region = decode_cn(raw)
     except ValueError as exc:
-        raise AssertionError(f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}") from None
+        raise AssertionError(
+            bilingual(
+                f"卡的识别码第 1–3 字节 {raw.hex().upper()} 不是 BCD 数字：{exc}",
+                f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}",
+            )
+        ) from None
     problems = region_code_problems(region)
     assert not problems, f"card identification code {card_id.hex().upper()}: {'; '.join(problems)}"
 
@@ -128,8 +134,9 @@ def card_id_rid(ctx: ScenarioContext) -> None:
     layout = ctx.profile.card_id
     card_id = ctx.value_bytes()
     actual = card_id[layout.rid]
-    assert actual == layout.rid_value, (
-        f"card identification code {card_id.hex().upper()}: RID expected {layout.rid_value.hex().upper()}, got {actual.hex().upper()}"
+    assert actual == layout.rid_value, bilingual(
+        f"卡的识别码 {card_id.hex().upper()}：RID 预期 {layout.rid_value.hex().upper()}，实际 {actual.hex().upper()}",
+        f"card identification code {card_id.hex().upper()}: RID expected {layout.rid_value.hex().upper()}, got {actual.hex().upper()}",
     )
 
 
@@ -154,9 +161,12 @@ def card_id_mac_verifies(ctx: ScenarioContext) -> None:
 @then("卡号为 9 位且校验位正确")
 def card_number_valid(ctx: ScenarioContext) -> None:
     number = ctx.value
-    assert isinstance(number, str) and len(number) == 9, f"card number {number!r} is not 9 characters"
-    assert is_valid_card_number(number), (
-        f"card number {number}: check character is {number[8]!r}, expected {card_number_check_char(number[:8])!r} (PROFILE §4.2)"
+    assert isinstance(number, str) and len(number) == 9, bilingual(
+        f"卡号 {number!r} 不是 9 位", f"card number {number!r} is not 9 characters"
+    )
+    assert is_valid_card_number(number), bilingual(
+        f"卡号 {number}：校验位为 {number[8]!r}，应为 {card_number_check_char(number[:8])!r}（规范 §4.2）",
+        f"card number {number}: check character is {number[8]!r}, expected {card_number_check_char(number[:8])!r} (PROFILE §4.2)",
     )
 
 
@@ -320,8 +330,11 @@ def filled_cyclic_records_sized(ctx: ScenarioContext, path: str) -> None:
     findings = [p for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
     if len(scan.records) != f.record_count:
         findings.append(
-            f"{path}: {len(scan.records)} record(s) read after filling it, the file holds {f.record_count} "
-            f"(the scan ended at record {scan.end_number} with {scan.end.describe()})"
+            bilingual(
+                f"{path}：写满后读出 {len(scan.records)} 条记录，文件容量为 {f.record_count} 条（读到记录 {scan.end_number} 时返回 {sw_zh(scan.end)}）",
+                f"{path}: {len(scan.records)} record(s) read after filling it, the file holds {f.record_count} "
+                f"(the scan ended at record {scan.end_number} with {scan.end.describe()})",
+            )
         )
     ctx.standards.findings = findings
     _assert_no_findings(ctx, "cyclic records of a filled file (PROFILE §3.3)")
@@ -411,14 +424,21 @@ def birth_date_matches_ssn(ctx: ScenarioContext) -> None:
     ssn, birth = ctx.standards.item_text("ssn"), ctx.standards.item_text("birth_date")
     problems = date_problems(birth, "birth date")
     if birth != ssn[6:14]:
-        problems.append(f"birth date {birth} differs from SSN {ssn} digits 7–14 ({ssn[6:14]})")
+        problems.append(
+            bilingual(
+                f"出生日期 {birth} 与社会保障号码 {ssn} 第 7–14 位（{ssn[6:14]}）不符",
+                f"birth date {birth} differs from SSN {ssn} digits 7–14 ({ssn[6:14]})",
+            )
+        )
     assert not problems, "; ".join(problems) + " (PROFILE §3.2, §4.3)"
 
 
 @then("规范版本与所加载规范配置文件的代别一致")
 def spec_version_matches(ctx: ScenarioContext) -> None:
-    assert ctx.value == ctx.profile.spec_version, (
-        f"EF05 spec version is {ctx.value!r}, the card is tested as {ctx.profile.name} whose spec version is {ctx.profile.spec_version!r} (PROFILE §1, §3.1)"
+    assert ctx.value == ctx.profile.spec_version, bilingual(
+        f"EF05 中的规范版本为 {ctx.value!r}，卡按 {ctx.profile.name} 检测，其规范版本为 {ctx.profile.spec_version!r}（规范 §1、§3.1）",
+        f"EF05 spec version is {ctx.value!r}, the card is tested as {ctx.profile.name} "
+        f"whose spec version is {ctx.profile.spec_version!r} (PROFILE §1, §3.1)",
     )
 
 
@@ -439,7 +459,7 @@ def dates_ordered(ctx: ScenarioContext) -> None:
     issue, expiry = ctx.standards.item_text("issue_date"), ctx.standards.item_text("expiry_date")
     problems = date_problems(issue, "issue date") + date_problems(expiry, "expiry date")
     if not problems and not parse_date(issue) < parse_date(expiry):  # type: ignore[operator]  # both dates parsed: problems would be non-empty otherwise
-        problems.append(f"expiry date {expiry} is not after the issue date {issue}")
+        problems.append(bilingual(f"卡有效期 {expiry} 不晚于发卡日期 {issue}", f"expiry date {expiry} is not after the issue date {issue}"))
     assert not problems, "; ".join(problems) + " (PROFILE §3.1)"
 
 
@@ -521,7 +541,9 @@ def select_absent(ctx: ScenarioContext, how: str) -> None:
 def read_binary_at(ctx: ScenarioContext, path: str, offset: int, length: int) -> None:
     response = ctx.card.read_binary(path, offset, length, check=False)
     assert response.ok and len(response.data) == length, (
-        f"READ BINARY {path} at {offset}, {length} bytes: got {len(response.data)} bytes, {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+        f"从偏移 {offset} 读 {path} 的二进制 {length} 字节：收到 {len(response.data)} 字节，{sw_zh(response)} / "
+        f"READ BINARY {path} at {offset}, {length} bytes: got {len(response.data)} bytes, {sw_text(ctx.profile, response.sw)}; "
+        f"APDUs: {ctx.apdu_text(response)}"
     )
     ctx.standards.binary.append((offset, response))
 
@@ -535,6 +557,7 @@ def binary_reads_agree(ctx: ScenarioContext) -> None:
             if lo < hi:
                 left, right = a.data[lo - a_off : hi - a_off], b.data[lo - b_off : hi - b_off]
                 assert left == right, (
+                    f"第 {lo}–{hi - 1} 字节：从偏移 {a_off} 读得 {left.hex().upper()}，从偏移 {b_off} 读得 {right.hex().upper()} / "
                     f"bytes {lo}–{hi - 1}: read at offset {a_off} gave {left.hex().upper()}, at offset {b_off} {right.hex().upper()}; "
                     f"APDUs: {ctx.apdu_text(a)}; {ctx.apdu_text(b)}"
                 )
@@ -615,6 +638,8 @@ def refused_update_not_written(ctx: ScenarioContext) -> None:
     wb = ctx.standards.writeback
     after = wb.read_after_write
     assert after.ok and after.data == wb.original, (
+        f"以 {wb.written.hex().upper()} 更新，卡应答 {sw_zh(wb.write)}，但随后读回的记录为 {after.data.hex().upper()} {sw_zh(after)}，"
+        f"而非原值 {wb.original.hex().upper()} / "
         f"the card answered {sw_text(ctx.profile, wb.write.sw)} to the update with {wb.written.hex().upper()}, but the record then read "
         f"{after.data.hex().upper()} {sw_text(ctx.profile, after.sw)} instead of {wb.original.hex().upper()}; APDUs: {ctx.apdu_text(after)}"
     )
@@ -624,6 +649,7 @@ def refused_update_not_written(ctx: ScenarioContext) -> None:
 def original_restored(ctx: ScenarioContext) -> None:
     wb = ctx.standards.writeback
     assert wb.restored, (
+        f"原值 {wb.original.hex().upper()} 未能恢复：写回 {sw_zh(wb.restore)}，读回 {wb.read_after_restore.data.hex().upper()} / "
         f"the original {wb.original.hex().upper()} could not be restored: write-back {sw_text(ctx.profile, wb.restore.sw)}, "
         f"read {wb.read_after_restore.data.hex().upper()}; APDUs: {ctx.apdu_text(wb.restore)}"
     )
@@ -830,6 +856,7 @@ def reissue_with_exact_le(ctx: ScenarioContext) -> None:
 def ok_with_exact_data(ctx: ScenarioContext) -> None:
     r = ctx.last_response()
     assert r.ok and len(r.data) == ctx.standards.exact, (
+        f"预期 9000（成功执行）及 {ctx.standards.exact} 字节数据，实际 {len(r.data)} 字节 {sw_zh(r)} / "
         f"expected 9000 with {ctx.standards.exact} bytes, got {len(r.data)} bytes {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text()}"
     )
 
@@ -850,7 +877,9 @@ def append_rotation(ctx: ScenarioContext, path: str, how: str) -> None:
 @then("每次追加均成功")
 def appends_ok(ctx: ScenarioContext) -> None:
     bad = [
-        f"append {i + 1}: {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}" for i, r in enumerate(ctx.standards.appends) if not r.ok
+        f"第 {i + 1} 次追加 append {i + 1}：{sw_text(ctx.profile, r.sw)}；APDU：{ctx.apdu_text(r)}"
+        for i, r in enumerate(ctx.standards.appends)
+        if not r.ok
     ]
     assert not bad, "; ".join(bad)
 
@@ -861,13 +890,16 @@ def records_rotated(ctx: ScenarioContext) -> None:
     expected = list(reversed(appended))[: len(appended) - 1]  # newest first; the oldest overwritten
     actual = [data for _, data in scan.records]
     assert actual == expected, (
-        "cyclic records (record 1 = newest) expected\n  "
+        "循环文件的记录（记录 1 为最近追加的）与预期不符 / cyclic records (record 1 = newest) expected\n  "
         + "\n  ".join(r.hex().upper() for r in expected)
         + "\ngot\n  "
         + "\n  ".join(r.hex().upper() for r in actual)
         + f"\nthe scan ended at record {scan.end_number} with {scan.end.describe()}"
     )
-    assert scan.ended_cleanly, f"record {scan.end_number} of a full cyclic file answered {scan.end.describe()}, expected record not found"
+    assert scan.ended_cleanly, bilingual(
+        f"写满的循环文件的记录 {scan.end_number} 返回 {sw_zh(scan.end)}，预期 {ctx.profile.sw['record_not_found'].label}",
+        f"record {scan.end_number} of a full cyclic file answered {scan.end.describe()}, expected record not found",
+    )
 
 
 @then(parsers.parse('按记录标识（标记）读 "{path}" 得到最近追加的记录（第 1 条）'))
@@ -876,9 +908,11 @@ def cyclic_read_by_tag(ctx: ScenarioContext, path: str) -> None:
     cyclic file record 1 is the newest: another legitimate path to the record just read back."""
     newest = ctx.standards.appended[-1]
     response = ctx.card.read_record(path, tag=newest[0], check=False)
-    assert response.ok and response.data == newest, (
+    assert response.ok and response.data == newest, bilingual(
+        f"按标签 {newest[0]:02X} 读 {path} 的记录：预期最近追加的记录 {newest.hex().upper()} 及 9000（成功执行），"
+        f"实际 {response.data.hex().upper() or '无数据'} {sw_zh(response)}",
         f"READ RECORD by tag {newest[0]:02X} of {path}: expected the newest record {newest.hex().upper()} with 9000, "
-        f"got {response.data.hex().upper()} {response.describe()}"
+        f"got {response.data.hex().upper()} {response.describe()}",
     )
 
 
