@@ -8,6 +8,7 @@ values. Status words inside the Chinese sentence are written as the glossary wri
 
 from __future__ import annotations
 
+from ssc.bilingual import bilingual, led
 from ssc.profile.model import StatusWord
 from terminal.channel import Response
 
@@ -53,19 +54,3 @@ def word_zh(sw: int, word: StatusWord | None) -> str:
     elif word.variable_mask == 0xFF:
         zh = zh.replace("xx", f"{sw & 0xFF:02X}")
     return f"{sw:04X}（{zh.replace('（', '，').replace('）', '')}）"
-
-
-def bilingual(zh: str, en: str) -> str:
-    """``<中文> / <English>``: one finding, Chinese first."""
-    return f"{zh} / {en}"
-
-
-def led(zh: str, en: str, finding: str) -> str:
-    """A `bilingual` finding under a lead-in in each language (``DF01EF05（权限：PIN）：`` …):
-    the Chinese lead-in before its Chinese half, the English one before its English half. The
-    halves are told apart at the first `` / `` (a Chinese half holds none); a text with only one
-    half gets both lead-ins around it."""
-    head, sep, tail = finding.partition(" / ")
-    if not sep:
-        return bilingual(zh + finding, en + finding)
-    return bilingual(zh + head, en + tail)
