@@ -10,7 +10,7 @@ from pytest_bdd import given, then, when
 
 from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
 from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, led, sw_zh
 from ssc.checks import region_code_problems, ssn_problems
 from ssc.codecs import decode_cn
 from steps.context import ScenarioContext, sw_text
@@ -258,7 +258,7 @@ def home_terminal_reads_cardholder(ctx: ScenarioContext) -> None:
 def cardholder_consistent(ctx: ScenarioContext) -> None:
     holder = {item: str(value) for item, value in ctx.personalization.cardholder.items()}
     ssn = holder["ssn"]
-    problems = [f"social security number {ssn}: {p}" for p in ssn_problems(ssn)]
+    problems = [led(f"社会保障号码 {ssn}：", f"social security number {ssn}: ", p) for p in ssn_problems(ssn)]
     problems += [m for m in (birth_date_mismatch(ssn, holder["birth_date"]), gender_parity_mismatch(ssn, holder["gender"])) if m]
-    problems += [f"birthplace: {p}" for p in region_code_problems(holder["birthplace"])]
+    problems += [led("出生地：", "birthplace: ", p) for p in region_code_problems(holder["birthplace"])]
     assert not problems, "; ".join(problems)

@@ -22,7 +22,7 @@ from checks.standards.file_survey import RecordScan
 from checks.standards.file_types import type_survey
 from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.verdicts import Inconclusive
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, led, sw_zh
 from checks.writeback import (
     distinct_records,
     flip_value,
@@ -78,7 +78,7 @@ def atr_aspect_conforms(ctx: ScenarioContext, aspect: str) -> None:
     atr = ctx.standards.atr
     finding = atr_findings(ctx.profile.atr, atr)[ATR_ASPECTS[aspect]]
     ctx.observe(f"ATR {ATR_ASPECTS[aspect]}", finding or "as the profile says", "as the profile says (PROFILE §2)")
-    assert finding is None, f"{finding} (ATR {atr.hex(' ').upper()})"
+    assert finding is None, f"{finding}（复位应答 ATR {atr.hex(' ').upper()}）"
 
 
 @then("状态字为 61xx（还有数据可返回），且 xx 等于规范 FCI 的长度")
@@ -126,7 +126,9 @@ def card_id_region_valid(ctx: ScenarioContext) -> None:
             )
         ) from None
     problems = region_code_problems(region)
-    assert not problems, f"card identification code {card_id.hex().upper()}: {'; '.join(problems)}"
+    assert not problems, "; ".join(
+        led(f"卡的识别码 {card_id.hex().upper()}：", f"card identification code {card_id.hex().upper()}: ", p) for p in problems
+    )
 
 
 @then("卡的识别码中的 RID 与规范一致")
@@ -188,7 +190,7 @@ def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
         ", ".join(str(decoded.get(p)) for p in parts if decoded.get(p)) or "; ".join(problems) or "present",
         "present and valid (PROFILE §2)" + "".join(f"; the ICS declares {p} {declared[p]}" for p in parts if p in declared),
     )
-    assert not problems, f"{'; '.join(problems)} (ATR {atr.hex(' ').upper()}, PROFILE §2)"
+    assert not problems, f"{'; '.join(problems)}（复位应答 ATR {atr.hex(' ').upper()}，规范 PROFILE §2）"
 
 
 def _declared_product(ctx: ScenarioContext) -> dict[str, str] | None:
@@ -416,7 +418,9 @@ def read_item_raw(ctx: ScenarioContext, item: str) -> None:
 def ssn_valid(ctx: ScenarioContext) -> None:
     ssn = ctx.value_text()
     problems = ssn_problems(ssn)
-    assert not problems, f"social security number {ssn!r}: {'; '.join(problems)} (PROFILE §4.3)"
+    assert not problems, (
+        "; ".join(led(f"社会保障号码 {ssn!r}：", f"social security number {ssn!r}: ", p) for p in problems) + "（规范 PROFILE §4.3）"
+    )
 
 
 @then("出生日期为有效日期，且与社会保障号码第 7–14 位一致")
@@ -480,7 +484,7 @@ ELEMENT_CODES = {
 def element_code_valid(ctx: ScenarioContext, element: str) -> None:
     item, check = ELEMENT_CODES[element]
     problems = check(ctx.value_text())
-    assert not problems, f"{item}: " + "; ".join(problems)
+    assert not problems, "; ".join(led(f"{element}：", f"{item}: ", p) for p in problems)
 
 
 @when(parsers.parse('读取文件 "{path}" 的全部必备记录'))
