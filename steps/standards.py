@@ -419,7 +419,7 @@ def ssn_valid(ctx: ScenarioContext) -> None:
     ssn = ctx.value_text()
     problems = ssn_problems(ssn)
     assert not problems, (
-        "; ".join(led(f"社会保障号码 {ssn!r}：", f"social security number {ssn!r}: ", p) for p in problems) + "（规范 PROFILE §4.3）"
+        "; ".join(led(f"社会保障号码 {ssn!r}：", f"social security number {ssn!r}: ", p) for p in problems) + " (PROFILE §4.3)"
     )
 
 
@@ -499,7 +499,11 @@ def read_mandatory_records(ctx: ScenarioContext, path: str) -> None:
 @then("各 an 数据项以 00 右补齐，各 cn 数据项以 F 右补齐")
 def padding_rules(ctx: ScenarioContext) -> None:
     ctx.standards.findings = [
-        f"{f.path} tag {rec.tag:02X} {rec.title.en} ({rec.fmt}) {raw.hex().upper()}: {p}"
+        led(
+            f"{f.path} 标签 {rec.tag:02X} {rec.title.zh}（{rec.fmt}）{raw.hex().upper()}：",
+            f"{f.path} tag {rec.tag:02X} {rec.title.en} ({rec.fmt}) {raw.hex().upper()}: ",
+            p,
+        )
         for f, rec, raw in ctx.standards.records
         for p in check_padding(raw, rec.fmt)
     ]

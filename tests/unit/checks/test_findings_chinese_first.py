@@ -1,7 +1,8 @@
 """No check words a finding in English only: a lab reads report.html and results.json in Chinese
 (checks.wording, features/GLOSSARY.md).
 
-An AST walk over checks/ finds every text a check reports — the reason of `Inconclusive`, the
+An AST walk over checks/ (and ssc/, whose data-element, record and ATR checks feed the same
+findings) finds every text a check reports — the reason of `Inconclusive`, the
 message of an `AssertionError`, an item appended to a ``findings`` or ``problems`` list, an item of
 a list a ``*_problems`` / ``*_findings`` function returns — and fails on one written as a literal (a string or f-string, alone or joined with ``+``) that holds
 no Chinese character. Texts built by a call (``bilingual(...)``) are judged where they are built.
@@ -15,7 +16,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-CHECKS = sorted((ROOT / "checks").rglob("*.py"))
+CHECKS = sorted((ROOT / "checks").rglob("*.py")) + sorted((ROOT / "ssc").rglob("*.py"))
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _REPORTERS = {"Inconclusive", "AssertionError"}
 _LISTS = {"findings", "problems"}
