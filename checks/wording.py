@@ -8,13 +8,11 @@ values. Status words inside the Chinese sentence are written as the glossary wri
 
 from __future__ import annotations
 
-from ssc.bilingual import bilingual, led
-from ssc.profile.model import StatusWord
+from ssc.bilingual import UNDEFINED_SW, bilingual, halves, led, word_zh
 from terminal.channel import Response
 
-__all__ = ["COMMAND_ZH", "UNDEFINED_SW", "bilingual", "led", "sw_zh", "word_zh"]
+__all__ = ["COMMAND_ZH", "UNDEFINED_SW", "bilingual", "halves", "led", "sw_zh", "word_zh"]
 
-UNDEFINED_SW = "规范未定义的状态字"
 
 # the profile's command names as the glossary's "操作" table words them
 COMMAND_ZH = {
@@ -41,16 +39,3 @@ COMMAND_ZH = {
 def sw_zh(response: Response) -> str:
     """The status word of `response` in Chinese: ``6A82（未找到文件）``."""
     return word_zh(response.sw, response.status)
-
-
-def word_zh(sw: int, word: StatusWord | None) -> str:
-    """Status word `sw` in Chinese, `word` its profile entry (``profile.sw.describe(sw)``, None when
-    the profile lists none): for a check that holds the raw answer bytes, not a `Response`."""
-    if word is None:
-        return f"{sw:04X}（{UNDEFINED_SW}）"
-    zh = word.zh
-    if word.variable_mask == 0x0F:
-        zh = zh.replace("x", str(sw & 0x0F))
-    elif word.variable_mask == 0xFF:
-        zh = zh.replace("xx", f"{sw & 0xFF:02X}")
-    return f"{sw:04X}（{zh.replace('（', '，').replace('）', '')}）"

@@ -10,7 +10,7 @@ from pytest_bdd import given, then, when
 
 from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
 from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
-from checks.wording import bilingual, led, sw_zh
+from checks.wording import bilingual, halves, led, sw_zh
 from ssc.checks import region_code_problems, ssn_problems
 from ssc.codecs import decode_cn
 from steps.context import ScenarioContext, sw_text
@@ -247,8 +247,8 @@ def home_terminal_reads_cardholder(ctx: ScenarioContext) -> None:
     except OperationError as exc:
         raise AssertionError(
             bilingual(
-                f"发卡地终端无法读取持卡人基本信息，无法判断其一致性：{exc}（PER-2 的场景诊断卡片的密钥）",
-                f"the home terminal cannot read the cardholder basics, so their consistency is not known: {exc} "
+                f"发卡地终端无法读取持卡人基本信息，无法判断其一致性：{halves(str(exc))[0]}（PER-2 的场景诊断卡片的密钥）",
+                f"the home terminal cannot read the cardholder basics, so their consistency is not known: {halves(str(exc))[1]} "
                 "(the PER-2 scenarios diagnose the card's keys)",
             )
         ) from None

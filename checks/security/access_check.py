@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from checks.security.access_plan import AUTH, DF_CHANGE, PIN, RESET, SELECT_MF, SM, Condition, grant_conditions, other_df
 from checks.verdicts import Inconclusive
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, halves, sw_zh
 from checks.writeback import flip, flip_value
 from ssc.profile.model import FileDef
 from terminal.channel import Response
@@ -192,8 +192,9 @@ def _read_target(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -> R
     try:
         grant(card, f.path, "read", psam, pin)
     except (OperationError, GrantError) as exc:
+        zh, en = halves(str(exc))
         raise _Unreadable(
-            f"未能取得 {f.path} 的读权限（{rule}）：{exc}", f"the read right of {f.path} ({rule}) could not be obtained: {exc}"
+            f"未能取得 {f.path} 的读权限（{rule}）：{zh}", f"the read right of {f.path} ({rule}) could not be obtained: {en}"
         ) from None
     if f.is_record_file:
         response = card.read_record(f.path, number=_target_record(f), check=False)
@@ -266,8 +267,9 @@ def _observe_write(
         after_restore: Response | None = _read_target(card, psam, pin, f)
     except (OperationError, GrantError, _Unreadable) as exc:
         restore, after_restore = None, None
-        zh.append(f"未能写回原值：{exc.zh if isinstance(exc, _Unreadable) else exc}")
-        en.append(f"the original could not be written back: {exc.en if isinstance(exc, _Unreadable) else exc}")
+        why_zh, why = (exc.zh, exc.en) if isinstance(exc, _Unreadable) else halves(str(exc))
+        zh.append(f"未能写回原值：{why_zh}")
+        en.append(f"the original could not be written back: {why}")
     return WriteEffect(before, written, after, restore, after_restore, _problem(zh, en))
 
 

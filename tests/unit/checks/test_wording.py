@@ -3,7 +3,7 @@ the variable part filled in, and a word the profile lacks said so."""
 
 from __future__ import annotations
 
-from checks.wording import UNDEFINED_SW, bilingual, led, sw_zh, word_zh
+from checks.wording import UNDEFINED_SW, bilingual, halves, led, sw_zh, word_zh
 from ssc.profile import load_profile
 from terminal.channel import Response
 from tests.unit.checks.zh import chinese_first
@@ -27,6 +27,11 @@ def test_bilingual_puts_the_chinese_first() -> None:
     text = bilingual("读记录返回 6A82（未找到文件）", "READ RECORD answered 6A82")
     assert text == "读记录返回 6A82（未找到文件） / READ RECORD answered 6A82" and chinese_first(text)
     assert not chinese_first("READ RECORD answered 6A82 / 读记录")
+
+
+def test_a_bilingual_text_is_split_into_its_halves() -> None:
+    assert halves("校验 PIN：… / verify the PIN: …") == ("校验 PIN：…", "verify the PIN: …")
+    assert halves("PsamError: 6A82 / 6A83") == ("PsamError: 6A82 / 6A83",) * 2  # no Chinese: one language, both halves
 
 
 def test_a_lead_in_goes_before_each_half() -> None:
