@@ -2,11 +2,12 @@
 (checks.wording, features/GLOSSARY.md).
 
 An AST walk over checks/ (and ssc/, whose data-element, record and ATR checks feed the same
-findings) finds every text a check reports — the reason of `Inconclusive`, the
-message of an `AssertionError`, an item appended to a ``findings`` or ``problems`` list, an item of
-a list a ``*_problems`` / ``*_findings`` function returns — and fails on one written as a literal (a string or f-string, alone or joined with ``+``) that holds
-no Chinese character. Texts built by a call (``bilingual(...)``) are judged where they are built.
-A text that must stay English is allow-listed below with the reason.
+findings) finds every text a check reports — the reason of `Inconclusive`, the message of an
+`AssertionError`, an item appended to a ``findings`` or ``problems`` list, an item of a list a
+``*_problems`` / ``*_findings`` function returns — and fails on one written as a literal (a
+string or f-string, alone or joined with ``+``) that holds no Chinese character. Texts built by a
+call (``bilingual(...)``) are judged where they are built. A text that must stay English is
+allow-listed below with the reason.
 """
 
 from __future__ import annotations
