@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ssc.bilingual import bilingual
 from ssc.profile.model import Profile
 from terminal.errors import HarnessError
 from terminal.transports.base import Transport, WrappingTransport
@@ -84,21 +85,32 @@ class TryGuardTransport(WrappingTransport):
         if is_ext and self._key(command) in self._keys_at_reserve:
             left = self._keys_at_reserve[self._key(command)]
             raise TryGuardRefusal(
-                f"EXTERNAL AUTHENTICATE with key id {command[3]:02X} version {self._key(command)[1]:02X} not sent: the card already refused this key "
-                f"with {left} tr{'y' if left == 1 else 'ies'} left, and another failure could block it — the run's keys "
-                "probably do not match the card (the key checks of the security and personalization reviews name the key and the diversification level)"
+                bilingual(
+                    f"未发送密钥标识 {command[3]:02X}、版本 {self._key(command)[1]:02X} 的外部认证：卡片已拒绝该密钥，只剩 {left} 次尝试机会，"
+                    "再失败一次可能导致密钥锁定——本次运行的密钥很可能与卡片不符（安全与个人化检测中的密钥检查会指出密钥及其分散层级）",
+                    f"EXTERNAL AUTHENTICATE with key id {command[3]:02X} version {self._key(command)[1]:02X} not sent: "
+                    f"the card already refused this key with {left} tr{'y' if left == 1 else 'ies'} left, and another failure could block it "
+                    "— the run's keys probably do not match the card (the key checks of the security and personalization reviews "
+                    "name the key and the diversification level)",
+                )
             )
         pin_at_reserve = self._pin_tries is not None and self._pin_tries <= self.reserve
         if pin_at_reserve and is_change:
             raise TryGuardRefusal(
-                "CHANGE PIN not sent: the PIN has only "
-                f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left; check the PIN given with --pin"
+                bilingual(
+                    f"未发送修改 PIN：PIN 只剩 {self._pin_tries} 次尝试机会；请检查 --pin 给出的 PIN",
+                    "CHANGE PIN not sent: the PIN has only "
+                    f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left; check the PIN given with --pin",
+                )
             )
         if pin_at_reserve and is_verify and self._digest(command) not in self._good_pins:
             raise TryGuardRefusal(
-                "VERIFY not sent: the PIN has only "
-                f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left and this PIN value was never "
-                "accepted in this run; check the PIN given with --pin"
+                bilingual(
+                    f"未发送校验 PIN：PIN 只剩 {self._pin_tries} 次尝试机会，且本次运行中从未接受过这个 PIN 值；请检查 --pin 给出的 PIN",
+                    "VERIFY not sent: the PIN has only "
+                    f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left and this PIN value was never "
+                    "accepted in this run; check the PIN given with --pin",
+                )
             )
 
     def _observe(self, command: bytes, response: bytes, is_ext: bool, is_verify: bool) -> None:
