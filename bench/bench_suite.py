@@ -5,8 +5,9 @@ generation; no scenario resets the card unless its requirement needs a reset).
     scripts/pcsc-sandbox .venv/bin/python bench/bench_suite.py [--generations gen2,gen3] [--no-vpcd]
 
 Each run is `ssc-conform run` in a child process, as a user runs it; the vpcd runs serve the
-reference card from another process on 'Virtual PCD 00 00' with --allow-destructive, so both
-paths execute the same scenarios.
+reference card from another process on 'Virtual PCD 00 00' with --allow-destructive and the card's
+ICS and issuer declaration (as a lab runs a card in a reader), so both paths execute the same
+scenarios; requirements inconclusive or not run are listed with their reasons.
 """
 
 from __future__ import annotations
@@ -57,8 +58,20 @@ def summary(name: str, wall: float, doc: dict) -> tuple[object, ...]:
         len(scenarios),
         sum(s["apdus"] for s in scenarios),
         sum(s["resets"] for s in scenarios),
-        f"{verdicts.count('passed')}/{verdicts.count('failed')}/{verdicts.count('not-run')}",
+        "/".join(str(verdicts.count(v)) for v in ("passed", "failed", "inconclusive", "not-run")),
     )
+
+
+def _not_run(name: str, doc: dict) -> list[str]:
+    """One line per requirement of `doc` that is inconclusive or was not run: its scenarios' reasons."""
+    by_id = {s["id"]: s for s in doc["scenarios"]}
+    out = []
+    for req, r in doc["requirements"].items():
+        if r["verdict"] not in ("not-run", "inconclusive") or not r["scenarios"]:
+            continue
+        reasons = sorted({str(by_id[s].get("reason") or "") for s in r["scenarios"] if s in by_id} or {str(r.get("reason") or "")})
+        out.append(f"  {name}: {req}: {'; '.join(x[:140] for x in reasons if x) or '(no reason recorded)'}")
+    return out
 
 
 def main() -> int:
@@ -72,6 +85,7 @@ def main() -> int:
         print("no pcscd here: run me inside scripts/pcsc-sandbox, or pass --no-vpcd", file=sys.stderr)
         return 2
     rows, docs = [], {}
+    not_run: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for gen in gens:
             wall, doc = run_suite(f"reference:{gen}", Path(tmp) / f"in-{gen}")
@@ -89,13 +103,19 @@ def main() -> int:
                         "--allow-destructive",
                         "--declaration",
                         "fixtures/issuers/441800.yaml",
+                        "--ics",
+                        f"fixtures/ics/reference-{gen}.yaml",
                     )
                 finally:
                     server.terminate()
                     server.wait(10)
                     wait_for_card(READER, present=False, timeout=10)
                 rows.append(summary(f"{gen} through pcscd+vpcd", wall, doc))
-    print_table(("run", "wall s", "scenarios", "APDUs", "resets", "req passed/failed/not-run"), rows)
+                not_run += _not_run(f"{gen} through pcscd+vpcd", doc)
+    print_table(("run", "wall s", "scenarios", "APDUs", "resets", "req passed/failed/inconclusive/not-run"), rows)
+    if not_run:
+        print("\nrequirements inconclusive or not run, and why (each scenario's reason):")
+        print("\n".join(not_run))
     doc = docs[gens[-1]]
     print(f"\nper scenario ({gens[-1]} in-process), most APDUs first:")
     per = sorted(doc["scenarios"], key=lambda s: -s["apdus"])

@@ -51,12 +51,6 @@ OUT_OF_REACH: dict[str, str] = {
     "try_counter_after_compare": "shows only when power is cut between the comparison and the counter write (SEC-TEAR-2 checks)",
     "tearing_hook_p2_only": "a fault of the tearing test hook (FF 7E P1 P2), which is no lockstep command: tearing is not drawn "
     "(SEC-TEAR-1 checks)",
-    "change_pin_ignores_block": "shows only on a blocked PIN: the lockstep never blocks it (a wrong VERIFY only with 3 or more "
-    "tries left, the try guard below) (SEC-PIN-1/2 checks)",
-    "change_pin_blocked_at_last_try": "shows only with one PIN try left: the lockstep keeps at least 2 (a wrong VERIFY only with "
-    "3 or more tries left) (SEC-PIN-2 checks)",
-    "shortest_pin_refused": "shows only for a PIN of the shortest length: the lockstep's CHANGE/RELOAD PIN set a temporary PIN "
-    "of the run PIN's length, no operation sets a PIN of another length (SEC-PIN-2 length-boundary checks)",
 }
 
 
@@ -64,6 +58,9 @@ OUT_OF_REACH: dict[str, str] = {
 # as a physical one) leaves out; the in-process run (a fresh card per sequence) has them on.
 DESTRUCTIVE_ONLY: dict[str, str] = {
     "application_block_ignored": "needs APPLICATION BLOCK: run with --allow-destructive (on in the in-process run)",
+    "change_pin_ignores_block": "needs the PIN run down to blocked (pin_run_down): run with --allow-destructive (on in the in-process run)",
+    "change_pin_blocked_at_last_try": "needs the PIN run down to its last try (pin_run_down): run with --allow-destructive (on in the "
+    "in-process run)",
     "cyclic_append_no_rotation": "needs APPEND RECORD: run with --allow-destructive (on in the in-process run)",
     "blocked_application_writes": "needs APPLICATION BLOCK (a write sent while blocked): run with --allow-destructive (on in the in-process run)",
 }

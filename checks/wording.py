@@ -8,26 +8,34 @@ values. Status words inside the Chinese sentence are written as the glossary wri
 
 from __future__ import annotations
 
+from ssc.bilingual import UNDEFINED_SW, bilingual, halves, led, word_zh
 from terminal.channel import Response
 
-__all__ = ["UNDEFINED_SW", "bilingual", "sw_zh"]
+__all__ = ["COMMAND_ZH", "UNDEFINED_SW", "bilingual", "halves", "led", "sw_zh", "word_zh"]
 
-UNDEFINED_SW = "规范未定义的状态字"
+
+# the profile's command names as the glossary's "操作" table words them
+COMMAND_ZH = {
+    "select": "选择",
+    "read_binary": "读二进制",
+    "update_binary": "更新二进制",
+    "read_record": "读记录",
+    "update_record": "更新记录",
+    "append_record": "追加记录",
+    "get_challenge": "取随机数",
+    "get_response": "取响应",
+    "verify": "校验 PIN",
+    "change_pin": "修改 PIN",
+    "reload_pin": "重装 PIN",
+    "unblock_pin": "解锁 PIN",
+    "internal_authenticate": "内部认证",
+    "external_authenticate": "外部认证",
+    "application_block": "应用锁定命令",
+    "application_unblock": "应用解锁命令",
+    "card_block": "卡片锁定命令",
+}
 
 
 def sw_zh(response: Response) -> str:
     """The status word of `response` in Chinese: ``6A82（未找到文件）``."""
-    word = response.status
-    if word is None:
-        return f"{response.sw:04X}（{UNDEFINED_SW}）"
-    zh = word.zh
-    if word.variable_mask == 0x0F:
-        zh = zh.replace("x", str(response.sw & 0x0F))
-    elif word.variable_mask == 0xFF:
-        zh = zh.replace("xx", f"{response.sw & 0xFF:02X}")
-    return f"{response.sw:04X}（{zh.replace('（', '，').replace('）', '')}）"
-
-
-def bilingual(zh: str, en: str) -> str:
-    """``<中文> / <English>``: one finding, Chinese first."""
-    return f"{zh} / {en}"
+    return word_zh(response.sw, response.status)

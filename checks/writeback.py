@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from checks.wording import bilingual, sw_zh
 from ssc.profile.model import FileDef
 from terminal.channel import Response
 from terminal.session import CardSession, OperationError
@@ -25,6 +26,7 @@ __all__ = [
     "mismatched_tag",
     "refused_record_write",
     "refusal_left_record",
+    "roundtrip_problem",
     "update_binary_and_restore",
     "update_record_and_restore",
 ]
@@ -42,6 +44,41 @@ class WriteBack:
     @property
     def restored(self) -> bool:
         return self.restore.ok and self.read_after_restore.ok and self.read_after_restore.data == self.original
+
+
+_STEP_ZH = {
+    "update": "更新",
+    "secure update": "安全更新",
+    "read back": "读回",
+    "write back": "写回",
+    "secure write-back": "以安全报文写回",
+    "read after write-back": "写回后读回",
+}
+
+
+def roundtrip_problem(wb: WriteBack, tail: Callable[[Response], str], *, secure: bool = False) -> str | None:
+    """The first step of `wb` that went wrong against "the update and the write-back succeed, the
+    data read back is first the new value, then the original", Chinese first; None when none did.
+    `tail` words a step's answer in the English half (its status word and APDUs, as the caller
+    shows them); an original that could not be restored is said in capitals."""
+    names = (
+        ("secure update", "read back", "secure write-back", "read after write-back")
+        if secure
+        else ("update", "read back", "write back", "read after write-back")
+    )
+    answers = (wb.write, wb.read_after_write, wb.restore, wb.read_after_restore)
+    for what, response, data in zip(names, answers, (None, wb.written, None, wb.original), strict=True):
+        if response.ok and (data is None or response.data == data):
+            continue
+        want = f"，数据为 {data.hex().upper()}" if data is not None else ""
+        lost_zh = "" if wb.restored else f"——原值 {wb.original.hex().upper()} 未能恢复"
+        lost = "" if wb.restored else f" — THE ORIGINAL {wb.original.hex().upper()} COULD NOT BE RESTORED"
+        return bilingual(
+            f"{_STEP_ZH[what]}：预期 9000（成功执行）{want}，实际 {response.data.hex().upper() or '无数据'} {sw_zh(response)}{lost_zh}",
+            f"{what}: expected 9000{' with ' + data.hex().upper() if data is not None else ''}, got {response.data.hex().upper()} "
+            f"{tail(response)}{lost}",
+        )
+    return None
 
 
 def flip(value: bytes) -> bytes:
@@ -134,7 +171,10 @@ def update_binary_and_restore(session: CardSession, path: str, offset: int, leng
         raise OperationError(
             None,
             first,
-            f"read binary of {path} at {offset}: expected {length} bytes with 9000, got {len(first.data)} bytes, {first.describe()}",
+            bilingual(
+                f"从偏移 {offset} 读 {path} 的二进制：预期 {length} 字节及 9000（成功执行），实际 {len(first.data)} 字节，{sw_zh(first)}",
+                f"read binary of {path} at {offset}: expected {length} bytes with 9000, got {len(first.data)} bytes, {first.describe()}",
+            ),
         )
     original = first.data
     written = flip(original)

@@ -272,11 +272,19 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--allow-destructive",
         action="store_true",
-        help="also APPEND RECORD on the cyclic file and APPLICATION BLOCK/UNBLOCK (irreversible)",
+        help="also APPEND RECORD on the cyclic file (irreversible), APPLICATION BLOCK/UNBLOCK, and the PIN run down to its last "
+        "try and to blocked (the try guard off for that operation alone), then unblocked and given back",
     )
     diff.add_argument("--fault", action="append", default=[], help="inject a named fault into the reference card (repeatable)")
     diff.add_argument("--report-dir", help="write diff.json, the scripts and report.html here (default: a new reports/<run-id>/)")
     diff.add_argument("--first", action="store_true", help="stop at the first divergence")
+    diff.add_argument(
+        "--apdu-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="a card in a reader must answer each command within this (default 5): a command without an answer is a divergence, "
+        "and the card is brought back by a cold reset for the next sequence",
+    )
 
     replay = sub.add_parser("replay", help="replay an ssc-replay/1 script on a card; exit 0 same answers, 1 a step differs")
     replay.add_argument(
@@ -638,6 +646,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             faults=tuple(args.fault),
             report_dir=Path(args.report_dir) if args.report_dir else None,
             stop_at_first=args.first,
+            apdu_timeout=args.apdu_timeout,
         )
     )
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.declaration_schema import FORMAT, DeclarationFile, ValidityWindow
+from ssc.bilingual import bilingual
 from ssc.datafile import read_data_file
 from ssc.formats import validate
 from ssc.profile.model import Profile
@@ -88,24 +89,49 @@ class Validity:
         """Why the card's issue and expiry dates (YYYYMMDD as read) fall outside the window."""
         out: list[str] = []
         dates: dict[str, datetime.date] = {}
-        for label, text in (("issue date", issue), ("expiry date", expiry)):
+        for label, label_zh, text in (("issue date", "发卡日期", issue), ("expiry date", "卡有效期", expiry)):
             try:
                 dates[label] = _parse_date(text)
             except (ValueError, TypeError):
-                out.append(f"{label} {text!r} is not a date YYYYMMDD")
+                out.append(bilingual(f"{label_zh} {text!r} 不是 YYYYMMDD 日期", f"{label} {text!r} is not a date YYYYMMDD"))
         if out:
             return out
         i, e = dates["issue date"], dates["expiry date"]
         if self.issue_not_before and i < self.issue_not_before:
-            out.append(f"issue date {issue} is before the declared earliest issue date {self.issue_not_before:%Y%m%d}")
+            out.append(
+                bilingual(
+                    f"发卡日期 {issue} 早于声明的最早发卡日期 {self.issue_not_before:%Y%m%d}",
+                    f"issue date {issue} is before the declared earliest issue date {self.issue_not_before:%Y%m%d}",
+                )
+            )
         if self.issue_not_after and i > self.issue_not_after:
-            out.append(f"issue date {issue} is after the declared latest issue date {self.issue_not_after:%Y%m%d}")
+            out.append(
+                bilingual(
+                    f"发卡日期 {issue} 晚于声明的最晚发卡日期 {self.issue_not_after:%Y%m%d}",
+                    f"issue date {issue} is after the declared latest issue date {self.issue_not_after:%Y%m%d}",
+                )
+            )
         if self.expiry_not_after and e > self.expiry_not_after:
-            out.append(f"expiry date {expiry} is after the declared latest expiry date {self.expiry_not_after:%Y%m%d}")
+            out.append(
+                bilingual(
+                    f"卡有效期 {expiry} 晚于声明的最晚有效期 {self.expiry_not_after:%Y%m%d}",
+                    f"expiry date {expiry} is after the declared latest expiry date {self.expiry_not_after:%Y%m%d}",
+                )
+            )
         if self.min_years is not None and e < _add_years(i, self.min_years):
-            out.append(f"validity {issue}–{expiry} is shorter than the declared minimum of {self.min_years} years")
+            out.append(
+                bilingual(
+                    f"有效期 {issue}–{expiry} 短于声明的最短 {self.min_years} 年",
+                    f"validity {issue}–{expiry} is shorter than the declared minimum of {self.min_years} years",
+                )
+            )
         if self.max_years is not None and e > _add_years(i, self.max_years):
-            out.append(f"validity {issue}–{expiry} is longer than the declared maximum of {self.max_years} years")
+            out.append(
+                bilingual(
+                    f"有效期 {issue}–{expiry} 长于声明的最长 {self.max_years} 年",
+                    f"validity {issue}–{expiry} is longer than the declared maximum of {self.max_years} years",
+                )
+            )
         return out
 
     def describe(self) -> str:

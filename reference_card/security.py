@@ -91,10 +91,6 @@ class CompiledRule:
         self.df_keys = df_keys  # every key of the file's DF (the sm_any_key_mac fault accepts their MACs)
         self.text = text
 
-    @property
-    def is_free(self) -> bool:
-        return self.mode == "free"
-
 
 class AccessControl:
     def __init__(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ssc.bilingual import bilingual
 from ssc.profile.model import AtrSpec
 
 
@@ -75,31 +76,39 @@ def atr_findings(spec: AtrSpec, raw: bytes) -> dict[str, str | None]:
     try:
         atr = parse_atr(raw)
     except AtrFormatError as exc:
-        return {a: f"ATR {raw.hex().upper()} is malformed: {exc}" for a in ASPECTS}
+        return {
+            a: bilingual(f"复位应答 {raw.hex().upper()} 格式错误：{exc}", f"ATR {raw.hex().upper()} is malformed: {exc}") for a in ASPECTS
+        }
     expected = parse_atr(spec.prefix + bytes(spec.historical_length))
     out: dict[str, str | None] = {}
-    out["ts"] = None if atr.ts == expected.ts else f"TS expected {expected.ts:02X}, got {atr.ts:02X}"
+    out["ts"] = (
+        None
+        if atr.ts == expected.ts
+        else bilingual(f"TS 应为 {expected.ts:02X}，实际 {atr.ts:02X}", f"TS expected {expected.ts:02X}, got {atr.ts:02X}")
+    )
     out["historical_count"] = (
         None
         if atr.historical_count == spec.historical_length
-        else f"T0 {atr.t0:02X} announces {atr.historical_count} historical bytes, expected {spec.historical_length}"
+        else bilingual(
+            f"T0 {atr.t0:02X} 表示 {atr.historical_count} 个历史字节，应为 {spec.historical_length} 个",
+            f"T0 {atr.t0:02X} announces {atr.historical_count} historical bytes, expected {spec.historical_length}",
+        )
     )
+    want, got = "/".join(map(str, expected.protocols)), "/".join(map(str, atr.protocols))
     out["protocols"] = (
         None
         if atr.protocols == expected.protocols
-        else f"protocols expected T={'/'.join(map(str, expected.protocols))}, the ATR announces T={'/'.join(map(str, atr.protocols))}"
+        else bilingual(f"协议应为 T={want}，复位应答表示 T={got}", f"protocols expected T={want}, the ATR announces T={got}")
     )
-    diffs = [
-        f"{name} expected {_fmt(expected.interface.get(name))}, got {_fmt(atr.interface.get(name))}"
-        for name in sorted(set(expected.interface) | set(atr.interface))
-        if expected.interface.get(name) != atr.interface.get(name)
-    ]
-    out["interface_bytes"] = "; ".join(diffs) or None
+    names = [n for n in sorted(set(expected.interface) | set(atr.interface)) if expected.interface.get(n) != atr.interface.get(n)]
+    diffs_zh = [f"{n} 应为 {_fmt(expected.interface.get(n), '无')}，实际 {_fmt(atr.interface.get(n), '无')}" for n in names]
+    diffs = [f"{n} expected {_fmt(expected.interface.get(n))}, got {_fmt(atr.interface.get(n))}" for n in names]
+    out["interface_bytes"] = bilingual("；".join(diffs_zh), "; ".join(diffs)) if diffs else None
     return out
 
 
-def _fmt(value: int | None) -> str:
-    return "absent" if value is None else f"{value:02X}"
+def _fmt(value: int | None, absent: str = "absent") -> str:
+    return absent if value is None else f"{value:02X}"
 
 
 HISTORICAL_FIELDS = ("chip_maker", "cos_id", "cos_version", "capacity", "card_maker", "serial", "card_sn")

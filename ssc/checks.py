@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 import string
 
+from ssc.bilingual import bilingual
+
 __all__ = [
     "card_number_check_char",
     "is_valid_card_number",
@@ -84,9 +86,14 @@ def region_code_problems(code: str) -> list[str]:
 
     Whether the full code exists is not judged: codes change over time."""
     if not (isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit()):
-        return [f"region code {code!r} is not six digits"]
+        return [bilingual(f"地区代码 {code!r} 不是 6 位数字", f"region code {code!r} is not six digits")]
     if code[:2] not in _PROVINCE_CODES:
-        return [f"region code {code}: {code[:2]!r} is not a GB/T 2260 province code"]
+        return [
+            bilingual(
+                f"地区代码 {code}：{code[:2]!r} 不是 GB/T 2260 的省级代码",
+                f"region code {code}: {code[:2]!r} is not a GB/T 2260 province code",
+            )
+        ]
     return []
 
 
@@ -99,28 +106,35 @@ def ssn_problems(s: str, *, today: datetime.date | None = None) -> list[str]:
     current date); check character (digit 18). Format errors stop the checks early.
     """
     if not isinstance(s, str):
-        return [f"SSN must be text, got {type(s).__name__}"]
+        return [bilingual(f"社会保障号码应为文本，实际为 {type(s).__name__}", f"SSN must be text, got {type(s).__name__}")]
     if len(s) != 18:
-        return [f"SSN must be 18 characters, got {len(s)}"]
+        return [bilingual(f"社会保障号码应为 18 位，实际 {len(s)} 位", f"SSN must be 18 characters, got {len(s)}")]
     body, check = s[:17], s[17]
     if not (body.isascii() and body.isdigit()):
         bad = next(i for i, ch in enumerate(body) if ch not in string.digits)
-        return [f"SSN character {bad + 1} is {body[bad]!r}; the first 17 must be digits"]
+        return [
+            bilingual(
+                f"社会保障号码第 {bad + 1} 位为 {body[bad]!r}；前 17 位应为数字",
+                f"SSN character {bad + 1} is {body[bad]!r}; the first 17 must be digits",
+            )
+        ]
     problems: list[str] = region_code_problems(body[:6])
     birth_text = body[6:14]
     try:
         birth = datetime.date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:8]))
     except ValueError:
-        problems.append(f"birth date {birth_text} is not a real date")
+        problems.append(bilingual(f"出生日期 {birth_text} 不是有效日期", f"birth date {birth_text} is not a real date"))
     else:
         limit = today if today is not None else datetime.date.today()
         if birth > limit:
-            problems.append(f"birth date {birth_text} is in the future")
+            problems.append(bilingual(f"出生日期 {birth_text} 晚于今天", f"birth date {birth_text} is in the future"))
     expected = ssn_check_char(body)
     if check == "x":
-        problems.append('check character is lowercase "x"; GB 11643 uses uppercase "X"')
+        problems.append(
+            bilingual('校验位为小写 "x"；GB 11643 使用大写 "X"', 'check character is lowercase "x"; GB 11643 uses uppercase "X"')
+        )
     elif check != expected:
-        problems.append(f"check character is {check!r}, expected {expected!r}")
+        problems.append(bilingual(f"校验位为 {check!r}，应为 {expected!r}", f"check character is {check!r}, expected {expected!r}"))
     return problems
 
 

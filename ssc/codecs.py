@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime
 
+from ssc.bilingual import bilingual
+
 __all__ = [
     "check_padding",
     "decode_an",
@@ -90,6 +92,11 @@ def _nibbles(raw: bytes) -> list[int]:
 def _nibble_position(index: int) -> str:
     half = "high" if index % 2 == 0 else "low"
     return f"nibble {index} (byte {index // 2}, {half})"
+
+
+def _nibble_position_zh(index: int) -> str:
+    half = "高" if index % 2 == 0 else "低"
+    return f"第 {index} 个半字节（第 {index // 2} 字节的{half}半字节）"
 
 
 def _pack_nibbles(nibbles: list[int]) -> bytes:
@@ -219,7 +226,12 @@ def check_padding(raw: bytes, fmt: str) -> list[str]:
         if pad_start >= 0:
             for i in range(pad_start + 1, len(raw)):
                 if raw[i] != _AN_PAD:
-                    problems.append(f"an: byte {i} is {raw[i]:02X} after 00 padding started at byte {pad_start}")
+                    problems.append(
+                        bilingual(
+                            f"an：00 补齐自第 {pad_start} 字节开始，其后第 {i} 字节却为 {raw[i]:02X}",
+                            f"an: byte {i} is {raw[i]:02X} after 00 padding started at byte {pad_start}",
+                        )
+                    )
         return problems
     if fmt == "cn":
         pad_nibble: int | None = None
@@ -228,8 +240,18 @@ def check_padding(raw: bytes, fmt: str) -> list[str]:
                 if nib == _CN_PAD:
                     pad_nibble = i
                 elif nib > 9:
-                    problems.append(f"cn: {_nibble_position(i)} is {nib:X}, not a BCD digit")
+                    problems.append(
+                        bilingual(
+                            f"cn：{_nibble_position_zh(i)}为 {nib:X}，不是 BCD 数字",
+                            f"cn: {_nibble_position(i)} is {nib:X}, not a BCD digit",
+                        )
+                    )
             elif nib != _CN_PAD:
-                problems.append(f"cn: {_nibble_position(i)} is {nib:X} after F padding started at nibble {pad_nibble}")
+                problems.append(
+                    bilingual(
+                        f"cn：F 补齐自第 {pad_nibble} 个半字节开始，其后{_nibble_position_zh(i)}却为 {nib:X}",
+                        f"cn: {_nibble_position(i)} is {nib:X} after F padding started at nibble {pad_nibble}",
+                    )
+                )
         return problems
     raise ValueError(f"unknown item format {fmt!r}; expected 'an', 'cn' or 'b'")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 
+from ssc.bilingual import bilingual, led
 from ssc.checks import region_code_problems
 from ssc.profile.model import Text
 
@@ -34,15 +35,23 @@ _INSTITUTION_DIGITS = 24
 _REGION_DIGITS = 6
 
 
+# what a date or text check names, in Chinese (the data dictionary's names)
+_WHAT_ZH = {"date": "日期", "birth date": "出生日期", "issue date": "发卡日期", "expiry date": "卡有效期", "name": "姓名", "text": "文本"}
+
+
 def gender_problems(code: str) -> list[str]:
     if code not in _GENDER_CODES:
-        return [f"gender {code!r} is not a GB/T 2261.1 code (0, 1, 2, 9)"]
+        return [
+            bilingual(f"性别 {code!r} 不是 GB/T 2261.1 的代码（0、1、2、9）", f"gender {code!r} is not a GB/T 2261.1 code (0, 1, 2, 9)")
+        ]
     return []
 
 
 def ethnicity_problems(code: str) -> list[str]:
     if code not in _ETHNICITY_CODES:
-        return [f"ethnicity {code!r} is not a GB 3304 code (01–56, 97, 98)"]
+        return [
+            bilingual(f"民族 {code!r} 不是 GB 3304 的代码（01–56、97、98）", f"ethnicity {code!r} is not a GB 3304 code (01–56, 97, 98)")
+        ]
     return []
 
 
@@ -50,7 +59,13 @@ def card_type_problems(code: str, valid: Mapping[str, Text]) -> list[str]:
     """`valid`: the profile's card-type codes (profile.card_types.values)."""
     if code not in valid:
         known = ", ".join(f"{c} = {t.en}" for c, t in sorted(valid.items()))
-        return [f"card type {code!r} is not a card type of the profile ({known}; PROFILE §3.1)"]
+        known_zh = "，".join(f"{c} = {t.zh}" for c, t in sorted(valid.items()))
+        return [
+            bilingual(
+                f"卡的类别 {code!r} 不是规范配置文件中的卡类别（{known_zh}；规范 §3.1）",
+                f"card type {code!r} is not a card type of the profile ({known}; PROFILE §3.1)",
+            )
+        ]
     return []
 
 
@@ -66,7 +81,9 @@ def parse_date(digits: str) -> datetime.date | None:
 
 def date_problems(digits: str, what: str = "date") -> list[str]:
     if parse_date(digits) is None:
-        return [f"{what} {digits!r} is not a real date YYYYMMDD"]
+        return [
+            bilingual(f"{_WHAT_ZH.get(what, what)} {digits!r} 不是有效的 YYYYMMDD 日期", f"{what} {digits!r} is not a real date YYYYMMDD")
+        ]
     return []
 
 
@@ -76,13 +93,21 @@ def init_institution_problems(digits: str, issuing_region: str | None = None) ->
     With `issuing_region` (from the card identification code), the first six digits must equal it.
     """
     if len(digits) != _INSTITUTION_DIGITS or not digits.isascii() or not digits.isdigit():
-        return [f"initialization institution number {digits!r} is not {_INSTITUTION_DIGITS} digits"]
+        return [
+            bilingual(
+                f"初始化机构编号 {digits!r} 不是 {_INSTITUTION_DIGITS} 位数字",
+                f"initialization institution number {digits!r} is not {_INSTITUTION_DIGITS} digits",
+            )
+        ]
     region = digits[:_REGION_DIGITS]
-    problems = [f"initialization institution number {digits}: {p}" for p in region_code_problems(region)]
+    problems = [led(f"初始化机构编号 {digits}：", f"initialization institution number {digits}: ", p) for p in region_code_problems(region)]
     if issuing_region is not None and region != issuing_region:
         problems.append(
-            f"initialization institution number {digits} starts with region {region}, "
-            f"the card identification code names issuing region {issuing_region}"
+            bilingual(
+                f"初始化机构编号 {digits} 以地区 {region} 开头，卡的识别码中的发卡地区为 {issuing_region}",
+                f"initialization institution number {digits} starts with region {region}, "
+                f"the card identification code names issuing region {issuing_region}",
+            )
         )
     return problems
 
@@ -93,7 +118,11 @@ def gbk_problems(raw: bytes, what: str = "text") -> list[str]:
     try:
         body.decode("gbk")
     except UnicodeDecodeError as exc:
+        shown, at = bytes(raw).hex().upper(), body[exc.start : exc.start + 2].hex().upper()
         return [
-            f"{what} {bytes(raw).hex().upper()}: byte {exc.start} ({body[exc.start : exc.start + 2].hex().upper()}) does not decode as GBK"
+            bilingual(
+                f"{_WHAT_ZH.get(what, what)} {shown}：第 {exc.start} 字节（{at}）无法按 GBK 解码",
+                f"{what} {shown}: byte {exc.start} ({at}) does not decode as GBK",
+            )
         ]
     return []

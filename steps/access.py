@@ -15,6 +15,7 @@ from pytest_bdd import parsers, then, when
 
 from checks.security.access_check import AccessAttempt, attempt_access, effect_problems
 from checks.security.access_plan import Outcome, expected_outcome, format_conditions, parse_conditions, right_label, right_of_label
+from checks.wording import halves
 from harness.results import NOT_APPLICABLE
 from steps.context import ScenarioContext, sw_text
 from terminal.session import OperationError
@@ -35,8 +36,10 @@ def access_after_conditions(ctx: ScenarioContext, conditions: str, path: str, ri
     try:
         attempt = attempt_access(ctx.card, ctx.psam, ctx.pin, path, right_name, parsed)
     except OperationError as exc:
+        zh, en = halves(str(exc))
         pytest.fail(
-            f"无法在{right}“{path}”之前满足条件“{format_conditions(parsed)}”：{exc} / could not set up the conditions before the {right_name}",
+            f"无法在{right}“{path}”之前满足条件“{format_conditions(parsed)}”：{zh} / "
+            f"could not set up the conditions before the {right_name}: {en}",
             pytrace=False,
         )
     ctx.response = attempt.response

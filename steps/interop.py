@@ -17,6 +17,7 @@ from pytest_bdd import given, parsers, then, when
 from checks.interop import crossregion
 from checks.interop.crossregion import CellOutcome, Visit
 from checks.verdicts import Inconclusive
+from checks.wording import bilingual, sw_zh
 from harness.cardset import IssuedCard
 from harness.interop import InteropRun, interop_run
 from harness.results import FAILED, NOT_RUN, PASSED
@@ -50,11 +51,14 @@ def internal_authenticate(ctx: ScenarioContext) -> None:
 def internal_auth_verified(ctx: ScenarioContext) -> None:
     auth = ctx.interop.auth
     assert auth.response.ok, (
-        f"INTERNAL AUTHENTICATE answered {sw_text(ctx.profile, auth.response.sw)}; APDUs: {ctx.apdu_text(auth.response)}"
+        f"内部认证返回 {sw_zh(auth.response)} / INTERNAL AUTHENTICATE answered {sw_text(ctx.profile, auth.response.sw)}"
+        f"; APDUs: {ctx.apdu_text(auth.response)}"
     )
-    assert auth.verified, (
+    assert auth.verified, bilingual(
+        f"{ctx.interop.terminal_region} 的终端：F={auth.f.hex().upper()} D={auth.d.hex().upper()} 时卡返回 {auth.card_result.hex().upper()}，"
+        f"其 PSAM 以三级分散的 IRK 算得 {auth.expected.hex().upper()}",
         f"terminal {ctx.interop.terminal_region}: the card returned {auth.card_result.hex().upper()} for F={auth.f.hex().upper()} "
-        f"D={auth.d.hex().upper()}, its PSAM computed {auth.expected.hex().upper()} with the 3-level diversified IRK"
+        f"D={auth.d.hex().upper()}, its PSAM computed {auth.expected.hex().upper()} with the 3-level diversified IRK",
     )
 
 
@@ -141,6 +145,7 @@ def matrix_card_validity(ctx: ScenarioContext, request: pytest.FixtureRequest) -
     run = ctx.interop.run
     if not run.defective:  # checking the valid cards alone would only repeat STD-DATA-1
         raise Inconclusive(
+            "INT-XR-7 需要一张声明为无效的卡：在卡片集文件（--card-set）中以 `invalid: {reason, why}` 列出 / "
             "INT-XR-7 needs a card declared invalid: list one in the card-set file (--card-set) with `invalid: {reason, why}`"
         )
     _walk(ctx, request, "INT-XR-7")

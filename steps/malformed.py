@@ -25,13 +25,16 @@ def send_malformed(ctx: ScenarioContext) -> None:
 @then("没有一条畸形命令返回 9000（成功执行）或 61XX（还有数据可返回）")
 def none_executed(ctx: ScenarioContext) -> None:
     executed = [f for f in ctx.standards.findings if "accepted" in f]
-    assert not executed, f"{len(executed)} malformed command(s) executed: " + " | ".join(executed)
+    assert not executed, f"{len(executed)} 条畸形命令被执行 / {len(executed)} malformed command(s) executed: " + " | ".join(executed)
 
 
 @then("每条畸形命令的状态字均为其所违反检查的状态字")
 def each_refused_by_its_check(ctx: ScenarioContext) -> None:
     findings = ctx.standards.findings
-    assert not findings, f"{len(findings)} malformed command(s) not answered as their broken check requires: " + " | ".join(findings)
+    assert not findings, (
+        f"{len(findings)} 条畸形命令的状态字不是其所违反检查的状态字 / "
+        f"{len(findings)} malformed command(s) not answered as their broken check requires: " + " | ".join(findings)
+    )
 
 
 @when("按名称选择 DF 后先以 Le 为 1 取响应，再以卡片给出的剩余长度取响应")

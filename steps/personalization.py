@@ -10,6 +10,7 @@ from pytest_bdd import given, then, when
 
 from checks.personalization.cardholder import birth_date_mismatch, gender_parity_mismatch, read_items
 from checks.personalization.declared_keys import check_key_versions, keys_of_present_dfs
+from checks.wording import bilingual, halves, led, sw_zh
 from ssc.checks import region_code_problems, ssn_problems
 from ssc.codecs import decode_cn
 from steps.context import ScenarioContext, sw_text
@@ -45,9 +46,15 @@ def card_id_region_is_declared(ctx: ScenarioContext) -> None:
     try:
         region = decode_cn(raw)
     except ValueError as exc:
-        raise AssertionError(f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}") from None
-    assert region == decl.region, (
-        f"card identification code {card_id.hex().upper()} names region {region}; {decl.where('region')} declares {decl.region}"
+        raise AssertionError(
+            bilingual(
+                f"卡的识别码第 1–3 字节 {raw.hex().upper()} 不是 BCD 数字：{exc}",
+                f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}",
+            )
+        ) from None
+    assert region == decl.region, bilingual(
+        f"卡的识别码 {card_id.hex().upper()} 中的地区代码为 {region}；{decl.where('region')} 声明为 {decl.region}",
+        f"card identification code {card_id.hex().upper()} names region {region}; {decl.where('region')} declares {decl.region}",
     )
 
 
@@ -55,8 +62,9 @@ def card_id_region_is_declared(ctx: ScenarioContext) -> None:
 def init_institution_is_declared(ctx: ScenarioContext) -> None:
     decl = ctx.personalization.declaration
     number = ctx.value_text()
-    assert number == decl.init_institution, (
-        f"initialization institution number on the card {number}; {decl.where('init_institution')} declares {decl.init_institution}"
+    assert number == decl.init_institution, bilingual(
+        f"卡上的初始化机构编号为 {number}；{decl.where('init_institution')} 声明为 {decl.init_institution}",
+        f"initialization institution number on the card {number}; {decl.where('init_institution')} declares {decl.init_institution}",
     )
 
 
@@ -66,20 +74,27 @@ def generation_is_declared(ctx: ScenarioContext) -> None:
     version = str(ctx.value)
     generation = ctx.card.identity().generation
     declared = ", ".join(str(g) for g in decl.generations)
-    assert generation in decl.generations, (
+    assert generation in decl.generations, bilingual(
+        f"卡的规范版本 {version!r} "
+        + (f"属于第 {generation} 代" if generation is not None else "不属于已知的代别")
+        + f"；{decl.where('generation')} 声明为 {declared}",
         f"the card's spec version {version!r} is "
         + (f"generation {generation}" if generation is not None else "no known generation")
-        + f"; {decl.where('generation')} declares {declared}"
+        + f"; {decl.where('generation')} declares {declared}",
     )
-    assert ctx.profile.generation in decl.generations, (
-        f"this run uses profile {ctx.profile.name} (generation {ctx.profile.generation}); {decl.where('generation')} declares {declared}"
+    assert ctx.profile.generation in decl.generations, bilingual(
+        f"本次运行使用规范配置文件 {ctx.profile.name}（第 {ctx.profile.generation} 代）；{decl.where('generation')} 声明为 {declared}",
+        f"this run uses profile {ctx.profile.name} (generation {ctx.profile.generation}); {decl.where('generation')} declares {declared}",
     )
 
 
 @then("卡的类别等于声明的卡的类别")
 def card_type_is_declared(ctx: ScenarioContext) -> None:
     decl = ctx.personalization.declaration
-    assert ctx.value == decl.card_type, f"card type on the card {ctx.value!r}; {decl.where('card_type')} declares {decl.card_type!r}"
+    assert ctx.value == decl.card_type, bilingual(
+        f"卡上的卡的类别为 {ctx.value!r}；{decl.where('card_type')} 声明为 {decl.card_type!r}",
+        f"card type on the card {ctx.value!r}; {decl.where('card_type')} declares {decl.card_type!r}",
+    )
 
 
 @when("读取发卡日期与卡有效期")
@@ -129,13 +144,22 @@ def dfs_as_declared(ctx: ScenarioContext) -> None:
         where = decl.where(field[ctx.profile.file(path).presence])
         if response.ok:
             if not expected:
-                problems.append(f"{path} is on the card, but {where} does not declare it")
+                problems.append(bilingual(f"{path} 在卡上，但 {where} 未声明", f"{path} is on the card, but {where} does not declare it"))
         elif response.means("file_not_found"):
             if expected:
-                problems.append(f"{path} is declared ({where}) but SELECT by name answers {sw_text(ctx.profile, response.sw)}")
+                problems.append(
+                    bilingual(
+                        f"{path} 已声明（{where}），但按名称选择返回 {sw_zh(response)}",
+                        f"{path} is declared ({where}) but SELECT by name answers {sw_text(ctx.profile, response.sw)}",
+                    )
+                )
         else:
             problems.append(
-                f"{path}: SELECT by name answers {sw_text(ctx.profile, response.sw)}, neither present nor absent; APDUs: {ctx.apdu_text(response)}"
+                bilingual(
+                    f"{path}：按名称选择返回 {sw_zh(response)}，既不表示存在也不表示不存在",
+                    f"{path}: SELECT by name answers {sw_text(ctx.profile, response.sw)}, neither present nor absent",
+                )
+                + f"；APDU：{ctx.apdu_text(response)}"
             )
     assert ctx.personalization.dfs, f"profile {ctx.profile.name} has no DF of this kind to check"
     assert not problems, "; ".join(problems)
@@ -149,14 +173,22 @@ def atr_fields_as_declared(ctx: ScenarioContext) -> None:
     problems = []
     for name, expected in decl.atr.items():
         if name not in spec.fields:
-            problems.append(f"{decl.where('atr.' + name)}: profile {ctx.profile.name} names no such ATR field ({', '.join(spec.fields)})")
+            problems.append(
+                bilingual(
+                    f"{decl.where('atr.' + name)}：规范配置文件 {ctx.profile.name} 中没有这个复位应答字段（{', '.join(spec.fields)}）",
+                    f"{decl.where('atr.' + name)}: profile {ctx.profile.name} names no such ATR field ({', '.join(spec.fields)})",
+                )
+            )
             continue
         actual = spec.field_of(atr, name)
         if actual != expected:
             problems.append(
-                f"{name} is {actual.hex().upper() or '(missing)'}, {decl.where('atr.' + name)} declares {expected.hex().upper()}"
+                bilingual(
+                    f"{name} 为 {actual.hex().upper() or '（缺失）'}，{decl.where('atr.' + name)} 声明为 {expected.hex().upper()}",
+                    f"{name} is {actual.hex().upper() or '(missing)'}, {decl.where('atr.' + name)} declares {expected.hex().upper()}",
+                )
             )
-    assert not problems, f"ATR {atr.hex(' ').upper()}: {'; '.join(problems)}"
+    assert not problems, f"复位应答 ATR {atr.hex(' ').upper()}：{'; '.join(problems)}"
 
 
 # -- PER-2 -------------------------------------------------------------------------------------
@@ -189,10 +221,16 @@ def every_declared_version_diversified(ctx: ScenarioContext) -> None:
         stopped = result.stopped_at
         assert stopped is not None, "key versions were left untried, yet no key is named as the one that stopped the check"
         problems.append(
-            f"{len(result.not_tried)} further key versions not tried: {stopped.key} v{stopped.version:02X} "
-            "matched at no diversification level and kept only its reserve tries; fix the card or the declaration first"
+            bilingual(
+                f"另有 {len(result.not_tried)} 个密钥版本未尝试：{stopped.key} v{stopped.version:02X} 在任何分散层级均不一致，"
+                "只剩保留的尝试次数；请先修正卡片或声明",
+                f"{len(result.not_tried)} further key versions not tried: {stopped.key} v{stopped.version:02X} "
+                "matched at no diversification level and kept only its reserve tries; fix the card or the declaration first",
+            )
         )
     assert not problems, (
+        f"已尝试的 {len(result.reports)} 个密钥版本中有 {len(result.failures)} 个与按地区 {decl.region} 分散的密钥不一致"
+        f"（版本 {versions}，取自 {decl.where('key_versions')}） / "
         f"{len(result.failures)} of {len(result.reports)} key versions tried do not match the keys diversified for region "
         f"{decl.region} (versions {versions} from {decl.where('key_versions')}): " + "; ".join(problems)
     )
@@ -208,8 +246,11 @@ def home_terminal_reads_cardholder(ctx: ScenarioContext) -> None:
         ctx.personalization.cardholder = read_items(ctx.card, _CARDHOLDER_ITEMS, psam, ctx.pin)
     except OperationError as exc:
         raise AssertionError(
-            f"the home terminal cannot read the cardholder basics, so their consistency is not known: {exc} "
-            "(the PER-2 scenarios diagnose the card's keys)"
+            bilingual(
+                f"发卡地终端无法读取持卡人基本信息，无法判断其一致性：{halves(str(exc))[0]}（PER-2 的场景诊断卡片的密钥）",
+                f"the home terminal cannot read the cardholder basics, so their consistency is not known: {halves(str(exc))[1]} "
+                "(the PER-2 scenarios diagnose the card's keys)",
+            )
         ) from None
 
 
@@ -217,7 +258,7 @@ def home_terminal_reads_cardholder(ctx: ScenarioContext) -> None:
 def cardholder_consistent(ctx: ScenarioContext) -> None:
     holder = {item: str(value) for item, value in ctx.personalization.cardholder.items()}
     ssn = holder["ssn"]
-    problems = [f"social security number {ssn}: {p}" for p in ssn_problems(ssn)]
+    problems = [led(f"社会保障号码 {ssn}：", f"social security number {ssn}: ", p) for p in ssn_problems(ssn)]
     problems += [m for m in (birth_date_mismatch(ssn, holder["birth_date"]), gender_parity_mismatch(ssn, holder["gender"])) if m]
-    problems += [f"birthplace: {p}" for p in region_code_problems(holder["birthplace"])]
+    problems += [led("出生地：", "birthplace: ", p) for p in region_code_problems(holder["birthplace"])]
     assert not problems, "; ".join(problems)

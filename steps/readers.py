@@ -29,6 +29,8 @@ INTERLEAVED_ROUNDS = 20
 def _programmable(session: ReaderSession) -> None:
     if not session.programmable:
         raise Inconclusive(
+            "读写器中的卡不响应读写器测试卡的钩子命令（ssc/data/reader-test.yaml）：本用例需要可编程的读写器测试卡"
+            "（ssc-conform serve-card --reader-test） / "
             "the card in the reader does not answer the reader-test hook (ssc/data/reader-test.yaml): "
             "this case needs the programmable reader-test card (ssc-conform serve-card --reader-test)"
         )
@@ -76,7 +78,9 @@ def _ask(session: ReaderSession, change: str, text: str) -> None:
     key = "reader.card.remove" if change == "removal" else "reader.card.insert:test-card"
     answer = session.operator.ask(Request(key, f"回车后{zh}", f"press Enter, then {en}"))
     if not answer.done:
-        raise Inconclusive(f"RDR-1 needs the card taken out and put back by hand: {answer.reason}")
+        raise Inconclusive(
+            f"RDR-1 需要手工取出并插回卡片：{answer.reason} / RDR-1 needs the card taken out and put back by hand: {answer.reason}"
+        )
 
 
 @then("取出与插入均在时限内经 PC/SC 报告")
@@ -99,9 +103,15 @@ def read_delivered_atr(rctx: ReaderContext) -> None:
 def atr_matches(rctx: ReaderContext) -> None:
     expected = rctx.session.expected_atr
     if expected is None:
-        raise Inconclusive("the card's ATR is unknown: the card is not the reader-test card and no --card-atr was declared")
+        raise Inconclusive(
+            "卡的复位应答未知：该卡不是读写器测试卡，且未以 --card-atr 声明 / "
+            "the card's ATR is unknown: the card is not the reader-test card and no --card-atr was declared"
+        )
     got = rctx.state.atr
-    assert got == expected, f"the reader delivered ATR {got.hex(' ').upper()}, the card sent {expected.hex(' ').upper()}"
+    assert got == expected, (
+        f"读写器交付的复位应答为 {got.hex(' ').upper()}，卡片发出的是 {expected.hex(' ').upper()} / "
+        f"the reader delivered ATR {got.hex(' ').upper()}, the card sent {expected.hex(' ').upper()}"
+    )
 
 
 @when("可编程测试卡依次以每种复位应答变体冷复位，部分变体另经取出与插入")
@@ -113,6 +123,7 @@ def atr_variants_delivered(rctx: ReaderContext) -> None:
     def program(atr: bytes | None) -> None:
         answer = _transport(session).transmit(hooks.command("set_atr", 0, atr or b""))
         assert answer == b"\x90\x00", (
+            f"读写器测试卡拒绝设置复位应答 {atr.hex().upper() if atr else '（其本身的）'}：{answer.hex().upper()} / "
             f"the reader-test card refused the ATR {atr.hex().upper() if atr else '(its own)'}: {answer.hex().upper()}"
         )
 
@@ -145,7 +156,9 @@ def every_variant_delivered(rctx: ReaderContext) -> None:
     outcomes = rctx.state.atr_outcomes
     assert outcomes, "no ATR variant was tried"
     bad = [d.describe() for d in outcomes if not d.ok]
-    assert not bad, f"{len(bad)} of {len(outcomes)} ATR deliveries changed: " + "; ".join(bad)
+    assert not bad, (
+        f"{len(outcomes)} 次复位应答交付中 {len(bad)} 次被改变 / {len(bad)} of {len(outcomes)} ATR deliveries changed: " + "; ".join(bad)
+    )
 
 
 # -- RDR-3 ----------------------------------------------------------------------------------------
@@ -204,7 +217,7 @@ def all_unchanged(rctx: ReaderContext) -> None:
     outcomes = rctx.state.outcomes
     assert outcomes, "no exchange was made"
     bad = _failures(outcomes)
-    assert not bad, f"{len(bad)} of {len(outcomes)} exchanges changed: " + "; ".join(bad)
+    assert not bad, f"{len(outcomes)} 次交换中 {len(bad)} 次被改变 / {len(bad)} of {len(outcomes)} exchanges changed: " + "; ".join(bad)
 
 
 # -- RDR-4 ----------------------------------------------------------------------------------------
@@ -277,8 +290,10 @@ def long_run_sent(rctx: ReaderContext) -> None:
 @then("全部命令无差错完成")
 def long_run_clean(rctx: ReaderContext) -> None:
     run = rctx.state.long_run
-    assert run.error_count == 0, f"{run.error_count} of {run.total} APDUs failed: " + "; ".join(run.errors)
-    assert run.done == run.total, f"only {run.done} of {run.total} APDUs completed"
+    assert run.error_count == 0, (
+        f"{run.total} 条 APDU 中 {run.error_count} 条出错 / {run.error_count} of {run.total} APDUs failed: " + "; ".join(run.errors)
+    )
+    assert run.done == run.total, f"{run.total} 条 APDU 只完成了 {run.done} 条 / only {run.done} of {run.total} APDUs completed"
 
 
 @then("各类命令的时延分布已记录")

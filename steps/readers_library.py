@@ -151,7 +151,7 @@ def _pinpad(rdr6: LibraryCase, function: str, text: str) -> None:
         )
     )
     if not answer.done:
-        raise Inconclusive(f"the PIN pad needs the operator: {answer.reason}")
+        raise Inconclusive(f"密码键盘需要操作员输入：{answer.reason} / the PIN pad needs the operator: {answer.reason}")
 
 
 def _assert_no(problems: list[str]) -> None:
@@ -184,7 +184,7 @@ def rdr6_served(rdr6: LibraryCase, fresh: str | None, card: str, psam: str) -> N
     except Inconclusive:
         raise  # the operator's rig says why (declined, not found, a destructive case)
     except (HarnessError, RuntimeError) as exc:
-        raise Inconclusive(f"the card and PSAM could not be served on vpcd: {exc}") from exc
+        raise Inconclusive(f"无法经 vpcd 提供卡片与 PSAM：{exc} / the card and PSAM could not be served on vpcd: {exc}") from exc
 
 
 @given("经 APDU 读取卡片与 PSAM 的信息作为期望值")
@@ -203,7 +203,10 @@ def rdr6_pin_blocked(rdr6: LibraryCase) -> None:
             card.verify_pin(WRONG_PIN, check=False)
         blocked = card.verify_pin(rdr6.initial_pin, check=False)
     if not profile.sw["method_blocked"].matches(blocked.sw):
-        raise Inconclusive(f"the PIN could not be blocked before the case: the right PIN then answered {blocked.sw:04X}")
+        raise Inconclusive(
+            f"用例开始前未能使 PIN 锁定：随后正确的 PIN 返回 {blocked.sw:04X} / "
+            f"the PIN could not be blocked before the case: the right PIN then answered {blocked.sw:04X}"
+        )
 
 
 # -- when -----------------------------------------------------------------------------------------
@@ -407,22 +410,30 @@ def rdr6_pin_reached(rdr6: LibraryCase) -> None:
     _assert_no(rc_problems(rdr6.last(), "ok", rdr6.iface))
     verify = load_profile(rdr6.generation).command("verify")
     if rdr6.rig.card is None:
-        raise Inconclusive("returned 0, but the card in a physical reader does not show the kit which bytes reached it")
+        raise Inconclusive(
+            "返回 0，但实体读写器中的卡不会向检测工具显示它收到了哪些字节 / "
+            "returned 0, but the card in a physical reader does not show the kit which bytes reached it"
+        )
     assert pin_reached_card(rdr6.rig.card.commands, rdr6.pins["entered"], (verify.cla[0], verify.ins)), (
-        "no VERIFY carrying the PIN entered on the PIN pad reached the card"
+        "没有携带密码键盘输入的 PIN 的校验 PIN 命令到达卡片 / no VERIFY carrying the PIN entered on the PIN pad reached the card"
     )
 
 
 @then("pOutInfo 中的剩余次数与卡片应答的 63Cx 一致")
 def rdr6_tries_reported(rdr6: LibraryCase) -> None:
     if rdr6.rig.card is None:
-        raise Inconclusive("the card in a physical reader does not show the kit its 63Cx answer to the library's VERIFY")
+        raise Inconclusive(
+            "实体读写器中的卡不会向检测工具显示它对读卡库校验 PIN 的 63Cx 应答 / "
+            "the card in a physical reader does not show the kit its 63Cx answer to the library's VERIFY"
+        )
     sws = [resp[-2:] for _, resp in rdr6.rig.card.exchanges]
     tries = [sw[1] & 0x0F for sw in sws if sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0]
     if not tries:
-        raise Inconclusive("the card answered no 63Cx: the wrong PIN never reached it")
+        raise Inconclusive("卡片未应答 63Cx：错误的 PIN 没有到达卡片 / the card answered no 63Cx: the wrong PIN never reached it")
     got = rdr6.last().first.data.decode("ascii", "replace")
-    assert re.fullmatch(r"\d+", got) and int(got) == tries[-1], f"pOutInfo says {got!r}; the card answered 63C{tries[-1]:X}"
+    assert re.fullmatch(r"\d+", got) and int(got) == tries[-1], (
+        f"pOutInfo 给出 {got!r}；卡片应答 63C{tries[-1]:X} / pOutInfo says {got!r}; the card answered 63C{tries[-1]:X}"
+    )
 
 
 def _verify_over_apdus(rdr6: LibraryCase, pin: str) -> int:
@@ -436,7 +447,9 @@ def _verify_over_apdus(rdr6: LibraryCase, pin: str) -> int:
 def rdr6_old_pin_works(rdr6: LibraryCase) -> None:
     _assert_no(rc_problems(rdr6.last(), "ok", rdr6.iface))
     sw = _verify_over_apdus(rdr6, rdr6.initial_pin)
-    assert sw == load_profile(rdr6.generation).sw.ok, f"after the call the PIN {'*' * 6} answered {sw:04X}: the try counter was not reset"
+    assert sw == load_profile(rdr6.generation).sw.ok, (
+        f"调用之后 PIN {'*' * 6} 返回 {sw:04X}：错误计数器未被重置 / after the call the PIN {'*' * 6} answered {sw:04X}: the try counter was not reset"
+    )
 
 
 @then("经 APDU 以新 PIN 校验成功，原 PIN 被拒绝")
@@ -444,9 +457,9 @@ def rdr6_new_pin_works(rdr6: LibraryCase) -> None:
     _assert_no(rc_problems(rdr6.last(), "ok", rdr6.iface))
     ok = load_profile(rdr6.generation).sw.ok
     sw_new = _verify_over_apdus(rdr6, rdr6.pins["new"])
-    assert sw_new == ok, f"the new PIN answered {sw_new:04X}: it did not reach the card"
+    assert sw_new == ok, f"新 PIN 返回 {sw_new:04X}：它没有到达卡片 / the new PIN answered {sw_new:04X}: it did not reach the card"
     sw_old = _verify_over_apdus(rdr6, rdr6.initial_pin)
-    assert sw_old != ok, "the old PIN still verifies: the PIN was not changed"
+    assert sw_old != ok, "原 PIN 仍能校验通过：PIN 未被修改 / the old PIN still verifies: the PIN was not changed"
 
 
 @then("返回 0，且经 APDU 读回的值与写入值一致")
@@ -457,4 +470,7 @@ def rdr6_written(rdr6: LibraryCase) -> None:
         _, out = expected_read_card(card, [(file, [int(tag, 16)])], rdr6.iface)
     sep, end = rdr6.iface.separator, rdr6.iface.file_separator
     want = f"{file}{sep}{rdr6.pins['write']}{sep}{end}".encode("gbk")
-    assert out == want, f"read back over APDUs: {out.decode('gbk', 'replace')!r}, written: {want.decode('gbk')!r}"
+    assert out == want, (
+        f"经 APDU 读回 {out.decode('gbk', 'replace')!r}，写入的是 {want.decode('gbk')!r} / "
+        f"read back over APDUs: {out.decode('gbk', 'replace')!r}, written: {want.decode('gbk')!r}"
+    )

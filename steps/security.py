@@ -27,7 +27,7 @@ from checks.security.auth_probes import (
 from checks.security.firewall import foreign_challenge_in_home_app, secrets_sent_behind_firewall
 from checks.security.key_diagnosis import check_key, survey_keys
 from checks.security.lifecycle_probes import blocked_write_target
-from checks.security.pin_admin import counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
+from checks.security.pin_admin import PinProof, counter_full_proof, prove_pin_replacement, temporary_pin, wrong_pin
 from checks.security.pin_state import (
     blocked_pin_refusals,
     change_pin_at_last_try,
@@ -36,7 +36,8 @@ from checks.security.pin_state import (
     pin_state_after_reload,
 )
 from checks.verdicts import Inconclusive
-from checks.writeback import flip_value, refusal_left_record, refused_record_write, update_record_and_restore
+from checks.wording import bilingual, sw_zh
+from checks.writeback import flip_value, refusal_left_record, refused_record_write, roundtrip_problem, update_record_and_restore
 from ssc.profile.expectation import expect_sw
 from steps.context import SW_LABEL, ScenarioContext, status_word, sw_expected, sw_text
 from terminal.channel import Response
@@ -46,8 +47,22 @@ from terminal.channel import Response
 def pin_counter_full(ctx: ScenarioContext) -> None:
     response = ctx.card.verify_pin(ctx.pin, check=False)
     assert response.ok, (
+        f"本次检测给定的 PIN 被拒绝（{sw_zh(response)}）；请以 --pin 给出卡片的 PIN，或先解锁 PIN / "
         f"the PIN given for this run was refused ({sw_text(ctx.profile, response.sw)}); give the card's PIN with --pin, or unblock it first"
     )
+
+
+def _failed_steps(ctx: ScenarioContext, proof: PinProof) -> list[str]:
+    """The steps of a PIN proof that did not answer as required, Chinese first, each with its APDUs."""
+    return [
+        bilingual(
+            f"{s.what_zh or s.what}：预期 {s.expected_zh or s.expected}，实际 {sw_zh(s.response)}",
+            f"{s.what}: expected {s.expected}, got {s.response.sw:04X}",
+        )
+        + f"；APDU：{ctx.apdu_text(s.response)}"
+        for s in proof.steps
+        if not s.ok
+    ]
 
 
 @when("校验错误的 PIN")
@@ -126,8 +141,8 @@ def replace_pin_and_prove(ctx: ScenarioContext, command: str) -> None:
 @then("命令返回 9000（成功执行），此后原 PIN 被拒绝且剩余次数为最大次数减 1，临时 PIN 校验通过")
 def pin_replaced(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
-    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
-    assert not bad, "the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
+    bad = _failed_steps(ctx, proof)
+    assert not bad, "PIN 并未如命令应答所称被替换 / the PIN was not replaced as the command's answer claims: " + " | ".join(bad)
 
 
 # -- PIN state and counter around CHANGE / RELOAD PIN (checks.security.pin_state) -------------------
@@ -148,7 +163,7 @@ def pin_state_probe(ctx: ScenarioContext, probe: str) -> None:
 @then("每条命令的结果都与预期一致")
 def pin_probe_steps_ok(ctx: ScenarioContext) -> None:
     proof = ctx.security.pin_proof
-    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
+    bad = _failed_steps(ctx, proof)
     assert not bad, " | ".join(bad)
 
 
@@ -160,14 +175,16 @@ def pin_given_back(ctx: ScenarioContext) -> None:
 @then("错误计数器为满值：校验错误的 PIN 后剩余次数为最大次数减 1，之后以本次检测给定的 PIN 校验通过")
 def pin_counter_is_full(ctx: ScenarioContext) -> None:
     proof = counter_full_proof(ctx.card, ctx.pin)
-    bad = [f"{s.what}：预期 expected {s.expected}，实际 got {_fail_text(ctx, s.response)}" for s in proof.steps if not s.ok]
-    assert not bad, "the PIN try counter is not full: " + " | ".join(bad)
+    bad = _failed_steps(ctx, proof)
+    assert not bad, "PIN 错误计数器不是满值 / the PIN try counter is not full: " + " | ".join(bad)
 
 
 @then("以本次检测给定的 PIN 校验通过")
 def given_pin_verifies(ctx: ScenarioContext) -> None:
     response = ctx.card.verify_pin(ctx.pin, check=False)
-    assert response.ok, f"VERIFY with the PIN given for this run answered {_fail_text(ctx, response)}"
+    assert response.ok, (
+        f"以本次检测给定的 PIN 校验返回 {_fail_text(ctx, response)} / VERIFY with the PIN given for this run answered {_fail_text(ctx, response)}"
+    )
 
 
 @when("请求将 PIN 修改为个人化时的初始 PIN")
@@ -239,7 +256,7 @@ def _internal_failures(ctx: ScenarioContext) -> list[str]:
         if not result.verified:
             diagnosis = check_key(ctx.card, ctx.psam, irk.name, version).summary
             failures.append(
-                f"v{version:02X}: card {result.card_result.hex().upper() or _fail_text(ctx, result.response)}, "
+                f"v{version:02X}：卡 card {result.card_result.hex().upper() or _fail_text(ctx, result.response)}，"
                 f"PSAM {result.expected.hex().upper()} — {diagnosis}"
             )
     return failures
@@ -248,7 +265,9 @@ def _internal_failures(ctx: ScenarioContext) -> list[str]:
 @then("每个版本的认证结果都与 PSAM 以三级分散的 IRK 计算的结果一致")
 def internal_auth_each_verified(ctx: ScenarioContext) -> None:
     failures = _internal_failures(ctx)
-    assert not failures, "INTERNAL AUTHENTICATE not verified under the 3-level diversified IRK: " + "; ".join(failures)
+    assert not failures, (
+        "内部认证结果与三级分散的 IRK 不一致 / INTERNAL AUTHENTICATE not verified under the 3-level diversified IRK: " + "; ".join(failures)
+    )
 
 
 @when("以同一组数据对 IRK 的每个密钥版本进行内部认证")
@@ -259,11 +278,13 @@ def internal_auth_same_data(ctx: ScenarioContext) -> None:
 @then("每个版本的结果都验证通过且互不相同")
 def internal_versions_distinct(ctx: ScenarioContext) -> None:
     failures = _internal_failures(ctx)
-    assert not failures, "an IRK version does not verify: " + "; ".join(failures)
+    assert not failures, "IRK 有版本验证不通过 / an IRK version does not verify: " + "; ".join(failures)
     results = [r.card_result for r in ctx.security.internal]
-    assert len(set(results)) == len(results), (
-        f"IRK versions {', '.join(f'{v:02X}' for v in ctx.profile.internal_key().versions)} gave results "
-        f"{', '.join(r.hex().upper() for r in results)} for the same F and D: the versions are not distinct keys"
+    versions = ", ".join(f"{v:02X}" for v in ctx.profile.internal_key().versions)
+    shown = ", ".join(r.hex().upper() for r in results)
+    assert len(set(results)) == len(results), bilingual(
+        f"IRK 各版本 {versions} 对同一组 F 与 D 给出的结果为 {shown}：各版本并非不同的密钥",
+        f"IRK versions {versions} gave results {shown} for the same F and D: the versions are not distinct keys",
     )
 
 
@@ -291,6 +312,7 @@ def authenticate_every_version(ctx: ScenarioContext) -> None:
 def every_authentication_ok(ctx: ScenarioContext) -> None:
     failures = ctx.security.auth_failures
     assert not failures, (
+        f"以全国密钥进行的外部认证有 {len(failures)} 次失败（SEC-KEY-1 指出偏离的分散层级） / "
         f"{len(failures)} EXTERNAL AUTHENTICATE(s) with national keys failed (SEC-KEY-1 names the diversification level): "
         + " | ".join(failures)
     )
@@ -320,7 +342,10 @@ def key_counter_full(ctx: ScenarioContext, key: str) -> None:
     the counter (PROFILE §6.5), so the count starts from the maximum whatever ran before."""
     response = ctx.card.external_authenticate(key, 0, ctx.psam, check=False)
     if not response.ok:
-        raise Inconclusive(f"the try counter of {key} could not be filled: EXTERNAL AUTHENTICATE answered {_fail_text(ctx, response)}")
+        raise Inconclusive(
+            f"未能使 {key} 的错误计数器为满值：外部认证返回 {_fail_text(ctx, response)} / "
+            f"the try counter of {key} could not be filled: EXTERNAL AUTHENTICATE answered {_fail_text(ctx, response)}"
+        )
 
 
 @when(parsers.parse('以正确的密文对 "{key}" 进行外部认证'))
@@ -348,10 +373,13 @@ def check_every_key(ctx: ScenarioContext) -> None:
 def every_key_diversified(ctx: ScenarioContext) -> None:
     survey = ctx.security.key_survey
     bad = [r.summary for r in survey.reports if not r.ok]
-    assert not bad, f"{len(bad)} national key(s) not diversified root→province→city→card: " + " | ".join(bad)
+    assert not bad, (
+        f"{len(bad)} 个全国密钥未按 根密钥→省→市→卡片 分散 / {len(bad)} national key(s) not diversified root→province→city→card: "
+        + " | ".join(bad)
+    )
     if survey.not_checked:
         raise Inconclusive(
-            "未能检查的密钥 keys not checked (the try guard kept their last tries): "
+            "未能检查的密钥（尝试次数保护保留了其最后几次尝试机会） / keys not checked (the try guard kept their last tries): "
             + "; ".join(f"{name}: {why}" for name, why in survey.not_checked)
         )
 
@@ -372,14 +400,17 @@ def cross_version_cryptograms(ctx: ScenarioContext, key: str) -> None:
                 )
             restored = ctx.card.external_authenticate(key, claimed, ctx.psam, check=False)
             if not restored.ok:
-                problems.append(f"v{claimed:02X} no longer authenticates afterwards: {_fail_text(ctx, restored)}")
+                problems.append(
+                    f"此后 v{claimed:02X} 不能再认证通过：{_fail_text(ctx, restored)} / "
+                    f"v{claimed:02X} no longer authenticates afterwards: {_fail_text(ctx, restored)}"
+                )
     ctx.security.version_problems = problems
 
 
 @then("每次冒充都返回 63Cx（认证失败，还剩x次尝试机会），且之后以正确版本认证恢复计数器")
 def versions_distinct(ctx: ScenarioContext) -> None:
     problems = ctx.security.version_problems
-    assert not problems, "key versions are not distinct: " + " | ".join(problems)
+    assert not problems, "密钥的各版本并非互不相同 / key versions are not distinct: " + " | ".join(problems)
 
 
 @when("对一个不用于任何访问规则的全国密钥的最后一个版本连续以错误密文认证，直至剩余次数为 0")
@@ -387,7 +418,10 @@ def block_sacrificial_key(ctx: ScenarioContext) -> None:
     key, version = sacrificial_key(ctx.profile)
     ctx.security.blocked = (key, version)
     first = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
-    assert first.ok, f"{key.name} v{version:02X} must authenticate before the blocking check: {_fail_text(ctx, first)}"
+    assert first.ok, (
+        f"{key.name} v{version:02X} 在锁定检查之前必须能认证通过：{_fail_text(ctx, first)} / "
+        f"{key.name} v{version:02X} must authenticate before the blocking check: {_fail_text(ctx, first)}"
+    )
     failed = ctx.profile.sw["verification_failed"]
     for used in range(1, key.tries + 1):
         response = wrong_cryptogram(ctx.card, ctx.psam, key.name, version)
@@ -414,6 +448,7 @@ def other_versions_usable(ctx: ScenarioContext) -> None:
         if version != blocked:
             response = ctx.card.external_authenticate(key.name, version, ctx.psam, check=False)
             assert response.ok, (
+                f"{key.name} v{blocked:02X} 密钥锁定后 v{version:02X} 应仍可用（每个版本有各自的错误计数器）：{_fail_text(ctx, response)} / "
                 f"blocking {key.name} v{blocked:02X} must leave v{version:02X} usable (each version has its own counter): {_fail_text(ctx, response)}"
             )
 
@@ -456,17 +491,8 @@ def secure_update_roundtrip(ctx: ScenarioContext, path: str) -> None:
 
 @then("安全更新与写回均成功，读回的数据先为新值、后为原值")
 def secure_roundtrip_ok(ctx: ScenarioContext) -> None:
-    wb = ctx.security.writeback
-    for what, response, data in (
-        ("secure update", wb.write, None),
-        ("read back", wb.read_after_write, wb.written),
-        ("secure write-back", wb.restore, None),
-        ("read after write-back", wb.read_after_restore, wb.original),
-    ):
-        assert response.ok and (data is None or response.data == data), (
-            f"{what}: expected 9000{' with ' + data.hex().upper() if data is not None else ''}, got {response.data.hex().upper()} "
-            f"{_fail_text(ctx, response)}" + ("" if wb.restored else f" — THE ORIGINAL {wb.original.hex().upper()} COULD NOT BE RESTORED")
-        )
+    problem = roundtrip_problem(ctx.security.writeback, lambda r: _fail_text(ctx, r), secure=True)
+    assert problem is None, problem
 
 
 def _refused_secure_update(ctx: ScenarioContext, path: str, make: Callable[[bytes], SecuredCommand]) -> None:
@@ -497,10 +523,13 @@ def secure_update_other_key(ctx: ScenarioContext, path: str) -> None:
 def refused_write_left_record(ctx: ScenarioContext) -> None:
     path, result = ctx.security.refused_write
     restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
-    assert result.unchanged, (
+    restored_zh = "" if result.restore is None else f"；已写回：{_fail_text(ctx, result.restore)}"
+    assert result.unchanged, bilingual(
+        f"以 {result.written.hex().upper()} 更新 {path}，卡应答 {sw_zh(result.write)}，但记录现为 "
+        f"{result.read_after.data.hex().upper()} {sw_zh(result.read_after)}，而非原值 {result.original.hex().upper()}{restored_zh}",
         f"the card answered {_fail_text(ctx, result.write)} to the update of {path} with {result.written.hex().upper()}, "
         f"but the record now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} "
-        f"instead of {result.original.hex().upper()}{restored}"
+        f"instead of {result.original.hex().upper()}{restored}",
     )
 
 
@@ -567,7 +596,10 @@ def update_refused(ctx: ScenarioContext, path: str, label: str) -> None:
     number = _first_record_number(ctx, path)
     read_rule = ctx.profile.file(path).rule("read")
     if read_rule is None or not read_rule.is_free:
-        raise Inconclusive(f"{path} is not read free: its refused update cannot be read back without a secret of the other application")
+        raise Inconclusive(
+            f"{path} 不可自由读：不出示另一应用的密钥就无法读回被拒绝的更新 / "
+            f"{path} is not read free: its refused update cannot be read back without a secret of the other application"
+        )
     result = refused_record_write(
         ctx.card,
         path,
@@ -585,9 +617,12 @@ def update_refused(ctx: ScenarioContext, path: str, label: str) -> None:
         if result.restore is None
         else f"; written back: {_fail_text(ctx, result.restore)}"
     )
-    assert result.unchanged, (
+    restored_zh = "；未写回（没有所属应用的权限）" if result.restore is None else f"；已写回：{_fail_text(ctx, result.restore)}"
+    assert result.unchanged, bilingual(
+        f"卡拒绝了以 {result.written.hex().upper()} 更新 {path}（{sw_zh(result.write)}），但记录现为 "
+        f"{result.read_after.data.hex().upper()} {sw_zh(result.read_after)}，而非原值 {result.original.hex().upper()}{restored_zh}",
         f"the card refused the update of {path} with {result.written.hex().upper()} ({_fail_text(ctx, result.write)}), but the record "
-        f"now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+        f"now reads {result.read_after.data.hex().upper()} {result.read_after.describe()} instead of {result.original.hex().upper()}{restored}",
     )
 
 
@@ -628,7 +663,10 @@ def all_firewall_checks(ctx: ScenarioContext) -> None:
 @then("当前目录为 PSE 内的文件时，终端未发送任何携带 PIN 或密钥密文的命令")
 def no_secret_across(ctx: ScenarioContext) -> None:
     leaks = secrets_sent_behind_firewall(ctx.profile, ctx.session.dut.recorder.entries[ctx.security.firewall_start :])
-    assert not leaks, "a secret-carrying command was sent while a firewalled DF was current: " + "; ".join(leaks)
+    assert not leaks, (
+        "当前目录为防火墙之后的 DF 时发送了携带秘密的命令 / a secret-carrying command was sent while a firewalled DF was current: "
+        + "; ".join(leaks)
+    )
 
 
 @when(parsers.parse('在 SSSE 中校验 PIN 后选择 "{df}"，再回到 SSSE'))
@@ -684,7 +722,10 @@ def application_not_blocked(ctx: ScenarioContext, path: str) -> None:
     earlier scenario left behind (a blocked application is a state this check must not assume away)."""
     response = read_probe(ctx.card, path)
     if not response.ok:
-        raise Inconclusive(f"the application must be usable before this scenario: read of {path} answered {_fail_text(ctx, response)}")
+        raise Inconclusive(
+            f"本场景开始前应用应可用：读 {path} 返回 {_fail_text(ctx, response)} / "
+            f"the application must be usable before this scenario: read of {path} answered {_fail_text(ctx, response)}"
+        )
 
 
 @then(parsers.parse('卡片未处于应用锁定或卡片锁定状态，"{path}" 可以读取'))
@@ -745,10 +786,13 @@ def blocked_write_left_record(ctx: ScenarioContext) -> None:
         lambda record: ctx.card.secure_update_record(target.path, record, ctx.psam, number=number, check=False),
     )
     restored = "" if result.restore is None else f"; written back: {_fail_text(ctx, result.restore)}"
-    assert result.unchanged, (
+    restored_zh = "" if result.restore is None else f"；已写回：{_fail_text(ctx, result.restore)}"
+    assert result.unchanged, bilingual(
+        f"应用锁定时以 MAC 保护、以 {result.written.hex().upper()} 更新 {target.path}，卡应答 {sw_zh(result.write)}，但应用解锁后记录为 "
+        f"{result.read_after.data.hex().upper()} {sw_zh(result.read_after)}，而非原值 {result.original.hex().upper()}{restored_zh}",
         f"the blocked application answered {_fail_text(ctx, result.write)} to the MAC-protected update of {target.path} with "
         f"{result.written.hex().upper()}, but after unblocking the record reads {result.read_after.data.hex().upper()} "
-        f"{result.read_after.describe()} instead of {result.original.hex().upper()}{restored}"
+        f"{result.read_after.describe()} instead of {result.original.hex().upper()}{restored}",
     )
 
 

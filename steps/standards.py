@@ -22,7 +22,15 @@ from checks.standards.file_survey import RecordScan
 from checks.standards.file_types import type_survey
 from checks.standards.record_walk import addressing_survey, walk_record_files
 from checks.verdicts import Inconclusive
-from checks.writeback import distinct_records, flip_value, mismatched_tag, update_binary_and_restore, update_record_and_restore
+from checks.wording import bilingual, led, sw_zh
+from checks.writeback import (
+    distinct_records,
+    flip_value,
+    mismatched_tag,
+    roundtrip_problem,
+    update_binary_and_restore,
+    update_record_and_restore,
+)
 from harness.results import NOT_APPLICABLE
 from ssc.apdu import CommandApdu
 from ssc.atr import atr_findings, decode_historical
@@ -70,7 +78,7 @@ def atr_aspect_conforms(ctx: ScenarioContext, aspect: str) -> None:
     atr = ctx.standards.atr
     finding = atr_findings(ctx.profile.atr, atr)[ATR_ASPECTS[aspect]]
     ctx.observe(f"ATR {ATR_ASPECTS[aspect]}", finding or "as the profile says", "as the profile says (PROFILE §2)")
-    assert finding is None, f"{finding} (ATR {atr.hex(' ').upper()})"
+    assert finding is None, f"{finding}（复位应答 ATR {atr.hex(' ').upper()}）"
 
 
 @then("状态字为 61xx（还有数据可返回），且 xx 等于规范 FCI 的长度")
@@ -80,6 +88,7 @@ def more_data_with_fci_length(ctx: ScenarioContext) -> None:
     actual = ctx.last_response().sw
     ctx.observe(f"SW after SELECT {ctx.selected} by name", f"{actual:04X}", f"{expected:04X}")
     assert actual == expected, (
+        f"预期 {expected:04X}（61 + FCI 长度 {len(expected_fci)}），实际 {sw_text(ctx.profile, actual)} / "
         f"expected {expected:04X} (61 + FCI length {len(expected_fci)}), got {sw_text(ctx.profile, actual)}; APDUs: {ctx.apdu_text()}"
     )
 
@@ -110,9 +119,16 @@ def card_id_region_valid(ctx: ScenarioContext) -> None:
     try:
         region = decode_cn(raw)
     except ValueError as exc:
-        raise AssertionError(f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}") from None
+        raise AssertionError(
+            bilingual(
+                f"卡的识别码第 1–3 字节 {raw.hex().upper()} 不是 BCD 数字：{exc}",
+                f"card identification code bytes 1–3 {raw.hex().upper()} are not BCD: {exc}",
+            )
+        ) from None
     problems = region_code_problems(region)
-    assert not problems, f"card identification code {card_id.hex().upper()}: {'; '.join(problems)}"
+    assert not problems, "; ".join(
+        led(f"卡的识别码 {card_id.hex().upper()}：", f"card identification code {card_id.hex().upper()}: ", p) for p in problems
+    )
 
 
 @then("卡的识别码中的 RID 与规范一致")
@@ -120,8 +136,9 @@ def card_id_rid(ctx: ScenarioContext) -> None:
     layout = ctx.profile.card_id
     card_id = ctx.value_bytes()
     actual = card_id[layout.rid]
-    assert actual == layout.rid_value, (
-        f"card identification code {card_id.hex().upper()}: RID expected {layout.rid_value.hex().upper()}, got {actual.hex().upper()}"
+    assert actual == layout.rid_value, bilingual(
+        f"卡的识别码 {card_id.hex().upper()}：RID 预期 {layout.rid_value.hex().upper()}，实际 {actual.hex().upper()}",
+        f"card identification code {card_id.hex().upper()}: RID expected {layout.rid_value.hex().upper()}, got {actual.hex().upper()}",
     )
 
 
@@ -133,19 +150,25 @@ def card_id_mac_verifies(ctx: ScenarioContext) -> None:
     card_id = ctx.value_bytes()
     expected = card_id_mac(ctx.card, ctx.psam, card_id)
     actual = card_id[layout.mac]
-    assert actual == expected, (
+    region, card_sn = ctx.card.identity().region, ctx.card.identity().card_sn.hex().upper()
+    assert actual == expected, bilingual(
+        f"卡的识别码 {card_id.hex().upper()}：以 {layout.mac_key}（按地区 {region}、卡序列号 {card_sn} 分散）对第 1–12 字节计算的 MAC "
+        f"应为 {expected.hex().upper()}，卡上为 {actual.hex().upper()}",
         f"card identification code {card_id.hex().upper()}: MAC over bytes 1–12 under {layout.mac_key} "
-        f"(diversified for region {ctx.card.identity().region}, card SN {ctx.card.identity().card_sn.hex().upper()}) "
-        f"expected {expected.hex().upper()}, the card holds {actual.hex().upper()}"
+        f"(diversified for region {region}, card SN {card_sn}) "
+        f"expected {expected.hex().upper()}, the card holds {actual.hex().upper()}",
     )
 
 
 @then("卡号为 9 位且校验位正确")
 def card_number_valid(ctx: ScenarioContext) -> None:
     number = ctx.value
-    assert isinstance(number, str) and len(number) == 9, f"card number {number!r} is not 9 characters"
-    assert is_valid_card_number(number), (
-        f"card number {number}: check character is {number[8]!r}, expected {card_number_check_char(number[:8])!r} (PROFILE §4.2)"
+    assert isinstance(number, str) and len(number) == 9, bilingual(
+        f"卡号 {number!r} 不是 9 位", f"card number {number!r} is not 9 characters"
+    )
+    assert is_valid_card_number(number), bilingual(
+        f"卡号 {number}：校验位为 {number[8]!r}，应为 {card_number_check_char(number[:8])!r}（规范 §4.2）",
+        f"card number {number}: check character is {number[8]!r}, expected {card_number_check_char(number[:8])!r} (PROFILE §4.2)",
     )
 
 
@@ -167,7 +190,7 @@ def historical_aspect_present(ctx: ScenarioContext, aspect: str) -> None:
         ", ".join(str(decoded.get(p)) for p in parts if decoded.get(p)) or "; ".join(problems) or "present",
         "present and valid (PROFILE §2)" + "".join(f"; the ICS declares {p} {declared[p]}" for p in parts if p in declared),
     )
-    assert not problems, f"{'; '.join(problems)} (ATR {atr.hex(' ').upper()}, PROFILE §2)"
+    assert not problems, f"{'; '.join(problems)}（复位应答 ATR {atr.hex(' ').upper()}，规范 PROFILE §2）"
 
 
 def _declared_product(ctx: ScenarioContext) -> dict[str, str] | None:
@@ -309,8 +332,11 @@ def filled_cyclic_records_sized(ctx: ScenarioContext, path: str) -> None:
     findings = [p for n, raw in scan.records for p in cyclic_size_problems(f, n, raw)]
     if len(scan.records) != f.record_count:
         findings.append(
-            f"{path}: {len(scan.records)} record(s) read after filling it, the file holds {f.record_count} "
-            f"(the scan ended at record {scan.end_number} with {scan.end.describe()})"
+            bilingual(
+                f"{path}：写满后读出 {len(scan.records)} 条记录，文件容量为 {f.record_count} 条（读到记录 {scan.end_number} 时返回 {sw_zh(scan.end)}）",
+                f"{path}: {len(scan.records)} record(s) read after filling it, the file holds {f.record_count} "
+                f"(the scan ended at record {scan.end_number} with {scan.end.describe()})",
+            )
         )
     ctx.standards.findings = findings
     _assert_no_findings(ctx, "cyclic records of a filled file (PROFILE §3.3)")
@@ -392,7 +418,9 @@ def read_item_raw(ctx: ScenarioContext, item: str) -> None:
 def ssn_valid(ctx: ScenarioContext) -> None:
     ssn = ctx.value_text()
     problems = ssn_problems(ssn)
-    assert not problems, f"social security number {ssn!r}: {'; '.join(problems)} (PROFILE §4.3)"
+    assert not problems, (
+        "; ".join(led(f"社会保障号码 {ssn!r}：", f"social security number {ssn!r}: ", p) for p in problems) + " (PROFILE §4.3)"
+    )
 
 
 @then("出生日期为有效日期，且与社会保障号码第 7–14 位一致")
@@ -400,14 +428,21 @@ def birth_date_matches_ssn(ctx: ScenarioContext) -> None:
     ssn, birth = ctx.standards.item_text("ssn"), ctx.standards.item_text("birth_date")
     problems = date_problems(birth, "birth date")
     if birth != ssn[6:14]:
-        problems.append(f"birth date {birth} differs from SSN {ssn} digits 7–14 ({ssn[6:14]})")
+        problems.append(
+            bilingual(
+                f"出生日期 {birth} 与社会保障号码 {ssn} 第 7–14 位（{ssn[6:14]}）不符",
+                f"birth date {birth} differs from SSN {ssn} digits 7–14 ({ssn[6:14]})",
+            )
+        )
     assert not problems, "; ".join(problems) + " (PROFILE §3.2, §4.3)"
 
 
 @then("规范版本与所加载规范配置文件的代别一致")
 def spec_version_matches(ctx: ScenarioContext) -> None:
-    assert ctx.value == ctx.profile.spec_version, (
-        f"EF05 spec version is {ctx.value!r}, the card is tested as {ctx.profile.name} whose spec version is {ctx.profile.spec_version!r} (PROFILE §1, §3.1)"
+    assert ctx.value == ctx.profile.spec_version, bilingual(
+        f"EF05 中的规范版本为 {ctx.value!r}，卡按 {ctx.profile.name} 检测，其规范版本为 {ctx.profile.spec_version!r}（规范 §1、§3.1）",
+        f"EF05 spec version is {ctx.value!r}, the card is tested as {ctx.profile.name} "
+        f"whose spec version is {ctx.profile.spec_version!r} (PROFILE §1, §3.1)",
     )
 
 
@@ -428,7 +463,7 @@ def dates_ordered(ctx: ScenarioContext) -> None:
     issue, expiry = ctx.standards.item_text("issue_date"), ctx.standards.item_text("expiry_date")
     problems = date_problems(issue, "issue date") + date_problems(expiry, "expiry date")
     if not problems and not parse_date(issue) < parse_date(expiry):  # type: ignore[operator]  # both dates parsed: problems would be non-empty otherwise
-        problems.append(f"expiry date {expiry} is not after the issue date {issue}")
+        problems.append(bilingual(f"卡有效期 {expiry} 不晚于发卡日期 {issue}", f"expiry date {expiry} is not after the issue date {issue}"))
     assert not problems, "; ".join(problems) + " (PROFILE §3.1)"
 
 
@@ -449,7 +484,7 @@ ELEMENT_CODES = {
 def element_code_valid(ctx: ScenarioContext, element: str) -> None:
     item, check = ELEMENT_CODES[element]
     problems = check(ctx.value_text())
-    assert not problems, f"{item}: " + "; ".join(problems)
+    assert not problems, "; ".join(led(f"{element}：", f"{item}: ", p) for p in problems)
 
 
 @when(parsers.parse('读取文件 "{path}" 的全部必备记录'))
@@ -464,7 +499,11 @@ def read_mandatory_records(ctx: ScenarioContext, path: str) -> None:
 @then("各 an 数据项以 00 右补齐，各 cn 数据项以 F 右补齐")
 def padding_rules(ctx: ScenarioContext) -> None:
     ctx.standards.findings = [
-        f"{f.path} tag {rec.tag:02X} {rec.title.en} ({rec.fmt}) {raw.hex().upper()}: {p}"
+        led(
+            f"{f.path} 标签 {rec.tag:02X} {rec.title.zh}（{rec.fmt}）{raw.hex().upper()}：",
+            f"{f.path} tag {rec.tag:02X} {rec.title.en} ({rec.fmt}) {raw.hex().upper()}: ",
+            p,
+        )
         for f, rec, raw in ctx.standards.records
         for p in check_padding(raw, rec.fmt)
     ]
@@ -510,7 +549,9 @@ def select_absent(ctx: ScenarioContext, how: str) -> None:
 def read_binary_at(ctx: ScenarioContext, path: str, offset: int, length: int) -> None:
     response = ctx.card.read_binary(path, offset, length, check=False)
     assert response.ok and len(response.data) == length, (
-        f"READ BINARY {path} at {offset}, {length} bytes: got {len(response.data)} bytes, {sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
+        f"从偏移 {offset} 读 {path} 的二进制 {length} 字节：收到 {len(response.data)} 字节，{sw_zh(response)} / "
+        f"READ BINARY {path} at {offset}, {length} bytes: got {len(response.data)} bytes, {sw_text(ctx.profile, response.sw)}; "
+        f"APDUs: {ctx.apdu_text(response)}"
     )
     ctx.standards.binary.append((offset, response))
 
@@ -524,6 +565,7 @@ def binary_reads_agree(ctx: ScenarioContext) -> None:
             if lo < hi:
                 left, right = a.data[lo - a_off : hi - a_off], b.data[lo - b_off : hi - b_off]
                 assert left == right, (
+                    f"第 {lo}–{hi - 1} 字节：从偏移 {a_off} 读得 {left.hex().upper()}，从偏移 {b_off} 读得 {right.hex().upper()} / "
                     f"bytes {lo}–{hi - 1}: read at offset {a_off} gave {left.hex().upper()}, at offset {b_off} {right.hex().upper()}; "
                     f"APDUs: {ctx.apdu_text(a)}; {ctx.apdu_text(b)}"
                 )
@@ -587,25 +629,16 @@ def update_binary_tail_roundtrip(ctx: ScenarioContext, path: str, length: int) -
     EF is refused), so a card that refuses the last byte fails."""
     size = ctx.profile.file(path).size
     if size is None or size < length:
-        raise Inconclusive(f"{path}: the profile gives no size of at least {length} bytes")
+        raise Inconclusive(
+            f"{path}：规范配置文件未给出至少 {length} 字节的大小 / {path}: the profile gives no size of at least {length} bytes"
+        )
     ctx.standards.writeback = update_binary_and_restore(ctx.card, path, size - length, length)
 
 
 @then("更新与写回均成功，读回的数据先为新值、后为原值")
 def roundtrip_ok(ctx: ScenarioContext) -> None:
-    wb = ctx.standards.writeback
-    steps = [
-        ("update", wb.write, None),
-        ("read back", wb.read_after_write, wb.written),
-        ("write back", wb.restore, None),
-        ("read after write-back", wb.read_after_restore, wb.original),
-    ]
-    for what, response, data in steps:
-        assert response.ok and (data is None or response.data == data), (
-            f"{what}: expected 9000{' with ' + data.hex().upper() if data is not None else ''}, got {response.data.hex().upper()} "
-            f"{sw_text(ctx.profile, response.sw)}; APDUs: {ctx.apdu_text(response)}"
-            + ("" if wb.restored else f" — THE ORIGINAL DATA {wb.original.hex().upper()} COULD NOT BE RESTORED")
-        )
+    problem = roundtrip_problem(ctx.standards.writeback, lambda r: f"{sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}")
+    assert problem is None, problem
 
 
 @then("被拒绝的更新未写入：拒绝之后读回的记录仍为原值")
@@ -613,6 +646,8 @@ def refused_update_not_written(ctx: ScenarioContext) -> None:
     wb = ctx.standards.writeback
     after = wb.read_after_write
     assert after.ok and after.data == wb.original, (
+        f"以 {wb.written.hex().upper()} 更新，卡应答 {sw_zh(wb.write)}，但随后读回的记录为 {after.data.hex().upper()} {sw_zh(after)}，"
+        f"而非原值 {wb.original.hex().upper()} / "
         f"the card answered {sw_text(ctx.profile, wb.write.sw)} to the update with {wb.written.hex().upper()}, but the record then read "
         f"{after.data.hex().upper()} {sw_text(ctx.profile, after.sw)} instead of {wb.original.hex().upper()}; APDUs: {ctx.apdu_text(after)}"
     )
@@ -622,6 +657,7 @@ def refused_update_not_written(ctx: ScenarioContext) -> None:
 def original_restored(ctx: ScenarioContext) -> None:
     wb = ctx.standards.writeback
     assert wb.restored, (
+        f"原值 {wb.original.hex().upper()} 未能恢复：写回 {sw_zh(wb.restore)}，读回 {wb.read_after_restore.data.hex().upper()} / "
         f"the original {wb.original.hex().upper()} could not be restored: write-back {sw_text(ctx.profile, wb.restore.sw)}, "
         f"read {wb.read_after_restore.data.hex().upper()}; APDUs: {ctx.apdu_text(wb.restore)}"
     )
@@ -828,6 +864,7 @@ def reissue_with_exact_le(ctx: ScenarioContext) -> None:
 def ok_with_exact_data(ctx: ScenarioContext) -> None:
     r = ctx.last_response()
     assert r.ok and len(r.data) == ctx.standards.exact, (
+        f"预期 9000（成功执行）及 {ctx.standards.exact} 字节数据，实际 {len(r.data)} 字节 {sw_zh(r)} / "
         f"expected 9000 with {ctx.standards.exact} bytes, got {len(r.data)} bytes {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text()}"
     )
 
@@ -848,7 +885,9 @@ def append_rotation(ctx: ScenarioContext, path: str, how: str) -> None:
 @then("每次追加均成功")
 def appends_ok(ctx: ScenarioContext) -> None:
     bad = [
-        f"append {i + 1}: {sw_text(ctx.profile, r.sw)}; APDUs: {ctx.apdu_text(r)}" for i, r in enumerate(ctx.standards.appends) if not r.ok
+        f"第 {i + 1} 次追加 append {i + 1}：{sw_text(ctx.profile, r.sw)}；APDU：{ctx.apdu_text(r)}"
+        for i, r in enumerate(ctx.standards.appends)
+        if not r.ok
     ]
     assert not bad, "; ".join(bad)
 
@@ -859,13 +898,16 @@ def records_rotated(ctx: ScenarioContext) -> None:
     expected = list(reversed(appended))[: len(appended) - 1]  # newest first; the oldest overwritten
     actual = [data for _, data in scan.records]
     assert actual == expected, (
-        "cyclic records (record 1 = newest) expected\n  "
+        "循环文件的记录（记录 1 为最近追加的）与预期不符 / cyclic records (record 1 = newest) expected\n  "
         + "\n  ".join(r.hex().upper() for r in expected)
         + "\ngot\n  "
         + "\n  ".join(r.hex().upper() for r in actual)
         + f"\nthe scan ended at record {scan.end_number} with {scan.end.describe()}"
     )
-    assert scan.ended_cleanly, f"record {scan.end_number} of a full cyclic file answered {scan.end.describe()}, expected record not found"
+    assert scan.ended_cleanly, bilingual(
+        f"写满的循环文件的记录 {scan.end_number} 返回 {sw_zh(scan.end)}，预期 {ctx.profile.sw['record_not_found'].label}",
+        f"record {scan.end_number} of a full cyclic file answered {scan.end.describe()}, expected record not found",
+    )
 
 
 @then(parsers.parse('按记录标识（标记）读 "{path}" 得到最近追加的记录（第 1 条）'))
@@ -874,9 +916,11 @@ def cyclic_read_by_tag(ctx: ScenarioContext, path: str) -> None:
     cyclic file record 1 is the newest: another legitimate path to the record just read back."""
     newest = ctx.standards.appended[-1]
     response = ctx.card.read_record(path, tag=newest[0], check=False)
-    assert response.ok and response.data == newest, (
+    assert response.ok and response.data == newest, bilingual(
+        f"按标签 {newest[0]:02X} 读 {path} 的记录：预期最近追加的记录 {newest.hex().upper()} 及 9000（成功执行），"
+        f"实际 {response.data.hex().upper() or '无数据'} {sw_zh(response)}",
         f"READ RECORD by tag {newest[0]:02X} of {path}: expected the newest record {newest.hex().upper()} with 9000, "
-        f"got {response.data.hex().upper()} {response.describe()}"
+        f"got {response.data.hex().upper()} {response.describe()}",
     )
 
 

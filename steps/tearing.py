@@ -72,7 +72,7 @@ def old_or_new(ctx: ScenarioContext) -> None:
     problems = [p for t in tears for p in t.problems]
     assert not problems, " | ".join(problems)
     for t in tears:
-        assert t.cuts[-1].left == NEW or len(t.cuts) == 1, f"数据项「{t.item}」：写入始终未完成 / {t.item}: the write never came through"
+        assert t.cuts[-1].left == NEW or len(t.cuts) == 1, f"数据项「{t.name_zh}」：写入始终未完成 / {t.item}: the write never came through"
 
 
 @when(
@@ -120,7 +120,7 @@ def reader_cuts_clean(ctx: ScenarioContext) -> None:
     cuts = ctx.security.reader_cuts
     bad = [c for c in cuts if c.left not in ("old", "new")]
     assert not bad, " | ".join(
-        f"数据项「{c.item}」：发出后 {c.delay_ms} ms 断电，结果为{LEFT_ZH.get(c.left, c.left)} / {c.item}, cut {c.delay_ms} ms after sending: left {c.left} {c.detail}"
+        f"数据项「{c.item_zh or c.item}」：发出后 {c.delay_ms} ms 断电，结果为{LEFT_ZH.get(c.left, c.left)} / {c.item}, cut {c.delay_ms} ms after sending: left {c.left} {c.detail}"
         for c in bad
     )
     if all(c.answered is not None for c in cuts):

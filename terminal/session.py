@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ssc.apdu import CommandApdu
+from ssc.bilingual import bilingual, word_zh
 from ssc.codecs import decode_an, decode_cn, encode_pin
 from ssc.crypto.algorithm import Algorithm
 from ssc.crypto.recipes import pin_block
@@ -32,6 +33,7 @@ from ssc.tlv import find_tag, parse_record
 from terminal.channel import Response, Terminal
 from terminal.errors import AnswerError
 from terminal.psam_client import PsamClient
+from terminal.wording import operation_zh
 
 __all__ = [
     "CardIdentity",
@@ -159,10 +161,14 @@ class CardSession:
         response = self.terminal.send(apdu, raw=raw)
         if not raw and (self.check if check is None else check) and not response.means(expect):
             expected = self.profile.sw[expect]
+            shown = self._apdu_text(apdu)
             raise OperationError(
                 apdu,
                 response,
-                f"{what}: {self._apdu_text(apdu)} → expected {expected.pattern} {expected.en}, got {response.describe()}",
+                bilingual(
+                    f"{operation_zh(what)}：{shown} → 预期 {expected.label}，实际 {word_zh(response.sw, response.status)}",
+                    f"{what}: {shown} → expected {expected.pattern} {expected.en}, got {response.describe()}",
+                ),
             )
         return response
 

@@ -212,12 +212,12 @@ def basic_data_read(v: Visit) -> CellOutcome:
             r = card.read_record(f.path, tag=rec.tag, check=False)
             if not r.ok:
                 return _failed(
-                    f"按标签 {rec.tag:02X}（{rec.item}）读 {f.path} 的记录返回 {sw_zh(r)}",
+                    f"按标签 {rec.tag:02X}（{rec.title.zh}）读 {f.path} 的记录返回 {sw_zh(r)}",
                     f"READ RECORD tag {rec.tag:02X} ({rec.item}) of {f.path} answered {_sw(r)}",
                 )
             problem = _record_problem(rec, r.data)
             if problem:
-                return _failed(f"{f.path} {rec.item}：{problem[0]}", f"{f.path} {rec.item}: {problem[1]}")
+                return _failed(f"{f.path} {rec.title.zh}：{problem[0]}", f"{f.path} {rec.item}: {problem[1]}")
             readings[f"{f.path}#{rec.tag:02X}"] = r.data
     reference = v.memo.setdefault("reference", (v.terminal.region, readings))
     where, first = reference
@@ -274,7 +274,7 @@ def nationwide_write(v: Visit) -> CellOutcome:
     r = card.secure_update_record(f.path, written, v.terminal.psam, number=rec.number, check=False)
     if not r.ok:
         return _failed(
-            f"{v.terminal.region} 的终端以安全报文更新 {f.path}（{rec.item}）的记录返回 {sw_zh(r)}",
+            f"{v.terminal.region} 的终端以安全报文更新 {f.path}（{rec.title.zh}）的记录返回 {sw_zh(r)}",
             f"secure UPDATE RECORD of {f.path} ({rec.item}) by the terminal of {v.terminal.region} answered {_sw(r)}",
         )
     card.select_mf(check=True)  # the card goes home
@@ -282,13 +282,13 @@ def nationwide_write(v: Visit) -> CellOutcome:
     restore = card.secure_update_record(f.path, original, v.home.psam, number=rec.number, check=False)
     if back != written:
         return _failed(
-            f"{f.path} {rec.item}：写入 {written.hex().upper()}，在发卡地读回 {back.hex().upper()}",
+            f"{f.path} {rec.title.zh}：写入 {written.hex().upper()}，在发卡地读回 {back.hex().upper()}",
             f"{f.path} {rec.item}: wrote {written.hex().upper()}, read back at home {back.hex().upper()}",
         )
     if not restore.ok:
         raise Abort(
             _failed(
-                f"发卡地终端未能写回原来的 {rec.item}：{sw_zh(restore)}",
+                f"发卡地终端未能写回原来的{rec.title.zh}：{sw_zh(restore)}",
                 f"the home terminal could not write the original {rec.item} back: {_sw(restore)}",
             ),
             bilingual(f"{f.path} 在卡上保持被更新后的值", f"{f.path} left changed on the card"),

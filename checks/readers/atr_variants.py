@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 
+from checks.wording import bilingual
+
 TS_DIRECT = 0x3B
 TD1_PRESENT = 0x80
 TD_T1 = 0x01
@@ -74,7 +76,15 @@ class Delivery:
         }
 
     def describe(self) -> str:
-        return f"{self.variant.label} ({self.how}): sent {self.variant.atr.hex(' ').upper()}, delivered {self.delivered.hex(' ').upper()}"
+        sent, delivered = self.variant.atr.hex(" ").upper(), self.delivered.hex(" ").upper()
+        label_zh = f"T={self.variant.protocol}，{len(self.variant.historical)} 个历史字节"
+        return bilingual(
+            f"{label_zh}（{_HOW_ZH.get(self.how, self.how)}）：卡片发出 {sent}，读写器交付 {delivered}",
+            f"{self.variant.label} ({self.how}): sent {sent}, delivered {delivered}",
+        )
+
+
+_HOW_ZH = {"cold reset": "冷复位", "re-insertion": "重新插卡"}
 
 
 def deliver_all(

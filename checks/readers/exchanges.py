@@ -12,10 +12,12 @@ which must yield the whole answer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from checks.wording import bilingual
 from ssc.readertest import ReaderTest, pattern
 from terminal.t0 import T0Policy
 from terminal.transports.base import Transport
@@ -43,6 +45,32 @@ class Outcome:
 def _hex(data: bytes, limit: int = 24) -> str:
     text = data[:limit].hex(" ").upper()
     return text + (f" … ({len(data)} bytes)" if len(data) > limit else "")
+
+
+# a case's name in Chinese, for the Chinese half of its outcome
+_NAME_ZH = (
+    (re.compile(r"^case (\d)"), r"情形 \1"),
+    (re.compile(r"^(\d+)-byte answer$"), r"\1 字节的应答"),
+    (re.compile(r"^(\d+)-byte command data$"), r"\1 字节的命令数据"),
+    (re.compile(r"^answer after (\d+) ms$"), r"\1 ms 后应答"),
+    (
+        re.compile(r"^61xx chain of (\d+) bytes in chunks of (\d+), GET RESPONSE by the kit$"),
+        r"61xx 分段返回 \1 字节（每段 \2 字节），由检测工具取响应",
+    ),
+    (
+        re.compile(r"^61xx chain of (\d+) bytes in chunks of (\d+), automatic GET RESPONSE$"),
+        r"61xx 分段返回 \1 字节（每段 \2 字节），自动取响应",
+    ),
+    (re.compile(r"^(6C..) with the command re-issued by the kit$"), r"\1，由检测工具重发命令"),
+    (re.compile(r"^(6C..) with the stack's automatic re-issue$"), r"\1，由协议栈自动重发"),
+)
+
+
+def _zh(name: str) -> str:
+    for regex, zh in _NAME_ZH:
+        if regex.search(name):
+            return regex.sub(zh, name).replace(", ", "，")
+    return name
 
 
 def apdu_cases(hooks: ReaderTest) -> dict[str, list[Case]]:
@@ -76,10 +104,22 @@ def run_case(transport: Transport, hooks: ReaderTest, case: Case) -> Outcome:
     answer = transport.transmit(case.command)
     took = time.monotonic() - started
     if answer != case.expected:
-        return Outcome(case.name, False, f"{case.name}: sent {_hex(case.command)}, expected {_hex(case.expected)}, got {_hex(answer)}")
+        return Outcome(
+            case.name,
+            False,
+            bilingual(
+                f"{_zh(case.name)}：发送 {_hex(case.command)}，预期 {_hex(case.expected)}，实际 {_hex(answer)}",
+                f"{case.name}: sent {_hex(case.command)}, expected {_hex(case.expected)}, got {_hex(answer)}",
+            ),
+        )
     if took < case.min_seconds:
         return Outcome(
-            case.name, False, f"{case.name}: the answer came after {took:.3f} s, before the card sent it ({case.min_seconds:g} s)"
+            case.name,
+            False,
+            bilingual(
+                f"{_zh(case.name)}：应答在 {took:.3f} 秒后到达，早于卡片发出应答的时刻（{case.min_seconds:g} 秒）",
+                f"{case.name}: the answer came after {took:.3f} s, before the card sent it ({case.min_seconds:g} s)",
+            ),
         )
     return _received_unchanged(transport, hooks, case.name, case.command)
 
@@ -87,8 +127,19 @@ def run_case(transport: Transport, hooks: ReaderTest, case: Case) -> Outcome:
 def _received_unchanged(transport: Transport, hooks: ReaderTest, name: str, command: bytes) -> Outcome:
     seen = transport.transmit(hooks.command("last", le=256))
     if seen != command + OK:
-        return Outcome(name, False, f"{name}: the card received {_hex(seen[:-2])} for the command {_hex(command)}")
-    return Outcome(name, True, f"{name}: {len(command)}-byte command and answer unchanged")
+        return Outcome(
+            name,
+            False,
+            bilingual(
+                f"{_zh(name)}：对命令 {_hex(command)}，卡片收到的是 {_hex(seen[:-2])}",
+                f"{name}: the card received {_hex(seen[:-2])} for the command {_hex(command)}",
+            ),
+        )
+    return Outcome(
+        name,
+        True,
+        bilingual(f"{_zh(name)}：{len(command)} 字节的命令及其应答均未改变", f"{name}: {len(command)}-byte command and answer unchanged"),
+    )
 
 
 def chain_raw(transport: Transport, hooks: ReaderTest, total: int, chunk: int) -> Outcome:
@@ -103,18 +154,39 @@ def chain_raw(transport: Transport, hooks: ReaderTest, total: int, chunk: int) -
         left = total - len(got)
         want = OK if left <= 0 else bytes((0x61, min(left, chunk) & 0xFF))
         if answer[-2:] != want:
-            return Outcome(name, False, f"{name}: after {len(got)} bytes expected status {want.hex().upper()}, got {_hex(answer)}")
+            return Outcome(
+                name,
+                False,
+                bilingual(
+                    f"{_zh(name)}：收到 {len(got)} 字节后，预期状态字 {want.hex().upper()}，实际 {_hex(answer)}",
+                    f"{name}: after {len(got)} bytes expected status {want.hex().upper()}, got {_hex(answer)}",
+                ),
+            )
         if left <= 0:
             break
         get_response = bytes((0x00, 0xC0, 0x00, 0x00, answer[-1]))
         answer = transport.transmit(get_response)
         got += answer[:-2]
     if got != pattern(total):
-        return Outcome(name, False, f"{name}: the {len(got)} chained bytes differ from the card's {total} ({_hex(got)})")
+        return Outcome(
+            name,
+            False,
+            bilingual(
+                f"{_zh(name)}：分段取回的 {len(got)} 字节与卡片的 {total} 字节不同（{_hex(got)}）",
+                f"{name}: the {len(got)} chained bytes differ from the card's {total} ({_hex(got)})",
+            ),
+        )
     last = _received_unchanged(transport, hooks, name, get_response)
     if not last.ok:
         return last
-    return Outcome(name, True, f"{name}: every raw 61xx, the GET RESPONSE commands and the {total} data bytes unchanged")
+    return Outcome(
+        name,
+        True,
+        bilingual(
+            f"{_zh(name)}：每个原始 61xx、各条取响应命令及 {total} 字节数据均未改变",
+            f"{name}: every raw 61xx, the GET RESPONSE commands and the {total} data bytes unchanged",
+        ),
+    )
 
 
 def chain_auto(transport: Transport, hooks: ReaderTest, total: int, chunk: int) -> Outcome:
@@ -123,8 +195,22 @@ def chain_auto(transport: Transport, hooks: ReaderTest, total: int, chunk: int) 
     policy = T0Policy(transport, max_get_response=total // max(chunk, 1) + 2)
     exchange = policy.exchange(hooks.command("chain", 0, total.to_bytes(2, "big") + bytes((chunk & 0xFF,))))
     if exchange.sw != 0x9000 or exchange.data != pattern(total):
-        return Outcome(name, False, f"{name}: got {len(exchange.data)} bytes and {exchange.sw:04X} ({_hex(exchange.data)})")
-    return Outcome(name, True, f"{name}: {len(exchange.steps) - 1} GET RESPONSE, {total} bytes unchanged")
+        return Outcome(
+            name,
+            False,
+            bilingual(
+                f"{_zh(name)}：收到 {len(exchange.data)} 字节及 {exchange.sw:04X}（{_hex(exchange.data)}）",
+                f"{name}: got {len(exchange.data)} bytes and {exchange.sw:04X} ({_hex(exchange.data)})",
+            ),
+        )
+    return Outcome(
+        name,
+        True,
+        bilingual(
+            f"{_zh(name)}：{len(exchange.steps) - 1} 次取响应，{total} 字节未改变",
+            f"{name}: {len(exchange.steps) - 1} GET RESPONSE, {total} bytes unchanged",
+        ),
+    )
 
 
 def wrong_le_raw(transport: Transport, hooks: ReaderTest, n: int) -> Outcome:
@@ -132,7 +218,11 @@ def wrong_le_raw(transport: Transport, hooks: ReaderTest, n: int) -> Outcome:
     name = f"6C{n & 0xFF:02X} with the command re-issued by the kit"
     first = transport.transmit(hooks.command("wrong_le", n, le=0 if n != 256 else 1))
     if first != bytes((0x6C, n & 0xFF)):
-        return Outcome(name, False, f"{name}: expected 6C{n & 0xFF:02X}, got {_hex(first)}")
+        return Outcome(
+            name,
+            False,
+            bilingual(f"{_zh(name)}：预期 6C{n & 0xFF:02X}，实际 {_hex(first)}", f"{name}: expected 6C{n & 0xFF:02X}, got {_hex(first)}"),
+        )
     command = hooks.command("wrong_le", n, le=n)
     case = Case(name, command, pattern(n) + OK)
     return run_case(transport, hooks, case)
@@ -142,8 +232,15 @@ def wrong_le_auto(transport: Transport, hooks: ReaderTest, n: int) -> Outcome:
     name = f"6C{n & 0xFF:02X} with the stack's automatic re-issue"
     exchange = T0Policy(transport).exchange(hooks.command("wrong_le", n, le=0 if n != 256 else 1))
     if exchange.sw != 0x9000 or exchange.data != pattern(n):
-        return Outcome(name, False, f"{name}: got {len(exchange.data)} bytes and {exchange.sw:04X}")
-    return Outcome(name, True, f"{name}: {n} bytes unchanged after the re-issue")
+        return Outcome(
+            name,
+            False,
+            bilingual(
+                f"{_zh(name)}：收到 {len(exchange.data)} 字节及 {exchange.sw:04X}",
+                f"{name}: got {len(exchange.data)} bytes and {exchange.sw:04X}",
+            ),
+        )
+    return Outcome(name, True, bilingual(f"{_zh(name)}：重发后 {n} 字节未改变", f"{name}: {n} bytes unchanged after the re-issue"))
 
 
 def run_all(checks: list[Callable[[], Outcome]]) -> list[Outcome]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from checks.wording import bilingual, led
 from ssc.atr import parse_atr
 from ssc.codecs import decode_an, decode_cn, encode_pin
 from ssc.keyset import diversification_factors
@@ -63,6 +64,16 @@ def describe_code(iface: ReaderInterface, rc: int) -> str:
             return f"{rc}（{code.zh}, {name}）"
     if -0xFFFF <= rc <= -0x6000:
         return f"{rc} (the status word {-rc:04X})"
+    return str(rc)
+
+
+def describe_code_zh(iface: ReaderInterface, rc: int) -> str:
+    """`describe_code` in Chinese: ``-2201（无PSAM卡）``, ``-27266（状态字 6A82）``."""
+    for code in iface.codes.values():
+        if code.code == rc:
+            return f"{rc}（{code.zh}）"
+    if -0xFFFF <= rc <= -0x6000:
+        return f"{rc}（状态字 {-rc:04X}）"
     return str(rc)
 
 
@@ -123,17 +134,25 @@ def expected_basic_info(facts: CardFacts, iface: ReaderInterface) -> bytes:
 def buffer_problems(outcome: CallOutcome, iface: ReaderInterface) -> list[str]:
     """Crash, missing export, overrun of an output buffer, missing NUL."""
     if outcome.missing:
-        return [f"the library exports no function {outcome.function}"]
+        return [bilingual(f"读卡库未导出函数 {outcome.function}", f"the library exports no function {outcome.function}")]
     if outcome.crash is not None:
         return [outcome.crash]
     problems = []
     for i, out in enumerate(outcome.out, 1):
         if not out.guard_intact:
             problems.append(
-                f"{outcome.function} wrote past the end of output buffer {i} ({iface.out_size} bytes): the guard pattern changed"
+                bilingual(
+                    f"{outcome.function} 越过输出缓冲区 {i}（{iface.out_size} 字节）的末尾写入：保护字节被改写",
+                    f"{outcome.function} wrote past the end of output buffer {i} ({iface.out_size} bytes): the guard pattern changed",
+                )
             )
         if not out.terminated:
-            problems.append(f"{outcome.function} left output buffer {i} without a terminating NUL")
+            problems.append(
+                bilingual(
+                    f"{outcome.function} 的输出缓冲区 {i} 没有以 NUL 结尾",
+                    f"{outcome.function} left output buffer {i} without a terminating NUL",
+                )
+            )
     return problems
 
 
@@ -150,7 +169,12 @@ def rc_problems(outcome: CallOutcome, expected: str, iface: ReaderInterface) -> 
     else:
         want = code_of(iface, expected)
     if outcome.rc != want:
-        problems.append(f"{outcome.function} returned {describe_code(iface, outcome.rc)}, expected {describe_code(iface, want)}")
+        problems.append(
+            bilingual(
+                f"{outcome.function} 返回 {describe_code_zh(iface, outcome.rc)}，预期 {describe_code_zh(iface, want)}",
+                f"{outcome.function} returned {describe_code(iface, outcome.rc)}, expected {describe_code(iface, want)}",
+            )
+        )
     return problems
 
 
@@ -165,17 +189,38 @@ def output_problems(outcome: CallOutcome, expected: bytes, iface: ReaderInterfac
         return []
     sep = iface.separator.encode()
     if expected.endswith(sep) and not got.endswith(sep):
-        problems.append(f"the output does not end with the separator {iface.separator!r}")
+        problems.append(
+            bilingual(f"输出未以分隔符 {iface.separator!r} 结尾", f"the output does not end with the separator {iface.separator!r}")
+        )
     got_fields, want_fields = got.split(sep), expected.split(sep)
     if len(got_fields) != len(want_fields):
-        problems.append(f"the output has {len(got_fields) - 1} separators, expected {len(want_fields) - 1}")
+        problems.append(
+            bilingual(
+                f"输出含 {len(got_fields) - 1} 个分隔符，预期 {len(want_fields) - 1} 个",
+                f"the output has {len(got_fields) - 1} separators, expected {len(want_fields) - 1}",
+            )
+        )
     for i, (g, w) in enumerate(zip(got_fields, want_fields, strict=False)):
         if g != w:
             label = fields[i] if i < len(fields) else f"field {i + 1}"
-            problems.append(f"{label}: got {_show(g)}, expected {_show(w)}")
+            label_zh = _label_zh(fields[i]) if i < len(fields) else f"第 {i + 1} 个字段"
+            problems.append(bilingual(f"{label_zh}：实际 {_show(g)}，预期 {_show(w)}", f"{label}: got {_show(g)}, expected {_show(w)}"))
     if not problems:
-        problems.append(f"the output differs: got {_show(got)}, expected {_show(expected)}")
+        problems.append(
+            bilingual(
+                f"输出不符：实际 {_show(got)}，预期 {_show(expected)}", f"the output differs: got {_show(got)}, expected {_show(expected)}"
+            )
+        )
     return problems
+
+
+def _label_zh(label: str) -> str:
+    """A field's label in Chinese: ``file`` → 文件名, ``tag 21`` → 标签 21, a basic field → 字段 name."""
+    if label == "file":
+        return "文件名"
+    if label.startswith("tag "):
+        return "标签 " + label.removeprefix("tag ")
+    return f"字段 {label}"
 
 
 def _show(data: bytes) -> str:
@@ -227,22 +272,47 @@ def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, atr: bytes, ifac
     values = step1.decode("ascii", "replace").split(iface.separator)
     want = len(iface.hsm_step1_fields)
     if len(values) != want + 1 or values[-1] != "":
-        return b"", [f"Step1's output has {len(values) - 1} separator-terminated fields, expected {want}: {step1!r}"]
+        return b"", [
+            bilingual(
+                f"Step1 的输出有 {len(values) - 1} 个以分隔符结尾的字段，预期 {want} 个：{step1!r}",
+                f"Step1's output has {len(values) - 1} separator-terminated fields, expected {want}: {step1!r}",
+            )
+        ]
     got = dict(zip(iface.hsm_step1_fields, values, strict=False))
     problems = []
     if got["region"] != facts.region:
-        problems.append(f"Step1 region {got['region']!r}, the card's is {facts.region!r}")
+        problems.append(
+            bilingual(
+                f"Step1 给出的地区为 {got['region']!r}，卡的地区为 {facts.region!r}",
+                f"Step1 region {got['region']!r}, the card's is {facts.region!r}",
+            )
+        )
     if got["card_id"] != facts.fields["card_id"].decode():
-        problems.append(f"Step1 card_id {got['card_id']!r}, the card's is {facts.fields['card_id'].decode()!r}")
+        problems.append(
+            bilingual(
+                f"Step1 给出的卡的识别码为 {got['card_id']!r}，卡上的为 {facts.fields['card_id'].decode()!r}",
+                f"Step1 card_id {got['card_id']!r}, the card's is {facts.fields['card_id'].decode()!r}",
+            )
+        )
     if got["atr"] != atr.hex().upper():
-        problems.append(f"Step1 atr {got['atr']!r}, the card's is {atr.hex().upper()!r}")
+        problems.append(
+            bilingual(
+                f"Step1 给出的 ATR 为 {got['atr']!r}，卡的 ATR 为 {atr.hex().upper()!r}",
+                f"Step1 atr {got['atr']!r}, the card's is {atr.hex().upper()!r}",
+            )
+        )
     if problems:
         return b"", problems
     profile = hsm.profile
     try:
         f, d = bytes.fromhex(got["int_auth_factor"]), bytes.fromhex(got["int_auth_data"])
     except ValueError:
-        return b"", [f"Step1's internal-authentication factor/data are not hex: {got['int_auth_factor']!r}, {got['int_auth_data']!r}"]
+        return b"", [
+            bilingual(
+                f"Step1 给出的内部认证分散因子或数据不是十六进制：{got['int_auth_factor']!r}，{got['int_auth_data']!r}",
+                f"Step1's internal-authentication factor/data are not hex: {got['int_auth_factor']!r}, {got['int_auth_data']!r}",
+            )
+        ]
     irk = profile.internal_key()
     hsm.select_for(profile.algorithm)
     hsm.derive("internal_auth", irk, 0, diversification_factors(profile, irk, facts.region, facts.card_sn))
@@ -253,9 +323,19 @@ def hsm_answer(step1: bytes, facts: CardFacts, hsm: PsamClient, atr: bytes, ifac
             r = bytes.fromhex(got["ext_auth_factor"])
             data = bytes.fromhex(got["ext_auth_data"]) or r
         except ValueError:
-            return b"", [f"Step1's external-authentication challenge is not hex: {got['ext_auth_factor']!r}"]
+            return b"", [
+                bilingual(
+                    f"Step1 给出的外部认证随机数不是十六进制：{got['ext_auth_factor']!r}",
+                    f"Step1's external-authentication challenge is not hex: {got['ext_auth_factor']!r}",
+                )
+            ]
         if not r:
-            return b"", [f"Step1 gave no external-authentication challenge, but this card's EF06 needs {key_name}"]
+            return b"", [
+                bilingual(
+                    f"Step1 未给出外部认证随机数，但本卡的 EF06 需要 {key_name}",
+                    f"Step1 gave no external-authentication challenge, but this card's EF06 needs {key_name}",
+                )
+            ]
         key = profile.key(key_name)
         hsm.derive("external_auth", key, 0, diversification_factors(profile, key, facts.region, facts.card_sn))
         answer += hsm.process(r, data).hex().upper() + iface.separator
@@ -353,11 +433,11 @@ def expected_file_read(
 
 def read_file_problems(outcome: CallOutcome, expected: FileRead, iface: ReaderInterface) -> list[str]:
     """The findings of one file's iReadCard against the harness's reading."""
-    where = f"{expected.name} (rights: {expected.rights})"
+    where_zh, where = f"{expected.name}（权限：{expected.rights}）：", f"{expected.name} (rights: {expected.rights}): "
     if expected.rc:
-        return [f"{where}: {p}" for p in rc_problems(outcome, f"sw:{-expected.rc:04X}", iface)]
+        return [led(where_zh, where, p) for p in rc_problems(outcome, f"sw:{-expected.rc:04X}", iface)]
     labels = ["file", *(f"tag {r}" for r in expected.addr.decode().split(iface.separator)[1:-1])]
-    return [f"{where}: {p}" for p in output_problems(outcome, expected.out, iface, labels)]
+    return [led(where_zh, where, p) for p in output_problems(outcome, expected.out, iface, labels)]
 
 
 WRITE_TEXT = "社会保障读写器接口写入测试"  # GBK text written to items that hold Chinese text
@@ -399,15 +479,25 @@ def read_back_problems(card: CardSession, psam: PsamClient | None, name: str, f:
     with what was written."""
     terms = library_grant(f.rule("read"), "fewest_pin")
     if terms is None:
-        return [f"{name}: {f.path} cannot be read back (no read rule)"]
+        return [bilingual(f"{name}：{f.path} 无法读回（没有读规则）", f"{name}: {f.path} cannot be read back (no read rule)")]
     _gain(card, psam, f.path, terms, pin)
     problems = []
     for rec, want in zip(f.records, values, strict=True):
         response = card.read_record(f.path, tag=rec.tag, check=False)
         if not response.ok:
-            problems.append(f"{name} tag {rec.tag:02X}: reading back answered {response.sw:04X}")
+            problems.append(
+                bilingual(
+                    f"{name} 标签 {rec.tag:02X}：读回返回 {response.sw:04X}",
+                    f"{name} tag {rec.tag:02X}: reading back answered {response.sw:04X}",
+                )
+            )
             continue
         got = _value_text(rec.fmt, parse_record(response.data).value)
         if got != want:
-            problems.append(f"{name} tag {rec.tag:02X}: read back {got!r}, written {want!r}")
+            problems.append(
+                bilingual(
+                    f"{name} 标签 {rec.tag:02X}：读回 {got!r}，写入的是 {want!r}",
+                    f"{name} tag {rec.tag:02X}: read back {got!r}, written {want!r}",
+                )
+            )
     return problems

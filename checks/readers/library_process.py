@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checks.wording import bilingual
+
 __all__ = ["CallOutcome", "InBytes", "LibraryProcess", "OUT", "OutBuffer"]
 
 CALL_TIMEOUT = 30.0  # seconds one library call may take (card and PSAM exchanges included)
@@ -68,7 +70,9 @@ class LibraryProcess:
     def call(self, function: str, *args: Any, env: dict[str, str | None] | None = None) -> CallOutcome:
         child = self._ensure_child()
         if child is None:
-            return CallOutcome(function, crash=f"the library could not be loaded: {self.load_error}")
+            return CallOutcome(
+                function, crash=bilingual(f"无法加载读卡库：{self.load_error}", f"the library could not be loaded: {self.load_error}")
+            )
         assert child.stdin is not None and child.stdout is not None
         try:
             child.stdin.write(json.dumps({"fn": function, "args": list(args), "env": env or {}}) + "\n")
@@ -78,7 +82,13 @@ class LibraryProcess:
         ready, _, _ = select.select([child.stdout], [], [], CALL_TIMEOUT)
         if not ready:
             self.close()
-            return CallOutcome(function, crash=f"{function} did not return within {CALL_TIMEOUT:.0f} s (the child was killed)")
+            return CallOutcome(
+                function,
+                crash=bilingual(
+                    f"{function} 在 {CALL_TIMEOUT:.0f} 秒内未返回（子进程已被终止）",
+                    f"{function} did not return within {CALL_TIMEOUT:.0f} s (the child was killed)",
+                ),
+            )
         line = child.stdout.readline()
         if not line:
             return self._died(function)
@@ -124,4 +134,4 @@ class LibraryProcess:
                 with contextlib.suppress(BrokenPipeError):
                     stream.close()
         how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-        return CallOutcome(function, crash=f"the library crashed in {function} ({how})")
+        return CallOutcome(function, crash=bilingual(f"读卡库在 {function} 中崩溃（{how}）", f"the library crashed in {function} ({how})"))

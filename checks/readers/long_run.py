@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.wording import bilingual
 from ssc.readertest import ReaderTest, pattern
 from terminal.transports.base import Transport, TransportError
 
@@ -75,12 +76,17 @@ def run(transport: Transport, hooks: ReaderTest, total: int, progress: Callable[
             answer = transmit(command)
         except TransportError as exc:
             answer = b""
-            error = f"APDU {i + 1} ({kind}): {type(exc).__name__}: {exc}"
+            error = bilingual(
+                f"第 {i + 1} 条 APDU（{kind}）：传输错误 {type(exc).__name__}：{exc}", f"APDU {i + 1} ({kind}): {type(exc).__name__}: {exc}"
+            )
         else:
             error = (
                 ""
                 if answer == expected
-                else f"APDU {i + 1} ({kind}): expected {expected[-6:].hex().upper()}…, got {answer[-6:].hex().upper()} ({len(answer)} bytes)"
+                else bilingual(
+                    f"第 {i + 1} 条 APDU（{kind}）：预期 …{expected[-6:].hex().upper()}，实际 …{answer[-6:].hex().upper()}（{len(answer)} 字节）",
+                    f"APDU {i + 1} ({kind}): expected {expected[-6:].hex().upper()}…, got {answer[-6:].hex().upper()} ({len(answer)} bytes)",
+                )
             )
         took = clock() - t0
         if error:

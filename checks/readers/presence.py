@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from checks.wording import bilingual
 from ssc.readertest import ReaderTest
 from terminal.transports.base import Transport
 from terminal.transports.pcsc import await_presence
@@ -40,10 +41,20 @@ class PresenceEvent:
         return asdict(self) | {"ok": self.ok}
 
     def describe(self) -> str:
+        change_zh = _CHANGE_ZH.get(self.change, self.change)
         if self.seconds is None:
-            return f"{self.change}: not reported through PC/SC within {self.limit:g} s"
+            return bilingual(
+                f"{change_zh}：{self.limit:g} 秒内 PC/SC 未报告", f"{self.change}: not reported through PC/SC within {self.limit:g} s"
+            )
         since = "since the operator was asked" if self.driven_by == "operator" else "after it happened"
-        return f"{self.change}: reported {self.seconds * 1000:.0f} ms {since} (limit {self.limit:g} s)"
+        since_zh = "（自提示操作员起）" if self.driven_by == "operator" else "（自发生起）"
+        return bilingual(
+            f"{change_zh}：{self.seconds * 1000:.0f} ms 后报告{since_zh}（限值 {self.limit:g} 秒）",
+            f"{self.change}: reported {self.seconds * 1000:.0f} ms {since} (limit {self.limit:g} s)",
+        )
+
+
+_CHANGE_ZH = {"removal": "取出卡片", "insertion": "插入卡片"}
 
 
 def by_card(transport: Transport, hooks: ReaderTest, reader: str) -> list[PresenceEvent]:
@@ -54,7 +65,12 @@ def by_card(transport: Transport, hooks: ReaderTest, reader: str) -> list[Presen
     answer = transport.transmit(hooks.command("remove", away_ms))
     left = time.monotonic()
     if answer != b"\x90\x00":
-        raise AssertionError(f"the reader-test card refused to leave the reader: {answer.hex().upper()}")
+        raise AssertionError(
+            bilingual(
+                f"读写器测试卡拒绝离开读写器：{answer.hex().upper()}",
+                f"the reader-test card refused to leave the reader: {answer.hex().upper()}",
+            )
+        )
     gone = await_presence(reader, present=False, timeout=limit)
     removal = PresenceEvent("removal", None if gone is None else gone - left, limit, "card")
     back = await_presence(reader, present=True, timeout=away + limit)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from checks.security.access_plan import AUTH, DF_CHANGE, PIN, RESET, SELECT_MF, SM, Condition, grant_conditions, other_df
 from checks.verdicts import Inconclusive
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, halves, sw_zh
 from checks.writeback import flip, flip_value
 from ssc.profile.model import FileDef
 from terminal.channel import Response
@@ -51,7 +51,12 @@ BINARY_PROBE = 16  # bytes read or rewritten at offset 0 of a transparent file (
 
 
 class _Unreadable(Exception):
-    """The target cannot be read with any right this terminal can obtain (control flow only)."""
+    """The target cannot be read with any right this terminal can obtain (control flow only); the
+    reason in Chinese and in English, so a finding built on it stays Chinese first."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(bilingual(zh, en))
+        self.zh, self.en = zh, en
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class WriteEffect:
     after: Response | None  # the target after the write; None when it could not be read back
     restore: Response | None  # the original written back; None when nothing was (or could be) sent
     after_restore: Response | None  # the target after the restore
-    problem: str | None = None  # why reading back or restoring was impossible
+    problem: str | None = None  # why reading back or restoring was impossible (Chinese first)
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,9 @@ def attempt_access(card: CardSession, psam: PsamClient, pin: str, path: str, rig
         try:
             before = _read_target(card, psam, pin, f)
         except _Unreadable as exc:
-            raise Inconclusive(f"the {right} of {path} was not sent: {exc}") from None
+            raise Inconclusive(
+                bilingual(f"未发送对 {path} 的{_RIGHT_ZH.get(right, right)}：{exc.zh}", f"the {right} of {path} was not sent: {exc.en}")
+            ) from None
         written = _different_value(f, before)
     card.select_mf(check=True)
     sm_key = None
@@ -177,12 +184,18 @@ def _read_target(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -> R
     profile = card.profile
     rule = f.rule("read")
     if rule is None or rule.is_never or not terminal_can_grant(profile, f.path, "read"):
-        raise _Unreadable(f"{f.path} cannot be read back by any right this terminal can obtain (read rule: {rule})")
+        raise _Unreadable(
+            f"本终端能取得的权限都不能读回 {f.path}（读的访问条件：{rule}）",
+            f"{f.path} cannot be read back by any right this terminal can obtain (read rule: {rule})",
+        )
     card.select_mf(check=True)
     try:
         grant(card, f.path, "read", psam, pin)
     except (OperationError, GrantError) as exc:
-        raise _Unreadable(f"the read right of {f.path} ({rule}) could not be obtained: {exc}") from None
+        zh, en = halves(str(exc))
+        raise _Unreadable(
+            f"未能取得 {f.path} 的读权限（{rule}）：{zh}", f"the read right of {f.path} ({rule}) could not be obtained: {en}"
+        ) from None
     if f.is_record_file:
         response = card.read_record(f.path, number=_target_record(f), check=False)
     else:
@@ -190,7 +203,10 @@ def _read_target(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -> R
     card.select_mf(check=True)
     empty_cyclic = f.kind == "cyclic" and profile.sw["record_not_found"].matches(response.sw)
     if not response.ok and not empty_cyclic:
-        raise _Unreadable(f"reading {f.path} with its read right ({rule}) answered {response.describe()}")
+        raise _Unreadable(
+            f"取得读权限（{rule}）后读 {f.path} 返回 {sw_zh(response)}",
+            f"reading {f.path} with its read right ({rule}) answered {response.describe()}",
+        )
     return response
 
 
@@ -230,24 +246,39 @@ def write_back(card: CardSession, psam: PsamClient, pin: str, f: FileDef, conten
 def _observe_write(
     card: CardSession, psam: PsamClient, pin: str, f: FileDef, right: str, before: Response, written: bytes, response: Response
 ) -> WriteEffect:
-    problem: str | None = None
+    zh: list[str] = []
+    en: list[str] = []
     try:
         after: Response | None = _read_target(card, psam, pin, f)
     except _Unreadable as exc:
-        after, problem = None, f"could not be read back after the {right}: {exc}"
+        after = None
+        zh.append(f"{_RIGHT_ZH.get(right, right)}之后未能读回：{exc.zh}")
+        en.append(f"could not be read back after the {right}: {exc.en}")
     changed = after is None or (after.sw, after.data) != (before.sw, before.data)
     if not (response.ok or changed):
-        return WriteEffect(before, written, after, None, None, problem)
+        return WriteEffect(before, written, after, None, None, _problem(zh, en))
     if right != "update":
-        note = "an APPEND cannot be undone: the appended record stays on the card" if changed else None
-        return WriteEffect(before, written, after, None, None, problem or note)
+        if changed and not en:
+            zh.append("追加记录无法撤销：追加的记录留在卡上")
+            en.append("an APPEND cannot be undone: the appended record stays on the card")
+        return WriteEffect(before, written, after, None, None, _problem(zh, en))
     try:
         restore: Response | None = write_back(card, psam, pin, f, before.data)
         after_restore: Response | None = _read_target(card, psam, pin, f)
     except (OperationError, GrantError, _Unreadable) as exc:
         restore, after_restore = None, None
-        problem = (problem + "; " if problem else "") + f"the original could not be written back: {exc}"
-    return WriteEffect(before, written, after, restore, after_restore, problem)
+        why_zh, why = (exc.zh, exc.en) if isinstance(exc, _Unreadable) else halves(str(exc))
+        zh.append(f"未能写回原值：{why_zh}")
+        en.append(f"the original could not be written back: {why}")
+    return WriteEffect(before, written, after, restore, after_restore, _problem(zh, en))
+
+
+_RIGHT_ZH = {"read": "读", "update": "更新", "append": "追加"}  # the glossary's words for the rights
+
+
+def _problem(zh: list[str], en: list[str]) -> str | None:
+    """Why reading back or restoring was impossible, Chinese first (None: nothing went wrong)."""
+    return bilingual("；".join(zh), "; ".join(en)) if en else None
 
 
 def _read_elsewhere(card: CardSession, f: FileDef) -> ReadEffect:
@@ -300,7 +331,7 @@ def effect_problems(attempt: AccessAttempt, opens: bool) -> list[str]:
     if w is None:
         return problems
     if w.after is None:
-        raise Inconclusive(w.problem or "the target could not be read back")
+        raise Inconclusive(w.problem or bilingual("未能读回目标", "the target could not be read back"))
     if opens:
         if not (w.after.ok and w.after.data == w.written):
             problems.append(
@@ -338,7 +369,14 @@ def current_content(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -
         return bytes([rec.tag, rec.length]) + bytes(rec.length)
     rule = f.rule("read")
     if rule is None or rule.is_never:
-        raise OperationError(None, None, f"{f.path}: the read rule ({rule}) does not let the terminal learn the content to write back")
+        raise OperationError(
+            None,
+            None,
+            bilingual(
+                f"{f.path}：读的访问条件（{rule}）不允许终端读取要写回的内容",
+                f"{f.path}: the read rule ({rule}) does not let the terminal learn the content to write back",
+            ),
+        )
     refusal: Response | None = None
     for terms in rule.minimal_grants():  # the first grant the card honours (PIN before keys)
         card.select_mf(check=True)
@@ -359,5 +397,8 @@ def current_content(card: CardSession, psam: PsamClient, pin: str, f: FileDef) -
     raise OperationError(
         None,
         refusal,
-        f"{f.path}: reading the content to write back under “{rule}” was refused ({refusal.describe() if refusal else 'no grant'})",
+        bilingual(
+            f"{f.path}：在“{rule}”下读取要写回的内容被拒绝（{sw_zh(refusal) if refusal else '无可用的授权'}）",
+            f"{f.path}: reading the content to write back under “{rule}” was refused ({refusal.describe() if refusal else 'no grant'})",
+        ),
     )

@@ -22,6 +22,7 @@ import itertools
 import os
 from dataclasses import dataclass
 
+from checks.wording import bilingual, sw_zh
 from ssc.profile.model import KeyDef
 from terminal.psam_client import PsamClient, PsamError
 from terminal.session import CardSession
@@ -34,6 +35,12 @@ NO_MATCH = "no match"
 NOT_TRIED = "not tried"
 PSAM_REFUSED = "PSAM refused"
 CARD_REFUSED = "card refused"
+_OUTCOME_ZH = {PSAM_REFUSED: "PSAM 拒绝", CARD_REFUSED: "卡片拒绝"}
+_LEVEL_ZH = {"root": "根密钥", "province": "省", "city": "市", "card": "卡片"}  # features/interop: 按省、市、卡三级分散
+
+
+def _path_zh(levels: tuple[str, ...]) -> str:
+    return "→".join(_LEVEL_ZH.get(lvl, lvl) for lvl in ("root", *levels))
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class LevelTrial:
     levels: tuple[str, ...]  # the diversification levels applied, root first ("root" alone: none)
     outcome: str  # MATCH, NO_MATCH, NOT_TRIED, PSAM_REFUSED or CARD_REFUSED
     detail: str = ""
+    detail_zh: str = ""  # `detail` in Chinese (the summary is worded Chinese first)
 
     @property
     def path(self) -> str:
@@ -66,6 +74,35 @@ class KeyCheckReport:
 
     @property
     def summary(self) -> str:
+        """The diagnosis in one line, Chinese first (``<中文> / <English>``)."""
+        zh, en = self._summary_zh(), self._summary_en()
+        return bilingual(zh, en)
+
+    def _summary_zh(self) -> str:
+        head = f"{self.key} v{self.version:02X}"
+        full = f"{len(self.all_levels)} 级分散的密钥（{_path_zh(self.all_levels)}）"
+        m = self.matched
+        if m is not None and m.levels == self.all_levels:
+            return f"{head}：卡片接受 {full}"
+        first = self.trials[0] if self.trials else None
+        if first is not None and first.outcome in (PSAM_REFUSED, CARD_REFUSED):
+            return f"{head}：无法检查 {full}：{_OUTCOME_ZH[first.outcome]}：{first.detail_zh or first.detail}"
+        text = f"{head}：卡片不接受 {full}"
+        if m is not None:
+            missing = [_LEVEL_ZH.get(lvl, lvl) for lvl in self.all_levels if lvl not in m.levels]
+            present = [lvl for lvl in self.all_levels if lvl in m.levels]
+            what = []
+            if missing:
+                what.append(f"缺少{'、'.join(missing)}级分散")
+            if list(m.levels) != present:
+                what.append("各级分散的顺序不同")
+            return f"{text}；与 {_path_zh(m.levels)} 一致——{'；'.join(what)}"
+        untried = [_path_zh(t.levels) for t in self.trials if t.outcome in (NOT_TRIED, PSAM_REFUSED)]
+        if not untried:
+            return f"{text}；任何分散层级均不一致——密钥不属于本密钥体系"
+        return f"{text}；已尝试的分散层级均不一致；未尝试：{'、'.join(untried)}"
+
+    def _summary_en(self) -> str:
         head = f"{self.key} v{self.version:02X}"
         n = len(self.all_levels)
         full = f"the {n}-level key ({'→'.join(('root',) + self.all_levels)})"
@@ -139,7 +176,7 @@ def _check_internal(
     f, d = os.urandom(half), os.urandom(half)
     response = session.internal_authenticate(f, d, version, check=False)
     if not response.ok:
-        return [LevelTrial(candidates[0], CARD_REFUSED, response.describe())]
+        return [LevelTrial(candidates[0], CARD_REFUSED, response.describe(), sw_zh(response))]
     trials = []
     for levels in candidates:
         try:
@@ -179,11 +216,11 @@ def _check_external(
             stop = "a level matched"
         elif failed.matches(response.sw):
             left = response.sw & failed.variable_mask
-            trials.append(LevelTrial(levels, NO_MATCH, f"{left} tries left"))
+            trials.append(LevelTrial(levels, NO_MATCH, f"{left} tries left", f"还剩 {left} 次尝试机会"))
             if left <= reserve:
                 stop = f"only {left} tries left (reserve {reserve})"
         else:
-            trials.append(LevelTrial(levels, CARD_REFUSED, response.describe()))
+            trials.append(LevelTrial(levels, CARD_REFUSED, response.describe(), sw_zh(response)))
             stop = f"card refused: {response.describe()}"
     return trials
 

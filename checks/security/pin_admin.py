@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, sw_zh, word_zh
 from terminal.channel import Response
 from terminal.psam_client import PsamClient
 from terminal.session import CardSession, OperationError
@@ -23,6 +23,7 @@ from terminal.session import CardSession, OperationError
 __all__ = ["PinProof", "PinStep", "counter_full_proof", "give_back", "prove_pin_replacement", "restore_pin", "temporary_pin", "wrong_pin"]
 
 REPLACEMENTS = {"change_pin": "CHANGE PIN", "reload_pin": "RELOAD PIN (after PUK authentication)"}
+_REPLACEMENTS_ZH = {"change_pin": "修改 PIN", "reload_pin": "PUK 认证后重装 PIN"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class PinStep:
     response: Response
     expected: str  # the status word required, as text
     ok: bool
+    what_zh: str = ""  # `what` in Chinese
+    expected_zh: str = ""  # `expected` as the glossary writes it: 63C2（认证失败，还剩2次尝试机会）
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ class PinProof:
     def problems(self) -> list[str]:
         out = [
             bilingual(
-                f"{s.what}：预期 {s.expected}，实际 {sw_zh(s.response)}", f"{s.what}: expected {s.expected}, got {s.response.describe()}"
+                f"{s.what_zh or s.what}：预期 {s.expected_zh or s.expected}，实际 {sw_zh(s.response)}",
+                f"{s.what}: expected {s.expected}, got {s.response.describe()}",
             )
             for s in self.steps
             if not s.ok
@@ -64,10 +68,12 @@ class _Steps:
         self.card = card
         self.done: list[PinStep] = []
 
-    def expect(self, what: str, response: Response, sw: int | None = None) -> bool:
-        """Record one exchange; `sw` None means 9000."""
+    def expect(self, what: str, response: Response, sw: int | None = None, *, zh: str = "") -> bool:
+        """Record one exchange (`zh`: `what` in Chinese); `sw` None means 9000."""
         ok = response.ok if sw is None else response.sw == sw
-        self.done.append(PinStep(what, response, "9000" if sw is None else f"{sw:04X}", ok))
+        words = self.card.profile.sw
+        expected_zh = words["ok"].label if sw is None else word_zh(sw, words.describe(sw))
+        self.done.append(PinStep(what, response, "9000" if sw is None else f"{sw:04X}", ok, zh, expected_zh))
         return ok
 
 
@@ -79,26 +85,34 @@ def prove_pin_replacement(card: CardSession, psam: PsamClient, pin: str, initial
     initial PIN; RELOAD PIN as a last resort) and verified. The PIN counter must be full at the start."""
     if command not in REPLACEMENTS:
         raise ValueError(f"unknown PIN replacement {command!r}; known: {', '.join(REPLACEMENTS)}")
-    label = REPLACEMENTS[command]
+    label, label_zh = REPLACEMENTS[command], _REPLACEMENTS_ZH[command]
     tries = card.profile.security.pin.tries
     failed = card.profile.sw["verification_failed"]
     temporary = temporary_pin(pin, initial)
     wrong = temporary_pin(temporary, pin, initial)
     steps = _Steps(card)
-    steps.expect("a wrong PIN first, so the counter is not full", card.verify_pin(wrong, check=False), failed.with_value(tries - 1))
+    steps.expect(
+        "a wrong PIN first, so the counter is not full",
+        card.verify_pin(wrong, check=False),
+        failed.with_value(tries - 1),
+        zh="先校验一次错误的 PIN，使错误计数不满",
+    )
     if command == "change_pin":
         replaced = card.change_pin(pin, temporary, check=False)
     else:
         replaced = card.reload_pin(psam, temporary, check=False)
-    steps.expect(f"{label} to a temporary PIN", replaced)
+    steps.expect(f"{label} to a temporary PIN", replaced, zh=f"{label_zh} 为临时 PIN")
     holds_new = False
     try:
         steps.expect(
             f"VERIFY with the old PIN after {label}: refused, with the counter full again",
             card.verify_pin(pin, check=False),
             failed.with_value(tries - 1),
+            zh=f"{label_zh} 之后以旧 PIN 校验 PIN：应被拒绝，且错误计数已重新计满",
         )
-        holds_new = steps.expect(f"VERIFY with the new PIN after {label}", card.verify_pin(temporary, check=False))
+        holds_new = steps.expect(
+            f"VERIFY with the new PIN after {label}", card.verify_pin(temporary, check=False), zh=f"{label_zh} 之后以新 PIN 校验 PIN"
+        )
     finally:
         restored = give_back(card, psam, pin, initial, temporary if holds_new else None)
     return PinProof(tuple(steps.done), restored)
@@ -131,8 +145,9 @@ def counter_full_proof(card: CardSession, pin: str) -> PinProof:
         "a wrong PIN: max-1 tries left when the counter was full",
         card.verify_pin(wrong_pin(pin), check=False),
         card.profile.sw["verification_failed"].with_value(tries - 1),
+        zh="校验一次错误的 PIN：错误计数满时应还剩最大次数减 1 次",
     )
-    restored = steps.expect("VERIFY with the PIN given for the run", card.verify_pin(pin, check=False))
+    restored = steps.expect("VERIFY with the PIN given for the run", card.verify_pin(pin, check=False), zh="以本次运行给定的 PIN 校验 PIN")
     return PinProof(tuple(steps.done), restored)
 
 

@@ -15,6 +15,7 @@ card took the bad one anyway.
 from __future__ import annotations
 
 from checks.security.pin_admin import restore_pin
+from checks.wording import bilingual, sw_zh
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
 from ssc.profile.model import Profile
@@ -26,6 +27,7 @@ __all__ = ["BAD_NEW_PINS", "bad_new_pin", "bad_new_pin_refused", "boundary_pin",
 
 BAD_NEW_PINS = ("too_short", "too_long", "not_bcd")
 NOT_BCD = bytes((0x1A, 0x2B, 0x3C))  # a legal length, no nibble a digit
+_CASE_ZH = {"too_short": "过短", "too_long": "过长", "not_bcd": "非 BCD 数字"}  # a finding names the case in Chinese too
 
 
 def pin_bytes(profile: Profile) -> tuple[int, int]:
@@ -68,18 +70,38 @@ def boundary_pin_works(card: CardSession, psam: PsamClient, pin: str, n: int) ->
     new = boundary_pin(profile, n, pin, profile.security.pin.initial)
     changed = card.change_pin(pin, new, check=False)
     if not changed.ok:
-        return [f"CHANGE PIN to a PIN of {n} bytes (a legal length) was refused: {changed.describe()}"]
+        return [
+            bilingual(
+                f"修改 PIN 为 {n} 字节的 PIN（合法长度）被拒绝：{sw_zh(changed)}",
+                f"CHANGE PIN to a PIN of {n} bytes (a legal length) was refused: {changed.describe()}",
+            )
+        ]
     findings = []
     try:
         verified = card.verify_pin(new, check=False)
         if not verified.ok:
-            findings.append(f"VERIFY with the new {n}-byte PIN was refused: {verified.describe()}")
+            findings.append(
+                bilingual(
+                    f"以 {n} 字节的新 PIN 校验 PIN 被拒绝：{sw_zh(verified)}",
+                    f"VERIFY with the new {n}-byte PIN was refused: {verified.describe()}",
+                )
+            )
         old = card.verify_pin(pin, check=False)
         if old.ok:
-            findings.append(f"after CHANGE PIN to a {n}-byte PIN the old PIN still verifies: the change did not happen")
+            findings.append(
+                bilingual(
+                    f"修改 PIN 为 {n} 字节的 PIN 之后，旧 PIN 仍能校验通过：修改并未生效",
+                    f"after CHANGE PIN to a {n}-byte PIN the old PIN still verifies: the change did not happen",
+                )
+            )
         again = card.verify_pin(new, check=False)  # resets the try counter spent by the old PIN
         if not again.ok and verified.ok:
-            findings.append(f"VERIFY with the new {n}-byte PIN was refused the second time: {again.describe()}")
+            findings.append(
+                bilingual(
+                    f"第二次以 {n} 字节的新 PIN 校验 PIN 被拒绝：{sw_zh(again)}",
+                    f"VERIFY with the new {n}-byte PIN was refused the second time: {again.describe()}",
+                )
+            )
     finally:
         restore_pin(card, psam, new, pin)
     return findings
@@ -92,10 +114,21 @@ def bad_new_pin_refused(card: CardSession, pin: str, case: str) -> list[str]:
     answer = _change_raw(card, pin, field)
     findings = []
     if not answer.means("wrong_data"):
-        findings.append(f"CHANGE PIN to a new PIN field of {len(field)} bytes ({case}) answered {answer.describe()}, expected 6A80")
+        findings.append(
+            bilingual(
+                f"修改 PIN 时新 PIN 字段为 {len(field)} 字节（{_CASE_ZH.get(case, case)}），返回 {sw_zh(answer)}，"
+                f"预期 {profile.sw['wrong_data'].label}",
+                f"CHANGE PIN to a new PIN field of {len(field)} bytes ({case}) answered {answer.describe()}, expected 6A80",
+            )
+        )
     check = card.verify_pin(pin, check=False)
     if not check.ok:
-        findings.append(f"after the refused CHANGE PIN ({case}) the run's PIN no longer verifies: {check.describe()}")
+        findings.append(
+            bilingual(
+                f"修改 PIN（{_CASE_ZH.get(case, case)}）被拒绝之后，本次运行的 PIN 已不能校验通过：{sw_zh(check)}",
+                f"after the refused CHANGE PIN ({case}) the run's PIN no longer verifies: {check.describe()}",
+            )
+        )
         if answer.ok and case != "not_bcd":  # the card took the bad PIN: give the run's PIN back through it
             cmd = profile.command("change_pin")
             card.terminal.send(

@@ -26,6 +26,7 @@ from __future__ import annotations
 from checks.security.pin_admin import PinProof, PinStep, give_back, temporary_pin, wrong_pin
 from checks.standards.file_survey import mandatory_files
 from checks.verdicts import Inconclusive
+from checks.wording import bilingual, word_zh
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
 from ssc.profile.access import Pin
@@ -51,11 +52,13 @@ class _Log:
         self.card = card
         self.done: list[PinStep] = []
 
-    def expect(self, what: str, response: Response, name: str = "ok", value: int | None = None) -> bool:
+    def expect(self, what: str, response: Response, name: str = "ok", value: int | None = None, *, zh: str = "") -> bool:
+        """Record one exchange (`zh`: `what` in Chinese) and whether it gave status word `name`."""
         sw = self.card.profile.sw[name]
         ok = response.sw == sw.with_value(value) if value is not None else response.means(name)
         wanted = f"{sw.with_value(value):04X}" if value is not None else sw.pattern
-        self.done.append(PinStep(what, response, wanted, ok))
+        wanted_zh = word_zh(sw.with_value(value), sw) if value is not None else sw.label
+        self.done.append(PinStep(what, response, wanted, ok, zh, wanted_zh))
         return ok
 
 
@@ -70,7 +73,12 @@ def pin_read_file(profile: Profile) -> FileDef:
             continue
         found.append((f.parent == pin_df, f.path, f))
     if not found:
-        raise Inconclusive(f"the profile has no mandatory record file below {pin_df} that the PIN alone opens for reading")
+        raise Inconclusive(
+            bilingual(
+                f"规范配置文件中 {pin_df} 之下没有仅凭 PIN 即可读的必备记录文件",
+                f"the profile has no mandatory record file below {pin_df} that the PIN alone opens for reading",
+            )
+        )
     return min(found, key=lambda x: (x[0], x[1]))[2]
 
 
@@ -95,11 +103,21 @@ def pin_state_after_change(card: CardSession, psam: PsamClient, pin: str, initia
     holds: str | None = None
     try:
         card.reset()
-        log.expect(f"after a reset, before VERIFY: read {f.path}", _read(card, f), "security_not_satisfied")
+        log.expect(
+            f"after a reset, before VERIFY: read {f.path}", _read(card, f), "security_not_satisfied", zh=f"复位后、校验 PIN 之前读 {f.path}"
+        )
         card.select_path(pin_df, check=True)
-        if log.expect(f"CHANGE PIN in {pin_df} to a temporary PIN", card.change_pin(pin, temporary, check=False)):
+        if log.expect(
+            f"CHANGE PIN in {pin_df} to a temporary PIN",
+            card.change_pin(pin, temporary, check=False),
+            zh=f"在 {pin_df} 中修改 PIN 为临时 PIN",
+        ):
             holds = temporary
-        log.expect(f"read {f.path} after CHANGE PIN (it sets the PIN state; the DF change inside {pin_df} keeps it)", _read(card, f))
+        log.expect(
+            f"read {f.path} after CHANGE PIN (it sets the PIN state; the DF change inside {pin_df} keeps it)",
+            _read(card, f),
+            zh=f"修改 PIN 之后读 {f.path}（修改 PIN 建立 PIN 安全状态；在 {pin_df} 内切换 DF 不清除它）",
+        )
     finally:
         restored = give_back(card, psam, pin, initial, holds)
     return PinProof(tuple(log.done), restored)
@@ -115,16 +133,21 @@ def pin_state_after_reload(card: CardSession, psam: PsamClient, pin: str, initia
     holds: str | None = None
     try:
         card.reset()
-        if log.expect("RELOAD PIN (after PUK authentication) to a temporary PIN", card.reload_pin(psam, temporary, check=False)):
+        if log.expect(
+            "RELOAD PIN (after PUK authentication) to a temporary PIN",
+            card.reload_pin(psam, temporary, check=False),
+            zh="重装 PIN（PUK 认证之后）为临时 PIN",
+        ):
             holds = temporary
         sets_state = bool(profile.behaviour.card_reload_pin_sets_pin_state.value)
         log.expect(
             f"read {f.path} after RELOAD PIN, no VERIFY (card_reload_pin_sets_pin_state: {str(sets_state).lower()})",
             _read(card, f),
             "ok" if sets_state else "security_not_satisfied",
+            zh=f"重装 PIN 之后、未校验 PIN 即读 {f.path}（card_reload_pin_sets_pin_state：{str(sets_state).lower()}）",
         )
         if holds is not None:
-            log.expect("VERIFY with the reloaded PIN", card.verify_pin(temporary, check=False))
+            log.expect("VERIFY with the reloaded PIN", card.verify_pin(temporary, check=False), zh="以重装的 PIN 校验 PIN")
     finally:
         restored = give_back(card, psam, pin, initial, holds)
     return PinProof(tuple(log.done), restored)
@@ -141,16 +164,23 @@ def malformed_change_pin(card: CardSession, psam: PsamClient, pin: str, initial:
     log = _Log(card)
     try:
         log.expect(
-            "CHANGE PIN without the old PIN (separator ‖ new PIN)", _command(card, "change_pin", sep + encode_pin(temporary)), "wrong_data"
+            "CHANGE PIN without the old PIN (separator ‖ new PIN)",
+            _command(card, "change_pin", sep + encode_pin(temporary)),
+            "wrong_data",
+            zh="修改 PIN 缺少旧 PIN（分隔符 ‖ 新 PIN）",
         )
         log.expect(
-            "CHANGE PIN without the new PIN (old PIN ‖ separator)", _command(card, "change_pin", encode_pin(pin) + sep), "wrong_data"
+            "CHANGE PIN without the new PIN (old PIN ‖ separator)",
+            _command(card, "change_pin", encode_pin(pin) + sep),
+            "wrong_data",
+            zh="修改 PIN 缺少新 PIN（旧 PIN ‖ 分隔符）",
         )
         log.expect(
             "a wrong PIN: no try was spent, the counter is still full",
             card.verify_pin(wrong_pin(pin), check=False),
             "verification_failed",
             tries - 1,
+            zh="校验一次错误的 PIN：此前未消耗尝试次数，错误计数仍是满的",
         )
     finally:
         restored = give_back(card, psam, pin, initial, None)
@@ -167,16 +197,21 @@ def change_pin_at_last_try(card: CardSession, psam: PsamClient, pin: str, initia
     holds: str | None = None
     try:
         for left in range(tries - 1, 0, -1):
-            log.expect("a wrong PIN", card.verify_pin(wrong, check=False), "verification_failed", left)
-        if log.expect("CHANGE PIN with the right old PIN and one try left", card.change_pin(pin, temporary, check=False)):
+            log.expect("a wrong PIN", card.verify_pin(wrong, check=False), "verification_failed", left, zh="错误的 PIN")
+        if log.expect(
+            "CHANGE PIN with the right old PIN and one try left",
+            card.change_pin(pin, temporary, check=False),
+            zh="只剩一次尝试机会时以正确的旧 PIN 修改 PIN",
+        ):
             holds = temporary
             log.expect(
                 "a wrong PIN after CHANGE PIN: the counter was full again",
                 card.verify_pin(wrong, check=False),
                 "verification_failed",
                 tries - 1,
+                zh="修改 PIN 之后校验错误的 PIN：错误计数已重新计满",
             )
-            log.expect("VERIFY with the new PIN", card.verify_pin(temporary, check=False))
+            log.expect("VERIFY with the new PIN", card.verify_pin(temporary, check=False), zh="以新 PIN 校验 PIN")
     finally:
         restored = give_back(card, psam, pin, initial, holds)
     return PinProof(tuple(log.done), restored)
@@ -197,13 +232,37 @@ def blocked_pin_refusals(card: CardSession, psam: PsamClient, pin: str, initial:
     log = _Log(card)
     try:
         for left in range(tries - 1, -1, -1):
-            log.expect("a wrong PIN", card.verify_pin(wrong, check=False), "verification_failed", left)
-        log.expect("VERIFY with a PIN that is not BCD, PIN blocked", _command(card, "verify", not_bcd), malformed_sw)
-        log.expect("CHANGE PIN without the new PIN, PIN blocked", _command(card, "change_pin", encode_pin(pin) + sep), malformed_sw)
-        log.expect("CHANGE PIN with the right old PIN, PIN blocked", card.change_pin(pin, temporary, check=False), "method_blocked")
-        log.expect("VERIFY with the right PIN, PIN blocked", card.verify_pin(pin, check=False), "method_blocked")
+            log.expect("a wrong PIN", card.verify_pin(wrong, check=False), "verification_failed", left, zh="错误的 PIN")
+        log.expect(
+            "VERIFY with a PIN that is not BCD, PIN blocked",
+            _command(card, "verify", not_bcd),
+            malformed_sw,
+            zh="PIN 锁定后以非 BCD 数字的 PIN 校验 PIN",
+        )
+        log.expect(
+            "CHANGE PIN without the new PIN, PIN blocked",
+            _command(card, "change_pin", encode_pin(pin) + sep),
+            malformed_sw,
+            zh="PIN 锁定后修改 PIN 缺少新 PIN",
+        )
+        log.expect(
+            "CHANGE PIN with the right old PIN, PIN blocked",
+            card.change_pin(pin, temporary, check=False),
+            "method_blocked",
+            zh="PIN 锁定后以正确的旧 PIN 修改 PIN",
+        )
+        log.expect(
+            "VERIFY with the right PIN, PIN blocked",
+            card.verify_pin(pin, check=False),
+            "method_blocked",
+            zh="PIN 锁定后以正确的 PIN 校验 PIN",
+        )
     finally:
-        log.expect("UNBLOCK PIN after PUK authentication", card.unblock_pin(psam, check=False))
-        log.expect("VERIFY with the run's PIN after UNBLOCK: the refused CHANGE PIN changed nothing", card.verify_pin(pin, check=False))
+        log.expect("UNBLOCK PIN after PUK authentication", card.unblock_pin(psam, check=False), zh="PUK 认证之后解锁 PIN")
+        log.expect(
+            "VERIFY with the run's PIN after UNBLOCK: the refused CHANGE PIN changed nothing",
+            card.verify_pin(pin, check=False),
+            zh="解锁 PIN 之后以本次运行的 PIN 校验 PIN：被拒绝的修改 PIN 未改变任何东西",
+        )
         restored = give_back(card, psam, pin, initial, None)
     return PinProof(tuple(log.done), restored)

@@ -17,6 +17,7 @@ length, disagrees with the file's record definition: 6A80, and record 1 read bac
 
 from __future__ import annotations
 
+from checks.wording import bilingual, sw_zh
 from ssc.apdu import CommandApdu
 from ssc.profile.model import FileDef
 from terminal.grants import grant, terminal_can_grant
@@ -26,6 +27,7 @@ from terminal.session import CardSession
 __all__ = ["APPEND_FAULTS", "appendable_file", "malformed_appends", "reload_bad_block", "unblock_challenges"]
 
 APPEND_FAULTS = ("wrong_tag", "too_long")
+_FAULT_ZH = {"wrong_tag": "标签错误", "too_long": "多一个字节"}  # how a finding names the fault in Chinese
 
 
 def _puk_session(card: CardSession, psam: PsamClient, command: str) -> None:
@@ -50,7 +52,13 @@ def unblock_challenges(card: CardSession, psam: PsamClient) -> list[str]:
         answer = card.terminal.send(unblock, raw=True)
         if not answer.means("referenced_data_invalid"):
             what = "no challenge after the PUK authentication" if challenge is None else f"a {challenge}-byte challenge"
-            findings.append(f"UNBLOCK PIN with {what} answered {answer.describe()}, expected 6984")
+            what_zh = "PUK 认证之后未取随机数" if challenge is None else f"取了 {challenge} 字节的随机数"
+            findings.append(
+                bilingual(
+                    f"解锁 PIN（{what_zh}）返回 {sw_zh(answer)}，预期 {profile.sw['referenced_data_invalid'].label}",
+                    f"UNBLOCK PIN with {what} answered {answer.describe()}, expected 6984",
+                )
+            )
     card.select_mf(check=True)
     return findings
 
@@ -69,10 +77,20 @@ def reload_bad_block(card: CardSession, psam: PsamClient, pin: str) -> list[str]
     answer = card.terminal.send(card.with_mac(apdu, psam, puk, 0, factors, profile.security.pin.df, exact=False), raw=True)
     findings = []
     if not answer.means("wrong_data"):
-        findings.append(f"RELOAD PIN with a valid MAC over a block that is no PIN block answered {answer.describe()}, expected 6A80")
+        findings.append(
+            bilingual(
+                f"重装 PIN 的 MAC 正确，但解密后不是 PIN 数据块，返回 {sw_zh(answer)}，预期 {profile.sw['wrong_data'].label}",
+                f"RELOAD PIN with a valid MAC over a block that is no PIN block answered {answer.describe()}, expected 6A80",
+            )
+        )
     card.select_mf(check=True)
     if not card.verify_pin(pin, check=False).ok:
-        findings.append("after that RELOAD PIN the run's PIN no longer verifies: the card set a PIN from the malformed block")
+        findings.append(
+            bilingual(
+                "该重装 PIN 之后，本次运行的 PIN 已不能校验通过：卡片按格式错误的数据块设置了 PIN",
+                "after that RELOAD PIN the run's PIN no longer verifies: the card set a PIN from the malformed block",
+            )
+        )
         card.reload_pin(psam, pin, check=True)  # the run's PIN back (and a full try counter)
     return findings
 
@@ -99,7 +117,12 @@ def malformed_appends(card: CardSession, psam: PsamClient, pin: str, fault: str)
     """Findings for APPEND RECORD of a record with a wrong tag or one byte too many, MAC valid."""
     f = appendable_file(card)
     if f is None:
-        return ["no cyclic file appended under secure messaging whose read right this terminal can obtain"]
+        return [
+            bilingual(
+                "没有以安全报文追加、且本终端能取得读权限的循环文件",
+                "no cyclic file appended under secure messaging whose read right this terminal can obtain",
+            )
+        ]
     rec = f.records[0]
     body = bytes((b * 7 + 1) & 0xFF for b in range(rec.length))
     if fault == "wrong_tag":
@@ -115,9 +138,17 @@ def malformed_appends(card: CardSession, psam: PsamClient, pin: str, fault: str)
     card.reset()
     findings = []
     if not answer.means("wrong_data"):
-        findings.append(f"APPEND RECORD to {f.path} of a record with {fault.replace('_', ' ')} answered {answer.describe()}, expected 6A80")
+        findings.append(
+            bilingual(
+                f"向 {f.path} 追加{_FAULT_ZH.get(fault, fault)}的记录，返回 {sw_zh(answer)}，预期 {card.profile.sw['wrong_data'].label}",
+                f"APPEND RECORD to {f.path} of a record with {fault.replace('_', ' ')} answered {answer.describe()}, expected 6A80",
+            )
+        )
     if after != before:
         findings.append(
-            f"{f.path} record 1 changed from {before.hex().upper()} to {after.hex().upper()}: the malformed record was appended"
+            bilingual(
+                f"{f.path} 记录 1 由 {before.hex().upper() or '（无记录）'} 变为 {after.hex().upper() or '（无记录）'}：格式错误的记录被追加",
+                f"{f.path} record 1 changed from {before.hex().upper()} to {after.hex().upper()}: the malformed record was appended",
+            )
         )
     return findings

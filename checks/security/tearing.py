@@ -27,7 +27,7 @@ from typing import Any
 
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
 from checks.verdicts import Inconclusive
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, led, sw_zh
 from checks.writeback import flip, flip_value
 from ssc.apdu import CommandApdu
 from ssc.codecs import encode_pin
@@ -101,27 +101,43 @@ class TearItem:
     single_offset: bool = False  # only offset 0: the completed write cannot be undone (CARD BLOCK)
     path: str = ""  # the file written, for a record or binary item
     number: int = 0  # the record written, for a record item
+    zh: str = ""  # `name` in Chinese, for the Chinese half of a finding
+
+    @property
+    def name_zh(self) -> str:
+        return self.zh or self.name
 
 
 @dataclass
 class TearReport:
     item: str
     cuts: list[Cut] = field(default_factory=list)
+    item_zh: str = ""  # the item's name in Chinese
+
+    @property
+    def name_zh(self) -> str:
+        return self.item_zh or self.item
 
     @property
     def problems(self) -> list[str]:
         bad = [c for c in self.cuts if c.left in (MIXED, UNREADABLE, ANSWERED)]
         out = [
-            bilingual(
-                f"数据项「{self.item}」：写入 {c.offset} 字节后掉电，结果为{LEFT_ZH.get(c.left, c.left)}",
-                f"{self.item}: cut after {c.offset} byte(s) left {c.left}{': ' + c.detail if c.detail else ''}",
+            led(
+                f"数据项「{self.name_zh}」：写入 {c.offset} 字节后掉电，结果为{LEFT_ZH.get(c.left, c.left)}：",
+                f"{self.item}: cut after {c.offset} byte(s) left {c.left}: ",
+                c.detail,
+            )
+            if c.detail
+            else bilingual(
+                f"数据项「{self.name_zh}」：写入 {c.offset} 字节后掉电，结果为{LEFT_ZH.get(c.left, c.left)}",
+                f"{self.item}: cut after {c.offset} byte(s) left {c.left}",
             )
             for c in bad
         ]
         if self.cuts and not bad and self.cuts[-1].left != NEW and not (len(self.cuts) == 1 and self.cuts[0].offset == 0):
             out.append(
                 bilingual(
-                    f"数据项「{self.item}」：在 {MAX_OFFSETS} 字节内的任何掉电点之后写入都未完成",
+                    f"数据项「{self.name_zh}」：在 {MAX_OFFSETS} 字节内的任何掉电点之后写入都未完成",
                     f"{self.item}: no cut within {MAX_OFFSETS} bytes let the write come through",
                 )
             )
@@ -148,7 +164,7 @@ def _cut(card: CardSession, item: TearItem, offset: int) -> Cut:
     if not armed.ok:
         raise Inconclusive(
             bilingual(
-                f"数据项「{item.name}」：掉电测试钩子拒绝在第 {offset} 字节处设置掉电点：{sw_zh(armed)}",
+                f"数据项「{item.name_zh}」：掉电测试钩子拒绝在第 {offset} 字节处设置掉电点：{sw_zh(armed)}",
                 f"{item.name}: the tearing hook refused to arm at {offset}: {armed.describe()}",
             )
         )
@@ -201,7 +217,7 @@ def sweep(card: CardSession, item: TearItem, offsets: int | None = None) -> Tear
 
     `offsets` limits the sweep to that many offsets spread over the write (a quick look; the
     default is every byte)."""
-    report = TearReport(item.name)
+    report = TearReport(item.name, item_zh=item.name_zh)
     limit = 1 if item.single_offset else MAX_OFFSETS
     step = 1
     offset = 0
@@ -232,7 +248,12 @@ def _armed_write(card: CardSession, item: TearItem, offset: int) -> object:
     item.prepare()
     armed = arm(card, offset)
     if not armed.ok:
-        raise Inconclusive(f"the tearing hook refused to arm at {offset}: {armed.describe()}")
+        raise Inconclusive(
+            bilingual(
+                f"掉电测试钩子拒绝在第 {offset} 字节处设置掉电点：{sw_zh(armed)}",
+                f"the tearing hook refused to arm at {offset}: {armed.describe()}",
+            )
+        )
     try:
         item.write()
     except CardUnavailableError:
@@ -248,19 +269,33 @@ def hook_offsets(card: CardSession, psam: PsamClient, pin: str) -> list[str]:
     weight, cuts elsewhere, and every SEC-TEAR sweep through it would prove less than it says."""
     item = _binary_item(card, psam, pin, HOOK_WRITE)
     if item is None:
-        raise Inconclusive("no transparent EF whose read and update rights this terminal can obtain: the hook's offsets cannot be checked")
+        raise Inconclusive(
+            bilingual(
+                "没有本终端能取得读和更新权限的透明 EF：无法检查钩子的掉电位置",
+                "no transparent EF whose read and update rights this terminal can obtain: the hook's offsets cannot be checked",
+            )
+        )
     n = len(item.old) if isinstance(item.old, bytes) else 0
     if n < 2:
-        raise Inconclusive(f"{item.name}: too short to cut inside it")
+        raise Inconclusive(bilingual(f"数据项「{item.name_zh}」太短，无法在其中间掉电", f"{item.name}: too short to cut inside it"))
     problems = []
     inside = _armed_write(card, item, n - 1)
     if inside != item.old:
         problems.append(
-            f"{item.name}: a cut armed at byte {n - 1} (FF 7E 00 {n - 1:02X}) did not tear the {n}-byte write: {_show(inside, item)}"
+            bilingual(
+                f"数据项「{item.name_zh}」：掉电点设在第 {n - 1} 字节（FF 7E 00 {n - 1:02X}），{n} 字节的写入却未被切断："
+                f"{_show_zh(inside, item)}",
+                f"{item.name}: a cut armed at byte {n - 1} (FF 7E 00 {n - 1:02X}) did not tear the {n}-byte write: {_show(inside, item)}",
+            )
         )
     beyond = _armed_write(card, item, 0x100)
     if beyond != item.new:
-        problems.append(f"{item.name}: a cut armed at byte 256 (FF 7E 01 00) tore the {n}-byte write before its end: {_show(beyond, item)}")
+        problems.append(
+            bilingual(
+                f"数据项「{item.name_zh}」：掉电点设在第 256 字节（FF 7E 01 00），{n} 字节的写入却在结束前被切断：{_show_zh(beyond, item)}",
+                f"{item.name}: a cut armed at byte 256 (FF 7E 01 00) tore the {n}-byte write before its end: {_show(beyond, item)}",
+            )
+        )
     if inside != item.old or beyond != item.old:
         card.reset()
         item.restore()
@@ -314,6 +349,7 @@ def _record_item(card: CardSession, psam: PsamClient, pin: str) -> TearItem | No
         lambda: _write_record(card, psam, pin, path, number, old),
         path=path,
         number=number,
+        zh=f"更新记录 {path} 记录 {number}",
     )
 
 
@@ -346,6 +382,7 @@ def _binary_item(card: CardSession, psam: PsamClient, pin: str, length: int = 16
         lambda: card.update_binary(path, 0, new, check=False),
         read,
         lambda: write_back(old),
+        zh=f"更新二进制 {path} 第 0–{size - 1} 字节",
     )
 
 
@@ -370,6 +407,7 @@ def _append_item(card: CardSession, psam: PsamClient, pin: str) -> TearItem | No
         lambda: card.secure_append_record(path, new, psam, check=False),
         read,
         lambda: None,  # an append cannot be undone: the newest record stays (cyclic files rotate)
+        zh=f"追加记录 {path}",
     )
 
 
@@ -397,6 +435,7 @@ def _change_pin_item(card: CardSession, psam: PsamClient, pin: str, initial: str
         lambda: card.change_pin(pin, new, check=False),
         lambda: _pin_state(card, pin, new),
         restore,
+        zh="修改 PIN（先写错误计数，再写 PIN）",
     )
 
 
@@ -428,6 +467,7 @@ def _reload_pin_item(card: CardSession, psam: PsamClient, pin: str, initial: str
         write,
         lambda: _pin_state(card, pin, new),
         lambda: restore_pin(card, psam, new, pin, initial=initial),
+        zh="重装 PIN（先写 PIN，再写错误计数）",
     )
 
 
@@ -438,7 +478,12 @@ def _pin_counter(card: CardSession, pin: str) -> int:
     response = card.verify_pin(wrong_pin(pin), check=False)
     card.verify_pin(pin, check=True)
     if not card.profile.sw["verification_failed"].matches(response.sw):
-        raise AssertionError(f"a wrong PIN was answered {response.describe()}, not 63Cx")
+        raise AssertionError(
+            bilingual(
+                f"错误的 PIN 返回 {sw_zh(response)}，而不是 {card.profile.sw['verification_failed'].label}",
+                f"a wrong PIN was answered {response.describe()}, not 63Cx",
+            )
+        )
     return (response.sw & 0x0F) + 1
 
 
@@ -452,6 +497,7 @@ def _pin_counter_item(card: CardSession, pin: str) -> TearItem:
         lambda: card.verify_pin(wrong_pin(pin), check=False),
         lambda: _pin_counter(card, pin),
         lambda: card.verify_pin(pin, check=True),
+        zh="PIN 错误计数（一次错误的校验 PIN）",
     )
 
 
@@ -463,7 +509,12 @@ def _key_counter(card: CardSession, psam: PsamClient, key: str) -> int:
     card.reset()
     card.external_authenticate(key, 0, psam, check=True)
     if not card.profile.sw["verification_failed"].matches(response.sw):
-        raise AssertionError(f"a wrong cryptogram for {key} was answered {response.describe()}, not 63Cx")
+        raise AssertionError(
+            bilingual(
+                f"{key} 的错误密文返回 {sw_zh(response)}，而不是 {card.profile.sw['verification_failed'].label}",
+                f"a wrong cryptogram for {key} was answered {response.describe()}, not 63Cx",
+            )
+        )
     return (response.sw & 0x0F) + 1
 
 
@@ -480,6 +531,7 @@ def _key_counter_item(card: CardSession, psam: PsamClient) -> TearItem:
         lambda: wrong_cryptogram(card, psam, key.name),
         lambda: _key_counter(card, psam, key.name),
         lambda: card.external_authenticate(key.name, 0, psam, check=True),
+        zh=f"{key.name} 的密钥错误计数（一次错误的外部认证）",
     )
 
 
@@ -518,6 +570,7 @@ def _application_block_item(card: CardSession, psam: PsamClient) -> TearItem:
         lambda: card.application_block(psam, check=False),
         lambda: _application_state(card, probe),
         lambda: card.application_unblock(psam, check=True),
+        zh="应用锁定命令（生命周期状态）",
     )
 
 
@@ -533,6 +586,7 @@ def _card_block_item(card: CardSession, psam: PsamClient) -> TearItem:
         lambda: _application_state(card, probe),
         lambda: None,
         single_offset=True,
+        zh="卡片锁定命令（生命周期状态；只在其第一个字节之前掉电——卡片锁定一旦完成，卡即终止，SEC-LC-1）",
     )
 
 
@@ -605,6 +659,20 @@ def try_probes(card: CardSession, psam: PsamClient, pin: str) -> tuple[list[TryP
             1,
         ),
     ]
+    what_zh = dict(
+        zip(
+            (s[0] for s in sends),
+            (
+                "以正确的 PIN 校验 PIN",
+                "以错误的 PIN 校验 PIN",
+                f"以正确的密文外部认证 {key.name}",
+                f"以错误的密文外部认证 {key.name}",
+                "以错误的 PIN 校验 PIN，在计数器字节之后掉电",
+                f"以错误的密文外部认证 {key.name}，在计数器字节之后掉电",
+            ),
+            strict=True,
+        )
+    )
     probes: list[TryProbe] = []
     problems: list[str] = []
     for what, send, counter, full, offset in sends:
@@ -626,7 +694,7 @@ def try_probes(card: CardSession, psam: PsamClient, pin: str) -> tuple[list[TryP
         if answered is not None:
             problems.append(
                 bilingual(
-                    f"{what}：掉电点设在其写入的第 {offset} 字节，卡仍给出应答（写入尝试次数之前即可观察到比较结果）",
+                    f"{what_zh[what]}：掉电点设在其写入的第 {offset} 字节，卡仍给出应答（写入尝试次数之前即可观察到比较结果）",
                     f"{what}: armed to cut at byte {offset} of its writes, the card answered {answered} "
                     "(the result was observable before a try was written)",
                 )
@@ -634,14 +702,14 @@ def try_probes(card: CardSession, psam: PsamClient, pin: str) -> tuple[list[TryP
         if offset == 0 and after not in (full, full - 1):
             problems.append(
                 bilingual(
-                    f"{what}：掉电后错误计数为 {after}，预期 {full}（写入被切断）或 {full - 1}",
+                    f"{what_zh[what]}：掉电后错误计数为 {after}，预期 {full}（写入被切断）或 {full - 1}",
                     f"{what}: the try counter is {after} after the cut, expected {full} (torn) or {full - 1}",
                 )
             )
         if offset == 1 and after != full - 1:
             problems.append(
                 bilingual(
-                    f"{what}：在计数器字节之后掉电，错误计数为 {after}，预期 {full - 1}（此次尝试应已计入）",
+                    f"{what_zh[what]}：在计数器字节之后掉电，错误计数为 {after}，预期 {full - 1}（此次尝试应已计入）",
                     f"{what}: the try counter is {after} after a cut behind the counter's byte, expected {full - 1} (the try must be spent)",
                 )
             )
@@ -659,6 +727,7 @@ class ReaderCut:
     answered: str | None  # the card's answer when it came before the cut
     left: str  # OLD, NEW, MIXED or UNREADABLE
     detail: str = ""
+    item_zh: str = ""  # the item's name in Chinese
 
 
 def _reader_cut(card: CardSession, item: TearItem, command: bytes, delay_ms: int) -> ReaderCut:
@@ -670,14 +739,14 @@ def _reader_cut(card: CardSession, item: TearItem, command: bytes, delay_ms: int
     try:
         value = item.observe()
     except Exception as exc:
-        return ReaderCut(item.name, delay_ms, answered, UNREADABLE, f"{type(exc).__name__}: {exc}")
+        return ReaderCut(item.name, delay_ms, answered, UNREADABLE, f"{type(exc).__name__}: {exc}", item.name_zh)
     if value == item.new:
         card.reset()
         item.restore()
-        return ReaderCut(item.name, delay_ms, answered, NEW)
+        return ReaderCut(item.name, delay_ms, answered, NEW, item_zh=item.name_zh)
     if value == item.old:
-        return ReaderCut(item.name, delay_ms, answered, OLD)
-    return ReaderCut(item.name, delay_ms, answered, MIXED, _mixed(item, value))
+        return ReaderCut(item.name, delay_ms, answered, OLD, item_zh=item.name_zh)
+    return ReaderCut(item.name, delay_ms, answered, MIXED, _mixed(item, value), item.name_zh)
 
 
 def reader_cuts(card: CardSession, psam: PsamClient, pin: str, delays_ms: tuple[int, ...]) -> list[ReaderCut]:

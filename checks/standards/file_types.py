@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checks.standards.file_survey import dir_adfs, scan_records
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, halves, sw_zh
 from ssc.profile.access import Auth
 from ssc.profile.expectation import SwExpectation, expect_sw
 from ssc.profile.model import FileDef
@@ -93,8 +93,8 @@ def type_survey(session: CardSession, files: list[FileDef], psam: Callable[[], P
         except OperationError as exc:
             survey.unobserved.append(
                 bilingual(
-                    f"{f.path}：未能取得读权限（{exc}），未观察其类型",
-                    f"{f.path}: its read right could not be obtained ({exc}), so its type was not observed",
+                    f"{f.path}：未能取得读权限（{halves(str(exc))[0]}），未观察其类型",
+                    f"{f.path}: its read right could not be obtained ({halves(str(exc))[1]}), so its type was not observed",
                 )
             )
             continue

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from checks.wording import COMMAND_ZH, bilingual, word_zh
 from ssc.codecs import encode_pin
 from ssc.profile.expectation import SwExpectation, expect_sw
 from ssc.profile.model import FileDef, Profile
@@ -45,6 +46,7 @@ class Malformed:
     expected: SwExpectation
     setup: tuple[bytes, ...] = ()
     secret: bool = False  # the APDU carries the PIN: shown masked
+    zh: str = ""  # `description` in Chinese, Chinese first in a finding
 
 
 def _apdu(cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> bytes:
@@ -83,11 +85,26 @@ def _wrong_p1p2(profile: Profile, name: str, data: bytes, le: int | None, df: st
     bad_p2 = _other(p2, {b for a, b in taken if a == p1})
     wrong = expect_sw(profile, "wrong_p1p2")
     secret = c.sensitive is not None
+    zh = COMMAND_ZH.get(name, name)
     yield Malformed(
-        f"{name}.p1", f"{name}: P1 {bad_p1:02X} (not {p1:02X})", df, _apdu(c.cla[0], c.ins, bad_p1, p2, data, le), wrong, setup, secret
+        f"{name}.p1",
+        f"{name}: P1 {bad_p1:02X} (not {p1:02X})",
+        df,
+        _apdu(c.cla[0], c.ins, bad_p1, p2, data, le),
+        wrong,
+        setup,
+        secret,
+        zh=f"{zh}：P1 为 {bad_p1:02X}（应为 {p1:02X}）",
     )
     yield Malformed(
-        f"{name}.p2", f"{name}: P2 {bad_p2:02X} (not {p2:02X})", df, _apdu(c.cla[0], c.ins, p1, bad_p2, data, le), wrong, setup, secret
+        f"{name}.p2",
+        f"{name}: P2 {bad_p2:02X} (not {p2:02X})",
+        df,
+        _apdu(c.cla[0], c.ins, p1, bad_p2, data, le),
+        wrong,
+        setup,
+        secret,
+        zh=f"{zh}：P2 为 {bad_p2:02X}（应为 {p2:02X}）",
     )
 
 
@@ -131,6 +148,7 @@ def _exchange(profile: Profile) -> Iterator[Malformed]:
         "MF",
         _apdu(gc.cla[0], gc.ins, p1, p2, b"\x00", les[0]),
         stray,
+        zh="取随机数：带数据域（情形 4），Le 为允许值",
     )
     # GET RESPONSE, with data pending from a SELECT by name (61xx)
     sel = profile.command("select")
@@ -145,6 +163,7 @@ def _exchange(profile: Profile) -> Iterator[Malformed]:
         _apdu(gr.cla[0], gr.ins, gr.byte("p1"), gr.byte("p2"), b"\x00", 0),
         stray,
         pending,
+        zh="取响应：有待取数据时带数据域（情形 4）",
     )
     yield Malformed(
         "get_response.long_le",
@@ -153,6 +172,7 @@ def _exchange(profile: Profile) -> Iterator[Malformed]:
         _apdu(gr.cla[0], gr.ins, gr.byte("p1"), gr.byte("p2"), b"", 0),
         expect_sw(profile, "wrong_le", "t0"),
         pending,
+        zh="取响应：Le 00（256）超过待取数据的长度",
     )
 
 
@@ -172,9 +192,30 @@ def _select(profile: Profile) -> Iterator[Malformed]:
     wrong, length, absent = (expect_sw(profile, n) for n in ("wrong_p1p2", "wrong_length", "file_not_found"))
     cla, ins, p2 = sel.cla[0], sel.ins, sel.byte_list("p2")[0]
     bad_p2, bad_p1 = _other(p2, p2s), _other(sel.byte("p1_fid"), p1s)
-    yield Malformed("select.p2", f"select by name: P2 {bad_p2:02X}", "MF", _apdu(cla, ins, p1_name, bad_p2, name), wrong)
-    yield Malformed("select.p1", f"select: P1 {bad_p1:02X}", "MF", _apdu(cla, ins, bad_p1, p2, df.fid.to_bytes(2, "big")), wrong)
-    yield Malformed("select.no_name", "select by name without a name (no data field)", "MF", _apdu(cla, ins, p1_name, p2), length)
+    yield Malformed(
+        "select.p2",
+        f"select by name: P2 {bad_p2:02X}",
+        "MF",
+        _apdu(cla, ins, p1_name, bad_p2, name),
+        wrong,
+        zh=f"按名称选择：P2 为 {bad_p2:02X}",
+    )
+    yield Malformed(
+        "select.p1",
+        f"select: P1 {bad_p1:02X}",
+        "MF",
+        _apdu(cla, ins, bad_p1, p2, df.fid.to_bytes(2, "big")),
+        wrong,
+        zh=f"选择：P1 为 {bad_p1:02X}",
+    )
+    yield Malformed(
+        "select.no_name",
+        "select by name without a name (no data field)",
+        "MF",
+        _apdu(cla, ins, p1_name, p2),
+        length,
+        zh="按名称选择但未带名称（无数据域）",
+    )
     name_max = sel.byte("name_max")  # PROFILE §5: a DF name has 1 to name_max bytes
     for n in (1, name_max):
         yield Malformed(
@@ -183,6 +224,7 @@ def _select(profile: Profile) -> Iterator[Malformed]:
             "MF",
             _apdu(cla, ins, p1_name, p2, _unknown_name(profile, n)),
             absent,
+            zh=f"按 {n} 字节的未知名称选择（长度合法）",
         )
     yield Malformed(
         f"select.name{name_max + 1}",
@@ -190,6 +232,7 @@ def _select(profile: Profile) -> Iterator[Malformed]:
         "MF",
         _apdu(cla, ins, p1_name, p2, _unknown_name(profile, name_max + 1)),
         length,
+        zh=f"按 {name_max + 1} 字节的名称选择",
     )
 
 
@@ -209,6 +252,7 @@ def _binary(profile: Profile) -> Iterator[Malformed]:
             df,
             _apdu(rb.cla[0], rb.ins, p1, 0, b"", 1),
             expect_sw(profile, "wrong_p1p2"),
+            zh=f"读二进制：P1 为 {p1:02X}（短文件标识符 {f.sfi:02X} 且 RFU 位被置位）",
         )
     yield Malformed(
         "read_binary.data",
@@ -216,6 +260,7 @@ def _binary(profile: Profile) -> Iterator[Malformed]:
         df,
         _apdu(rb.cla[0], rb.ins, flag | f.sfi, 0, b"\x00", 1),
         stray,
+        zh="读二进制（自由读的文件）带数据域（情形 4）",
     )
     # secure messaging whose data field is only the MAC: no data to write
     ub = profile.command("update_binary")
@@ -228,6 +273,7 @@ def _binary(profile: Profile) -> Iterator[Malformed]:
             df,
             _apdu(sm[0], ub.ins, ub.byte("p1_sfi_flag") | f.sfi, 0, mac),
             expect_sw(profile, "wrong_length", "check_order"),
+            zh="以安全报文更新二进制，数据域只有 MAC",
         )
 
 
@@ -250,6 +296,7 @@ def _records(profile: Profile) -> Iterator[Malformed]:
                 df,
                 _apdu(rr.cla[0], rr.ins, rec.number, p2, b"", rec.record_length),
                 wrong,
+                zh=f"读记录：P2 为 {p2:02X}（记录方式 {mode:03b} 不是规范规定的方式）",
             )
         up = profile.command("update_record")
         by_number, ushift, umask = up.byte("p2_by_number"), up.byte("sfi_shift"), up.byte("p2_mode_mask")
@@ -261,6 +308,7 @@ def _records(profile: Profile) -> Iterator[Malformed]:
             df,
             _apdu(up.cla[0], up.ins, 0, free.sfi << ushift | by_number, body),
             wrong,
+            zh="更新记录：记录号为 0",
         )
         yield Malformed(
             "update_record.mode",
@@ -268,6 +316,7 @@ def _records(profile: Profile) -> Iterator[Malformed]:
             df,
             _apdu(up.cla[0], up.ins, rec.number, free.sfi << ushift | other_mode, body),
             wrong,
+            zh=f"更新记录：P2 记录方式为 {other_mode:03b}（只允许按记录号）",
         )
         sm = [c for c in up.cla if c != up.cla[0]]
         if sm:
@@ -278,6 +327,7 @@ def _records(profile: Profile) -> Iterator[Malformed]:
                 df,
                 _apdu(sm[0], up.ins, rec.number, free.sfi << ushift | by_number, mac),
                 expect_sw(profile, "wrong_length", "check_order"),
+                zh="以安全报文更新记录，数据域只有 MAC",
             )
     cyclic = _record_file(profile, "cyclic", free_read=False)
     if cyclic is not None and cyclic.sfi is not None:
@@ -291,6 +341,7 @@ def _records(profile: Profile) -> Iterator[Malformed]:
             df,
             _apdu(ap.cla[0], ap.ins, _other(ap.byte("p1")), p2, body),
             wrong,
+            zh=f"追加记录：P1 为 {_other(ap.byte('p1')):02X}",
         )
         yield Malformed(
             "append_record.mode",
@@ -298,6 +349,7 @@ def _records(profile: Profile) -> Iterator[Malformed]:
             df,
             _apdu(ap.cla[0], ap.ins, ap.byte("p1"), p2 | ap.byte("p2_mode_mask"), body),
             wrong,
+            zh="追加记录：P2 中置了记录方式位",
         )
 
 
@@ -313,6 +365,7 @@ def _auth(profile: Profile) -> Iterator[Malformed]:
         irk.df,
         _apdu(ia.cla[0], ia.ins, ia.byte("active_version"), bad, bytes(lc)),
         expect_sw(profile, "key_not_found"),
+        zh=f"内部认证：密钥标识 {bad:02X}（不是内部认证密钥）",
     )
     ea = profile.command("external_authenticate")
     puk = profile.command_key("reload_pin")
@@ -323,6 +376,7 @@ def _auth(profile: Profile) -> Iterator[Malformed]:
         puk.df,
         _apdu(ea.cla[0], ea.ins, ea.byte("active_version"), puk.id, bytes(half)),
         expect_sw(profile, "wrong_length"),
+        zh=f"外部认证：Lc 为 {half:02X}（应为 {ea.byte('lc'):02X}）",
     )
 
 
@@ -341,6 +395,7 @@ def _pin(profile: Profile, pin: str) -> Iterator[Malformed]:
                 df,
                 _apdu(vf.cla[0], vf.ins, p1, p2, encode_pin("1" * (2 * n))),
                 length,
+                zh=f"校验 PIN：PIN 字段为 {n} 字节",
             )
     yield Malformed(
         "verify.not_bcd",
@@ -348,6 +403,7 @@ def _pin(profile: Profile, pin: str) -> Iterator[Malformed]:
         df,
         _apdu(vf.cla[0], vf.ins, p1, p2, NOT_BCD),
         expect_sw(profile, "wrong_data"),
+        zh="校验 PIN：PIN 字段不是 BCD 数字（不消耗尝试次数）",
     )
     mac = bytes(profile.security.mac_length)
     for name in ("reload_pin", "unblock_pin"):
@@ -358,6 +414,7 @@ def _pin(profile: Profile, pin: str) -> Iterator[Malformed]:
             df,
             _apdu(c.cla[0], c.ins, c.byte("p1"), c.byte("p2"), mac + b"\x00"),
             length,
+            zh=f"{COMMAND_ZH.get(name, name)}：数据域为 {len(mac) + 1} 字节",
         )
 
 
@@ -375,6 +432,7 @@ def _lifecycle(profile: Profile) -> Iterator[Malformed]:
         "MF",
         _apdu(*head, mac),
         expect_sw(profile, "conditions_not_satisfied", "security.lifecycle"),
+        zh="在所属应用之外发送应用锁定命令",
     )
     yield Malformed(
         "application_block.no_challenge",
@@ -382,6 +440,7 @@ def _lifecycle(profile: Profile) -> Iterator[Malformed]:
         key_df,
         _apdu(*head, mac),
         expect_sw(profile, "referenced_data_invalid"),
+        zh="未取随机数即发送应用锁定命令",
     )
     gc = profile.command("get_challenge")
     other = [n for n in gc.byte_list("le") if n != profile.security.challenge_mac]
@@ -394,6 +453,7 @@ def _lifecycle(profile: Profile) -> Iterator[Malformed]:
             _apdu(*head, mac),
             expect_sw(profile, "referenced_data_invalid", "check_order"),
             setup,
+            zh=f"取了 {other[0]} 字节的随机数后发送应用锁定命令（MAC 需要 {profile.security.challenge_mac} 字节）",
         )
 
 
@@ -423,14 +483,22 @@ def send(card: CardSession, probe: Malformed) -> bytes:
 
 def judge(profile: Profile, probe: Malformed, response: bytes) -> str | None:
     """None when `response` is the expected status word, else the finding."""
+    zh = probe.zh or probe.description
     if len(response) < 2:
-        return f"{probe.description}: no status word ({response.hex().upper() or 'empty'})"
+        return bilingual(
+            f"{zh}：应答中没有状态字（{response.hex().upper() or '空'}）",
+            f"{probe.description}: no status word ({response.hex().upper() or 'empty'})",
+        )
     sw = response[-2] << 8 | response[-1]
     if probe.expected.matches(sw):
         return None
     success = sw == profile.sw.ok or profile.sw["more_data"].matches(sw)
     what = "accepted (executed a malformed command)" if success else "answered"
-    return f"{probe.description}: {what} {sw:04X}, expected {probe.expected}"
+    what_zh = "被接受（卡片执行了畸形命令），返回" if success else "返回"
+    return bilingual(
+        f"{zh}：{what_zh} {word_zh(sw, profile.sw.describe(sw))}，预期 {probe.expected.zh}",
+        f"{probe.description}: {what} {sw:04X}, expected {probe.expected}",
+    )
 
 
 def partial_get_response(card: CardSession) -> list[str]:
@@ -446,22 +514,41 @@ def partial_get_response(card: CardSession) -> list[str]:
     card.select_mf(check=True)
     first = transport.transmit(select)
     if len(first) != 2 or not more.matches(first[0] << 8 | first[1]):
-        return [f"SELECT {df.path} by name answered {first.hex().upper()}, not 61xx: the partial GET RESPONSE could not be tried"]
+        return [
+            bilingual(
+                f"按名称选择 {df.path} 返回 {first.hex().upper()}，不是 61xx（还有数据可返回）：无法尝试分段取响应",
+                f"SELECT {df.path} by name answered {first.hex().upper()}, not 61xx: the partial GET RESPONSE could not be tried",
+            )
+        ]
     n = first[1] or 256
     whole = transport.transmit(head + bytes((n & 0xFF,)))
     if n < 2 or len(whole) != n + 2:
-        return [f"GET RESPONSE with the announced Le {n:02X} answered {whole.hex().upper()}"]
+        return [
+            bilingual(
+                f"以卡片告知的 Le {n:02X} 取响应，返回 {whole.hex().upper()}",
+                f"GET RESPONSE with the announced Le {n:02X} answered {whole.hex().upper()}",
+            )
+        ]
     card.select_mf(check=True)
     transport.transmit(select)
     part = transport.transmit(head + b"\x01")
     findings = []
     expected_sw = more.sw | ((n - 1) & 0xFF)
     if len(part) != 3 or (part[1] << 8 | part[2]) != expected_sw:
-        findings.append(f"GET RESPONSE Le 01 with {n} bytes pending answered {part.hex().upper()}, expected 1 byte and {expected_sw:04X}")
+        findings.append(
+            bilingual(
+                f"有 {n} 字节待取时以 Le 01 取响应，返回 {part.hex().upper()}，预期 1 字节数据及 {word_zh(expected_sw, more)}",
+                f"GET RESPONSE Le 01 with {n} bytes pending answered {part.hex().upper()}, expected 1 byte and {expected_sw:04X}",
+            )
+        )
         return findings
     rest = transport.transmit(head + bytes(((n - 1) & 0xFF,)))
     if rest[-2:] != profile.sw.ok.to_bytes(2, "big") or part[:1] + rest[:-2] != whole[:-2]:
         findings.append(
-            f"GET RESPONSE of the remaining {n - 1} bytes answered {rest.hex().upper()}; with the first byte it is not the FCI {whole[:-2].hex().upper()}"
+            bilingual(
+                f"取其余 {n - 1} 字节的响应返回 {rest.hex().upper()}；与第 1 字节拼接后不是 FCI {whole[:-2].hex().upper()}",
+                f"GET RESPONSE of the remaining {n - 1} bytes answered {rest.hex().upper()}; "
+                f"with the first byte it is not the FCI {whole[:-2].hex().upper()}",
+            )
         )
     return findings

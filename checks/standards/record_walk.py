@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from checks.standards.file_survey import RecordScan, adf_presence, dir_adfs, mandatory_files, present_files, scan_records, select_ef
-from checks.wording import bilingual, sw_zh
+from checks.wording import bilingual, led, sw_zh
 from ssc.profile.access import AccessRule, Auth
 from ssc.profile.model import FileDef
 from terminal.channel import Response
@@ -84,7 +84,7 @@ def addressing_survey(session: CardSession, psam: Callable[[], PsamClient], pin:
             needs_key = any(isinstance(t, Auth) for t in cheapest_grant(_read_rule(f)))
             grant(session, f.path, _READ, psam() if needs_key else None, pin)
         except OperationError as exc:
-            findings.append(bilingual(f"{f.path}：未能取得读权限：{exc}", f"{f.path}: the read right could not be obtained: {exc}"))
+            findings.append(led(f"{f.path}：未能取得读权限：", f"{f.path}: the read right could not be obtained: ", str(exc)))
             continue
         findings += addressing_findings(session, f)
     return len(files), findings

@@ -10,8 +10,13 @@ and other keys' MACs, replayed (the same command sent twice: its challenge is sp
 run allows destructive operations, sent while the application is blocked; GET CHALLENGE of every length; EXTERNAL
 AUTHENTICATE of every key the terminal's PSAM serves, active and every version, right, wrong and
 replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN (and CHANGE PIN followed by a
-read of a file the PIN alone opens, with no other grant: the PIN state it sets); resets. Destructive ones
-(APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
+read of a file the PIN alone opens, with no other grant: the PIN state it sets); CHANGE PIN and
+RELOAD PIN to a PIN of the shortest and of the longest length the profile allows, proven by VERIFY
+and given back, and CHANGE PIN to one byte out of bounds (refused, the PIN unchanged); resets.
+Destructive ones (APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK, the PIN run down to its
+last try and to blocked, CHANGE PIN tried there, then unblocked) only when the run allows them;
+the PIN run-down is not drawn when the terminal's PSAM does not serve the key UNBLOCK PIN needs
+(no way back from a blocked PIN).
 
 Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions (half of them under a
 class byte the profile uses, where the answer must be "INS not supported", not another class
@@ -32,7 +37,7 @@ from ssc.profile.access import AccessRule, Pin
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
-__all__ = ["catalogue", "firewall_probes", "key_near_misses", "malformed_apdus"]
+__all__ = ["can_unblock_pin", "catalogue", "firewall_probes", "key_near_misses", "malformed_apdus"]
 
 _NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
 _WRITING = ("update_binary", "update_record", "append_record", "verify", "change_pin", "external_authenticate")
@@ -77,10 +82,22 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
         Operation.of("unblock_pin"),
         Operation.of("unblock_pin", probe="counter"),
     ]
+    # PIN lengths (PROFILE §5): each boundary the profile allows set, proven and given back; one byte out refused
+    ops += [Operation.of(command, to=to) for command in ("change_pin", "reload_pin") for to in ("shortest", "longest")]
+    ops += [Operation.of("change_pin", to=to) for to in ("too_short", "too_long")]
     if destructive:
         for mac in ("right", "wrong"):
             ops += [Operation.of("application_block", mac=mac), Operation.of("application_unblock", mac=mac)]
+        if can_unblock_pin(profile):
+            ops += [Operation.of("pin_run_down", to=to) for to in ("last_try", "blocked")]
     return ops
+
+
+def can_unblock_pin(profile: Profile) -> bool:
+    """Whether the terminal's PSAM serves the key UNBLOCK PIN needs: without it a PIN run down to
+    blocked could not be given back, so the run-down is not drawn (it also proves UNBLOCK PIN on
+    the full counter before it spends a try, and falls back to RELOAD PIN only after that)."""
+    return terminal_can_grant_key(profile, profile.command_key("unblock_pin").name)
 
 
 def firewall_probes(profile: Profile) -> list[Operation]:

@@ -9,9 +9,29 @@ shrinking re-executes sequences on it (unless the run is given `DiffRun.replace_
 of the same batch for each sequence once a divergence is seen, and for the search that goes on
 after it).
 
+Cheap candidates first (`_shrink_cheaply`): when a round's first sequence diverges, before
+Hypothesis' shrinker spends any try of the card, the shortest sequences that may show the same
+divergence are re-run on the DUT — the diverging operation alone after a reset, then the operations
+since the sequence's last reset ending with it. A card whose diverging command spends a try it
+cannot get back (a key that differs from the run's) or that goes mute allows few re-runs: these are
+the ones worth spending them on. The first that diverges alike is kept as the failing sequence, so
+the report is short even when the shrinker cannot reproduce anything after it.
+
+A DUT that gave no answer within the APDU time limit diverged from its twin (`MirrorTransport`);
+before the restore, a cold reset brings it back (`_recover`), as a reader recovers a card whose
+command interpreter stopped answering: the reader's own timeout ends the exchange, the host
+powers the card down and up. A card that still does not answer ends the run: vpcd, for one, has no
+timeout of its own and holds pcscd's call to a silent served card until the card leaves the reader.
+A reader whose own timeout comes first fails the exchange (SCARD_E_NOT_TRANSACTED); the PC/SC
+transport calls that a mute card while pcscd still shows the card in the reader, a removal (which
+ends the run: no answer of the card) once it shows it gone.
+
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
-a key is blocked; destructive operations only with ``allow_destructive``.
+a key is blocked; destructive operations only with ``allow_destructive``. The one exception is
+itself destructive: `pin_run_down` runs the PIN down to its last try or to blocked with the try
+guard off for that operation alone, and unblocks it and gives its tries back before it ends (the
+restore unblocks it as well when a divergence interrupted it).
 
 Budget: `DiffRun.max_apdus` counts commands sent to the DUT, shrinking included; `seconds` bounds
 the wall time. Each round of examples seeds Hypothesis from the run's `seed` (and permutes the
@@ -24,10 +44,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, assume, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus
@@ -43,9 +64,9 @@ from terminal.channel import Terminal
 from terminal.errors import AnswerError
 from terminal.psam_client import PsamClient
 from terminal.session import CardIdentity, CardSession
-from terminal.transports.base import Transport, TransportError
+from terminal.transports.base import CardMuteError, Transport, TransportError
 from terminal.transports.inprocess import InProcessTransport
-from terminal.transports.tryguard import TryGuardRefusal
+from terminal.transports.tryguard import TryGuardRefusal, find_try_guard
 
 __all__ = ["DiffRun", "FoundDivergence", "StepRecord", "run_lockstep"]
 
@@ -55,7 +76,7 @@ SHRINK_MIN = 2_000  # APDUs shrinking may spend at least, after the search budge
 MAX_DIVERGENCES = 8  # distinct divergences a run looks for before it stops
 MALFORMED = 200  # malformed APDUs drawn per round (Hypothesis picks among them)
 # The groups Hypothesis draws from, each as often as the others: security state changes (few,
-# so each is drawn often), selections, authentications (by key; the firewall near misses as one
+# so each is drawn often; the PIN's whole probes with them, `_pin_probe`), selections, authentications (by key; the firewall near misses as one
 # more family), accesses (by file), the access-control
 # plan's cases (conditions and access in one operation) with the other whole probes (`_whole_probe`:
 # writes the card must refuse, each read back; whole files read), malformed APDUs, and the plan's key
@@ -150,6 +171,11 @@ class DiffRun:
             return False
         return self.seconds is None or time.monotonic() - self._started < self.seconds
 
+    def shrunk(self) -> bool:
+        """The kept failing sequence is a reset and the diverging operation: none that shows the
+        same divergence is shorter, so the shrinker's attempts would only spend the card."""
+        return self._failing is not None and len(self._failing) <= 2
+
     def command_name(self, command: bytes) -> str:
         for name, cmd in self.profile.commands.items():
             if len(command) >= 2 and command[1] == cmd.ins and command[0] in cmd.cla:
@@ -160,7 +186,7 @@ class DiffRun:
 # Commands an operation sends to prepare its own (select the file, verify the PIN, authenticate,
 # fetch a challenge): a divergence in one of them is classified under that command, not the operation.
 _PREPARATORY = ("select", "verify", "external_authenticate", "get_challenge")
-_PIN_OPS = ("change_pin", "reload_pin", "unblock_pin")  # their VERIFYs prove the operation's effect: theirs
+_PIN_OPS = ("change_pin", "reload_pin", "unblock_pin", "pin_run_down")  # their VERIFYs prove the operation's effect: theirs
 
 
 def _diverging_command(run: DiffRun, step: StepRecord, d: Divergence) -> str:
@@ -199,10 +225,23 @@ def _whole_probe(op: Operation) -> bool:
     """An operation that is a whole probe by itself, like the access plan's cases, and joins their
     group: a refused write read back (`_refused_write`), every record of a file read without a
     right and with the file's read right (what personalization faults show in), or CHANGE PIN
-    followed by a read its PIN state alone opens."""
+    followed by a read its PIN state alone opens, a PIN of a boundary length (or one byte out of
+    bounds) set, proven and given back, or the PIN run down to its last try or blocked and back."""
     if op.name == "change_pin" and op.arg("read", ""):  # CHANGE PIN, then a read only its PIN state opens
         return True
+    if _pin_probe(op):
+        return True
     return _refused_write(op) or (op.name == "read_records" and op.arg("auth", "none") in ("none", "rule"))
+
+
+def _pin_probe(op: Operation) -> bool:
+    """A whole probe of the PIN's own state: a PIN of a boundary length (or one byte out of bounds)
+    set, proven and given back, or the PIN run down to its last try or blocked and back. Few, and
+    drawn with the security state changes (each often) rather than among the access plan's many
+    cases: a fault of one PIN length or of one try count shows in one of them alone."""
+    if op.name in ("change_pin", "reload_pin") and op.arg("to") not in ("temp", "run"):
+        return True
+    return op.name == "pin_run_down"
 
 
 def _refused_write(op: Operation) -> bool:
@@ -233,6 +272,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     ops = catalogue(run.profile, destructive=run.allow_destructive)
     malformed = [Operation.of("apdu", hex=apdu.hex().upper()) for apdu in malformed_apdus(run.profile, rng, MALFORMED)]
     state_ops = [op for op in ops if op.name in _STATE_OPS and not _whole_probe(op)]
+    pin_probes = [op for op in ops if _pin_probe(op)]
     select_ops = [op for op in ops if op.name in _SELECT_OPS]
     firewall = set(firewall_probes(run.profile))  # a key state must not cross the firewall: an authentication near miss
     auth_ops = _by(
@@ -245,7 +285,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     )
     near = set(key_near_misses(run.profile))  # a key that must not open a read, then the read
     near_ops = [op for op in ops if op in near]
-    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall | near) or _whole_probe(op)]
+    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall | near) or (_whole_probe(op) and not _pin_probe(op))]
     access_ops = _by(
         ops,
         lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
@@ -254,8 +294,12 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
         rng.shuffle(group)
     for family in (*auth_ops, *access_ops):
         rng.shuffle(family)
-    rng.shuffle(near_ops)  # after the others: their order stays what it was before this group existed
+    random.Random(f"ssc-diff-near|{run.seed}|{run.rounds}").shuffle(near_ops)  # an order of their own, as the PIN probes
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
+    # the PIN probes after the others, in their own order: the other groups' permutations stay those
+    # of a catalogue without them (a seed explores as it did before they were added)
+    random.Random(f"ssc-diff-pin|{run.seed}|{run.rounds}").shuffle(pin_probes)
+    state_ops += pin_probes
     groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
     if near_ops:
         groups.append(near_ops)
@@ -267,10 +311,13 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             self.steps: list[StepRecord] = []
             self.pin_tries: int | None = None
             self.key_tries: dict[tuple[str, str], int] = {}  # (key, version) → tries the card reported
+            self.diverged: Divergence | None = None  # the divergence that ended this sequence
+            self.candidate = False  # a cheap candidate's re-run (`_shrink_cheaply`): it keeps nothing itself
+            self.first = False  # this sequence showed the round's first divergence: try the cheap candidates
 
         @initialize()
         def start(self) -> None:
-            assume(run.budget_left())
+            assume(run.budget_left() and not (run.shrunk() and not self.candidate))
             twin, twin_rng = build_twin(run.profile, run.personalization, run.keyset, run._twin_image)
             run._twin_image = twin.image
             twin_transport = InProcessTransport(twin)
@@ -284,7 +331,13 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 assume(False)
             self.mirror = MirrorTransport(dut, twin_transport, twin_rng, run.profile, fci_extension=run.fci_extension)
             self.ctx = OperationContext.over(
-                self.mirror, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=run.allow_destructive
+                self.mirror,
+                run.profile,
+                run.pin,
+                run.psam,
+                identity=run.identity,
+                allow_destructive=run.allow_destructive,
+                guard=find_try_guard(dut),
             )
             run.sequences += 1
             self._do(Operation.of("reset"))
@@ -323,7 +376,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             sw1, sw2 = last.dut[-2], last.dut[-1]
             tries = sw2 & 0x0F if sw1 == 0x63 and sw2 & 0xF0 == 0xC0 else None
             ok = last.dut[-2:] == b"\x90\x00"
-            if op.name in ("verify", "change_pin", "reload_pin", "unblock_pin"):
+            if op.name in ("verify", *_PIN_OPS):
                 self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
             elif op.name == "external_authenticate":
                 key = self._sent_key(op, last.command)
@@ -356,10 +409,14 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             except Divergence as d:
                 step = StepRecord(op, self.mirror.take())
                 self.steps.append(step)
+                self.diverged = d
+                if self.candidate:
+                    raise  # judged and kept (or not) by `_shrink_cheaply`
                 if _signature(op, d) in known:
                     assume(False)  # already reported: this sequence says nothing new
                 if run._first_seen is None:
                     run._first_seen = run.apdus + self.mirror.apdus
+                    self.first = True
                 if run._failing is None or len(self.steps) <= len(run._failing):
                     run._failing, run._failure = list(self.steps), d
                 raise
@@ -379,20 +436,109 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 return
             run.apdus += self.mirror.apdus
             if not run.fresh_dut and not (run.replace_dut is not None and run._first_seen is not None):
+                if self.diverged is not None and isinstance(self.diverged.__cause__, CardMuteError):
+                    _recover(run, self.mirror.dut)
                 names = {step.op.name for step in self.steps}
                 _restore(
-                    run, self.mirror.dut, self.ctx, set(self.key_tries), unblock=bool(names & {"application_block", "blocked_sm_update"})
+                    run,
+                    self.mirror.dut,
+                    self.ctx,
+                    set(self.key_tries),
+                    unblock=bool(names & {"application_block", "blocked_sm_update"}),
+                    unblock_pin="pin_run_down" in names,
                 )
                 if "append_record" in names:
                     _follow_appends(run, self.mirror.dut)
+            if self.first and self.diverged is not None:
+                _shrink_cheaply(run, Lockstep, self.steps, self.diverged)
 
     return seed(rng.getrandbits(64))(Lockstep)  # Hypothesis' own generator, seeded per round (reproducible)
 
 
-def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_keys: set[tuple[str, str]], *, unblock: bool = False) -> None:
-    """Put the DUT back as found: the application unblocked (when a sequence blocked it), files
-    written back, the PIN given back and verified, the keys a wrong cryptogram was sent with
-    authenticated right (refilling their counters), a reset."""
+def _candidates(steps: list[StepRecord]) -> list[list[Operation]]:
+    """The cheap candidates of a failing sequence, shortest first, each as the operations after
+    the reset every sequence starts with: the diverging operation alone; the operations since the
+    sequence's last reset, ending with it. Only those shorter than the sequence itself."""
+    ops = [step.op for step in steps]
+    last = len(ops) - 1
+    since = max((i for i in range(last) if ops[i].name == "reset"), default=0)
+    out = [[ops[last]], ops[since + 1 :]]
+    unique: list[list[Operation]] = []
+    for ops_after_reset in out:
+        if len(ops_after_reset) + 1 < len(ops) and ops_after_reset not in unique:
+            unique.append(ops_after_reset)
+    return unique
+
+
+def _alike(run: DiffRun, op: Operation, d: Divergence, other_op: Operation, other: Divergence) -> bool:
+    """The same divergence: the same operation, command (INS), rule and model answer, and the
+    DUT's status word the same — "verification failed" with any count of tries left counting as
+    one, since each re-run of a refused authentication or VERIFY spends a try."""
+
+    def sw(answer: bytes) -> str:
+        if len(answer) >= _SW_LENGTH and run.profile.sw["verification_failed"].matches(int.from_bytes(answer[-_SW_LENGTH:], "big")):
+            return "verification_failed"
+        return answer[-_SW_LENGTH:].hex()
+
+    return (
+        op == other_op
+        and (d.command or b"")[1:2] == (other.command or b"")[1:2]
+        and d.rule.split(":")[0] == other.rule.split(":")[0]
+        and d.model[-_SW_LENGTH:] == other.model[-_SW_LENGTH:]
+        and sw(d.dut) == sw(other.dut)
+    )
+
+
+def _shrink_cheaply(run: DiffRun, machine: Callable[[], Any], steps: list[StepRecord], failure: Divergence) -> None:
+    """Re-run the cheap candidates (`_candidates`) of the round's first failing sequence on the DUT,
+    each on a fresh twin and mirror, restored after as any sequence (budget, try guard and all);
+    the first that diverges alike becomes the kept failing sequence (`run._failing`)."""
+    for ops in _candidates(steps):
+        if not run.budget_left() or (run._failing is not None and len(run._failing) <= len(ops) + 1):
+            return
+        attempt = machine()  # the lockstep's own machine, driven here rather than by Hypothesis
+        attempt.candidate = True
+        try:
+            attempt.start()
+            for op in ops:
+                attempt._do(op)
+        except (Divergence, UnsatisfiedAssumption):
+            pass  # judged below; an assumption: no budget left, or the run ended
+        finally:
+            attempt.teardown()
+        tried: list[StepRecord] = attempt.steps
+        found: Divergence | None = attempt.diverged
+        if found is not None and tried and _alike(run, tried[-1].op, found, steps[-1].op, failure):
+            if run._failing is None or len(tried) < len(run._failing):
+                run._failing, run._failure = list(tried), found
+            return
+
+
+def _recover(run: DiffRun, dut: Transport) -> None:
+    """A DUT that gave no answer within the APDU time limit: a cold reset (the reader powers it
+    down and up) once the reader has ended the exchange. A card that still does not answer, or a
+    reader that still holds the call, ends the run."""
+    if run.fatal is not None:
+        return
+    try:
+        dut.power_cycle()
+    except TransportError as exc:
+        run.fatal = exc
+
+
+def _restore(
+    run: DiffRun,
+    dut: Transport,
+    mirrored: OperationContext,
+    tried_keys: set[tuple[str, str]],
+    *,
+    unblock: bool = False,
+    unblock_pin: bool = False,
+) -> None:
+    """Put the DUT back as found: the application unblocked (when a sequence blocked it), the PIN
+    unblocked with its tries back (when a sequence ran it down: a divergence may have ended that
+    operation before it did), files written back, the PIN given back and verified, the keys a
+    wrong cryptogram was sent with authenticated right (refilling their counters), a reset."""
     if run.fatal is not None:
         return
     ctx = OperationContext.over(dut, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=True)
@@ -403,6 +549,14 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_key
         if unblock:
             perform(Operation.of("application_unblock"), ctx)
             ctx.session.reset()
+        if unblock_pin:
+            perform(Operation.of("unblock_pin"), ctx)
+            ctx.session.reset()
+            # the effect, not the status word: a card that refused UNBLOCK PIN, or answered 9000 and
+            # left the counter as it was, gets RELOAD PIN (which fills the counter too)
+            if _last_sw(perform(Operation.of("verify", pin="right"), ctx)) != "9000":
+                perform(Operation.of("reload_pin", to="run"), ctx)
+                ctx.session.reset()
         if ctx.pin_now != ctx.pin:
             out = perform(Operation.of("change_pin", to="run"), ctx)
             if ctx.pin_now != ctx.pin:
@@ -420,7 +574,9 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, tried_key
             except OperationUnavailable as exc:
                 run.restore_problems.append(f"{path} ({where}) may differ from what the run found, and cannot be checked: {exc}")
         ctx.session.reset()
-        perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
+        verified = perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
+        if _last_sw(verified) != "9000":
+            run.restore_problems.append(f"the run's PIN does not verify after the restore: {_last_sw(verified)}")
         for key, version in sorted(tried_keys):
             ctx.session.reset()
             try:

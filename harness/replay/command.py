@@ -18,6 +18,7 @@ from harness.replay.player import StepComparison, replay
 from harness.replay.script import ReplayScript, load, save
 from terminal.errors import AnswerError
 from terminal.transports.base import TransportError
+from terminal.transports.tryguard import find_try_guard
 
 __all__ = ["run_replay"]
 
@@ -46,8 +47,15 @@ def run_replay(
         return BAD_INPUT
     if opened.profile.name != script.profile:
         raise UsageError(f"{script_path}: recorded with profile {script.profile}, the card is {opened.profile.name}")
+    transport = opened.open()
     ctx = OperationContext.over(
-        opened.open(), opened.profile, opened.pin, opened.psam, identity=opened.identity, allow_destructive=allow_destructive
+        transport,
+        opened.profile,
+        opened.pin,
+        opened.psam,
+        identity=opened.identity,
+        allow_destructive=allow_destructive,
+        guard=find_try_guard(transport),  # off only inside a destructive PIN run-down, as in the diff
     )
     try:
         comparisons = replay(script, ctx)

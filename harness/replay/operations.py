@@ -21,23 +21,27 @@ problem and raises.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from checks.security.access_check import read_probe
 from checks.security.access_plan import AUTH, DF_CHANGE, NO_CONDITION, PIN, RESET, SELECT_MF, SM, other_df, parse_conditions
 from checks.security.pin_admin import restore_pin, temporary_pin, wrong_pin
+from checks.security.pin_lengths import bad_new_pin, boundary_pin, pin_bytes
 from checks.security.tearing import arm
 from harness.dut import mask_rules
 from ssc.apdu import CommandApdu
+from ssc.codecs import decode_pin, encode_pin
 from ssc.profile.model import FileDef, Profile
-from terminal.channel import Terminal
+from terminal.channel import Response, Terminal
 from terminal.errors import HarnessError, InputError
 from terminal.grants import GrantError, grant
 from terminal.psam_client import PsamClient
 from terminal.session import CardIdentity, CardSession, OperationError
 from terminal.transports.base import CardUnavailableError, Transport, WrappingTransport
 from terminal.transports.tracing import Masker
+from terminal.transports.tryguard import TryGuardTransport
 
 __all__ = [
     "OPERATIONS",
@@ -144,6 +148,8 @@ class OperationContext:
     `pin` is the run's PIN (the card's PIN when the run starts), `psam` computes cryptograms and
     MACs with the run's key set (None: authentication operations are unavailable). The session's
     terminal is re-wrapped with a `CaptureTransport` so `perform` can return the exchanges.
+    `guard` is the DUT's try guard, which the one operation that runs the PIN down on purpose
+    (`pin_run_down`, destructive) turns off while it does (None: no guard to turn off).
     """
 
     session: CardSession
@@ -153,6 +159,7 @@ class OperationContext:
     pin_now: str = ""  # the PIN the card holds now (changes with change_pin)
     originals: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (path, where) → content before a write
     last_external_auth: bytes | None = None  # the last EXTERNAL AUTHENTICATE sent (for a replay)
+    guard: TryGuardTransport | None = None
     capture: CaptureTransport = field(init=False)
 
     def __post_init__(self) -> None:
@@ -271,9 +278,18 @@ def _change_pin(ctx: OperationContext, op: Operation) -> None:
     """to=temp: CHANGE PIN from the run PIN to a temporary one (with read=PATH, then READ RECORD of
     PATH, a file the PIN alone opens, with no other grant); to=run: give the run PIN back
     (CHANGE PIN, or RELOAD PIN after PUK authentication when the run PIN is the initial PIN,
-    which CHANGE PIN must refuse — `checks.security.pin_admin.restore_pin`)."""
+    which CHANGE PIN must refuse — `checks.security.pin_admin.restore_pin`); to=shortest or
+    longest: a whole probe of a PIN of a boundary length (`_boundary_pin`); to=too_short or
+    too_long: one of a new PIN one byte out of bounds (`_out_of_bounds_pin`)."""
     initial = ctx.profile.security.pin.initial
-    if op.arg("to") == "temp":
+    to = op.arg("to")
+    if to in _BOUNDARIES:
+        _boundary_pin(ctx, "change_pin", to)
+        return
+    if to in _OUT_OF_BOUNDS:
+        _out_of_bounds_pin(ctx, to)
+        return
+    if to == "temp":
         new = temporary_pin(ctx.pin, initial)
         if ctx.session.change_pin(ctx.pin_now, new, check=False).ok:
             ctx.pin_now = new
@@ -281,6 +297,11 @@ def _change_pin(ctx: OperationContext, op: Operation) -> None:
         if read:  # the PIN state CHANGE PIN sets (PROFILE §5): a file the PIN alone opens, read with no other grant
             _read_record(ctx, Operation.of("read_record", path=read, auth="none"))
         return
+    _give_back(ctx)
+
+
+def _give_back(ctx: OperationContext) -> None:
+    """The run PIN back on the card (`restore_pin`); nothing sent when it holds it already."""
     if ctx.pin_now == ctx.pin:
         return  # the card holds the run PIN: nothing to give back, nothing sent
     restore_pin(ctx.session, ctx.need_psam("giving the initial PIN back"), ctx.pin_now, ctx.pin)
@@ -288,10 +309,115 @@ def _change_pin(ctx: OperationContext, op: Operation) -> None:
 
 
 def _reload_pin(ctx: OperationContext, op: Operation) -> None:
-    """RELOAD PIN (after PUK authentication) to a temporary PIN (to=temp) or to the run PIN (to=run)."""
-    new = temporary_pin(ctx.pin, ctx.profile.security.pin.initial) if op.arg("to") == "temp" else ctx.pin
-    if ctx.session.reload_pin(ctx.need_psam("RELOAD PIN"), new, check=False).ok:
+    """RELOAD PIN (after PUK authentication) to a temporary PIN (to=temp) or to the run PIN
+    (to=run); to=shortest or longest: a whole probe of a PIN of a boundary length (`_boundary_pin`)."""
+    to = op.arg("to")
+    if to in _BOUNDARIES:
+        _boundary_pin(ctx, "reload_pin", to)
+        return
+    new = temporary_pin(ctx.pin, ctx.profile.security.pin.initial) if to == "temp" else ctx.pin
+    psam = ctx.need_psam("RELOAD PIN")
+    _setting_pin(ctx, new, lambda: ctx.session.reload_pin(psam, new, check=False))
+
+
+_BOUNDARIES = ("shortest", "longest")  # the PIN lengths the profile allows (commands.verify.min/max_pin_bytes)
+_OUT_OF_BOUNDS = ("too_short", "too_long")  # one byte under the shortest, over the longest (`bad_new_pin`)
+
+
+def _setting_pin(ctx: OperationContext, new: str, send: Callable[[], Response]) -> Response | None:
+    """Send a command that makes `new` the PIN when the card accepts it, and keep `ctx.pin_now`
+    the PIN the card holds: also when the command's answer ends the operation (a lockstep mirror
+    raises on an answer the twin does not share, and carries the DUT's as ``dut``), so the restore
+    gives back the PIN a card took although its twin refused it."""
+    ok = ctx.profile.sw.ok.to_bytes(2, "big")
+    try:
+        response = send()
+    except HarnessError as exc:
+        answer = getattr(exc, "dut", None)
+        if isinstance(answer, bytes) and answer[-2:] == ok:
+            ctx.pin_now = new
+        raise
+    if response.ok:
         ctx.pin_now = new
+    return response
+
+
+def _boundary_pin(ctx: OperationContext, command: str, which: str) -> None:
+    """CHANGE PIN (or RELOAD PIN) to a PIN of exactly the shortest or the longest length the
+    profile allows, VERIFY with it (the proof the card holds it), then the run PIN given back and
+    verified: a card that refuses a legal length shows in the command's answer, one that stores it
+    wrong in the VERIFY. `ctx.pin_now` follows every step, so a restore after an interrupted probe
+    knows the PIN on the card."""
+    low, high = pin_bytes(ctx.profile)
+    new = boundary_pin(ctx.profile, low if which == "shortest" else high, ctx.pin, ctx.pin_now, ctx.profile.security.pin.initial)
+    s = ctx.session
+    if command == "change_pin":
+        old = ctx.pin_now
+        _setting_pin(ctx, new, lambda: s.change_pin(old, new, check=False))
+    else:
+        psam = ctx.need_psam("RELOAD PIN")
+        _setting_pin(ctx, new, lambda: s.reload_pin(psam, new, check=False))
+    if ctx.pin_now != new:
+        return  # refused: that answer is the outcome
+    s.verify_pin(new, check=False)
+    _give_back(ctx)
+    s.verify_pin(ctx.pin, check=False)
+
+
+def _out_of_bounds_pin(ctx: OperationContext, which: str) -> None:
+    """CHANGE PIN to a new PIN one byte shorter than the shortest or longer than the longest: the
+    card must refuse it (6A80, PROFILE §5), and VERIFY with the PIN it held must still pass."""
+    s, profile = ctx.session, ctx.profile
+    field = bad_new_pin(profile, which)
+    cmd = profile.command("change_pin")
+    s.ensure_inside(profile.security.pin.df)
+    data = encode_pin(ctx.pin_now) + bytes((cmd.byte("separator"),)) + field
+    apdu = CommandApdu(cmd.cla[0], cmd.ins, cmd.byte("p1"), cmd.byte("p2"), data)
+    taken = decode_pin(field) if field else ctx.pin_now  # the PIN a card that took the field holds
+    _setting_pin(ctx, taken, lambda: s.terminal.send(apdu, raw=True))
+    s.verify_pin(ctx.pin_now, check=False)
+
+
+@contextmanager
+def _guard_off(ctx: OperationContext) -> Iterator[None]:
+    if ctx.guard is None:
+        yield
+        return
+    with ctx.guard.disarmed():
+        yield
+
+
+def _pin_run_down(ctx: OperationContext, op: Operation) -> None:
+    """Destructive whole probe (SEC-PIN-1/2): the PIN run down with wrong VERIFYs to its last try
+    (to=last_try) or to blocked (to=blocked), CHANGE PIN from the right PIN to a temporary one
+    there and a VERIFY with the PIN the card then holds, then the tries given back and the PIN
+    unblocked (UNBLOCK PIN, or RELOAD PIN when the card refuses it or a right VERIFY still fails
+    after it), the counter proven full by a
+    right VERIFY and the run PIN given back: the card is left as found. An UNBLOCK PIN on the full
+    counter comes first (it changes nothing there): a card or PSAM that cannot unblock ends the
+    probe before a try is spent. The DUT's try guard is off inside, and only inside, this probe."""
+    s, profile = ctx.session, ctx.profile
+    psam = ctx.need_psam("UNBLOCK PIN")
+    if not s.verify_pin(ctx.pin_now, check=False).ok:
+        return  # the PIN is not what the run believes: nothing is spent
+    if not s.unblock_pin(psam, check=False).ok:
+        return  # no way back from a blocked PIN: nothing is spent
+    left = 1 if op.arg("to") == "last_try" else 0
+    failed = profile.sw["verification_failed"]
+    with _guard_off(ctx):
+        for _ in range(profile.security.pin.tries):
+            answer = s.verify_pin(wrong_pin(ctx.pin_now), check=False)
+            if not failed.matches(answer.sw) or answer.sw & failed.variable_mask <= left:
+                break
+        old, new = ctx.pin_now, temporary_pin(ctx.pin_now, ctx.pin, profile.security.pin.initial)
+        _setting_pin(ctx, new, lambda: s.change_pin(old, new, check=False))
+        s.verify_pin(ctx.pin_now, check=False)
+        # unblocked is proven by a right VERIFY, not by UNBLOCK's 9000: else RELOAD PIN
+        if not (s.unblock_pin(psam, check=False).ok and s.verify_pin(ctx.pin_now, check=False).ok):
+            now = ctx.pin_now
+            _setting_pin(ctx, now, lambda: s.reload_pin(psam, now, check=False))
+            s.verify_pin(ctx.pin_now, check=False)
+    _give_back(ctx)
 
 
 def _unblock_pin(ctx: OperationContext, op: Operation) -> None:
@@ -726,9 +852,15 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     ),
     "verify": OperationSpec(_verify, {"pin": _RIGHT_WRONG}, True, False, ("SEC-PIN-1", "SEC-AC-8")),
     "change_pin": OperationSpec(
-        _change_pin, {"to": ("temp", "run"), "read": None}, True, False, ("SEC-PIN-2", "INT-XR-4"), frozenset({"read"})
+        _change_pin,
+        {"to": ("temp", "run", *_BOUNDARIES, *_OUT_OF_BOUNDS), "read": None},
+        True,
+        False,
+        ("SEC-PIN-2", "INT-XR-4"),
+        frozenset({"read"}),
     ),
-    "reload_pin": OperationSpec(_reload_pin, {"to": ("temp", "run")}, True, False, ("SEC-PIN-3",)),
+    "reload_pin": OperationSpec(_reload_pin, {"to": ("temp", "run", *_BOUNDARIES)}, True, False, ("SEC-PIN-3",)),
+    "pin_run_down": OperationSpec(_pin_run_down, {"to": ("last_try", "blocked")}, True, True, ("SEC-PIN-1", "SEC-PIN-2")),
     "unblock_pin": OperationSpec(_unblock_pin, {"probe": ("plain", "counter")}, True, False, ("SEC-PIN-3",), frozenset({"probe"})),
     "get_challenge": OperationSpec(_get_challenge, {"n": ("4", "8", "16")}, False, False, ("STD-CMD-3",), frozenset({"n"})),
     "external_authenticate": OperationSpec(

@@ -9,6 +9,10 @@ Facts this module relies on (measured with pcscd 1.9.9 + vpcd, see ENVIRONMENT.m
 - neither pcscd nor pyscard handles 61xx/6Cxx: `terminal.t0` does, above the transport;
 - after a card removal the next transmit fails at once with SCARD_E_NOT_TRANSACTED (0x80100016),
   the reader reports the removal ~0.4 s later, and SCardReconnect recovers after re-insertion;
+- pcsc-lite answers SCARD_E_NOT_TRANSACTED to any exchange its reader driver failed, a card that
+  did not answer within the reader's own waiting time included (the card stays in the slot): so
+  that code is a removal only once the reader shows the card gone (`_still_in_reader`, up to
+  `_GONE_WITHIN` s), else the card is mute (`CardMuteError`);
 - pcscd's event thread polls presence (~0.4 s) and counts each removal and insertion in the upper
   16 bits of the reader's event state; when it notices an insertion it powers the card up itself.
   A handle reconnected before that power-up loses the card's volatile state under it and then gets
@@ -70,6 +74,7 @@ _PROTOCOL_NAMES = {scard.SCARD_PROTOCOL_T0: "T=0", scard.SCARD_PROTOCOL_T1: "T=1
 
 _ANY_PROTOCOL = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
 _REINSERT_POLL = 0.05  # seconds between reconnect attempts while waiting for re-insertion
+_GONE_WITHIN = 1.0  # seconds for pcscd to show a removal after a failed exchange (it polls presence every ~0.4 s)
 
 # pyscard's `scard.SCardTransmit` is a Python shim over the SWIG builtin; on the hot path call the
 # builtin itself (same arguments and result) when this pyscard version exposes it.
@@ -365,9 +370,29 @@ class PcscTransport(Transport):
         if self._removed:
             return CardRemovedError()
         error = _error_for(rc, "SCardTransmit", connected=True)
+        if rc == scard.SCARD_E_NOT_TRANSACTED and self._still_in_reader():
+            return CardMuteError(f"the card does not answer: the reader failed the exchange, the card is still in it [{_describe(rc)}]")
         if isinstance(error, CardRemovedError):
             self._note_removal()
         return error
+
+    def _still_in_reader(self) -> bool:
+        """After a failed exchange: True when pcscd still shows the card present, with no removal
+        counted, `_GONE_WITHIN` s on (a mute card); False as soon as it shows one (or cannot tell)."""
+        try:
+            rc, states = scard.SCardGetStatusChange(self._handles.context, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)])
+            if rc != scard.SCARD_S_SUCCESS or not states or not states[0][1] & scard.SCARD_STATE_PRESENT:
+                return False
+            known = states[0][1] & ~scard.SCARD_STATE_CHANGED
+            rc, states = scard.SCardGetStatusChange(self._handles.context, int(_GONE_WITHIN * 1000), [(self.reader, known)])
+        except scard.error:
+            return False
+        if rc == scard.SCARD_E_TIMEOUT:
+            return True
+        if rc != scard.SCARD_S_SUCCESS or not states:
+            return False
+        state = states[0][1]
+        return bool(state & scard.SCARD_STATE_PRESENT) and (state >> 16) == (known >> 16)
 
     def _note_removal(self) -> None:
         self._removed = True

@@ -6,17 +6,24 @@ guard watches the card's own answers: once an EXTERNAL AUTHENTICATE with a key i
 "verification failed, x tries left" with x at or below the reserve, further attempts with that key
 id are refused here, before they reach the card; once the PIN counter is at the reserve, only a PIN
 value the card has already accepted in this run may still be sent. Scenarios that block on purpose
-(@destructive) disarm the guard while they run. Refusals raise `TryGuardRefusal`, which fails the
+(@destructive) disarm the guard while they run, as does a diff's destructive PIN probe for the
+one operation that runs the PIN down on purpose (`disarmed`, found below the diff's mirror with
+`find_try_guard`). Refusals raise `TryGuardRefusal`, which fails the
 scenario with the reason; nothing is sent. PIN values are kept only as digests, in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from ssc.bilingual import bilingual
 from ssc.profile.model import Profile
 from terminal.errors import HarnessError
 from terminal.transports.base import Transport, WrappingTransport
+
+__all__ = ["TryGuardRefusal", "TryGuardTransport", "find_try_guard"]
 
 
 class TryGuardRefusal(HarnessError):
@@ -40,6 +47,16 @@ class TryGuardTransport(WrappingTransport):
         self._keys_at_reserve: dict[tuple[int, int], int] = {}  # (key id, version) -> tries left the card reported
         self._pin_tries: int | None = None  # last tries-left the card reported for the PIN
         self._good_pins: set[bytes] = set()  # digests of PIN fields the card accepted
+
+    @contextmanager
+    def disarmed(self) -> Iterator[None]:
+        """The guard off for one block (an operation that spends tries on purpose and gives them
+        back itself), then as it was: an exception inside cannot leave it off."""
+        before, self.armed = self.armed, False
+        try:
+            yield
+        finally:
+            self.armed = before
 
     @staticmethod
     def _is(command: bytes, spec: tuple[frozenset[int], int]) -> bool:
@@ -68,21 +85,32 @@ class TryGuardTransport(WrappingTransport):
         if is_ext and self._key(command) in self._keys_at_reserve:
             left = self._keys_at_reserve[self._key(command)]
             raise TryGuardRefusal(
-                f"EXTERNAL AUTHENTICATE with key id {command[3]:02X} version {self._key(command)[1]:02X} not sent: the card already refused this key "
-                f"with {left} tr{'y' if left == 1 else 'ies'} left, and another failure could block it — the run's keys "
-                "probably do not match the card (the key checks of the security and personalization reviews name the key and the diversification level)"
+                bilingual(
+                    f"未发送密钥标识 {command[3]:02X}、版本 {self._key(command)[1]:02X} 的外部认证：卡片已拒绝该密钥，只剩 {left} 次尝试机会，"
+                    "再失败一次可能导致密钥锁定——本次运行的密钥很可能与卡片不符（安全与个人化检测中的密钥检查会指出密钥及其分散层级）",
+                    f"EXTERNAL AUTHENTICATE with key id {command[3]:02X} version {self._key(command)[1]:02X} not sent: "
+                    f"the card already refused this key with {left} tr{'y' if left == 1 else 'ies'} left, and another failure could block it "
+                    "— the run's keys probably do not match the card (the key checks of the security and personalization reviews "
+                    "name the key and the diversification level)",
+                )
             )
         pin_at_reserve = self._pin_tries is not None and self._pin_tries <= self.reserve
         if pin_at_reserve and is_change:
             raise TryGuardRefusal(
-                "CHANGE PIN not sent: the PIN has only "
-                f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left; check the PIN given with --pin"
+                bilingual(
+                    f"未发送修改 PIN：PIN 只剩 {self._pin_tries} 次尝试机会；请检查 --pin 给出的 PIN",
+                    "CHANGE PIN not sent: the PIN has only "
+                    f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left; check the PIN given with --pin",
+                )
             )
         if pin_at_reserve and is_verify and self._digest(command) not in self._good_pins:
             raise TryGuardRefusal(
-                "VERIFY not sent: the PIN has only "
-                f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left and this PIN value was never "
-                "accepted in this run; check the PIN given with --pin"
+                bilingual(
+                    f"未发送校验 PIN：PIN 只剩 {self._pin_tries} 次尝试机会，且本次运行中从未接受过这个 PIN 值；请检查 --pin 给出的 PIN",
+                    "VERIFY not sent: the PIN has only "
+                    f"{self._pin_tries} tr{'y' if self._pin_tries == 1 else 'ies'} left and this PIN value was never "
+                    "accepted in this run; check the PIN given with --pin",
+                )
             )
 
     def _observe(self, command: bytes, response: bytes, is_ext: bool, is_verify: bool) -> None:
@@ -105,3 +133,13 @@ class TryGuardTransport(WrappingTransport):
     @staticmethod
     def _digest(command: bytes) -> bytes:
         return hashlib.sha256(command[4:]).digest()
+
+
+def find_try_guard(transport: Transport) -> TryGuardTransport | None:
+    """The try guard in a chain of wrapping transports (None: the chain has none)."""
+    current: Transport | None = transport
+    while current is not None:
+        if isinstance(current, TryGuardTransport):
+            return current
+        current = current.inner if isinstance(current, WrappingTransport) else None
+    return None

@@ -86,3 +86,32 @@ class Vanishes(Hostile):
         if first:
             raise PowerCut(f"test: card pulled at APDU {self.received}")
         return self.inner.process(apdu)
+
+
+class LateOnInconsistentLc:
+    """A reference card that answers an APDU whose Lc disagrees with its length only after `late`
+    seconds (with the status word the clean card gives), every other APDU at once: past the
+    harness's APDU time limit it is a card that did not answer, and the exchange still ends, as a
+    reader's own timeout ends it — unlike a served card that never answers, which vpcd waits for
+    until the card leaves the reader."""
+
+    def __init__(self, inner: ReferenceCard, late: float) -> None:
+        self.inner = inner
+        self.late = late
+        self.late_answers = 0
+        self._stop = threading.Event()
+
+    def power_on(self) -> bytes:
+        return self.inner.power_on()
+
+    def power_off(self) -> None:
+        self.inner.power_off()
+
+    def process(self, apdu: bytes) -> bytes:
+        if len(apdu) > 5 and apdu[4] and len(apdu) not in (5 + apdu[4], 6 + apdu[4]):
+            self.late_answers += 1
+            self._stop.wait(self.late)
+        return self.inner.process(apdu)
+
+    def release(self) -> None:
+        self._stop.set()

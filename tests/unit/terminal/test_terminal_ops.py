@@ -322,6 +322,9 @@ def test_key_check_finds_swapped_diversification(gen: str) -> None:
         "rejects the 3-level key (root→province→city→card); matches root→city→province→card — levels applied in another order"
         in report.summary
     )
+    assert report.summary.startswith(
+        "IRK v00：卡片不接受 3 级分散的密钥（根密钥→省→市→卡片）；与 根密钥→市→省→卡片 一致——各级分散的顺序不同 / "
+    )
     ext = check_key(rig.session, rig.home, "UKSSSE")
     assert ext.matched is not None and ext.matched.levels == ("city", "province", "card")
 

@@ -75,3 +75,24 @@ def test_disarmed_guard_lets_destructive_scenarios_block() -> None:
     guard.armed = False
     answers = [card.verify_pin("999999").sw for _ in range(3)]
     assert answers[-1] == 0x63C0
+
+
+def test_disarmed_lets_a_pin_run_down_through_for_one_block_only() -> None:
+    """`disarmed` (a diff's destructive PIN run-down): the guard off inside, armed again after it,
+    also when the block raises; `find_try_guard` finds it below other wrapping transports."""
+    from terminal.transports.limits import ResponseLimitTransport
+    from terminal.transports.tryguard import find_try_guard
+
+    session, guard = guarded_session()
+    assert find_try_guard(ResponseLimitTransport(guard, 258, source="test")) is guard
+    assert find_try_guard(InProcessTransport(ReferenceCard.default("gen2"))) is None
+    for _ in range(PROFILE.security.pin.tries - 1):
+        session.verify_pin("000000")
+    with pytest.raises(TryGuardRefusal):
+        session.verify_pin("000000")
+    with pytest.raises(RuntimeError), guard.disarmed():
+        assert session.verify_pin("000000").sw == 0x63C0  # the last try spent: blocked
+        raise RuntimeError("a divergence ends the operation")
+    assert guard.armed
+    with pytest.raises(TryGuardRefusal):
+        session.verify_pin("000001")

@@ -11,6 +11,7 @@ from reference_card.reader_test import ReaderTestCard
 from ssc.readertest import load_reader_test
 from terminal.transports.base import Transport
 from terminal.transports.inprocess import InProcessTransport
+from tests.unit.checks.zh import chinese_first
 
 HOOKS = load_reader_test()
 
@@ -67,12 +68,17 @@ def test_a_corrupted_answer_byte_fails(transport: InProcessTransport) -> None:
 def test_a_dropped_le_fails_on_the_command_side(transport: InProcessTransport) -> None:
     bad = [o for o in _all(Faulty(transport, drop_le=True)) if not o.ok]
     assert any(o.name.startswith("case 4") for o in bad)
+    assert all(chinese_first(o.detail) for o in bad), [o.detail for o in bad]
+    assert any(o.detail.startswith("情形 4，Lc ") for o in bad), [o.detail for o in bad]
 
 
 def test_a_reader_hiding_61xx_fails(transport: InProcessTransport) -> None:
     outcome = exchanges.chain_raw(Faulty(transport, swallow_61=True), HOOKS, 300, 256)
     assert not outcome.ok
     assert "expected status 6100" in outcome.detail
+    assert outcome.detail.startswith("61xx 分段返回 300 字节（每段 256 字节），由检测工具取响应：收到 0 字节后，预期状态字 6100"), (
+        outcome.detail
+    )
 
 
 def test_a_slow_answer_must_not_arrive_early() -> None:

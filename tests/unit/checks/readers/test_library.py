@@ -39,12 +39,13 @@ def test_a_utf8_name_is_named_with_its_field() -> None:
     expected = expected_basic_info(FACTS, IFACE)
     got = expected.replace("李清远".encode("gbk"), "李清远".encode())
     problems = output_problems(outcome(got), expected, IFACE, IFACE.basic_fields)
-    assert any(p.startswith("name:") for p in problems), problems
+    assert any(p.startswith("字段 name：") and " / name: got" in p for p in problems), problems
 
 
 def test_a_status_word_is_expected_as_its_negative_decimal() -> None:
     assert rc_problems(outcome(b"", -27010), "sw:6982", IFACE) == []
     assert rc_problems(outcome(b"", -1), "sw:6982", IFACE) == [
+        "iReadCardBas 返回 -1（卡类型不对），预期 -27010（状态字 6982） / "
         "iReadCardBas returned -1（卡类型不对, wrong_card_type）, expected -27010 (the status word 6982)"
     ]
 

@@ -87,7 +87,7 @@ def test_a_library_output_is_judged_per_file() -> None:
     assert read_file_problems(good, expected, IFACE) == []
     bad = CallOutcome("iReadCard", 0, (OutBuffer(expected.out.replace(b"|$", b"X|$"), True, True),))
     (problem,) = read_file_problems(bad, expected, IFACE)
-    assert problem.startswith("DF01EF05 (rights: PIN): tag 21:")
+    assert problem.startswith("DF01EF05（权限：PIN）：标签 21：") and " / DF01EF05 (rights: PIN): tag 21:" in problem, problem
     refused = CallOutcome("iReadCard", -27010, (OutBuffer(b"", True, True),))
     assert read_file_problems(refused, _read("gen2", "DF03EF05", "pin"), IFACE) == []
 

@@ -283,7 +283,7 @@ def test_a_write_whose_target_cannot_be_read_is_inconclusive() -> None:
     unreadable = dataclasses.replace(p, files={**p.files, f.path: dataclasses.replace(f, access={**f.access, "read": parse_rule("never")})})
     session, psam = _session(p)
     session.profile = unreadable
-    with pytest.raises(Inconclusive, match="^inconclusive: the update of SSSE/DF01/EF05 was not sent"):
+    with pytest.raises(Inconclusive, match="^inconclusive: 未发送对 SSSE/DF01/EF05 的更新：.* / the update of SSSE/DF01/EF05 was not sent"):
         attempt_access(session, psam, PIN, f.path, "update", parse_conditions("外部认证 UK1DF01"))
 
 

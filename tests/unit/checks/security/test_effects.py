@@ -11,6 +11,7 @@ from checks.security.pin_admin import counter_full_proof, prove_pin_replacement,
 from checks.writeback import refused_record_write
 from ssc.profile import load_profile
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 PROFILE = load_profile("gen2")
 PIN = rig.PIN
@@ -32,6 +33,10 @@ def test_a_replacement_without_effect_is_exposed_and_the_pin_kept(command: str, 
     replaced = next(s for s in proof.steps if "temporary PIN" in s.what)
     assert replaced.ok  # the card answers 9000 …
     assert any("old PIN" in p for p in proof.problems)  # … but the old PIN still works
+    assert proof.problems and all(chinese_first(p) for p in proof.problems), proof.problems
+    assert any(p.startswith(("修改 PIN 之后以旧 PIN 校验 PIN", "PUK 认证后重装 PIN 之后以旧 PIN 校验 PIN")) for p in proof.problems), (
+        proof.problems
+    )
     assert proof.restored and card.verify_pin(PIN, check=False).ok
 
 

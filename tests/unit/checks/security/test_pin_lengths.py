@@ -7,6 +7,7 @@ import pytest
 from checks.security.pin_lengths import BAD_NEW_PINS, bad_new_pin_refused, boundary_pin_works, pin_bytes
 from checks.security.puk_commands import APPEND_FAULTS, malformed_appends, reload_bad_block, unblock_challenges
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 PROFILE = rig.PROFILES["gen2"]
 PIN = rig.initial_pin(PROFILE)
@@ -21,7 +22,11 @@ def test_boundary_pins_work_and_the_pin_is_given_back(bound: int) -> None:
 
 def test_a_card_refusing_the_shortest_pin_is_caught() -> None:
     card, psam = rig.open_session("gen2", faults=("shortest_pin_refused",)), rig.open_psam(PROFILE)
-    assert boundary_pin_works(card, psam, PIN, pin_bytes(PROFILE)[0])
+    findings = boundary_pin_works(card, psam, PIN, pin_bytes(PROFILE)[0])
+    assert findings and all(chinese_first(f) for f in findings), findings
+    assert findings[0].startswith(
+        "修改 PIN 为 2 字节的 PIN（合法长度）被拒绝：6A80（数据域参数不正确） / CHANGE PIN to a PIN of 2 bytes"
+    ), findings
     assert card.verify_pin(PIN).ok
 
 

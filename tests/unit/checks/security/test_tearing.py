@@ -83,4 +83,6 @@ def test_the_hook_cuts_where_p1p2_asks() -> None:
 
 def test_a_hook_reading_p2_alone_is_caught() -> None:
     card, psam = _card("tearing_hook_p2_only"), rig.open_psam(PROFILE)
-    assert any("byte 256" in p for p in hook_offsets(card, psam, PIN))
+    problems = hook_offsets(card, psam, PIN)
+    assert any("byte 256" in p for p in problems)
+    assert problems and all(chinese_first(p) and p.startswith("数据项「更新二进制 ") for p in problems), problems

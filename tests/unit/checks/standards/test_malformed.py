@@ -8,6 +8,7 @@ import pytest
 from checks.standards.malformed import judge, malformed_probes, partial_get_response, send
 from terminal.session import CardSession
 from tests.unit import rig
+from tests.unit.checks.zh import chinese_first
 
 
 def _findings(card: CardSession) -> list[str]:
@@ -40,3 +41,7 @@ def test_probes_cover_every_kind_of_malformed_field() -> None:
 def test_a_card_accepting_any_challenge_p1p2_is_caught() -> None:
     findings = _findings(rig.open_session("gen2", faults=("get_challenge_any_p1p2",)))
     assert any("get_challenge: P1" in f and "accepted" in f for f in findings)
+    assert findings and all(chinese_first(f) for f in findings), findings
+    assert findings[0].startswith(
+        "取随机数：P1 为 01（应为 00）：被接受（卡片执行了畸形命令），返回 9000（成功执行），预期 6A86（参数P1、P2不正确） / "
+    )

@@ -14,7 +14,7 @@ from checks.security.access_plan import parse_conditions
 from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus
 from harness.diff.command import DiffOptions, prepare, run_diff
 from harness.diff.inputs import TwinInputs, registered_number
-from harness.diff.lockstep import _whole_probe, run_lockstep
+from harness.diff.lockstep import StepRecord, _candidates, _whole_probe, run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
 from harness.diff.twin import InjectedRandom, build_twin
 from harness.exitstatus import UsageError
@@ -23,7 +23,7 @@ from harness.replay.operations import OPERATIONS, Operation, OperationContext, c
 from reference_card import ReferenceCard
 from reference_card.issuance import issue
 from ssc.profile.model import Profile
-from terminal.transports.base import CardMuteError, Transport
+from terminal.transports.base import ApduTimeoutError, CardMuteError, Transport, WrappingTransport
 from terminal.transports.inprocess import InProcessTransport
 
 
@@ -93,7 +93,7 @@ def test_the_clean_card_shows_no_divergence() -> None:
     _, run, _ = prepare(DiffOptions(card="reference:gen2", max_apdus=3_000, allow_destructive=True))
     run_lockstep(run)
     assert not run.divergences and not run.restore_problems
-    assert run.apdus >= 3_000 and len(run.commands) > 10 and len(run.states) > 5
+    assert run.apdus >= 1_500 and len(run.commands) > 10 and len(run.states) > 5
 
 
 def test_the_command_writes_diff_json_a_script_and_the_report(tmp_path: Path) -> None:
@@ -327,3 +327,94 @@ def test_a_twin_without_the_lab_inputs_says_which_it_lacked() -> None:
     inputs = TwinInputs()
     inputs.note_missing()
     assert [m.split(" (")[0] for m in inputs.missing] == ["no issuer declaration", "no card registration"]
+
+
+def test_a_divergence_that_spends_a_try_is_shrunk_by_its_cheap_candidate() -> None:
+    """A card kept as found (a card in a reader, no replacement) whose key differs from the run's:
+    each re-run of the diverging right EXTERNAL AUTHENTICATE spends one of its tries, and the try
+    guard refuses the key at the last. The cheap candidate (the diverging operation alone after a
+    reset) gets the one re-run the key allows, so the report is short although Hypothesis' shrinker
+    cannot reproduce anything after it. (The kept card is another of the batch than the one the twin
+    was read from, so its key starts with all 3 tries; read from the same card, as through vpcd, the
+    twin's reading spends one and no re-run is left.)"""
+    card, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("local_keys_from_national_root",), stop_at_first=True))
+    kept = card.open()
+    run.fresh_dut = False
+    run.open_dut = lambda: kept
+    run_lockstep(run)
+    (found,) = run.divergences
+    assert [step.op.name for step in found.steps][0] == "reset" and len(found.steps) == 2
+    assert found.divergence.dut[-2] == 0x63 and found.divergence.model[-2:] == b"\x90\x00"
+    assert run.apdus < 1_000, "the shrinker's refused attempts cost nothing once the candidate is kept"
+
+
+def test_cheap_candidates_are_the_diverging_operation_alone_then_the_operations_since_the_last_reset() -> None:
+    ops = [Operation.of("reset"), Operation.of("get_challenge", n="8"), Operation.of("reset"), Operation.of("verify", pin="right")]
+    ops.append(Operation.of("read_record", path="SSSE/EF05", tag="07", auth="rule"))
+    steps = [StepRecord(op, []) for op in ops]
+    assert _candidates(steps) == [[ops[-1]], ops[3:]]
+    assert _candidates(steps[:2]) == [], "reset and one operation: nothing shorter to try"
+    assert _candidates(steps[:1]) == []
+
+
+class _ReaderWithTimeout(WrappingTransport):
+    """A card in a reader whose own timeout ends an exchange the card does not answer: the host
+    gets `ApduTimeoutError`; the card, whose command interpreter stopped, answers nothing (nor a
+    warm reset) until the reader powers it down and up."""
+
+    def __init__(self, inner: Transport) -> None:
+        super().__init__(inner)
+        self.crashed = False
+        self.power_cycles = 0
+
+    def transmit(self, command: bytes) -> bytes:
+        if self.crashed:
+            raise CardMuteError("card does not answer")
+        answer = self.inner.transmit(command)
+        if not answer:
+            self.crashed = True
+            raise ApduTimeoutError("no answer within 5 s")
+        return answer
+
+    def reset(self, **options: float) -> bytes:
+        if self.crashed:
+            raise CardMuteError("card does not answer (a warm reset)")
+        return self.inner.reset(**options)
+
+    def power_cycle(self) -> bytes:
+        self.power_cycles += 1
+        self.crashed = False
+        return self.inner.reset()
+
+
+@pytest.mark.parametrize("stop_at_first", [True, False])
+def test_a_card_that_goes_mute_is_a_divergence_and_a_cold_reset_brings_it_back(stop_at_first: bool) -> None:
+    card, run, _ = prepare(
+        DiffOptions(card="reference:gen2", faults=("inconsistent_lc_mute",), stop_at_first=stop_at_first, max_apdus=1_500)
+    )
+    reader = _ReaderWithTimeout(card.open())
+    run.fresh_dut = False
+    run.open_dut = lambda: reader
+    run_lockstep(run)
+    assert run.fatal is None, "the run goes on after the card went mute"
+    found = run.divergences[0]
+    assert found.divergence.dut == b"" and "no answer" in found.divergence.rule
+    assert len(found.steps) == 2, [step.op for step in found.steps]
+    assert reader.power_cycles >= 1 and not reader.crashed
+    if not stop_at_first:
+        assert run.apdus >= 1_500 and len(run.divergences) == 1, "the search went on to its budget; the same divergence is reported once"
+
+
+def test_the_diff_command_takes_the_apdu_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import cli
+    from harness.diff import command
+
+    seen: list[DiffOptions] = []
+
+    def run_diff(options: DiffOptions) -> int:
+        seen.append(options)
+        return 0
+
+    monkeypatch.setattr(command, "run_diff", run_diff)
+    assert cli.main(["diff", "--card", "reader:x", "--apdu-timeout", "1.5"]) == 0
+    assert seen[0].apdu_timeout == 1.5
