@@ -21,8 +21,9 @@ from harness.diff.card import OpenCard, open_card
 from harness.diff.lockstep import DiffRun, FoundDivergence, StepRecord, run_lockstep
 from harness.diff.twin import TwinError, TwinSource, read_twin_source, twin_personalization
 from harness.exitstatus import BAD_INPUT, FAILED, PASSED, UNFINISHED, UsageError
-from harness.replay.operations import Exchange, recorder
+from harness.replay.operations import Exchange, Operation, recorder
 from harness.replay.script import ReplayScript, ReplayStep, save
+from ssc.profile.model import Profile
 from terminal.channel import Terminal
 from terminal.errors import AnswerError
 from terminal.session import CardSession
@@ -98,8 +99,16 @@ def prepare(options: DiffOptions) -> tuple[OpenCard, DiffRun, TwinSource]:
         allow_destructive=options.allow_destructive,
         stop_at_first=options.stop_at_first,
         fresh_dut=card.fresh,
+        suspects=tuple(_suspect(card.profile, path) for path in source.refused),
     )
     return card, run, source
+
+
+def _suspect(profile: Profile, path: str) -> Operation:
+    """The read the twin's personalization was refused, as a lockstep operation under the file's rule."""
+    if profile.file(path).is_record_file:
+        return Operation.of("read_records", path=path, auth="rule")
+    return Operation.of("read_binary", path=path, offset="0", auth="rule")
 
 
 def run_diff(options: DiffOptions) -> int:
@@ -190,6 +199,7 @@ def diff_document(card: OpenCard, run: DiffRun, source: TwinSource, run_dir: Pat
             "optional_dfs": list(source.present_optional),
             "local_extension": source.local_extension,
             "not_read": source.unread,
+            "refused": source.refused,
         },
         "completed": run.fatal is None,
         "error": None if run.fatal is None else str(run.fatal),

@@ -145,6 +145,9 @@ class DiffRun:
     # this puts in (it returns the new card's opener), and none is restored. A card whose tries a
     # diverging command spent, or that went mute, cannot re-run it; a new card of the batch can.
     replace_dut: Callable[[], Callable[[], Transport]] | None = None
+    # Reads the twin's personalization was refused although the run's rights open them on a
+    # conforming card (`TwinSource.refused`): each is probed as a sequence of its own before the search
+    suspects: tuple[Operation, ...] = ()
     # results
     apdus: int = 0
     sequences: int = 0  # examples run (shrinking included)
@@ -302,9 +305,15 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             self.candidate = False  # a cheap candidate's re-run (`_shrink_cheaply`): it keeps nothing itself
             self.first = False  # this sequence showed the round's first divergence: try the cheap candidates
 
+        def _assume(self, condition: bool) -> None:
+            """Hypothesis' `assume`, by the exception it raises: a sequence driven outside Hypothesis
+            (a suspect, probed before the search) may not call `assume` itself (deprecated there)."""
+            if not condition:
+                raise UnsatisfiedAssumption()
+
         @initialize()
         def start(self) -> None:
-            assume(run.budget_left() and not (run.shrunk() and not self.candidate))
+            self._assume(run.budget_left() and not (run.shrunk() and not self.candidate))
             twin, twin_rng = build_twin(run.profile, run.personalization, run.keyset, run._twin_image)
             run._twin_image = twin.image
             twin_transport = InProcessTransport(twin)
@@ -315,7 +324,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 dut = run.open_dut()
             except TransportError as exc:
                 run.fatal = exc
-                assume(False)
+                self._assume(False)
             self.mirror = MirrorTransport(dut, twin_transport, twin_rng, run.profile, fci_extension=run.fci_extension)
             self.ctx = OperationContext.over(
                 self.mirror,
@@ -412,7 +421,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             except TransportError as exc:
                 run.fatal = exc
                 self.mirror.take()
-                assume(False)
+                self._assume(False)
             exchanges = self.mirror.take()
             self.steps.append(StepRecord(op, exchanges))
             self._observe(op, exchanges)
@@ -637,10 +646,44 @@ def _found(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
             run.fatal = exc
 
 
+def _probe_suspects(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
+    """Each of `DiffRun.suspects` as a sequence of its own (a reset and the operation), before the
+    search. A card that refused a right the key set grants (a key that differs from the key set's
+    diversification) spent a try of that key on the twin's personalization already; the search
+    would spend another on its first divergence and the try guard keeps the last, so no shrink
+    attempt could re-run it. Probed first, the divergence is seen in its shortest form at once."""
+    if not run.suspects:
+        return
+    machine: Callable[[], Any] = _machine(run, known)
+    for op in run.suspects:
+        if not run.budget_left() or len(run.divergences) >= MAX_DIVERGENCES:
+            return
+        before = run.apdus
+        attempt = machine()  # driven here, not by Hypothesis
+        attempt.candidate = True  # keeps nothing itself: judged below
+        try:
+            attempt.start()
+            attempt._do(op)
+        except (Divergence, UnsatisfiedAssumption):
+            pass
+        finally:
+            attempt.teardown()
+        found: Divergence | None = attempt.diverged
+        if found is None or not attempt.steps or _signature(attempt.steps[-1].op, found) in known:
+            continue
+        run._failing, run._failure, run._first_seen = list(attempt.steps), found, before
+        _found(run, known)
+        if run.stop_at_first:
+            return
+
+
 def run_lockstep(run: DiffRun) -> DiffRun:
-    """Rounds of Hypothesis runs until the budget is spent (or MAX_DIVERGENCES, or the first
-    divergence with `stop_at_first`); fills the run's results."""
+    """The suspects first (`_probe_suspects`), then rounds of Hypothesis runs until the budget is
+    spent (or MAX_DIVERGENCES, or the first divergence with `stop_at_first`); fills the run's results."""
     known: set[tuple[str, str, str]] = set()
+    _probe_suspects(run, known)
+    if run.stop_at_first and run.divergences:
+        return run
     while run.budget_left() and len(run.divergences) < MAX_DIVERGENCES:
         machine = _machine(run, known)
         run._failing, run._failure = None, None

@@ -79,6 +79,7 @@ class TwinSource:
     present_optional: tuple[str, ...] = ()
     local_extension: bool = False
     unread: list[str] = field(default_factory=list)  # "path: why", files the run's rights could not read
+    refused: list[str] = field(default_factory=list)  # of those, the paths whose read right a conforming card grants the run
 
 
 def _decode(rec: RecordDef, raw: bytes) -> str | bytes:
@@ -131,6 +132,8 @@ def read_twin_source(session: CardSession, psam: PsamClient | None, pin: str) ->
             continue
         session.reset()
         if not _readable(session, f, psam, pin, source.unread):
+            if terminal_can_grant(profile, f.path, "read"):
+                source.refused.append(f.path)
             continue
         if f.kind == "transparent":
             try:
