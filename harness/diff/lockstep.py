@@ -51,6 +51,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
+from checks.security.access_plan import AUTH, PIN, Condition, build_plan, format_conditions
 from harness.diff.catalogue import catalogue, firewall_probes, malformed_apdus
 from harness.diff.mirror import Divergence, MirroredExchange, MirrorTransport
 from harness.diff.twin import build_twin
@@ -208,12 +209,42 @@ def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, .
         command = _diverging_command(run, step, d) if d.command is not None else step.op.name
         if command in _PREPARATORY and command != step.op.name and not (command == "verify" and step.op.name in _PIN_OPS):
             return OPERATIONS[command].requirements
-        return OPERATIONS[step.op.name].requirements
+        if step.op.name == "access":
+            return _access_requirements(run.profile, step.op)
+        return _near_miss_requirements(run.profile, step.op) + OPERATIONS[step.op.name].requirements
     name = run.command_name(d.command or b"")
     reqs = ["SEC-ROB-1", *OPERATIONS["apdu"].requirements]  # the lockstep's raw APDUs are its malformed ones
     if name in OPERATIONS:
         reqs += [r for r in OPERATIONS[name].requirements if r not in reqs]
     return tuple(reqs)
+
+
+def _access_requirements(profile: Profile, op: Operation) -> tuple[str, ...]:
+    """An access case's own requirements, as the access-control plan files it (a state that must
+    be lost at reset: SEC-AC-8; a key that must not open another right: SEC-AC-4 …); a firewall near
+    miss SEC-FW-1."""
+    if op in firewall_probes(profile):
+        return ("SEC-FW-1",)
+    for case in build_plan(profile):
+        if case.file == op.arg("path") and case.right == op.arg("right") and format_conditions(case.conditions) == op.arg("conditions"):
+            return case.requirement_ids
+    return OPERATIONS["access"].requirements
+
+
+_RIGHT_OF = {"read_record": "read", "read_records": "read", "read_binary": "read", "update_record": "update", "update_binary": "update"}
+
+
+def _near_miss_requirements(profile: Profile, op: Operation) -> tuple[str, ...]:
+    """A read or update tried under a security state that must not open it (none, the PIN alone,
+    another key: catalogue `_near_misses`) is an access case of the plan: its requirements first."""
+    right, auth = _RIGHT_OF.get(op.name), op.arg("auth", "rule")
+    if right is None or auth == "rule":
+        return ()
+    conditions = () if auth == "none" else ((Condition(PIN),) if auth == "pin" else (Condition(AUTH, auth.removeprefix("key:")),))
+    for case in build_plan(profile):
+        if case.file == op.arg("path") and case.right == right and case.conditions == conditions:
+            return tuple(r for r in case.requirement_ids if r not in OPERATIONS[op.name].requirements)
+    return ()
 
 
 def _whole_probe(op: Operation) -> bool:
