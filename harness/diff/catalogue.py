@@ -32,7 +32,13 @@ from ssc.profile.access import AccessRule, Pin
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
-__all__ = ["catalogue", "firewall_probes", "malformed_apdus"]
+__all__ = ["TEAR_CUTS", "catalogue", "firewall_probes", "malformed_apdus", "tearing_probes"]
+
+# Where a torn write is cut (bytes of its persistent writes, PROFILE §6.5): at its first byte, after
+# one, in the middle (a card without anti-tearing keeps a mix), and 256 past the middle (the write
+# completes, then power is cut — a hook that reads P2 alone cuts in the middle instead).
+TEAR_CUTS = ("0", "1", "half", "256+half")
+TRY_CUTS = ("0", "1")  # a try counter: before its byte (SEC-TEAR-2: no answer, no try spent) and after it
 
 _NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
 _WRITING = ("update_binary", "update_record", "append_record", "verify", "change_pin", "external_authenticate")
@@ -81,6 +87,34 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
         for mac in ("right", "wrong"):
             ops += [Operation.of("application_block", mac=mac), Operation.of("application_unblock", mac=mac)]
     return ops
+
+
+def tearing_probes(profile: Profile) -> list[Operation]:
+    """Torn writes, each a whole probe (only for a card that answers the tearing test hook): an
+    UPDATE RECORD / BINARY of every file the terminal can both update in plain and read, cut at
+    each of `TEAR_CUTS`, then read back with its right (a card that keeps a mix, or a write that
+    came through where the twin's did not, diverges on the read); a right and a wrong VERIFY cut
+    at each of `TRY_CUTS`, then the try counter shown by a wrong VERIFY and refilled (when the PIN
+    has tries enough for that); a right and a wrong EXTERNAL AUTHENTICATE of each key the
+    terminal's PSAM serves, cut the same way, then a right one."""
+    out = []
+    for f in profile.efs():
+        update = f.rule("update")
+        if update is None or update.sm_keys or f.kind == "cyclic" or "dir" in f.flags:
+            continue
+        if not (terminal_can_grant(profile, f.path, "read") and terminal_can_grant(profile, f.path, "update")):
+            continue
+        if f.is_record_file and f.records or f.kind == "transparent" and f.size:
+            out += [Operation.of("torn_update", path=f.path, cut=cut, read="yes") for cut in TEAR_CUTS]
+    if profile.security.pin.tries >= _PROBE_TRIES:
+        out += [Operation.of("torn_verify", pin=pin, cut=cut, probe="counter") for pin in ("right", "wrong") for cut in TRY_CUTS]
+    for key in profile.keys():
+        if key.use == "external" and terminal_can_grant_key(profile, key.name):
+            out += [Operation.of("torn_authenticate", key=key.name, cryptogram=c, cut=cut) for c in ("right", "wrong") for cut in TRY_CUTS]
+    return out
+
+
+_PROBE_TRIES = 3  # the VERIFY probe spends up to two tries from a full counter: it needs one more left
 
 
 def firewall_probes(profile: Profile) -> list[Operation]:
