@@ -32,12 +32,9 @@ from ssc.profile.access import AccessRule, Pin
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
-__all__ = ["TEAR_CUTS", "catalogue", "firewall_probes", "malformed_apdus", "tearing_probes"]
+__all__ = ["TEAR_PAST", "catalogue", "firewall_probes", "malformed_apdus", "tearing_probes"]
 
-# Where a torn write is cut (bytes of its persistent writes, PROFILE §6.5): at its first byte, after
-# one, in the middle (a card without anti-tearing keeps a mix), and 256 past the middle (the write
-# completes, then power is cut — a hook that reads P2 alone cuts in the middle instead).
-TEAR_CUTS = ("0", "1", "half", "256+half")
+TEAR_PAST = 256  # a cut this far past the middle of a write has P1 set: a hook that reads P2 alone cuts in the middle
 TRY_CUTS = ("0", "1")  # a try counter: before its byte (SEC-TEAR-2: no answer, no try spent) and after it
 
 _NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
@@ -92,7 +89,8 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
 def tearing_probes(profile: Profile) -> list[Operation]:
     """Torn writes, each a whole probe (only for a card that answers the tearing test hook): an
     UPDATE RECORD / BINARY of every file the terminal can both update in plain and read, cut at
-    each of `TEAR_CUTS`, then read back with its right (a card that keeps a mix, or a write that
+    its first byte, after one, in the middle of the value (a card without anti-tearing keeps a
+    mix) and `TEAR_PAST` bytes past it (the write completes, then power is cut), then read back with its right (a card that keeps a mix, or a write that
     came through where the twin's did not, diverges on the read); a right and a wrong VERIFY cut
     at each of `TRY_CUTS`, then the try counter shown by a wrong VERIFY and refilled (when the PIN
     has tries enough for that); a right and a wrong EXTERNAL AUTHENTICATE of each key the
@@ -104,8 +102,10 @@ def tearing_probes(profile: Profile) -> list[Operation]:
             continue
         if not (terminal_can_grant(profile, f.path, "read") and terminal_can_grant(profile, f.path, "update")):
             continue
-        if f.is_record_file and f.records or f.kind == "transparent" and f.size:
-            out += [Operation.of("torn_update", path=f.path, cut=cut, read="yes") for cut in TEAR_CUTS]
+        middle = _middle(profile, f.path)
+        if middle is not None:
+            cuts = (0, 1, middle, TEAR_PAST + middle)
+            out += [Operation.of("torn_update", path=f.path, cut=str(cut), read="yes") for cut in cuts]
     if profile.security.pin.tries >= _PROBE_TRIES:
         out += [Operation.of("torn_verify", pin=pin, cut=cut, probe="counter") for pin in ("right", "wrong") for cut in TRY_CUTS]
     for key in profile.keys():
@@ -114,6 +114,20 @@ def tearing_probes(profile: Profile) -> list[Operation]:
     return out
 
 
+def _middle(profile: Profile, path: str) -> int | None:
+    """The byte a torn write of `path` is cut after to leave a mix: the middle of the first
+    record's value (behind its tag and length; a 1-byte value cannot be mixed: one past it), or
+    of the bytes a binary update rewrites; None when the file has neither."""
+    f = profile.file(path)
+    if f.is_record_file and f.records:
+        return _TLV_HEADER + max(f.records[0].length // 2, 1)
+    if f.kind == "transparent" and f.size:
+        return min(f.size, _BINARY_PROBE) // 2
+    return None
+
+
+_TLV_HEADER = 2  # a record's tag and length bytes, written with it
+_BINARY_PROBE = 16  # bytes a binary update rewrites (harness.replay.operations' default length)
 _PROBE_TRIES = 3  # the VERIFY probe spends up to two tries from a full counter: it needs one more left
 
 

@@ -197,23 +197,26 @@ def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, .
 
 def _torn_requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...] | None:
     """A torn operation's requirements (None for any other): before the arm, a preparatory
-    command's own (as `_PREPARATORY`); the armed command and the reset after it, the tear's
-    (SEC-TEAR-1/2); a VERIFY or an authentication after that reset — the try counter read back,
-    the refill — the tear's and its own (the counter may be wrong under tearing or always)."""
+    command's own (as `_PREPARATORY`); the armed command itself, the tear's (SEC-TEAR-1/2); after
+    the reset that follows the cut — the item read back, the try counter, the refill — the tear's
+    and the torn command's own (a write that did not come through, or a counter that was not
+    spent, may be so under tearing or always)."""
     if not step.op.name.startswith("torn_"):
         return None
     own = OPERATIONS[step.op.name].requirements
     arms = [i for i, e in enumerate(step.exchanges) if e.command is not None and run.command_name(e.command) == "tearing_hook"]
-    name = _diverging_command(run, step, d) if d.command is not None else ""
-    theirs = OPERATIONS[name].requirements if name in OPERATIONS else ()
     if not arms:
-        return theirs or own
-    if not any(e.command is None for e in step.exchanges[arms[-1] + 1 :]) or name not in _COUNTER_COMMANDS:
+        name = _diverging_command(run, step, d) if d.command is not None else ""
+        return OPERATIONS[name].requirements if name in OPERATIONS else own
+    if not any(e.command is None for e in step.exchanges[arms[-1] + 1 :]):
         return own
-    return own + tuple(r for r in theirs if r not in own)
+    torn = _TORN_COMMAND.get(step.op.name) or (
+        "update_binary" if run.profile.file(step.op.arg("path")).kind == "transparent" else "update_record"
+    )
+    return own + tuple(r for r in OPERATIONS[torn].requirements if r not in own)
 
 
-_COUNTER_COMMANDS = ("verify", "external_authenticate")  # what reads a try counter back after a cut
+_TORN_COMMAND = {"torn_verify": "verify", "torn_authenticate": "external_authenticate"}  # torn_update: by its file
 
 
 def _whole_probe(op: Operation) -> bool:

@@ -544,7 +544,6 @@ def _append_record(ctx: OperationContext, op: Operation) -> None:
 
 _APPEND_FILL = 0xA5  # the value bytes an appended record carries (a test choice)
 _BINARY_PROBE = 16  # bytes read or rewritten at an offset of a transparent file (a test choice)
-_WIDE_CUT = 256  # a cut offset with P1 set (PROFILE §6.5's hook takes P1P2: a hook that reads P2 alone loses it)
 
 
 def _read_binary(ctx: OperationContext, op: Operation) -> None:
@@ -649,14 +648,10 @@ def _torn(ctx: OperationContext, cut: int, send: Callable[[], object]) -> None:
 
 def _cut_at(op: Operation, length: int) -> int:
     """The byte count a torn write is cut after: "half" (the default) is the middle of the
-    `length` bytes the command writes, so a card without anti-tearing keeps a mix of both values;
-    "256+half" the same plus 256 (past the write: it completes, then power is cut — a hook that
-    reads its offset from P2 alone cuts in the middle instead)."""
+    `length` bytes the command writes, so a card without anti-tearing keeps a mix of both values."""
     cut = op.arg("cut", "half")
     if cut == "half":
         return max(length // 2, 1)
-    if cut == "256+half":
-        return _WIDE_CUT + max(length // 2, 1)
     if not cut.isdigit() or int(cut) > 0xFFFF:
         raise OperationUnavailable(f"{op.name}: cut={cut!r}; expected half or a byte count 0-65535")
     return int(cut)
