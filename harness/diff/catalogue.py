@@ -13,6 +13,10 @@ replayed; INTERNAL AUTHENTICATE of every version; VERIFY and CHANGE PIN (and CHA
 read of a file the PIN alone opens, with no other grant: the PIN state it sets); resets. Destructive ones
 (APPEND on the cyclic file, APPLICATION BLOCK / UNBLOCK) only when the run allows them.
 
+Torn writes (`tearing_probes`) are drawn only for a card that answers the tearing test hook
+(PROFILE §6.5, virtual cards): an update, VERIFY or EXTERNAL AUTHENTICATE with a power cut armed,
+then what it touched read back.
+
 Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions (half of them under a
 class byte the profile uses, where the answer must be "INS not supported", not another class
 error), the non-writing commands with another class byte, other P1-P2 (half of them near a real

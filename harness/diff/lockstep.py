@@ -9,6 +9,10 @@ shrinking re-executes sequences on it (unless the run is given `DiffRun.replace_
 of the same batch for each sequence once a divergence is seen, and for the search that goes on
 after it).
 
+Torn writes (`tearing_probes`, their own group) only when the DUT answered the tearing test hook
+before the run (`DiffRun.tearing_hook`): the twin is built with the hook as well, so both tear alike
+and the mirror compares the power cuts.
+
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
 a key is blocked; destructive operations only with ``allow_destructive``.
