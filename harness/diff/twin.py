@@ -238,13 +238,14 @@ class TwinError(HarnessError):
 
 
 def build_twin(
-    profile: Profile, personalization: Personalization, keyset: KeySet, image: CardImage | None = None
+    profile: Profile, personalization: Personalization, keyset: KeySet, image: CardImage | None = None, *, tearing_hook: bool = False
 ) -> tuple[ReferenceCard, InjectedRandom]:
     """A fresh twin (clean card, no faults) and the generator its challenges come from; `image`:
-    the first twin's (`card.image`), so later twins are not issued again."""
+    the first twin's (`card.image`), so later twins are not issued again. `tearing_hook`: the twin
+    has the PROFILE §6.5 test hook, when the DUT has it (both then tear alike)."""
     rng = InjectedRandom(b"ssc-twin|" + personalization.serial)
     try:
-        card = ReferenceCard(profile, personalization, keyset=keyset, rng=rng, image=image)
+        card = ReferenceCard(profile, personalization, keyset=keyset, rng=rng, image=image, tearing_hook=tearing_hook)
     except ValueError as exc:
         raise TwinError(f"the DUT's data cannot personalize its twin: {exc}") from exc
     return card, rng
