@@ -15,9 +15,11 @@ CARD_WAIT = 5.0
 
 
 @contextmanager
-def served(generation: str, faults: Sequence[str]) -> Iterator[str]:
+def served(generation: str, faults: Sequence[str], *, tearing_hook: bool = False) -> Iterator[str]:
+    """The reference card served on vpcd (`tearing_hook`: with the PROFILE §6.5 test hook, as
+    ``serve-card --tearing-hook``)."""
     wait_for_card(READER, present=False, timeout=CARD_WAIT)
-    handle = VpcdServer(ReferenceCard.default(generation, faults=list(faults)), port=PORT).run_in_thread()
+    handle = VpcdServer(ReferenceCard.default(generation, faults=list(faults), tearing_hook=tearing_hook), port=PORT).run_in_thread()
     try:
         if not handle.wait_connected(CARD_WAIT):
             raise RuntimeError(f"the virtual card could not connect to vpcd on port {PORT}")
@@ -31,7 +33,9 @@ def served(generation: str, faults: Sequence[str]) -> Iterator[str]:
 class ServedCard:
     """A card of a batch served on vpcd, which `replace` swaps for a fresh one of the same batch
     (as a lab takes a new test card): the old one is withdrawn (a call pcscd still holds on it
-    ends), the new one inserted. ``with ServedCard("gen2", faults) as card: ... card.replace()``."""
+    ends), the new one inserted. ``with ServedCard("gen2", faults) as card: ... card.replace()``.
+    Served with the tearing test hook (``serve-card --tearing-hook``), so a diff through vpcd
+    draws torn writes as in-process."""
 
     def __init__(self, generation: str, faults: Sequence[str]) -> None:
         self.generation = generation
@@ -42,7 +46,7 @@ class ServedCard:
 
     def _insert(self) -> None:
         wait_for_card(READER, present=False, timeout=CARD_WAIT)
-        self._handle = VpcdServer(ReferenceCard.default(self.generation, faults=self.faults), port=PORT).run_in_thread()
+        self._handle = VpcdServer(ReferenceCard.default(self.generation, faults=self.faults, tearing_hook=True), port=PORT).run_in_thread()
         if not self._handle.wait_connected(CARD_WAIT):
             raise RuntimeError(f"the virtual card could not connect to vpcd on port {PORT}")
         wait_for_card(READER, timeout=CARD_WAIT)

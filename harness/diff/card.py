@@ -68,8 +68,11 @@ def open_card(
     psam_option: str | None = None,
     faults: Sequence[str] = (),
     apdu_timeout: float | None = None,
+    tearing_hook: bool = False,
 ) -> OpenCard:
-    """Parse and check the options, open the card, read its identity; UsageError names a bad option."""
+    """Parse and check the options, open the card, read its identity; UsageError names a bad option.
+    `tearing_hook`: the embedded reference card is built with the PROFILE §6.5 test hook, as a
+    card served with ``serve-card --tearing-hook`` (a virtual card; a card in a reader has its own)."""
     from harness.optioncheck import check_keys, check_pin, run_profile
     from harness.profiles import detect_profile
     from ssc.keyset import LabKeyFile, TestKeySet
@@ -102,11 +105,11 @@ def open_card(
             import dataclasses
 
             perso = dataclasses.replace(perso, pin=pin)
-        first = ReferenceCard(profile, perso, faults=list(faults), keyset=keyset)
+        first = ReferenceCard(profile, perso, faults=list(faults), keyset=keyset, tearing_hook=tearing_hook)
         chosen = profile
 
         def open_reference() -> Transport:
-            card_model = ReferenceCard(chosen, perso, faults=list(faults), keyset=keyset, image=first.image)
+            card_model = ReferenceCard(chosen, perso, faults=list(faults), keyset=keyset, image=first.image, tearing_hook=tearing_hook)
             transport = _guarded(InProcessTransport(card_model), chosen)
             transport.reset()
             return transport

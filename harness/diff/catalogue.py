@@ -18,6 +18,10 @@ last try and to blocked, CHANGE PIN tried there, then unblocked) only when the r
 the PIN run-down is not drawn when the terminal's PSAM does not serve the key UNBLOCK PIN needs
 (no way back from a blocked PIN).
 
+Torn writes (`tearing_probes`) are drawn only for a card that answers the tearing test hook
+(PROFILE §6.5, virtual cards): an update, VERIFY or EXTERNAL AUTHENTICATE with a power cut armed,
+then what it touched read back.
+
 Malformed commands are raw APDUs (`malformed_apdus`): unknown instructions (half of them under a
 class byte the profile uses, where the answer must be "INS not supported", not another class
 error), the non-writing commands with another class byte, other P1-P2 (half of them near a real
@@ -37,7 +41,10 @@ from ssc.profile.access import AccessRule, Pin
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
 
-__all__ = ["can_unblock_pin", "catalogue", "firewall_probes", "key_near_misses", "malformed_apdus"]
+__all__ = ["TEAR_PAST", "can_unblock_pin", "catalogue", "firewall_probes", "key_near_misses", "malformed_apdus", "tearing_probes"]
+
+TEAR_PAST = 256  # a cut this far past the middle of a write has P1 set: a hook that reads P2 alone cuts in the middle
+TRY_CUTS = ("0", "1")  # a try counter: before its byte (SEC-TEAR-2: no answer, no try spent) and after it
 
 _NON_WRITING = ("select", "read_binary", "read_record", "get_challenge", "get_response", "internal_authenticate")
 _WRITING = ("update_binary", "update_record", "append_record", "verify", "change_pin", "external_authenticate")
@@ -98,6 +105,51 @@ def can_unblock_pin(profile: Profile) -> bool:
     blocked could not be given back, so the run-down is not drawn (it also proves UNBLOCK PIN on
     the full counter before it spends a try, and falls back to RELOAD PIN only after that)."""
     return terminal_can_grant_key(profile, profile.command_key("unblock_pin").name)
+
+
+def tearing_probes(profile: Profile) -> list[Operation]:
+    """Torn writes, each a whole probe (only for a card that answers the tearing test hook): an
+    UPDATE RECORD / BINARY of every file the terminal can both update in plain and read, cut at
+    its first byte, after one, in the middle of the value (a card without anti-tearing keeps a
+    mix) and `TEAR_PAST` bytes past it (the write completes, then power is cut), then read back with its right (a card that keeps a mix, or a write that
+    came through where the twin's did not, diverges on the read); a right and a wrong VERIFY cut
+    at each of `TRY_CUTS`, then the try counter shown by a wrong VERIFY and refilled (when the PIN
+    has tries enough for that); a right and a wrong EXTERNAL AUTHENTICATE of each key the
+    terminal's PSAM serves, cut the same way, then a right one."""
+    out = []
+    for f in profile.efs():
+        update = f.rule("update")
+        if update is None or update.sm_keys or f.kind == "cyclic" or "dir" in f.flags:
+            continue
+        if not (terminal_can_grant(profile, f.path, "read") and terminal_can_grant(profile, f.path, "update")):
+            continue
+        middle = _middle(profile, f.path)
+        if middle is not None:
+            cuts = (0, 1, middle, TEAR_PAST + middle)
+            out += [Operation.of("torn_update", path=f.path, cut=str(cut), read="yes") for cut in cuts]
+    if profile.security.pin.tries >= _PROBE_TRIES:
+        out += [Operation.of("torn_verify", pin=pin, cut=cut, probe="counter") for pin in ("right", "wrong") for cut in TRY_CUTS]
+    for key in profile.keys():
+        if key.use == "external" and terminal_can_grant_key(profile, key.name):
+            out += [Operation.of("torn_authenticate", key=key.name, cryptogram=c, cut=cut) for c in ("right", "wrong") for cut in TRY_CUTS]
+    return out
+
+
+def _middle(profile: Profile, path: str) -> int | None:
+    """The byte a torn write of `path` is cut after to leave a mix: the middle of the first
+    record's value (behind its tag and length; a 1-byte value cannot be mixed: one past it), or
+    of the bytes a binary update rewrites; None when the file has neither."""
+    f = profile.file(path)
+    if f.is_record_file and f.records:
+        return _TLV_HEADER + max(f.records[0].length // 2, 1)
+    if f.kind == "transparent" and f.size:
+        return min(f.size, _BINARY_PROBE) // 2
+    return None
+
+
+_TLV_HEADER = 2  # a record's tag and length bytes, written with it
+_BINARY_PROBE = 16  # bytes a binary update rewrites (harness.replay.operations' default length)
+_PROBE_TRIES = 3  # the VERIFY probe spends up to two tries from a full counter: it needs one more left
 
 
 def firewall_probes(profile: Profile) -> list[Operation]:

@@ -1,8 +1,9 @@
 """`ssc-conform diff`: pair the card under test with its twin, run the lockstep, write what it found.
 
 The run directory gets ``diff.json`` (APDUs sent, sequences, security states reached, commands
-covered, and every divergence with its minimal sequence, both sides' answers and the requirements
-its command belongs to), one replay script per divergence (``divergence-N.json``, format
+covered, whether torn writes were drawn — only on a card that answers the tearing test hook — and
+every divergence with its minimal sequence, both sides' answers and the requirements its command
+belongs to), one replay script per divergence (``divergence-N.json``, format
 ``ssc-replay/1``, operation-level: no PIN or cryptogram in it) and ``report.html`` with both
 transcripts side by side. Exit status: 0 no divergence, 1 at least one, 2 bad input, 3 the run
 could not complete.
@@ -17,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checks.security.tearing import hook_present
 from harness.diff.card import OpenCard, open_card
 from harness.diff.inputs import TwinInputs, registered_number
 from harness.diff.lockstep import DiffRun, FoundDivergence, StepRecord, run_lockstep
 from harness.diff.twin import TwinError, TwinSource, read_twin_source, twin_personalization
 from harness.exitstatus import BAD_INPUT, FAILED, PASSED, UNFINISHED, UsageError
-from harness.replay.operations import Exchange, recorder
+from harness.replay.operations import Exchange, Operation, recorder
 from harness.replay.script import ReplayScript, ReplayStep, save
+from ssc.profile.model import Profile
 from terminal.channel import Terminal
 from terminal.errors import AnswerError
 from terminal.session import CardSession
@@ -97,9 +100,11 @@ def prepare(options: DiffOptions) -> tuple[OpenCard, DiffRun, TwinSource]:
         psam_option=options.psam,
         faults=options.faults,
         apdu_timeout=options.apdu_timeout,
+        tearing_hook=True,  # the embedded card is a virtual card: it has the test hook, as a served one can
     )
     inputs = twin_inputs(options, card)
     session = CardSession(Terminal(card.open(), card.profile), check=False, identity=card.identity)
+    no_hook = hook_present(session)  # once, before the run, as the learner probes it
     source = read_twin_source(session, card.psam, card.pin)
     source.inputs = inputs
     personalization = twin_personalization(card.profile, source, card.pin, inputs.declaration, inputs.card_number)
@@ -117,8 +122,18 @@ def prepare(options: DiffOptions) -> tuple[OpenCard, DiffRun, TwinSource]:
         allow_destructive=options.allow_destructive,
         stop_at_first=options.stop_at_first,
         fresh_dut=card.fresh,
+        suspects=tuple(_suspect(card.profile, path) for path in source.refused),
+        tearing_hook=no_hook is None,
+        no_tearing=no_hook or "",
     )
     return card, run, source
+
+
+def _suspect(profile: Profile, path: str) -> Operation:
+    """The read the twin's personalization was refused, as a lockstep operation under the file's rule."""
+    if profile.file(path).is_record_file:
+        return Operation.of("read_records", path=path, auth="rule")
+    return Operation.of("read_binary", path=path, offset="0", auth="rule")
 
 
 def run_diff(options: DiffOptions) -> int:
@@ -205,10 +220,13 @@ def diff_document(card: OpenCard, run: DiffRun, source: TwinSource, run_dir: Pat
         "elapsed_s": round(elapsed, 1),
         "divergences": [_divergence(run, i, found, run_dir) for i, found in enumerate(run.divergences, 1)],
         "restore_problems": sorted(set(run.restore_problems)),
+        # torn writes (PROFILE §6.5's test hook, virtual cards only): drawn, or why not
+        "tearing": {"drawn": run.tearing_hook, "why_not": run.no_tearing or None},
         "twin": {
             "optional_dfs": list(source.present_optional),
             "local_extension": source.local_extension,
             "not_read": source.unread,
+            "refused": source.refused,
             "inputs": {
                 "declaration": source.inputs.declaration_source,
                 "card_registration": source.inputs.card_number_source,
@@ -231,6 +249,8 @@ def _summary(doc: dict[str, Any], run_dir: Path) -> None:
         print(f"     replay: ssc-conform replay {run_dir / d['script']} --card …")
     for missing in doc["twin"]["missing_inputs"]:
         print(f"  twin: {missing}")
+    if not doc["tearing"]["drawn"]:
+        print(f"  no torn writes drawn: {doc['tearing']['why_not']}")
     for problem in doc["restore_problems"]:
         print(f"  ! {problem}", file=sys.stderr)
     print(f"diff.json: {run_dir / DIFF_NAME}")

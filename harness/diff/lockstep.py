@@ -26,6 +26,10 @@ A reader whose own timeout comes first fails the exchange (SCARD_E_NOT_TRANSACTE
 transport calls that a mute card while pcscd still shows the card in the reader, a removal (which
 ends the run: no answer of the card) once it shows it gone.
 
+Torn writes (`tearing_probes`, their own group) only when the DUT answered the tearing test hook
+before the run (`DiffRun.tearing_hook`): the twin is built with the hook as well, so both tear alike
+and the mirror compares the power cuts.
+
 Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
 left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
 a key is blocked; destructive operations only with ``allow_destructive``. The one exception is
@@ -51,7 +55,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus
+from checks.security.access_plan import AUTH, PIN, Condition, build_plan, format_conditions
+from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus, tearing_probes
 from harness.diff.mirror import Divergence, MirroredExchange, MirrorTransport
 from harness.diff.twin import build_twin
 from harness.replay.operations import OPERATIONS, Exchange, Operation, OperationContext, OperationUnavailable, perform
@@ -144,10 +149,17 @@ class DiffRun:
     fci_extension: bool = False
     stop_at_first: bool = False
     fresh_dut: bool = False  # open_dut builds a new card each time: nothing to restore between sequences
+    # The DUT answers the tearing test hook (PROFILE §6.5, probed before the run): its twin gets the
+    # hook too, and torn writes are drawn (`tearing_probes`); `no_tearing` says why not otherwise.
+    tearing_hook: bool = False
+    no_tearing: str = ""
     # A lab's fresh test card for shrinking: once a divergence is seen, each sequence runs on a card
     # this puts in (it returns the new card's opener), and none is restored. A card whose tries a
     # diverging command spent, or that went mute, cannot re-run it; a new card of the batch can.
     replace_dut: Callable[[], Callable[[], Transport]] | None = None
+    # Reads the twin's personalization was refused although the run's rights open them on a
+    # conforming card (`TwinSource.refused`): each is probed as a sequence of its own before the search
+    suspects: tuple[Operation, ...] = ()
     # results
     apdus: int = 0
     sequences: int = 0  # examples run (shrinking included)
@@ -204,21 +216,79 @@ _HISTORICAL_REQUIREMENT = "STD-ATR-2"  # the content of the historical bytes (ch
 
 def _requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...]:
     """Requirement IDs of the diverging command: a preparatory command's own (`_PREPARATORY`),
-    else its operation's; for a raw (malformed) APDU SEC-ROB-1 and the command's."""
+    else its operation's (a torn operation's: all its commands); for a raw (malformed) APDU
+    SEC-ROB-1 and the command's."""
     if d.command is not None and d.rule.startswith("freshness"):
         return OPERATIONS["get_challenge"].requirements
+    torn = _torn_requirements(run, step, d)
+    if torn is not None:
+        return torn
     if d.command is None and run.profile.atr.historical(d.dut) != run.profile.atr.historical(d.model):
         return (*OPERATIONS[step.op.name].requirements, _HISTORICAL_REQUIREMENT)  # the ATRs differ in what they carry
     if step.op.name != "apdu":
         command = _diverging_command(run, step, d) if d.command is not None else step.op.name
         if command in _PREPARATORY and command != step.op.name and not (command == "verify" and step.op.name in _PIN_OPS):
             return OPERATIONS[command].requirements
-        return OPERATIONS[step.op.name].requirements
+        if step.op.name == "access":
+            return _access_requirements(run.profile, step.op)
+        return _near_miss_requirements(run.profile, step.op) + OPERATIONS[step.op.name].requirements
     name = run.command_name(d.command or b"")
     reqs = ["SEC-ROB-1", *OPERATIONS["apdu"].requirements]  # the lockstep's raw APDUs are its malformed ones
     if name in OPERATIONS:
         reqs += [r for r in OPERATIONS[name].requirements if r not in reqs]
     return tuple(reqs)
+
+
+def _access_requirements(profile: Profile, op: Operation) -> tuple[str, ...]:
+    """An access case's own requirements, as the access-control plan files it (a state that must
+    be lost at reset: SEC-AC-8; a key that must not open another right: SEC-AC-4 …); a firewall near
+    miss SEC-FW-1."""
+    if op in firewall_probes(profile):
+        return ("SEC-FW-1",)
+    for case in build_plan(profile):
+        if case.file == op.arg("path") and case.right == op.arg("right") and format_conditions(case.conditions) == op.arg("conditions"):
+            return case.requirement_ids
+    return OPERATIONS["access"].requirements
+
+
+_RIGHT_OF = {"read_record": "read", "read_records": "read", "read_binary": "read", "update_record": "update", "update_binary": "update"}
+
+
+def _near_miss_requirements(profile: Profile, op: Operation) -> tuple[str, ...]:
+    """A read or update tried under a security state that must not open it (none, the PIN alone,
+    another key: catalogue `_near_misses`) is an access case of the plan: its requirements first."""
+    right, auth = _RIGHT_OF.get(op.name), op.arg("auth", "rule")
+    if right is None or auth == "rule":
+        return ()
+    conditions = () if auth == "none" else ((Condition(PIN),) if auth == "pin" else (Condition(AUTH, auth.removeprefix("key:")),))
+    for case in build_plan(profile):
+        if case.file == op.arg("path") and case.right == right and case.conditions == conditions:
+            return tuple(r for r in case.requirement_ids if r not in OPERATIONS[op.name].requirements)
+    return ()
+
+
+def _torn_requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[str, ...] | None:
+    """A torn operation's requirements (None for any other): before the arm, a preparatory
+    command's own (as `_PREPARATORY`); the armed command itself, the tear's (SEC-TEAR-1/2); after
+    the reset that follows the cut — the item read back, the try counter, the refill — the tear's
+    and the torn command's own (a write that did not come through, or a counter that was not
+    spent, may be so under tearing or always)."""
+    if not step.op.name.startswith("torn_"):
+        return None
+    own = OPERATIONS[step.op.name].requirements
+    arms = [i for i, e in enumerate(step.exchanges) if e.command is not None and run.command_name(e.command) == "tearing_hook"]
+    if not arms:
+        name = _diverging_command(run, step, d) if d.command is not None else ""
+        return OPERATIONS[name].requirements if name in OPERATIONS else own
+    if not any(e.command is None for e in step.exchanges[arms[-1] + 1 :]):
+        return own
+    torn = _TORN_COMMAND.get(step.op.name) or (
+        "update_binary" if run.profile.file(step.op.arg("path")).kind == "transparent" else "update_record"
+    )
+    return own + tuple(r for r in OPERATIONS[torn].requirements if r not in own)
+
+
+_TORN_COMMAND = {"torn_verify": "verify", "torn_authenticate": "external_authenticate"}  # torn_update: by its file
 
 
 def _whole_probe(op: Operation) -> bool:
@@ -257,6 +327,11 @@ def _refused_write(op: Operation) -> bool:
     return op.arg("value", "") == "wrong_tag" or op.arg("mac", "") in ("wrong", "replayed")
 
 
+def _tear_family(op: Operation) -> str:
+    """What a torn operation tears: a file (each of its cuts a variant), the PIN, the keys."""
+    return op.arg("path", "") or op.name
+
+
 def _by(ops: list[Operation], family: Callable[[Operation], str | None]) -> list[list[Operation]]:
     """`ops` grouped by `family` (a key, a file; None: not in any), in first-seen order."""
     out: dict[str, list[Operation]] = {}
@@ -290,9 +365,11 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
         ops,
         lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
     )
-    for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops):
+    # torn writes, by what they tear (a file, the PIN, the keys): only on a card with the hook
+    tear_ops = _by(tearing_probes(run.profile) if run.tearing_hook else [], _tear_family)
+    for group in (state_ops, select_ops, malformed, auth_ops, access_ops, plan_ops, tear_ops):
         rng.shuffle(group)
-    for family in (*auth_ops, *access_ops):
+    for family in (*auth_ops, *access_ops, *tear_ops):
         rng.shuffle(family)
     random.Random(f"ssc-diff-near|{run.seed}|{run.rounds}").shuffle(near_ops)  # an order of their own, as the PIN probes
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
@@ -301,6 +378,8 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     random.Random(f"ssc-diff-pin|{run.seed}|{run.rounds}").shuffle(pin_probes)
     state_ops += pin_probes
     groups: list[list[Operation] | list[list[Operation]]] = [state_ops, select_ops, auth_ops, access_ops, plan_ops, malformed]
+    if tear_ops:
+        groups.append(tear_ops)
     if near_ops:
         groups.append(near_ops)
 
@@ -315,10 +394,16 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             self.candidate = False  # a cheap candidate's re-run (`_shrink_cheaply`): it keeps nothing itself
             self.first = False  # this sequence showed the round's first divergence: try the cheap candidates
 
+        def _assume(self, condition: bool) -> None:
+            """Hypothesis' `assume`, by the exception it raises: a sequence driven outside Hypothesis
+            (a suspect, probed before the search) may not call `assume` itself (deprecated there)."""
+            if not condition:
+                raise UnsatisfiedAssumption()
+
         @initialize()
         def start(self) -> None:
-            assume(run.budget_left() and not (run.shrunk() and not self.candidate))
-            twin, twin_rng = build_twin(run.profile, run.personalization, run.keyset, run._twin_image)
+            self._assume(run.budget_left() and not (run.shrunk() and not self.candidate))
+            twin, twin_rng = build_twin(run.profile, run.personalization, run.keyset, run._twin_image, tearing_hook=run.tearing_hook)
             run._twin_image = twin.image
             twin_transport = InProcessTransport(twin)
             self.twin = twin
@@ -328,7 +413,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 dut = run.open_dut()
             except TransportError as exc:
                 run.fatal = exc
-                assume(False)
+                self._assume(False)
             self.mirror = MirrorTransport(dut, twin_transport, twin_rng, run.profile, fci_extension=run.fci_extension)
             self.ctx = OperationContext.over(
                 self.mirror,
@@ -364,7 +449,16 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             if op.name == "external_authenticate" and op.arg("cryptogram", "right") != "right":
                 tries = self.key_tries.get((op.arg("key"), op.arg("version", "00")))
                 return tries is not None and tries < _RESERVE
+            if op.name == "torn_verify":  # its right VERIFY refills first; then at most two tries are spent
+                return self.pin_tries is not None and self.pin_tries < _RESERVE
             return False
+
+        def _book(self, op: Operation) -> None:
+            """A torn authentication may spend a try and be cut off before any answer says so:
+            its key is booked before it is sent, so the restore refills it (`_observe` unbooks it
+            when the probe's last, right authentication is answered 9000)."""
+            if op.name == "torn_authenticate":
+                self.key_tries.setdefault((op.arg("key"), "00"), run.profile.key(op.arg("key")).tries)
 
         def _observe(self, op: Operation, exchanges: list[MirroredExchange]) -> None:
             for e in exchanges:
@@ -376,9 +470,9 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             sw1, sw2 = last.dut[-2], last.dut[-1]
             tries = sw2 & 0x0F if sw1 == 0x63 and sw2 & 0xF0 == 0xC0 else None
             ok = last.dut[-2:] == b"\x90\x00"
-            if op.name in ("verify", *_PIN_OPS):
+            if op.name in ("verify", *_PIN_OPS, "torn_verify"):
                 self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
-            elif op.name == "external_authenticate":
+            elif op.name in ("external_authenticate", "torn_authenticate"):
                 key = self._sent_key(op, last.command)
                 if tries is not None:
                     self.key_tries[key] = tries
@@ -404,11 +498,13 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 return
             if self._risky(op):
                 return
+            self._book(op)
             try:
                 perform(op, self.ctx)
             except Divergence as d:
                 step = StepRecord(op, self.mirror.take())
                 self.steps.append(step)
+                run.commands.update(run.command_name(e.command) for e in step.exchanges if e.command is not None)  # sent: covered
                 self.diverged = d
                 if self.candidate:
                     raise  # judged and kept (or not) by `_shrink_cheaply`
@@ -425,7 +521,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             except TransportError as exc:
                 run.fatal = exc
                 self.mirror.take()
-                assume(False)
+                self._assume(False)
             exchanges = self.mirror.take()
             self.steps.append(StepRecord(op, exchanges))
             self._observe(op, exchanges)
@@ -650,10 +746,44 @@ def _found(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
             run.fatal = exc
 
 
+def _probe_suspects(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
+    """Each of `DiffRun.suspects` as a sequence of its own (a reset and the operation), before the
+    search. A card that refused a right the key set grants (a key that differs from the key set's
+    diversification) spent a try of that key on the twin's personalization already; the search
+    would spend another on its first divergence and the try guard keeps the last, so no shrink
+    attempt could re-run it. Probed first, the divergence is seen in its shortest form at once."""
+    if not run.suspects:
+        return
+    machine: Callable[[], Any] = _machine(run, known)
+    for op in run.suspects:
+        if not run.budget_left() or len(run.divergences) >= MAX_DIVERGENCES:
+            return
+        before = run.apdus
+        attempt = machine()  # driven here, not by Hypothesis
+        attempt.candidate = True  # keeps nothing itself: judged below
+        try:
+            attempt.start()
+            attempt._do(op)
+        except (Divergence, UnsatisfiedAssumption):
+            pass
+        finally:
+            attempt.teardown()
+        found: Divergence | None = attempt.diverged
+        if found is None or not attempt.steps or _signature(attempt.steps[-1].op, found) in known:
+            continue
+        run._failing, run._failure, run._first_seen = list(attempt.steps), found, before
+        _found(run, known)
+        if run.stop_at_first:
+            return
+
+
 def run_lockstep(run: DiffRun) -> DiffRun:
-    """Rounds of Hypothesis runs until the budget is spent (or MAX_DIVERGENCES, or the first
-    divergence with `stop_at_first`); fills the run's results."""
+    """The suspects first (`_probe_suspects`), then rounds of Hypothesis runs until the budget is
+    spent (or MAX_DIVERGENCES, or the first divergence with `stop_at_first`); fills the run's results."""
     known: set[tuple[str, str, str]] = set()
+    _probe_suspects(run, known)
+    if run.stop_at_first and run.divergences:
+        return run
     while run.budget_left() and len(run.divergences) < MAX_DIVERGENCES:
         machine = _machine(run, known)
         run._failing, run._failure = None, None

@@ -13,6 +13,11 @@ Declared nondeterminism is compared by rule instead of bytes:
   freshness: within one sequence a challenge of 8 bytes or more never repeats an earlier one and is
   not an earlier one plus or minus a small step (a counter). Shorter challenges are not judged (a
   4-byte repeat among thousands happens by chance).
+- A power cut the tearing test hook armed (PROFILE §6.5, `FF 7E` answered 9000 by both): after the
+  arm and until the next reset, a DUT that loses power (no answer: `CardUnavailableError`) is
+  compared with the twin, which got the same command armed the same way — both lost power (the
+  DUT's error goes on to the operation, which resets) or one answered where the other did not
+  (a divergence). Any other lost card still ends the run.
 - FCI: a declared FCI extension lets the DUT's FCI carry TLVs the model's has not; every TLV of the
   model's FCI must be in the DUT's, unchanged (`fci_extension=True`).
 """
@@ -26,7 +31,7 @@ from harness.dut import mask_rules
 from ssc.profile.model import Profile
 from ssc.tlv import parse_tlv
 from terminal.errors import HarnessError
-from terminal.transports.base import CardMuteError, Transport
+from terminal.transports.base import CardMuteError, CardUnavailableError, Transport
 from terminal.transports.tracing import Masker
 
 __all__ = ["Divergence", "MirrorTransport", "MirroredExchange"]
@@ -75,6 +80,9 @@ class MirrorTransport(Transport):
         self._select = (frozenset(select.cla), select.ins)
         get_response = self.profile.command("get_response")
         self._get_response = (frozenset(get_response.cla), get_response.ins)
+        hook = self.profile.command("tearing_hook")
+        self._hook = (frozenset(hook.cla), hook.ins)
+        self._armed = False  # a power cut is armed on both cards (until the next reset)
         self._last_select = False
         self._masker = Masker(mask_rules(self.profile))
         self.description = f"lockstep: {self.dut.description} ↔ reference twin"
@@ -87,15 +95,26 @@ class MirrorTransport(Transport):
         self.apdus += 1
         try:
             answer = self.dut.transmit(command)
-        except CardMuteError as exc:  # present but silent: a behaviour of the card, compared with the twin's answer
+        except CardUnavailableError as exc:
+            if self._armed:
+                self._cut(command, exc)
+            if not isinstance(exc, CardMuteError):
+                raise
+            # present but silent: a behaviour of the card, compared with the twin's answer
             model = self.twin.transmit(command)
             self.log.append(MirroredExchange(bytes(command), b"", bytes(model)))
             raise Divergence(command, b"", model, f"no answer: {exc}", shown=self.shown(command)) from exc
         is_challenge = self._is(command, self._challenge)
         if is_challenge and len(answer) > 2 and answer[-2:] == b"\x90\x00":
             self.rng.inject(answer[:-2])
-        model = self.twin.transmit(command)
+        try:
+            model = self.twin.transmit(command)
+        except CardUnavailableError as exc:  # the twin's armed cut (it has the hook only when the DUT has)
+            self.log.append(MirroredExchange(bytes(command), bytes(answer), b""))
+            raise Divergence(command, answer, b"", "power cut: the twin lost power, the DUT answered", shown=self.shown(command)) from exc
         self.log.append(MirroredExchange(bytes(command), bytes(answer), bytes(model)))
+        if self._is(command, self._hook) and answer[-2:] == b"\x90\x00":
+            self._armed = True
         if answer != model and not self._fci_allowed(command, answer, model):
             raise Divergence(command, answer, model, shown=self.shown(command))
         if is_challenge and len(answer) - 2 >= _FRESH_MIN:
@@ -105,6 +124,17 @@ class MirrorTransport(Transport):
         elif not self._is(command, self._get_response):
             self._last_select = False
         return answer
+
+    def _cut(self, command: bytes, exc: CardUnavailableError) -> None:
+        """The DUT lost power with a cut armed: the twin must lose it too (then `exc` goes on)."""
+        try:
+            model = self.twin.transmit(command)
+        except CardUnavailableError:  # both cut: not logged, as a replay's capture keeps no exchange for it
+            raise exc from None
+        self.log.append(MirroredExchange(bytes(command), b"", bytes(model)))
+        raise Divergence(
+            command, b"", model, f"power cut: the DUT lost power, the twin answered ({exc})", shown=self.shown(command)
+        ) from exc
 
     def shown(self, command: bytes) -> str:
         """The command as a report may show it (PIN and key bytes masked)."""
@@ -136,6 +166,7 @@ class MirrorTransport(Transport):
         return len(ours) == len(theirs) == 1 and ours[0].tag == theirs[0].tag and _contains(theirs[0].value, ours[0].value)
 
     def reset(self) -> bytes:
+        self._armed = False
         atr = self.dut.reset()
         model = self.twin.reset()
         self.log.append(MirroredExchange(None, bytes(atr), bytes(model)))

@@ -83,6 +83,7 @@ class TwinSource:
     present_optional: tuple[str, ...] = ()
     local_extension: bool = False
     unread: list[str] = field(default_factory=list)  # "path: why", files the run's rights could not read
+    refused: list[str] = field(default_factory=list)  # of those, the paths whose read right a conforming card grants the run
     inputs: TwinInputs = field(default_factory=TwinInputs)  # what the lab gave besides the card
 
 
@@ -136,6 +137,8 @@ def read_twin_source(session: CardSession, psam: PsamClient | None, pin: str) ->
             continue
         session.reset()
         if not _readable(session, f, psam, pin, source.unread):
+            if terminal_can_grant(profile, f.path, "read"):
+                source.refused.append(f.path)
             continue
         if f.kind == "transparent":
             try:
@@ -264,13 +267,14 @@ class TwinError(HarnessError):
 
 
 def build_twin(
-    profile: Profile, personalization: Personalization, keyset: KeySet, image: CardImage | None = None
+    profile: Profile, personalization: Personalization, keyset: KeySet, image: CardImage | None = None, *, tearing_hook: bool = False
 ) -> tuple[ReferenceCard, InjectedRandom]:
     """A fresh twin (clean card, no faults) and the generator its challenges come from; `image`:
-    the first twin's (`card.image`), so later twins are not issued again."""
+    the first twin's (`card.image`), so later twins are not issued again. `tearing_hook`: the twin
+    has the PROFILE §6.5 test hook, when the DUT has it (both then tear alike)."""
     rng = InjectedRandom(b"ssc-twin|" + personalization.serial)
     try:
-        card = ReferenceCard(profile, personalization, keyset=keyset, rng=rng, image=image)
+        card = ReferenceCard(profile, personalization, keyset=keyset, rng=rng, image=image, tearing_hook=tearing_hook)
     except ValueError as exc:
         raise TwinError(f"the DUT's data cannot personalize its twin: {exc}") from exc
     return card, rng

@@ -41,7 +41,9 @@ def run_replay(
         save(script, save_script)
         print(f"script: {save_script}")
     try:
-        opened = open_card(card, profile_option=profile or script.profile, keys=keys, pin=pin, psam_option=psam, faults=faults)
+        opened = open_card(
+            card, profile_option=profile or script.profile, keys=keys, pin=pin, psam_option=psam, faults=faults, tearing_hook=True
+        )  # the embedded card with the tearing hook, as diff builds it: a diff's torn operations replay on it
     except (TransportError, AnswerError) as exc:
         print(f"ssc-conform replay: the card could not be opened: {exc}", file=sys.stderr)
         return BAD_INPUT

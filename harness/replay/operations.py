@@ -801,26 +801,71 @@ def _torn_update(ctx: OperationContext, op: Operation) -> None:
         data = _new_value(ctx, key, current, "changed", False)
         _granted(ctx, path, "update", op.arg("auth", "rule"))
         _torn(ctx, _cut_at(op, len(data)), lambda: s.update_binary(path, offset, data, check=False))
+        if op.arg("read", "no") == "yes":  # what the cut left, read with the file's right
+            _granted(ctx, path, "read", "rule")
+            s.read_binary(path, offset, length, check=False)
         return
     number = _record_number(f, op)
     current = _current_record(ctx, path, number)
     record = _new_value(ctx, (path, f"record {number}"), current, "changed", True)
     _granted(ctx, path, "update", op.arg("auth", "rule"))
     _torn(ctx, _cut_at(op, len(record)), lambda: s.update_record(path, record, number=number, check=False))
+    if op.arg("read", "no") == "yes":
+        _read_back(ctx, path, number)
 
 
 def _torn_verify(ctx: OperationContext, op: Operation) -> None:
     """VERIFY (right or wrong PIN) with power cut after `cut` bytes of its writes (default 0: at
     its first write), then reset. A conforming card writes the decremented try counter before the
     comparison's result can be seen, so it never answers at 0; a card that compares first answers
-    a right PIN (nothing to write) — SEC-TEAR-2."""
+    a right PIN (nothing to write) — SEC-TEAR-2.
+
+    ``probe=counter`` makes it a whole probe that leaves the counter full: a right VERIFY first
+    (the counter full, so at most two tries are spent below; nothing more is sent when it is
+    refused), the torn VERIFY, then after the reset a wrong VERIFY — its 63Cx shows whether the
+    torn one spent its try — and a right VERIFY that refills the counter."""
     s = ctx.session
     s.ensure_inside(ctx.profile.security.pin.df)
     pin = ctx.pin_now if op.arg("pin") == "right" else wrong_pin(ctx.pin_now)
-    cut = op.arg("cut", "0")
+    cut = _byte_count(op, "0")
+    probe = op.arg("probe", "plain") == "counter"
+    if probe and not s.verify_pin(ctx.pin_now, check=False).ok:
+        return
+    _torn(ctx, cut, lambda: s.verify_pin(pin, check=False))
+    if probe:
+        s.ensure_inside(ctx.profile.security.pin.df)
+        s.verify_pin(wrong_pin(ctx.pin_now), check=False)
+        s.verify_pin(ctx.pin_now, check=False)
+
+
+def _torn_authenticate(ctx: OperationContext, op: Operation) -> None:
+    """EXTERNAL AUTHENTICATE of `key` (active version) with a right or wrong cryptogram, power cut
+    after `cut` bytes of its writes (default 0), as a whole probe: a right authentication first
+    (the key's counter full; nothing more is sent when it is refused), the arm, the torn
+    authentication (its GET CHALLENGE after the arm, as SEC-TEAR-2's checks send it), the reset,
+    and a right authentication again — it refills a try the torn one spent, and its answer
+    shows the key usable after the cut. A conforming card writes the counter before the result
+    can be seen, so armed at 0 it answers neither cryptogram (SEC-TEAR-2). The counter is not read
+    with a second wrong cryptogram: the try guard keeps a key that reports one try left from
+    every further attempt, the refill included."""
+    s = ctx.session
+    key = ctx.profile.key(op.arg("key"))
+    version = ctx.profile.command("external_authenticate").byte("active_version")
+    cut = _byte_count(op, "0")
+    psam = ctx.need_psam("EXTERNAL AUTHENTICATE")
+    torn_psam = _psam_for(ctx, "external authentication", op.arg("cryptogram", "right") == "right")
+    s.identity()
+    if not s.external_authenticate(key.name, version, psam, check=False).ok:
+        return
+    _torn(ctx, cut, lambda: s.external_authenticate(key.name, version, torn_psam, check=False))
+    s.external_authenticate(key.name, version, psam, check=False)
+
+
+def _byte_count(op: Operation, default: str) -> int:
+    cut = op.arg("cut", default)
     if not cut.isdigit() or int(cut) > 0xFFFF:
-        raise OperationUnavailable(f"torn_verify: cut={cut!r}; expected a byte count 0-65535")
-    _torn(ctx, int(cut), lambda: s.verify_pin(pin, check=False))
+        raise OperationUnavailable(f"{op.name}: cut={cut!r}; expected a byte count 0-65535")
+    return int(cut)
 
 
 def _reset(ctx: OperationContext, op: Operation) -> None:
@@ -951,13 +996,28 @@ OPERATIONS: Mapping[str, OperationSpec] = {
     ),
     "torn_update": OperationSpec(
         _torn_update,
-        {"path": None, "number": None, "offset": None, "length": None, "cut": None, "auth": _AUTH},
+        {"path": None, "number": None, "offset": None, "length": None, "cut": None, "auth": _AUTH, "read": ("yes", "no")},
         True,
         False,
         ("SEC-TEAR-1",),
-        frozenset({"number", "offset", "length", "cut", "auth"}),
+        frozenset({"number", "offset", "length", "cut", "auth", "read"}),
     ),
-    "torn_verify": OperationSpec(_torn_verify, {"pin": _RIGHT_WRONG, "cut": None}, True, False, ("SEC-TEAR-2",), frozenset({"cut"})),
+    "torn_verify": OperationSpec(
+        _torn_verify,
+        {"pin": _RIGHT_WRONG, "cut": None, "probe": ("plain", "counter")},
+        True,
+        False,
+        ("SEC-TEAR-2",),
+        frozenset({"cut", "probe"}),
+    ),
+    "torn_authenticate": OperationSpec(
+        _torn_authenticate,
+        {"key": None, "cryptogram": _RIGHT_WRONG, "cut": None},
+        True,
+        False,
+        ("SEC-TEAR-2",),
+        frozenset({"cryptogram", "cut"}),
+    ),
     "reset": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "power_cycle": OperationSpec(_power_cycle, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "access": OperationSpec(

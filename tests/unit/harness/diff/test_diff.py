@@ -12,17 +12,19 @@ import pytest
 
 from checks.security.access_plan import parse_conditions
 from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus
-from harness.diff.command import DiffOptions, prepare, run_diff
+from harness.diff.command import DiffOptions, _suspect, prepare, run_diff
 from harness.diff.inputs import TwinInputs, registered_number
 from harness.diff.lockstep import StepRecord, _candidates, _whole_probe, run_lockstep
 from harness.diff.mirror import Divergence, MirrorTransport
-from harness.diff.twin import InjectedRandom, build_twin
+from harness.diff.twin import InjectedRandom, build_twin, read_twin_source
 from harness.exitstatus import UsageError
 from harness.replay.command import run_replay
 from harness.replay.operations import OPERATIONS, Operation, OperationContext, check_operation, perform
 from reference_card import ReferenceCard
 from reference_card.issuance import issue
 from ssc.profile.model import Profile
+from terminal.channel import Terminal
+from terminal.session import CardSession
 from terminal.transports.base import ApduTimeoutError, CardMuteError, Transport, WrappingTransport
 from terminal.transports.inprocess import InProcessTransport
 
@@ -84,7 +86,10 @@ def test_a_fault_is_found_and_shrunk_to_its_few_commands() -> None:
     (found,) = run.divergences
     assert 1 <= len(found.steps) <= SHRUNK_AT_MOST and found.apdus_before <= 20_000
     assert any(r.startswith("SEC-PIN-") for r in found.requirements), "an unchanged PIN try counter is classified under a PIN requirement"
-    by_command = {OPERATIONS[name].requirements for name in (found.steps[-1].op.name, "select", "verify", "external_authenticate")}
+    last = found.steps[-1].op.name
+    by_command = {OPERATIONS[name].requirements for name in (last, "select", "verify", "external_authenticate")}
+    if last.startswith("torn_"):  # the try counter read back after a cut: the tear's requirement and the VERIFY's own
+        by_command.add(OPERATIONS[last].requirements + OPERATIONS["verify"].requirements)
     assert found.requirements in by_command, "classified by the diverging operation or the preparatory command that diverged"
     assert "******" in str(found.divergence), "the wrong PIN derives from the run's PIN: masked"
 
@@ -258,6 +263,7 @@ def test_shrinking_runs_on_a_fresh_card_when_the_run_can_replace_it() -> None:
         return card.open
 
     run.replace_dut = replace
+    run.suspects = ()  # the search's own divergence, not the twin's refused reads probed first
     run_lockstep(run)
     assert run.divergences and replacements
     assert len(run.divergences[0].steps) <= 3
@@ -341,11 +347,32 @@ def test_a_divergence_that_spends_a_try_is_shrunk_by_its_cheap_candidate() -> No
     kept = card.open()
     run.fresh_dut = False
     run.open_dut = lambda: kept
+    run.suspects = ()  # the search's own divergence, not the twin's refused reads probed first
     run_lockstep(run)
     (found,) = run.divergences
     assert [step.op.name for step in found.steps][0] == "reset" and len(found.steps) == 2
     assert found.divergence.dut[-2] == 0x63 and found.divergence.model[-2:] == b"\x90\x00"
     assert run.apdus < 1_000, "the shrinker's refused attempts cost nothing once the candidate is kept"
+
+
+def test_a_read_the_twins_personalization_was_refused_is_probed_first_on_the_same_card() -> None:
+    """Through a reader the twin is read from the card under test itself: a key that differs from
+    the key set's spends a try there, the search's first divergence another, and the try guard
+    keeps the last, so nothing could be re-run. The refused read, probed first as a sequence of its
+    own, shows the divergence in 2 commands; a clean card refuses nothing and has no suspect."""
+    card, run, _ = prepare(DiffOptions(card="reference:gen2", faults=("local_keys_from_national_root",), stop_at_first=True))
+    kept = card.open()
+    source = read_twin_source(CardSession(Terminal(kept, card.profile), check=False, identity=card.identity), card.psam, card.pin)
+    assert source.refused, "the twin's reading saw the DUT refuse the key set's key"
+    run.suspects = tuple(_suspect(card.profile, path) for path in source.refused)
+    run.fresh_dut = False
+    run.open_dut = lambda: kept
+    run_lockstep(run)
+    (found,) = run.divergences
+    assert [step.op for step in found.steps][1] in run.suspects and len(found.steps) == 2
+    assert found.divergence.dut[-2] == 0x63 and found.divergence.model[-2:] == b"\x90\x00"
+    _, clean, clean_source = prepare(DiffOptions(card="reference:gen2"))
+    assert not clean_source.refused and not clean.suspects
 
 
 def test_cheap_candidates_are_the_diverging_operation_alone_then_the_operations_since_the_last_reset() -> None:
