@@ -344,8 +344,8 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 run.commands.add(run.command_name(e.command))
                 if len(e.dut) < _SW_LENGTH:
                     continue
-                sw1, sw2 = e.dut[-2], e.dut[-1]
-                failed, ok = sw1 == 0x63 and sw2 & 0xF0 == 0xC0, e.dut[-2:] == b"\x90\x00"
+                sw = int.from_bytes(e.dut[-_SW_LENGTH:], "big")
+                failed, ok = run.profile.sw["verification_failed"].matches(sw), sw == run.profile.sw.ok
                 if _is(e.command, run.profile, "external_authenticate"):
                     df = run.profile.key(op.arg("key")).df if op.name == "external_authenticate" else None
                     sent = _sent_in(run.profile, df, e.command)
@@ -460,10 +460,13 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, spent: se
         for key, version in sorted(spent):
             ctx.session.reset()
             out = _restore_op(run, ctx, Operation.of("external_authenticate", key=key, version=version))
-            if out is not None and _last_sw(out) == "9000":
+            sw = out[-1].sw if out else None
+            if sw == run.profile.sw.ok:
                 run.unrefilled.discard((key, version))
                 continue
-            run.unrefilled.add((key, version))
+            if sw is None or any(run.profile.sw[name].matches(sw) for name in ("verification_failed", "method_blocked")):
+                run.unrefilled.add((key, version))  # not sent, or the card counts this key short
+            # any other answer ("key not found": a version the twin has and the DUT has not) left no try to refill
             if out is not None:
                 run.restore_problems.append(f"{key} v{version}: a right authentication to refill its try counter answered {_last_sw(out)}")
         if ctx.pin_now != ctx.pin:
