@@ -5,7 +5,8 @@ per scenario until the key or PIN is blocked — on a lab's physical test card, 
 guard watches the card's own answers: once an EXTERNAL AUTHENTICATE with a key id is answered
 "verification failed, x tries left" with x at or below the reserve, further attempts with that key
 id are refused here, before they reach the card; once the PIN counter is at the reserve, only a PIN
-value the card has already accepted in this run may still be sent. Scenarios that block on purpose
+value the card has already accepted in this run (since the last CHANGE or RELOAD PIN it answered OK:
+the PIN may have changed) may still be sent. Scenarios that block on purpose
 (@destructive) disarm the guard while they run. Refusals raise `TryGuardRefusal`, which fails the
 scenario with the reason; nothing is sent. PIN values are kept only as digests, in memory.
 """
@@ -55,6 +56,8 @@ class TryGuardTransport(WrappingTransport):
                 self._observe(command, response, is_ext, is_verify)
             elif any(self._is(command, spec) for spec in self._pin_resets) and response[-2:] == self._ok.to_bytes(2, "big"):
                 self._pin_tries = None  # RELOAD / UNBLOCK PIN restored the counter
+                if self._is(command, self._pin_resets[0]):
+                    self._good_pins.clear()  # RELOAD PIN set another PIN: a value accepted before may be wrong now
         return response
 
     def _key(self, command: bytes) -> tuple[int, int]:
@@ -101,6 +104,8 @@ class TryGuardTransport(WrappingTransport):
             self._pin_tries = None
             if is_verify:
                 self._good_pins.add(self._digest(command))
+            else:  # CHANGE PIN: the value accepted before is no longer the PIN
+                self._good_pins.clear()
 
     @staticmethod
     def _digest(command: bytes) -> bytes:

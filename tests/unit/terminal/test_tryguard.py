@@ -75,3 +75,17 @@ def test_disarmed_guard_lets_destructive_scenarios_block() -> None:
     guard.armed = False
     answers = [card.verify_pin("999999").sw for _ in range(3)]
     assert answers[-1] == 0x63C0
+
+
+def test_a_pin_accepted_before_a_change_is_not_risked_at_the_reserve() -> None:
+    """After CHANGE PIN (or RELOAD PIN) answered OK the value accepted before may no longer be the
+    PIN: at the reserve it is refused like any value never accepted (a card whose RELOAD PIN
+    answers OK and changes nothing would otherwise be blocked by the lockstep's next VERIFY)."""
+    card, _ = guarded_session()
+    right, other = PROFILE.security.pin.initial, "135790"
+    assert card.verify_pin(right).ok
+    assert card.change_pin(right, other).ok
+    card.verify_pin("999999")
+    card.verify_pin("999999")
+    with pytest.raises(TryGuardRefusal):
+        card.verify_pin(right)
