@@ -9,9 +9,12 @@ shrinking re-executes sequences on it (unless the run is given `DiffRun.replace_
 of the same batch for each sequence once a divergence is seen, and for the search that goes on
 after it).
 
-Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
-left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
-a key is blocked; destructive operations only with ``allow_destructive``.
+Safety: a wrong VERIFY or a wrong or replayed EXTERNAL AUTHENTICATE is only sent to a full try
+counter (the one it spends, P1 00 being the active version's: the twin's counter, which the DUT
+holds too while both answer alike), so no counter drops below two tries and the try guard below
+the mirror never has to refuse the right value that refills it; the restore refills every counter
+the sequence spent (the twin's, and any the DUT answered "63Cx" for). Destructive operations only
+with ``allow_destructive``.
 
 Budget: `DiffRun.max_apdus` counts commands sent to the DUT, shrinking included; `seconds` bounds
 the wall time. Each round of examples seeds Hypothesis from the run's `seed` (and permutes the
@@ -480,7 +483,7 @@ def _restore(run: DiffRun, dut: Transport, mirrored: OperationContext, spent: se
             run.unrefilled.add(PIN)
         else:  # refills the PIN counter a wrong VERIFY spent
             out = _restore_op(run, ctx, Operation.of("verify", pin="right"))
-            if out is not None and _last_sw(out) == "9000":
+            if out and out[-1].sw == run.profile.sw.ok:
                 run.unrefilled.discard(PIN)
             else:
                 run.unrefilled.add(PIN)
