@@ -5,8 +5,8 @@ per scenario until the key or PIN is blocked — on a lab's physical test card, 
 guard watches the card's own answers: once an EXTERNAL AUTHENTICATE with a key id is answered
 "verification failed, x tries left" with x at or below the reserve, further attempts with that key
 id are refused here, before they reach the card; once the PIN counter is at the reserve, only a PIN
-value the card has already accepted in this run (since the last CHANGE or RELOAD PIN it answered OK:
-the PIN may have changed) may still be sent. Scenarios that block on purpose
+value the card has already accepted in this run may still be sent (after a CHANGE PIN it answered
+OK, only the new value; after a RELOAD PIN, whose new value is enciphered, none until one is accepted). Scenarios that block on purpose
 (@destructive) disarm the guard while they run. Refusals raise `TryGuardRefusal`, which fails the
 scenario with the reason; nothing is sent. PIN values are kept only as digests, in memory.
 """
@@ -35,6 +35,7 @@ class TryGuardTransport(WrappingTransport):
         self._ext = (frozenset(ext.cla), ext.ins)
         self._verify = (frozenset(verify.cla), verify.ins)
         self._change = (frozenset(change.cla), change.ins)
+        self._separator = change.byte("separator")  # between the old and the new PIN in CHANGE PIN's data
         self._pin_resets = [(frozenset(c.cla), c.ins) for c in (profile.command("reload_pin"), profile.command("unblock_pin"))]
         self._active_version = ext.byte("active_version")  # P1 meaning "the active version"
         self._active = {k.id: k.active for k in profile.keys() if k.use == "external"}
@@ -104,8 +105,13 @@ class TryGuardTransport(WrappingTransport):
             self._pin_tries = None
             if is_verify:
                 self._good_pins.add(self._digest(command))
-            else:  # CHANGE PIN: the value accepted before is no longer the PIN
+            else:  # CHANGE PIN: the old value is no longer the PIN, the new one is (as a VERIFY would send it)
                 self._good_pins.clear()
+                data = command[5 : 5 + command[4]] if len(command) > 5 else b""
+                cut = data.find(self._separator)
+                if cut >= 0:
+                    new = data[cut + 1 :]
+                    self._good_pins.add(hashlib.sha256(bytes([len(new)]) + new).digest())
 
     @staticmethod
     def _digest(command: bytes) -> bytes:
