@@ -14,7 +14,8 @@ the same batch for each shrink attempt once a divergence is seen, as a lab repla
 is observable everywhere), `ssc-conform diff`'s lockstep runs against the mutant and prints the
 APDUs sent to the DUT before the first diverging sequence, the length of the shrunk sequence, its
 requirements and the time. Targets (issue 8 §1): every fault found within 20,000 APDUs and shrunk
-to at most 10 commands; no divergence on the clean card of each generation in 100,000 APDUs.
+to at most 10 commands; no divergence on the clean card of each generation in 100,000 APDUs
+(and, through vpcd, no restore problem: the restores print what they could not put back).
 
 Faults out of diff's reach are listed with the reason instead of being run as if they could be
 caught (`OUT_OF_REACH`). ``--via vpcd`` serves each card through the vpcd virtual reader (run it
@@ -136,6 +137,13 @@ def _one(
     return run, time.perf_counter() - started
 
 
+def _print_restore_problems(run: DiffRun) -> None:
+    """What the restores between sequences could not put back on a persisting card (none on a
+    fresh card per sequence): each distinct problem once, with how often it came up."""
+    for problem in sorted(set(run.restore_problems)):
+        print(f"  restore problem ({run.restore_problems.count(problem)}×): {problem}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=int, default=20_000, help="APDUs per fault (default 20000)")
@@ -201,6 +209,7 @@ def main() -> int:
         else:
             run, seconds = _one(f"reference:{gen}", gen, (name,), args.budget, args.seed, True)
         print(f"{name} ({gen}): {len(run.divergences)} divergence(s), {run.apdus:,} APDUs, {seconds:.1f} s", file=sys.stderr, flush=True)
+        _print_restore_problems(run)
         if run.divergences:
             found = run.divergences[0]
             ok = found.apdus_before <= args.budget and len(found.steps) <= SHRINK_TARGET
@@ -234,10 +243,12 @@ def main() -> int:
                     run, seconds = _one(f"reader:{reader}", gen, (), args.clean, args.seed, False, destructive=args.allow_destructive)
             else:
                 run, seconds = _one(f"reference:{gen}", gen, (), args.clean, args.seed, False)
-            clean_rows.append((gen, run.apdus, run.sequences, len(run.states), len(run.commands), len(run.divergences), seconds))
-            missed += bool(run.divergences)
-        print(f"\nclean reference card ({args.via}): no divergence expected")
-        print_table(("gen", "APDUs", "sequences", "states", "commands", "divergences", "s"), clean_rows)
+            _print_restore_problems(run)
+            problems = len(run.restore_problems)
+            clean_rows.append((gen, run.apdus, run.sequences, len(run.states), len(run.commands), len(run.divergences), problems, seconds))
+            missed += bool(run.divergences) or bool(run.restore_problems)
+        print(f"\nclean reference card ({args.via}): no divergence and no restore problem expected")
+        print_table(("gen", "APDUs", "sequences", "states", "commands", "divergences", "restore problems", "s"), clean_rows)
     return 1 if missed else 0
 
 

@@ -134,6 +134,17 @@ class ReferenceCard:
         s = self._cos.session
         return (s.df.path, s.pin_ok, tuple(sorted(s.auth)), self._cos.lifecycle, self._cos.pin_counter.value)
 
+    def try_counters(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """Every persistent try counter as (tries left, limit): ``("PIN", 0)`` for the PIN and
+        (key name, version) for each loaded version of an external key. The lockstep diff reads
+        its twin's to know which counters a sequence spent (the restore refills them on the DUT);
+        tests read a persisting card's to prove the restore left it full."""
+        out = {("PIN", 0): (self._cos.pin_counter.value, self._cos.pin_counter.limit)}
+        for name, key in self._cos.fs.keys_by_name.items():
+            if key.use == "external":
+                out.update({(name, version): (c.value, c.limit) for version, c in key.counters.items()})
+        return out
+
     @property
     def powered(self) -> bool:
         return self._powered

@@ -30,12 +30,15 @@ Torn writes (`tearing_probes`, their own group) only when the DUT answered the t
 before the run (`DiffRun.tearing_hook`): the twin is built with the hook as well, so both tear alike
 and the mirror compares the power cuts.
 
-Safety: a wrong VERIFY or a wrong EXTERNAL AUTHENTICATE is only sent while the DUT's last answer
-left at least two tries (the try guard below the mirror refuses the rest), so neither the PIN nor
-a key is blocked; destructive operations only with ``allow_destructive``. The one exception is
-itself destructive: `pin_run_down` runs the PIN down to its last try or to blocked with the try
-guard off for that operation alone, and unblocks it and gives its tries back before it ends (the
-restore unblocks it as well when a divergence interrupted it).
+Safety: a wrong VERIFY or a wrong or replayed EXTERNAL AUTHENTICATE is only sent to a full try
+counter (the one it spends, P1 00 being the active version's: the twin's counter, which the DUT
+holds too while both answer alike), so no counter drops below two tries and the try guard below
+the mirror never has to refuse the right value that refills it; the restore refills every counter
+the sequence spent (the twin's, and any the DUT answered "63Cx" for). Destructive operations only
+with ``allow_destructive``. The one exception is itself destructive: `pin_run_down` runs the PIN
+down to its last try or to blocked with the try guard off for that operation alone, and unblocks
+it and gives its tries back before it ends (the restore unblocks it as well when a divergence
+interrupted it).
 
 Budget: `DiffRun.max_apdus` counts commands sent to the DUT, shrinking included; `seconds` bounds
 the wall time. Each round of examples seeds Hypothesis from the run's `seed` (and permutes the
@@ -55,7 +58,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from checks.security.access_plan import AUTH, PIN, Condition, build_plan, format_conditions
+from checks.security import access_plan
+from checks.security.access_plan import build_plan, format_conditions
 from harness.diff.catalogue import catalogue, firewall_probes, key_near_misses, malformed_apdus, tearing_probes
 from harness.diff.mirror import Divergence, MirroredExchange, MirrorTransport
 from harness.diff.twin import build_twin
@@ -73,7 +77,9 @@ from terminal.transports.base import CardMuteError, Transport, TransportError
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.tryguard import TryGuardRefusal, find_try_guard
 
-__all__ = ["DiffRun", "FoundDivergence", "StepRecord", "run_lockstep"]
+__all__ = ["Counter", "DiffRun", "FoundDivergence", "StepRecord", "run_lockstep"]
+
+Counter = tuple[str, str]  # a try counter: (external key name, its version in hex, never the "active" code), or `PIN`
 
 STEPS_PER_EXAMPLE = 30  # operations per drawn sequence (Hypothesis' stateful_step_count)
 EXAMPLES_PER_ROUND = 40  # sequences per Hypothesis run; rounds repeat until the budget is spent
@@ -102,7 +108,8 @@ _STATE_OPS = (
 )
 _AUTH_OPS = ("external_authenticate", "internal_authenticate")
 _MAX_INDEX = 1023  # a step's indices into its group (taken modulo the group's size)
-_RESERVE = 3  # a wrong PIN or key attempt only while the card reported at least this many tries (or none yet)
+_RESERVE = 3  # a wrong PIN or key attempt only while the counter holds at least this many tries
+PIN = ("PIN", "")  # the PIN's `Counter`
 _SW_LENGTH = 2
 VERBOSITY = Verbosity.quiet  # tests and the benchmark may set Verbosity.debug to watch the shrinker
 
@@ -168,6 +175,13 @@ class DiffRun:
     commands: set[str] = field(default_factory=set)
     divergences: list[FoundDivergence] = field(default_factory=list)
     restore_problems: list[str] = field(default_factory=list)
+    # Try counters (`Counter`) the last restore could not refill: the DUT may hold fewer tries
+    # than a fresh twin, so no sequence sends them a wrong value until a right one refills them.
+    unrefilled: set[Counter] = field(default_factory=set)
+    # Key counters whose right value (the key set's, accepted by the twin) the DUT refused: a key
+    # that differs. A right authentication cannot refill them, only spend another try, so the
+    # restore leaves them (as a restore problem) and no sequence sends them a wrong value.
+    refused_right: set[Counter] = field(default_factory=set)
     fatal: BaseException | None = None
     _started: float = field(default_factory=time.monotonic)
     _failing: list[StepRecord] | None = None
@@ -260,7 +274,8 @@ def _near_miss_requirements(profile: Profile, op: Operation) -> tuple[str, ...]:
     right, auth = _RIGHT_OF.get(op.name), op.arg("auth", "rule")
     if right is None or auth == "rule":
         return ()
-    conditions = () if auth == "none" else ((Condition(PIN),) if auth == "pin" else (Condition(AUTH, auth.removeprefix("key:")),))
+    pin, key = access_plan.Condition(access_plan.PIN), access_plan.Condition(access_plan.AUTH, auth.removeprefix("key:"))
+    conditions = () if auth == "none" else ((pin,) if auth == "pin" else (key,))
     for case in build_plan(profile):
         if case.file == op.arg("path") and case.right == right and case.conditions == conditions:
             return tuple(r for r in case.requirement_ids if r not in OPERATIONS[op.name].requirements)
@@ -388,10 +403,9 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             super().__init__()
             self.mirror: MirrorTransport | None = None
             self.steps: list[StepRecord] = []
-            self.pin_tries: int | None = None
-            self.key_tries: dict[tuple[str, str], int] = {}  # (key, version) → tries the card reported
+            self.dut_spent: set[Counter] = set()  # counters the DUT answered "63Cx" for (a faulty DUT may spend where its twin does not)
             self.diverged: Divergence | None = None  # the divergence that ended this sequence
-            self.candidate = False  # a cheap candidate's re-run (`_shrink_cheaply`): it keeps nothing itself
+            self.candidate = False  # a cheap candidate's or a suspect's run, driven outside Hypothesis: it keeps nothing itself
             self.first = False  # this sequence showed the round's first divergence: try the cheap candidates
 
         def _assume(self, condition: bool) -> None:
@@ -402,7 +416,12 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
 
         @initialize()
         def start(self) -> None:
-            self._assume(run.budget_left() and not (run.shrunk() and not self.candidate))
+            self._assume(not (run.shrunk() and not self.candidate) and self.open())
+
+        def open(self) -> bool:
+            """A fresh twin and the DUT as found, both reset; False when the run cannot start a sequence."""
+            if not run.budget_left():
+                return False
             twin, twin_rng = build_twin(run.profile, run.personalization, run.keyset, run._twin_image, tearing_hook=run.tearing_hook)
             run._twin_image = twin.image
             twin_transport = InProcessTransport(twin)
@@ -410,10 +429,12 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             try:
                 if run.replace_dut is not None and run._first_seen is not None:
                     run.open_dut = run.replace_dut()
+                    run.unrefilled.clear()  # a fresh card of the batch
+                    run.refused_right.clear()
                 dut = run.open_dut()
             except TransportError as exc:
                 run.fatal = exc
-                self._assume(False)
+                return False
             self.mirror = MirrorTransport(dut, twin_transport, twin_rng, run.profile, fci_extension=run.fci_extension)
             self.ctx = OperationContext.over(
                 self.mirror,
@@ -426,6 +447,7 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
             )
             run.sequences += 1
             self._do(Operation.of("reset"))
+            return True
 
         @rule(group=st.integers(0, len(groups) - 1), a=st.integers(0, _MAX_INDEX), b=st.integers(0, _MAX_INDEX))
         def step(self, group: int, a: int, b: int) -> None:
@@ -442,55 +464,72 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 self._do(op)
 
         def _risky(self, op: Operation) -> bool:
+            """Whether `op` could spend a try the restore may then be unable to give back: a wrong
+            VERIFY or a wrong or replayed EXTERNAL AUTHENTICATE is only sent while the counter it
+            spends holds at least `_RESERVE` tries (so it keeps two, and the try guard below never
+            refuses the right value that refills it) and the last restore refilled it."""
             if op.name == "verify" and op.arg("pin") == "wrong":
-                return self.pin_tries is not None and self.pin_tries < _RESERVE
+                return self._short(PIN, _RESERVE)
             if op.name == "unblock_pin" and op.arg("probe", "plain") == "counter":
-                return self.pin_tries is not None  # spends two tries if UNBLOCK does nothing: only from a full counter
+                return self._short(PIN, None)  # spends two tries if UNBLOCK does nothing: only from a full counter
             if op.name == "external_authenticate" and op.arg("cryptogram", "right") != "right":
-                tries = self.key_tries.get((op.arg("key"), op.arg("version", "00")))
-                return tries is not None and tries < _RESERVE
+                counter = self._addressed(op)
+                return counter is not None and self._short(counter, _RESERVE)
             if op.name == "torn_verify":  # its right VERIFY refills first; then at most two tries are spent
-                return self.pin_tries is not None and self.pin_tries < _RESERVE
+                return self._short(PIN, _RESERVE)
+            if op.name == "torn_authenticate" and op.arg("cryptogram", "right") != "right":
+                return self._short(_counter(run.profile, op.arg("key"), "00"), _RESERVE)
             return False
 
-        def _book(self, op: Operation) -> None:
-            """A torn authentication may spend a try and be cut off before any answer says so:
-            its key is booked before it is sent, so the restore refills it (`_observe` unbooks it
-            when the probe's last, right authentication is answered 9000)."""
-            if op.name == "torn_authenticate":
-                self.key_tries.setdefault((op.arg("key"), "00"), run.profile.key(op.arg("key")).tries)
+        def _short(self, counter: Counter, need: int | None) -> bool:
+            """The counter holds fewer than `need` tries (None: is not full), by the twin's counter:
+            the DUT's too, as both answered alike since both started full — unless the last
+            restore could not refill it on the DUT."""
+            if counter in run.unrefilled or counter in run.refused_right:
+                return True
+            left, limit = self.twin.try_counters().get(_card_counter(counter), (0, 0))
+            return left < (limit if need is None else need)
+
+        def _addressed(self, op: Operation) -> Counter | None:
+            """The counter a wrong or replayed EXTERNAL AUTHENTICATE spends. A replay resends the
+            last authentication of any key in this key's DF: the key with its id there (None when
+            there is none: the card answers "key not found" and spends nothing)."""
+            if op.arg("cryptogram", "right") == "replayed" and self.ctx.last_external_auth is not None:
+                sent = _sent_in(run.profile, run.profile.key(op.arg("key")).df, self.ctx.last_external_auth)
+                return sent[0] if sent else None
+            return _counter(run.profile, op.arg("key"), op.arg("version", "00"))
 
         def _observe(self, op: Operation, exchanges: list[MirroredExchange]) -> None:
+            """Book what the DUT answered: every EXTERNAL AUTHENTICATE of the operation (an access
+            case's, a replay's, a raw APDU's, not only the last exchange) answered "63Cx" spent a
+            try of the counter it addresses; one answered 9000 refilled it."""
             for e in exchanges:
-                if e.command is not None:
-                    run.commands.add(run.command_name(e.command))
-            last = next((e for e in reversed(exchanges) if e.command is not None), None)
-            if last is None or len(last.dut) < _SW_LENGTH:
-                return
-            sw1, sw2 = last.dut[-2], last.dut[-1]
-            tries = sw2 & 0x0F if sw1 == 0x63 and sw2 & 0xF0 == 0xC0 else None
-            ok = last.dut[-2:] == b"\x90\x00"
-            if op.name in ("verify", *_PIN_OPS, "torn_verify"):
-                self.pin_tries = tries if tries is not None else (None if ok else self.pin_tries)
-            elif op.name in ("external_authenticate", "torn_authenticate"):
-                key = self._sent_key(op, last.command)
-                if tries is not None:
-                    self.key_tries[key] = tries
-                elif ok:
-                    self.key_tries.pop(key, None)
+                if e.command is None:
+                    continue
+                run.commands.add(run.command_name(e.command))
+                if len(e.dut) < _SW_LENGTH:
+                    continue
+                sw = int.from_bytes(e.dut[-_SW_LENGTH:], "big")
+                failed, ok = run.profile.sw["verification_failed"].matches(sw), sw == run.profile.sw.ok
+                if _is(e.command, run.profile, "external_authenticate"):
+                    df = run.profile.key(op.arg("key")).df if op.name == "external_authenticate" else None
+                    sent = _sent_in(run.profile, df, e.command)
+                    if failed:
+                        self.dut_spent.update(sent)
+                        if e.model[-_SW_LENGTH:] == run.profile.sw.ok.to_bytes(_SW_LENGTH, "big") and len(sent) == 1:
+                            run.refused_right.add(sent[0])
+                    elif ok and len(sent) == 1:
+                        run.unrefilled.discard(sent[0])
+                elif _is(e.command, run.profile, "verify") and ok:
+                    run.unrefilled.discard(PIN)
 
-        def _sent_key(self, op: Operation, command: bytes | None) -> tuple[str, str]:
-            """The key and version the EXTERNAL AUTHENTICATE sent addresses (P2 key id, P1 version):
-            a replayed cryptogram is the last authentication of any key, sent in this key's DF, so
-            the try it spends may be another key's, which the restore must refill."""
-            named = (op.arg("key"), op.arg("version", "00"))
-            if command is None or len(command) < 4:
-                return named
-            df = run.profile.key(named[0]).df
-            for k in run.profile.keys():
-                if k.df == df and k.use == "external" and k.id == command[3]:
-                    return (k.name, f"{command[2]:02X}")
-            return named
+        def _twin_spent(self) -> set[Counter]:
+            """The key counters the twin holds below full: what this sequence spent on a conforming DUT."""
+            return {
+                (name, f"{version:02X}")
+                for (name, version), (left, limit) in self.twin.try_counters().items()
+                if (name, version) != _card_counter(PIN) and left < limit
+            }
 
         def _do(self, op: Operation) -> None:
             assert self.mirror is not None
@@ -498,16 +537,15 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 return
             if self._risky(op):
                 return
-            self._book(op)
             try:
                 perform(op, self.ctx)
             except Divergence as d:
                 step = StepRecord(op, self.mirror.take())
                 self.steps.append(step)
-                run.commands.update(run.command_name(e.command) for e in step.exchanges if e.command is not None)  # sent: covered
+                self._observe(op, step.exchanges)  # the try the diverging command spent is refilled too
                 self.diverged = d
                 if self.candidate:
-                    raise  # judged and kept (or not) by `_shrink_cheaply`
+                    raise  # judged and kept (or not) by `_shrink_cheaply` / `_probe_suspects`
                 if _signature(op, d) in known:
                     assume(False)  # already reported: this sequence says nothing new
                 if run._first_seen is None:
@@ -535,11 +573,16 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
                 if self.diverged is not None and isinstance(self.diverged.__cause__, CardMuteError):
                     _recover(run, self.mirror.dut)
                 names = {step.op.name for step in self.steps}
+                spent = (self.dut_spent | self._twin_spent() | (run.unrefilled - {PIN})) - run.refused_right
+                run.restore_problems += [
+                    f"{key} v{version}: the card refuses the key set's key, its try counter cannot be refilled"
+                    for key, version in sorted(self.dut_spent & run.refused_right)
+                ]
                 _restore(
                     run,
                     self.mirror.dut,
                     self.ctx,
-                    set(self.key_tries),
+                    spent,
                     unblock=bool(names & {"application_block", "blocked_sm_update"}),
                     unblock_pin="pin_run_down" in names,
                 )
@@ -622,19 +665,54 @@ def _recover(run: DiffRun, dut: Transport) -> None:
         run.fatal = exc
 
 
+def _counter(profile: Profile, key: str, version: str) -> Counter:
+    """The counter of `key` at P1 `version`: the active-version code names the active version's
+    counter (the card keeps one per loaded version, and "00" is no version of its own)."""
+    number = int(version, 16)
+    if number == profile.command("external_authenticate").byte("active_version"):
+        number = profile.key(key).active
+    return (key, f"{number:02X}")
+
+
+def _card_counter(counter: Counter) -> tuple[str, int]:
+    """A `Counter` as `ReferenceCard.try_counters` names it."""
+    return ("PIN", 0) if counter == PIN else (counter[0], int(counter[1], 16))
+
+
+def _is(command: bytes, profile: Profile, name: str) -> bool:
+    spec = profile.command(name)
+    return len(command) >= 4 and command[1] == spec.ins and command[0] in spec.cla
+
+
+def _sent_in(profile: Profile, df: str | None, command: bytes) -> list[Counter]:
+    """The counters an EXTERNAL AUTHENTICATE command addresses (P2 key id, P1 version) when sent
+    in `df`; None: the DF is not known here, every external key with that id and version is a
+    candidate (the restore refills them all, a right authentication of a full counter costs
+    nothing)."""
+    out = []
+    for k in profile.keys():
+        if k.use == "external" and k.id == command[3] and (df is None or k.df == df):
+            counter = _counter(profile, k.name, f"{command[2]:02X}")
+            if int(counter[1], 16) in k.versions:
+                out.append(counter)
+    return out
+
+
 def _restore(
     run: DiffRun,
     dut: Transport,
     mirrored: OperationContext,
-    tried_keys: set[tuple[str, str]],
+    spent: set[Counter],
     *,
     unblock: bool = False,
     unblock_pin: bool = False,
 ) -> None:
-    """Put the DUT back as found: the application unblocked (when a sequence blocked it), the PIN
-    unblocked with its tries back (when a sequence ran it down: a divergence may have ended that
-    operation before it did), files written back, the PIN given back and verified, the keys a
-    wrong cryptogram was sent with authenticated right (refilling their counters), a reset."""
+    """Put the DUT back as found: the application unblocked (when a sequence blocked it), the key
+    counters a sequence spent refilled by a right authentication (first: giving the PIN back and
+    writing files back may need those keys), the PIN unblocked with its tries back (when a sequence
+    ran it down: a divergence may have ended that operation before it did), the PIN given back, files written back, the PIN
+    verified (refilling its counter), a reset. Each part is tried even when another failed; a
+    counter left unrefilled is kept in `DiffRun.unrefilled`."""
     if run.fatal is not None:
         return
     ctx = OperationContext.over(dut, run.profile, run.pin, run.psam, identity=run.identity, allow_destructive=True)
@@ -643,51 +721,76 @@ def _restore(
     try:
         ctx.session.reset()
         if unblock:
-            perform(Operation.of("application_unblock"), ctx)
+            _restore_op(run, ctx, Operation.of("application_unblock"))
             ctx.session.reset()
+        for key, version in sorted(spent):
+            ctx.session.reset()
+            out = _restore_op(run, ctx, Operation.of("external_authenticate", key=key, version=version))
+            sw = out[-1].sw if out else None
+            if sw == run.profile.sw.ok:
+                run.unrefilled.discard((key, version))
+                continue
+            if sw is None or any(run.profile.sw[name].matches(sw) for name in ("verification_failed", "method_blocked")):
+                run.unrefilled.add((key, version))  # not sent, or the card counts this key short
+            # any other answer ("key not found": a version the twin has and the DUT has not) left no try to refill
+            if out is not None:
+                run.restore_problems.append(f"{key} v{version}: a right authentication to refill its try counter answered {_last_sw(out)}")
         if unblock_pin:
-            perform(Operation.of("unblock_pin"), ctx)
+            ctx.session.reset()
+            _restore_op(run, ctx, Operation.of("unblock_pin"))
             ctx.session.reset()
             # the effect, not the status word: a card that refused UNBLOCK PIN, or answered 9000 and
             # left the counter as it was, gets RELOAD PIN (which fills the counter too)
-            if _last_sw(perform(Operation.of("verify", pin="right"), ctx)) != "9000":
-                perform(Operation.of("reload_pin", to="run"), ctx)
-                ctx.session.reset()
+            verified = _restore_op(run, ctx, Operation.of("verify", pin="right"))
+            if not verified or verified[-1].sw != run.profile.sw.ok:
+                _restore_op(run, ctx, Operation.of("reload_pin", to="run"))
+            ctx.session.reset()
         if ctx.pin_now != ctx.pin:
-            out = perform(Operation.of("change_pin", to="run"), ctx)
-            if ctx.pin_now != ctx.pin:
+            out = _restore_op(run, ctx, Operation.of("change_pin", to="run"))
+            if ctx.pin_now != ctx.pin and out is not None:
                 run.restore_problems.append(f"the PIN could not be given back: {_last_sw(out)}")
         for (path, where), original in list(ctx.originals.items()):
-            try:
-                ctx.session.reset()
-                if _content(run, ctx, path, where) == original:
-                    continue
-                ctx.session.reset()
-                out = perform(_write_back(run, path, where), ctx)
-                ctx.session.reset()
-                if _content(run, ctx, path, where) != original:
-                    run.restore_problems.append(f"{path} ({where}) could not be written back: {_last_sw(out)}")
-            except OperationUnavailable as exc:
-                run.restore_problems.append(f"{path} ({where}) may differ from what the run found, and cannot be checked: {exc}")
+            _write_file_back(run, ctx, path, where, original)
         ctx.session.reset()
-        verified = perform(Operation.of("verify", pin="right"), ctx)  # refills the PIN counter a wrong VERIFY spent
-        if _last_sw(verified) != "9000":
-            run.restore_problems.append(f"the run's PIN does not verify after the restore: {_last_sw(verified)}")
-        for key, version in sorted(tried_keys):
-            ctx.session.reset()
-            try:
-                out = perform(Operation.of("external_authenticate", key=key, version=version), ctx)
-            except TryGuardRefusal as exc:  # this key is left as it is; the others are still refilled
-                run.restore_problems.append(f"restoring the DUT: {exc}")
-                continue
-            if _last_sw(out) != "9000":
-                run.restore_problems.append(f"{key} v{version}: a right authentication to refill its try counter answered {_last_sw(out)}")
+        if ctx.pin_now != ctx.pin:  # which PIN the DUT holds is not certain: a VERIFY might spend a try
+            run.unrefilled.add(PIN)
+        else:  # refills the PIN counter a wrong VERIFY spent
+            out = _restore_op(run, ctx, Operation.of("verify", pin="right"))
+            if out and out[-1].sw == run.profile.sw.ok:
+                run.unrefilled.discard(PIN)
+            else:
+                run.unrefilled.add(PIN)
+                if out is not None:
+                    run.restore_problems.append(f"the PIN: a right VERIFY to refill its try counter answered {_last_sw(out)}")
         ctx.session.reset()
-    except (AnswerError, TryGuardRefusal, OperationUnavailable) as exc:
-        run.restore_problems.append(f"restoring the DUT: {exc}")
     except TransportError as exc:
         run.fatal = exc
     run.apdus += ctx.capture.sent
+
+
+def _restore_op(run: DiffRun, ctx: OperationContext, op: Operation) -> list[Exchange] | None:
+    """One operation of a restore; refused (None) is a restore problem, and the next part is still tried."""
+    try:
+        return perform(op, ctx)
+    except (AnswerError, TryGuardRefusal, OperationUnavailable) as exc:
+        run.restore_problems.append(f"restoring the DUT: {exc}")
+        return None
+
+
+def _write_file_back(run: DiffRun, ctx: OperationContext, path: str, where: str, original: bytes) -> None:
+    try:
+        ctx.session.reset()
+        if _content(run, ctx, path, where) == original:
+            return
+        ctx.session.reset()
+        out = perform(_write_back(run, path, where), ctx)
+        ctx.session.reset()
+        if _content(run, ctx, path, where) != original:
+            run.restore_problems.append(f"{path} ({where}) could not be written back: {_last_sw(out)}")
+    except OperationUnavailable as exc:
+        run.restore_problems.append(f"{path} ({where}) may differ from what the run found, and cannot be checked: {exc}")
+    except (AnswerError, TryGuardRefusal) as exc:
+        run.restore_problems.append(f"restoring the DUT: {exc}")
 
 
 def _follow_appends(run: DiffRun, dut: Transport) -> None:
@@ -742,6 +845,8 @@ def _found(run: DiffRun, known: set[tuple[str, str, str]]) -> None:
     if run.replace_dut is not None:  # the last shrink attempt's card was not restored: the search goes on with a fresh one
         try:
             run.open_dut = run.replace_dut()
+            run.unrefilled.clear()
+            run.refused_right.clear()
         except TransportError as exc:
             run.fatal = exc
 

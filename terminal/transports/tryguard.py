@@ -5,10 +5,11 @@ per scenario until the key or PIN is blocked — on a lab's physical test card, 
 guard watches the card's own answers: once an EXTERNAL AUTHENTICATE with a key id is answered
 "verification failed, x tries left" with x at or below the reserve, further attempts with that key
 id are refused here, before they reach the card; once the PIN counter is at the reserve, only a PIN
-value the card has already accepted in this run may still be sent. Scenarios that block on purpose
-(@destructive) disarm the guard while they run, as does a diff's destructive PIN probe for the
-one operation that runs the PIN down on purpose (`disarmed`, found below the diff's mirror with
-`find_try_guard`). Refusals raise `TryGuardRefusal`, which fails the
+value the card has already accepted in this run may still be sent (after a CHANGE PIN it answered
+OK, only the new value; after a RELOAD PIN, whose new value is enciphered, none until one is accepted).
+Scenarios that block on purpose (@destructive) disarm the guard while they run, as does a diff's
+destructive PIN probe for the one operation that runs the PIN down on purpose (`disarmed`, found
+below the diff's mirror with `find_try_guard`). Refusals raise `TryGuardRefusal`, which fails the
 scenario with the reason; nothing is sent. PIN values are kept only as digests, in memory.
 """
 
@@ -41,6 +42,7 @@ class TryGuardTransport(WrappingTransport):
         self._ext = (frozenset(ext.cla), ext.ins)
         self._verify = (frozenset(verify.cla), verify.ins)
         self._change = (frozenset(change.cla), change.ins)
+        self._separator = change.byte("separator")  # between the old and the new PIN in CHANGE PIN's data
         self._pin_resets = [(frozenset(c.cla), c.ins) for c in (profile.command("reload_pin"), profile.command("unblock_pin"))]
         self._active_version = ext.byte("active_version")  # P1 meaning "the active version"
         self._active = {k.id: k.active for k in profile.keys() if k.use == "external"}
@@ -72,6 +74,8 @@ class TryGuardTransport(WrappingTransport):
                 self._observe(command, response, is_ext, is_verify)
             elif any(self._is(command, spec) for spec in self._pin_resets) and response[-2:] == self._ok.to_bytes(2, "big"):
                 self._pin_tries = None  # RELOAD / UNBLOCK PIN restored the counter
+                if self._is(command, self._pin_resets[0]):
+                    self._good_pins.clear()  # RELOAD PIN set another PIN: a value accepted before may be wrong now
         return response
 
     def _key(self, command: bytes) -> tuple[int, int]:
@@ -129,6 +133,13 @@ class TryGuardTransport(WrappingTransport):
             self._pin_tries = None
             if is_verify:
                 self._good_pins.add(self._digest(command))
+            else:  # CHANGE PIN: the old value is no longer the PIN, the new one is (as a VERIFY would send it)
+                self._good_pins.clear()
+                data = command[5 : 5 + command[4]] if len(command) > 5 else b""
+                cut = data.find(self._separator)
+                if cut >= 0:
+                    new = data[cut + 1 :]
+                    self._good_pins.add(hashlib.sha256(bytes([len(new)]) + new).digest())
 
     @staticmethod
     def _digest(command: bytes) -> bytes:

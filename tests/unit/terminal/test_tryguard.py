@@ -96,3 +96,19 @@ def test_disarmed_lets_a_pin_run_down_through_for_one_block_only() -> None:
     assert guard.armed
     with pytest.raises(TryGuardRefusal):
         session.verify_pin("000001")
+
+
+def test_a_pin_accepted_before_a_change_is_not_risked_at_the_reserve() -> None:
+    """After CHANGE PIN answered OK the value accepted before is no longer the PIN: at the reserve
+    it is refused like any value never accepted, and the new one is sent (after RELOAD PIN, whose
+    new value the guard cannot read, none is: a card whose RELOAD PIN answers OK and changes
+    nothing would otherwise be blocked by the lockstep's next VERIFY of the value it accepted)."""
+    card, _ = guarded_session()
+    right, other = PROFILE.security.pin.initial, "135790"
+    assert card.verify_pin(right).ok
+    assert card.change_pin(right, other).ok
+    card.verify_pin("999999")
+    card.verify_pin("999999")
+    with pytest.raises(TryGuardRefusal):
+        card.verify_pin(right)
+    assert card.verify_pin(other).ok  # the value CHANGE PIN set is the card's now: it refills the counter
