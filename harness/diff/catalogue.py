@@ -78,6 +78,7 @@ def catalogue(profile: Profile, *, destructive: bool = False) -> list[Operation]
                 continue
             ops.append(Operation.of("access", path=case.file, right=case.right, conditions=format_conditions(case.conditions)))
     ops += firewall_probes(profile)
+    ops.append(Operation.of("read_all"))  # every file under its right: a personalization fault wherever it is
     irk = profile.internal_key()
     ops += [Operation.of("internal_authenticate", version=v) for v in ("00", *(f"{x:02X}" for x in irk.versions))]
     ops += [Operation.of("change_pin", to="temp"), Operation.of("change_pin", to="run")]

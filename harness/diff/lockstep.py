@@ -306,6 +306,18 @@ def _torn_requirements(run: DiffRun, step: StepRecord, d: Divergence) -> tuple[s
 _TORN_COMMAND = {"torn_verify": "verify", "torn_authenticate": "external_authenticate"}  # torn_update: by its file
 
 
+def _probe_kind(op: Operation) -> str:
+    """A whole probe's family: its operation, and for a security state that must be lost, whose
+    state it is (the PIN's, a key's: the PIN's are few among them)."""
+    if op.name != "access":
+        return op.name
+    return (
+        "lost:pin"
+        if op.arg("conditions").startswith(access_plan.format_conditions([access_plan.Condition(access_plan.PIN)]))
+        else "lost:key"
+    )
+
+
 def _whole_probe(op: Operation) -> bool:
     """An operation that is a whole probe by itself, like the access plan's cases, and joins their
     group: a refused write read back (`_refused_write`), every record of a file read without a
@@ -313,6 +325,8 @@ def _whole_probe(op: Operation) -> bool:
     followed by a read its PIN state alone opens, a PIN of a boundary length (or one byte out of
     bounds) set, proven and given back, or the PIN run down to its last try or blocked and back."""
     if op.name == "change_pin" and op.arg("read", ""):  # CHANGE PIN, then a read only its PIN state opens
+        return True
+    if op.name == "read_all":  # every file the run can read
         return True
     if _pin_probe(op):
         return True
@@ -375,7 +389,16 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     )
     near = set(key_near_misses(run.profile))  # a key that must not open a read, then the read
     near_ops = [op for op in ops if op in near]
-    plan_ops = [op for op in ops if (op.name == "access" and op not in firewall | near) or (_whole_probe(op) and not _pin_probe(op))]
+    # the access plan's cases; those of a security state that must be lost (SEC-AC-8: at reset, at a
+    # DF change, on leaving the application) join the whole probes below as a kind of their own
+    lost = {(c.file, c.right, format_conditions(c.conditions)) for c in build_plan(run.profile) if c.requirement_ids[0] == "SEC-AC-8"}
+    plan_ops = [op for op in ops if op.name == "access" and op not in firewall | near]
+    lost_ops = [op for op in plan_ops if (op.arg("path"), op.arg("right"), op.arg("conditions")) in lost]
+    plan_ops = [op for op in plan_ops if op not in lost_ops]
+    # the other whole probes (refused writes read back, whole files read, CHANGE PIN then a read its
+    # PIN state alone opens, a write while blocked) by kind: among the plan's 100-odd cases the
+    # few of a rare kind went unseen for 20,000 APDUs at some seeds
+    probe_ops = _by([op for op in ops if _whole_probe(op) and not _pin_probe(op)] + lost_ops, _probe_kind)
     access_ops = _by(
         ops,
         lambda op: op.arg("path") if op.name not in _STATE_OPS + _SELECT_OPS + _AUTH_OPS + ("access",) and not _whole_probe(op) else None,
@@ -387,6 +410,10 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
     for family in (*auth_ops, *access_ops, *tear_ops):
         rng.shuffle(family)
     random.Random(f"ssc-diff-near|{run.seed}|{run.rounds}").shuffle(near_ops)  # an order of their own, as the PIN probes
+    probe_rng = random.Random(f"ssc-diff-probes|{run.seed}|{run.rounds}")
+    probe_rng.shuffle(probe_ops)
+    for family in probe_ops:
+        probe_rng.shuffle(family)
     state_ops.sort(key=lambda op: op.name != "reset")  # shrinking goes towards index 0: a reset
     # the PIN probes after the others, in their own order: the other groups' permutations stay those
     # of a catalogue without them (a seed explores as it did before they were added)
@@ -397,6 +424,8 @@ def _machine(run: DiffRun, known: set[tuple[str, str, str]]) -> type[RuleBasedSt
         groups.append(tear_ops)
     if near_ops:
         groups.append(near_ops)
+    if probe_ops:
+        groups.append(probe_ops)
 
     class Lockstep(RuleBasedStateMachine):
         def __init__(self) -> None:

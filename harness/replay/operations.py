@@ -36,7 +36,7 @@ from ssc.codecs import decode_pin, encode_pin
 from ssc.profile.model import FileDef, Profile
 from terminal.channel import Response, Terminal
 from terminal.errors import HarnessError, InputError
-from terminal.grants import GrantError, grant
+from terminal.grants import GrantError, grant, terminal_can_grant
 from terminal.psam_client import PsamClient
 from terminal.session import CardIdentity, CardSession, OperationError
 from terminal.transports.base import CardUnavailableError, Transport, WrappingTransport
@@ -545,6 +545,24 @@ def _read_records(ctx: OperationContext, op: Operation) -> None:
             ctx.session.read_record(path, tag=tags[number], check=False)
 
 
+def _read_all(ctx: OperationContext, op: Operation) -> None:
+    """Every file the run's rights can read, each after a reset and under its read right: every
+    record by number and by tag (one past the last too), a transparent file's first bytes. One
+    whole probe for what a personalization fault shows in (a value the twin computes otherwise, a
+    record too many), wherever it is: a fault in one file is not one variant among dozens."""
+    for f in ctx.profile.efs():
+        if "reserved" in f.flags or not terminal_can_grant(ctx.profile, f.path, "read"):
+            continue
+        ctx.session.reset()
+        try:
+            if f.is_record_file:
+                _read_records(ctx, Operation.of("read_records", path=f.path, auth="rule", by="both"))
+            elif f.kind == "transparent" and f.size:
+                _read_binary(ctx, Operation.of("read_binary", path=f.path, offset="0", auth="rule"))
+        except OperationUnavailable:
+            continue  # the right cannot be obtained here (an absent optional DF): the same on both sides
+
+
 def changed_value(base: bytes, *, record: bool) -> bytes:
     """The "changed" value of a write: every byte flipped (a record keeps its tag and length)."""
     return base[:2] + bytes(b ^ 0xFF for b in base[2:]) if record else bytes(b ^ 0xFF for b in base)
@@ -1019,6 +1037,7 @@ OPERATIONS: Mapping[str, OperationSpec] = {
         frozenset({"cryptogram", "cut"}),
     ),
     "reset": OperationSpec(_reset, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
+    "read_all": OperationSpec(_read_all, {}, False, False, ("STD-REC-2", "STD-REC-3")),
     "power_cycle": OperationSpec(_power_cycle, {}, False, False, ("SEC-AC-8", "STD-ATR-1")),
     "access": OperationSpec(
         _access, {"path": None, "right": ("read", "update"), "conditions": None}, True, False, ("SEC-AC-1",), frozenset({"conditions"})

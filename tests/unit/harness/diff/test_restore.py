@@ -21,7 +21,7 @@ from terminal.transports.base import Transport, WrappingTransport
 from terminal.transports.inprocess import InProcessTransport
 from terminal.transports.tryguard import TryGuardTransport
 
-BUDGET = 8_000  # APDUs per seeded run: about 70 sequences
+BUDGET = 8_000  # APDUs per seeded run: 25-40 sequences
 FEWEST = 2  # tries a counter keeps at the least (the lockstep sends a wrong value only to a full counter of 3)
 # The PIN's exception: a torn wrong VERIFY (virtual cards only: the tearing hook) is read back by a
 # second wrong VERIFY, whose 63Cx shows whether the torn one spent its try; a right VERIFY of the
@@ -109,7 +109,7 @@ def _assert_restored(p: _Persisting) -> None:
 def test_every_try_counter_is_full_after_each_sequence_on_a_persisting_card(generation: str, seed: int) -> None:
     p = _persisting_run(generation, seed)
     run_lockstep(p.run)
-    assert p.run.sequences > 30
+    assert p.run.sequences >= 20
     _assert_restored(p)
 
 
