@@ -36,7 +36,7 @@ from __future__ import annotations
 import random
 
 from checks.security.access_plan import AUTH, Condition, build_plan, format_conditions
-from harness.replay.operations import Operation
+from harness.replay.operations import BINARY_PROBE, Operation
 from ssc.profile.access import AccessRule, Pin
 from ssc.profile.model import Profile
 from terminal.grants import terminal_can_grant
@@ -144,12 +144,11 @@ def _middle(profile: Profile, path: str) -> int | None:
     if f.is_record_file and f.records:
         return _TLV_HEADER + max(f.records[0].length // 2, 1)
     if f.kind == "transparent" and f.size:
-        return min(f.size, _BINARY_PROBE) // 2
+        return min(f.size, BINARY_PROBE) // 2
     return None
 
 
 _TLV_HEADER = 2  # a record's tag and length bytes, written with it
-_BINARY_PROBE = 16  # bytes a binary update rewrites (harness.replay.operations' default length)
 _PROBE_TRIES = 3  # the VERIFY probe spends up to two tries from a full counter: it needs one more left
 
 

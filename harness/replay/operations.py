@@ -44,6 +44,7 @@ from terminal.transports.tracing import Masker
 from terminal.transports.tryguard import TryGuardTransport
 
 __all__ = [
+    "BINARY_PROBE",
     "OPERATIONS",
     "CaptureTransport",
     "Exchange",
@@ -687,18 +688,18 @@ def _append_record(ctx: OperationContext, op: Operation) -> None:
 
 
 _APPEND_FILL = 0xA5  # the value bytes an appended record carries (a test choice)
-_BINARY_PROBE = 16  # bytes read or rewritten at an offset of a transparent file (a test choice)
+BINARY_PROBE = 16  # bytes read or rewritten at an offset of a transparent file (a test choice)
 
 
 def _read_binary(ctx: OperationContext, op: Operation) -> None:
     path = op.arg("path")
     _granted(ctx, path, "read", op.arg("auth", "none"))
-    ctx.session.read_binary(path, int(op.arg("offset", "0")), int(op.arg("length", str(_BINARY_PROBE))), check=False)
+    ctx.session.read_binary(path, int(op.arg("offset", "0")), int(op.arg("length", str(BINARY_PROBE))), check=False)
 
 
 def _update_binary(ctx: OperationContext, op: Operation) -> None:
     path = op.arg("path")
-    offset, length = int(op.arg("offset", "0")), int(op.arg("length", str(_BINARY_PROBE)))
+    offset, length = int(op.arg("offset", "0")), int(op.arg("length", str(BINARY_PROBE)))
     key = (path, f"binary {offset}+{length}")
     if key not in ctx.originals:
         _granted(ctx, path, "read", "rule")
@@ -763,7 +764,7 @@ def _first_record(f: FileDef) -> int:
 def _read_for_write(ctx: OperationContext, path: str, key: tuple[str, str]) -> bytes:
     _granted(ctx, path, "read", "rule")
     if key[1].startswith("binary"):
-        return ctx.session.read_binary(path, 0, _BINARY_PROBE, check=True).data
+        return ctx.session.read_binary(path, 0, BINARY_PROBE, check=True).data
     return ctx.session.read_record(path, int(key[1].split()[1]), check=True).data
 
 
@@ -809,7 +810,7 @@ def _torn_update(ctx: OperationContext, op: Operation) -> None:
     f = ctx.profile.file(path)
     s = ctx.session
     if f.kind == "transparent":
-        offset, length = int(op.arg("offset", "0")), int(op.arg("length", str(_BINARY_PROBE)))
+        offset, length = int(op.arg("offset", "0")), int(op.arg("length", str(BINARY_PROBE)))
         key = (path, f"binary {offset}+{length}")
         if key not in ctx.originals:
             _granted(ctx, path, "read", "rule")
